@@ -1,0 +1,202 @@
+use akta_blob::BlobError;
+use akta_db::DbError;
+use akta_domain::DomainError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The one error type of the HTTP layer; mapped to problem+json in exactly one place.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    /// 400 with a stable code, e.g. malformed_json, invalid_id, missing_part.
+    #[error("{detail}")]
+    BadRequest {
+        code: &'static str,
+        field: Option<String>,
+        detail: String,
+    },
+    /// 422: well-formed input that breaks a rule; names the field.
+    #[error("{field}: {detail}")]
+    Validation { field: String, detail: String },
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the resource was changed since it was read (If-Match does not match)")]
+    PreconditionFailed,
+    #[error("this change requires an If-Match header with the resource's ETag")]
+    PreconditionRequired,
+    #[error("the upload exceeds the limit of {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    #[error("the requested range is not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    #[error("service not ready: {0}")]
+    Unavailable(String),
+    /// Internal causes are logged, never sent to clients.
+    #[error("internal error")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    code: &'a str,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::Validation {
+            field: field.into(),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, field: Option<&str>, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            field: field.map(str::to_owned),
+            detail: detail.into(),
+        }
+    }
+
+    /// Status, stable code and title of each variant.
+    fn parts(&self) -> (StatusCode, &str, &'static str) {
+        use ApiError::*;
+        match self {
+            Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            NotFound => (StatusCode::NOT_FOUND, "not_found", "Not Found"),
+            BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad Request"),
+            Validation { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Validation Failed",
+            ),
+            UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported Media Type",
+            ),
+            Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Precondition Failed",
+            ),
+            PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition_required",
+                "Precondition Required",
+            ),
+            PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload Too Large",
+            ),
+            RangeNotSatisfiable { .. } => (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range_not_satisfiable",
+                "Range Not Satisfiable",
+            ),
+            Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", "Service Unavailable"),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal Server Error",
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, title) = self.parts();
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
+        }
+        let field = match &self {
+            ApiError::Validation { field, .. } => Some(field.as_str()),
+            ApiError::BadRequest { field, .. } => field.as_deref(),
+            _ => None,
+        };
+        let problem = Problem {
+            kind: format!("urn:akta:problem:{code}"),
+            title,
+            status: status.as_u16(),
+            code,
+            detail: self.to_string(),
+            field,
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        match self {
+            ApiError::Unauthorized => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"akta\""),
+                );
+            }
+            ApiError::RangeNotSatisfiable { size } => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    headers.insert(header::CONTENT_RANGE, v);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => ApiError::NotFound,
+            DbError::Conflict(m) => ApiError::Conflict(m),
+            DbError::MissingReference { field } => {
+                ApiError::validation(field, "refers to nothing that exists")
+            }
+            DbError::VersionMismatch => ApiError::PreconditionFailed,
+            e @ (DbError::Sqlx(_) | DbError::Migrate(_)) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError::Validation {
+            field: e.field,
+            detail: e.message,
+        }
+    }
+}
+
+impl From<BlobError> for ApiError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
+            BlobError::Body(io) => ApiError::bad_request(
+                "upload_interrupted",
+                Some("file"),
+                format!("the upload body could not be read: {io}"),
+            ),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+use akta_db::NewPlanUnit;
+use akta_domain::{bounded_text, Disposition, PlanCode, Retention};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::auth::{Admin, Reader};
+use crate::extract::{double_option, page_limit, parse_cursor, parse_id, ApiJson, ApiQuery};
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    code: String,
+    title: String,
+    parent_id: Option<Uuid>,
+    /// Absent: inherit; `null`: unbefristet; a number: years.
+    #[serde(default, deserialize_with = "double_option")]
+    retention_years: Option<Option<i64>>,
+    disposition: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let new = NewPlanUnit {
+        code: PlanCode::parse(&body.code)?,
+        title: bounded_text("title", &body.title, 300)?,
+        parent_id: body.parent_id,
+        retention: body.retention_years.map(Retention::from_years).transpose()?,
+        disposition: body.disposition.as_deref().map(Disposition::parse).transpose()?,
+    };
+    let mut tx = state.db.tx_for(&admin.principal).await?;
+    let unit = tx.create_plan_unit(new).await?;
+    tx.commit().await?;
+    let location = format!("/api/v1/plan-units/{}", unit.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!(unit))))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let mut tx = state.db.tx_for(&reader.principal).await?;
+    Ok(Json(json!(tx.plan_unit(id).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    parent_id: Option<Uuid>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    reader: Reader,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let after = parse_cursor(q.cursor.as_deref())?;
+    let limit = page_limit(q.limit)?;
+    let mut tx = state.db.tx_for(&reader.principal).await?;
+    Ok(Json(json!(tx.list_plan_units(q.parent_id, after, limit).await?)))
+}

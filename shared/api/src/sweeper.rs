@@ -1,0 +1,52 @@
+//! Deletes blobs whose upload never became a committed version (client vanished, metadata
+//! transaction failed, server crashed mid-upload).
+
+use akta_blob::{BlobKey, BlobStore};
+use akta_db::Db;
+use std::time::Duration;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SweepReport {
+    pub deleted: usize,
+    pub kept: usize,
+}
+
+const ACTOR: &str = "system:sweeper";
+
+/// One pass: every upload intent older than `grace` is either referenced by a committed
+/// version (then only the intent goes) or an orphan (then the blob goes, then the intent).
+pub async fn sweep_once(
+    db: &Db,
+    blobs: &dyn BlobStore,
+    grace: Duration,
+) -> Result<SweepReport, crate::ApiError> {
+    let cutoff = time::OffsetDateTime::now_utc() - grace;
+    let mut report = SweepReport::default();
+    for (key, tenant) in db.expired_upload_intents(cutoff).await? {
+        let mut tx = db.tenant_tx(tenant, ACTOR).await?;
+        if tx.blob_is_referenced(&key).await? {
+            report.kept += 1;
+        } else {
+            let blob_key = BlobKey::parse(&key)?;
+            blobs.delete(&blob_key).await?;
+            report.deleted += 1;
+        }
+        tx.forget_upload_intent(&key).await?;
+        tx.commit().await?;
+    }
+    if report.deleted > 0 {
+        tracing::info!(deleted = report.deleted, "swept orphaned upload blobs");
+    }
+    Ok(report)
+}
+
+/// Runs [`sweep_once`] every `interval` until the task is dropped.
+pub async fn run(db: Db, blobs: std::sync::Arc<dyn BlobStore>, grace: Duration, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = sweep_once(&db, blobs.as_ref(), grace).await {
+            tracing::warn!(error = %e, "orphan sweep failed; will retry");
+        }
+    }
+}

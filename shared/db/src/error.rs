@@ -1,0 +1,41 @@
+/// Errors of the database layer. Unique violations become [`DbError::Conflict`] here, once.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule or a state rule of the model refused the change.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A referenced object (named by the input field) does not exist for this tenant.
+    #[error("{field} refers to nothing that exists")]
+    MissingReference { field: &'static str },
+    /// Optimistic locking: the caller's `If-Match` no longer names the current version.
+    #[error("the object was changed by someone else")]
+    VersionMismatch,
+    #[error("database error: {0}")]
+    Sqlx(sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => DbError::NotFound,
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+                DbError::Conflict(unique_message(db.constraint()))
+            }
+            _ => DbError::Sqlx(e),
+        }
+    }
+}
+
+fn unique_message(constraint: Option<&str>) -> String {
+    match constraint {
+        Some("plan_units_tenant_id_code_key") => "a plan unit with this code exists".into(),
+        Some("tenants_slug_key") => "a tenant with this slug exists".into(),
+        Some("org_units_tenant_id_code_key") => "an org unit with this code exists".into(),
+        Some(other) => format!("duplicate value ({other})"),
+        None => "duplicate value".into(),
+    }
+}

@@ -1,0 +1,21 @@
+//! PostgreSQL access for Akta. SQL lives here and nowhere else.
+//!
+//! Tenant data is reachable only through [`TenantTx`], a transaction that has set
+//! `app.tenant_id`; row-level security in the database is the second wall behind it.
+
+mod error;
+mod pool;
+pub mod repo;
+pub mod serde_date;
+
+pub use error::DbError;
+pub use pool::{Db, OperatorTokenRow, TenantRow, TenantTx};
+pub use repo::audit::AuditEvent;
+pub use repo::documents::{Document, DocumentTarget, NewDocument, NewVersion, Version};
+pub use repo::files::{Case, FileChanges, FileFilter, FileRecord, NewFile};
+pub use repo::plan_units::{NewPlanUnit, PlanUnit};
+pub use repo::tokens::{Authenticated, NewToken, TokenRow};
+pub use repo::{OrgUnit, Page};
+
+/// The migrations in `migrations/`, embedded at build time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

@@ -1,0 +1,197 @@
+use akta_domain::{Principal, TenantId};
+use serde::Serialize;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::DbError;
+
+/// The application's connection pool (role `akta_app`). Deliberately offers no way to run
+/// tenant-owned queries outside a [`TenantTx`].
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TenantRow {
+    pub id: Uuid,
+    pub slug: String,
+    #[serde(rename = "name")]
+    pub display_name: String,
+    pub status: String,
+    pub reference_format: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OperatorTokenRow {
+    pub id: Uuid,
+    pub name: String,
+}
+
+impl Db {
+    pub async fn connect(app_url: &str, max_connections: u32) -> Result<Db, DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(app_url)
+            .await?;
+        Ok(Db { pool })
+    }
+
+    /// Applies migrations with the owner's connection (the app role may not change the schema).
+    pub async fn migrate(owner_url: &str) -> Result<(), DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(owner_url)
+            .await?;
+        crate::MIGRATOR.run(&pool).await?;
+        pool.close().await;
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Begins a transaction that sees and writes only `tenant`'s rows. `actor` is recorded in
+    /// the audit events this transaction writes.
+    pub async fn tenant_tx(&self, tenant: TenantId, actor: &str) -> Result<TenantTx, DbError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(tenant.0.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(TenantTx {
+            tx,
+            tenant,
+            actor: actor.to_owned(),
+        })
+    }
+
+    /// Like [`Db::tenant_tx`] for an authenticated tenant principal.
+    pub async fn tx_for(&self, principal: &Principal) -> Result<TenantTx, DbError> {
+        match principal {
+            Principal::Tenant { tenant_id, .. } => self.tenant_tx(*tenant_id, &principal.actor()).await,
+            Principal::Operator { .. } => Err(DbError::NotFound),
+        }
+    }
+
+    // --- operator registry: tenants and operator tokens (no tenant content) ---
+
+    pub async fn insert_tenant(
+        &self,
+        slug: &str,
+        display_name: &str,
+    ) -> Result<TenantRow, DbError> {
+        Ok(sqlx::query_as::<_, TenantRow>(
+            "INSERT INTO tenants (id, slug, display_name) VALUES ($1, $2, $3)
+             RETURNING id, slug, display_name, status, reference_format, created_at",
+        )
+        .bind(Uuid::now_v7())
+        .bind(slug)
+        .bind(display_name)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn list_tenants(&self) -> Result<Vec<TenantRow>, DbError> {
+        Ok(sqlx::query_as::<_, TenantRow>(
+            "SELECT id, slug, display_name, status, reference_format, created_at
+               FROM tenants ORDER BY slug",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn tenant_by_slug(&self, slug: &str) -> Result<TenantRow, DbError> {
+        Ok(sqlx::query_as::<_, TenantRow>(
+            "SELECT id, slug, display_name, status, reference_format, created_at
+               FROM tenants WHERE slug = $1",
+        )
+        .bind(slug)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn tenant_by_id(&self, id: TenantId) -> Result<TenantRow, DbError> {
+        Ok(sqlx::query_as::<_, TenantRow>(
+            "SELECT id, slug, display_name, status, reference_format, created_at
+               FROM tenants WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn insert_operator_token(
+        &self,
+        name: &str,
+        token_hash: &[u8],
+    ) -> Result<OperatorTokenRow, DbError> {
+        Ok(sqlx::query_as::<_, OperatorTokenRow>(
+            "INSERT INTO operator_tokens (id, name, token_hash) VALUES ($1, $2, $3) RETURNING id, name",
+        )
+        .bind(Uuid::now_v7())
+        .bind(name)
+        .bind(token_hash)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Resolves a token hash through the database's one security-definer door.
+    pub async fn authenticate(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<crate::Authenticated>, DbError> {
+        crate::repo::tokens::authenticate(&self.pool, token_hash).await
+    }
+
+    /// Upload intents of all tenants older than `older_than`: the sweeper's work list.
+    pub async fn expired_upload_intents(
+        &self,
+        older_than: time::OffsetDateTime,
+    ) -> Result<Vec<(String, TenantId)>, DbError> {
+        let rows: Vec<(String, Uuid)> =
+            sqlx::query_as("SELECT blob_key, tenant_id FROM akta_expired_upload_intents($1)")
+                .bind(older_than)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(k, t)| (k, TenantId(t))).collect())
+    }
+}
+
+/// A transaction bound to one tenant. Dropping it without [`TenantTx::commit`] rolls back.
+pub struct TenantTx {
+    pub(crate) tx: Transaction<'static, Postgres>,
+    pub(crate) tenant: TenantId,
+    pub(crate) actor: String,
+}
+
+impl TenantTx {
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Runs a query without any tenant filter of its own, to prove RLS does the filtering.
+    /// Used by tests; returns the tenant ids of all rows of `files` this transaction can see.
+    pub async fn visible_file_tenants_unfiltered(&mut self) -> Result<Vec<Uuid>, DbError> {
+        let rows: Vec<(Uuid,)> = sqlx::query_as("SELECT tenant_id FROM files")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}

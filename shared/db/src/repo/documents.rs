@@ -1,0 +1,257 @@
+use akta_domain::DocumentKind;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::serde_date::iso_date;
+use crate::{DbError, TenantTx};
+
+/// Where a new Dokument is filed: directly in an Akte or in one of its Vorgänge.
+#[derive(Debug, Clone, Copy)]
+pub enum DocumentTarget {
+    File(Uuid),
+    Case(Uuid),
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Document {
+    pub id: Uuid,
+    pub file_id: Uuid,
+    pub case_id: Option<Uuid>,
+    pub title: String,
+    pub kind: String,
+    pub sender: Option<String>,
+    pub recipient: Option<String>,
+    #[serde(with = "iso_date::option")]
+    pub document_date: Option<time::Date>,
+    pub metadata: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    #[sqlx(skip)]
+    pub versions: Vec<Version>,
+}
+
+/// An immutable version of a Dokument's content.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Version {
+    #[serde(rename = "number")]
+    pub nr: i32,
+    pub sha256: String,
+    #[serde(rename = "size")]
+    pub size_bytes: i64,
+    pub media_type: String,
+    pub file_name: String,
+    pub author: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    #[serde(skip)]
+    pub blob_key: String,
+}
+
+pub struct NewDocument {
+    pub title: String,
+    pub kind: DocumentKind,
+    pub sender: Option<String>,
+    pub recipient: Option<String>,
+    pub document_date: Option<time::Date>,
+    pub metadata: Map<String, Value>,
+}
+
+/// The stored blob a new version points at.
+pub struct NewVersion {
+    pub blob_key: String,
+    pub sha256_hex: String,
+    pub size: u64,
+    pub media_type: String,
+    pub file_name: String,
+}
+
+const DOC_COLUMNS: &str =
+    "id, file_id, case_id, title, kind, sender, recipient, document_date, metadata, created_at";
+const VERSION_COLUMNS: &str =
+    "nr, sha256, size_bytes, media_type, file_name, author, created_at, blob_key";
+
+impl TenantTx {
+    /// Resolves where a document goes and checks the Akte is open. Called before an upload
+    /// streams, so a wrong id fails fast, and again inside the writing transaction.
+    pub async fn resolve_target(
+        &mut self,
+        target: DocumentTarget,
+    ) -> Result<(Uuid, Option<Uuid>), DbError> {
+        let (file_id, case_id) = match target {
+            DocumentTarget::File(f) => (f, None),
+            DocumentTarget::Case(c) => (self.case(c).await?.file_id, Some(c)),
+        };
+        self.open_file(file_id).await?;
+        Ok((file_id, case_id))
+    }
+
+    /// Records that a blob is about to be written; commit this before writing the blob.
+    pub async fn record_upload_intent(&mut self, blob_key: &str) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO upload_intents (blob_key, tenant_id) VALUES ($1, $2)")
+            .bind(blob_key)
+            .bind(self.tenant.0)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn forget_upload_intent(&mut self, blob_key: &str) -> Result<(), DbError> {
+        sqlx::query("DELETE FROM upload_intents WHERE blob_key = $1")
+            .bind(blob_key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn blob_is_referenced(&mut self, blob_key: &str) -> Result<bool, DbError> {
+        let found: Option<(i32,)> =
+            sqlx::query_as("SELECT 1 FROM document_versions WHERE blob_key = $1")
+                .bind(blob_key)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn insert_version(
+        &mut self,
+        document_id: Uuid,
+        nr: i32,
+        v: &NewVersion,
+    ) -> Result<Version, DbError> {
+        let size = i64::try_from(v.size).map_err(|_| DbError::Conflict("size out of range".into()))?;
+        let sql = format!(
+            "INSERT INTO document_versions (id, tenant_id, document_id, nr, blob_key, sha256, size_bytes,
+                                            media_type, file_name, author)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {VERSION_COLUMNS}"
+        );
+        let version = sqlx::query_as::<_, Version>(&sql)
+            .bind(Uuid::now_v7())
+            .bind(self.tenant.0)
+            .bind(document_id)
+            .bind(nr)
+            .bind(&v.blob_key)
+            .bind(&v.sha256_hex)
+            .bind(size)
+            .bind(&v.media_type)
+            .bind(&v.file_name)
+            .bind(&self.actor)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        // The blob is now referenced by a committed version (once this commits): no orphan.
+        self.forget_upload_intent(&v.blob_key).await?;
+        Ok(version)
+    }
+
+    pub async fn create_document(
+        &mut self,
+        target: DocumentTarget,
+        new: NewDocument,
+        content: NewVersion,
+    ) -> Result<Document, DbError> {
+        let (file_id, case_id) = self.resolve_target(target).await?;
+        let sql = format!(
+            "INSERT INTO documents (id, tenant_id, file_id, case_id, title, kind, sender, recipient,
+                                    document_date, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {DOC_COLUMNS}"
+        );
+        let mut doc = sqlx::query_as::<_, Document>(&sql)
+            .bind(Uuid::now_v7())
+            .bind(self.tenant.0)
+            .bind(file_id)
+            .bind(case_id)
+            .bind(&new.title)
+            .bind(new.kind.as_str())
+            .bind(&new.sender)
+            .bind(&new.recipient)
+            .bind(new.document_date)
+            .bind(Value::Object(new.metadata))
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let version = self.insert_version(doc.id, 1, &content).await?;
+        doc.versions.push(version);
+        self.audit("document.created", "document", doc.id, Some(file_id), None::<&()>, Some(&doc))
+            .await?;
+        Ok(doc)
+    }
+
+    pub async fn add_version(
+        &mut self,
+        document_id: Uuid,
+        content: NewVersion,
+    ) -> Result<Version, DbError> {
+        // Locking the document row serialises concurrent uploads of new versions.
+        let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1 FOR UPDATE");
+        let doc = sqlx::query_as::<_, Document>(&sql)
+            .bind(document_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        self.open_file(doc.file_id).await?;
+        let (last,): (Option<i32>,) =
+            sqlx::query_as("SELECT max(nr) FROM document_versions WHERE document_id = $1")
+                .bind(document_id)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        let version = self
+            .insert_version(document_id, last.unwrap_or(0) + 1, &content)
+            .await?;
+        self.audit(
+            "document.version_added",
+            "document",
+            document_id,
+            Some(doc.file_id),
+            None::<&()>,
+            Some(&version),
+        )
+        .await?;
+        Ok(version)
+    }
+
+    pub async fn document(&mut self, id: Uuid) -> Result<Document, DbError> {
+        let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1");
+        let mut doc = sqlx::query_as::<_, Document>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM document_versions WHERE document_id = $1 ORDER BY nr"
+        );
+        doc.versions = sqlx::query_as::<_, Version>(&sql)
+            .bind(id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        Ok(doc)
+    }
+
+    /// A version of a document, the latest when `nr` is `None`.
+    pub async fn version(&mut self, document_id: Uuid, nr: Option<i32>) -> Result<Version, DbError> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM document_versions
+              WHERE document_id = $1 AND ($2::int IS NULL OR nr = $2)
+              ORDER BY nr DESC LIMIT 1"
+        );
+        Ok(sqlx::query_as::<_, Version>(&sql)
+            .bind(document_id)
+            .bind(nr)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    /// Documents of an Akte (all, or of one Vorgang), newest first, without versions.
+    pub async fn list_documents(
+        &mut self,
+        file_id: Uuid,
+        case_id: Option<Uuid>,
+    ) -> Result<Vec<Document>, DbError> {
+        self.file(file_id).await?;
+        let sql = format!(
+            "SELECT {DOC_COLUMNS} FROM documents
+              WHERE file_id = $1 AND ($2::uuid IS NULL OR case_id = $2) ORDER BY id DESC"
+        );
+        Ok(sqlx::query_as::<_, Document>(&sql)
+            .bind(file_id)
+            .bind(case_id)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+}

@@ -1,0 +1,288 @@
+use akta_domain::{Confidentiality, FileStatus, ReferenceFormat, ReferenceNumber};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::serde_date::iso_date;
+use crate::{DbError, Page, TenantTx};
+
+/// An Akte.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct FileRecord {
+    pub id: Uuid,
+    pub plan_unit_id: Uuid,
+    pub reference: String,
+    pub subject: String,
+    pub status: String,
+    pub lead_org_unit_id: Option<Uuid>,
+    pub confidentiality: String,
+    #[serde(with = "iso_date")]
+    pub period_from: time::Date,
+    #[serde(with = "iso_date::option")]
+    pub period_to: Option<time::Date>,
+    pub metadata: Value,
+    #[serde(rename = "version")]
+    pub row_version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: time::OffsetDateTime,
+}
+
+pub struct NewFile {
+    pub plan_unit_id: Uuid,
+    pub subject: String,
+    pub lead_org_unit_id: Option<Uuid>,
+    pub confidentiality: Confidentiality,
+    pub period_from: Option<time::Date>,
+    pub metadata: Map<String, Value>,
+}
+
+/// A partial update; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct FileChanges {
+    pub subject: Option<String>,
+    pub lead_org_unit_id: Option<Option<Uuid>>,
+    pub confidentiality: Option<Confidentiality>,
+    pub status: Option<FileStatus>,
+    pub metadata: Option<Map<String, Value>>,
+}
+
+#[derive(Default)]
+pub struct FileFilter {
+    pub plan_unit_id: Option<Uuid>,
+    pub status: Option<FileStatus>,
+}
+
+/// A Vorgang.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Case {
+    pub id: Uuid,
+    pub file_id: Uuid,
+    pub reference: String,
+    pub subject: String,
+    pub status: String,
+    pub metadata: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+const FILE_COLUMNS: &str = "id, plan_unit_id, reference, subject, status, lead_org_unit_id, confidentiality,
+    period_from, period_to, metadata, row_version, created_at, updated_at";
+const CASE_COLUMNS: &str = "id, file_id, reference, subject, status, metadata, created_at";
+
+impl TenantTx {
+    /// Next running number in `scope` (a plan unit per year, or an Akte for its Vorgänge).
+    async fn next_number(&mut self, scope: Uuid, year: i32) -> Result<i64, DbError> {
+        let (nr,): (i64,) = sqlx::query_as(
+            "INSERT INTO reference_counters (tenant_id, scope_id, year, last_nr) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (scope_id, year) DO UPDATE SET last_nr = reference_counters.last_nr + 1
+             RETURNING last_nr",
+        )
+        .bind(self.tenant.0)
+        .bind(scope)
+        .bind(year)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(nr)
+    }
+
+    pub async fn create_file(&mut self, new: NewFile) -> Result<FileRecord, DbError> {
+        let code: Option<(String,)> = sqlx::query_as("SELECT code FROM plan_units WHERE id = $1")
+            .bind(new.plan_unit_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let (code,) = code.ok_or(DbError::MissingReference {
+            field: "plan_unit_id",
+        })?;
+        if let Some(org) = new.lead_org_unit_id {
+            self.require_org_unit(org, "lead_org_unit_id").await?;
+        }
+        // Aktenzeichen years follow German local time, not UTC, around New Year's Eve.
+        let (template, year): (String, i32) = sqlx::query_as(
+            "SELECT reference_format, extract(year FROM now() AT TIME ZONE 'Europe/Berlin')::int
+               FROM tenants WHERE id = $1",
+        )
+        .bind(self.tenant.0)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let format = ReferenceFormat::parse(&template)
+            .map_err(|e| DbError::Conflict(format!("tenant reference format: {e}")))?;
+        let counter_year = if format.numbers_per_year() { year } else { 0 };
+        let nr = self.next_number(new.plan_unit_id, counter_year).await?;
+        let reference = format.render(&code, ReferenceNumber { nr, year });
+
+        let id = Uuid::now_v7();
+        let sql = format!(
+            "INSERT INTO files (id, tenant_id, plan_unit_id, reference, subject, lead_org_unit_id,
+                                confidentiality, period_from, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, current_date), $9)
+             RETURNING {FILE_COLUMNS}"
+        );
+        let file = sqlx::query_as::<_, FileRecord>(&sql)
+            .bind(id)
+            .bind(self.tenant.0)
+            .bind(new.plan_unit_id)
+            .bind(&reference)
+            .bind(&new.subject)
+            .bind(new.lead_org_unit_id)
+            .bind(new.confidentiality.as_str())
+            .bind(new.period_from)
+            .bind(Value::Object(new.metadata))
+            .fetch_one(&mut *self.tx)
+            .await?;
+        self.audit("file.created", "file", id, Some(id), None::<&()>, Some(&file))
+            .await?;
+        Ok(file)
+    }
+
+    pub async fn file(&mut self, id: Uuid) -> Result<FileRecord, DbError> {
+        let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1");
+        Ok(sqlx::query_as::<_, FileRecord>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    pub async fn list_files(
+        &mut self,
+        filter: &FileFilter,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Page<FileRecord>, DbError> {
+        let sql = format!(
+            "SELECT {FILE_COLUMNS} FROM files
+              WHERE ($1::uuid IS NULL OR plan_unit_id = $1)
+                AND ($2::text IS NULL OR status = $2)
+                AND ($3::uuid IS NULL OR id > $3)
+              ORDER BY id LIMIT $4"
+        );
+        let rows = sqlx::query_as::<_, FileRecord>(&sql)
+            .bind(filter.plan_unit_id)
+            .bind(filter.status.map(FileStatus::as_str))
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        Ok(Page::from_rows(rows, limit, |f| f.id.to_string()))
+    }
+
+    /// Applies `changes` if the Akte is still at `expected_version` (optimistic locking).
+    pub async fn update_file(
+        &mut self,
+        id: Uuid,
+        expected_version: i32,
+        changes: FileChanges,
+    ) -> Result<FileRecord, DbError> {
+        let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1 FOR UPDATE");
+        let before = sqlx::query_as::<_, FileRecord>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        if before.row_version != expected_version {
+            return Err(DbError::VersionMismatch);
+        }
+        if let Some(Some(org)) = changes.lead_org_unit_id {
+            self.require_org_unit(org, "lead_org_unit_id").await?;
+        }
+        let lead = match changes.lead_org_unit_id {
+            Some(v) => v,
+            None => before.lead_org_unit_id,
+        };
+        let status = changes
+            .status
+            .map(FileStatus::as_str)
+            .unwrap_or(before.status.as_str())
+            .to_owned();
+        let sql = format!(
+            "UPDATE files SET subject = COALESCE($2, subject), lead_org_unit_id = $3,
+                    confidentiality = COALESCE($4, confidentiality), status = $5,
+                    metadata = COALESCE($6, metadata),
+                    -- the Laufzeit ends when the Akte is closed and reopens with it
+                    period_to = CASE WHEN $5 = 'zdA' THEN COALESCE(period_to, current_date) ELSE NULL END,
+                    row_version = row_version + 1, updated_at = now()
+              WHERE id = $1 RETURNING {FILE_COLUMNS}"
+        );
+        let after = sqlx::query_as::<_, FileRecord>(&sql)
+            .bind(id)
+            .bind(changes.subject)
+            .bind(lead)
+            .bind(changes.confidentiality.map(Confidentiality::as_str))
+            .bind(&status)
+            .bind(changes.metadata.map(Value::Object))
+            .fetch_one(&mut *self.tx)
+            .await?;
+        self.audit("file.updated", "file", id, Some(id), Some(&before), Some(&after))
+            .await?;
+        Ok(after)
+    }
+
+    /// The Akte, checked to be open: nothing is added to a file closed "zu den Akten".
+    pub(crate) async fn open_file(&mut self, id: Uuid) -> Result<FileRecord, DbError> {
+        let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1 FOR SHARE");
+        let file = sqlx::query_as::<_, FileRecord>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        if file.status == FileStatus::Closed.as_str() {
+            return Err(DbError::Conflict("the file is closed (zdA)".into()));
+        }
+        Ok(file)
+    }
+
+    pub async fn create_case(
+        &mut self,
+        file_id: Uuid,
+        subject: &str,
+        metadata: Map<String, Value>,
+    ) -> Result<Case, DbError> {
+        let file = self.open_file(file_id).await?;
+        let nr = self.next_number(file_id, 0).await?;
+        let reference = ReferenceFormat::case_reference(&file.reference, nr);
+        let sql = format!(
+            "INSERT INTO cases (id, tenant_id, file_id, nr, reference, subject, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {CASE_COLUMNS}"
+        );
+        let case = sqlx::query_as::<_, Case>(&sql)
+            .bind(Uuid::now_v7())
+            .bind(self.tenant.0)
+            .bind(file_id)
+            .bind(nr)
+            .bind(&reference)
+            .bind(subject)
+            .bind(Value::Object(metadata))
+            .fetch_one(&mut *self.tx)
+            .await?;
+        self.audit("case.created", "case", case.id, Some(file_id), None::<&()>, Some(&case))
+            .await?;
+        Ok(case)
+    }
+
+    pub async fn case(&mut self, id: Uuid) -> Result<Case, DbError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        Ok(sqlx::query_as::<_, Case>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    pub async fn list_cases(
+        &mut self,
+        file_id: Uuid,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Page<Case>, DbError> {
+        self.file(file_id).await?;
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE file_id = $1 AND ($2::uuid IS NULL OR id > $2)
+              ORDER BY id LIMIT $3"
+        );
+        let rows = sqlx::query_as::<_, Case>(&sql)
+            .bind(file_id)
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        Ok(Page::from_rows(rows, limit, |c| c.id.to_string()))
+    }
+}
