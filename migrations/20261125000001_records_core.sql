@@ -181,6 +181,15 @@ BEGIN
 END
 $$;
 
+-- FORCE applies RLS to the owner too, so the two security-definer lookups below (which run as
+-- the owner) get a read-only policy of their own. The application role never gets one.
+DO $$
+BEGIN
+    EXECUTE format('CREATE POLICY owner_lookup ON api_tokens FOR SELECT TO %I USING (true)', current_user);
+    EXECUTE format('CREATE POLICY owner_lookup ON upload_intents FOR SELECT TO %I USING (true)', current_user);
+END
+$$;
+
 -- Token lookup happens before the tenant is known, so it runs with the owner's rights, returns
 -- only the one matching live token, and is the only door the application has to that lookup.
 CREATE FUNCTION akta_authenticate(p_hash bytea)

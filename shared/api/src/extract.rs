@@ -27,10 +27,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], prefix: &str) -> Result<T, 
             );
         }
         let message = inner.to_string();
-        let named = message.split('`').nth(1).filter(|_| {
-            message.starts_with("unknown field") || message.starts_with("missing field")
-        });
-        let field = match (path.as_str(), named) {
+        // serde_path_to_error's path already ends in an unknown field's name, but stops at
+        // the parent of a missing one.
+        let missing = message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.starts_with("missing field"));
+        let field = match (path.as_str(), missing) {
             (".", Some(name)) => name.to_owned(),
             (p, Some(name)) => format!("{p}.{name}"),
             (".", None) => "body".to_owned(),

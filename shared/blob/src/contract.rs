@@ -40,7 +40,10 @@ pub async fn run_all(store: &dyn BlobStore, prefix: &str) {
 /// The readiness probe succeeds and the backend names itself.
 pub async fn check_ok(store: &dyn BlobStore) {
     if let Err(e) = store.check().await {
-        panic!("check() failed on a healthy {} store: {e}", store.backend_name());
+        panic!(
+            "check() failed on a healthy {} store: {e}",
+            store.backend_name()
+        );
     }
     assert!(!store.backend_name().is_empty());
 }
@@ -63,7 +66,10 @@ pub async fn small_roundtrip(store: &dyn BlobStore, prefix: &str) {
     assert_same_bytes(&body, &data, "small object");
 
     delete(store, &key).await;
-    assert!(!exists(store, &key).await, "{key} should be gone after delete");
+    assert!(
+        !exists(store, &key).await,
+        "{key} should be gone after delete"
+    );
 }
 
 /// Zero bytes are a valid object, whether the body yields nothing or only empty chunks.
@@ -87,7 +93,11 @@ pub async fn empty_object(store: &dyn BlobStore, prefix: &str) {
         assert!(exists(store, &key).await, "{key} should exist after put");
         let (size, body) = read(store, &key, None).await;
         assert_eq!(size, 0);
-        assert!(body.is_empty(), "empty object read back {} bytes", body.len());
+        assert!(
+            body.is_empty(),
+            "empty object read back {} bytes",
+            body.len()
+        );
         delete(store, &key).await;
     }
 }
@@ -160,8 +170,18 @@ pub async fn overwrite_replaces(store: &dyn BlobStore, prefix: &str) {
 /// first part or after several parts were uploaded; exactly at the limit is fine.
 pub async fn too_large_leaves_nothing(store: &dyn BlobStore, prefix: &str) {
     let cases = [
-        ("too-large/small", test_data(3_000, 1), 2_999u64, &[1_000usize][..]),
-        ("too-large/multipart", test_data(20 * MIB, 2), 17 * MIB as u64, &[MIB][..]),
+        (
+            "too-large/small",
+            test_data(3_000, 1),
+            2_999u64,
+            &[1_000usize][..],
+        ),
+        (
+            "too-large/multipart",
+            test_data(20 * MIB, 2),
+            17 * MIB as u64,
+            &[MIB][..],
+        ),
     ];
     for (name, data, limit, chunk_sizes) in cases {
         let key = key(prefix, name);
@@ -192,12 +212,16 @@ pub async fn failing_body_leaves_nothing(store: &dyn BlobStore, prefix: &str) {
     for (name, good_chunks, chunk_len) in cases {
         let key = key(prefix, name);
         let chunk = test_data(chunk_len, 4);
-        let mut items: Vec<io::Result<Bytes>> = (0..good_chunks).map(|_| Ok(chunk.clone())).collect();
+        let mut items: Vec<io::Result<Bytes>> =
+            (0..good_chunks).map(|_| Ok(chunk.clone())).collect();
         items.push(Err(io::Error::new(
             io::ErrorKind::ConnectionReset,
             "client went away (contract test)",
         )));
-        match store.put(&key, Box::pin(stream::iter(items)), u64::MAX).await {
+        match store
+            .put(&key, Box::pin(stream::iter(items)), u64::MAX)
+            .await
+        {
             Err(BlobError::Body(e)) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
             other => panic!("put {key} with a failing body: expected Body, got {other:?}"),
         }
@@ -211,7 +235,11 @@ pub async fn failing_body_leaves_nothing(store: &dyn BlobStore, prefix: &str) {
 pub async fn get_missing_is_not_found(store: &dyn BlobStore, prefix: &str) {
     let child = key(prefix, "missing/dir/child");
     put_ok(store, &child, &Bytes::from_static(b"child")).await;
-    for name in ["missing/never-written", "missing/dir", "missing/dir/child/deeper"] {
+    for name in [
+        "missing/never-written",
+        "missing/dir",
+        "missing/dir/child/deeper",
+    ] {
         let key = key(prefix, name);
         assert_nothing_at(store, &key).await;
         let range = Some(ByteRange { start: 0, end: 0 });
@@ -241,9 +269,8 @@ pub async fn list_by_prefix(store: &dyn BlobStore, prefix: &str) {
     for key in &keys {
         put_ok(store, key, &Bytes::from(key.to_string())).await;
     }
-    let expect = |wanted: &[&str]| -> Vec<BlobKey> {
-        wanted.iter().map(|name| key(prefix, name)).collect()
-    };
+    let expect =
+        |wanted: &[&str]| -> Vec<BlobKey> { wanted.iter().map(|name| key(prefix, name)).collect() };
 
     let all = expect(&["list/a/1", "list/a/2", "list/ab", "list/b/1", "list/b/c/d"]);
     assert_keys(list(store, &format!("{prefix}list/")).await, &all);
@@ -335,7 +362,10 @@ fn test_data(len: usize, seed: u64) -> Bytes {
 
 /// `data` as a body of chunks cycling through `sizes` (0 yields an empty chunk).
 fn chunked(data: &Bytes, sizes: &[usize]) -> ByteStream {
-    assert!(sizes.iter().any(|&n| n > 0), "chunk sizes must make progress");
+    assert!(
+        sizes.iter().any(|&n| n > 0),
+        "chunk sizes must make progress"
+    );
     let mut chunks = Vec::new();
     let mut at = 0;
     for &size in sizes.iter().cycle() {
@@ -374,7 +404,11 @@ async fn read(store: &dyn BlobStore, key: &BlobKey, range: Option<ByteRange>) ->
 async fn check_range(store: &dyn BlobStore, key: &BlobKey, data: &[u8], start: u64, end: u64) {
     let range = ByteRange { start, end };
     let (size, body) = read(store, key, Some(range)).await;
-    assert_eq!(size, data.len() as u64, "size of a ranged read is the total");
+    assert_eq!(
+        size,
+        data.len() as u64,
+        "size of a ranged read is the total"
+    );
     let (from, to) = (start as usize, end as usize);
     assert_same_bytes(&body, &data[from..=to], &format!("range {start}-{end}"));
 }

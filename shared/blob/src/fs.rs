@@ -26,6 +26,9 @@ const READ_CHUNK: usize = 64 * 1024;
 const PUBLISH_ATTEMPTS: usize = 5;
 
 /// Stores objects as files below a root directory.
+///
+/// Unlike S3, a key cannot be both an object and a directory on the way to another object
+/// ("a" and "a/b"); the second `put` of such a pair fails with a backend error.
 #[derive(Debug)]
 pub struct FsStore {
     root: PathBuf,
@@ -255,9 +258,10 @@ impl BlobStore for FsStore {
             path: tmp_dir.join(format!("probe-{}", Uuid::new_v4())),
             armed: true,
         };
-        tokio::fs::write(&probe.path, b"ok")
-            .await
-            .map_err(io_err("blob root is not writable, cannot create", &probe.path))?;
+        tokio::fs::write(&probe.path, b"ok").await.map_err(io_err(
+            "blob root is not writable, cannot create",
+            &probe.path,
+        ))?;
         drop(probe);
         Ok(())
     }
@@ -384,7 +388,10 @@ mod tests {
             store.get(&dir_key, None).await,
             Err(BlobError::NotFound)
         ));
-        store.delete(&dir_key).await.expect("deleting a directory key is a no-op");
+        store
+            .delete(&dir_key)
+            .await
+            .expect("deleting a directory key is a no-op");
         assert!(store.root.join("dir/sub").is_dir());
     }
 

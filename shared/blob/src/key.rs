@@ -19,7 +19,9 @@ impl BlobKey {
             // The input may come from a client; keep the error message short.
             let shown: String = s.chars().take(64).collect();
             let ellipsis = if s.chars().count() > 64 { "..." } else { "" };
-            Err(BlobError::InvalidKey(format!("{shown:?}{ellipsis}: {reason}")))
+            Err(BlobError::InvalidKey(format!(
+                "{shown:?}{ellipsis}: {reason}"
+            )))
         };
         if s.is_empty() {
             return reject("empty");

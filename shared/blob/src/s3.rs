@@ -221,13 +221,14 @@ impl S3Store {
             while !rest.is_empty() {
                 if buf.len() == self.part_size {
                     // A full buffer with more data behind it: this object needs multipart.
-                    let part =
-                        std::mem::replace(&mut buf, BytesMut::with_capacity(self.part_size));
+                    let part = std::mem::take(&mut buf).freeze();
                     let multipart = match upload {
                         Some(multipart) => multipart,
                         None => upload.insert(MultipartUpload::start(self, object_key).await?),
                     };
-                    multipart.send_part(part.freeze()).await?;
+                    multipart.send_part(part).await?;
+                    // Allocated only once the part has a slot, keeping the memory bound.
+                    buf.reserve(self.part_size);
                 }
                 let n = (self.part_size - buf.len()).min(rest.len());
                 buf.extend_from_slice(&rest[..n]);
@@ -430,10 +431,7 @@ fn sdk_err<E>(operation: &str, object_key: &str, err: SdkError<E, HttpResponse>)
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    BlobError::Backend(format!(
-        "S3 {operation} {object_key:?}: {}",
-        describe(&err)
-    ))
+    BlobError::Backend(format!("S3 {operation} {object_key:?}: {}", describe(&err)))
 }
 
 /// A one-line description. Server answers are summarised by status, code and message;

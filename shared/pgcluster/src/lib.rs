@@ -38,7 +38,10 @@ pub const APP_ROLE: &str = "akta_app";
 const SUPERUSER: &str = "postgres";
 const SYSTEM_USER: &str = "postgres";
 const HOST: &str = "127.0.0.1";
+/// How long `spawn_child` waits for a fresh throwaway cluster.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `start` lets `pg_ctl` wait: a persistent cluster may first replay WAL after a crash.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// Arbitrary constant: serialises role creation between concurrent `ensure_database` calls.
 const ROLE_LOCK_KEY: i64 = 0x616b_7461_726f_6c65;
 
@@ -190,7 +193,7 @@ impl Cluster {
         self.prepare_log()?;
         let mut cmd = self.pg_command("pg_ctl");
         cmd.args(["start", "-w", "-t"])
-            .arg(READY_TIMEOUT.as_secs().to_string())
+            .arg(START_TIMEOUT.as_secs().to_string())
             .arg("-D")
             .arg(&self.dir)
             .arg("-l")
@@ -468,12 +471,13 @@ impl Cluster {
     }
 
     fn accepts_connections(&self) -> bool {
+        // A full conninfo, so PG* variables of the caller's environment cannot redirect it.
+        let conninfo = format!(
+            "host={HOST} port={} user={SUPERUSER} dbname=postgres sslmode=disable connect_timeout=2",
+            self.port()
+        );
         let mut cmd = Command::new(self.bins.bin("pg_isready"));
-        cmd.args([
-            "-q", "-t", "2", "-h", HOST, "-U", SUPERUSER, "-d", "postgres", "-p",
-        ])
-        .arg(self.port().to_string())
-        .stdin(Stdio::null());
+        cmd.args(["-q", "-d", &conninfo]).stdin(Stdio::null());
         matches!(cmd.status(), Ok(status) if status.success())
     }
 

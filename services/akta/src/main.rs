@@ -1,0 +1,227 @@
+//! `akta`: the one deployable binary. `serve` runs the service; the other commands administer
+//! the same configuration, including an embedded default that a running server uses.
+
+mod config;
+mod runtime;
+mod seed;
+
+use akta_api::{ops, ApiSettings, AppState};
+use akta_domain::{Role, TenantId};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use config::Config;
+use runtime::Backend;
+
+#[derive(Parser)]
+#[command(name = "akta", version, about = "Akta: e-Akte für Kommunen (hosted, multi-tenant records service)")]
+struct Cli {
+    /// Configuration file (default: ./akta.toml if it exists). AKTA_* variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (embedded PostgreSQL and filesystem blobs unless configured).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage tenants (Mandanten).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Issue API tokens; the token is printed once, alone on stdout.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Delete blobs of uploads that never became a document version (older than the grace period).
+    Sweep,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and print its first admin token.
+    Create {
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    Create {
+        /// Tenant slug (for tenant tokens).
+        #[arg(long, required_unless_present = "operator", conflicts_with = "operator")]
+        tenant: Option<String>,
+        /// admin, clerk or reader.
+        #[arg(long, default_value = "clerk")]
+        role: String,
+        /// Create an operator token (manages tenants, no tenant content).
+        #[arg(long)]
+        operator: bool,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AKTA_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,aws=warn".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("akta: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("akta: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+const CLI_ACTOR: &str = "cli";
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    if let Command::Serve = cli.command {
+        return serve(config).await;
+    }
+    let backend = Backend::open(&config).await?;
+    let result = admin(&backend, &config, cli.command).await;
+    backend.shutdown().await;
+    result
+}
+
+async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::Result<()> {
+    let db = &backend.db;
+    match command {
+        Command::Serve => unreachable!("handled by run"),
+        Command::Migrate => eprintln!("migrations applied"),
+        Command::Tenant {
+            command: TenantCommand::Create { slug, name },
+        } => {
+            let (tenant, token) = ops::create_tenant(db, &slug, &name, None, CLI_ACTOR).await?;
+            eprintln!("created tenant {} ({}); its admin token:", tenant.slug, tenant.id);
+            println!("{token}");
+        }
+        Command::Tenant {
+            command: TenantCommand::List,
+        } => {
+            for t in db.list_tenants().await? {
+                println!("{}\t{}\t{}\t{}", t.slug, t.status, t.id, t.display_name);
+            }
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    tenant,
+                    role,
+                    operator,
+                    name,
+                },
+        } => {
+            let token = if operator {
+                ops::create_operator_token(db, &name).await?.1
+            } else {
+                let slug = tenant.context("--tenant or --operator is required")?;
+                let tenant = db
+                    .tenant_by_slug(&slug)
+                    .await
+                    .with_context(|| format!("no tenant '{slug}'"))?;
+                let role = Role::parse(&role)?;
+                ops::create_token(db, TenantId(tenant.id), role, &name, CLI_ACTOR)
+                    .await?
+                    .1
+            };
+            println!("{token}");
+        }
+        Command::Sweep => {
+            let blobs = runtime::blob_store(config)?;
+            let report = akta_api::sweeper::sweep_once(db, blobs.as_ref(), config.orphan_grace).await?;
+            eprintln!("deleted {} orphaned blobs, released {} intents", report.deleted, report.kept);
+        }
+    }
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let blobs = runtime::blob_store(&config)?;
+    let backend = Backend::open(&config).await?;
+    let outcome = async {
+        if backend.is_embedded() {
+            seed::demo_on_first_start(&backend.db, &config).await?;
+        }
+        let state = AppState::new(
+            backend.db.clone(),
+            blobs.clone(),
+            ApiSettings {
+                max_upload_bytes: config.max_upload_bytes,
+                orphan_grace: config.orphan_grace,
+            },
+        );
+        let sweeper = tokio::spawn(akta_api::sweeper::run(
+            backend.db.clone(),
+            blobs.clone(),
+            config.orphan_grace,
+            config.sweep_interval,
+        ));
+        tracing::info!(
+            listen = %config.listen,
+            blobs = blobs.backend_name(),
+            "Akta is serving on http://{}",
+            config.listen
+        );
+        let served = akta_api::serve(listener, state, shutdown_signal()).await;
+        sweeper.abort();
+        served.context("serving HTTP")
+    }
+    .await;
+    backend.shutdown().await;
+    tracing::info!("Akta stopped");
+    outcome
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,85 @@
+//! Turns a [`Config`] into running parts: database URLs (starting the embedded cluster when
+//! needed), the blob store, migrations applied.
+
+use akta_blob::{BlobStore, FsStore, S3Store};
+use akta_db::Db;
+use akta_pgcluster::Cluster;
+use anyhow::Context;
+use std::sync::Arc;
+
+use crate::config::{Blobs, Config, Database};
+
+/// The database side of a running Akta. Stops the embedded cluster on [`Backend::shutdown`]
+/// if this process started it; a cluster another `akta` process started is left running.
+pub struct Backend {
+    pub db: Db,
+    cluster: Option<(Cluster, bool)>,
+}
+
+impl Backend {
+    pub async fn open(config: &Config) -> anyhow::Result<Backend> {
+        let (app_url, owner_url, cluster) = match &config.database {
+            Database::External { app_url, owner_url } => (app_url.clone(), owner_url.clone(), None),
+            Database::Embedded => {
+                let dir = config.data_dir.join("postgres");
+                std::fs::create_dir_all(&config.data_dir)
+                    .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+                let dir = std::path::absolute(&dir)?;
+                let cluster = tokio::task::spawn_blocking(move || -> anyhow::Result<(Cluster, bool)> {
+                    let cluster = Cluster::open_or_init(&dir)?;
+                    let started = cluster.start()?;
+                    Ok((cluster, started))
+                })
+                .await??;
+                let urls = cluster.0.ensure_database("akta").await?;
+                if cluster.1 {
+                    tracing::info!(port = cluster.0.port(), "started the embedded PostgreSQL");
+                }
+                (urls.app_url, urls.owner_url, Some(cluster))
+            }
+        };
+        let result = async {
+            Db::migrate(&owner_url).await.context("applying migrations")?;
+            Db::connect(&app_url, 20).await.context("connecting to PostgreSQL")
+        }
+        .await;
+        let backend_cluster = cluster;
+        match result {
+            Ok(db) => Ok(Backend {
+                db,
+                cluster: backend_cluster,
+            }),
+            Err(e) => {
+                stop_if_ours(backend_cluster).await;
+                Err(e)
+            }
+        }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    pub async fn shutdown(self) {
+        self.db.close().await;
+        stop_if_ours(self.cluster).await;
+    }
+}
+
+async fn stop_if_ours(cluster: Option<(Cluster, bool)>) {
+    if let Some((cluster, true)) = cluster {
+        let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;
+        match stopped {
+            Ok(Ok(())) => tracing::info!("stopped the embedded PostgreSQL"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not stop the embedded PostgreSQL"),
+            Err(e) => tracing::warn!(error = %e, "could not stop the embedded PostgreSQL"),
+        }
+    }
+}
+
+pub fn blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+    Ok(match &config.blobs {
+        Blobs::Filesystem(dir) => Arc::new(FsStore::new(dir.clone())?),
+        Blobs::S3(cfg) => Arc::new(S3Store::new(cfg.clone())?),
+    })
+}
