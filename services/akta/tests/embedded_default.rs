@@ -1,0 +1,204 @@
+//! The README's run command on a fresh directory: `akta serve` with nothing configured starts
+//! a private PostgreSQL under the data dir, filesystem blobs and a demo tenant, prints an admin
+//! token once, serves the records flow, lets the CLI work beside it, and stops cleanly.
+
+use akta_testkit::Client;
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const AKTA: &str = env!("CARGO_BIN_EXE_akta");
+
+fn akta(dir: &Path, listen: &str) -> Command {
+    let mut cmd = Command::new(AKTA);
+    cmd.current_dir(dir)
+        .env("AKTA_DATA_DIR", dir.join("data"))
+        .env("AKTA_LISTEN", listen)
+        .env("AKTA_LOG", "warn")
+        .env_remove("AKTA_DATABASE_URL")
+        .env_remove("AKTA_S3_BUCKET");
+    cmd
+}
+
+/// Starts `akta serve` and returns it with the lines it printed on stdout until it was ready.
+fn serve(dir: &Path, listen: &str) -> (Child, Vec<String>) {
+    let mut child = akta(dir, listen)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start akta serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let url = format!("http://{listen}/readyz");
+    loop {
+        assert!(Instant::now() < deadline, "akta serve did not become ready");
+        assert!(child.try_wait().expect("poll").is_none(), "akta serve exited early");
+        if reqwest_blocking_ok(&url) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The token is printed before the listener starts serving.
+    std::thread::sleep(Duration::from_millis(200));
+    let lines = lines_rx.try_iter().collect();
+    (child, lines)
+}
+
+fn reqwest_blocking_ok(url: &str) -> bool {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        match reqwest::Client::new().get(url).send().await {
+            Ok(r) => r.status().is_success(),
+            Err(_) => false,
+        }
+    })
+}
+
+fn stop(mut child: Child) {
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            assert!(exit.success(), "akta serve exited with {exit}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "akta serve ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn cli(dir: &Path, listen: &str, args: &[&str]) -> String {
+    let out = akta(dir, listen).args(args).output().expect("run akta");
+    assert!(
+        out.status.success(),
+        "akta {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn embedded_default_runs_the_records_flow_and_stops_its_postgres() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = akta_pgcluster::free_port().expect("port");
+    let listen = format!("127.0.0.1:{port}");
+
+    let (server, lines) = serve(dir.path(), &listen);
+    let token = lines
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with("akta_"))
+        .unwrap_or_else(|| panic!("no admin token printed; stdout: {lines:?}"))
+        .to_owned();
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let base = format!("http://{listen}");
+    let file_id = rt.block_on(async {
+        let admin = Client::new(&base, Some(&token));
+        let units = admin.get("/api/v1/plan-units?limit=200").await;
+        assert_eq!(units.status, 200, "{}", units.body);
+        let unit = units.body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|u| u["code"] == "63.01"))
+            .expect("demo Aktenplan has 63.01")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let own_unit = admin.create_plan_unit("99", None).await;
+        assert!(!own_unit.is_empty());
+
+        let file = admin.create_file(&unit, "Neubau Einfamilienhaus").await;
+        let reference = file.body["reference"].as_str().expect("reference");
+        assert!(reference.starts_with("63.01-0001/"), "{reference}");
+        let file_id = file.id();
+        let case_id = admin.create_case(&file_id, "Bauantrag").await;
+
+        let content: Vec<u8> = (0..700_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let doc = admin
+            .upload_document(&format!("/api/v1/cases/{case_id}"), "Antrag", content.clone())
+            .await;
+        let doc_id = doc.id();
+        let download = admin.get(&format!("/api/v1/documents/{doc_id}/content")).await;
+        assert_eq!(download.status, 200);
+        assert!(download.bytes == content, "download differs from upload");
+
+        let v2 = admin
+            .upload(
+                &format!("/api/v1/documents/{doc_id}/versions"),
+                None,
+                Some(("antrag-v2.txt", "text/plain", b"zweite Fassung".to_vec())),
+            )
+            .await;
+        assert_eq!(v2.status, 201, "{}", v2.body);
+        assert_eq!(v2.body["number"], 2);
+        let latest = admin.get(&format!("/api/v1/documents/{doc_id}/content")).await;
+        assert_eq!(latest.bytes, b"zweite Fassung");
+
+        let history = admin.get(&format!("/api/v1/files/{file_id}/history")).await;
+        let actions: Vec<&str> = history.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        assert_eq!(
+            actions,
+            ["file.created", "case.created", "document.created", "document.version_added"]
+        );
+        file_id
+    });
+
+    // The CLI works against the same embedded cluster while the server runs.
+    let reader_token = cli(
+        dir.path(),
+        &listen,
+        &["token", "create", "--tenant", "demo", "--role", "reader", "--name", "Lesezugriff"],
+    );
+    let reader_token = reader_token.trim();
+    assert!(reader_token.starts_with("akta_") && !reader_token.contains('\n'));
+    assert!(cli(dir.path(), &listen, &["tenant", "list"]).contains("demo"));
+    rt.block_on(async {
+        let reader = Client::new(&base, Some(reader_token));
+        assert_eq!(reader.get(&format!("/api/v1/files/{file_id}")).await.status, 200);
+        reader
+            .post("/api/v1/files", json!({"plan_unit_id": file_id, "subject": "x"}))
+            .await
+            .assert_problem(403, "forbidden");
+    });
+
+    stop(server);
+    let cluster = akta_pgcluster::Cluster::open_or_init(&dir.path().join("data/postgres"))
+        .expect("cluster dir");
+    assert!(!cluster.is_running(), "private PostgreSQL still running after shutdown");
+
+    // A second start reuses the data and does not create the demo tenant (or a token) again.
+    let (server, lines) = serve(dir.path(), &listen);
+    assert!(
+        !lines.iter().any(|l| l.trim().starts_with("akta_")),
+        "token printed again: {lines:?}"
+    );
+    rt.block_on(async {
+        let admin = Client::new(&base, Some(&token));
+        let file = admin.get(&format!("/api/v1/files/{file_id}")).await;
+        assert_eq!(file.status, 200, "{}", file.body);
+    });
+    stop(server);
+}

@@ -1,0 +1,29 @@
+//! `akta-bench upload`: uploads a large file through the Akta API (a real `akta serve`
+//! process on Garage) and compares it with a direct aws-sdk-s3 multipart PUT of a file of the
+//! same size to the same Garage, in the same run. Prints throughputs, their ratio and the
+//! server's peak RSS growth.
+
+mod upload;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "akta-bench", about = "Akta benchmarks with their baselines, side by side")]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Upload throughput and server memory: Akta API vs. direct S3 multipart PUT.
+    Upload(upload::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Bench::Upload(args) => runtime.block_on(upload::run(args)),
+    }
+}
