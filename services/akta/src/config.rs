@@ -73,13 +73,18 @@ impl Config {
             }
             None => FileConfig::default(),
         };
-        Self::resolve(parsed, |name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Self::resolve(parsed, |name| {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        })
     }
 
     fn resolve(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
         let num = |name: &str, from_file: Option<u64>| -> anyhow::Result<Option<u64>> {
             match env(name) {
-                Some(v) => Ok(Some(v.parse().with_context(|| format!("{name} must be a number"))?)),
+                Some(v) => Ok(Some(
+                    v.parse()
+                        .with_context(|| format!("{name} must be a number"))?,
+                )),
                 None => Ok(from_file),
             }
         };
@@ -106,10 +111,18 @@ impl Config {
                 };
                 let mut cfg = akta_blob::S3Config::new(
                     env("AKTA_S3_ENDPOINT").or(s3.endpoint),
-                    env("AKTA_S3_REGION").or(s3.region).unwrap_or_else(|| "garage".into()),
+                    env("AKTA_S3_REGION")
+                        .or(s3.region)
+                        .unwrap_or_else(|| "garage".into()),
                     bucket,
-                    need("AKTA_S3_ACCESS_KEY", env("AKTA_S3_ACCESS_KEY").or(s3.access_key_id))?,
-                    need("AKTA_S3_SECRET_KEY", env("AKTA_S3_SECRET_KEY").or(s3.secret_access_key))?,
+                    need(
+                        "AKTA_S3_ACCESS_KEY",
+                        env("AKTA_S3_ACCESS_KEY").or(s3.access_key_id),
+                    )?,
+                    need(
+                        "AKTA_S3_SECRET_KEY",
+                        env("AKTA_S3_SECRET_KEY").or(s3.secret_access_key),
+                    )?,
                 );
                 if let Some(v) = env("AKTA_S3_PATH_STYLE") {
                     cfg.force_path_style = matches!(v.as_str(), "1" | "true" | "yes");
@@ -149,8 +162,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn resolve(toml_text: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
-        let env: HashMap<String, String> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::resolve(toml::from_str(toml_text)?, |k| env.get(k).cloned())
     }
 
@@ -171,8 +186,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
-        assert!(matches!(&c.blobs, Blobs::S3(s) if s.bucket == "env-bucket" && s.access_key_id == "a"));
-        assert!(matches!(&c.database, Database::External { owner_url, .. } if owner_url == "postgres://app@db/akta"));
+        assert!(
+            matches!(&c.blobs, Blobs::S3(s) if s.bucket == "env-bucket" && s.access_key_id == "a")
+        );
+        assert!(
+            matches!(&c.database, Database::External { owner_url, .. } if owner_url == "postgres://app@db/akta")
+        );
     }
 
     #[test]

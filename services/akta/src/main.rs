@@ -15,7 +15,11 @@ use config::Config;
 use runtime::Backend;
 
 #[derive(Parser)]
-#[command(name = "akta", version, about = "Akta: e-Akte für Kommunen (hosted, multi-tenant records service)")]
+#[command(
+    name = "akta",
+    version,
+    about = "Akta: e-Akte für Kommunen (hosted, multi-tenant records service)"
+)]
 struct Cli {
     /// Configuration file (default: ./akta.toml if it exists). AKTA_* variables override it.
     #[arg(long, global = true)]
@@ -60,7 +64,11 @@ enum TenantCommand {
 enum TokenCommand {
     Create {
         /// Tenant slug (for tenant tokens).
-        #[arg(long, required_unless_present = "operator", conflicts_with = "operator")]
+        #[arg(
+            long,
+            required_unless_present = "operator",
+            conflicts_with = "operator"
+        )]
         tenant: Option<String>,
         /// admin, clerk or reader.
         #[arg(long, default_value = "clerk")]
@@ -120,7 +128,10 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
             command: TenantCommand::Create { slug, name },
         } => {
             let (tenant, token) = ops::create_tenant(db, &slug, &name, None, CLI_ACTOR).await?;
-            eprintln!("created tenant {} ({}); its admin token:", tenant.slug, tenant.id);
+            eprintln!(
+                "created tenant {} ({}); its admin token:",
+                tenant.slug, tenant.id
+            );
             println!("{token}");
         }
         Command::Tenant {
@@ -156,8 +167,12 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
         }
         Command::Sweep => {
             let blobs = runtime::blob_store(config)?;
-            let report = akta_api::sweeper::sweep_once(db, blobs.as_ref(), config.orphan_grace).await?;
-            eprintln!("deleted {} orphaned blobs, released {} intents", report.deleted, report.kept);
+            let report =
+                akta_api::sweeper::sweep_once(db, blobs.as_ref(), config.orphan_grace).await?;
+            eprintln!(
+                "deleted {} orphaned blobs, released {} intents",
+                report.deleted, report.kept
+            );
         }
     }
     Ok(())
@@ -208,14 +223,15 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                let _ = interrupt.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = interrupt => {},
             _ = term.recv() => {},

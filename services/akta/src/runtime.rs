@@ -25,12 +25,13 @@ impl Backend {
                 std::fs::create_dir_all(&config.data_dir)
                     .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
                 let dir = std::path::absolute(&dir)?;
-                let cluster = tokio::task::spawn_blocking(move || -> anyhow::Result<(Cluster, bool)> {
-                    let cluster = Cluster::open_or_init(&dir)?;
-                    let started = cluster.start()?;
-                    Ok((cluster, started))
-                })
-                .await??;
+                let cluster =
+                    tokio::task::spawn_blocking(move || -> anyhow::Result<(Cluster, bool)> {
+                        let cluster = Cluster::open_or_init(&dir)?;
+                        let started = cluster.start()?;
+                        Ok((cluster, started))
+                    })
+                    .await??;
                 let urls = cluster.0.ensure_database("akta").await?;
                 if cluster.1 {
                     tracing::info!(port = cluster.0.port(), "started the embedded PostgreSQL");
@@ -39,8 +40,12 @@ impl Backend {
             }
         };
         let result = async {
-            Db::migrate(&owner_url).await.context("applying migrations")?;
-            Db::connect(&app_url, 20).await.context("connecting to PostgreSQL")
+            Db::migrate(&owner_url)
+                .await
+                .context("applying migrations")?;
+            Db::connect(&app_url, 20)
+                .await
+                .context("connecting to PostgreSQL")
         }
         .await;
         let backend_cluster = cluster;

@@ -11,14 +11,39 @@ pub async fn demo_on_first_start(db: &Db, config: &Config) -> anyhow::Result<()>
     if !db.list_tenants().await?.is_empty() {
         return Ok(());
     }
-    let (tenant, token) = ops::create_tenant(db, "demo", "Demo-Stadt", None, "system:setup").await?;
+    let (tenant, token) =
+        ops::create_tenant(db, "demo", "Demo-Stadt", None, "system:setup").await?;
     let mut tx = db.tenant_tx(TenantId(tenant.id), "system:setup").await?;
     let units = [
-        ("0", "Allgemeine Verwaltung", None, Some(Retention::Years(10)), Some(Disposition::Evaluate)),
-        ("6", "Bauen und Wohnen", None, Some(Retention::Years(30)), Some(Disposition::Evaluate)),
+        (
+            "0",
+            "Allgemeine Verwaltung",
+            None,
+            Some(Retention::Years(10)),
+            Some(Disposition::Evaluate),
+        ),
+        (
+            "6",
+            "Bauen und Wohnen",
+            None,
+            Some(Retention::Years(30)),
+            Some(Disposition::Evaluate),
+        ),
         ("63", "Bauordnung", Some("6"), None, None),
-        ("63.01", "Baugenehmigungen", Some("63"), None, Some(Disposition::Archive)),
-        ("63.02", "Bauvoranfragen", Some("63"), Some(Retention::Years(10)), Some(Disposition::Destroy)),
+        (
+            "63.01",
+            "Baugenehmigungen",
+            Some("63"),
+            None,
+            Some(Disposition::Archive),
+        ),
+        (
+            "63.02",
+            "Bauvoranfragen",
+            Some("63"),
+            Some(Retention::Years(10)),
+            Some(Disposition::Destroy),
+        ),
     ];
     let mut ids = std::collections::HashMap::new();
     for (code, title, parent, retention, disposition) in units {
@@ -40,7 +65,10 @@ pub async fn demo_on_first_start(db: &Db, config: &Config) -> anyhow::Result<()>
     eprintln!();
     println!("  {token}");
     eprintln!();
-    eprintln!("  Beispiel: curl -H 'Authorization: Bearer <token>' http://{}/api/v1/plan-units", config.listen);
+    eprintln!(
+        "  Beispiel: curl -H 'Authorization: Bearer <token>' http://{}/api/v1/plan-units",
+        config.listen
+    );
     eprintln!();
     Ok(())
 }

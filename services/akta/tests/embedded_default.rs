@@ -42,7 +42,10 @@ fn serve(dir: &Path, listen: &str) -> (Child, Vec<String>) {
     let url = format!("http://{listen}/readyz");
     loop {
         assert!(Instant::now() < deadline, "akta serve did not become ready");
-        assert!(child.try_wait().expect("poll").is_none(), "akta serve exited early");
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "akta serve exited early"
+        );
         if reqwest_blocking_ok(&url) {
             break;
         }
@@ -133,10 +136,16 @@ fn embedded_default_runs_the_records_flow_and_stops_its_postgres() {
 
         let content: Vec<u8> = (0..700_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let doc = admin
-            .upload_document(&format!("/api/v1/cases/{case_id}"), "Antrag", content.clone())
+            .upload_document(
+                &format!("/api/v1/cases/{case_id}"),
+                "Antrag",
+                content.clone(),
+            )
             .await;
         let doc_id = doc.id();
-        let download = admin.get(&format!("/api/v1/documents/{doc_id}/content")).await;
+        let download = admin
+            .get(&format!("/api/v1/documents/{doc_id}/content"))
+            .await;
         assert_eq!(download.status, 200);
         assert!(download.bytes == content, "download differs from upload");
 
@@ -149,7 +158,9 @@ fn embedded_default_runs_the_records_flow_and_stops_its_postgres() {
             .await;
         assert_eq!(v2.status, 201, "{}", v2.body);
         assert_eq!(v2.body["number"], 2);
-        let latest = admin.get(&format!("/api/v1/documents/{doc_id}/content")).await;
+        let latest = admin
+            .get(&format!("/api/v1/documents/{doc_id}/content"))
+            .await;
         assert_eq!(latest.bytes, b"zweite Fassung");
 
         let history = admin.get(&format!("/api/v1/files/{file_id}/history")).await;
@@ -161,7 +172,12 @@ fn embedded_default_runs_the_records_flow_and_stops_its_postgres() {
             .collect();
         assert_eq!(
             actions,
-            ["file.created", "case.created", "document.created", "document.version_added"]
+            [
+                "file.created",
+                "case.created",
+                "document.created",
+                "document.version_added"
+            ]
         );
         file_id
     });
@@ -170,16 +186,31 @@ fn embedded_default_runs_the_records_flow_and_stops_its_postgres() {
     let reader_token = cli(
         dir.path(),
         &listen,
-        &["token", "create", "--tenant", "demo", "--role", "reader", "--name", "Lesezugriff"],
+        &[
+            "token",
+            "create",
+            "--tenant",
+            "demo",
+            "--role",
+            "reader",
+            "--name",
+            "Lesezugriff",
+        ],
     );
     let reader_token = reader_token.trim();
     assert!(reader_token.starts_with("akta_") && !reader_token.contains('\n'));
     assert!(cli(dir.path(), &listen, &["tenant", "list"]).contains("demo"));
     rt.block_on(async {
         let reader = Client::new(&base, Some(reader_token));
-        assert_eq!(reader.get(&format!("/api/v1/files/{file_id}")).await.status, 200);
+        assert_eq!(
+            reader.get(&format!("/api/v1/files/{file_id}")).await.status,
+            200
+        );
         reader
-            .post("/api/v1/files", json!({"plan_unit_id": file_id, "subject": "x"}))
+            .post(
+                "/api/v1/files",
+                json!({"plan_unit_id": file_id, "subject": "x"}),
+            )
             .await
             .assert_problem(403, "forbidden");
     });
@@ -187,7 +218,10 @@ fn embedded_default_runs_the_records_flow_and_stops_its_postgres() {
     stop(server);
     let cluster = akta_pgcluster::Cluster::open_or_init(&dir.path().join("data/postgres"))
         .expect("cluster dir");
-    assert!(!cluster.is_running(), "private PostgreSQL still running after shutdown");
+    assert!(
+        !cluster.is_running(),
+        "private PostgreSQL still running after shutdown"
+    );
 
     // A second start reuses the data and does not create the demo tenant (or a token) again.
     let (server, lines) = serve(dir.path(), &listen);

@@ -8,7 +8,10 @@ mod upload;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "akta-bench", about = "Akta benchmarks with their baselines, side by side")]
+#[command(
+    name = "akta-bench",
+    about = "Akta benchmarks with their baselines, side by side"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Bench,
@@ -22,7 +25,9 @@ enum Bench {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Bench::Upload(args) => runtime.block_on(upload::run(args)),
     }

@@ -76,7 +76,14 @@ impl Measured {
 }
 
 /// The baseline: what aws-sdk-s3 alone achieves against the same Garage.
-async fn direct_put(store: &S3Store, key: &str, seed: u64, size: u64, part: usize, concurrency: usize) -> anyhow::Result<Measured> {
+async fn direct_put(
+    store: &S3Store,
+    key: &str,
+    seed: u64,
+    size: u64,
+    part: usize,
+    concurrency: usize,
+) -> anyhow::Result<Measured> {
     let client = store.client().clone();
     let bucket = store.bucket().to_owned();
     let started = Instant::now();
@@ -128,7 +135,11 @@ async fn direct_put(store: &S3Store, key: &str, seed: u64, size: u64, part: usiz
         .bucket(&bucket)
         .key(key)
         .upload_id(&upload_id)
-        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
         .send()
         .await?;
     Ok(Measured {
@@ -202,12 +213,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let post = |path: &str, body: serde_json::Value| {
-        http.post(format!("{base}{path}")).bearer_auth(&token).json(&body).send()
+        http.post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
     };
-    let unit: serde_json::Value = post("/api/v1/plan-units", json!({"code": "1", "title": "Bench"}))
-        .await?
-        .json()
-        .await?;
+    let unit: serde_json::Value =
+        post("/api/v1/plan-units", json!({"code": "1", "title": "Bench"}))
+            .await?
+            .json()
+            .await?;
     let file: serde_json::Value = post(
         "/api/v1/files",
         json!({"plan_unit_id": unit["id"], "subject": "Benchmark"}),
@@ -255,8 +270,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let form = reqwest::multipart::Form::new()
         .part(
             "metadata",
-            reqwest::multipart::Part::text(json!({"title": "Großer Scan", "kind": "Eingang"}).to_string())
-                .mime_str("application/json")?,
+            reqwest::multipart::Part::text(
+                json!({"title": "Großer Scan", "kind": "Eingang"}).to_string(),
+            )
+            .mime_str("application/json")?,
         )
         .part(
             "file",
@@ -282,29 +299,58 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         bail!("upload through Akta failed: {status} {doc}");
     }
     let hwm_after = rss_kib(pid, "VmHWM:")?;
-    let stored_sha = doc["versions"][0]["sha256"].as_str().unwrap_or_default().to_owned();
+    let stored_sha = doc["versions"][0]["sha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let expected_sha = content_sha256(akta_seed, size).await;
     if stored_sha != expected_sha {
         bail!("Akta stored sha256 {stored_sha}, expected {expected_sha}");
     }
 
-    eprintln!("uploading {} MiB directly with aws-sdk-s3 multipart …", args.size_mib);
-    let direct = direct_put(&store, "bench-direct/direct.bin", 2, size, part, args.concurrency).await?;
+    eprintln!(
+        "uploading {} MiB directly with aws-sdk-s3 multipart …",
+        args.size_mib
+    );
+    let direct = direct_put(
+        &store,
+        "bench-direct/direct.bin",
+        2,
+        size,
+        part,
+        args.concurrency,
+    )
+    .await?;
 
     server.start_kill()?;
     let _ = server.wait().await;
 
     // VmHWM catches a peak between two samples, but only counts if it rose during the upload.
-    let peak_kib = if hwm_after > hwm_before { sampled_peak.max(hwm_after) } else { sampled_peak };
+    let peak_kib = if hwm_after > hwm_before {
+        sampled_peak.max(hwm_after)
+    } else {
+        sampled_peak
+    };
     let growth_mib = (peak_kib.saturating_sub(rss_before)) as f64 / 1024.0;
     let ratio = akta.mib_per_s() / direct.mib_per_s();
     println!();
-    println!("Upload of {} MiB to Garage (single node, loopback), part {} MiB × {} in flight", args.size_mib, args.part_mib, args.concurrency);
+    println!(
+        "Upload of {} MiB to Garage (single node, loopback), part {} MiB × {} in flight",
+        args.size_mib, args.part_mib, args.concurrency
+    );
     println!();
     println!("| path                                   | seconds | MiB/s   |");
     println!("|----------------------------------------|--------:|--------:|");
-    println!("| direct aws-sdk-s3 multipart PUT        | {:7.2} | {:7.1} |", direct.seconds, direct.mib_per_s());
-    println!("| Akta API (multipart POST → S3)         | {:7.2} | {:7.1} |", akta.seconds, akta.mib_per_s());
+    println!(
+        "| direct aws-sdk-s3 multipart PUT        | {:7.2} | {:7.1} |",
+        direct.seconds,
+        direct.mib_per_s()
+    );
+    println!(
+        "| Akta API (multipart POST → S3)         | {:7.2} | {:7.1} |",
+        akta.seconds,
+        akta.mib_per_s()
+    );
     println!();
     println!("throughput ratio Akta / direct : {ratio:.2}   (target ≥ 0.70)");
     println!(

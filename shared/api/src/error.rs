@@ -110,7 +110,11 @@ impl ApiError {
                 "range_not_satisfiable",
                 "Range Not Satisfiable",
             ),
-            Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", "Service Unavailable"),
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "Service Unavailable",
+            ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

@@ -42,7 +42,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], prefix: &str) -> Result<T, 
         ApiError::validation(format!("{prefix}{field}"), message)
     })?;
     de.end().map_err(|e| {
-        ApiError::bad_request("malformed_json", None, format!("trailing data after JSON: {e}"))
+        ApiError::bad_request(
+            "malformed_json",
+            None,
+            format!("trailing data after JSON: {e}"),
+        )
     })?;
     Ok(value)
 }
@@ -59,7 +63,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
@@ -68,11 +77,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "expected Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge {
-                limit: JSON_LIMIT as u64,
-            })?;
+        let bytes =
+            Bytes::from_request(req, state)
+                .await
+                .map_err(|_| ApiError::PayloadTooLarge {
+                    limit: JSON_LIMIT as u64,
+                })?;
         if bytes.len() > JSON_LIMIT {
             return Err(ApiError::PayloadTooLarge {
                 limit: JSON_LIMIT as u64,
@@ -114,7 +124,11 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
 /// Parses a path segment as an id; a malformed one is a 400 naming the parameter.
 pub fn parse_id(raw: &str, field: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| {
-        ApiError::bad_request("invalid_id", Some(field), format!("'{field}' must be a UUID"))
+        ApiError::bad_request(
+            "invalid_id",
+            Some(field),
+            format!("'{field}' must be a UUID"),
+        )
     })
 }
 
@@ -122,8 +136,9 @@ pub fn parse_id(raw: &str, field: &str) -> Result<Uuid, ApiError> {
 pub fn parse_cursor(cursor: Option<&str>) -> Result<Option<Uuid>, ApiError> {
     cursor
         .map(|c| {
-            Uuid::parse_str(c)
-                .map_err(|_| ApiError::bad_request("invalid_query", Some("cursor"), "unknown cursor"))
+            Uuid::parse_str(c).map_err(|_| {
+                ApiError::bad_request("invalid_query", Some("cursor"), "unknown cursor")
+            })
         })
         .transpose()
 }
@@ -163,9 +178,14 @@ pub fn check_metadata(
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     let metadata = metadata.unwrap_or_default();
-    let size = serde_json::to_vec(&metadata).map(|v| v.len()).unwrap_or(usize::MAX);
+    let size = serde_json::to_vec(&metadata)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
     if size > 64 * 1024 {
-        return Err(ApiError::validation(field, "must be at most 64 KiB of JSON"));
+        return Err(ApiError::validation(
+            field,
+            "must be at most 64 KiB of JSON",
+        ));
     }
     Ok(metadata)
 }

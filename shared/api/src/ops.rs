@@ -54,7 +54,10 @@ pub async fn create_token(
     Ok((row, token))
 }
 
-pub async fn create_operator_token(db: &Db, name: &str) -> Result<(OperatorTokenRow, String), ApiError> {
+pub async fn create_operator_token(
+    db: &Db,
+    name: &str,
+) -> Result<(OperatorTokenRow, String), ApiError> {
     let name = bounded_text("name", name, 200)?;
     let (token, hash) = issue_token();
     let row = db.insert_operator_token(&name, &hash).await?;

@@ -41,7 +41,12 @@ pub async fn sweep_once(
 }
 
 /// Runs [`sweep_once`] every `interval` until the task is dropped.
-pub async fn run(db: Db, blobs: std::sync::Arc<dyn BlobStore>, grace: Duration, interval: Duration) {
+pub async fn run(
+    db: Db,
+    blobs: std::sync::Arc<dyn BlobStore>,
+    grace: Duration,
+    interval: Duration,
+) {
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;

@@ -80,7 +80,9 @@ impl Db {
     /// Like [`Db::tenant_tx`] for an authenticated tenant principal.
     pub async fn tx_for(&self, principal: &Principal) -> Result<TenantTx, DbError> {
         match principal {
-            Principal::Tenant { tenant_id, .. } => self.tenant_tx(*tenant_id, &principal.actor()).await,
+            Principal::Tenant { tenant_id, .. } => {
+                self.tenant_tx(*tenant_id, &principal.actor()).await
+            }
             Principal::Operator { .. } => Err(DbError::NotFound),
         }
     }

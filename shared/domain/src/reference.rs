@@ -41,32 +41,35 @@ impl ReferenceFormat {
             if open > 0 {
                 pieces.push(Piece::Literal(rest[..open].to_owned()));
             }
-            let close = rest[open..]
-                .find('}')
-                .ok_or_else(|| err("unclosed '{'"))?
-                + open;
+            let close = rest[open..].find('}').ok_or_else(|| err("unclosed '{'"))? + open;
             let token = &rest[open + 1..close];
             pieces.push(match token {
                 "kennzeichen" => Piece::Code,
                 "year" => Piece::Year,
                 "nr" => Piece::Nr { width: 0 },
                 t if t.starts_with("nr:") => {
-                    let width: usize = t[3..]
-                        .parse()
-                        .map_err(|_| err("{nr:N} needs a number N"))?;
+                    let width: usize =
+                        t[3..].parse().map_err(|_| err("{nr:N} needs a number N"))?;
                     if width > 10 {
                         return Err(err("{nr:N} allows at most 10 digits"));
                     }
                     Piece::Nr { width }
                 }
-                _ => return Err(err("unknown placeholder; use {kennzeichen}, {nr}, {nr:04}, {year}")),
+                _ => {
+                    return Err(err(
+                        "unknown placeholder; use {kennzeichen}, {nr}, {nr:04}, {year}",
+                    ))
+                }
             });
             rest = &rest[close + 1..];
         }
         if !rest.is_empty() {
             pieces.push(Piece::Literal(rest.to_owned()));
         }
-        if pieces.iter().any(|p| matches!(p, Piece::Literal(l) if l.contains('}'))) {
+        if pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Literal(l) if l.contains('}')))
+        {
             return Err(err("unmatched '}'"));
         }
         // Without the running number two Akten could get the same Aktenzeichen.
@@ -123,7 +126,10 @@ mod tests {
     #[test]
     fn custom_formats_and_errors() {
         let f = ReferenceFormat::parse("Az. {kennzeichen}/{nr}").unwrap();
-        assert_eq!(f.render("10", ReferenceNumber { nr: 7, year: 2026 }), "Az. 10/7");
+        assert_eq!(
+            f.render("10", ReferenceNumber { nr: 7, year: 2026 }),
+            "Az. 10/7"
+        );
         assert!(!f.numbers_per_year());
         assert!(ReferenceFormat::parse("{kennzeichen}/{year}").is_err());
         assert!(ReferenceFormat::parse("{kennzeichen}-{nr").is_err());

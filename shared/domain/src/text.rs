@@ -27,7 +27,10 @@ pub fn optional_text(field: &str, value: &str, max: usize) -> Result<Option<Stri
     // Newlines are legitimate in free text only where callers allow them; tabs and line breaks
     // in titles end up in Aktenzeichen lists and exports, so reject every control character.
     if trimmed.chars().any(char::is_control) {
-        return Err(DomainError::new(field, "must not contain control characters"));
+        return Err(DomainError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(Some(trimmed.to_owned()))
 }
@@ -132,7 +135,10 @@ mod tests {
 
     #[test]
     fn bounded_text_trims_and_limits_length() {
-        assert_eq!(bounded_text("title", "  Bauantrag ", 20).unwrap(), "Bauantrag");
+        assert_eq!(
+            bounded_text("title", "  Bauantrag ", 20).unwrap(),
+            "Bauantrag"
+        );
         assert_eq!(bounded_text("title", "   ", 20).unwrap_err().field, "title");
         assert!(bounded_text("title", &"ä".repeat(21), 20).is_err());
         assert!(bounded_text("title", &"ä".repeat(20), 20).is_ok());
@@ -161,7 +167,14 @@ mod tests {
     #[test]
     fn file_names_reject_traversal() {
         assert!(FileName::parse("Antrag Müller.pdf").is_ok());
-        for bad in ["../etc/passwd", "..", "a/b.pdf", "a\\b.pdf", "x\u{7}.pdf", ""] {
+        for bad in [
+            "../etc/passwd",
+            "..",
+            "a/b.pdf",
+            "a\\b.pdf",
+            "x\u{7}.pdf",
+            "",
+        ] {
             assert!(FileName::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(FileName::parse(&"a".repeat(256)).is_err());

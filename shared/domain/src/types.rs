@@ -154,7 +154,10 @@ impl Retention {
             }
             Some(_) => Err(DomainError::new(
                 "retention_years",
-                format!("must be between 0 and {} or null (unbefristet)", Self::MAX_YEARS),
+                format!(
+                    "must be between 0 and {} or null (unbefristet)",
+                    Self::MAX_YEARS
+                ),
             )),
         }
     }
@@ -174,7 +177,10 @@ mod tests {
     #[test]
     fn enums_round_trip_their_german_names() {
         assert_eq!(FileStatus::parse("zdA"), Ok(FileStatus::Closed));
-        assert_eq!(DocumentKind::parse("Bescheid").map(|k| k.as_str()), Ok("Bescheid"));
+        assert_eq!(
+            DocumentKind::parse("Bescheid").map(|k| k.as_str()),
+            Ok("Bescheid")
+        );
         assert_eq!(
             serde_json_like(Confidentiality::StrictlyConfidential),
             "streng_vertraulich"

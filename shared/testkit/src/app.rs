@@ -76,14 +76,23 @@ impl Reply {
     /// Asserts a problem+json answer with `status` and `code`, returns the body.
     #[track_caller]
     pub fn assert_problem(&self, status: u16, code: &str) -> &Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected status, body: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status, body: {}",
+            self.body
+        );
         assert_eq!(
             self.header("content-type"),
             Some("application/problem+json"),
             "not problem+json: {}",
             self.body
         );
-        assert_eq!(self.body["code"], code, "unexpected code, body: {}", self.body);
+        assert_eq!(
+            self.body["code"], code,
+            "unexpected code, body: {}",
+            self.body
+        );
         &self.body
     }
 }
@@ -114,7 +123,9 @@ impl Client {
     }
 
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let rb = self.http.request(method, format!("{}{}", self.base_url, path));
+        let rb = self
+            .http
+            .request(method, format!("{}{}", self.base_url, path));
         match &self.token {
             Some(t) => rb.bearer_auth(t),
             None => rb,
@@ -245,7 +256,9 @@ impl TestApp {
     pub async fn spawn_with(options: TestOptions) -> TestApp {
         let urls = crate::postgres::fresh_database().await;
         Db::migrate(&urls.owner_url).await.expect("migrations");
-        let db = Db::connect(&urls.app_url, 10).await.expect("connect as app");
+        let db = Db::connect(&urls.app_url, 10)
+            .await
+            .expect("connect as app");
         let (blobs, fs_dir): (Arc<dyn BlobStore>, _) = match options.backend {
             Backend::Garage => {
                 let g = crate::garage::shared();

@@ -24,9 +24,14 @@ pub async fn create_token(
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let role = Role::parse(&body.role)?;
-    let (row, token) =
-        ops::create_token(&state.db, admin.tenant, role, &body.name, &admin.principal.actor())
-            .await?;
+    let (row, token) = ops::create_token(
+        &state.db,
+        admin.tenant,
+        role,
+        &body.name,
+        &admin.principal.actor(),
+    )
+    .await?;
     let mut out = serde_json::to_value(&row).map_err(|e| ApiError::Internal(e.to_string()))?;
     out["token"] = json!(token);
     Ok((StatusCode::CREATED, Json(out)))
@@ -48,7 +53,9 @@ pub async fn create_org_unit(
     let code = PlanCode::parse(&body.code)?;
     let name = bounded_text("name", &body.name, 200)?;
     let mut tx = state.db.tx_for(&admin.principal).await?;
-    let unit = tx.create_org_unit(code.as_str(), &name, body.parent_id).await?;
+    let unit = tx
+        .create_org_unit(code.as_str(), &name, body.parent_id)
+        .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(json!(unit))))
 }

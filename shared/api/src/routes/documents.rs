@@ -121,12 +121,14 @@ impl Uploader<'_> {
         accept_metadata: bool,
         upload: &mut Upload,
     ) -> Result<(), ApiError> {
-        let mut multipart = Multipart::from_request(req, self.state).await.map_err(|e| {
-            ApiError::bad_request("malformed_multipart", None, e.body_text())
-        })?;
-        while let Some(field) = multipart.next_field().await.map_err(|e| {
-            ApiError::bad_request("malformed_multipart", None, e.body_text())
-        })? {
+        let mut multipart = Multipart::from_request(req, self.state)
+            .await
+            .map_err(|e| ApiError::bad_request("malformed_multipart", None, e.body_text()))?;
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| ApiError::bad_request("malformed_multipart", None, e.body_text()))?
+        {
             let name = field.name().unwrap_or("").to_owned();
             match name.as_str() {
                 "metadata" if accept_metadata && upload.metadata.is_none() => {
@@ -232,7 +234,10 @@ async fn read_small(mut field: Field<'_>, limit: usize) -> Result<Vec<u8>, ApiEr
         .map_err(|e| ApiError::bad_request("malformed_multipart", None, e.body_text()))?
     {
         if out.len() + chunk.len() > limit {
-            return Err(ApiError::validation("metadata", "part is larger than 128 KiB"));
+            return Err(ApiError::validation(
+                "metadata",
+                "part is larger than 128 KiB",
+            ));
         }
         out.extend_from_slice(&chunk);
     }
@@ -278,7 +283,9 @@ async fn create_document(
     };
     let written = async {
         let mut tx = uploader.tx().await?;
-        let doc = tx.create_document(target, metadata, blob.new_version()).await?;
+        let doc = tx
+            .create_document(target, metadata, blob.new_version())
+            .await?;
         tx.commit().await?;
         Ok::<_, ApiError>(doc)
     }
@@ -286,7 +293,12 @@ async fn create_document(
     match written {
         Ok(doc) => {
             let location = format!("/api/v1/documents/{}", doc.id);
-            Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!(doc))).into_response())
+            Ok((
+                StatusCode::CREATED,
+                [(header::LOCATION, location)],
+                Json(json!(doc)),
+            )
+                .into_response())
         }
         Err(e) => {
             uploader.discard(&blob.key).await;
@@ -346,7 +358,12 @@ pub async fn add_version(
     match written {
         Ok(version) => {
             let location = format!("/api/v1/documents/{doc_id}/versions/{}/content", version.nr);
-            Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!(version))).into_response())
+            Ok((
+                StatusCode::CREATED,
+                [(header::LOCATION, location)],
+                Json(json!(version)),
+            )
+                .into_response())
         }
         Err(e) => {
             uploader.discard(&blob.key).await;
@@ -365,7 +382,12 @@ pub async fn get(
     Ok(Json(json!(tx.document(id).await?)))
 }
 
-async fn list(state: AppState, reader: Reader, file: Option<Uuid>, case: Option<Uuid>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    state: AppState,
+    reader: Reader,
+    file: Option<Uuid>,
+    case: Option<Uuid>,
+) -> Result<Json<Value>, ApiError> {
     let mut tx = state.db.tx_for(&reader.principal).await?;
     let file_id = match (file, case) {
         (Some(f), _) => f,
@@ -411,11 +433,13 @@ pub async fn version_content(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
-    let n: i32 = n
-        .parse()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| ApiError::bad_request("invalid_id", Some("n"), "'n' must be a version number from 1"))?;
+    let n: i32 = n.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_id",
+            Some("n"),
+            "'n' must be a version number from 1",
+        )
+    })?;
     content(state, reader, id, Some(n), &headers).await
 }
 
@@ -463,7 +487,13 @@ fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
 fn content_disposition(file_name: &str) -> String {
     let fallback: String = file_name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded: String = file_name
         .bytes()
@@ -491,7 +521,11 @@ async fn content(
         tx.version(document_id, nr).await?
     };
     let etag = format!("\"{}\"", version.sha256);
-    let header_str = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let header_str = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     if header_str(header::IF_NONE_MATCH).is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
@@ -513,18 +547,27 @@ async fn content(
             Some((r, format!("bytes {}-{}/{size}", r.start, r.end))),
         ),
     };
-    let length = content_range.as_ref().map_or(size, |(r, _)| r.end - r.start + 1);
+    let length = content_range
+        .as_ref()
+        .map_or(size, |(r, _)| r.end - r.start + 1);
     let mut response = Response::new(Body::from_stream(object.body));
     *response.status_mut() = status;
     let h = response.headers_mut();
-    let value = |s: String| HeaderValue::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()));
+    let value =
+        |s: String| HeaderValue::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()));
     h.insert(header::CONTENT_TYPE, value(version.media_type.clone())?);
     h.insert(header::CONTENT_LENGTH, value(length.to_string())?);
     h.insert(header::ETAG, value(etag)?);
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CONTENT_DISPOSITION, value(content_disposition(&version.file_name))?);
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        value(content_disposition(&version.file_name))?,
+    );
     // Uploaded content is never interpreted by the browser as something else (e.g. HTML).
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'"),
@@ -551,10 +594,16 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=-3"), 10), partial(7, 9));
         assert_eq!(parse_range(Some("bytes=-30"), 10), partial(0, 9));
         assert_eq!(parse_range(Some("bytes=5-100"), 10), partial(5, 9));
-        assert_eq!(parse_range(Some("bytes=10-"), 10), RangeRequest::Unsatisfiable);
+        assert_eq!(
+            parse_range(Some("bytes=10-"), 10),
+            RangeRequest::Unsatisfiable
+        );
         assert_eq!(parse_range(Some("bytes=0-1,3-4"), 10), RangeRequest::Full);
         assert_eq!(parse_range(Some("bytes=x-y"), 10), RangeRequest::Full);
-        assert_eq!(parse_range(Some("bytes=0-0"), 0), RangeRequest::Unsatisfiable);
+        assert_eq!(
+            parse_range(Some("bytes=0-0"), 0),
+            RangeRequest::Unsatisfiable
+        );
         assert_eq!(parse_range(Some("items=0-1"), 10), RangeRequest::Full);
     }
 

@@ -193,7 +193,11 @@ pub async fn create_case(
     let case = tx.create_case(file_id, &subject, metadata).await?;
     tx.commit().await?;
     let location = format!("/api/v1/cases/{}", case.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!(case))))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json!(case)),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -237,8 +241,9 @@ pub async fn history(
         .cursor
         .as_deref()
         .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| ApiError::bad_request("invalid_query", Some("cursor"), "unknown cursor"))
+            c.parse::<i64>().map_err(|_| {
+                ApiError::bad_request("invalid_query", Some("cursor"), "unknown cursor")
+            })
         })
         .transpose()?;
     let limit = page_limit(q.limit)?;

@@ -21,5 +21,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
         .check()
         .await
         .map_err(|e| ApiError::Unavailable(format!("blob store: {e}")))?;
-    Ok(Json(json!({"status": "ready", "blob_backend": state.blobs.backend_name()})))
+    Ok(Json(
+        json!({"status": "ready", "blob_backend": state.blobs.backend_name()}),
+    ))
 }

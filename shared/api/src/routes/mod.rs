@@ -19,9 +19,18 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     // Uploads stream into the blob store, which enforces its own size limit with a 413.
     let uploads = Router::new()
-        .route("/api/v1/files/{id}/documents", post(documents::create_in_file).get(documents::list_in_file))
-        .route("/api/v1/cases/{id}/documents", post(documents::create_in_case).get(documents::list_in_case))
-        .route("/api/v1/documents/{id}/versions", post(documents::add_version))
+        .route(
+            "/api/v1/files/{id}/documents",
+            post(documents::create_in_file).get(documents::list_in_file),
+        )
+        .route(
+            "/api/v1/cases/{id}/documents",
+            post(documents::create_in_case).get(documents::list_in_case),
+        )
+        .route(
+            "/api/v1/documents/{id}/versions",
+            post(documents::add_version),
+        )
         .layer(DefaultBodyLimit::disable());
 
     let api = Router::new()
@@ -29,30 +38,47 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/api/v1/tenants", post(tenants::create).get(tenants::list))
         .route("/api/v1/tokens", post(admin::create_token))
-        .route("/api/v1/org-units", post(admin::create_org_unit).get(admin::list_org_units))
-        .route("/api/v1/plan-units", post(plan_units::create).get(plan_units::list))
+        .route(
+            "/api/v1/org-units",
+            post(admin::create_org_unit).get(admin::list_org_units),
+        )
+        .route(
+            "/api/v1/plan-units",
+            post(plan_units::create).get(plan_units::list),
+        )
         .route("/api/v1/plan-units/{id}", get(plan_units::get))
         .route("/api/v1/files", post(files::create).get(files::list))
         .route("/api/v1/files/{id}", get(files::get).patch(files::patch))
-        .route("/api/v1/files/{id}/cases", post(files::create_case).get(files::list_cases))
+        .route(
+            "/api/v1/files/{id}/cases",
+            post(files::create_case).get(files::list_cases),
+        )
         .route("/api/v1/files/{id}/history", get(files::history))
         .route("/api/v1/cases/{id}", get(files::get_case))
         .route("/api/v1/documents/{id}", get(documents::get))
-        .route("/api/v1/documents/{id}/content", get(documents::latest_content))
-        .route("/api/v1/documents/{id}/versions/{n}/content", get(documents::version_content))
+        .route(
+            "/api/v1/documents/{id}/content",
+            get(documents::latest_content),
+        )
+        .route(
+            "/api/v1/documents/{id}/versions/{n}/content",
+            get(documents::version_content),
+        )
         .merge(uploads)
         .fallback(|| async { ApiError::NotFound });
 
     api.with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let request_id = req
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let request_id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
                 request_id, tenant = tracing::field::Empty)
-        }))
+            }),
+        )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }

@@ -33,14 +33,25 @@ pub async fn create(
         code: PlanCode::parse(&body.code)?,
         title: bounded_text("title", &body.title, 300)?,
         parent_id: body.parent_id,
-        retention: body.retention_years.map(Retention::from_years).transpose()?,
-        disposition: body.disposition.as_deref().map(Disposition::parse).transpose()?,
+        retention: body
+            .retention_years
+            .map(Retention::from_years)
+            .transpose()?,
+        disposition: body
+            .disposition
+            .as_deref()
+            .map(Disposition::parse)
+            .transpose()?,
     };
     let mut tx = state.db.tx_for(&admin.principal).await?;
     let unit = tx.create_plan_unit(new).await?;
     tx.commit().await?;
     let location = format!("/api/v1/plan-units/{}", unit.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!(unit))))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json!(unit)),
+    ))
 }
 
 pub async fn get(
@@ -69,5 +80,7 @@ pub async fn list(
     let after = parse_cursor(q.cursor.as_deref())?;
     let limit = page_limit(q.limit)?;
     let mut tx = state.db.tx_for(&reader.principal).await?;
-    Ok(Json(json!(tx.list_plan_units(q.parent_id, after, limit).await?)))
+    Ok(Json(json!(
+        tx.list_plan_units(q.parent_id, after, limit).await?
+    )))
 }

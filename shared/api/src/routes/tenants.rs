@@ -35,10 +35,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    _: Operator,
-) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(state): State<AppState>, _: Operator) -> Result<Json<Value>, ApiError> {
     let tenants = state.db.list_tenants().await?;
     Ok(Json(json!({"items": tenants, "next_cursor": null})))
 }

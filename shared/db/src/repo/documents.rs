@@ -119,7 +119,8 @@ impl TenantTx {
         nr: i32,
         v: &NewVersion,
     ) -> Result<Version, DbError> {
-        let size = i64::try_from(v.size).map_err(|_| DbError::Conflict("size out of range".into()))?;
+        let size =
+            i64::try_from(v.size).map_err(|_| DbError::Conflict("size out of range".into()))?;
         let sql = format!(
             "INSERT INTO document_versions (id, tenant_id, document_id, nr, blob_key, sha256, size_bytes,
                                             media_type, file_name, author)
@@ -170,8 +171,15 @@ impl TenantTx {
             .await?;
         let version = self.insert_version(doc.id, 1, &content).await?;
         doc.versions.push(version);
-        self.audit("document.created", "document", doc.id, Some(file_id), None::<&()>, Some(&doc))
-            .await?;
+        self.audit(
+            "document.created",
+            "document",
+            doc.id,
+            Some(file_id),
+            None::<&()>,
+            Some(&doc),
+        )
+        .await?;
         Ok(doc)
     }
 
@@ -224,7 +232,11 @@ impl TenantTx {
     }
 
     /// A version of a document, the latest when `nr` is `None`.
-    pub async fn version(&mut self, document_id: Uuid, nr: Option<i32>) -> Result<Version, DbError> {
+    pub async fn version(
+        &mut self,
+        document_id: Uuid,
+        nr: Option<i32>,
+    ) -> Result<Version, DbError> {
         let sql = format!(
             "SELECT {VERSION_COLUMNS} FROM document_versions
               WHERE document_id = $1 AND ($2::int IS NULL OR nr = $2)

@@ -67,7 +67,8 @@ pub struct Case {
     pub created_at: time::OffsetDateTime,
 }
 
-const FILE_COLUMNS: &str = "id, plan_unit_id, reference, subject, status, lead_org_unit_id, confidentiality,
+const FILE_COLUMNS: &str =
+    "id, plan_unit_id, reference, subject, status, lead_org_unit_id, confidentiality,
     period_from, period_to, metadata, row_version, created_at, updated_at";
 const CASE_COLUMNS: &str = "id, file_id, reference, subject, status, metadata, created_at";
 
@@ -131,8 +132,15 @@ impl TenantTx {
             .bind(Value::Object(new.metadata))
             .fetch_one(&mut *self.tx)
             .await?;
-        self.audit("file.created", "file", id, Some(id), None::<&()>, Some(&file))
-            .await?;
+        self.audit(
+            "file.created",
+            "file",
+            id,
+            Some(id),
+            None::<&()>,
+            Some(&file),
+        )
+        .await?;
         Ok(file)
     }
 
@@ -212,8 +220,15 @@ impl TenantTx {
             .bind(changes.metadata.map(Value::Object))
             .fetch_one(&mut *self.tx)
             .await?;
-        self.audit("file.updated", "file", id, Some(id), Some(&before), Some(&after))
-            .await?;
+        self.audit(
+            "file.updated",
+            "file",
+            id,
+            Some(id),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         Ok(after)
     }
 
@@ -253,8 +268,15 @@ impl TenantTx {
             .bind(Value::Object(metadata))
             .fetch_one(&mut *self.tx)
             .await?;
-        self.audit("case.created", "case", case.id, Some(file_id), None::<&()>, Some(&case))
-            .await?;
+        self.audit(
+            "case.created",
+            "case",
+            case.id,
+            Some(file_id),
+            None::<&()>,
+            Some(&case),
+        )
+        .await?;
         Ok(case)
     }
 

@@ -58,8 +58,15 @@ impl TenantTx {
         .bind(parent_id)
         .fetch_one(&mut *self.tx)
         .await?;
-        self.audit("org_unit.created", "org_unit", unit.id, None, None::<&()>, Some(&unit))
-            .await?;
+        self.audit(
+            "org_unit.created",
+            "org_unit",
+            unit.id,
+            None,
+            None::<&()>,
+            Some(&unit),
+        )
+        .await?;
         Ok(unit)
     }
 
@@ -73,8 +80,13 @@ impl TenantTx {
 
     /// Foreign keys are checked by PostgreSQL without RLS, so every id taken from input is
     /// first looked up through RLS: another tenant's id must look exactly like a missing one.
-    pub(crate) async fn require_org_unit(&mut self, id: Uuid, field: &'static str) -> Result<(), DbError> {
-        self.require("SELECT 1 FROM org_units WHERE id = $1", id, field).await
+    pub(crate) async fn require_org_unit(
+        &mut self,
+        id: Uuid,
+        field: &'static str,
+    ) -> Result<(), DbError> {
+        self.require("SELECT 1 FROM org_units WHERE id = $1", id, field)
+            .await
     }
 
     pub(crate) async fn require(

@@ -51,8 +51,12 @@ SELECT u.id, u.code, u.title, u.parent_id, e.r_years AS retention_years,
 impl TenantTx {
     pub async fn create_plan_unit(&mut self, new: NewPlanUnit) -> Result<PlanUnit, DbError> {
         if let Some(parent) = new.parent_id {
-            self.require("SELECT 1 FROM plan_units WHERE id = $1", parent, "parent_id")
-                .await?;
+            self.require(
+                "SELECT 1 FROM plan_units WHERE id = $1",
+                parent,
+                "parent_id",
+            )
+            .await?;
         }
         let id = Uuid::now_v7();
         sqlx::query(
@@ -70,8 +74,15 @@ impl TenantTx {
         .execute(&mut *self.tx)
         .await?;
         let unit = self.plan_unit(id).await?;
-        self.audit("plan_unit.created", "plan_unit", id, None, None::<&()>, Some(&unit))
-            .await?;
+        self.audit(
+            "plan_unit.created",
+            "plan_unit",
+            id,
+            None,
+            None::<&()>,
+            Some(&unit),
+        )
+        .await?;
         Ok(unit)
     }
 

@@ -43,19 +43,23 @@ pub(crate) async fn authenticate(
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    Ok(match (row.kind.as_str(), row.tenant_id, row.role.as_deref()) {
-        ("operator", _, _) => Some(Principal::Operator {
-            token_id: row.token_id,
-            name: row.name,
-        }),
-        ("tenant", Some(tenant), Some(role)) => Role::parse(role).ok().map(|role| Principal::Tenant {
-            tenant_id: TenantId(tenant),
-            role,
-            token_id: row.token_id,
-            name: row.name,
-        }),
-        _ => None,
-    })
+    Ok(
+        match (row.kind.as_str(), row.tenant_id, row.role.as_deref()) {
+            ("operator", _, _) => Some(Principal::Operator {
+                token_id: row.token_id,
+                name: row.name,
+            }),
+            ("tenant", Some(tenant), Some(role)) => {
+                Role::parse(role).ok().map(|role| Principal::Tenant {
+                    tenant_id: TenantId(tenant),
+                    role,
+                    token_id: row.token_id,
+                    name: row.name,
+                })
+            }
+            _ => None,
+        },
+    )
 }
 
 impl TenantTx {

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs Akta's whole test suite on a fresh machine, installing what the tests need:
+# PostgreSQL server binaries (Debian/Ubuntu apt), the Garage S3 server (cargo install) and the
+# OpenSSL headers. Tests start their own throwaway PostgreSQL and Garage; nothing else is used.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+say() { printf '\n== %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  if command -v apt-get >/dev/null 2>&1; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
+  else
+    echo "please install: $*" >&2
+    exit 1
+  fi
+}
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+   && ! [ -x "$(pg_config --bindir 2>/dev/null)/initdb" ]; then
+  say "installing PostgreSQL server binaries"
+  apt_install postgresql
+fi
+
+if ! pkg-config --exists openssl 2>/dev/null; then
+  say "installing OpenSSL headers"
+  apt_install libssl-dev pkg-config
+fi
+
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+if ! command -v garage >/dev/null 2>&1; then
+  say "installing the Garage S3 server (cargo install garage --locked, takes a while)"
+  cargo install garage --locked --no-default-features --features bundled-libs,lmdb,sqlite
+fi
+
+say "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "tests (PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1), $(garage --version 2>/dev/null | head -1))"
+cargo test --workspace --locked -- --test-threads 4
