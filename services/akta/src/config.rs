@@ -16,6 +16,8 @@ struct FileConfig {
     max_upload_bytes: Option<u64>,
     orphan_grace_secs: Option<u64>,
     sweep_interval_secs: Option<u64>,
+    audit_signing_key_file: Option<PathBuf>,
+    audit_sign_interval_secs: Option<u64>,
     s3: Option<S3File>,
 }
 
@@ -54,6 +56,10 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub orphan_grace: Duration,
     pub sweep_interval: Duration,
+    /// Ed25519 key for signing audit chain heads. The embedded default keeps one in the data
+    /// dir; production should give it only to a separate signer (see README).
+    pub audit_signing_key: Option<PathBuf>,
+    pub audit_sign_interval: Duration,
 }
 
 impl Config {
@@ -142,7 +148,21 @@ impl Config {
         }
         let grace = num("AKTA_ORPHAN_GRACE_SECS", file.orphan_grace_secs)?.unwrap_or(6 * 3600);
         let interval = num("AKTA_SWEEP_INTERVAL_SECS", file.sweep_interval_secs)?.unwrap_or(600);
+        let audit_signing_key = env("AKTA_AUDIT_SIGNING_KEY_FILE")
+            .map(PathBuf::from)
+            .or(file.audit_signing_key_file)
+            .or_else(|| {
+                matches!(database, Database::Embedded)
+                    .then(|| data_dir.join("audit-signing-key.pem"))
+            });
+        let sign_interval = num(
+            "AKTA_AUDIT_SIGN_INTERVAL_SECS",
+            file.audit_sign_interval_secs,
+        )?
+        .unwrap_or(300);
         Ok(Config {
+            audit_signing_key,
+            audit_sign_interval: Duration::from_secs(sign_interval.max(1)),
             listen: env("AKTA_LISTEN")
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:8080".into()),

@@ -1,6 +1,7 @@
 //! `akta`: the one deployable binary. `serve` runs the service; the other commands administer
 //! the same configuration, including an embedded default that a running server uses.
 
+mod audit_keys;
 mod config;
 mod runtime;
 mod seed;
@@ -44,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Sign and verify the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Delete blobs of uploads that never became a document version (older than the grace period).
     Sweep,
 }
@@ -58,6 +64,29 @@ enum TenantCommand {
     },
     /// List tenants.
     List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every tenant's hash chain and head signatures; exit code 1 names the first break.
+    Verify {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Public keys (PEM) whose signatures are accepted, besides the configured signing key's.
+        #[arg(long = "public-key")]
+        public_keys: Vec<PathBuf>,
+    },
+    /// Sign the current chain heads with the configured signing key.
+    Sign {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Create an Ed25519 key pair for signing: private key to --out (mode 0600), public key to stdout.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -113,6 +142,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve = cli.command {
         return serve(config).await;
     }
+    if let Command::Audit {
+        command: AuditCommand::Keygen { out },
+    } = &cli.command
+    {
+        let public = audit_keys::generate(out)?;
+        print!("{public}");
+        return Ok(());
+    }
     let backend = Backend::open(&config).await?;
     let result = admin(&backend, &config, cli.command).await;
     backend.shutdown().await;
@@ -165,6 +202,7 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
             };
             println!("{token}");
         }
+        Command::Audit { command } => audit_command(db, config, command).await?,
         Command::Sweep => {
             let blobs = runtime::blob_store(config)?;
             let report =
@@ -173,6 +211,59 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                 "deleted {} orphaned blobs, released {} intents",
                 report.deleted, report.kept
             );
+        }
+    }
+    Ok(())
+}
+
+async fn audit_command(
+    db: &akta_db::Db,
+    config: &Config,
+    command: AuditCommand,
+) -> anyhow::Result<()> {
+    match command {
+        AuditCommand::Keygen { .. } => unreachable!("handled before the database opens"),
+        AuditCommand::Sign { tenant } => {
+            let path = config
+                .audit_signing_key
+                .as_deref()
+                .context("no signing key configured (AKTA_AUDIT_SIGNING_KEY_FILE)")?;
+            let key = akta_api::audit::load_signing_key(path)?;
+            for (slug, seq) in akta_api::audit::sign_heads(db, &key, tenant.as_deref()).await? {
+                match seq {
+                    Some(seq) => eprintln!("{slug}: head {seq} signed"),
+                    None => eprintln!("{slug}: no entries yet"),
+                }
+            }
+        }
+        AuditCommand::Verify {
+            tenant,
+            public_keys,
+        } => {
+            let mut keys = Vec::new();
+            if let Some(path) = config.audit_signing_key.as_deref().filter(|p| p.exists()) {
+                keys.push(akta_api::audit::load_public_key(path)?);
+            }
+            for path in &public_keys {
+                keys.push(akta_api::audit::load_public_key(path)?);
+            }
+            let mut broken = 0;
+            for v in akta_api::audit::verify(db, &keys, tenant.as_deref()).await? {
+                let signed = v
+                    .signed_up_to
+                    .map(|s| format!("signed up to entry {s}"))
+                    .unwrap_or_else(|| "not signed yet".into());
+                match v.result {
+                    Ok(()) => println!("{}: ok, {} entries, {signed}", v.tenant, v.entries),
+                    Err(e) => {
+                        broken += 1;
+                        println!("{}: BROKEN: {e}", v.tenant);
+                    }
+                }
+            }
+            if broken > 0 {
+                anyhow::bail!("the audit log of {broken} tenant(s) failed verification");
+            }
         }
     }
     Ok(())
@@ -196,6 +287,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 orphan_grace: config.orphan_grace,
             },
         );
+        let signer = match &config.audit_signing_key {
+            Some(path) => {
+                if backend.is_embedded() && !path.exists() {
+                    audit_keys::generate(path)?;
+                }
+                let key = akta_api::audit::load_signing_key(path)?;
+                Some(tokio::spawn(akta_api::audit::run_signer(
+                    backend.db.clone(),
+                    key,
+                    config.audit_sign_interval,
+                )))
+            }
+            None => None,
+        };
         let sweeper = tokio::spawn(akta_api::sweeper::run(
             backend.db.clone(),
             blobs.clone(),
@@ -210,6 +315,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
         let served = akta_api::serve(listener, state, shutdown_signal()).await;
         sweeper.abort();
+        if let Some(signer) = signer {
+            signer.abort();
+        }
         served.context("serving HTTP")
     }
     .await;

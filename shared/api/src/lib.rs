@@ -1,6 +1,7 @@
 //! Akta's HTTP layer. Handlers stay thin: parse the request, call `akta_db`/`akta_blob`,
 //! answer. Every error leaves through [`ApiError`] as `application/problem+json`.
 
+pub mod audit;
 mod auth;
 mod error;
 mod extract;

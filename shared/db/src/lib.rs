@@ -3,6 +3,7 @@
 //! Tenant data is reachable only through [`TenantTx`], a transaction that has set
 //! `app.tenant_id`; row-level security in the database is the second wall behind it.
 
+pub mod audit_chain;
 mod error;
 mod pool;
 pub mod repo;
