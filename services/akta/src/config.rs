@@ -18,6 +18,7 @@ struct FileConfig {
     sweep_interval_secs: Option<u64>,
     audit_signing_key_file: Option<PathBuf>,
     audit_sign_interval_secs: Option<u64>,
+    hsts: Option<bool>,
     s3: Option<S3File>,
 }
 
@@ -60,6 +61,8 @@ pub struct Config {
     /// dir; production should give it only to a separate signer (see README).
     pub audit_signing_key: Option<PathBuf>,
     pub audit_sign_interval: Duration,
+    /// Send Strict-Transport-Security (when clients reach Akta over HTTPS).
+    pub hsts: bool,
 }
 
 impl Config {
@@ -160,7 +163,12 @@ impl Config {
             file.audit_sign_interval_secs,
         )?
         .unwrap_or(300);
+        let hsts = match env("AKTA_HSTS") {
+            Some(v) => matches!(v.as_str(), "1" | "true" | "yes"),
+            None => file.hsts.unwrap_or(false),
+        };
         Ok(Config {
+            hsts,
             audit_signing_key,
             audit_sign_interval: Duration::from_secs(sign_interval.max(1)),
             listen: env("AKTA_LISTEN")

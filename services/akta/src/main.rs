@@ -285,6 +285,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             ApiSettings {
                 max_upload_bytes: config.max_upload_bytes,
                 orphan_grace: config.orphan_grace,
+                hsts: config.hsts,
             },
         );
         let signer = match &config.audit_signing_key {

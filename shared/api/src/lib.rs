@@ -5,6 +5,7 @@ pub mod audit;
 mod auth;
 mod error;
 mod extract;
+mod headers;
 pub mod ops;
 mod routes;
 mod state;

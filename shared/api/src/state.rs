@@ -11,6 +11,8 @@ pub struct ApiSettings {
     /// How long an upload's blob may exist without a committed version before the sweeper
     /// deletes it. Must exceed the longest upload.
     pub orphan_grace: Duration,
+    /// Send Strict-Transport-Security: Akta terminates TLS itself or sits behind a TLS proxy.
+    pub hsts: bool,
 }
 
 impl Default for ApiSettings {
@@ -18,6 +20,7 @@ impl Default for ApiSettings {
         Self {
             max_upload_bytes: 4 * 1024 * 1024 * 1024,
             orphan_grace: Duration::from_secs(6 * 3600),
+            hsts: false,
         }
     }
 }

@@ -285,6 +285,7 @@ impl TestApp {
             ApiSettings {
                 max_upload_bytes: options.max_upload_bytes,
                 orphan_grace: options.orphan_grace,
+                hsts: false,
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
