@@ -14,6 +14,19 @@ const JSON_LIMIT: usize = 1024 * 1024;
 /// Parses JSON, turning serde's complaint into a field name: unknown and missing fields name
 /// themselves in the message, wrong types come with a path.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], prefix: &str) -> Result<T, ApiError> {
+    // Serde would also take a struct as an array of its fields in declaration order; bodies
+    // are objects, so field names always say what a value means.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    {
+        let field = if prefix.is_empty() {
+            "body".to_owned()
+        } else {
+            prefix.trim_end_matches('.').to_owned()
+        };
+        return Err(ApiError::validation(field, "must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     let value = result.map_err(|e| {

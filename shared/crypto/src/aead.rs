@@ -36,7 +36,9 @@ impl Aead {
         out: &mut [u8],
     ) -> Result<(), CryptoError> {
         if out.len() != plain.len() + TAG_LEN {
-            return Err(CryptoError::malformed("seal output buffer has the wrong size"));
+            return Err(CryptoError::malformed(
+                "seal output buffer has the wrong size",
+            ));
         }
         let (body, tag) = out.split_at_mut(plain.len());
         self.ctx.encrypt_init(None, None, Some(nonce))?;
@@ -65,7 +67,9 @@ impl Aead {
             .checked_sub(TAG_LEN)
             .ok_or_else(|| CryptoError::malformed("sealed data shorter than its tag"))?;
         if out.len() != body_len {
-            return Err(CryptoError::malformed("open output buffer has the wrong size"));
+            return Err(CryptoError::malformed(
+                "open output buffer has the wrong size",
+            ));
         }
         let (body, tag) = sealed.split_at(body_len);
         self.ctx.decrypt_init(None, None, Some(nonce))?;

@@ -188,7 +188,10 @@ mod tests {
         for i in 0..wrapped.len() {
             let mut bad = wrapped.clone();
             bad[i] ^= 0x01;
-            assert!(unwrap_key(&kek, &bad, b"ctx").is_err(), "flip at {i} undetected");
+            assert!(
+                unwrap_key(&kek, &bad, b"ctx").is_err(),
+                "flip at {i} undetected"
+            );
         }
         for len in [0, WRAPPED_KEY_LEN - 1, WRAPPED_KEY_LEN + 1] {
             let mut bad = wrapped.clone();
@@ -202,10 +205,19 @@ mod tests {
     fn parse_text_accepts_hex_and_base64_with_whitespace() {
         let key = Key256::generate().unwrap();
         let hex_text = format!("  {}\n", key.to_hex());
-        assert_eq!(Key256::parse_text(&hex_text).unwrap().as_bytes(), key.as_bytes());
+        assert_eq!(
+            Key256::parse_text(&hex_text).unwrap().as_bytes(),
+            key.as_bytes()
+        );
         let upper = key.to_hex().to_uppercase();
-        assert_eq!(Key256::parse_text(&upper).unwrap().as_bytes(), key.as_bytes());
-        let b64 = format!("\t{}\r\n", base64::engine::general_purpose::STANDARD.encode(key.as_bytes()));
+        assert_eq!(
+            Key256::parse_text(&upper).unwrap().as_bytes(),
+            key.as_bytes()
+        );
+        let b64 = format!(
+            "\t{}\r\n",
+            base64::engine::general_purpose::STANDARD.encode(key.as_bytes())
+        );
         assert_eq!(Key256::parse_text(&b64).unwrap().as_bytes(), key.as_bytes());
     }
 
@@ -224,15 +236,24 @@ mod tests {
         ];
         for text in rejected {
             let err = Key256::parse_text(&text).unwrap_err();
-            assert!(matches!(err, CryptoError::InvalidKey(_)), "{text:?}: {err:?}");
+            assert!(
+                matches!(err, CryptoError::InvalidKey(_)),
+                "{text:?}: {err:?}"
+            );
         }
     }
 
     #[test]
     fn from_bytes_wants_exactly_32_bytes() {
         assert!(Key256::from_bytes(&[1; 32]).is_ok());
-        assert!(matches!(Key256::from_bytes(&[1; 31]), Err(CryptoError::InvalidKey(_))));
-        assert!(matches!(Key256::from_bytes(&[1; 33]), Err(CryptoError::InvalidKey(_))));
+        assert!(matches!(
+            Key256::from_bytes(&[1; 31]),
+            Err(CryptoError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            Key256::from_bytes(&[1; 33]),
+            Err(CryptoError::InvalidKey(_))
+        ));
     }
 
     #[test]
@@ -246,6 +267,9 @@ mod tests {
         let a = Key256::generate().unwrap();
         let b = Key256::generate().unwrap();
         assert_ne!(a.as_bytes(), b.as_bytes());
-        assert_eq!(Key256::parse_text(&a.to_hex()).unwrap().as_bytes(), a.as_bytes());
+        assert_eq!(
+            Key256::parse_text(&a.to_hex()).unwrap().as_bytes(),
+            a.as_bytes()
+        );
     }
 }

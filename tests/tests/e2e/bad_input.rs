@@ -43,7 +43,8 @@ impl JsonRoute {
     }
 
     async fn send(&self, body: &Value) -> Reply {
-        self.send_raw(Some("application/json"), body.to_string()).await
+        self.send_raw(Some("application/json"), body.to_string())
+            .await
     }
 
     fn with(&self, field: &str, value: Value) -> Value {
@@ -132,19 +133,29 @@ async fn json_routes_reject_bad_bodies_naming_the_field() {
         let valid = route.valid.to_string();
 
         let truncated = route
-            .send_raw(Some("application/json"), valid.trim_end_matches('}').to_owned())
+            .send_raw(
+                Some("application/json"),
+                valid.trim_end_matches('}').to_owned(),
+            )
             .await;
         truncated.assert_problem(400, "malformed_json");
         let trailing = route
             .send_raw(Some("application/json"), format!("{valid} {{}}"))
             .await;
         trailing.assert_problem(400, "malformed_json");
-        let not_json = route.send_raw(Some("application/json"), "subject=x".into()).await;
+        let not_json = route
+            .send_raw(Some("application/json"), "subject=x".into())
+            .await;
         not_json.assert_problem(400, "malformed_json");
-        let not_an_object = route.send(&json!(["a", "b"])).await;
-        assert_invalid(&not_an_object, "body");
+        for not_an_object in [json!("text"), json!(42), json!(null)] {
+            assert_invalid(&route.send(&not_an_object).await, "body");
+        }
 
-        for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+        for content_type in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            None,
+        ] {
             let reply = route.send_raw(content_type, valid.clone()).await;
             reply.assert_problem(415, "unsupported_media_type");
         }
@@ -165,10 +176,15 @@ async fn json_routes_reject_bad_bodies_naming_the_field() {
 
         let (field, max) = route.bounded;
         // Lengths count characters, not bytes.
-        let long = route.send(&route.with(field, json!("ä".repeat(max + 1)))).await;
+        let long = route
+            .send(&route.with(field, json!("ä".repeat(max + 1))))
+            .await;
         assert_invalid(&long, field);
         assert!(
-            long.body["detail"].as_str().unwrap_or("").contains(&max.to_string()),
+            long.body["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&max.to_string()),
             "{name}: the detail should name the limit: {}",
             long.body
         );
@@ -200,29 +216,89 @@ async fn json_routes_reject_bad_bodies_naming_the_field() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_bodies_must_be_objects_not_positional_arrays() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant("holzwickede").await;
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+
+    // serde's derived Deserialize also accepts a struct as an array of its fields in
+    // declaration order; the API documents objects only, so an array must be refused.
+    let positional = json!([unit, "Akte aus einem Array", null, null, null, null]);
+    let reply = tenant.admin.post("/api/v1/files", positional).await;
+    let files = tenant.admin.get("/api/v1/files").await;
+    assert_invalid(&reply, "body");
+    assert!(items(&files).is_empty(), "an array body created an Akte");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_ids_in_paths_are_bad_requests_naming_the_parameter() {
     let app = TestApp::spawn().await;
     let seeded = seed(&app, "kamen").await;
     let clerk = app.client(&seeded.tenant, "clerk").await;
     let doc = &seeded.document;
 
-    for bad in ["not-a-uuid", "123", "00000000-0000-0000-0000-00000000000g", "%20"] {
+    for bad in [
+        "not-a-uuid",
+        "123",
+        "00000000-0000-0000-0000-00000000000g",
+        "%20",
+    ] {
         let routes: [(Method, String, Body); 15] = [
             (Method::GET, format!("/api/v1/plan-units/{bad}"), Body::None),
             (Method::GET, format!("/api/v1/files/{bad}"), Body::None),
             (Method::PATCH, format!("/api/v1/files/{bad}"), Body::Json),
-            (Method::GET, format!("/api/v1/files/{bad}/cases"), Body::None),
-            (Method::POST, format!("/api/v1/files/{bad}/cases"), Body::Json),
-            (Method::GET, format!("/api/v1/files/{bad}/history"), Body::None),
+            (
+                Method::GET,
+                format!("/api/v1/files/{bad}/cases"),
+                Body::None,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/files/{bad}/cases"),
+                Body::Json,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/files/{bad}/history"),
+                Body::None,
+            ),
             (Method::GET, format!("/api/v1/cases/{bad}"), Body::None),
-            (Method::GET, format!("/api/v1/files/{bad}/documents"), Body::None),
-            (Method::POST, format!("/api/v1/files/{bad}/documents"), Body::Document),
-            (Method::GET, format!("/api/v1/cases/{bad}/documents"), Body::None),
-            (Method::POST, format!("/api/v1/cases/{bad}/documents"), Body::Document),
+            (
+                Method::GET,
+                format!("/api/v1/files/{bad}/documents"),
+                Body::None,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/files/{bad}/documents"),
+                Body::Document,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/cases/{bad}/documents"),
+                Body::None,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/cases/{bad}/documents"),
+                Body::Document,
+            ),
             (Method::GET, format!("/api/v1/documents/{bad}"), Body::None),
-            (Method::POST, format!("/api/v1/documents/{bad}/versions"), Body::Version),
-            (Method::GET, format!("/api/v1/documents/{bad}/content"), Body::None),
-            (Method::GET, format!("/api/v1/documents/{bad}/versions/1/content"), Body::None),
+            (
+                Method::POST,
+                format!("/api/v1/documents/{bad}/versions"),
+                Body::Version,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/documents/{bad}/content"),
+                Body::None,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/documents/{bad}/versions/1/content"),
+                Body::None,
+            ),
         ];
         for (method, path, body) in routes {
             let reply = send(&clerk, method.clone(), &path, body).await;
@@ -257,7 +333,9 @@ async fn send(client: &Client, method: Method, path: &str, body: Body) -> Reply 
     let rb = client.request(method, path);
     let rb = match body {
         Body::None => rb,
-        Body::Json => rb.json(&json!({"subject": "x"})).header("if-match", "\"v1\""),
+        Body::Json => rb
+            .json(&json!({"subject": "x"}))
+            .header("if-match", "\"v1\""),
         Body::Document => rb.multipart(
             Form::new()
                 .text("metadata", document_metadata("x").to_string())
@@ -314,8 +392,11 @@ async fn malformed_queries_are_bad_requests_naming_the_parameter() {
     assert_eq!(item_ids(&ok), vec![file.clone()]);
 }
 
+/// Named multipart parts in the order they are sent.
+type Parts = Vec<(&'static str, Part)>;
+
 /// A multipart body built part by part, for uploads that break the rules.
-fn form(parts: Vec<(&'static str, Part)>) -> Form {
+fn form(parts: Parts) -> Form {
     parts
         .into_iter()
         .fold(Form::new(), |form, (name, part)| form.part(name, part))
@@ -341,49 +422,122 @@ async fn document_uploads_reject_bad_parts_and_leave_nothing_behind() {
     let file_docs = format!("/api/v1/files/{}/documents", seeded.file);
     let case_docs = format!("/api/v1/cases/{}/documents", seeded.case);
     let meta = || json_part(&document_metadata("Antrag"));
-    let with_meta = |changes: Value| {
-        let mut m = document_metadata("Antrag");
-        for (k, v) in changes.as_object().expect("object") {
-            m[k] = v.clone();
-        }
-        json_part(&m)
-    };
 
-    // (parts, expected status, code, field)
-    let cases: Vec<(Vec<(&'static str, Part)>, u16, &str, &str)> = vec![
-        (vec![("metadata", meta())], 400, "missing_part", "file"),
-        (vec![("file", pdf_part(5_000))], 400, "missing_part", "metadata"),
-        (vec![], 400, "missing_part", "file"),
-        (vec![("metadata", meta()), ("comment", Part::text("hi")), ("file", pdf_part(10))], 400, "unexpected_part", "comment"),
+    // Parts missing, unknown, repeated or unreadable: (parts, code, field), all 400.
+    let structural: Vec<(Parts, &str, &str)> = vec![
+        (vec![("metadata", meta())], "missing_part", "file"),
+        (vec![("file", pdf_part(5_000))], "missing_part", "metadata"),
+        (
+            vec![
+                ("metadata", meta()),
+                ("comment", Part::text("hi")),
+                ("file", pdf_part(10)),
+            ],
+            "unexpected_part",
+            "comment",
+        ),
         // The file is already stored when the stray part arrives; it must be removed again.
-        (vec![("metadata", meta()), ("file", pdf_part(70_000)), ("comment", Part::text("hi"))], 400, "unexpected_part", "comment"),
-        (vec![("metadata", meta()), ("file", pdf_part(10)), ("file", pdf_part(10))], 400, "unexpected_part", "file"),
-        (vec![("metadata", meta()), ("metadata", meta()), ("file", pdf_part(10))], 400, "unexpected_part", "metadata"),
-        (vec![("metadata", Part::text("{\"title\": ")), ("file", pdf_part(10))], 400, "malformed_json", "metadata"),
-        (vec![("metadata", with_meta(json!({"bogus": 1}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.bogus"),
-        (vec![("metadata", json_part(&json!({"kind": "Eingang"}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.title"),
-        (vec![("metadata", json_part(&json!({"title": "x"}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.kind"),
-        (vec![("metadata", with_meta(json!({"title": 5}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.title"),
-        (vec![("metadata", with_meta(json!({"title": "t".repeat(301)}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.title"),
-        (vec![("metadata", with_meta(json!({"title": " "}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.title"),
-        (vec![("metadata", with_meta(json!({"kind": "Brief"}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.kind"),
-        (vec![("metadata", with_meta(json!({"sender": "s".repeat(301)}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.sender"),
-        (vec![("metadata", with_meta(json!({"recipient": "r".repeat(301)}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.recipient"),
-        (vec![("metadata", with_meta(json!({"document_date": "gestern"}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.document_date"),
-        (vec![("metadata", with_meta(json!({"metadata": "frei"}))), ("file", pdf_part(10))], 422, "validation_failed", "metadata.metadata"),
-        // Invalid metadata after the stored file: the file must be removed again.
-        (vec![("file", pdf_part(70_000)), ("metadata", with_meta(json!({"kind": "Brief"})))], 422, "validation_failed", "metadata.kind"),
+        (
+            vec![
+                ("metadata", meta()),
+                ("file", pdf_part(70_000)),
+                ("comment", Part::text("hi")),
+            ],
+            "unexpected_part",
+            "comment",
+        ),
+        (
+            vec![
+                ("metadata", meta()),
+                ("file", pdf_part(10)),
+                ("file", pdf_part(10)),
+            ],
+            "unexpected_part",
+            "file",
+        ),
+        (
+            vec![
+                ("metadata", meta()),
+                ("metadata", meta()),
+                ("file", pdf_part(10)),
+            ],
+            "unexpected_part",
+            "metadata",
+        ),
+        (
+            vec![
+                ("metadata", Part::text("{\"title\": ")),
+                ("file", pdf_part(10)),
+            ],
+            "malformed_json",
+            "metadata",
+        ),
     ];
-    for (i, (parts, status, code, field)) in cases.into_iter().enumerate() {
+    for (i, (parts, code, field)) in structural.into_iter().enumerate() {
         let target = if i % 2 == 0 { &file_docs } else { &case_docs };
         let reply = upload_form(&clerk, target, form(parts)).await;
-        reply.assert_problem(status, code);
+        reply.assert_problem(400, code);
         assert_eq!(reply.body["field"], field, "case {i}: {}", reply.body);
     }
 
-    for name in ["../../etc/passwd", "a/b.pdf", "..", ".", "a\\b.pdf", "tab\t.pdf"] {
+    // Metadata that breaks a rule: (changes to valid metadata, field). A null value removes
+    // the field.
+    let long = |n: usize| json!("x".repeat(n));
+    let invalid: Vec<(Value, &str)> = vec![
+        (json!({"bogus": 1}), "metadata.bogus"),
+        (json!({"title": null}), "metadata.title"),
+        (json!({"kind": null}), "metadata.kind"),
+        (json!({"title": 5}), "metadata.title"),
+        (json!({"title": long(301)}), "metadata.title"),
+        (json!({"title": " "}), "metadata.title"),
+        (json!({"kind": "Brief"}), "metadata.kind"),
+        (json!({"kind": "eingang"}), "metadata.kind"),
+        (json!({"sender": long(301)}), "metadata.sender"),
+        (json!({"recipient": long(301)}), "metadata.recipient"),
+        (
+            json!({"document_date": "gestern"}),
+            "metadata.document_date",
+        ),
+        (json!({"metadata": "frei"}), "metadata.metadata"),
+    ];
+    for (i, (changes, field)) in invalid.into_iter().enumerate() {
+        let mut metadata = document_metadata("Antrag");
+        for (key, value) in changes.as_object().expect("object") {
+            match value {
+                Value::Null => metadata.as_object_mut().expect("object").remove(key),
+                v => metadata
+                    .as_object_mut()
+                    .expect("object")
+                    .insert(key.clone(), v.clone()),
+            };
+        }
+        let target = if i % 2 == 0 { &file_docs } else { &case_docs };
+        let parts = vec![("metadata", json_part(&metadata)), ("file", pdf_part(10))];
+        assert_invalid(&upload_form(&clerk, target, form(parts)).await, field);
+    }
+    // Invalid metadata after the stored file: the file must be removed again.
+    let late = json_part(&json!({"title": "Antrag", "kind": "Brief"}));
+    let parts = vec![("file", pdf_part(70_000)), ("metadata", late)];
+    assert_invalid(
+        &upload_form(&clerk, &file_docs, form(parts)).await,
+        "metadata.kind",
+    );
+
+    for name in [
+        "../../etc/passwd",
+        "a/b.pdf",
+        "..",
+        ".",
+        "a\\b.pdf",
+        "tab\t.pdf",
+    ] {
         let part = Part::bytes(random_bytes(100)).file_name(name);
-        let reply = upload_form(&clerk, &file_docs, form(vec![("metadata", meta()), ("file", part)])).await;
+        let reply = upload_form(
+            &clerk,
+            &file_docs,
+            form(vec![("metadata", meta()), ("file", part)]),
+        )
+        .await;
         assert_invalid(&reply, "file");
         let part = Part::bytes(random_bytes(100)).file_name(name);
         let version = format!("/api/v1/documents/{}/versions", seeded.document);
@@ -392,12 +546,19 @@ async fn document_uploads_reject_bad_parts_and_leave_nothing_behind() {
     }
 
     let versions = format!("/api/v1/documents/{}/versions", seeded.document);
-    let reply = upload_form(&clerk, &versions, form(vec![("metadata", meta()), ("file", pdf_part(10))])).await;
+    let reply = upload_form(
+        &clerk,
+        &versions,
+        form(vec![("metadata", meta()), ("file", pdf_part(10))]),
+    )
+    .await;
     reply.assert_problem(400, "unexpected_part");
     assert_eq!(reply.body["field"], "metadata");
-    let reply = upload_form(&clerk, &versions, form(vec![])).await;
-    reply.assert_problem(400, "missing_part");
-    assert_eq!(reply.body["field"], "file");
+    // A multipart body needs at least one part (RFC 2046).
+    for path in [&file_docs, &versions] {
+        let reply = upload_form(&clerk, path, form(vec![])).await;
+        reply.assert_problem(400, "malformed_multipart");
+    }
 
     // Not multipart at all.
     let reply = clerk.post(&file_docs, document_metadata("Antrag")).await;
@@ -406,13 +567,25 @@ async fn document_uploads_reject_bad_parts_and_leave_nothing_behind() {
     // Nothing was stored: still only the seeded document, version and blob.
     let docs = clerk.get(&file_docs).await;
     assert_eq!(item_ids(&docs), vec![seeded.document.clone()]);
-    let doc = clerk.get(&format!("/api/v1/documents/{}", seeded.document)).await;
+    let doc = clerk
+        .get(&format!("/api/v1/documents/{}", seeded.document))
+        .await;
     assert_eq!(doc.body["versions"].as_array().map(Vec::len), Some(1));
     let history = history_actions(&clerk, &seeded.file).await;
-    assert_eq!(history, ["file.created", "case.created", "document.created"]);
-    assert_eq!(app.blob_keys().await.len(), 1, "a refused upload left a blob");
+    assert_eq!(
+        history,
+        ["file.created", "case.created", "document.created"]
+    );
+    assert_eq!(
+        app.blob_keys().await.len(),
+        1,
+        "a refused upload left a blob"
+    );
     let swept = app.sweep(std::time::Duration::ZERO).await;
-    assert_eq!(swept.deleted, 0, "refused uploads should clean up after themselves");
+    assert_eq!(
+        swept.deleted, 0,
+        "refused uploads should clean up after themselves"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -444,21 +617,33 @@ async fn every_route_refuses_missing_or_invalid_tokens() {
         (Method::GET, format!("/api/v1/documents/{id}")),
         (Method::POST, format!("/api/v1/documents/{id}/versions")),
         (Method::GET, format!("/api/v1/documents/{id}/content")),
-        (Method::GET, format!("/api/v1/documents/{id}/versions/1/content")),
+        (
+            Method::GET,
+            format!("/api/v1/documents/{id}/versions/1/content"),
+        ),
         // Real ids and malformed ones get the same answer: authentication comes first.
         (Method::GET, format!("/api/v1/files/{}", seeded.file)),
-        (Method::GET, format!("/api/v1/documents/{}/content", seeded.document)),
+        (
+            Method::GET,
+            format!("/api/v1/documents/{}/content", seeded.document),
+        ),
         (Method::GET, "/api/v1/files/not-a-uuid".into()),
     ];
     let valid = seeded.tenant.admin.token.clone().expect("token");
     let anonymous = app.anonymous();
     let credentials: Vec<(&str, Option<String>)> = vec![
         ("no header", None),
-        ("unknown token", Some("Bearer akta_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into())),
+        (
+            "unknown token",
+            Some("Bearer akta_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into()),
+        ),
         ("empty bearer", Some("Bearer ".into())),
         ("basic auth", Some("Basic YWRtaW46YWRtaW4=".into())),
         ("token without scheme", Some(valid.clone())),
-        ("overlong token", Some(format!("Bearer {}", "a".repeat(5000)))),
+        (
+            "overlong token",
+            Some(format!("Bearer {}", "a".repeat(5000))),
+        ),
     ];
     for (method, path) in &routes {
         for (what, header) in &credentials {
@@ -470,7 +655,11 @@ async fn every_route_refuses_missing_or_invalid_tokens() {
                 rb = rb.header("authorization", header);
             }
             let reply = anonymous.send(rb).await;
-            assert_eq!(reply.status, 401, "{method} {path} with {what}: {}", reply.body);
+            assert_eq!(
+                reply.status, 401,
+                "{method} {path} with {what}: {}",
+                reply.body
+            );
             reply.assert_problem(401, "unauthorized");
             assert_eq!(
                 reply.header("www-authenticate"),

@@ -2,7 +2,6 @@
 
 use akta_testkit::{Client, Reply, TestApp, TestTenant};
 use rand::RngCore;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 pub const MIB: usize = 1024 * 1024;
@@ -68,15 +67,6 @@ pub async fn upload_version(client: &Client, document: &str, name: &str, bytes: 
         .await
 }
 
-/// Sends `method path` with an optional JSON body.
-pub async fn call(client: &Client, method: Method, path: &str, body: Option<&Value>) -> Reply {
-    let mut rb = client.request(method, path);
-    if let Some(body) = body {
-        rb = rb.json(body);
-    }
-    client.send(rb).await
-}
-
 /// A tenant with one object of every kind: plan unit, Akte, Vorgang and a document in it.
 pub struct Seeded {
     pub tenant: TestTenant,
@@ -92,7 +82,10 @@ pub async fn seed(app: &TestApp, slug: &str) -> Seeded {
     let tenant = app.create_tenant(slug).await;
     let admin = &tenant.admin;
     let plan_unit = admin.create_plan_unit("63.01", None).await;
-    let file = admin.create_file(&plan_unit, "Bauantrag Musterstraße 1").await.id();
+    let file = admin
+        .create_file(&plan_unit, "Bauantrag Musterstraße 1")
+        .await
+        .id();
     let case = admin.create_case(&file, "Baugenehmigung").await;
     let content = random_bytes(10_000);
     let document = admin

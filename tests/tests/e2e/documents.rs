@@ -85,10 +85,20 @@ async fn downloads_honour_ranges_and_conditional_requests() {
     assert_eq!(stale.status, 200);
     assert!(stale.bytes == data);
     // If-Range: a range only while the client's copy is current.
-    let resumed = get_with(&reader, &path, &[("range", "bytes=10-19"), ("if-range", &etag)]).await;
+    let resumed = get_with(
+        &reader,
+        &path,
+        &[("range", "bytes=10-19"), ("if-range", &etag)],
+    )
+    .await;
     assert_eq!(resumed.status, 206);
     assert!(resumed.bytes == data[10..20]);
-    let changed = get_with(&reader, &path, &[("range", "bytes=10-19"), ("if-range", "\"0000\"")]).await;
+    let changed = get_with(
+        &reader,
+        &path,
+        &[("range", "bytes=10-19"), ("if-range", "\"0000\"")],
+    )
+    .await;
     assert_eq!(changed.status, 200);
     assert!(changed.bytes == data);
 
@@ -124,7 +134,10 @@ async fn downloads_are_attachments_that_browsers_do_not_interpret() {
         )
         .await;
     assert_eq!(doc.status, 201, "{}", doc.body);
-    assert_eq!(doc.body["versions"][0]["file_name"], "Bescheid Müller \"final\".html");
+    assert_eq!(
+        doc.body["versions"][0]["file_name"],
+        "Bescheid Müller \"final\".html"
+    );
 
     let reply = tenant
         .admin
@@ -135,7 +148,9 @@ async fn downloads_are_attachments_that_browsers_do_not_interpret() {
     assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
     let csp = reply.header("content-security-policy").unwrap_or("");
     assert!(csp.contains("sandbox"), "{csp}");
-    let disposition = reply.header("content-disposition").expect("content-disposition");
+    let disposition = reply
+        .header("content-disposition")
+        .expect("content-disposition");
     assert!(disposition.starts_with("attachment; "), "{disposition}");
     assert!(
         disposition.contains("filename*=UTF-8''Bescheid%20M%C3%BCller%20%22final%22.html"),
@@ -181,11 +196,17 @@ async fn media_types_are_kept_only_when_well_formed() {
     };
     for (mime, stored) in [
         (Some("image/tiff"), "image/tiff"),
-        (Some("text/plain; charset=utf-8"), "text/plain; charset=utf-8"),
+        (
+            Some("text/plain; charset=utf-8"),
+            "text/plain; charset=utf-8",
+        ),
         (None, "application/octet-stream"),
     ] {
         let form = reqwest::multipart::Form::new()
-            .text("metadata", crate::common::document_metadata("x").to_string())
+            .text(
+                "metadata",
+                crate::common::document_metadata("x").to_string(),
+            )
             .part("file", part(mime));
         let path = format!("/api/v1/files/{file}/documents");
         let reply = tenant
@@ -199,5 +220,27 @@ async fn media_types_are_kept_only_when_well_formed() {
             .get(&format!("/api/v1/documents/{}/content", reply.id()))
             .await;
         assert_eq!(content.header("content-type"), Some(stored));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_none_match_uses_weak_comparison_and_honours_the_wildcard() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant("arnsberg").await;
+    let unit = tenant.admin.create_plan_unit("1", None).await;
+    let file = tenant.admin.create_file(&unit, "Akte").await.id();
+    let data = random_bytes(1_000);
+    let doc = tenant
+        .admin
+        .upload_document(&format!("/api/v1/files/{file}"), "Plan", data.clone())
+        .await
+        .id();
+    let path = format!("/api/v1/documents/{doc}/content");
+    // RFC 9110 section 13.1.2: If-None-Match compares weakly, and "*" matches any current
+    // representation; either way a GET answers 304.
+    let weak = format!("W/\"{}\"", sha256_hex(&data));
+    for condition in [weak.as_str(), "*"] {
+        let reply = get_with(&tenant.admin, &path, &[("if-none-match", condition)]).await;
+        assert_eq!(reply.status, 304, "If-None-Match: {condition}");
     }
 }

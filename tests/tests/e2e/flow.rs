@@ -25,6 +25,10 @@ async fn records_flow(backend: Backend, backend_name: &str) {
     let health = app.anonymous().get("/healthz").await;
     assert_eq!(health.status, 200);
     assert_eq!(health.body, json!({"status": "ok"}));
+    assert!(
+        health.header("x-request-id").is_some(),
+        "every answer carries a request id"
+    );
     let ready = app.anonymous().get("/readyz").await;
     assert_eq!(ready.status, 200, "{}", ready.body);
     assert_eq!(ready.body["status"], "ready");
@@ -113,7 +117,11 @@ async fn records_flow(backend: Backend, backend_name: &str) {
     // A ~3 MiB document into the Vorgang, a small one directly into the Akte.
     let big = random_bytes(3 * MIB + 12_345);
     let doc = clerk
-        .upload_document(&format!("/api/v1/cases/{case_id}"), "Bauantrag mit Plänen", big.clone())
+        .upload_document(
+            &format!("/api/v1/cases/{case_id}"),
+            "Bauantrag mit Plänen",
+            big.clone(),
+        )
         .await;
     assert_eq!(doc.body["file_id"], file_id.as_str());
     assert_eq!(doc.body["case_id"], case_id.as_str());
@@ -153,15 +161,24 @@ async fn records_flow(backend: Backend, backend_name: &str) {
     let note_id = note.id();
 
     // Downloads are byte-identical and carry their validators.
-    let content = clerk.get(&format!("/api/v1/documents/{doc_id}/content")).await;
+    let content = clerk
+        .get(&format!("/api/v1/documents/{doc_id}/content"))
+        .await;
     assert_content(&content, &big);
     assert_eq!(content.header("content-type"), Some("application/pdf"));
     assert_eq!(content.header("accept-ranges"), Some("bytes"));
-    assert_eq!(content.header("content-length"), Some(big.len().to_string().as_str()));
-    let disposition = content.header("content-disposition").expect("content-disposition");
+    assert_eq!(
+        content.header("content-length"),
+        Some(big.len().to_string().as_str())
+    );
+    let disposition = content
+        .header("content-disposition")
+        .expect("content-disposition");
     assert!(disposition.starts_with("attachment;"), "{disposition}");
     assert!(disposition.contains("dokument.pdf"), "{disposition}");
-    let note_content = clerk.get(&format!("/api/v1/documents/{note_id}/content")).await;
+    let note_content = clerk
+        .get(&format!("/api/v1/documents/{note_id}/content"))
+        .await;
     assert_content(&note_content, &note_bytes);
     assert_eq!(note_content.header("content-type"), Some("text/plain"));
 
@@ -184,7 +201,10 @@ async fn records_flow(backend: Backend, backend_name: &str) {
     assert_eq!(numbers, vec![json!(1), json!(2)]);
 
     let base = format!("/api/v1/documents/{doc_id}");
-    assert_content(&clerk.get(&format!("{base}/versions/1/content")).await, &big);
+    assert_content(
+        &clerk.get(&format!("{base}/versions/1/content")).await,
+        &big,
+    );
     assert_content(&clerk.get(&format!("{base}/versions/2/content")).await, &v2);
     assert_content(&clerk.get(&format!("{base}/content")).await, &v2);
 
@@ -207,13 +227,17 @@ async fn records_flow(backend: Backend, backend_name: &str) {
     assert_eq!(ranged.bytes, &big[middle..]);
 
     // Lists: both documents in the Akte, only the big one in the Vorgang.
-    let in_file = clerk.get(&format!("/api/v1/files/{file_id}/documents")).await;
+    let in_file = clerk
+        .get(&format!("/api/v1/files/{file_id}/documents"))
+        .await;
     let mut ids: Vec<_> = items(&in_file).iter().map(|d| d["id"].clone()).collect();
     ids.sort_by_key(ToString::to_string);
     let mut expected = vec![json!(doc_id), json!(note_id)];
     expected.sort_by_key(ToString::to_string);
     assert_eq!(ids, expected);
-    let in_case = clerk.get(&format!("/api/v1/cases/{case_id}/documents")).await;
+    let in_case = clerk
+        .get(&format!("/api/v1/cases/{case_id}/documents"))
+        .await;
     let ids: Vec<_> = items(&in_case).iter().map(|d| d["id"].clone()).collect();
     assert_eq!(ids, vec![json!(doc_id)]);
     let cases = clerk.get(&format!("/api/v1/files/{file_id}/cases")).await;
@@ -233,7 +257,10 @@ async fn records_flow(backend: Backend, backend_name: &str) {
     // The history tells the story in order.
     let history = clerk.get(&format!("/api/v1/files/{file_id}/history")).await;
     let events = items(&history);
-    let actions: Vec<_> = events.iter().map(|e| e["action"].as_str().unwrap_or("")).collect();
+    let actions: Vec<_> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(
         actions,
         [
@@ -245,18 +272,30 @@ async fn records_flow(backend: Backend, backend_name: &str) {
             "file.updated"
         ]
     );
-    let objects: Vec<_> = events.iter().map(|e| e["object_id"].as_str().unwrap_or("")).collect();
+    let objects: Vec<_> = events
+        .iter()
+        .map(|e| e["object_id"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(
         objects,
         [&file_id, &case_id, &doc_id, &note_id, &doc_id, &file_id].map(String::as_str)
     );
     assert!(events.iter().all(|e| e["file_id"] == file_id.as_str()));
     assert!(events.iter().all(|e| e["actor"] == "token:clerk token"));
-    let event_ids: Vec<_> = events.iter().map(|e| e["id"].as_i64().expect("id")).collect();
+    let event_ids: Vec<_> = events
+        .iter()
+        .map(|e| e["id"].as_i64().expect("id"))
+        .collect();
     assert!(event_ids.windows(2).all(|w| w[0] < w[1]), "{event_ids:?}");
     let update = &events[5];
-    assert_eq!(update["before"]["subject"], "Neubau Einfamilienhaus, Kirchender Dorfweg 5");
-    assert_eq!(update["after"]["subject"], "Neubau Einfamilienhaus mit Carport");
+    assert_eq!(
+        update["before"]["subject"],
+        "Neubau Einfamilienhaus, Kirchender Dorfweg 5"
+    );
+    assert_eq!(
+        update["after"]["subject"],
+        "Neubau Einfamilienhaus mit Carport"
+    );
 
     // Three versions were stored, three blobs exist.
     assert_eq!(app.blob_keys().await.len(), 3);
@@ -274,6 +313,10 @@ fn assert_content(reply: &Reply, expected: &[u8]) {
 
 pub async fn range_get(client: &Client, path: &str, range: &str) -> Reply {
     client
-        .send(client.request(reqwest::Method::GET, path).header("range", range))
+        .send(
+            client
+                .request(reqwest::Method::GET, path)
+                .header("range", range),
+        )
         .await
 }

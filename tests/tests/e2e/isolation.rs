@@ -5,7 +5,9 @@ use akta_testkit::{Client, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{assert_invalid, document_metadata, item_ids, items, random_bytes, random_id, seed, Seeded};
+use crate::common::{
+    assert_invalid, document_metadata, item_ids, items, random_bytes, random_id, seed, Seeded,
+};
 
 /// What a probe sends along with its method and path.
 #[derive(Clone, Copy)]
@@ -25,14 +27,34 @@ const ROUTES: &[(Method, &str, Payload)] = &[
     (Method::POST, "/api/v1/files/{file}/cases", Payload::Json),
     (Method::GET, "/api/v1/files/{file}/history", Payload::None),
     (Method::GET, "/api/v1/cases/{case}", Payload::None),
-    (Method::POST, "/api/v1/files/{file}/documents", Payload::Document),
+    (
+        Method::POST,
+        "/api/v1/files/{file}/documents",
+        Payload::Document,
+    ),
     (Method::GET, "/api/v1/files/{file}/documents", Payload::None),
-    (Method::POST, "/api/v1/cases/{case}/documents", Payload::Document),
+    (
+        Method::POST,
+        "/api/v1/cases/{case}/documents",
+        Payload::Document,
+    ),
     (Method::GET, "/api/v1/cases/{case}/documents", Payload::None),
     (Method::GET, "/api/v1/documents/{doc}", Payload::None),
-    (Method::POST, "/api/v1/documents/{doc}/versions", Payload::Version),
-    (Method::GET, "/api/v1/documents/{doc}/content", Payload::None),
-    (Method::GET, "/api/v1/documents/{doc}/versions/1/content", Payload::None),
+    (
+        Method::POST,
+        "/api/v1/documents/{doc}/versions",
+        Payload::Version,
+    ),
+    (
+        Method::GET,
+        "/api/v1/documents/{doc}/content",
+        Payload::None,
+    ),
+    (
+        Method::GET,
+        "/api/v1/documents/{doc}/versions/1/content",
+        Payload::None,
+    ),
 ];
 
 struct Ids<'a> {
@@ -55,7 +77,9 @@ async fn probe(client: &Client, method: &Method, path: &str, payload: Payload) -
     let rb = match payload {
         Payload::None => rb,
         // Valid for both PATCH of a file and POST of a case.
-        Payload::Json => rb.json(&json!({"subject": "Übernahme"})).header("if-match", "\"v1\""),
+        Payload::Json => rb
+            .json(&json!({"subject": "Übernahme"}))
+            .header("if-match", "\"v1\""),
         Payload::Document => rb.multipart(
             reqwest::multipart::Form::new()
                 .text("metadata", document_metadata("Fremd").to_string())
@@ -99,8 +123,14 @@ async fn another_tenants_ids_answer_exactly_like_missing_ones_on_every_route() {
         assert_eq!(foreign.status, 404, "{route} with A's id: {}", foreign.body);
         foreign.assert_problem(404, "not_found");
         absent.assert_problem(404, "not_found");
-        assert_eq!(foreign.body, absent.body, "{route}: A's id is distinguishable");
-        assert_eq!(foreign.bytes, absent.bytes, "{route}: A's id is distinguishable");
+        assert_eq!(
+            foreign.body, absent.body,
+            "{route}: A's id is distinguishable"
+        );
+        assert_eq!(
+            foreign.bytes, absent.bytes,
+            "{route}: A's id is distinguishable"
+        );
     }
 
     assert_a_untouched(&app, &a).await;
@@ -114,12 +144,19 @@ async fn assert_a_untouched(app: &TestApp, a: &Seeded) {
     assert_eq!(file.body["subject"], "Bauantrag Musterstraße 1");
     let cases = admin.get(&format!("/api/v1/files/{}/cases", a.file)).await;
     assert_eq!(item_ids(&cases), vec![a.case.clone()]);
-    let docs = admin.get(&format!("/api/v1/files/{}/documents", a.file)).await;
+    let docs = admin
+        .get(&format!("/api/v1/files/{}/documents", a.file))
+        .await;
     assert_eq!(item_ids(&docs), vec![a.document.clone()]);
-    let doc = admin.get(&format!("/api/v1/documents/{}", a.document)).await;
+    let doc = admin
+        .get(&format!("/api/v1/documents/{}", a.document))
+        .await;
     assert_eq!(doc.body["versions"].as_array().map(Vec::len), Some(1));
     let history = crate::common::history_actions(admin, &a.file).await;
-    assert_eq!(history, ["file.created", "case.created", "document.created"]);
+    assert_eq!(
+        history,
+        ["file.created", "case.created", "document.created"]
+    );
     // Refused uploads of B left no blob behind: only A's one version is stored.
     assert_eq!(app.blob_keys().await.len(), 1);
 }
@@ -132,7 +169,11 @@ async fn lists_show_only_the_callers_tenant() {
     let b_unit = b.admin.create_plan_unit("63.01", None).await;
     let b_file = b.admin.create_file(&b_unit, "Eigene Akte").await;
     // Counters are per tenant too: B's first Akte under the same code is number 1 as well.
-    let a_file = a.tenant.admin.get(&format!("/api/v1/files/{}", a.file)).await;
+    let a_file = a
+        .tenant
+        .admin
+        .get(&format!("/api/v1/files/{}", a.file))
+        .await;
     assert_eq!(b_file.body["reference"], a_file.body["reference"]);
 
     let files = b.admin.get("/api/v1/files").await;
@@ -164,7 +205,10 @@ async fn another_tenants_ids_are_refused_as_references_like_missing_ones() {
     let a_org = a
         .tenant
         .admin
-        .post("/api/v1/org-units", json!({"code": "FB1", "name": "Fachbereich 1"}))
+        .post(
+            "/api/v1/org-units",
+            json!({"code": "FB1", "name": "Fachbereich 1"}),
+        )
         .await;
     assert_eq!(a_org.status, 201, "{}", a_org.body);
     let b = app.create_tenant("stadt-b").await;
@@ -215,14 +259,21 @@ async fn another_tenants_ids_are_refused_as_references_like_missing_ones() {
     ];
     for (what, method, path, foreign_body, absent_body, field) in cases {
         let send = |body: Value| {
-            let rb = b.admin.request(method.clone(), &path).json(&body).header("if-match", "\"v1\"");
+            let rb = b
+                .admin
+                .request(method.clone(), &path)
+                .json(&body)
+                .header("if-match", "\"v1\"");
             b.admin.send(rb)
         };
         let foreign = send(foreign_body).await;
         let absent = send(absent_body).await;
         assert_invalid(&foreign, field);
         assert_invalid(&absent, field);
-        assert_eq!(foreign.body, absent.body, "{what}: A's id is distinguishable");
+        assert_eq!(
+            foreign.body, absent.body,
+            "{what}: A's id is distinguishable"
+        );
     }
 
     let b_files = b.admin.get("/api/v1/files").await;

@@ -133,10 +133,15 @@ async fn assert_unchanged(app: &TestApp, seeded: &Seeded) {
     assert_eq!(file.body["version"], 1);
     let units = admin.get("/api/v1/plan-units").await;
     assert_eq!(item_ids(&units), vec![seeded.plan_unit.clone()]);
-    let docs = admin.get(&format!("/api/v1/files/{}/documents", seeded.file)).await;
+    let docs = admin
+        .get(&format!("/api/v1/files/{}/documents", seeded.file))
+        .await;
     assert_eq!(item_ids(&docs), vec![seeded.document.clone()]);
     let history = history_actions(admin, &seeded.file).await;
-    assert_eq!(history, ["file.created", "case.created", "document.created"]);
+    assert_eq!(
+        history,
+        ["file.created", "case.created", "document.created"]
+    );
     assert_eq!(app.blob_keys().await.len(), 1);
 }
 
@@ -184,7 +189,11 @@ async fn clerks_keep_records_but_cannot_shape_the_tenant() {
     // Every record write works for a clerk (and is recorded under the clerk's name).
     for write in record_writes(&seeded) {
         let reply = write.send(&clerk).await;
-        let expected = if matches!(write, Write::Json(Method::PATCH, ..)) { 200 } else { 201 };
+        let expected = if matches!(write, Write::Json(Method::PATCH, ..)) {
+            200
+        } else {
+            201
+        };
         assert_eq!(reply.status, expected, "{}: {}", write.name(), reply.body);
     }
     let history = seeded
@@ -198,7 +207,10 @@ async fn clerks_keep_records_but_cannot_shape_the_tenant() {
         .map(|e| e["actor"].clone())
         .collect();
     assert_eq!(actors.len(), 5, "five writes into the seeded Akte");
-    assert!(actors.iter().all(|a| a == "token:clerk token"), "{actors:?}");
+    assert!(
+        actors.iter().all(|a| a == "token:clerk token"),
+        "{actors:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,7 +221,10 @@ async fn admins_issue_tokens_whose_roles_take_effect() {
 
     for role in ["admin", "clerk", "reader"] {
         let issued = admin
-            .post("/api/v1/tokens", json!({"name": format!("{role} 2"), "role": role}))
+            .post(
+                "/api/v1/tokens",
+                json!({"name": format!("{role} 2"), "role": role}),
+            )
             .await;
         assert_eq!(issued.status, 201, "{}", issued.body);
         assert_eq!(issued.body["role"], role);
@@ -248,7 +263,13 @@ async fn the_operator_manages_tenants_but_cannot_touch_records() {
     }
     for write in record_writes(&seeded).iter().chain(&admin_writes(&seeded)) {
         let reply = write.send(operator).await;
-        assert_eq!(reply.status, 403, "operator {}: {}", write.name(), reply.body);
+        assert_eq!(
+            reply.status,
+            403,
+            "operator {}: {}",
+            write.name(),
+            reply.body
+        );
         reply.assert_problem(403, "forbidden");
     }
     assert_unchanged(&app, &seeded).await;
@@ -267,7 +288,10 @@ async fn tenant_tokens_cannot_manage_tenants() {
             .await
             .assert_problem(403, "forbidden");
         client
-            .post("/api/v1/tenants", json!({"slug": "eigene", "name": "Eigene Stadt"}))
+            .post(
+                "/api/v1/tenants",
+                json!({"slug": "eigene", "name": "Eigene Stadt"}),
+            )
             .await
             .assert_problem(403, "forbidden");
     }
@@ -277,4 +301,20 @@ async fn tenant_tokens_cannot_manage_tenants() {
         .map(|t| t["slug"].clone())
         .collect();
     assert_eq!(slugs, vec![json!("neuenrade")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bearer_scheme_name_is_case_insensitive() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant("sundern").await;
+    let token = tenant.admin.token.clone().expect("token");
+    // RFC 9110 section 11.1: the authentication scheme is a case-insensitive token.
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let anonymous = app.anonymous();
+        let rb = anonymous
+            .request(Method::GET, "/api/v1/files")
+            .header("authorization", format!("{scheme} {token}"));
+        let reply = anonymous.send(rb).await;
+        assert_eq!(reply.status, 200, "scheme {scheme:?}: {}", reply.body);
+    }
 }

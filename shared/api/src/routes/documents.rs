@@ -526,7 +526,12 @@ async fn content(
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    if header_str(header::IF_NONE_MATCH).is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
+    // Weak comparison, and `*` matches any current representation (RFC 9110 §13.1.2).
+    let matches_etag = |t: &str| {
+        let t = t.trim();
+        t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+    };
+    if header_str(header::IF_NONE_MATCH).is_some_and(|v| v.split(',').any(matches_etag)) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     let size = u64::try_from(version.size_bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
