@@ -19,6 +19,8 @@ struct FileConfig {
     audit_signing_key_file: Option<PathBuf>,
     audit_sign_interval_secs: Option<u64>,
     hsts: Option<bool>,
+    secure_cookies: Option<bool>,
+    session_idle_minutes: Option<u64>,
     s3: Option<S3File>,
 }
 
@@ -63,6 +65,9 @@ pub struct Config {
     pub audit_sign_interval: Duration,
     /// Send Strict-Transport-Security (when clients reach Akta over HTTPS).
     pub hsts: bool,
+    /// Session cookies only over HTTPS.
+    pub secure_cookies: bool,
+    pub session_idle: Duration,
 }
 
 impl Config {
@@ -163,12 +168,17 @@ impl Config {
             file.audit_sign_interval_secs,
         )?
         .unwrap_or(300);
-        let hsts = match env("AKTA_HSTS") {
+        let flag = |name: &str, from_file: Option<bool>| match env(name) {
             Some(v) => matches!(v.as_str(), "1" | "true" | "yes"),
-            None => file.hsts.unwrap_or(false),
+            None => from_file.unwrap_or(false),
         };
+        let hsts = flag("AKTA_HSTS", file.hsts);
+        let secure_cookies = flag("AKTA_SECURE_COOKIES", file.secure_cookies) || hsts;
+        let idle = num("AKTA_SESSION_IDLE_MINUTES", file.session_idle_minutes)?.unwrap_or(30);
         Ok(Config {
             hsts,
+            secure_cookies,
+            session_idle: Duration::from_secs(60 * idle.max(1)),
             audit_signing_key,
             audit_sign_interval: Duration::from_secs(sign_interval.max(1)),
             listen: env("AKTA_LISTEN")

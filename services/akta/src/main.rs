@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage the people of a tenant.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Sign and verify the tamper-evident audit log.
     Audit {
         #[command(subcommand)]
@@ -64,6 +69,23 @@ enum TenantCommand {
     },
     /// List tenants.
     List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from AKTA_USER_PASSWORD or the first line of stdin.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        /// Display name, e.g. "Anna Muster".
+        #[arg(long)]
+        name: String,
+        /// admin, clerk, reader or archivist.
+        #[arg(long, default_value = "clerk")]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -203,6 +225,42 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
             println!("{token}");
         }
         Command::Audit { command } => audit_command(db, config, command).await?,
+        Command::User {
+            command:
+                UserCommand::Create {
+                    tenant,
+                    username,
+                    name,
+                    role,
+                },
+        } => {
+            let password = match std::env::var("AKTA_USER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let tenant = db
+                .tenant_by_slug(&tenant)
+                .await
+                .with_context(|| format!("no tenant '{tenant}'"))?;
+            let user = ops::create_user(
+                db,
+                TenantId(tenant.id),
+                &username,
+                &name,
+                Role::parse(&role)?,
+                &password,
+                CLI_ACTOR,
+            )
+            .await?;
+            eprintln!(
+                "created user {} ({}) in {}",
+                user.username, user.role, tenant.slug
+            );
+        }
         Command::Sweep => {
             let blobs = runtime::blob_store(config)?;
             let report =
@@ -286,6 +344,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 max_upload_bytes: config.max_upload_bytes,
                 orphan_grace: config.orphan_grace,
                 hsts: config.hsts,
+                secure_cookies: config.secure_cookies,
+                session_idle: config.session_idle,
+                ..ApiSettings::default()
             },
         );
         let signer = match &config.audit_signing_key {

@@ -200,6 +200,37 @@ fn embedded_default_runs_the_records_flow_and_stops_its_postgres() {
     let reader_token = reader_token.trim();
     assert!(reader_token.starts_with("akta_") && !reader_token.contains('\n'));
     assert!(cli(dir.path(), &listen, &["tenant", "list"]).contains("demo"));
+    let out = akta(dir.path(), &listen)
+        .args([
+            "user",
+            "create",
+            "--tenant",
+            "demo",
+            "--username",
+            "anna",
+            "--name",
+            "Anna Muster",
+            "--role",
+            "clerk",
+        ])
+        .env("AKTA_USER_PASSWORD", "ein langes Passwort")
+        .output()
+        .expect("run akta user create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    rt.block_on(async {
+        let login = Client::new(&base, None)
+            .post(
+                "/api/v1/session",
+                json!({"tenant": "demo", "username": "anna", "password": "ein langes Passwort"}),
+            )
+            .await;
+        assert_eq!(login.status, 201, "{}", login.body);
+        assert_eq!(login.body["user"]["role"], "clerk");
+    });
     rt.block_on(async {
         let reader = Client::new(&base, Some(reader_token));
         assert_eq!(

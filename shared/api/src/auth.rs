@@ -26,35 +26,89 @@ pub fn hash_token(token: &str) -> Vec<u8> {
     openssl::sha::sha256(token.as_bytes()).to_vec()
 }
 
-/// Any authenticated caller.
+/// Name of the session cookie set at login.
+pub const SESSION_COOKIE: &str = "akta_session";
+/// Header carrying the session's CSRF token on cookie-authenticated changes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The value of cookie `name` in the request, if any.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Any authenticated caller: a bearer token (API clients, operator) or a session cookie
+/// (people in the browser). Cookie-authenticated changes must carry the CSRF header, because
+/// browsers attach cookies to requests other sites trigger; bearer tokens they never attach.
 pub struct Auth(pub Principal);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            // The scheme name is case-insensitive (RFC 9110 §11.1).
-            .and_then(|v| {
-                v.get(..7)
-                    .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
-                    .map(|_| &v[7..])
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 200)
-            .ok_or(ApiError::Unauthorized)?;
-        let principal = state
-            .db
-            .authenticate(&hash_token(token))
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        if let Principal::Tenant { tenant_id, .. } = &principal {
+        let principal = match parts.headers.get(header::AUTHORIZATION) {
+            Some(value) => {
+                let token = value
+                    .to_str()
+                    .ok()
+                    // The scheme name is case-insensitive (RFC 9110 §11.1).
+                    .and_then(|v| {
+                        v.get(..7)
+                            .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+                            .map(|_| &v[7..])
+                    })
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty() && t.len() <= 200)
+                    .ok_or(ApiError::Unauthorized)?;
+                state
+                    .db
+                    .authenticate(&hash_token(token))
+                    .await?
+                    .ok_or(ApiError::Unauthorized)?
+            }
+            None => {
+                let token = cookie(parts, SESSION_COOKIE)
+                    .filter(|t| !t.is_empty() && t.len() <= 200)
+                    .ok_or(ApiError::Unauthorized)?;
+                let principal = state
+                    .db
+                    .authenticate_session(&hash_token(token), state.settings.session_idle)
+                    .await?
+                    .ok_or(ApiError::Unauthorized)?;
+                if !parts.method.is_safe() {
+                    check_csrf(parts, &principal)?;
+                }
+                principal
+            }
+        };
+        if let Some((tenant_id, _)) = principal.tenant_role() {
             tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
         }
         Ok(Auth(principal))
+    }
+}
+
+fn check_csrf(parts: &Parts, principal: &Principal) -> Result<(), ApiError> {
+    let Principal::User { csrf_token, .. } = principal else {
+        return Ok(());
+    };
+    let sent = parts
+        .headers
+        .get(CSRF_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let expected = csrf_token.as_bytes();
+    if sent.len() == expected.len() && openssl::memcmp::eq(sent, expected) {
+        Ok(())
+    } else {
+        Err(ApiError::CsrfFailed)
     }
 }
 
@@ -70,7 +124,7 @@ pub const ADMIN: u8 = 2;
 
 fn rank(role: Role) -> u8 {
     match role {
-        Role::Reader => READ,
+        Role::Reader | Role::Archivist => READ,
         Role::Clerk => WRITE,
         Role::Admin => ADMIN,
     }
@@ -85,25 +139,18 @@ impl<const MIN: u8> FromRequestParts<AppState> for TenantAuth<MIN> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Auth(principal) = Auth::from_request_parts(parts, state).await?;
-        match principal {
-            Principal::Tenant {
-                tenant_id, role, ..
-            } => {
-                if rank(role) < MIN {
-                    return Err(ApiError::Forbidden(match MIN {
-                        WRITE => "this token may only read",
-                        _ => "this action needs a tenant admin token",
-                    }));
-                }
-                Ok(TenantAuth {
-                    principal,
-                    tenant: tenant_id,
-                })
-            }
-            Principal::Operator { .. } => Err(ApiError::Forbidden(
+        let Some((tenant, role)) = principal.tenant_role() else {
+            return Err(ApiError::Forbidden(
                 "operator tokens manage tenants and cannot access tenant records",
-            )),
+            ));
+        };
+        if rank(role) < MIN {
+            return Err(ApiError::Forbidden(match MIN {
+                WRITE => "this role may only read",
+                _ => "this action needs a tenant admin",
+            }));
         }
+        Ok(TenantAuth { principal, tenant })
     }
 }
 

@@ -14,6 +14,12 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// One answer for every failed login, so it reveals neither whether the user exists nor
+    /// whether the account is locked.
+    #[error("login failed: wrong username or password, or the account is temporarily locked")]
+    LoginFailed,
+    #[error("cookie-authenticated changes need the session's X-CSRF-Token header")]
+    CsrfFailed,
     /// 400 with a stable code, e.g. malformed_json, invalid_id, missing_part.
     #[error("{detail}")]
     BadRequest {
@@ -78,6 +84,8 @@ impl ApiError {
             Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             NotFound => (StatusCode::NOT_FOUND, "not_found", "Not Found"),
+            LoginFailed => (StatusCode::UNAUTHORIZED, "login_failed", "Unauthorized"),
+            CsrfFailed => (StatusCode::FORBIDDEN, "csrf_failed", "Forbidden"),
             BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad Request"),
             Validation { .. } => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod headers;
 pub mod ops;
+pub mod passwords;
 mod routes;
 mod state;
 pub mod sweeper;

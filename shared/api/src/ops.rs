@@ -63,3 +63,32 @@ pub async fn create_operator_token(
     let row = db.insert_operator_token(&name, &hash).await?;
     Ok((row, token))
 }
+
+/// Creates a user with a password (CLI; the API does the same in `routes::users`).
+pub async fn create_user(
+    db: &Db,
+    tenant: TenantId,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+    actor: &str,
+) -> Result<akta_db::User, ApiError> {
+    let username = crate::routes::users::parse_username(username)?;
+    let display_name = bounded_text("display_name", display_name, 200)?;
+    crate::passwords::check_policy("password", password)?;
+    let hash = crate::passwords::hash(password)?;
+    let mut tx = db.tenant_tx(tenant, actor).await?;
+    let user = tx
+        .create_user(akta_db::NewUser {
+            username: &username,
+            display_name: &display_name,
+            role,
+            password_hash: Some(&hash),
+            oidc_subject: None,
+            org_unit_id: None,
+        })
+        .await?;
+    tx.commit().await?;
+    Ok(user)
+}

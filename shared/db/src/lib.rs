@@ -16,6 +16,7 @@ pub use repo::documents::{Document, DocumentTarget, NewDocument, NewVersion, Ver
 pub use repo::files::{Case, FileChanges, FileFilter, FileRecord, NewFile};
 pub use repo::plan_units::{NewPlanUnit, PlanUnit};
 pub use repo::tokens::{Authenticated, NewToken, TokenRow};
+pub use repo::users::{NewUser, SessionRow, User, UserChanges};
 pub use repo::{OrgUnit, Page};
 
 /// The migrations in `migrations/`, embedded at build time.

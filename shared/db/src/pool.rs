@@ -79,11 +79,9 @@ impl Db {
 
     /// Like [`Db::tenant_tx`] for an authenticated tenant principal.
     pub async fn tx_for(&self, principal: &Principal) -> Result<TenantTx, DbError> {
-        match principal {
-            Principal::Tenant { tenant_id, .. } => {
-                self.tenant_tx(*tenant_id, &principal.actor()).await
-            }
-            Principal::Operator { .. } => Err(DbError::NotFound),
+        match principal.tenant_role() {
+            Some((tenant_id, _)) => self.tenant_tx(tenant_id, &principal.actor()).await,
+            None => Err(DbError::NotFound),
         }
     }
 
@@ -155,6 +153,15 @@ impl Db {
         token_hash: &[u8],
     ) -> Result<Option<crate::Authenticated>, DbError> {
         crate::repo::tokens::authenticate(&self.pool, token_hash).await
+    }
+
+    /// Resolves a session cookie's hash (idle sessions have expired).
+    pub async fn authenticate_session(
+        &self,
+        token_hash: &[u8],
+        idle: std::time::Duration,
+    ) -> Result<Option<Principal>, DbError> {
+        crate::repo::users::authenticate_session(&self.pool, token_hash, idle).await
     }
 
     /// Upload intents of all tenants older than `older_than`: the sweeper's work list.

@@ -22,6 +22,8 @@ pub enum Role {
     Admin,
     Clerk,
     Reader,
+    /// Reads everything and carries out Aussonderung (disposal, transfer to the archive).
+    Archivist,
 }
 
 impl Role {
@@ -30,6 +32,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Clerk => "clerk",
             Role::Reader => "reader",
+            Role::Archivist => "archivist",
         }
     }
 
@@ -38,7 +41,11 @@ impl Role {
             "admin" => Ok(Role::Admin),
             "clerk" => Ok(Role::Clerk),
             "reader" => Ok(Role::Reader),
-            _ => Err(DomainError::new("role", "must be admin, clerk or reader")),
+            "archivist" => Ok(Role::Archivist),
+            _ => Err(DomainError::new(
+                "role",
+                "must be admin, clerk, reader or archivist",
+            )),
         }
     }
 
@@ -58,11 +65,21 @@ impl Role {
 pub enum Principal {
     /// The hosting city's IT: manages tenants, never reads tenant content.
     Operator { token_id: Uuid, name: String },
+    /// An API token of a tenant (specialist software, scripts).
     Tenant {
         tenant_id: TenantId,
         role: Role,
         token_id: Uuid,
         name: String,
+    },
+    /// A person logged in with a session cookie.
+    User {
+        tenant_id: TenantId,
+        role: Role,
+        user_id: Uuid,
+        username: String,
+        session_id: Uuid,
+        csrf_token: String,
     },
 }
 
@@ -72,6 +89,20 @@ impl Principal {
         match self {
             Principal::Operator { name, .. } => format!("operator:{name}"),
             Principal::Tenant { name, .. } => format!("token:{name}"),
+            Principal::User { username, .. } => format!("user:{username}"),
+        }
+    }
+
+    /// The tenant and role of a tenant principal; `None` for the operator.
+    pub fn tenant_role(&self) -> Option<(TenantId, Role)> {
+        match self {
+            Principal::Operator { .. } => None,
+            Principal::Tenant {
+                tenant_id, role, ..
+            }
+            | Principal::User {
+                tenant_id, role, ..
+            } => Some((*tenant_id, *role)),
         }
     }
 }

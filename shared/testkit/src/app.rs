@@ -286,6 +286,7 @@ impl TestApp {
                 max_upload_bytes: options.max_upload_bytes,
                 orphan_grace: options.orphan_grace,
                 hsts: false,
+                ..ApiSettings::default()
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

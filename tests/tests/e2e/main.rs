@@ -12,4 +12,5 @@ mod isolation;
 mod pagination;
 mod rls;
 mod roles;
+mod sessions;
 mod uploads;

@@ -3,7 +3,9 @@ mod documents;
 mod files;
 mod health;
 mod plan_units;
+pub mod session;
 mod tenants;
+pub(crate) mod users;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
@@ -38,6 +40,18 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/api/v1/tenants", post(tenants::create).get(tenants::list))
         .route("/api/v1/tokens", post(admin::create_token))
+        .route(
+            "/api/v1/session",
+            post(session::login)
+                .get(session::current)
+                .delete(session::logout),
+        )
+        .route(
+            "/api/v1/session/logout-all",
+            post(session::logout_everywhere),
+        )
+        .route("/api/v1/users", post(users::create).get(users::list))
+        .route("/api/v1/users/{id}", get(users::get).patch(users::patch))
         .route(
             "/api/v1/org-units",
             post(admin::create_org_unit).get(admin::list_org_units),

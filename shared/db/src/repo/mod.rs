@@ -3,6 +3,7 @@ pub mod documents;
 pub mod files;
 pub mod plan_units;
 pub mod tokens;
+pub mod users;
 
 use serde::Serialize;
 use uuid::Uuid;
