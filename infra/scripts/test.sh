@@ -34,6 +34,13 @@ if ! command -v garage >/dev/null 2>&1; then
   cargo install garage --locked --no-default-features --features bundled-libs,lmdb,sqlite
 fi
 
+# The OIDC tests run a real OpenID provider (npm package oidc-provider); without Node.js they
+# skip themselves.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  say "installing the OpenID provider for the OIDC tests (npm ci)"
+  npm ci --prefix tests/oidc-provider --no-audit --no-fund --loglevel=error
+fi
+
 say "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -21,6 +21,12 @@ struct FileConfig {
     hsts: Option<bool>,
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<u64>,
+    tls_cert_file: Option<PathBuf>,
+    tls_key_file: Option<PathBuf>,
+    trusted_proxies: Option<Vec<String>>,
+    requests_per_minute: Option<u32>,
+    public_url: Option<String>,
+    master_key_file: Option<PathBuf>,
     s3: Option<S3File>,
 }
 
@@ -50,6 +56,24 @@ pub enum Blobs {
     S3(akta_blob::S3Config),
 }
 
+/// Where the master key of encryption at rest comes from. Never the database.
+#[derive(Clone)]
+pub enum MasterKeySource {
+    File(PathBuf),
+    /// The value of `AKTA_MASTER_KEY`.
+    Value(String),
+}
+
+/// Key material must not reach logs through `{:?}`.
+impl std::fmt::Debug for MasterKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MasterKeySource::File(path) => f.debug_tuple("File").field(path).finish(),
+            MasterKeySource::Value(_) => f.write_str("Value(..)"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: String,
@@ -68,6 +92,17 @@ pub struct Config {
     /// Session cookies only over HTTPS.
     pub secure_cookies: bool,
     pub session_idle: Duration,
+    /// Terminate TLS in Akta: (certificate chain PEM, private key PEM).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub trusted_proxies: Vec<akta_api::client::ProxyNet>,
+    pub requests_per_minute: u32,
+    /// Akta's external base URL, for OpenID Connect redirect URIs.
+    pub public_url: Option<String>,
+    /// `None` only with an external database and nothing configured: commands that need the
+    /// key refuse to run.
+    pub master_key: Option<MasterKeySource>,
+    /// `AKTA_ENCRYPTION=off`: store uploads unencrypted. For the benchmark only.
+    pub encrypt_uploads: bool,
 }
 
 impl Config {
@@ -172,10 +207,66 @@ impl Config {
             Some(v) => matches!(v.as_str(), "1" | "true" | "yes"),
             None => from_file.unwrap_or(false),
         };
-        let hsts = flag("AKTA_HSTS", file.hsts);
+        let tls = match (
+            env("AKTA_TLS_CERT_FILE")
+                .map(PathBuf::from)
+                .or(file.tls_cert_file),
+            env("AKTA_TLS_KEY_FILE")
+                .map(PathBuf::from)
+                .or(file.tls_key_file),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => bail!("TLS needs both AKTA_TLS_CERT_FILE and AKTA_TLS_KEY_FILE"),
+        };
+        let proxies: Vec<String> = match env("AKTA_TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies = proxies
+            .iter()
+            .map(|p| akta_api::client::ProxyNet::parse(p).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let requests_per_minute = num(
+            "AKTA_REQUESTS_PER_MINUTE",
+            file.requests_per_minute.map(u64::from),
+        )?
+        .unwrap_or(1200)
+        .clamp(1, u64::from(u32::MAX)) as u32;
+        let hsts = flag("AKTA_HSTS", file.hsts) || tls.is_some();
         let secure_cookies = flag("AKTA_SECURE_COOKIES", file.secure_cookies) || hsts;
         let idle = num("AKTA_SESSION_IDLE_MINUTES", file.session_idle_minutes)?.unwrap_or(30);
+        let master_key = match (env("AKTA_MASTER_KEY_FILE"), env("AKTA_MASTER_KEY")) {
+            (Some(_), Some(_)) => {
+                bail!("set either AKTA_MASTER_KEY_FILE or AKTA_MASTER_KEY, not both")
+            }
+            (Some(path), None) => Some(MasterKeySource::File(path.into())),
+            (None, Some(value)) => Some(MasterKeySource::Value(value)),
+            (None, None) => file.master_key_file.map(MasterKeySource::File).or_else(|| {
+                // The embedded default keeps its key beside its database (see README).
+                matches!(database, Database::Embedded)
+                    .then(|| MasterKeySource::File(data_dir.join("master.key")))
+            }),
+        };
+        let encrypt_uploads = match env("AKTA_ENCRYPTION").as_deref() {
+            None | Some("on" | "true" | "1" | "yes") => true,
+            Some("off" | "false" | "0" | "no") => false,
+            Some(_) => bail!("AKTA_ENCRYPTION must be on or off"),
+        };
+        let public_url = env("AKTA_PUBLIC_URL")
+            .or(file.public_url)
+            .map(|u| u.trim_end_matches('/').to_owned());
         Ok(Config {
+            public_url,
+            master_key,
+            encrypt_uploads,
+            tls,
+            trusted_proxies,
+            requests_per_minute,
             hsts,
             secure_cookies,
             session_idle: Duration::from_secs(60 * idle.max(1)),
@@ -230,6 +321,33 @@ mod tests {
         assert!(
             matches!(&c.database, Database::External { owner_url, .. } if owner_url == "postgres://app@db/akta")
         );
+    }
+
+    #[test]
+    fn the_master_key_comes_from_file_or_environment_and_defaults_only_when_embedded() {
+        let embedded = resolve("", &[]).unwrap();
+        assert!(
+            matches!(&embedded.master_key, Some(MasterKeySource::File(p)) if p == Path::new("./data/master.key"))
+        );
+        let db = ("AKTA_DATABASE_URL", "postgres://app@db/akta");
+        assert!(resolve("", &[db]).unwrap().master_key.is_none());
+        let from_file = resolve("master_key_file = \"/etc/akta/master.key\"", &[db]).unwrap();
+        assert!(
+            matches!(&from_file.master_key, Some(MasterKeySource::File(p)) if p == Path::new("/etc/akta/master.key"))
+        );
+        let from_env = resolve(
+            "master_key_file = \"/etc/akta/master.key\"",
+            &[db, ("AKTA_MASTER_KEY", "00")],
+        )
+        .unwrap();
+        assert!(matches!(&from_env.master_key, Some(MasterKeySource::Value(v)) if v == "00"));
+        assert_eq!(format!("{:?}", from_env.master_key), "Some(Value(..))");
+        let both = [("AKTA_MASTER_KEY", "a"), ("AKTA_MASTER_KEY_FILE", "b")];
+        assert!(resolve("", &both).is_err());
+        assert!(from_env.encrypt_uploads);
+        let off = resolve("", &[("AKTA_ENCRYPTION", "off")]).unwrap();
+        assert!(!off.encrypt_uploads);
+        assert!(resolve("", &[("AKTA_ENCRYPTION", "maybe")]).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod audit_keys;
 mod config;
+mod master_key;
 mod runtime;
 mod seed;
 
@@ -57,6 +58,27 @@ enum Command {
     },
     /// Delete blobs of uploads that never became a document version (older than the grace period).
     Sweep,
+    /// Rotate the keys of encryption at rest (no document is re-uploaded).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// New tenant key version; re-wraps every data key of the tenant, retires older versions.
+    /// If interrupted, run it again: it finishes whatever still uses an older version.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Re-wrap every tenant key with a new master key (then switch AKTA_MASTER_KEY_FILE to it).
+    RotateMaster {
+        /// File with the new key (64 hex digits, e.g. from `openssl rand -hex 32`).
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -69,6 +91,14 @@ enum TenantCommand {
     },
     /// List tenants.
     List,
+    /// Delete a tenant by destroying its keys (crypto-shredding): its tokens stop working and
+    /// its stored content can never be decrypted again. Cannot be undone.
+    Delete {
+        slug: String,
+        /// The slug again, to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,13 +216,34 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
         Command::Tenant {
             command: TenantCommand::Create { slug, name },
         } => {
-            let (tenant, token) = ops::create_tenant(db, &slug, &name, None, CLI_ACTOR).await?;
+            let keyring = master_key::load(config, db, backend.is_embedded()).await?;
+            let (tenant, token) =
+                ops::create_tenant(db, &keyring, &slug, &name, None, CLI_ACTOR).await?;
             eprintln!(
                 "created tenant {} ({}); its admin token:",
                 tenant.slug, tenant.id
             );
             println!("{token}");
         }
+        Command::Tenant {
+            command: TenantCommand::Delete { slug, confirm },
+        } => {
+            if confirm != slug {
+                anyhow::bail!(
+                    "deleting destroys the tenant's keys for good: pass --confirm {slug}"
+                );
+            }
+            let (tenant, destroyed) = ops::delete_tenant(db, &slug, CLI_ACTOR)
+                .await
+                .with_context(|| format!("deleting tenant '{slug}'"))?;
+            eprintln!(
+                "tenant {} ({}) is deleted: {destroyed} key version(s) destroyed; its stored \
+                 content can no longer be decrypted. Database backups still hold the wrapped \
+                 keys until they expire.",
+                tenant.slug, tenant.id
+            );
+        }
+        Command::Keys { command } => keys_command(backend, config, command).await?,
         Command::Tenant {
             command: TenantCommand::List,
         } => {
@@ -274,6 +325,64 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
     Ok(())
 }
 
+async fn keys_command(
+    backend: &Backend,
+    config: &Config,
+    command: KeysCommand,
+) -> anyhow::Result<()> {
+    let db = &backend.db;
+    let keyring = master_key::load(config, db, backend.is_embedded()).await?;
+    match command {
+        KeysCommand::Rotate { tenant } => {
+            let row = db
+                .tenant_by_slug(&tenant)
+                .await
+                .with_context(|| format!("no tenant '{tenant}'"))?;
+            let rotation = keyring
+                .rotate_tenant_key(db, TenantId(row.id), CLI_ACTOR)
+                .await
+                .map_err(master_key::explain)?;
+            let retired: Vec<String> = rotation.retired.iter().map(|v| format!("v{v}")).collect();
+            eprintln!(
+                "{tenant}: tenant key v{} is current; {} data key(s) re-wrapped; retired: {}",
+                rotation.version,
+                rotation.rewrapped,
+                if retired.is_empty() {
+                    "none".into()
+                } else {
+                    retired.join(", ")
+                }
+            );
+        }
+        KeysCommand::RotateMaster { new_key_file } => {
+            let new = master_key::read_new(&new_key_file)?;
+            if new.master_key_id() == keyring.master_key_id() {
+                anyhow::bail!("the new key is the current master key");
+            }
+            let report = keyring
+                .rotate_master(db, &new, CLI_ACTOR)
+                .await
+                .map_err(master_key::explain)?;
+            for tenant in &report {
+                eprintln!(
+                    "{}: {} tenant key(s) re-wrapped",
+                    tenant.tenant,
+                    tenant.rewrapped.len()
+                );
+            }
+            eprintln!(
+                "All tenant keys are wrapped by master key {} now. Next: set \
+                 AKTA_MASTER_KEY_FILE={} (or master_key_file) for every Akta process and restart \
+                 them; keep the old key (as a second line of the new file) until all run with the \
+                 new one, then run this command once more and remove it.",
+                new.master_key_id(),
+                new_key_file.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn audit_command(
     db: &akta_db::Db,
     config: &Config,
@@ -328,24 +437,44 @@ async fn audit_command(
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    master_key::source(&config)?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let blobs = runtime::blob_store(&config)?;
     let backend = Backend::open(&config).await?;
     let outcome = async {
+        let keyring = master_key::load(&config, &backend.db, backend.is_embedded()).await?;
+        keyring
+            .check_database(&backend.db)
+            .await
+            .map_err(master_key::explain)?;
+        tracing::info!(
+            master_key = keyring.master_key_id(),
+            "encryption at rest is ready"
+        );
+        if !config.encrypt_uploads {
+            tracing::warn!(
+                "AKTA_ENCRYPTION=off: new uploads are stored unencrypted (benchmark only)"
+            );
+        }
         if backend.is_embedded() {
-            seed::demo_on_first_start(&backend.db, &config).await?;
+            seed::demo_on_first_start(&backend.db, &keyring, &config).await?;
         }
         let state = AppState::new(
             backend.db.clone(),
             blobs.clone(),
+            keyring,
             ApiSettings {
+                encrypt_uploads: config.encrypt_uploads,
                 max_upload_bytes: config.max_upload_bytes,
                 orphan_grace: config.orphan_grace,
                 hsts: config.hsts,
                 secure_cookies: config.secure_cookies,
                 session_idle: config.session_idle,
+                trusted_proxies: config.trusted_proxies.clone(),
+                requests_per_minute: config.requests_per_minute,
+                public_url: config.public_url.clone(),
                 ..ApiSettings::default()
             },
         );
@@ -372,10 +501,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(
             listen = %config.listen,
             blobs = blobs.backend_name(),
-            "Akta is serving on http://{}",
+            "Akta is serving on {}://{}",
+            if config.tls.is_some() { "https" } else { "http" },
             config.listen
         );
-        let served = akta_api::serve(listener, state, shutdown_signal()).await;
+        let served = match &config.tls {
+            Some((cert, key)) => {
+                let acceptor = akta_api::tls::acceptor(cert, key)?;
+                akta_api::serve_tls(listener, state, acceptor, shutdown_signal()).await
+            }
+            None => akta_api::serve(listener, state, shutdown_signal()).await,
+        };
         sweeper.abort();
         if let Some(signer) = signer {
             signer.abort();

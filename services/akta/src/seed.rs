@@ -1,18 +1,23 @@
 //! First start of the embedded default: a demo tenant with a small Aktenplan, so a new user
 //! can file something right away.
 
+use akta_api::keyring::Keyring;
 use akta_api::ops;
 use akta_db::{Db, NewPlanUnit};
 use akta_domain::{Disposition, PlanCode, Retention, TenantId};
 
 use crate::config::Config;
 
-pub async fn demo_on_first_start(db: &Db, config: &Config) -> anyhow::Result<()> {
+pub async fn demo_on_first_start(
+    db: &Db,
+    keyring: &Keyring,
+    config: &Config,
+) -> anyhow::Result<()> {
     if !db.list_tenants().await?.is_empty() {
         return Ok(());
     }
     let (tenant, token) =
-        ops::create_tenant(db, "demo", "Demo-Stadt", None, "system:setup").await?;
+        ops::create_tenant(db, keyring, "demo", "Demo-Stadt", None, "system:setup").await?;
     let mut tx = db.tenant_tx(TenantId(tenant.id), "system:setup").await?;
     let units = [
         (

@@ -267,3 +267,72 @@ fn embedded_default_runs_the_records_flow_and_stops_its_postgres() {
     });
     stop(server);
 }
+
+#[test]
+fn tls_termination_serves_https_with_hsts_and_refuses_plain_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl CLI");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let port = akta_pgcluster::free_port().expect("port");
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = akta(dir.path(), &listen)
+        .arg("serve")
+        .env("AKTA_TLS_CERT_FILE", &cert)
+        .env("AKTA_TLS_KEY_FILE", &key)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start akta serve");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let https = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .expect("client");
+    let url = format!("https://{listen}/healthz");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let response = loop {
+        assert!(Instant::now() < deadline, "no HTTPS answer");
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "akta serve exited early"
+        );
+        if let Ok(r) = rt.block_on(https.get(&url).send()) {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .headers()
+        .get("strict-transport-security")
+        .is_some_and(|v| v.to_str().unwrap_or("").contains("max-age=")));
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let plain = rt.block_on(
+        reqwest::Client::new()
+            .get(format!("http://{listen}/healthz"))
+            .send(),
+    );
+    assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
+    stop(child);
+}

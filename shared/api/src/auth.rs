@@ -90,6 +90,8 @@ impl FromRequestParts<AppState> for Auth {
         };
         if let Some((tenant_id, _)) = principal.tenant_role() {
             tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
+            state.limits.refresh(&state.db).await?;
+            state.limits.check(tenant_id)?;
         }
         Ok(Auth(principal))
     }
@@ -139,6 +141,14 @@ impl<const MIN: u8> FromRequestParts<AppState> for TenantAuth<MIN> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Auth(principal) = Auth::from_request_parts(parts, state).await?;
+        let principal = match principal {
+            Principal::Operator { token_id, name }
+                if parts.headers.contains_key(SUPPORT_HEADER) =>
+            {
+                support_principal(parts, state, token_id, &name, MIN).await?
+            }
+            other => other,
+        };
         let Some((tenant, role)) = principal.tenant_role() else {
             return Err(ApiError::Forbidden(
                 "operator tokens manage tenants and cannot access tenant records",
@@ -150,8 +160,66 @@ impl<const MIN: u8> FromRequestParts<AppState> for TenantAuth<MIN> {
                 _ => "this action needs a tenant admin",
             }));
         }
+        if MIN >= WRITE && !principal.can_write() {
+            return Err(ApiError::Forbidden("this token has read scope only"));
+        }
+        // Tokens limited to a plan subtree serve one specialist procedure; they do not
+        // administer the tenant.
+        if MIN >= ADMIN
+            && matches!(
+                principal,
+                Principal::Tenant {
+                    plan_scope: Some(_),
+                    ..
+                }
+            )
+        {
+            return Err(ApiError::Forbidden(
+                "tokens limited to a plan unit cannot administer the tenant",
+            ));
+        }
         Ok(TenantAuth { principal, tenant })
     }
+}
+
+/// Header by which the operator asks to read a tenant's records under a support grant.
+pub const SUPPORT_HEADER: &str = "x-akta-support-tenant";
+
+/// The operator acting as a reader of one tenant, allowed only while that tenant's admin has
+/// granted support access; every such request is audited in the tenant's log.
+async fn support_principal(
+    parts: &Parts,
+    state: &AppState,
+    token_id: uuid::Uuid,
+    name: &str,
+    min: u8,
+) -> Result<Principal, ApiError> {
+    if min > READ {
+        return Err(ApiError::Forbidden("support access is read-only"));
+    }
+    let slug = parts
+        .headers
+        .get(SUPPORT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some((tenant_id, grant)) = state.db.live_support_grant(slug).await? else {
+        return Err(ApiError::Forbidden(
+            "no support access granted by this tenant (or it has expired)",
+        ));
+    };
+    let principal = Principal::Tenant {
+        tenant_id,
+        role: Role::Reader,
+        token_id,
+        name: format!("support by operator {name}"),
+        can_write: false,
+        plan_scope: None,
+    };
+    let mut tx = state.db.tx_for(&principal).await?;
+    tx.audit_support_request(grant, parts.method.as_str(), parts.uri.path())
+        .await?;
+    tx.commit().await?;
+    Ok(principal)
 }
 
 /// The hosting city's operator.

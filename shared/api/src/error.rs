@@ -42,6 +42,10 @@ pub enum ApiError {
     PayloadTooLarge { limit: u64 },
     #[error("the requested range is not satisfiable")]
     RangeNotSatisfiable { size: u64 },
+    #[error("too many requests for this tenant; retry in {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    #[error("the tenant's {0} quota is exhausted")]
+    InsufficientStorage(&'static str),
     #[error("service not ready: {0}")]
     Unavailable(String),
     /// Internal causes are logged, never sent to clients.
@@ -118,6 +122,16 @@ impl ApiError {
                 "range_not_satisfiable",
                 "Range Not Satisfiable",
             ),
+            RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too Many Requests",
+            ),
+            InsufficientStorage(_) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "quota_exceeded",
+                "Insufficient Storage",
+            ),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "not_ready",
@@ -165,6 +179,11 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Bearer realm=\"akta\""),
                 );
             }
+            ApiError::RateLimited { retry_after } => {
+                if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                    headers.insert(header::RETRY_AFTER, v);
+                }
+            }
             ApiError::RangeNotSatisfiable { size } => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                     headers.insert(header::CONTENT_RANGE, v);
@@ -185,6 +204,7 @@ impl From<DbError> for ApiError {
                 ApiError::validation(field, "refers to nothing that exists")
             }
             DbError::VersionMismatch => ApiError::PreconditionFailed,
+            DbError::QuotaExceeded(what) => ApiError::InsufficientStorage(what),
             e @ (DbError::Sqlx(_) | DbError::Migrate(_)) => ApiError::Internal(e.to_string()),
         }
     }

@@ -9,6 +9,10 @@ use axum::response::Response;
 use crate::AppState;
 
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let https = req
+        .extensions()
+        .get::<crate::client::ClientInfo>()
+        .is_some_and(|c| c.https);
     let mut response = next.run(req).await;
     let h = response.headers_mut();
     let defaults = [
@@ -26,7 +30,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
             h.insert(name, HeaderValue::from_static(value));
         }
     }
-    if state.settings.hsts {
+    if state.settings.hsts || https {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),

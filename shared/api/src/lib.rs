@@ -3,14 +3,20 @@
 
 pub mod audit;
 mod auth;
+pub mod client;
+mod content;
 mod error;
 mod extract;
 mod headers;
+pub mod keyring;
+pub mod limits;
+pub mod oidc;
 pub mod ops;
 pub mod passwords;
 mod routes;
 mod state;
 pub mod sweeper;
+pub mod tls;
 
 pub use error::ApiError;
 pub use routes::router;
@@ -24,7 +30,20 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Like [`serve`], terminating TLS with `acceptor` (see [`tls::acceptor`]).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    acceptor: openssl::ssl::SslAcceptor,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tls::serve(listener, router(state), acceptor, shutdown).await
 }

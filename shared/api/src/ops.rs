@@ -4,11 +4,14 @@ use akta_db::{Db, NewToken, OperatorTokenRow, TenantRow, TokenRow};
 use akta_domain::{bounded_text, ReferenceFormat, Role, TenantId, TenantSlug};
 
 use crate::auth::issue_token;
+use crate::keyring::Keyring;
 use crate::ApiError;
 
-/// Creates a tenant and its first admin token; the token is returned once and stored hashed.
+/// Creates a tenant with its first key and admin token; the token is returned once and stored
+/// hashed.
 pub async fn create_tenant(
     db: &Db,
+    keyring: &Keyring,
     slug: &str,
     name: &str,
     reference_format: Option<&str>,
@@ -27,10 +30,26 @@ pub async fn create_tenant(
     }
     tx.audit_tenant_event("tenant.created", "tenant", tenant.id, &tenant)
         .await?;
+    keyring.create_tenant_key(&mut tx).await?;
     tx.commit().await?;
     let (_, token) = create_token(db, id, Role::Admin, "initial admin", actor).await?;
     let tenant = db.tenant_by_id(id).await?;
     Ok((tenant, token))
+}
+
+/// Deletes a tenant by crypto-shredding: marks it `deleted` (its tokens and sessions stop
+/// working at once) and destroys every version of its key, so its stored blobs can never be
+/// decrypted again, wherever copies of them remain. Returns the tenant and how many key
+/// versions were destroyed. Running it again destroys nothing more.
+pub async fn delete_tenant(db: &Db, slug: &str, actor: &str) -> Result<(TenantRow, u64), ApiError> {
+    let tenant = db.tenant_by_slug(slug).await?;
+    let mut tx = db.system_tx(TenantId(tenant.id), actor).await?;
+    let destroyed = tx.shred_tenant().await?;
+    let after = serde_json::json!({"slug": tenant.slug, "key_versions_destroyed": destroyed});
+    tx.audit_tenant_event("tenant.deleted", "tenant", tenant.id, &after)
+        .await?;
+    tx.commit().await?;
+    Ok((db.tenant_by_id(TenantId(tenant.id)).await?, destroyed))
 }
 
 pub async fn create_token(
@@ -40,17 +59,46 @@ pub async fn create_token(
     name: &str,
     actor: &str,
 ) -> Result<(TokenRow, String), ApiError> {
-    let name = bounded_text("name", name, 200)?;
-    let (token, hash) = issue_token();
     let mut tx = db.tenant_tx(tenant, actor).await?;
+    let spec = TokenSpec {
+        name: name.to_owned(),
+        role,
+        can_write: true,
+        plan_unit_id: None,
+        expires_at: None,
+    };
+    let issued = issue_tenant_token(&mut tx, &spec).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+/// What a tenant token may do.
+#[derive(Debug, Clone)]
+pub struct TokenSpec {
+    pub name: String,
+    pub role: Role,
+    pub can_write: bool,
+    pub plan_unit_id: Option<uuid::Uuid>,
+    pub expires_at: Option<time::OffsetDateTime>,
+}
+
+/// Issues a token inside `tx`; the secret is returned once and stored hashed.
+pub async fn issue_tenant_token(
+    tx: &mut akta_db::TenantTx,
+    spec: &TokenSpec,
+) -> Result<(TokenRow, String), ApiError> {
+    let name = bounded_text("name", &spec.name, 200)?;
+    let (token, hash) = issue_token();
     let row = tx
         .create_token(NewToken {
             name: &name,
-            role,
+            role: spec.role,
             token_hash: &hash,
+            can_write: spec.can_write,
+            plan_unit_id: spec.plan_unit_id,
+            expires_at: spec.expires_at,
         })
         .await?;
-    tx.commit().await?;
     Ok((row, token))
 }
 

@@ -22,6 +22,19 @@ pub struct ApiSettings {
     /// Failed password logins in a row before the account is locked for `lockout`.
     pub max_login_failures: i32,
     pub lockout: Duration,
+    /// Requests per minute and tenant unless the operator set another limit for the tenant.
+    pub requests_per_minute: u32,
+    /// Reverse proxies whose X-Forwarded-For/-Proto headers are believed.
+    pub trusted_proxies: Vec<crate::client::ProxyNet>,
+    /// Akta's external base URL (e.g. `https://akta.example.de`) for OpenID Connect redirect
+    /// URIs; `None` derives it from the request's Host header (https if `secure_cookies`).
+    pub public_url: Option<String>,
+    /// Admit `http://` OpenID providers (tests, development). Off, every provider URL must be
+    /// HTTPS: the client secret and tokens travel over it.
+    pub oidc_allow_http: bool,
+    /// Encrypt uploaded content (the default). Off only for the benchmark that measures what
+    /// encryption costs; content stored without it stays readable either way.
+    pub encrypt_uploads: bool,
 }
 
 impl Default for ApiSettings {
@@ -35,6 +48,11 @@ impl Default for ApiSettings {
             secure_cookies: false,
             max_login_failures: 5,
             lockout: Duration::from_secs(15 * 60),
+            requests_per_minute: 1200,
+            trusted_proxies: Vec::new(),
+            public_url: None,
+            oidc_allow_http: false,
+            encrypt_uploads: true,
         }
     }
 }
@@ -44,13 +62,29 @@ pub struct AppState {
     pub db: Db,
     pub blobs: Arc<dyn BlobStore>,
     pub settings: Arc<ApiSettings>,
+    /// OpenID Connect client with its discovery and key caches.
+    pub oidc: Arc<crate::oidc::Oidc>,
+    /// Master key(s) for encryption at rest.
+    pub keyring: crate::keyring::Keyring,
+    /// Per-tenant request limits.
+    pub limits: Arc<crate::limits::RateLimiter>,
 }
 
 impl AppState {
-    pub fn new(db: Db, blobs: Arc<dyn BlobStore>, settings: ApiSettings) -> Self {
+    pub fn new(
+        db: Db,
+        blobs: Arc<dyn BlobStore>,
+        keyring: crate::keyring::Keyring,
+        settings: ApiSettings,
+    ) -> Self {
         Self {
             db,
             blobs,
+            keyring,
+            oidc: Arc::new(crate::oidc::Oidc::new(settings.oidc_allow_http)),
+            limits: Arc::new(crate::limits::RateLimiter::new(
+                settings.requests_per_minute,
+            )),
             settings: Arc::new(settings),
         }
     }

@@ -12,6 +12,9 @@ pub enum DbError {
     /// Optimistic locking: the caller's `If-Match` no longer names the current version.
     #[error("the object was changed by someone else")]
     VersionMismatch,
+    /// The tenant's quota (storage bytes or documents) would be exceeded.
+    #[error("the tenant's {0} quota is exhausted")]
+    QuotaExceeded(&'static str),
     #[error("database error: {0}")]
     Sqlx(sqlx::Error),
     #[error("migration failed: {0}")]
@@ -22,6 +25,9 @@ impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => DbError::NotFound,
+            // A row-level security refusal: the target is out of the caller's reach, which
+            // must look exactly like a target that does not exist.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => DbError::NotFound,
             sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
                 DbError::Conflict(unique_message(db.constraint()))
             }

@@ -11,10 +11,14 @@ pub mod serde_date;
 
 pub use error::DbError;
 pub use pool::{Db, OperatorTokenRow, TenantRow, TenantTx};
+pub use repo::access::{AccessEntry, Grantee};
 pub use repo::audit::AuditEvent;
 pub use repo::documents::{Document, DocumentTarget, NewDocument, NewVersion, Version};
 pub use repo::files::{Case, FileChanges, FileFilter, FileRecord, NewFile};
+pub use repo::keys::{ContentKey, StoredDek, TenantKeyRow, WrappedDekRow};
 pub use repo::plan_units::{NewPlanUnit, PlanUnit};
+pub use repo::quotas::{Quota, TenantUsage};
+pub use repo::support::SupportGrant;
 pub use repo::tokens::{Authenticated, NewToken, TokenRow};
 pub use repo::users::{NewUser, SessionRow, User, UserChanges};
 pub use repo::{OrgUnit, Page};

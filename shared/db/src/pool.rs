@@ -53,6 +53,10 @@ impl Db {
         Ok(())
     }
 
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -62,27 +66,85 @@ impl Db {
         self.pool.close().await;
     }
 
-    /// Begins a transaction that sees and writes only `tenant`'s rows. `actor` is recorded in
-    /// the audit events this transaction writes.
+    /// Begins a transaction that sees and writes only `tenant`'s rows, as no particular
+    /// person: confidential Akten stay hidden. `actor` is recorded in the audit events this
+    /// transaction writes.
     pub async fn tenant_tx(&self, tenant: TenantId, actor: &str) -> Result<TenantTx, DbError> {
+        self.begin(tenant, actor, Subject::Nobody, &[]).await
+    }
+
+    /// A tenant transaction for the system's own housekeeping (orphan sweeps, key rotation)
+    /// that must see every row of the tenant, confidential ones included.
+    pub async fn system_tx(&self, tenant: TenantId, actor: &str) -> Result<TenantTx, DbError> {
+        self.begin(
+            tenant,
+            actor,
+            Subject::System,
+            &[("app.system", "on".into())],
+        )
+        .await
+    }
+
+    /// A tenant transaction for an authenticated principal: RLS then also applies the
+    /// principal's plan-unit scope and the access lists of confidential Akten.
+    pub async fn tx_for(&self, principal: &Principal) -> Result<TenantTx, DbError> {
+        let actor = principal.actor();
+        match principal {
+            Principal::Operator { .. } => Err(DbError::NotFound),
+            Principal::Tenant {
+                tenant_id,
+                token_id,
+                plan_scope,
+                ..
+            } => {
+                let mut settings = vec![("app.token_id", token_id.to_string())];
+                if let Some(root) = plan_scope {
+                    settings.push(("app.plan_scope", root.to_string()));
+                }
+                self.begin(*tenant_id, &actor, Subject::Token(*token_id), &settings)
+                    .await
+            }
+            Principal::User {
+                tenant_id,
+                user_id,
+                org_unit_id,
+                ..
+            } => {
+                let mut settings = vec![("app.user_id", user_id.to_string())];
+                if let Some(org) = org_unit_id {
+                    settings.push(("app.org_unit_id", org.to_string()));
+                }
+                self.begin(*tenant_id, &actor, Subject::User(*user_id), &settings)
+                    .await
+            }
+        }
+    }
+
+    async fn begin(
+        &self,
+        tenant: TenantId,
+        actor: &str,
+        subject: Subject,
+        settings: &[(&str, String)],
+    ) -> Result<TenantTx, DbError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
             .bind(tenant.0.to_string())
             .execute(&mut *tx)
             .await?;
+        for (name, value) in settings {
+            sqlx::query("SELECT set_config($1, $2, true)")
+                .bind(name)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+        }
         Ok(TenantTx {
             tx,
             tenant,
             actor: actor.to_owned(),
+            subject,
         })
-    }
-
-    /// Like [`Db::tenant_tx`] for an authenticated tenant principal.
-    pub async fn tx_for(&self, principal: &Principal) -> Result<TenantTx, DbError> {
-        match principal.tenant_role() {
-            Some((tenant_id, _)) => self.tenant_tx(tenant_id, &principal.actor()).await,
-            None => Err(DbError::NotFound),
-        }
     }
 
     // --- operator registry: tenants and operator tokens (no tenant content) ---
@@ -164,6 +226,12 @@ impl Db {
         crate::repo::users::authenticate_session(&self.pool, token_hash, idle).await
     }
 
+    /// Fingerprints of the master keys that wrap live tenant keys (all tenants), with how many
+    /// keys each wraps. No key material.
+    pub async fn master_key_ids(&self) -> Result<Vec<(String, i64)>, DbError> {
+        crate::repo::keys::master_key_ids(&self.pool).await
+    }
+
     /// Upload intents of all tenants older than `older_than`: the sweeper's work list.
     pub async fn expired_upload_intents(
         &self,
@@ -183,6 +251,16 @@ pub struct TenantTx {
     pub(crate) tx: Transaction<'static, Postgres>,
     pub(crate) tenant: TenantId,
     pub(crate) actor: String,
+    pub(crate) subject: Subject,
+}
+
+/// On whose behalf a transaction acts, for access lists of confidential Akten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Subject {
+    Nobody,
+    System,
+    User(Uuid),
+    Token(Uuid),
 }
 
 impl TenantTx {

@@ -71,6 +71,10 @@ pub enum Principal {
         role: Role,
         token_id: Uuid,
         name: String,
+        /// `false` for read-only tokens, whatever their role.
+        can_write: bool,
+        /// Limits the token to the Akten of one Aktenplan subtree.
+        plan_scope: Option<Uuid>,
     },
     /// A person logged in with a session cookie.
     User {
@@ -80,6 +84,8 @@ pub enum Principal {
         username: String,
         session_id: Uuid,
         csrf_token: String,
+        /// The user's org unit, which may open confidential Akten shared with the unit.
+        org_unit_id: Option<Uuid>,
     },
 }
 
@@ -90,6 +96,17 @@ impl Principal {
             Principal::Operator { name, .. } => format!("operator:{name}"),
             Principal::Tenant { name, .. } => format!("token:{name}"),
             Principal::User { username, .. } => format!("user:{username}"),
+        }
+    }
+
+    /// Whether the principal may change records at all (role and token scope together).
+    pub fn can_write(&self) -> bool {
+        match self {
+            Principal::Operator { .. } => false,
+            Principal::Tenant {
+                role, can_write, ..
+            } => *can_write && role.can_write_records(),
+            Principal::User { role, .. } => role.can_write_records(),
         }
     }
 

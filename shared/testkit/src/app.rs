@@ -1,3 +1,4 @@
+use akta_api::keyring::{Key256, Keyring};
 use akta_api::{ops, ApiSettings, AppState};
 use akta_blob::{BlobStore, FsStore, S3Config, S3Store};
 use akta_db::Db;
@@ -19,6 +20,8 @@ pub struct TestOptions {
     pub backend: Backend,
     pub max_upload_bytes: u64,
     pub orphan_grace: Duration,
+    /// Master key(s) of encryption at rest; `None`: a random key for this app.
+    pub keyring: Option<Keyring>,
 }
 
 impl Default for TestOptions {
@@ -27,6 +30,7 @@ impl Default for TestOptions {
             backend: Backend::Garage,
             max_upload_bytes: 64 * 1024 * 1024,
             orphan_grace: Duration::from_secs(3600),
+            keyring: None,
         }
     }
 }
@@ -37,6 +41,8 @@ pub struct TestApp {
     pub operator: Client,
     pub db: Db,
     pub blobs: Arc<dyn BlobStore>,
+    /// The master key(s) the app runs with, for tests of rotation and crypto-shredding.
+    pub keyring: Keyring,
     pub owner_url: String,
     http: reqwest::Client,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -279,13 +285,20 @@ impl TestApp {
                 (Arc::new(store), Some(dir))
             }
         };
+        let keyring = match options.keyring {
+            Some(keyring) => keyring,
+            None => Keyring::new(Key256::generate().expect("master key")),
+        };
         let state = AppState::new(
             db.clone(),
             blobs.clone(),
+            keyring.clone(),
             ApiSettings {
                 max_upload_bytes: options.max_upload_bytes,
                 orphan_grace: options.orphan_grace,
                 hsts: false,
+                // The OIDC tests run their identity provider on plain-http loopback.
+                oidc_allow_http: true,
                 ..ApiSettings::default()
             },
         );
@@ -313,6 +326,7 @@ impl TestApp {
             base_url,
             db,
             blobs,
+            keyring,
             owner_url: urls.owner_url,
             http,
             _shutdown: tx,

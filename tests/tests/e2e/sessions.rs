@@ -73,7 +73,11 @@ async fn create_user(tenant: &TestTenant, username: &str, role: &str) -> String 
         )
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
-    assert!(reply.body.get("password_hash").is_none(), "hash leaked: {}", reply.body);
+    assert!(
+        reply.body.get("password_hash").is_none(),
+        "hash leaked: {}",
+        reply.body
+    );
     reply.id()
 }
 
@@ -124,10 +128,16 @@ async fn a_session_cookie_reads_and_with_the_csrf_token_writes() {
         .await;
     assert_eq!(history.body["items"][0]["actor"], "user:anna");
 
-    let out = anna.send(Method::DELETE, "/api/v1/session", None, true).await;
+    let out = anna
+        .send(Method::DELETE, "/api/v1/session", None, true)
+        .await;
     assert_eq!(out.status, 204);
-    assert!(out.header("set-cookie").is_some_and(|c| c.contains("Max-Age=0")));
-    anna.get("/api/v1/files").await.assert_problem(401, "unauthorized");
+    assert!(out
+        .header("set-cookie")
+        .is_some_and(|c| c.contains("Max-Age=0")));
+    anna.get("/api/v1/files")
+        .await
+        .assert_problem(401, "unauthorized");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,7 +200,9 @@ async fn repeated_failures_lock_the_account_until_an_admin_resets_it() {
         .await;
     assert_eq!(reset.status, 200, "{}", reset.body);
     assert_eq!(
-        login(&app, "witten", "anna", "Ein neues, langes Passwort").await.status,
+        login(&app, "witten", "anna", "Ein neues, langes Passwort")
+            .await
+            .status,
         201
     );
 }
@@ -216,8 +228,12 @@ async fn sessions_expire_when_idle_and_at_their_end() {
     )
     .await
     .expect("expire");
-    idle.get("/api/v1/files").await.assert_problem(401, "unauthorized");
-    old.get("/api/v1/files").await.assert_problem(401, "unauthorized");
+    idle.get("/api/v1/files")
+        .await
+        .assert_problem(401, "unauthorized");
+    old.get("/api/v1/files")
+        .await
+        .assert_problem(401, "unauthorized");
     let fresh = browser(&app, "witten", "anna").await;
     assert_eq!(fresh.get("/api/v1/files").await.status, 200);
 }
@@ -233,20 +249,37 @@ async fn logout_everywhere_and_permission_changes_end_all_sessions() {
         .send(Method::POST, "/api/v1/session/logout-all", None, true)
         .await;
     assert_eq!(all.status, 204);
-    phone.get("/api/v1/files").await.assert_problem(401, "unauthorized");
-    laptop.get("/api/v1/files").await.assert_problem(401, "unauthorized");
+    phone
+        .get("/api/v1/files")
+        .await
+        .assert_problem(401, "unauthorized");
+    laptop
+        .get("/api/v1/files")
+        .await
+        .assert_problem(401, "unauthorized");
 
     let again = browser(&app, "witten", "anna").await;
     let demoted = tenant
         .admin
-        .patch(&format!("/api/v1/users/{anna_id}"), None, json!({"role": "reader"}))
+        .patch(
+            &format!("/api/v1/users/{anna_id}"),
+            None,
+            json!({"role": "reader"}),
+        )
         .await;
     assert_eq!(demoted.body["role"], "reader", "{}", demoted.body);
-    again.get("/api/v1/files").await.assert_problem(401, "unauthorized");
+    again
+        .get("/api/v1/files")
+        .await
+        .assert_problem(401, "unauthorized");
 
     let disabled = tenant
         .admin
-        .patch(&format!("/api/v1/users/{anna_id}"), None, json!({"disabled": true}))
+        .patch(
+            &format!("/api/v1/users/{anna_id}"),
+            None,
+            json!({"disabled": true}),
+        )
         .await;
     assert!(disabled.body["disabled_at"].is_string());
     login(&app, "witten", "anna", PASSWORD)
@@ -272,7 +305,9 @@ async fn user_roles_limit_what_a_session_may_do() {
         )
         .await
         .assert_problem(403, "forbidden");
-        b.get("/api/v1/users").await.assert_problem(403, "forbidden");
+        b.get("/api/v1/users")
+            .await
+            .assert_problem(403, "forbidden");
     }
     // Weak passwords and bad usernames are refused when creating users.
     let weak = tenant

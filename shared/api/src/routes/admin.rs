@@ -1,5 +1,5 @@
 use akta_domain::{bounded_text, PlanCode, Role};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::{Admin, Reader};
-use crate::extract::ApiJson;
+use crate::extract::{parse_id, ApiJson};
 use crate::{ops, ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -15,6 +15,66 @@ use crate::{ops, ApiError, AppState};
 pub struct NewToken {
     name: String,
     role: String,
+    /// `["read"]` or `["read", "write"]` (default).
+    scopes: Option<Vec<String>>,
+    /// Limits the token to the Akten under this Aktenplan unit.
+    plan_unit_id: Option<Uuid>,
+    /// Days until the token stops working (1-3650); none = until revoked.
+    expires_in_days: Option<i64>,
+}
+
+fn token_spec(body: NewToken) -> Result<ops::TokenSpec, ApiError> {
+    let can_write = match body.scopes.as_deref() {
+        None => true,
+        Some(scopes) => {
+            if let Some(bad) = scopes
+                .iter()
+                .find(|s| !matches!(s.as_str(), "read" | "write"))
+            {
+                return Err(ApiError::validation(
+                    "scopes",
+                    format!("unknown scope '{bad}': use read, write"),
+                ));
+            }
+            if !scopes.iter().any(|s| s == "read") {
+                return Err(ApiError::validation(
+                    "scopes",
+                    "every token can read: include 'read'",
+                ));
+            }
+            scopes.iter().any(|s| s == "write")
+        }
+    };
+    let expires_at = match body.expires_in_days {
+        None => None,
+        Some(days) if (1..=3650).contains(&days) => {
+            Some(time::OffsetDateTime::now_utc() + time::Duration::days(days))
+        }
+        Some(_) => {
+            return Err(ApiError::validation(
+                "expires_in_days",
+                "must be between 1 and 3650",
+            ))
+        }
+    };
+    Ok(ops::TokenSpec {
+        name: body.name,
+        role: Role::parse(&body.role)?,
+        can_write,
+        plan_unit_id: body.plan_unit_id,
+        expires_at,
+    })
+}
+
+fn with_secret(row: &akta_db::TokenRow, token: String) -> Result<Value, ApiError> {
+    let mut out = serde_json::to_value(row).map_err(|e| ApiError::Internal(e.to_string()))?;
+    out["token"] = json!(token);
+    out["scopes"] = json!(if row.can_write {
+        vec!["read", "write"]
+    } else {
+        vec!["read"]
+    });
+    Ok(out)
 }
 
 /// Tenant admin: issues a token for this tenant; the secret is shown once.
@@ -23,18 +83,61 @@ pub async fn create_token(
     admin: Admin,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let role = Role::parse(&body.role)?;
-    let (row, token) = ops::create_token(
-        &state.db,
-        admin.tenant,
-        role,
-        &body.name,
-        &admin.principal.actor(),
-    )
-    .await?;
-    let mut out = serde_json::to_value(&row).map_err(|e| ApiError::Internal(e.to_string()))?;
-    out["token"] = json!(token);
-    Ok((StatusCode::CREATED, Json(out)))
+    let spec = token_spec(body)?;
+    let mut tx = state.db.tx_for(&admin.principal).await?;
+    let (row, token) = ops::issue_tenant_token(&mut tx, &spec).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(with_secret(&row, token)?)))
+}
+
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Json<Value>, ApiError> {
+    let mut tx = state.db.tx_for(&admin.principal).await?;
+    Ok(Json(
+        json!({"items": tx.list_tokens().await?, "next_cursor": null}),
+    ))
+}
+
+/// Revokes a token at once.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let mut tx = state.db.tx_for(&admin.principal).await?;
+    tx.revoke_token(id).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replaces a token by a new secret with the same rights; the old one stops working now.
+pub async fn rotate_token(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = parse_id(&id, "id")?;
+    let mut tx = state.db.tx_for(&admin.principal).await?;
+    let old = tx.token(id).await?;
+    if old.revoked_at.is_some() {
+        return Err(ApiError::Conflict(
+            "the token is revoked; issue a new one".into(),
+        ));
+    }
+    let spec = ops::TokenSpec {
+        name: old.name.clone(),
+        role: Role::parse(&old.role)?,
+        can_write: old.can_write,
+        plan_unit_id: old.plan_unit_id,
+        expires_at: old.expires_at,
+    };
+    tx.revoke_token(id).await?;
+    let (row, token) = ops::issue_tenant_token(&mut tx, &spec).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(with_secret(&row, token)?)))
 }
 
 #[derive(Deserialize)]
@@ -67,4 +170,50 @@ pub async fn list_org_units(
     let mut tx = state.db.tx_for(&reader.principal).await?;
     let units = tx.list_org_units().await?;
     Ok(Json(json!({"items": units, "next_cursor": null})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportBody {
+    reason: String,
+    /// 1-72 hours.
+    hours: i64,
+}
+
+/// Tenant admin: lets the operator read this tenant's records for a few hours.
+pub async fn grant_support(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(body): ApiJson<SupportBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let reason = bounded_text("reason", &body.reason, 500)?;
+    if !(1..=72).contains(&body.hours) {
+        return Err(ApiError::validation("hours", "must be between 1 and 72"));
+    }
+    let mut tx = state.db.tx_for(&admin.principal).await?;
+    let grant = tx.grant_support(&reason, body.hours).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!(grant))))
+}
+
+pub async fn list_support(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Json<Value>, ApiError> {
+    let mut tx = state.db.tx_for(&admin.principal).await?;
+    Ok(Json(
+        json!({"items": tx.list_support_grants().await?, "next_cursor": null}),
+    ))
+}
+
+pub async fn revoke_support(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let mut tx = state.db.tx_for(&admin.principal).await?;
+    tx.revoke_support(id).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }

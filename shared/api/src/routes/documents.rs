@@ -2,7 +2,7 @@
 //! ETag and Range. The order is fixed by the way of a document: blob first (after recording
 //! an upload intent), then one transaction for version row, audit event and intent removal.
 
-use akta_blob::{BlobKey, ByteRange, ByteStream, PutOutcome};
+use akta_blob::{BlobKey, ByteRange, ByteStream};
 use akta_db::{DocumentTarget, NewDocument, NewVersion, TenantTx};
 use akta_domain::{bounded_text, optional_text, DocumentKind, FileName, Principal, TenantId};
 use axum::body::Body;
@@ -17,7 +17,9 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::auth::{Reader, Writer};
+use crate::content::{self, Sealed};
 use crate::extract::{check_metadata, parse_date, parse_id, parse_json};
+use crate::keyring::Keyring;
 use crate::{ApiError, AppState};
 
 const METADATA_PART_LIMIT: usize = 128 * 1024;
@@ -59,20 +61,30 @@ impl UploadMetadata {
 /// A blob written for this request and not yet referenced by a committed version.
 struct StoredBlob {
     key: BlobKey,
-    outcome: PutOutcome,
+    content: Sealed,
     media_type: String,
     file_name: FileName,
 }
 
 impl StoredBlob {
-    fn new_version(&self) -> NewVersion {
-        NewVersion {
+    /// The version row, with the DEK wrapped in the transaction that stores it.
+    async fn new_version(
+        &self,
+        keyring: &Keyring,
+        tx: &mut TenantTx,
+    ) -> Result<NewVersion, ApiError> {
+        let dek = match &self.content.dek {
+            Some(dek) => Some(keyring.wrap_dek(tx, &self.key, dek).await?),
+            None => None,
+        };
+        Ok(NewVersion {
             blob_key: self.key.as_str().to_owned(),
-            sha256_hex: self.outcome.sha256_hex(),
-            size: self.outcome.size,
+            sha256_hex: self.content.sha256_hex.clone(),
+            size: self.content.size,
             media_type: self.media_type.clone(),
             file_name: self.file_name.as_str().to_owned(),
-        }
+            dek,
+        })
     }
 }
 
@@ -86,7 +98,7 @@ struct Upload {
 struct Uploader<'a> {
     state: &'a AppState,
     tenant: TenantId,
-    actor: String,
+    principal: Principal,
 }
 
 impl Uploader<'_> {
@@ -94,12 +106,13 @@ impl Uploader<'_> {
         Uploader {
             state,
             tenant,
-            actor: principal.actor(),
+            principal: principal.clone(),
         }
     }
 
+    /// Every step runs as the caller, so confidential Akten and token scopes hold throughout.
     async fn tx(&self) -> Result<TenantTx, ApiError> {
-        Ok(self.state.db.tenant_tx(self.tenant, &self.actor).await?)
+        Ok(self.state.db.tx_for(&self.principal).await?)
     }
 
     /// Reads all parts. On any failure, a blob already written is removed before returning.
@@ -176,10 +189,13 @@ impl Uploader<'_> {
         // a small channel bridges them and bounds what is buffered.
         let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
         let body: ByteStream = Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver));
+        let settings = &self.state.settings;
+        let (sealed_body, sealing) =
+            content::seal(body, settings.max_upload_bytes, settings.encrypt_uploads)?;
         let put = self
             .state
             .blobs
-            .put(&key, body, self.state.settings.max_upload_bytes);
+            .put(&key, sealed_body, sealing.stored_limit);
         let pump = async move {
             loop {
                 let item = match field.chunk().await {
@@ -195,15 +211,15 @@ impl Uploader<'_> {
         };
         let (stored, ()) = tokio::join!(put, pump);
         match stored {
-            Ok(outcome) => Ok(StoredBlob {
+            Ok(_) => Ok(StoredBlob {
                 key,
-                outcome,
+                content: sealing.finish(),
                 media_type,
                 file_name,
             }),
             Err(e) => {
                 self.discard(&key).await;
-                Err(e.into())
+                Err(sealing.error(e))
             }
         }
     }
@@ -283,9 +299,8 @@ async fn create_document(
     };
     let written = async {
         let mut tx = uploader.tx().await?;
-        let doc = tx
-            .create_document(target, metadata, blob.new_version())
-            .await?;
+        let new_version = blob.new_version(&state.keyring, &mut tx).await?;
+        let doc = tx.create_document(target, metadata, new_version).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(doc)
     }
@@ -350,7 +365,8 @@ pub async fn add_version(
     };
     let written = async {
         let mut tx = uploader.tx().await?;
-        let version = tx.add_version(doc_id, blob.new_version()).await?;
+        let new_version = blob.new_version(&state.keyring, &mut tx).await?;
+        let version = tx.add_version(doc_id, new_version).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(version)
     }
@@ -379,7 +395,10 @@ pub async fn get(
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id, "id")?;
     let mut tx = state.db.tx_for(&reader.principal).await?;
-    Ok(Json(json!(tx.document(id).await?)))
+    let doc = tx.document(id).await?;
+    tx.note_read(doc.file_id, "document", id).await?;
+    tx.commit().await?;
+    Ok(Json(json!(doc)))
 }
 
 async fn list(
@@ -395,6 +414,9 @@ async fn list(
         (None, None) => return Err(ApiError::NotFound),
     };
     let docs = tx.list_documents(file_id, case).await?;
+    tx.note_read(file_id, "documents", case.unwrap_or(file_id))
+        .await?;
+    tx.commit().await?;
     Ok(Json(json!({"items": docs, "next_cursor": null})))
 }
 
@@ -515,10 +537,18 @@ async fn content(
     nr: Option<i32>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let version = {
+    let (version, dek) = {
         let mut tx = state.db.tx_for(&reader.principal).await?;
-        tx.document(document_id).await?;
-        tx.version(document_id, nr).await?
+        let doc = tx.document(document_id).await?;
+        let version = tx.version(document_id, nr).await?;
+        let dek = state
+            .keyring
+            .open_dek(&mut tx, &BlobKey::parse(&version.blob_key)?)
+            .await?;
+        tx.note_read(doc.file_id, "document_content", document_id)
+            .await?;
+        tx.commit().await?;
+        (version, dek)
     };
     let etag = format!("\"{}\"", version.sha256);
     let header_str = |name| {
@@ -543,19 +573,17 @@ async fn content(
         RangeRequest::Full
     };
     let key = BlobKey::parse(&version.blob_key)?;
-    let (status, object, content_range) = match range {
+    let (status, range) = match range {
         RangeRequest::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable { size }),
-        RangeRequest::Full => (StatusCode::OK, state.blobs.get(&key, None).await?, None),
-        RangeRequest::Partial(r) => (
-            StatusCode::PARTIAL_CONTENT,
-            state.blobs.get(&key, Some(r)).await?,
-            Some((r, format!("bytes {}-{}/{size}", r.start, r.end))),
-        ),
+        RangeRequest::Full => (StatusCode::OK, None),
+        RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, Some(r)),
     };
+    let body = content::open(state.blobs.as_ref(), &key, dek, size, range).await?;
+    let content_range = range.map(|r| (r, format!("bytes {}-{}/{size}", r.start, r.end)));
     let length = content_range
         .as_ref()
         .map_or(size, |(r, _)| r.end - r.start + 1);
-    let mut response = Response::new(Body::from_stream(object.body));
+    let mut response = Response::new(Body::from_stream(body));
     *response.status_mut() = status;
     let h = response.headers_mut();
     let value =

@@ -78,6 +78,8 @@ pub async fn get(
     let id = parse_id(&id, "id")?;
     let mut tx = state.db.tx_for(&reader.principal).await?;
     let file = tx.file(id).await?;
+    tx.note_read(id, "file", id).await?;
+    tx.commit().await?;
     file_response(StatusCode::OK, &file)
 }
 
@@ -217,7 +219,10 @@ pub async fn list_cases(
     let after = parse_cursor(q.cursor.as_deref())?;
     let limit = page_limit(q.limit)?;
     let mut tx = state.db.tx_for(&reader.principal).await?;
-    Ok(Json(json!(tx.list_cases(file_id, after, limit).await?)))
+    let cases = tx.list_cases(file_id, after, limit).await?;
+    tx.note_read(file_id, "cases", file_id).await?;
+    tx.commit().await?;
+    Ok(Json(json!(cases)))
 }
 
 pub async fn get_case(
@@ -227,7 +232,10 @@ pub async fn get_case(
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id, "id")?;
     let mut tx = state.db.tx_for(&reader.principal).await?;
-    Ok(Json(json!(tx.case(id).await?)))
+    let case = tx.case(id).await?;
+    tx.note_read(case.file_id, "case", id).await?;
+    tx.commit().await?;
+    Ok(Json(json!(case)))
 }
 
 pub async fn history(
@@ -248,5 +256,8 @@ pub async fn history(
         .transpose()?;
     let limit = page_limit(q.limit)?;
     let mut tx = state.db.tx_for(&reader.principal).await?;
-    Ok(Json(json!(tx.file_history(file_id, after, limit).await?)))
+    let history = tx.file_history(file_id, after, limit).await?;
+    tx.note_read(file_id, "history", file_id).await?;
+    tx.commit().await?;
+    Ok(Json(json!(history)))
 }

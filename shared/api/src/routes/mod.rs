@@ -1,7 +1,9 @@
+mod access;
 mod admin;
 mod documents;
 mod files;
 mod health;
+mod oidc;
 mod plan_units;
 pub mod session;
 mod tenants;
@@ -39,7 +41,35 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/v1/tenants", post(tenants::create).get(tenants::list))
-        .route("/api/v1/tokens", post(admin::create_token))
+        .route(
+            "/api/v1/tenants/{slug}/quota",
+            axum::routing::put(tenants::set_quota),
+        )
+        .route(
+            "/api/v1/tokens",
+            post(admin::create_token).get(admin::list_tokens),
+        )
+        .route(
+            "/api/v1/tokens/{id}",
+            axum::routing::delete(admin::revoke_token),
+        )
+        .route("/api/v1/tokens/{id}/rotate", post(admin::rotate_token))
+        .route(
+            "/api/v1/support-access",
+            post(admin::grant_support).get(admin::list_support),
+        )
+        .route(
+            "/api/v1/support-access/{id}",
+            axum::routing::delete(admin::revoke_support),
+        )
+        .route(
+            "/api/v1/files/{id}/access",
+            post(access::grant).get(access::list),
+        )
+        .route(
+            "/api/v1/files/{id}/access/{entry}",
+            axum::routing::delete(access::revoke),
+        )
         .route(
             "/api/v1/session",
             post(session::login)
@@ -78,12 +108,20 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/documents/{id}/versions/{n}/content",
             get(documents::version_content),
         )
+        // OpenID Connect: browser login per tenant, and its configuration by the tenant admin.
+        .route("/auth/oidc/{tenant}/login", get(oidc::login))
+        .route("/auth/oidc/{tenant}/callback", get(oidc::callback))
+        .route("/api/v1/oidc", get(oidc::get_config).put(oidc::put_config))
         .merge(uploads)
         .fallback(|| async { ApiError::NotFound });
 
     api.layer(axum::middleware::from_fn_with_state(
         state.clone(),
         crate::headers::security_headers,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::client::client_info,
     ))
     .with_state(state)
     .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -95,7 +133,7 @@ pub fn router(state: AppState) -> Router {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
-                request_id, tenant = tracing::field::Empty)
+                request_id, tenant = tracing::field::Empty, client = tracing::field::Empty)
         }),
     )
     .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -1,4 +1,4 @@
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -24,6 +24,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (tenant, token) = ops::create_tenant(
         &state.db,
+        &state.keyring,
         &body.slug,
         &body.name,
         body.reference_format.as_deref(),
@@ -35,7 +36,69 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
+/// Tenants with their usage and quotas: what the operator may see (counts, no content).
 pub async fn list(State(state): State<AppState>, _: Operator) -> Result<Json<Value>, ApiError> {
     let tenants = state.db.list_tenants().await?;
-    Ok(Json(json!({"items": tenants, "next_cursor": null})))
+    let usage = state.db.tenant_overview().await?;
+    let items: Vec<Value> = tenants
+        .into_iter()
+        .map(|t| {
+            let u = usage.iter().find(|u| u.tenant_id == t.id);
+            let mut item = json!(t);
+            item["usage"] = json!({
+                "storage_bytes": u.map_or(0, |u| u.storage_bytes),
+                "documents": u.map_or(0, |u| u.documents),
+            });
+            item["quota"] = json!({
+                "max_storage_bytes": u.and_then(|u| u.max_storage_bytes),
+                "max_documents": u.and_then(|u| u.max_documents),
+                "requests_per_minute": u.and_then(|u| u.requests_per_minute),
+            });
+            item
+        })
+        .collect();
+    Ok(Json(json!({"items": items, "next_cursor": null})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaBody {
+    max_storage_bytes: Option<i64>,
+    max_documents: Option<i64>,
+    requests_per_minute: Option<i32>,
+}
+
+/// Operator: sets a tenant's quotas (`null` = unlimited / server default).
+pub async fn set_quota(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<QuotaBody>,
+) -> Result<Json<Value>, ApiError> {
+    let positive = |field: &str, v: Option<i64>| match v {
+        Some(n) if n < 0 => Err(ApiError::validation(field, "must not be negative")),
+        _ => Ok(v),
+    };
+    let quota = akta_db::Quota {
+        max_storage_bytes: positive("max_storage_bytes", body.max_storage_bytes)?,
+        max_documents: positive("max_documents", body.max_documents)?,
+        requests_per_minute: match body.requests_per_minute {
+            Some(n) if n < 1 => {
+                return Err(ApiError::validation(
+                    "requests_per_minute",
+                    "must be at least 1",
+                ))
+            }
+            v => v,
+        },
+    };
+    let tenant = state.db.tenant_by_slug(&slug).await?;
+    let mut tx = state
+        .db
+        .tenant_tx(akta_domain::TenantId(tenant.id), &op.actor())
+        .await?;
+    tx.set_quota(quota).await?;
+    tx.commit().await?;
+    state.limits.invalidate();
+    Ok(Json(json!(quota)))
 }

@@ -64,6 +64,8 @@ pub struct NewVersion {
     pub size: u64,
     pub media_type: String,
     pub file_name: String,
+    /// How the stored blob is encrypted; `None` stores it as unencrypted content.
+    pub dek: Option<crate::StoredDek>,
 }
 
 const DOC_COLUMNS: &str =
@@ -123,8 +125,9 @@ impl TenantTx {
             i64::try_from(v.size).map_err(|_| DbError::Conflict("size out of range".into()))?;
         let sql = format!(
             "INSERT INTO document_versions (id, tenant_id, document_id, nr, blob_key, sha256, size_bytes,
-                                            media_type, file_name, author)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {VERSION_COLUMNS}"
+                                            media_type, file_name, author, wrapped_dek,
+                                            tenant_key_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {VERSION_COLUMNS}"
         );
         let version = sqlx::query_as::<_, Version>(&sql)
             .bind(Uuid::now_v7())
@@ -137,10 +140,13 @@ impl TenantTx {
             .bind(&v.media_type)
             .bind(&v.file_name)
             .bind(&self.actor)
+            .bind(v.dek.as_ref().map(|d| &d.wrapped))
+            .bind(v.dek.as_ref().map(|d| d.key_version))
             .fetch_one(&mut *self.tx)
             .await?;
         // The blob is now referenced by a committed version (once this commits): no orphan.
         self.forget_upload_intent(&v.blob_key).await?;
+        self.charge_usage(size, nr == 1).await?;
         Ok(version)
     }
 

@@ -96,6 +96,16 @@ impl TenantTx {
         let (code,) = code.ok_or(DbError::MissingReference {
             field: "plan_unit_id",
         })?;
+        // A token limited to one Aktenplan subtree files only there (RLS checks it again).
+        let (in_scope,): (bool,) = sqlx::query_as("SELECT akta_plan_scope_allows($1)")
+            .bind(new.plan_unit_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        if !in_scope {
+            return Err(DbError::MissingReference {
+                field: "plan_unit_id",
+            });
+        }
         if let Some(org) = new.lead_org_unit_id {
             self.require_org_unit(org, "lead_org_unit_id").await?;
         }
@@ -114,24 +124,30 @@ impl TenantTx {
         let reference = format.render(&code, ReferenceNumber { nr, year });
 
         let id = Uuid::now_v7();
-        let sql = format!(
+        // No RETURNING: a confidential Akte is readable only once its creator is on its
+        // access list, which needs the row to exist first.
+        sqlx::query(
             "INSERT INTO files (id, tenant_id, plan_unit_id, reference, subject, lead_org_unit_id,
                                 confidentiality, period_from, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, current_date), $9)
-             RETURNING {FILE_COLUMNS}"
-        );
-        let file = sqlx::query_as::<_, FileRecord>(&sql)
-            .bind(id)
-            .bind(self.tenant.0)
-            .bind(new.plan_unit_id)
-            .bind(&reference)
-            .bind(&new.subject)
-            .bind(new.lead_org_unit_id)
-            .bind(new.confidentiality.as_str())
-            .bind(new.period_from)
-            .bind(Value::Object(new.metadata))
-            .fetch_one(&mut *self.tx)
-            .await?;
+             VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, current_date), $9)",
+        )
+        .bind(id)
+        .bind(self.tenant.0)
+        .bind(new.plan_unit_id)
+        .bind(&reference)
+        .bind(&new.subject)
+        .bind(new.lead_org_unit_id)
+        .bind(new.confidentiality.as_str())
+        .bind(new.period_from)
+        .bind(Value::Object(new.metadata))
+        .execute(&mut *self.tx)
+        .await?;
+        let grant = if new.confidentiality != Confidentiality::Normal {
+            self.grant_subject(id).await?
+        } else {
+            None
+        };
+        let file = self.file(id).await?;
         self.audit(
             "file.created",
             "file",
@@ -141,6 +157,9 @@ impl TenantTx {
             Some(&file),
         )
         .await?;
+        if let Some(entry) = grant {
+            self.audit_grant(id, &entry).await?;
+        }
         Ok(file)
     }
 
@@ -197,6 +216,15 @@ impl TenantTx {
             Some(v) => v,
             None => before.lead_org_unit_id,
         };
+        if changes
+            .confidentiality
+            .is_some_and(|c| c != Confidentiality::Normal)
+        {
+            // Whoever makes an Akte confidential keeps seeing it.
+            if let Some(entry) = self.grant_subject(id).await? {
+                self.audit_grant(id, &entry).await?;
+            }
+        }
         let status = changes
             .status
             .map(FileStatus::as_str)

@@ -1,7 +1,12 @@
+pub mod access;
 pub mod audit;
 pub mod documents;
 pub mod files;
+pub mod keys;
+pub mod oidc;
 pub mod plan_units;
+pub mod quotas;
+pub mod support;
 pub mod tokens;
 pub mod users;
 

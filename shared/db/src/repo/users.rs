@@ -64,6 +64,7 @@ struct SessionAuthRow {
     username: String,
     role: String,
     csrf_token: String,
+    org_unit_id: Option<Uuid>,
 }
 
 /// Resolves a session cookie's hash through the database's security-definer door, honouring
@@ -76,7 +77,7 @@ pub(crate) async fn authenticate_session(
     let idle = sqlx::postgres::types::PgInterval::try_from(idle)
         .map_err(|e| DbError::Conflict(format!("idle timeout: {e}")))?;
     let row = sqlx::query_as::<_, SessionAuthRow>(
-        "SELECT session_id, tenant_id, user_id, username, role, csrf_token
+        "SELECT session_id, tenant_id, user_id, username, role, csrf_token, org_unit_id
            FROM akta_authenticate_session($1, $2)",
     )
     .bind(token_hash)
@@ -105,6 +106,7 @@ pub(crate) async fn authenticate_session(
         username: row.username,
         session_id: row.session_id,
         csrf_token: row.csrf_token,
+        org_unit_id: row.org_unit_id,
     }))
 }
 

@@ -1,0 +1,70 @@
+//! Access lists of confidential Akten (vertraulich, streng vertraulich): only the named users,
+//! org units and tokens see such an Akte, and whoever sees it may name others.
+
+use akta_db::Grantee;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::auth::{Reader, Writer};
+use crate::extract::{parse_id, ApiJson};
+use crate::{ApiError, AppState};
+
+pub async fn list(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let file_id = parse_id(&id, "id")?;
+    let mut tx = state.db.tx_for(&reader.principal).await?;
+    let entries = tx.list_access(file_id).await?;
+    Ok(Json(json!({"items": entries, "next_cursor": null})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    user_id: Option<Uuid>,
+    org_unit_id: Option<Uuid>,
+    token_id: Option<Uuid>,
+}
+
+pub async fn grant(
+    State(state): State<AppState>,
+    writer: Writer,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<GrantBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let file_id = parse_id(&id, "id")?;
+    let grantee = match (body.user_id, body.org_unit_id, body.token_id) {
+        (Some(u), None, None) => Grantee::User(u),
+        (None, Some(o), None) => Grantee::OrgUnit(o),
+        (None, None, Some(t)) => Grantee::Token(t),
+        _ => {
+            return Err(ApiError::validation(
+                "body",
+                "name exactly one of user_id, org_unit_id, token_id",
+            ))
+        }
+    };
+    let mut tx = state.db.tx_for(&writer.principal).await?;
+    let entry = tx.grant_access(file_id, grantee).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!(entry))))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    writer: Writer,
+    Path((id, entry)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let file_id = parse_id(&id, "id")?;
+    let entry = parse_id(&entry, "entry_id")?;
+    let mut tx = state.db.tx_for(&writer.principal).await?;
+    tx.revoke_access(file_id, entry).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,86 @@
+//! The operator sees no tenant content, unless a tenant admin grants time-limited support
+//! access: then it may read (never change), every request is audited, and the grant can be
+//! revoked at once.
+
+use akta_testkit::{Reply, TestApp};
+use reqwest::Method;
+use serde_json::json;
+use sqlx::{Connection, PgConnection};
+
+use crate::common::seed;
+
+async fn as_support(app: &TestApp, tenant: &str, method: Method, path: &str) -> Reply {
+    let op = &app.operator;
+    let mut rb = op
+        .request(method.clone(), path)
+        .header("x-akta-support-tenant", tenant);
+    if method == Method::POST {
+        rb = rb.json(&json!({"subject": "x", "plan_unit_id": uuid::Uuid::new_v4()}));
+    }
+    op.send(rb).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn support_access_is_granted_read_only_audited_and_revocable() {
+    let app = TestApp::spawn().await;
+    let witten = seed(&app, "witten").await;
+    let _herdecke = seed(&app, "herdecke").await;
+    let doc = format!("/api/v1/documents/{}/content", witten.document);
+
+    as_support(&app, "witten", Method::GET, &doc)
+        .await
+        .assert_problem(403, "forbidden");
+
+    let grant = witten
+        .tenant
+        .admin
+        .post(
+            "/api/v1/support-access",
+            json!({"reason": "Ticket 4711: Upload hängt", "hours": 2}),
+        )
+        .await;
+    assert_eq!(grant.status, 201, "{}", grant.body);
+
+    let read = as_support(&app, "witten", Method::GET, &doc).await;
+    assert_eq!(read.status, 200);
+    assert!(read.bytes == witten.content);
+    as_support(&app, "witten", Method::POST, "/api/v1/files")
+        .await
+        .assert_problem(403, "forbidden");
+    // The grant opens this tenant only.
+    as_support(&app, "herdecke", Method::GET, "/api/v1/files")
+        .await
+        .assert_problem(403, "forbidden");
+
+    let mut owner = PgConnection::connect(&app.owner_url).await.expect("owner");
+    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+        .bind(witten.tenant.id.to_string())
+        .execute(&mut owner)
+        .await
+        .expect("scope");
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "SELECT actor, after->>'path' FROM audit_events WHERE action = 'support.request' ORDER BY seq",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .expect("audit");
+    assert!(
+        audited
+            .iter()
+            .any(|(actor, path)| actor.contains("support by operator") && *path == doc),
+        "{audited:?}"
+    );
+
+    let revoke = witten
+        .tenant
+        .admin
+        .send(witten.tenant.admin.request(
+            Method::DELETE,
+            &format!("/api/v1/support-access/{}", grant.id()),
+        ))
+        .await;
+    assert_eq!(revoke.status, 204);
+    as_support(&app, "witten", Method::GET, &doc)
+        .await
+        .assert_problem(403, "forbidden");
+}
