@@ -46,4 +46,11 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 say "tests (PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1), $(garage --version 2>/dev/null | head -1))"
-cargo test --workspace --locked -- --test-threads 4
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked -- --test-threads 4 2>&1 | tee "$log"
+# One closing line over all test binaries (cargo prints one per binary, the last often a
+# doc-test run with nothing in it).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) {
+       if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     END { printf "summary: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"

@@ -49,9 +49,12 @@ impl ProxyNet {
         if self.addr.is_ipv4() != ip.is_ipv4() {
             return false;
         }
-        let width = if ip.is_ipv4() { 32 } else { 128 };
-        let shift = 128 - (128 - width + u32::from(self.prefix)).min(128);
-        let mask = if shift >= 128 { 0 } else { u128::MAX << shift };
+        // Both families sit in the top bits of the 128-bit value, so the prefix counts from
+        // the top either way.
+        let mask = match self.prefix {
+            0 => 0,
+            p => u128::MAX << (128 - u32::from(p)),
+        };
         bits(self.addr) & mask == bits(ip) & mask
     }
 }

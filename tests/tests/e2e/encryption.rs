@@ -647,11 +647,24 @@ async fn deleting_a_tenant_destroys_its_keys_and_with_them_its_content() {
     )
     .expect("key");
 
-    // What `akta tenant delete plettenberg --confirm plettenberg` calls.
-    let (row, destroyed) = akta_api::ops::delete_tenant(&app.db, "plettenberg", "test")
-        .await
-        .expect("delete");
-    assert_eq!((row.status.as_str(), destroyed), ("deleted", 1));
+    // The operator deletes it over the API (the CLI's `akta tenant delete` does the same),
+    // repeating the slug as confirmation.
+    let op = &app.operator;
+    op.send(op.request(
+        reqwest::Method::DELETE,
+        "/api/v1/tenants/plettenberg?confirm=plettenbrg",
+    ))
+    .await
+    .assert_problem(400, "invalid_query");
+    let deleted = op
+        .send(op.request(
+            reqwest::Method::DELETE,
+            "/api/v1/tenants/plettenberg?confirm=plettenberg",
+        ))
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert_eq!(deleted.body["tenant"]["status"], "deleted");
+    assert_eq!(deleted.body["key_versions_destroyed"], 1);
 
     // Its tokens are dead; the other tenant works on.
     for client in [&tenant.admin, &reader] {

@@ -42,6 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/api/v1/tenants", post(tenants::create).get(tenants::list))
         .route(
+            "/api/v1/tenants/{slug}",
+            axum::routing::delete(tenants::delete),
+        )
+        .route(
             "/api/v1/tenants/{slug}/quota",
             axum::routing::put(tenants::set_quota),
         )

@@ -102,3 +102,31 @@ pub async fn set_quota(
     state.limits.invalidate();
     Ok(Json(json!(quota)))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteQuery {
+    /// Must repeat the slug: deleting destroys the tenant's keys, irreversibly.
+    confirm: String,
+}
+
+/// Operator: deletes a tenant by destroying its keys (crypto-shredding). Its documents can
+/// never be decrypted again, wherever copies of the blobs are.
+pub async fn delete(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(slug): Path<String>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<DeleteQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if q.confirm != slug {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            Some("confirm"),
+            "repeat the tenant's slug in ?confirm= to delete it",
+        ));
+    }
+    let (tenant, destroyed) = ops::delete_tenant(&state.db, &slug, &op.actor()).await?;
+    Ok(Json(
+        json!({"tenant": tenant, "key_versions_destroyed": destroyed}),
+    ))
+}
