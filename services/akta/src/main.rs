@@ -91,6 +91,10 @@ enum TenantCommand {
     },
     /// List tenants.
     List,
+    /// Suspend a tenant: its tokens, sessions and logins stop working; data stays.
+    Suspend { slug: String },
+    /// Resume a suspended tenant.
+    Resume { slug: String },
     /// Delete a tenant by destroying its keys (crypto-shredding): its tokens stop working and
     /// its stored content can never be decrypted again. Cannot be undone.
     Delete {
@@ -244,6 +248,18 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
             );
         }
         Command::Keys { command } => keys_command(backend, config, command).await?,
+        Command::Tenant {
+            command: TenantCommand::Suspend { slug },
+        } => {
+            let t = ops::set_tenant_active(db, &slug, false, CLI_ACTOR).await?;
+            eprintln!("tenant {} is {}", t.slug, t.status);
+        }
+        Command::Tenant {
+            command: TenantCommand::Resume { slug },
+        } => {
+            let t = ops::set_tenant_active(db, &slug, true, CLI_ACTOR).await?;
+            eprintln!("tenant {} is {}", t.slug, t.status);
+        }
         Command::Tenant {
             command: TenantCommand::List,
         } => {

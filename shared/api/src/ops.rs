@@ -135,8 +135,32 @@ pub async fn create_user(
             password_hash: Some(&hash),
             oidc_subject: None,
             org_unit_id: None,
+            plan_unit_id: None,
         })
         .await?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// Suspends (`active = false`) or resumes a tenant: while suspended, none of its tokens,
+/// sessions or logins work; its data stays untouched.
+pub async fn set_tenant_active(
+    db: &Db,
+    slug: &str,
+    active: bool,
+    actor: &str,
+) -> Result<TenantRow, ApiError> {
+    let tenant = db.tenant_by_slug(slug).await?;
+    let status = if active { "active" } else { "suspended" };
+    let row = db.set_tenant_status(TenantId(tenant.id), status).await?;
+    let mut tx = db.tenant_tx(TenantId(tenant.id), actor).await?;
+    let action = if active {
+        "tenant.resumed"
+    } else {
+        "tenant.suspended"
+    };
+    tx.audit_tenant_event(action, "tenant", tenant.id, &row)
+        .await?;
+    tx.commit().await?;
+    Ok(row)
 }

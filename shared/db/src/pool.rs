@@ -108,11 +108,15 @@ impl Db {
                 tenant_id,
                 user_id,
                 org_unit_id,
+                plan_scope,
                 ..
             } => {
                 let mut settings = vec![("app.user_id", user_id.to_string())];
                 if let Some(org) = org_unit_id {
                     settings.push(("app.org_unit_id", org.to_string()));
+                }
+                if let Some(root) = plan_scope {
+                    settings.push(("app.plan_scope", root.to_string()));
                 }
                 self.begin(*tenant_id, &actor, Subject::User(*user_id), &settings)
                     .await
@@ -163,6 +167,23 @@ impl Db {
         .bind(display_name)
         .fetch_one(&self.pool)
         .await?)
+    }
+
+    /// Suspends or resumes a tenant; a deleted tenant stays deleted.
+    pub async fn set_tenant_status(
+        &self,
+        id: TenantId,
+        status: &str,
+    ) -> Result<TenantRow, DbError> {
+        let row = sqlx::query_as::<_, TenantRow>(
+            "UPDATE tenants SET status = $2 WHERE id = $1 AND status <> 'deleted'
+             RETURNING id, slug, display_name, status, reference_format, created_at",
+        )
+        .bind(id.0)
+        .bind(status)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.ok_or_else(|| DbError::Conflict("the tenant is deleted".into()))
     }
 
     pub async fn list_tenants(&self) -> Result<Vec<TenantRow>, DbError> {

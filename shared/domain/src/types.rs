@@ -86,6 +86,8 @@ pub enum Principal {
         csrf_token: String,
         /// The user's org unit, which may open confidential Akten shared with the unit.
         org_unit_id: Option<Uuid>,
+        /// Limits the user to the Akten of one Aktenplan subtree.
+        plan_scope: Option<Uuid>,
     },
 }
 

@@ -331,3 +331,61 @@ async fn confidential_files_are_visible_only_to_those_named_on_them() {
         200
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_limited_to_a_plan_subtree_see_only_its_akten() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant("witten").await;
+    let admin = &tenant.admin;
+    let bau = admin.create_plan_unit("63", None).await;
+    let sozial = admin.create_plan_unit("50", None).await;
+    let inside = admin.create_file(&bau, "Bauantrag").await.id();
+    let outside = admin.create_file(&sozial, "Wohngeld").await.id();
+    let created = admin
+        .post(
+            "/api/v1/users",
+            json!({"username": "bauamt", "display_name": "Bauamt", "role": "clerk",
+                   "password": "nur Bauakten bitte", "plan_unit_id": null}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let limited = admin
+        .patch(
+            &format!("/api/v1/users/{}", created.id()),
+            None,
+            json!({"plan_unit_id": bau}),
+        )
+        .await;
+    assert_eq!(
+        limited.body["plan_unit_id"],
+        bau.as_str(),
+        "{}",
+        limited.body
+    );
+    let login = app
+        .anonymous()
+        .post(
+            "/api/v1/session",
+            json!({"tenant": "witten", "username": "bauamt", "password": "nur Bauakten bitte"}),
+        )
+        .await;
+    let cookie = login
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("cookie")
+        .to_owned();
+    let c = app.anonymous();
+    let get = |path: String| {
+        let rb = c
+            .request(reqwest::Method::GET, &path)
+            .header("cookie", cookie.clone());
+        c.send(rb)
+    };
+    assert_eq!(
+        item_ids(&get("/api/v1/files".into()).await),
+        vec![inside.clone()]
+    );
+    get(format!("/api/v1/files/{outside}"))
+        .await
+        .assert_problem(404, "not_found");
+}

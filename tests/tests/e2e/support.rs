@@ -84,3 +84,48 @@ async fn support_access_is_granted_read_only_audited_and_revocable() {
         .await
         .assert_problem(403, "forbidden");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_tenant_is_locked_out_until_resumed() {
+    let app = TestApp::spawn().await;
+    let witten = seed(&app, "witten").await;
+    let op = &app.operator;
+    let patch = |status: &'static str| {
+        op.send(
+            op.request(Method::PATCH, "/api/v1/tenants/witten")
+                .json(&json!({"status": status})),
+        )
+    };
+    let suspended = patch("suspended").await;
+    assert_eq!(suspended.body["status"], "suspended", "{}", suspended.body);
+    witten
+        .tenant
+        .admin
+        .get("/api/v1/files")
+        .await
+        .assert_problem(401, "unauthorized");
+    patch("closed")
+        .await
+        .assert_problem(422, "validation_failed");
+    witten
+        .tenant
+        .admin
+        .get("/api/v1/files")
+        .await
+        .assert_problem(401, "unauthorized");
+    assert_eq!(patch("active").await.status, 200);
+    assert_eq!(witten.tenant.admin.get("/api/v1/files").await.status, 200);
+    // Tenants cannot suspend each other, or themselves.
+    witten
+        .tenant
+        .admin
+        .send(
+            witten
+                .tenant
+                .admin
+                .request(Method::PATCH, "/api/v1/tenants/witten")
+                .json(&json!({"status": "suspended"})),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+}

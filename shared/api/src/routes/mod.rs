@@ -43,7 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tenants", post(tenants::create).get(tenants::list))
         .route(
             "/api/v1/tenants/{slug}",
-            axum::routing::delete(tenants::delete),
+            axum::routing::delete(tenants::delete).patch(tenants::set_status),
         )
         .route(
             "/api/v1/tenants/{slug}/quota",

@@ -227,6 +227,7 @@ async fn provision(
                     password_hash: None,
                     oidc_subject: Some(&identity.subject),
                     org_unit_id: None,
+                    plan_unit_id: None,
                 })
                 .await?))
         }

@@ -130,3 +130,31 @@ pub async fn delete(
         json!({"tenant": tenant, "key_versions_destroyed": destroyed}),
     ))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    /// `active` or `suspended`.
+    status: String,
+}
+
+/// Operator: suspends or resumes a tenant.
+pub async fn set_status(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> Result<Json<Value>, ApiError> {
+    let active = match body.status.as_str() {
+        "active" => true,
+        "suspended" => false,
+        _ => {
+            return Err(ApiError::validation(
+                "status",
+                "must be active or suspended",
+            ))
+        }
+    };
+    let tenant = ops::set_tenant_active(&state.db, &slug, active, &op.actor()).await?;
+    Ok(Json(json!(tenant)))
+}

@@ -47,6 +47,8 @@ pub struct CreateBody {
     role: String,
     password: Option<String>,
     org_unit_id: Option<Uuid>,
+    /// Limits the user to the Akten under this Aktenplan unit.
+    plan_unit_id: Option<Uuid>,
 }
 
 pub async fn create(
@@ -70,6 +72,7 @@ pub async fn create(
             password_hash: password_hash.as_deref(),
             oidc_subject: None,
             org_unit_id: body.org_unit_id,
+            plan_unit_id: body.plan_unit_id,
         })
         .await?;
     tx.commit().await?;
@@ -107,6 +110,9 @@ pub struct PatchBody {
     disabled: Option<bool>,
     #[serde(default, deserialize_with = "double_option")]
     org_unit_id: Option<Option<Uuid>>,
+    /// Limits the user to the Akten under this Aktenplan unit (`null` lifts the limit).
+    #[serde(default, deserialize_with = "double_option")]
+    plan_unit_id: Option<Option<Uuid>>,
 }
 
 pub async fn patch(
@@ -129,6 +135,7 @@ pub async fn patch(
         },
         disabled: body.disabled,
         org_unit_id: body.org_unit_id,
+        plan_unit_id: body.plan_unit_id,
     };
     let mut tx = state.db.tx_for(&admin.principal).await?;
     let user = tx.update_user(id, changes).await?;

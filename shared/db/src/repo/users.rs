@@ -13,6 +13,8 @@ pub struct User {
     pub display_name: String,
     pub role: String,
     pub org_unit_id: Option<Uuid>,
+    /// Limits the user to the Akten under this Aktenplan unit.
+    pub plan_unit_id: Option<Uuid>,
     #[serde(skip)]
     pub password_hash: Option<String>,
     pub oidc_subject: Option<String>,
@@ -33,6 +35,7 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     pub oidc_subject: Option<&'a str>,
     pub org_unit_id: Option<Uuid>,
+    pub plan_unit_id: Option<Uuid>,
 }
 
 /// A partial change of a user; `None` keeps the value.
@@ -43,6 +46,7 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
     pub disabled: Option<bool>,
     pub org_unit_id: Option<Option<Uuid>>,
+    pub plan_unit_id: Option<Option<Uuid>>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -53,7 +57,7 @@ pub struct SessionRow {
 }
 
 const USER_COLUMNS: &str =
-    "id, username, display_name, role, org_unit_id, password_hash, oidc_subject,
+    "id, username, display_name, role, org_unit_id, plan_unit_id, password_hash, oidc_subject,
     failed_logins, locked_until, disabled_at, created_at";
 
 #[derive(sqlx::FromRow)]
@@ -65,6 +69,7 @@ struct SessionAuthRow {
     role: String,
     csrf_token: String,
     org_unit_id: Option<Uuid>,
+    plan_unit_id: Option<Uuid>,
 }
 
 /// Resolves a session cookie's hash through the database's security-definer door, honouring
@@ -77,7 +82,8 @@ pub(crate) async fn authenticate_session(
     let idle = sqlx::postgres::types::PgInterval::try_from(idle)
         .map_err(|e| DbError::Conflict(format!("idle timeout: {e}")))?;
     let row = sqlx::query_as::<_, SessionAuthRow>(
-        "SELECT session_id, tenant_id, user_id, username, role, csrf_token, org_unit_id
+        "SELECT session_id, tenant_id, user_id, username, role, csrf_token, org_unit_id,
+                plan_unit_id
            FROM akta_authenticate_session($1, $2)",
     )
     .bind(token_hash)
@@ -107,6 +113,7 @@ pub(crate) async fn authenticate_session(
         session_id: row.session_id,
         csrf_token: row.csrf_token,
         org_unit_id: row.org_unit_id,
+        plan_scope: row.plan_unit_id,
     }))
 }
 
@@ -115,9 +122,18 @@ impl TenantTx {
         if let Some(org) = new.org_unit_id {
             self.require_org_unit(org, "org_unit_id").await?;
         }
+        if let Some(unit) = new.plan_unit_id {
+            self.require(
+                "SELECT 1 FROM plan_units WHERE id = $1",
+                unit,
+                "plan_unit_id",
+            )
+            .await?;
+        }
         let sql = format!(
-            "INSERT INTO users (id, tenant_id, username, display_name, role, password_hash, oidc_subject, org_unit_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {USER_COLUMNS}"
+            "INSERT INTO users (id, tenant_id, username, display_name, role, password_hash, oidc_subject,
+                                org_unit_id, plan_unit_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {USER_COLUMNS}"
         );
         let user = sqlx::query_as::<_, User>(&sql)
             .bind(Uuid::now_v7())
@@ -128,6 +144,7 @@ impl TenantTx {
             .bind(new.password_hash)
             .bind(new.oidc_subject)
             .bind(new.org_unit_id)
+            .bind(new.plan_unit_id)
             .fetch_one(&mut *self.tx)
             .await?;
         self.audit_tenant_event("user.created", "user", user.id, &user)
@@ -173,12 +190,27 @@ impl TenantTx {
         if let Some(Some(org)) = changes.org_unit_id {
             self.require_org_unit(org, "org_unit_id").await?;
         }
+        if let Some(Some(unit)) = changes.plan_unit_id {
+            self.require(
+                "SELECT 1 FROM plan_units WHERE id = $1",
+                unit,
+                "plan_unit_id",
+            )
+            .await?;
+        }
+        // Any change of what the user may see ends their sessions.
         let ends_sessions = changes.role.is_some()
             || changes.password_hash.is_some()
-            || changes.disabled == Some(true);
+            || changes.disabled == Some(true)
+            || changes.org_unit_id.is_some()
+            || changes.plan_unit_id.is_some();
         let org = match changes.org_unit_id {
             Some(v) => v,
             None => before.org_unit_id,
+        };
+        let plan = match changes.plan_unit_id {
+            Some(v) => v,
+            None => before.plan_unit_id,
         };
         let sql = format!(
             "UPDATE users SET display_name = COALESCE($2, display_name), role = COALESCE($3, role),
@@ -186,7 +218,8 @@ impl TenantTx {
                     disabled_at = CASE WHEN $6::bool IS NULL THEN disabled_at
                                        WHEN $6 THEN COALESCE(disabled_at, now()) ELSE NULL END,
                     failed_logins = CASE WHEN $4::text IS NULL THEN failed_logins ELSE 0 END,
-                    locked_until = CASE WHEN $4::text IS NULL THEN locked_until ELSE NULL END
+                    locked_until = CASE WHEN $4::text IS NULL THEN locked_until ELSE NULL END,
+                    plan_unit_id = $7
               WHERE id = $1 RETURNING {USER_COLUMNS}"
         );
         let after = sqlx::query_as::<_, User>(&sql)
@@ -196,6 +229,7 @@ impl TenantTx {
             .bind(changes.password_hash)
             .bind(org)
             .bind(changes.disabled)
+            .bind(plan)
             .fetch_one(&mut *self.tx)
             .await?;
         if ends_sessions {
