@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::common::{random_bytes, seed, Seeded};
+use std::ops::Deref;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -25,21 +26,36 @@ use Who::*;
 
 const TENANT_ROLES: [Who; 5] = [Admin, Clerk, Reader, Archivist, ReadOnly];
 const ALL: [Who; 6] = [Operator, Admin, Clerk, Reader, Archivist, ReadOnly];
+const ALL_ROLES: &[Who] = &ALL;
 const READERS: &[Who] = &[Admin, Clerk, Reader, Archivist, ReadOnly];
 const WRITERS: &[Who] = &[Admin, Clerk];
 const ADMINS: &[Who] = &[Admin];
 const OPERATOR: &[Who] = &[Operator];
 
+/// The seeded tenant plus a few more objects some routes name.
+struct Fixture {
+    s: Seeded,
+    user: String,
+    token: String,
+}
+
+impl Deref for Fixture {
+    type Target = Seeded;
+    fn deref(&self) -> &Seeded {
+        &self.s
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Body {
     None,
-    Json(fn(&Seeded, u32) -> Value),
+    Json(fn(&Fixture, u32) -> Value),
     Upload { metadata: bool },
 }
 
 struct Route {
     method: Method,
-    path: fn(&Seeded) -> String,
+    path: fn(&Fixture) -> String,
     body: Body,
     allowed: &'static [Who],
 }
@@ -47,13 +63,49 @@ struct Route {
 fn routes() -> Vec<Route> {
     use Body::*;
     let r =
-        |method: Method, path: fn(&Seeded) -> String, body: Body, allowed: &'static [Who]| Route {
+        |method: Method, path: fn(&Fixture) -> String, body: Body, allowed: &'static [Who]| Route {
             method,
             path,
             body,
             allowed,
         };
     vec![
+        r(Method::GET, |_| "/healthz".into(), None, ALL_ROLES),
+        r(Method::GET, |_| "/readyz".into(), None, ALL_ROLES),
+        r(
+            Method::PATCH,
+            |f| format!("/api/v1/tenants/{}", f.tenant.slug),
+            Json(|_, _| json!({"status": "active"})),
+            OPERATOR,
+        ),
+        r(
+            Method::GET,
+            |f| format!("/api/v1/users/{}", f.user),
+            None,
+            ADMINS,
+        ),
+        r(
+            Method::PATCH,
+            |f| format!("/api/v1/users/{}", f.user),
+            Json(|_, n| json!({"display_name": format!("Matrix {n}")})),
+            ADMINS,
+        ),
+        r(
+            Method::DELETE,
+            |f| format!("/api/v1/tokens/{}", f.token),
+            None,
+            ADMINS,
+        ),
+        r(
+            Method::PUT,
+            |_| "/api/v1/oidc".into(),
+            Json(|_, _| {
+                json!({"issuer": "http://127.0.0.1:9/", "client_id": "akta",
+                       "client_secret": "ein-langes-geheimnis-0123456789"})
+            }),
+            ADMINS,
+        ),
+        r(Method::GET, |_| "/api/v1/oidc".into(), None, ADMINS),
         r(Method::GET, |_| "/api/v1/tenants".into(), None, OPERATOR),
         r(
             Method::POST,
@@ -215,7 +267,7 @@ fn routes() -> Vec<Route> {
     ]
 }
 
-async fn call(client: &Client, route: &Route, seeded: &Seeded, n: u32) -> Reply {
+async fn call(client: &Client, route: &Route, seeded: &Fixture, n: u32) -> Reply {
     let path = (route.path)(seeded);
     match route.body {
         Body::None => {
@@ -283,6 +335,25 @@ async fn every_route_grants_exactly_the_permitted_roles() {
         ),
     ];
     assert_eq!(clients.len(), ALL.len());
+    let user = admin
+        .post(
+            "/api/v1/users",
+            json!({"username": "matrix", "display_name": "Matrix", "role": "reader"}),
+        )
+        .await
+        .id();
+    let revocable = admin
+        .post(
+            "/api/v1/tokens",
+            json!({"name": "to revoke", "role": "reader"}),
+        )
+        .await
+        .id();
+    let seeded = Fixture {
+        s: seeded,
+        user,
+        token: revocable,
+    };
     let counter = AtomicU32::new(1);
     let mut checked = 0;
     for route in routes() {
@@ -326,4 +397,129 @@ async fn every_route_grants_exactly_the_permitted_roles() {
         }
     }
     assert!(checked > 150, "only {checked} checks ran");
+}
+
+/// Routes that use up their object (rotate a token, remove an access entry or a support
+/// grant, delete a tenant): each role gets a fresh object to try.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consuming_routes_grant_exactly_the_permitted_roles() {
+    let app = TestApp::spawn().await;
+    let seeded = seed(&app, "witten").await;
+    let admin = seeded.tenant.admin.clone();
+    let token_for = |role: &'static str, scopes: Value| {
+        let admin = admin.clone();
+        async move {
+            let r = admin
+                .post(
+                    "/api/v1/tokens",
+                    json!({"name": role, "role": role, "scopes": scopes}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            admin.with_token(r.body["token"].as_str())
+        }
+    };
+    let clients = [
+        (Operator, app.operator.clone()),
+        (Admin, admin.clone()),
+        (Clerk, token_for("clerk", json!(["read", "write"])).await),
+        (Reader, token_for("reader", json!(["read"])).await),
+        (Archivist, token_for("archivist", json!(["read"])).await),
+        (ReadOnly, token_for("clerk", json!(["read"])).await),
+    ];
+    let expect = |who: Who, allowed: &[Who], reply: &Reply, what: &str| {
+        if allowed.contains(&who) {
+            assert!(
+                reply.status.is_success(),
+                "{what} as {who:?}: {} {}",
+                reply.status,
+                reply.body
+            );
+        } else {
+            assert_eq!(reply.status, 403, "{what} as {who:?}: {}", reply.body);
+        }
+    };
+    for (n, (who, client)) in clients.iter().enumerate() {
+        let victim = admin
+            .post(
+                "/api/v1/tokens",
+                json!({"name": format!("victim {n}"), "role": "reader"}),
+            )
+            .await
+            .id();
+        let rotate = client
+            .post(&format!("/api/v1/tokens/{victim}/rotate"), json!({}))
+            .await;
+        expect(*who, ADMINS, &rotate, "rotate token");
+
+        let org = admin
+            .post(
+                "/api/v1/org-units",
+                json!({"code": format!("7{n}"), "name": "Amt"}),
+            )
+            .await
+            .id();
+        let grant = client
+            .post(
+                &format!("/api/v1/files/{}/access", seeded.file),
+                json!({"org_unit_id": org}),
+            )
+            .await;
+        expect(*who, WRITERS, &grant, "grant access");
+        let entry = if grant.status.is_success() {
+            grant.id()
+        } else {
+            admin
+                .post(
+                    &format!("/api/v1/files/{}/access", seeded.file),
+                    json!({"org_unit_id": org}),
+                )
+                .await
+                .id()
+        };
+        let remove = client
+            .send(client.request(
+                Method::DELETE,
+                &format!("/api/v1/files/{}/access/{entry}", seeded.file),
+            ))
+            .await;
+        expect(*who, WRITERS, &remove, "remove access entry");
+
+        let support = admin
+            .post(
+                "/api/v1/support-access",
+                json!({"reason": "Ticket", "hours": 1}),
+            )
+            .await
+            .id();
+        let end = client
+            .send(client.request(Method::DELETE, &format!("/api/v1/support-access/{support}")))
+            .await;
+        expect(*who, ADMINS, &end, "end support access");
+    }
+    // Deleting a tenant is the operator's alone; the tenant's own admin cannot do it.
+    let doomed = app.create_tenant("doomed").await;
+    for (who, client) in clients.iter().filter(|(w, _)| *w != Operator) {
+        let reply = client
+            .send(client.request(Method::DELETE, "/api/v1/tenants/doomed?confirm=doomed"))
+            .await;
+        expect(*who, OPERATOR, &reply, "delete tenant");
+    }
+    doomed
+        .admin
+        .send(
+            doomed
+                .admin
+                .request(Method::DELETE, "/api/v1/tenants/doomed?confirm=doomed"),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+    let gone = app
+        .operator
+        .send(
+            app.operator
+                .request(Method::DELETE, "/api/v1/tenants/doomed?confirm=doomed"),
+        )
+        .await;
+    expect(Operator, OPERATOR, &gone, "delete tenant");
 }
