@@ -113,3 +113,35 @@ pub fn assert_invalid(reply: &Reply, field: &str) {
     reply.assert_problem(422, "validation_failed");
     assert_eq!(reply.body["field"], field, "wrong field in {}", reply.body);
 }
+
+/// A connection as the database owner, scoped to `tenant` (the owner is subject to RLS too):
+/// for looking past the API, and for tampering with what the API protects.
+pub async fn owner(app: &TestApp, tenant: uuid::Uuid) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&app.owner_url)
+        .await
+        .expect("owner connection");
+    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+        .bind(tenant.to_string())
+        .execute(&mut conn)
+        .await
+        .expect("set tenant");
+    conn
+}
+
+/// Logs a user in with a password and returns the `Cookie` header value of the session.
+pub async fn session_cookie(app: &TestApp, tenant: &str, username: &str, password: &str) -> String {
+    let login = app
+        .anonymous()
+        .post(
+            "/api/v1/session",
+            json!({"tenant": tenant, "username": username, "password": password}),
+        )
+        .await;
+    assert_eq!(login.status, 201, "{}", login.body);
+    login
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned()
+}

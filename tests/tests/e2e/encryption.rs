@@ -12,10 +12,10 @@ use akta_domain::{DocumentKind, TenantId};
 use akta_testkit::{Backend, Client, TestApp, TestOptions, TestTenant};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use sqlx::{Connection, PgConnection};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::common::{random_bytes, sha256_hex, upload_version};
+use crate::common::{owner, random_bytes, sha256_hex, upload_version};
 
 /// A tenant with one Akte; returns the Akte's id.
 async fn tenant_with_file(app: &TestApp, slug: &str) -> (TestTenant, String) {
@@ -65,17 +65,6 @@ fn assert_no_plaintext(raw: &[u8], plain: &[u8]) {
             "plaintext at offset {start} is readable in the stored object"
         );
     }
-}
-
-/// An owner connection that sees `tenant`'s rows (the owner is subject to RLS too).
-async fn owner(app: &TestApp, tenant: Uuid) -> PgConnection {
-    let mut conn = PgConnection::connect(&app.owner_url).await.expect("owner");
-    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
-        .bind(tenant.to_string())
-        .execute(&mut conn)
-        .await
-        .expect("set tenant");
-    conn
 }
 
 /// (version, live?, master key id) of every version of the connection's tenant's key, oldest

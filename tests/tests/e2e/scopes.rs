@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use akta_testkit::{Client, TestApp, TestTenant};
 use serde_json::json;
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::Executor;
 
-use crate::common::{item_ids, random_bytes};
+use crate::common::{item_ids, owner, random_bytes, session_cookie};
 
 async fn token(tenant: &TestTenant, body: serde_json::Value) -> (Client, String) {
     let reply = tenant.admin.post("/api/v1/tokens", body).await;
@@ -17,14 +17,6 @@ async fn token(tenant: &TestTenant, body: serde_json::Value) -> (Client, String)
         tenant.admin.with_token(reply.body["token"].as_str()),
         reply.id(),
     )
-}
-
-async fn owner(app: &TestApp, tenant: &TestTenant) -> PgConnection {
-    let mut conn = PgConnection::connect(&app.owner_url).await.expect("owner");
-    conn.execute(format!("SELECT set_config('app.tenant_id', '{}', false)", tenant.id).as_str())
-        .await
-        .expect("scope");
-    conn
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,7 +122,7 @@ async fn tokens_expire_are_revoked_and_rotate() {
     )
     .await;
     assert_eq!(expiring.get("/api/v1/files").await.status, 200);
-    let mut conn = owner(&app, &tenant).await;
+    let mut conn = owner(&app, tenant.id).await;
     conn.execute(
         format!("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = '{expiring_id}'")
             .as_str(),
@@ -261,18 +253,7 @@ async fn confidential_files_are_visible_only_to_those_named_on_them() {
         )
         .await;
     assert_eq!(user.status, 201, "{}", user.body);
-    let login = app
-        .anonymous()
-        .post(
-            "/api/v1/session",
-            json!({"tenant": "witten", "username": "hanna", "password": "Hauptamt ist super 1"}),
-        )
-        .await;
-    let cookie = login
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .expect("cookie")
-        .to_owned();
+    let cookie = session_cookie(&app, "witten", "hanna", "Hauptamt ist super 1").await;
     let as_hanna = |path: String| {
         let c = app.anonymous();
         let rb = c
@@ -305,7 +286,7 @@ async fn confidential_files_are_visible_only_to_those_named_on_them() {
         .assert_problem(404, "not_found");
 
     // Every read of the confidential Akte is in the audit log with who read what.
-    let mut conn = owner(&app, &tenant).await;
+    let mut conn = owner(&app, tenant.id).await;
     let reads: Vec<(String, String)> = sqlx::query_as(
         "SELECT actor, after->>'object_type' FROM audit_events WHERE action = 'file.read' ORDER BY seq",
     )
@@ -362,18 +343,7 @@ async fn users_limited_to_a_plan_subtree_see_only_its_akten() {
         "{}",
         limited.body
     );
-    let login = app
-        .anonymous()
-        .post(
-            "/api/v1/session",
-            json!({"tenant": "witten", "username": "bauamt", "password": "nur Bauakten bitte"}),
-        )
-        .await;
-    let cookie = login
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .expect("cookie")
-        .to_owned();
+    let cookie = session_cookie(&app, "witten", "bauamt", "nur Bauakten bitte").await;
     let c = app.anonymous();
     let get = |path: String| {
         let rb = c

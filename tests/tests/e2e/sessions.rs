@@ -5,7 +5,9 @@
 use akta_testkit::{Client, Reply, TestApp, TestTenant};
 use reqwest::Method;
 use serde_json::{json, Value};
-use sqlx::{Connection, Executor, PgConnection};
+
+use crate::common::owner;
+use sqlx::Executor;
 
 const PASSWORD: &str = "Sommer in Witten 2026!";
 
@@ -79,14 +81,6 @@ async fn create_user(tenant: &TestTenant, username: &str, role: &str) -> String 
         reply.body
     );
     reply.id()
-}
-
-async fn owner(app: &TestApp, tenant: &TestTenant) -> PgConnection {
-    let mut conn = PgConnection::connect(&app.owner_url).await.expect("owner");
-    conn.execute(format!("SELECT set_config('app.tenant_id', '{}', false)", tenant.id).as_str())
-        .await
-        .expect("scope");
-    conn
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,7 +174,7 @@ async fn repeated_failures_lock_the_account_until_an_admin_resets_it() {
     assert!(user.body["locked_until"].is_string(), "{}", user.body);
 
     // The audit log shows the failures, including the lock.
-    let mut conn = owner(&app, &tenant).await;
+    let mut conn = owner(&app, tenant.id).await;
     let (failures, locks): (i64, i64) = sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE (after->>'locked')::bool)
            FROM audit_events WHERE action = 'login.failed'",
@@ -214,7 +208,7 @@ async fn sessions_expire_when_idle_and_at_their_end() {
     create_user(&tenant, "anna", "reader").await;
     let idle = browser(&app, "witten", "anna").await;
     let old = browser(&app, "witten", "anna").await;
-    let mut conn = owner(&app, &tenant).await;
+    let mut conn = owner(&app, tenant.id).await;
     // Let time pass for the sessions: one idle for an hour, one past its absolute end.
     conn.execute(
         "UPDATE sessions SET last_seen_at = now() - interval '1 hour'

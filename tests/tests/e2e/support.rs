@@ -5,9 +5,8 @@
 use akta_testkit::{Reply, TestApp};
 use reqwest::Method;
 use serde_json::json;
-use sqlx::{Connection, PgConnection};
 
-use crate::common::seed;
+use crate::common::{owner, seed};
 
 async fn as_support(app: &TestApp, tenant: &str, method: Method, path: &str) -> Reply {
     let op = &app.operator;
@@ -52,12 +51,7 @@ async fn support_access_is_granted_read_only_audited_and_revocable() {
         .await
         .assert_problem(403, "forbidden");
 
-    let mut owner = PgConnection::connect(&app.owner_url).await.expect("owner");
-    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
-        .bind(witten.tenant.id.to_string())
-        .execute(&mut owner)
-        .await
-        .expect("scope");
+    let mut owner = owner(&app, witten.tenant.id).await;
     let audited: Vec<(String, String)> = sqlx::query_as(
         "SELECT actor, after->>'path' FROM audit_events WHERE action = 'support.request' ORDER BY seq",
     )
