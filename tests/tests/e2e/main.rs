@@ -8,6 +8,7 @@ mod common;
 mod documents;
 mod encryption;
 mod files;
+mod headers;
 mod flow;
 mod isolation;
 mod limits;
