@@ -217,6 +217,7 @@ impl Keyring {
         tx: &mut TenantTx,
         action: &str,
     ) -> Result<Option<(i32, Key256)>, ApiError> {
+        tx.lock_tenant_keys().await?;
         let version = tx.next_tenant_key_version().await?;
         let key = Key256::generate()?;
         let wrapped = wrap_key(self.current(), &key, &tenant_context(tx.tenant(), version))?;
@@ -248,6 +249,11 @@ impl Keyring {
         }
         if tx.tenant_status().await? == "deleted" {
             return Err(deleted());
+        }
+        // Another request may be creating it right now: wait for it, then look again.
+        tx.lock_tenant_keys().await?;
+        if let Some(row) = tx.current_tenant_key().await? {
+            return Ok((row.version, self.open_tenant_key(tx.tenant(), &row)?));
         }
         if let Some(created) = self.add_tenant_key(tx, "key.created").await? {
             return Ok(created);

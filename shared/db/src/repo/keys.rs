@@ -103,6 +103,16 @@ impl TenantTx {
 
     /// The version number a new tenant key gets: one above every version ever used, retired
     /// ones included, so a version number never names two keys.
+    /// Serialises creating key versions of this tenant until the transaction ends, so two
+    /// first uploads (or two rotations) cannot each create a version.
+    pub async fn lock_tenant_keys(&mut self) -> Result<(), DbError> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('akta:tenant_keys:' || $1))")
+            .bind(self.tenant.0.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     pub async fn next_tenant_key_version(&mut self) -> Result<i32, DbError> {
         let (last,): (Option<i32>,) = sqlx::query_as("SELECT max(version) FROM tenant_keys")
             .fetch_one(&mut *self.tx)
