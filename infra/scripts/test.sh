@@ -28,6 +28,13 @@ if ! pkg-config --exists openssl 2>/dev/null; then
   apt_install libssl-dev pkg-config
 fi
 
+if ! command -v tesseract >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+  say "installing OCR tools (tesseract with German, poppler) for the extraction tests"
+  # Optional: without them the tests check the "no text (OCR unavailable)" path instead.
+  (apt_install tesseract-ocr tesseract-ocr-deu poppler-utils) \
+    || echo "OCR tools not installed; OCR tests will check the unavailable path"
+fi
+
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 if ! command -v garage >/dev/null 2>&1; then
   say "installing the Garage S3 server (cargo install garage --locked, takes a while)"

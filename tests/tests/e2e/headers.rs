@@ -13,7 +13,9 @@ async fn every_response_carries_the_security_headers() {
         app.anonymous().get("/healthz").await,
         app.anonymous().get("/api/v1/files").await,
         admin.get("/api/v1/files").await,
-        admin.get(&format!("/api/v1/documents/{}/content", seeded.document)).await,
+        admin
+            .get(&format!("/api/v1/documents/{}/content", seeded.document))
+            .await,
         admin.get("/api/v1/nowhere").await,
     ];
     for reply in &replies {
@@ -22,7 +24,10 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
         assert_eq!(reply.header("cache-control"), Some("no-store"));
         let csp = reply.header("content-security-policy").unwrap_or("");
-        assert!(csp.contains("default-src 'none'") || csp.contains("sandbox"), "{csp}");
+        assert!(
+            csp.contains("default-src 'none'") || csp.contains("sandbox"),
+            "{csp}"
+        );
         assert!(reply.header("x-request-id").is_some());
         // Plain HTTP without HSTS configured: no Strict-Transport-Security.
         assert!(reply.header("strict-transport-security").is_none());

@@ -1,0 +1,183 @@
+//! The isolated runner: results cross the process boundary, and a hanging, crashing or
+//! memory-hungry worker is stopped and reported without harming the caller.
+
+mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use akta_extract::{extract_isolated, extract_isolated_misbehaving, ExtractError, Limits, Method};
+use fixtures::*;
+
+const EXE: &str = env!("CARGO_BIN_EXE_akta-extract-worker");
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write input");
+    path
+}
+
+fn short() -> Limits {
+    Limits {
+        time_limit: Duration::from_secs(1),
+        ..Limits::default()
+    }
+}
+
+#[test]
+fn extracts_through_the_worker() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "antrag.docx", &docx());
+    let e = extract_isolated(
+        Path::new(EXE),
+        &input,
+        "",
+        "antrag.docx",
+        &Limits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e.method, Method::Ooxml);
+    assert!(e.text.contains(SENTENCE), "{:?}", e.text);
+
+    let input = write(dir.path(), "mail.eml", EML.as_bytes());
+    let e = extract_isolated(
+        Path::new(EXE),
+        &input,
+        "message/rfc822",
+        "mail.eml",
+        &Limits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e.parts.len(), 1);
+}
+
+#[test]
+fn errors_cross_the_process_boundary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "x.pdf", &noise(2048, 3));
+    let e = extract_isolated(
+        Path::new(EXE),
+        &input,
+        "application/pdf",
+        "x.pdf",
+        &Limits::default(),
+    );
+    assert!(matches!(e, Err(ExtractError::Corrupt(_))), "{e:?}");
+    let missing = dir.path().join("missing.txt");
+    let e = extract_isolated(
+        Path::new(EXE),
+        &missing,
+        "",
+        "missing.txt",
+        &Limits::default(),
+    );
+    assert!(matches!(e, Err(ExtractError::Other(_))), "{e:?}");
+}
+
+#[test]
+fn hanging_worker_is_killed_at_the_time_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "a.txt", b"x");
+    for how in ["sleep", "spin"] {
+        let start = Instant::now();
+        let e = extract_isolated_misbehaving(Path::new(EXE), &input, &short(), how);
+        assert!(matches!(e, Err(ExtractError::Timeout(_))), "{how}: {e:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{how}: {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+#[test]
+fn crashing_worker_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "a.txt", b"x");
+    let e = extract_isolated_misbehaving(Path::new(EXE), &input, &short(), "abort");
+    assert!(
+        matches!(e, Err(ExtractError::Corrupt(ref r)) if r.contains("signal")),
+        "{e:?}"
+    );
+    let e = extract_isolated_misbehaving(Path::new(EXE), &input, &short(), "garbage");
+    assert!(matches!(e, Err(ExtractError::Other(_))), "{e:?}");
+    let e = extract_isolated_misbehaving(Path::new(EXE), &input, &short(), "panic");
+    assert!(matches!(e, Err(ExtractError::Other(_))), "{e:?}");
+    // The runner is still fine afterwards.
+    let e = extract_isolated(Path::new(EXE), &input, "text/plain", "a.txt", &short());
+    assert_eq!(e.map(|e| e.text), Ok("x".to_owned()));
+}
+
+#[test]
+fn memory_limit_stops_a_hungry_worker() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "a.txt", b"x");
+    let limits = Limits {
+        max_memory_bytes: 256 << 20,
+        time_limit: Duration::from_secs(20),
+        ..Limits::default()
+    };
+    let e = extract_isolated_misbehaving(Path::new(EXE), &input, &limits, "allocate");
+    assert!(
+        matches!(e, Err(ExtractError::TooLarge(ref r)) if r.contains("memory")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn missing_worker_binary_is_an_error() {
+    let e = extract_isolated(
+        Path::new("/nonexistent/akta"),
+        Path::new("/x"),
+        "",
+        "",
+        &short(),
+    );
+    assert!(matches!(e, Err(ExtractError::Other(_))), "{e:?}");
+}
+
+#[test]
+fn worker_inherits_only_stdio() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "a.txt", b"x");
+    let e = extract_isolated_misbehaving(Path::new(EXE), &input, &short(), "fds")
+        .unwrap_or_else(|e| panic!("{e}"));
+    // 0-2 plus the descriptor of the /proc/self/fd listing itself.
+    let fds: Vec<u32> = e.text.split(' ').filter_map(|f| f.parse().ok()).collect();
+    assert!(
+        fds.len() <= 4 && fds.iter().filter(|&&f| f > 2).count() <= 1,
+        "{fds:?}"
+    );
+}
+
+#[test]
+fn ocr_runs_inside_the_limited_worker() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = match (
+        akta_extract::tesseract_status(),
+        render_png(&pdf_with_text(&[SENTENCE])),
+    ) {
+        (Ok(()), Some(png)) => png,
+        // Without tesseract the state must be reported, not an empty text.
+        _ => b"\x89PNG\r\n\x1a\n0000".to_vec(),
+    };
+    let input = write(dir.path(), "scan.png", &png);
+    let result = extract_isolated(
+        Path::new(EXE),
+        &input,
+        "image/png",
+        "scan.png",
+        &Limits::default(),
+    );
+    match akta_extract::tesseract_status() {
+        Ok(()) => {
+            let e = result.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(e.method, Method::Ocr);
+            assert!(e.text.contains("beantragt"), "{:?}", e.text);
+        }
+        Err(_) => assert!(
+            matches!(result, Err(ExtractError::OcrUnavailable(_))),
+            "{result:?}"
+        ),
+    }
+}

@@ -1,0 +1,359 @@
+//! German text analysis: the `german` analyzer used for all full-text fields and the
+//! `german_plain` analyzer (no stemming, no decompounding) that backs the fuzzy fallback.
+//!
+//! Pipeline of `german`: split on non-alphanumerics → lowercase → fold umlauts and `ß`
+//! (`ä`/`ae` → `a`, `ö`/`oe` → `o`, `ü`/`ue` → `u`, `ß` → `ss`) → drop stop words → emit
+//! compound parts at the token's position → Snowball German stemmer.
+//!
+//! Umlauts fold to the bare vowel rather than to `ae`: the stemmer itself strips umlauts
+//! (`Anträge` → `antrag`) but leaves `ae` alone (`antraeg`), so only the bare vowel lets
+//! `Anträge`, `Antraege` and `Antrag` meet.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use tantivy::tokenizer::{
+    Language, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
+};
+
+/// Name under which the stemming analyzer is registered in every index.
+pub const GERMAN: &str = "german";
+/// Name of the folding-only analyzer (fuzzy fallback field).
+pub const GERMAN_PLAIN: &str = "german_plain";
+
+/// Tokens longer than this are noise (hashes, base64) and are dropped.
+const MAX_TOKEN_BYTES: usize = 64;
+/// Shortest compound part; shorter pieces produce too many false splits.
+const MIN_PART_CHARS: usize = 3;
+
+/// The stemming analyzer registered as [`GERMAN`].
+pub fn german_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(GermanTokenizer { decompound: true })
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(Stemmer::new(Language::German))
+        .build()
+}
+
+/// The folding-only analyzer registered as [`GERMAN_PLAIN`].
+pub fn german_plain_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(GermanTokenizer { decompound: false })
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .build()
+}
+
+/// Tokens of `text` as the given analyzer produces them (text, position).
+pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let t = stream.token();
+        out.push((t.text.clone(), t.position));
+    }
+    out
+}
+
+/// Lowercases and folds umlauts, `ß` and their two-letter spellings.
+pub fn fold(word: &str) -> String {
+    let lower = word.to_lowercase();
+    let chars: Vec<char> = lower.chars().collect();
+    let mut out = String::with_capacity(lower.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        match c {
+            'ä' | 'à' | 'á' | 'â' => out.push('a'),
+            'ö' | 'ò' | 'ó' | 'ô' => out.push('o'),
+            'ü' | 'ù' | 'ú' | 'û' => out.push('u'),
+            'é' | 'è' | 'ê' => out.push('e'),
+            'ß' => out.push_str("ss"),
+            // `ae`/`oe`/`ue` are the typewriter spellings of umlauts; `que` (Quelle) is not.
+            'a' | 'o' if next == Some('e') => {
+                out.push(c);
+                i += 1;
+            }
+            'u' if next == Some('e') && (i == 0 || chars[i - 1] != 'q') => {
+                out.push('u');
+                i += 1;
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Common German function words, authored for Akta (folded when loaded).
+const STOP_WORDS: &str = "\
+    aber alle allem allen aller alles als also am an andere auch auf aus bei beim bin bis \
+    bist da damit dann das dass dem den denn der des dich die dies diese diesem diesen \
+    dieser dieses dir doch dort du durch ein eine einem einen einer eines er es etwa euch \
+    für gegen hat hatte haben hier ich ihm ihn ihr ihre ihrem ihren ihrer im in ins ist ja \
+    jede jedem jeden jeder jedes kann kein keine man mich mir mit nach nicht noch nun nur ob \
+    oder ohne sehr sein seine seinem seinen seiner sich sie sind so soll sowie über um und \
+    uns unser unter vom von vor war waren was weil wenn wer werden wie wir wird wo zu zum \
+    zur zwischen
+";
+
+/// Word parts of German administrative language (building, procedure, money, staff, trade,
+/// animals, waste, traffic), authored for Akta. Compounds made only of these, with linking
+/// `s`/`es`/`n`/`en` between parts, are split.
+const WORD_PARTS: &str = "\
+    bau neubau umbau anbau abbruch abriss bebauung planung plan gebäude haus wohn wohnung \
+    grund grundstück stück flur flurstück garten platz park spiel straße weg brücke verkehr \
+    fläche nutzung gelände lage gebiet bereich zone dach keller garage stellplatz anlage \
+    werk halle mauer zaun baum wald wasser abwasser kanal leitung netz strom energie wärme \
+    heiz solar denkmal schutz natur umwelt lärm luft boden kataster vermessung grenze karte \
+    stadt dorf gemeinde kreis land bund orts ort markt friedhof grab schule kinder kind kita \
+    jugend sport schwimm bad feuer wehr rettung dienst not ruf antrag anträge genehmigung \
+    erlaubnis bescheid bewilligung zulassung anmeldung abmeldung ummeldung meldung anzeige \
+    mitteilung schreiben brief akte akten vorgang vermerk protokoll niederschrift bericht \
+    gutachten stellungnahme beschluss verfügung widerspruch klage einspruch beschwerde \
+    anhörung prüfung entscheidung auftrag vertrag vereinbarung satzung ordnung gesetz recht \
+    verfahren frist termin sitzung rat ausschuss vorlage nachweis bescheinigung zeugnis \
+    ausweis pass urkunde register verzeichnis liste formular unterlage änderung ergänzung \
+    verlängerung befreiung ausnahme förderung zuschuss beihilfe hilfe leistung unterhalt \
+    vorschuss erstattung zahlung mahnung vollstreckung pfändung stundung erlass rückzahlung \
+    aufsicht kontrolle überwachung ermittlung verstoß ordnungswidrigkeit bußgeld buße strafe \
+    sicherheit gefahr abwehr ausschreibung vergabe angebot beschaffung lieferung abnahme \
+    sanierung erneuerung unterhaltung pflege reinigung entsorgung sammlung beratung \
+    betreuung versorgung erschließung beitrag beiträge einwohner bürger melde wahl stimm \
+    zettel ehe geburt sterbe namens name staats angehörigkeit aufenthalt einbürgerung \
+    integration gebühr gebühren steuer abgabe geld kosten haushalt kasse rechnung gut \
+    schrift konto buchung betrag summe mittel ertrag aufwand investition kredit zins miete \
+    pacht kauf verkauf preis lohn gehalt personal stelle stellen beamte beamter arbeit zeit \
+    urlaub krankheit reise fortbildung ausbildung bewerbung einstellung versetzung besoldung \
+    versicherung rente sozial wohngeld eltern familie senioren heim gewerbe handel betrieb \
+    unternehmen gaststätte gast hund hunde tier katze pferd abfall müll rest bio papier \
+    tonne container fahrzeug auto kraft fahr rad parken halte verbot schild zeichen ampel \
+    bus bahn linie sonder nutzungs ausbau lärmschutz licht beleuchtung fest veranstaltung \
+    kultur musik bibliothek museum archiv daten technik software computer
+";
+
+struct Lexicon {
+    stop: HashSet<String>,
+    parts: HashSet<String>,
+}
+
+fn lexicon() -> &'static Lexicon {
+    static LEXICON: OnceLock<Lexicon> = OnceLock::new();
+    LEXICON.get_or_init(|| Lexicon {
+        stop: STOP_WORDS.split_whitespace().map(fold).collect(),
+        parts: WORD_PARTS.split_whitespace().map(fold).collect(),
+    })
+}
+
+/// Linking elements (Fugen) allowed after a non-final part.
+const LINKS: &[&str] = &["", "s", "es", "n", "en"];
+/// Inflection endings allowed after the final part.
+const ENDINGS: &[&str] = &["", "e", "en", "n", "s", "es", "er", "ern"];
+
+/// Splits a folded word into dictionary parts (at least two), or `None`.
+/// Returns the parts without linking elements; the final part keeps its ending so the
+/// stemmer treats it like the free word.
+pub fn decompound(word: &str) -> Option<Vec<String>> {
+    let chars: Vec<char> = word.chars().collect();
+    // Over-long tokens are dropped later anyway; skipping them bounds the work per token.
+    if chars.len() < 2 * MIN_PART_CHARS || word.len() > MAX_TOKEN_BYTES {
+        return None;
+    }
+    let mut dead_ends = vec![false; chars.len() + 1];
+    let parts = split_from(&chars, 0, &lexicon().parts, &mut dead_ends)?;
+    (parts.len() >= 2).then_some(parts)
+}
+
+/// Longest-first split of `chars[start..]` into parts. `dead_ends` remembers starts that
+/// cannot be split, so backtracking stays polynomial.
+fn split_from(
+    chars: &[char],
+    start: usize,
+    dict: &HashSet<String>,
+    dead_ends: &mut [bool],
+) -> Option<Vec<String>> {
+    if dead_ends[start] {
+        return None;
+    }
+    let rest = chars.len() - start;
+    for len in (MIN_PART_CHARS..=rest).rev() {
+        let part: String = chars[start..start + len].iter().collect();
+        if !dict.contains(&part) {
+            continue;
+        }
+        let after = start + len;
+        let tail: String = chars[after..].iter().collect();
+        if ENDINGS.contains(&tail.as_str()) {
+            return Some(vec![chars[start..].iter().collect()]);
+        }
+        for link in LINKS {
+            // Links are ASCII, so their byte length is their length in chars.
+            if !tail.starts_with(link) || chars.len() - after - link.len() < MIN_PART_CHARS {
+                continue;
+            }
+            if let Some(mut more) = split_from(chars, after + link.len(), dict, dead_ends) {
+                more.insert(0, part.clone());
+                return Some(more);
+            }
+        }
+    }
+    dead_ends[start] = true;
+    None
+}
+
+/// Splitting, lowercasing, folding, stop words and (optionally) decompounding in one pass.
+#[derive(Clone)]
+struct GermanTokenizer {
+    decompound: bool,
+}
+
+impl Tokenizer for GermanTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        let lex = lexicon();
+        let mut tokens = Vec::new();
+        let mut position = 0;
+        let mut emit = |from: usize, to: usize, tokens: &mut Vec<Token>| {
+            let folded = fold(&text[from..to]);
+            // Stop words still advance the position so phrases keep their gaps.
+            let pos = position;
+            position += 1;
+            if lex.stop.contains(&folded) {
+                return;
+            }
+            let parts = if self.decompound {
+                decompound(&folded)
+            } else {
+                None
+            };
+            let mk = |text: String| Token {
+                offset_from: from,
+                offset_to: to,
+                position: pos,
+                text,
+                position_length: 1,
+            };
+            tokens.push(mk(folded));
+            for part in parts.into_iter().flatten() {
+                tokens.push(mk(part));
+            }
+        };
+        let mut start = None;
+        for (i, c) in text.char_indices() {
+            if c.is_alphanumeric() {
+                start.get_or_insert(i);
+            } else if let Some(s) = start.take() {
+                emit(s, i, &mut tokens);
+            }
+        }
+        if let Some(s) = start {
+            emit(s, text.len(), &mut tokens);
+        }
+        VecTokenStream {
+            tokens,
+            next: 0,
+            current: Token::default(),
+        }
+    }
+}
+
+/// Token stream over eagerly computed tokens (documents are analysed once, so the
+/// allocation is not worth avoiding).
+struct VecTokenStream {
+    tokens: Vec<Token>,
+    next: usize,
+    current: Token,
+}
+
+impl TokenStream for VecTokenStream {
+    fn advance(&mut self) -> bool {
+        match self.tokens.get_mut(self.next) {
+            Some(t) => {
+                self.current = std::mem::take(t);
+                self.next += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.current
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.current
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<String> {
+        analyze(&mut german_analyzer(), text)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
+    }
+
+    #[test]
+    fn folding_meets_both_spellings() {
+        assert_eq!(fold("Straße"), fold("Strasse"));
+        assert_eq!(fold("Änderung"), fold("Aenderung"));
+        assert_eq!(fold("Gebühr"), fold("Gebuehr"));
+        assert_eq!(fold("Quelle"), "quelle");
+    }
+
+    #[test]
+    fn stemming_meets_singular_and_umlaut_plural() {
+        assert_eq!(texts("Anträge"), texts("Antrag"));
+        assert_eq!(texts("Antraege"), texts("Antrag"));
+        assert_eq!(texts("Aenderung"), texts("Änderung"));
+        assert_eq!(texts("Straße"), texts("Strasse"));
+    }
+
+    #[test]
+    fn stop_words_vanish_but_keep_positions() {
+        assert!(texts("und").is_empty());
+        let toks = analyze(&mut german_analyzer(), "Antrag auf Genehmigung");
+        assert_eq!(toks.len(), 2);
+        assert_eq!(toks[0].1, 0);
+        assert_eq!(toks[1].1, 2);
+    }
+
+    #[test]
+    fn compounds_emit_parts_at_the_same_position() {
+        let toks = analyze(&mut german_analyzer(), "Baugenehmigung erteilt");
+        let genehmigung = texts("Genehmigung");
+        assert!(toks
+            .iter()
+            .any(|(t, p)| *p == 0 && [t.clone()] == genehmigung[..]));
+        assert!(toks.iter().any(|(t, p)| *p == 0 && t == "bau"));
+        assert!(toks.iter().all(|(t, p)| *p == 1 || t != "erteilt"));
+        let plural = texts("Bauanträge");
+        assert!(plural.contains(&texts("Antrag")[0]));
+    }
+
+    #[test]
+    fn decompounding_handles_linking_s_and_rejects_unknown_words() {
+        assert_eq!(
+            decompound(&fold("Bebauungsplan")),
+            Some(vec!["bebauung".into(), "plan".into()])
+        );
+        let parts = decompound(&fold("Hundesteuer")).unwrap_or_default();
+        assert!(parts.contains(&fold("steuer")), "{parts:?}");
+        assert!(decompound(&fold("Gewerbeanmeldung")).is_some());
+        assert_eq!(decompound("xylophon"), None);
+        assert_eq!(decompound(&fold("Antrag")), None);
+        // Pathological input stays cheap.
+        assert_eq!(decompound(&"bau".repeat(21).replace("bau", "bax")), None);
+        assert!(decompound(&"bau".repeat(20)).is_some());
+    }
+
+    #[test]
+    fn plain_analyzer_folds_without_stemming() {
+        let toks = analyze(&mut german_plain_analyzer(), "Baugenehmigung und Straße");
+        let t: Vec<_> = toks.into_iter().map(|(t, _)| t).collect();
+        assert_eq!(t, vec!["baugenehmigung".to_string(), "strasse".to_string()]);
+    }
+}
