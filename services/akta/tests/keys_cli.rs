@@ -4,71 +4,10 @@
 
 use akta_testkit::Client;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::{Child, Command, Output};
-use std::time::{Duration, Instant};
 
-const AKTA: &str = env!("CARGO_BIN_EXE_akta");
+mod support;
 
-fn akta(dir: &Path, listen: &str) -> Command {
-    let mut cmd = Command::new(AKTA);
-    cmd.current_dir(dir)
-        .env("AKTA_DATA_DIR", dir.join("data"))
-        .env("AKTA_LISTEN", listen)
-        .env("AKTA_LOG", "warn")
-        .env_remove("AKTA_DATABASE_URL")
-        .env_remove("AKTA_S3_BUCKET")
-        .env_remove("AKTA_MASTER_KEY")
-        .env_remove("AKTA_MASTER_KEY_FILE");
-    cmd
-}
-
-fn run(dir: &Path, listen: &str, args: &[&str]) -> Output {
-    akta(dir, listen).args(args).output().expect("run akta")
-}
-
-/// Runs a command that must succeed; returns (stdout, stderr).
-fn ok(dir: &Path, listen: &str, args: &[&str]) -> (String, String) {
-    let out = run(dir, listen, args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "akta {args:?} failed: {stderr}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
-
-fn serve(dir: &Path, listen: &str) -> Child {
-    let mut child = akta(dir, listen)
-        .arg("serve")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start akta serve");
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let url = format!("http://{listen}/readyz");
-    while !rt.block_on(async {
-        reqwest::get(&url)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-    }) {
-        assert!(Instant::now() < deadline, "akta serve did not become ready");
-        assert!(
-            child.try_wait().expect("poll").is_none(),
-            "akta serve exited early"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    child
-}
-
-fn stop(mut child: Child) {
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let exit = child.wait().expect("wait");
-    assert!(exit.success(), "akta serve exited with {exit}");
-}
+use support::{akta, ok, run, serve, stop};
 
 #[test]
 fn the_cli_rotates_keys_switches_the_master_key_and_shreds_tenants() {
@@ -94,7 +33,7 @@ fn the_cli_rotates_keys_switches_the_master_key_and_shreds_tenants() {
     let text = std::fs::read_to_string(&key_file).expect("read");
     assert!(text.trim().len() == 64 && text.trim().chars().all(|c| c.is_ascii_hexdigit()));
 
-    let server = serve(dir, &listen);
+    let (server, _) = serve(dir, &listen);
     let admin = Client::new(&base, Some(&token));
     let content: Vec<u8> = (0..150_000u32).map(|i| (i * 13 % 251) as u8).collect();
     let path = rt.block_on(async {
@@ -138,7 +77,7 @@ fn the_cli_rotates_keys_switches_the_master_key_and_shreds_tenants() {
     stop(server);
     std::fs::rename(&key_file, dir.join("old.key")).expect("move old key");
     std::fs::copy(&new_key, &key_file).expect("install new key");
-    let server = serve(dir, &listen);
+    let (server, _) = serve(dir, &listen);
     assert!(download().bytes == content);
 
     // A lost key file is not silently replaced while tenant keys need it.
