@@ -95,7 +95,21 @@ pub async fn verify(
         let result = chain
             .clone()
             .map(|_| ())
-            .and_then(|()| verify_signatures(tenant.id, &entries, &signatures, keys));
+            .and_then(|()| verify_signatures(tenant.id, &entries, &signatures, keys))
+            .and_then(|()| {
+                // With keys to check against, a log without any signature is not "fine": its
+                // signatures may have been deleted to rebuild the whole chain.
+                if !keys.is_empty() && !entries.is_empty() && signatures.is_empty() {
+                    Err(ChainBreak::BadSignature {
+                        seq: entries.len() as i64,
+                        reason:
+                            "the log has entries but no signature at all (deleted, or never signed)"
+                                .into(),
+                    })
+                } else {
+                    Ok(())
+                }
+            });
         out.push(Verification {
             tenant: tenant.slug,
             entries: chain.unwrap_or(entries.len() as i64),

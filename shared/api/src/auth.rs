@@ -163,19 +163,22 @@ impl<const MIN: u8> FromRequestParts<AppState> for TenantAuth<MIN> {
         if MIN >= WRITE && !principal.can_write() {
             return Err(ApiError::Forbidden("this token has read scope only"));
         }
-        // Tokens limited to a plan subtree serve one specialist procedure; they do not
-        // administer the tenant.
+        // Tokens and users limited to a plan subtree do not administer the tenant: an admin
+        // could otherwise lift its own limit (a new unscoped token, a changed user).
         if MIN >= ADMIN
             && matches!(
                 principal,
                 Principal::Tenant {
                     plan_scope: Some(_),
                     ..
+                } | Principal::User {
+                    plan_scope: Some(_),
+                    ..
                 }
             )
         {
             return Err(ApiError::Forbidden(
-                "tokens limited to a plan unit cannot administer the tenant",
+                "tokens and users limited to a plan unit cannot administer the tenant",
             ));
         }
         Ok(TenantAuth { principal, tenant })

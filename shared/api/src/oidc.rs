@@ -140,7 +140,14 @@ impl Oidc {
     pub fn new(allow_http: bool) -> Oidc {
         // Redirects are not followed: a provider's endpoints are named by its discovery
         // document, and a redirect could point Akta's requests anywhere.
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if !allow_http {
+            // Tenant admins choose the provider URL; it must not become a way to reach
+            // services inside the operator's network (SSRF). Checked on the resolved
+            // addresses, which are also the ones connected to (no DNS rebinding).
+            builder = builder.dns_resolver(Arc::new(PublicOnlyResolver));
+        }
+        let http = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(HTTP_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
@@ -171,6 +178,16 @@ impl Oidc {
         }
         if parsed.host_str().is_none_or(str::is_empty) {
             return Err("must name a host".into());
+        }
+        if !self.allow_http {
+            // IP literals are connected to directly, without the resolver below.
+            let literal = parsed
+                .host_str()
+                .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+                .and_then(|h| h.parse::<std::net::IpAddr>().ok());
+            if literal.is_some_and(|ip| !is_public(ip)) {
+                return Err("must not point to a private, loopback or link-local address".into());
+            }
         }
         if parsed.fragment().is_some() {
             return Err("must not have a fragment".into());
@@ -1026,5 +1043,98 @@ mod tests {
         );
         let token = random_token().expect("random");
         assert_eq!(token.len(), 43);
+    }
+}
+
+/// Resolves host names like the system does, but only to public addresses.
+struct PublicOnlyResolver;
+
+impl reqwest::dns::Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let all: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<std::net::SocketAddr> =
+                all.into_iter().filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                let refused: Box<dyn std::error::Error + Send + Sync> = format!(
+                    "{host} resolves to no public address; private networks are not reachable"
+                )
+                .into();
+                return Err(refused);
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// Whether an address lies on the public internet (not loopback, private, link-local,
+/// shared, multicast, documentation or unspecified ranges).
+fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1])))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.20.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().expect("ip")), "{private}");
+        }
+        for public in ["8.8.8.8", "193.99.144.80", "2a00:1450:4001::1"] {
+            assert!(is_public(public.parse().expect("ip")), "{public}");
+        }
+    }
+
+    #[test]
+    fn provider_urls_on_private_addresses_are_refused() {
+        let strict = Oidc::new(false);
+        assert!(strict.check_url("https://10.0.0.5/realms/x").is_err());
+        assert!(strict.check_url("https://[::1]/").is_err());
+        assert!(strict
+            .check_url("https://login.example.org/realms/x")
+            .is_ok());
+        assert!(Oidc::new(true).check_url("http://127.0.0.1:8080/").is_ok());
     }
 }

@@ -25,15 +25,20 @@ pub async fn sweep_once(
     for (key, tenant) in db.expired_upload_intents(cutoff).await? {
         // Sees confidential Akten too: their blobs must never look like orphans.
         let mut tx = db.system_tx(tenant, ACTOR).await?;
-        if tx.blob_is_referenced(&key).await? {
+        // Claim the intent first and commit: from then on no version can take this blob (it
+        // would find its intent gone), so deleting the blob after the commit is safe.
+        if !tx.claim_expired_upload_intent(&key, cutoff).await? {
+            continue;
+        }
+        let referenced = tx.blob_is_referenced(&key).await?;
+        tx.commit().await?;
+        if referenced {
             report.kept += 1;
         } else {
             let blob_key = BlobKey::parse(&key)?;
             blobs.delete(&blob_key).await?;
             report.deleted += 1;
         }
-        tx.forget_upload_intent(&key).await?;
-        tx.commit().await?;
     }
     if report.deleted > 0 {
         tracing::info!(deleted = report.deleted, "swept orphaned upload blobs");

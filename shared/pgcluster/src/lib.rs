@@ -318,7 +318,10 @@ impl Cluster {
             }
         }
         sqlx::raw_sql(&format!(
-            "ALTER DATABASE {db} OWNER TO {owner}; GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {app}",
+            // No TEMPORARY for the app role: temp tables could shadow the tables that
+            // security-definer functions read.
+            "ALTER DATABASE {db} OWNER TO {owner}; GRANT CONNECT ON DATABASE {db} TO {app};
+             REVOKE TEMPORARY ON DATABASE {db} FROM PUBLIC",
             app = quote_ident(APP_ROLE)
         ))
         .execute(&mut conn)

@@ -175,3 +175,13 @@ async fn signatures_from_an_unknown_key_are_rejected() {
         Err(ChainBreak::BadSignature { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_every_signature_is_detected() {
+    let (app, mut owner, keys) = signed_log().await;
+    sql(&mut owner, "DELETE FROM audit_signatures").await;
+    assert!(matches!(
+        verify(&app, &keys).await,
+        Err(ChainBreak::BadSignature { .. })
+    ));
+}

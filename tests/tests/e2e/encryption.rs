@@ -203,6 +203,8 @@ async fn content_stored_before_encryption_stays_readable() {
         .tenant_tx(TenantId(tenant.id), "test")
         .await
         .expect("tx");
+    // Written the way every upload is: intent first, then the version that takes it over.
+    tx.record_upload_intent(&key).await.expect("intent");
     let doc = tx
         .create_document(
             DocumentTarget::File(file.parse().expect("uuid")),

@@ -388,3 +388,64 @@ async fn the_sweeper_removes_orphans_but_never_committed_blobs() {
     let docs = admin.get(&format!("/api/v1/files/{file}/documents")).await;
     assert_eq!(item_ids(&docs), vec![doc]);
 }
+
+/// An upload that outlives the grace period loses the race cleanly: once the sweeper has
+/// claimed its intent and deleted the blob, no version may point at that blob.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_cannot_take_a_blob_the_sweeper_has_claimed() {
+    use akta_db::{DocumentTarget, NewDocument, NewVersion};
+    use akta_domain::DocumentKind;
+
+    let app = TestApp::spawn().await;
+    let seeded = crate::common::seed(&app, "wetter").await;
+    let key = format!("t/{}/{}", seeded.tenant.id, uuid::Uuid::now_v7());
+    let mut tx = app
+        .db
+        .tenant_tx(TenantId(seeded.tenant.id), "test")
+        .await
+        .expect("tx");
+    tx.record_upload_intent(&key).await.expect("intent");
+    tx.commit().await.expect("commit");
+    let data = random_bytes(1000);
+    let blob = akta_blob::BlobKey::parse(&key).expect("key");
+    let body: akta_blob::ByteStream =
+        Box::pin(futures_util::stream::iter([Ok::<_, std::io::Error>(
+            bytes::Bytes::from(data.clone()),
+        )]));
+    app.blobs.put(&blob, body, 1 << 20).await.expect("put");
+
+    // A slow upload: the sweeper runs first and removes the blob.
+    assert_eq!(app.sweep(std::time::Duration::ZERO).await.deleted, 1);
+    assert!(!app.blobs.exists(&blob).await.expect("exists"));
+
+    let mut tx = app
+        .db
+        .tenant_tx(TenantId(seeded.tenant.id), "test")
+        .await
+        .expect("tx");
+    let refused = tx
+        .create_document(
+            DocumentTarget::File(seeded.file.parse().expect("uuid")),
+            NewDocument {
+                title: "Zu spät".into(),
+                kind: DocumentKind::parse("Eingang").expect("kind"),
+                sender: None,
+                recipient: None,
+                document_date: None,
+                metadata: Default::default(),
+            },
+            NewVersion {
+                blob_key: key,
+                sha256_hex: crate::common::sha256_hex(&data),
+                size: data.len() as u64,
+                media_type: "application/pdf".into(),
+                file_name: "spaet.pdf".into(),
+                dek: None,
+            },
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(akta_db::DbError::Conflict(_))),
+        "{refused:?}"
+    );
+}

@@ -553,10 +553,22 @@ pub async fn put_config(
         .transpose()?;
 
     let mut tx = state.db.tx_for(&admin.principal).await?;
-    if client_secret.is_none() && tx.oidc_config().await?.is_none() {
+    let current = tx.oidc_config().await?;
+    if client_secret.is_none() && current.is_none() {
         return Err(ApiError::validation(
             "client_secret",
             "is required for the first configuration",
+        ));
+    }
+    // The stored secret belongs to one provider and client: pointing the configuration
+    // elsewhere without a new secret would send the old one to the new provider.
+    let moved = current
+        .as_ref()
+        .is_some_and(|c| c.issuer != issuer || c.client_id != client_id);
+    if client_secret.is_none() && moved {
+        return Err(ApiError::validation(
+            "client_secret",
+            "is required when the issuer or client id changes",
         ));
     }
     let cfg = tx

@@ -71,9 +71,10 @@ pub struct LoginBody {
     password: String,
 }
 
-/// Every failure looks the same and takes about as long, whatever went wrong.
-async fn failed() -> ApiError {
-    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+/// Every failure looks the same and ends at the same time after the request began, whatever
+/// went wrong and however much database work it took.
+async fn failed(started: tokio::time::Instant) -> ApiError {
+    tokio::time::sleep_until(started + std::time::Duration::from_millis(500)).await;
     ApiError::LoginFailed
 }
 
@@ -88,12 +89,13 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
+    let started = tokio::time::Instant::now();
     let username = body.username.trim().to_lowercase();
     let tenant = match state.db.tenant_by_slug(body.tenant.trim()).await {
         Ok(t) if t.status == "active" => t,
         Ok(_) | Err(akta_db::DbError::NotFound) => {
             verify_password(body.password, None).await?;
-            return Err(failed().await);
+            return Err(failed(started).await);
         }
         Err(e) => return Err(e.into()),
     };
@@ -153,7 +155,7 @@ pub async fn login(
             )
             .await?;
             tx.commit().await?;
-            Err(failed().await)
+            Err(failed(started).await)
         }
     }
 }

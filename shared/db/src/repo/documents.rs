@@ -98,12 +98,29 @@ impl TenantTx {
         Ok(())
     }
 
-    pub async fn forget_upload_intent(&mut self, blob_key: &str) -> Result<(), DbError> {
-        sqlx::query("DELETE FROM upload_intents WHERE blob_key = $1")
+    /// Removes an upload intent; returns whether it was still there. The row lock of the
+    /// delete orders this against the sweeper: whoever deletes the intent first owns the blob.
+    pub async fn forget_upload_intent(&mut self, blob_key: &str) -> Result<bool, DbError> {
+        let done = sqlx::query("DELETE FROM upload_intents WHERE blob_key = $1")
             .bind(blob_key)
             .execute(&mut *self.tx)
             .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The sweeper's claim on an expired intent (see [`TenantTx::forget_upload_intent`]).
+    pub async fn claim_expired_upload_intent(
+        &mut self,
+        blob_key: &str,
+        older_than: time::OffsetDateTime,
+    ) -> Result<bool, DbError> {
+        let done =
+            sqlx::query("DELETE FROM upload_intents WHERE blob_key = $1 AND created_at < $2")
+                .bind(blob_key)
+                .bind(older_than)
+                .execute(&mut *self.tx)
+                .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn blob_is_referenced(&mut self, blob_key: &str) -> Result<bool, DbError> {
@@ -145,7 +162,13 @@ impl TenantTx {
             .fetch_one(&mut *self.tx)
             .await?;
         // The blob is now referenced by a committed version (once this commits): no orphan.
-        self.forget_upload_intent(&v.blob_key).await?;
+        if !self.forget_upload_intent(&v.blob_key).await? {
+            // The sweeper took this upload for an orphan (it outlived the grace period) and
+            // is deleting its blob: the version must not point at it.
+            return Err(DbError::Conflict(
+                "the upload took longer than the orphan grace period; please upload again".into(),
+            ));
+        }
         self.charge_usage(size, nr == 1).await?;
         Ok(version)
     }

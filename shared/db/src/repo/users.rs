@@ -258,8 +258,14 @@ impl TenantTx {
         let lockout = sqlx::postgres::types::PgInterval::try_from(lockout)
             .map_err(|e| DbError::Conflict(format!("lockout: {e}")))?;
         let (locked,): (bool,) = sqlx::query_as(
-            "UPDATE users SET failed_logins = failed_logins + 1,
-                    locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + $3 ELSE locked_until END
+            "UPDATE users SET
+                    -- An expired lock starts the count afresh.
+                    failed_logins = CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END,
+                    locked_until = CASE
+                        WHEN (CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END) >= $2
+                            THEN now() + $3
+                        WHEN locked_until <= now() THEN NULL
+                        ELSE locked_until END
               WHERE id = $1 RETURNING locked_until IS NOT NULL AND locked_until > now()",
         )
         .bind(id)
