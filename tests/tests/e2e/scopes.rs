@@ -358,4 +358,21 @@ async fn users_limited_to_a_plan_subtree_see_only_its_akten() {
     get(format!("/api/v1/files/{outside}"))
         .await
         .assert_problem(404, "not_found");
+
+    // An admin limited to a subtree cannot administer: it could lift its own limit.
+    let boss = admin
+        .post(
+            "/api/v1/users",
+            json!({"username": "amtsleitung", "display_name": "Amtsleitung", "role": "admin",
+                   "password": "nur Bauakten bitte", "plan_unit_id": bau}),
+        )
+        .await;
+    assert_eq!(boss.status, 201, "{}", boss.body);
+    let boss_cookie = session_cookie(&app, "witten", "amtsleitung", "nur Bauakten bitte").await;
+    c.send(
+        c.request(reqwest::Method::GET, "/api/v1/users")
+            .header("cookie", boss_cookie),
+    )
+    .await
+    .assert_problem(403, "forbidden");
 }
