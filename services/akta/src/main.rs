@@ -63,6 +63,9 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The isolated text extraction process the server starts per job (JSON on stdin/stdout).
+    #[command(name = "extract-worker", hide = true)]
+    ExtractWorker,
 }
 
 #[derive(Subcommand)]
@@ -182,6 +185,11 @@ fn keep_large_buffers_out_of_arenas() {
 fn main() -> std::process::ExitCode {
     keep_large_buffers_out_of_arenas();
     let cli = Cli::parse();
+    if let Command::ExtractWorker = cli.command {
+        // Before logging and the runtime: stdout carries the result, nothing else may go there.
+        let code = akta_extract::worker_main();
+        return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -207,6 +215,9 @@ fn main() -> std::process::ExitCode {
 
 const CLI_ACTOR: &str = "cli";
 
+/// How often the extraction worker looks for due jobs when idle.
+const EXTRACTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     if let Command::Serve = cli.command {
@@ -230,6 +241,7 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
     let db = &backend.db;
     match command {
         Command::Serve => unreachable!("handled by run"),
+        Command::ExtractWorker => unreachable!("handled by main"),
         Command::Migrate => eprintln!("migrations applied"),
         Command::Tenant {
             command: TenantCommand::Create { slug, name },
@@ -528,6 +540,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.orphan_grace,
             config.sweep_interval,
         ));
+        // Extraction runs this same binary as its isolated child (`akta extract-worker`).
+        let exe = std::env::current_exe().context("locating the akta binary")?;
+        let extractor = tokio::spawn(akta_api::worker::run(
+            state.clone(),
+            exe,
+            EXTRACTION_INTERVAL,
+        ));
         tracing::info!(
             listen = %config.listen,
             blobs = blobs.backend_name(),
@@ -543,6 +562,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             None => akta_api::serve(listener, state, shutdown_signal()).await,
         };
         sweeper.abort();
+        extractor.abort();
         if let Some(signer) = signer {
             signer.abort();
         }

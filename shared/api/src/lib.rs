@@ -17,6 +17,7 @@ mod routes;
 mod state;
 pub mod sweeper;
 pub mod tls;
+pub mod worker;
 
 pub use error::ApiError;
 pub use routes::router;

@@ -5,6 +5,7 @@ use akta_db::Db;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ pub struct TestOptions {
     pub orphan_grace: Duration,
     /// Master key(s) of encryption at rest; `None`: a random key for this app.
     pub keyring: Option<Keyring>,
+    /// Runs the extraction worker with this binary as its isolated child (one that answers
+    /// `extract-worker`, e.g. the `akta` binary); `None`: jobs stay in the outbox.
+    pub extraction_worker: Option<PathBuf>,
 }
 
 impl Default for TestOptions {
@@ -31,6 +35,7 @@ impl Default for TestOptions {
             max_upload_bytes: 64 * 1024 * 1024,
             orphan_grace: Duration::from_secs(3600),
             keyring: None,
+            extraction_worker: None,
         }
     }
 }
@@ -307,11 +312,25 @@ impl TestApp {
             .expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let worker = options
+            .extraction_worker
+            .map(|exe| akta_api::worker::run(state.clone(), exe, Duration::from_millis(200)));
         tokio::spawn(async move {
-            let _ = akta_api::serve(listener, state, async {
+            let serve = akta_api::serve(listener, state, async {
                 let _ = rx.await;
-            })
-            .await;
+            });
+            match worker {
+                // The worker stops with the server.
+                Some(worker) => {
+                    tokio::select! {
+                        _ = serve => {}
+                        _ = worker => {}
+                    }
+                }
+                None => {
+                    let _ = serve.await;
+                }
+            }
         });
         let (_, operator_token) = ops::create_operator_token(&db, "test operator")
             .await

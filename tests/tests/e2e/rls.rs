@@ -23,6 +23,8 @@ const TENANT_TABLES: &[&str] = &[
     "document_versions",
     "upload_intents",
     "audit_events",
+    "extraction_jobs",
+    "extracted_texts",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

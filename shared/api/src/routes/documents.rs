@@ -455,14 +455,48 @@ pub async fn version_content(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
-    let n: i32 = n.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+    let n = parse_version_nr(&n)?;
+    content(state, reader, id, Some(n), &headers).await
+}
+
+fn parse_version_nr(n: &str) -> Result<i32, ApiError> {
+    n.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_id",
             Some("n"),
             "'n' must be a version number from 1",
         )
-    })?;
-    content(state, reader, id, Some(n), &headers).await
+    })
+}
+
+/// The extracted text of a version; 404 until its extraction is done.
+pub async fn version_text(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let n = parse_version_nr(&n)?;
+    let mut tx = state.db.tx_for(&reader.principal).await?;
+    let doc = tx.document(id).await?;
+    let text = tx.extracted_text(id, n).await?;
+    // The text is content: reading it is audited like a download.
+    tx.note_read(doc.file_id, "document_text", id).await?;
+    tx.commit().await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        text,
+    )
+        .into_response())
 }
 
 /// What a `Range` header asks of an object of `size` bytes.

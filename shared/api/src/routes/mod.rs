@@ -112,6 +112,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/documents/{id}/versions/{n}/content",
             get(documents::version_content),
         )
+        .route(
+            "/api/v1/documents/{id}/versions/{n}/text",
+            get(documents::version_text),
+        )
         // OpenID Connect: browser login per tenant, and its configuration by the tenant admin.
         .route("/auth/oidc/{tenant}/login", get(oidc::login))
         .route("/auth/oidc/{tenant}/callback", get(oidc::callback))

@@ -46,6 +46,10 @@ pub struct Version {
     pub created_at: time::OffsetDateTime,
     #[serde(skip)]
     pub blob_key: String,
+    /// Text extraction state; filled where the API shows it (absent in audit events).
+    #[sqlx(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extraction: Option<crate::repo::extraction::Extraction>,
 }
 
 pub struct NewDocument {
@@ -146,8 +150,9 @@ impl TenantTx {
                                             tenant_key_version)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {VERSION_COLUMNS}"
         );
+        let version_id = Uuid::now_v7();
         let version = sqlx::query_as::<_, Version>(&sql)
-            .bind(Uuid::now_v7())
+            .bind(version_id)
             .bind(self.tenant.0)
             .bind(document_id)
             .bind(nr)
@@ -170,6 +175,8 @@ impl TenantTx {
             ));
         }
         self.charge_usage(size, nr == 1).await?;
+        // The outbox row commits or rolls back with the version: no version without its job.
+        self.enqueue_extraction(version_id).await?;
         Ok(version)
     }
 
@@ -257,6 +264,11 @@ impl TenantTx {
             .bind(id)
             .fetch_all(&mut *self.tx)
             .await?;
+        for (nr, extraction) in self.extraction_states(id).await? {
+            if let Some(v) = doc.versions.iter_mut().find(|v| v.nr == nr) {
+                v.extraction = Some(extraction);
+            }
+        }
         Ok(doc)
     }
 

@@ -1,6 +1,7 @@
 pub mod access;
 pub mod audit;
 pub mod documents;
+pub mod extraction;
 pub mod files;
 pub mod keys;
 pub mod oidc;

@@ -1,0 +1,194 @@
+//! Text extraction over the real binary: uploads become outbox jobs, the server's worker
+//! extracts them in an isolated `akta extract-worker` child, and the API shows the state and
+//! serves the stored text. A broken file fails its own job and nothing else.
+
+use akta_testkit::Client;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+mod support;
+
+use support::{serve, stop};
+
+const SENTENCE: &str = "Die Straßenbaubehörde prüft den Änderungsantrag für Größe und Maß.";
+
+/// Polls the document until version `nr` has left `pending`/`running`; returns its extraction.
+async fn settled(client: &Client, doc: &str, nr: usize) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = client.get(&format!("/api/v1/documents/{doc}")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let extraction = r.body["versions"][nr - 1]["extraction"].clone();
+        let state = extraction["state"].as_str().unwrap_or("");
+        assert!(
+            ["pending", "running", "done", "failed"].contains(&state),
+            "unexpected extraction {extraction} in {}",
+            r.body
+        );
+        if state == "done" || state == "failed" {
+            return extraction;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "extraction never settled: {extraction}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn upload(client: &Client, case: &str, name: &str, mime: &str, bytes: Vec<u8>) -> String {
+    let r = client
+        .upload(
+            &format!("/api/v1/cases/{case}/documents"),
+            Some(json!({"title": name, "kind": "Eingang"})),
+            Some((name, mime, bytes)),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.id()
+}
+
+#[test]
+fn uploads_are_extracted_and_broken_files_fail_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = akta_pgcluster::free_port().expect("port");
+    let listen = format!("127.0.0.1:{port}");
+    let (server, lines) = serve(dir.path(), &listen);
+    let token = lines
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with("akta_"))
+        .unwrap_or_else(|| panic!("no admin token printed; stdout: {lines:?}"))
+        .to_owned();
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let admin = Client::new(&format!("http://{listen}"), Some(&token));
+        let unit = admin.create_plan_unit("98", None).await;
+        let file = admin
+            .create_file(&unit, "Straßenausbau Lindenweg")
+            .await
+            .id();
+        let case = admin.create_case(&file, "Anhörung").await;
+
+        // Every file goes in first, so the broken one is in the outbox next to good ones.
+        let mut random = vec![0u8; 4096];
+        let mut x: u32 = 0x2545_f491;
+        for b in random.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            *b = x as u8;
+        }
+        let mut corrupt = b"%PDF-1.7\n".to_vec();
+        corrupt.extend_from_slice(&random);
+        let broken = upload(&admin, &case, "kaputt.pdf", "application/pdf", corrupt).await;
+        let plain = upload(
+            &admin,
+            &case,
+            "vermerk.txt",
+            "text/plain",
+            format!("Vermerk\n\n{SENTENCE}\n").into_bytes(),
+        )
+        .await;
+        let html = upload(
+            &admin,
+            &case,
+            "anschreiben.html",
+            "text/html",
+            format!(
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Anschreiben</title>\
+                 <script>var geheim = 1;</script></head><body><h1>Anhörung</h1>\
+                 <p>{SENTENCE}</p></body></html>"
+            )
+            .into_bytes(),
+        )
+        .await;
+
+        for (doc, method) in [(&plain, "plain"), (&html, "html")] {
+            let extraction = settled(&admin, doc, 1).await;
+            assert_eq!(extraction["state"], "done", "{extraction}");
+            assert_eq!(extraction["method"], method, "{extraction}");
+            let text = admin
+                .get(&format!("/api/v1/documents/{doc}/versions/1/text"))
+                .await;
+            assert_eq!(text.status, 200);
+            assert_eq!(
+                text.header("content-type"),
+                Some("text/plain; charset=utf-8")
+            );
+            let text = String::from_utf8(text.bytes).expect("utf-8");
+            assert!(text.contains(SENTENCE), "{doc}: {text:?}");
+            assert!(!text.contains("geheim"), "script text leaked: {text:?}");
+        }
+
+        let extraction = settled(&admin, &broken, 1).await;
+        assert_eq!(extraction["state"], "failed", "{extraction}");
+        let reason = extraction["reason"].as_str().unwrap_or("");
+        assert!(
+            !reason.is_empty(),
+            "a failure names its reason: {extraction}"
+        );
+        let text = admin
+            .get(&format!("/api/v1/documents/{broken}/versions/1/text"))
+            .await;
+        assert_eq!(text.status, 404);
+        assert_eq!(
+            admin
+                .get(&format!("/api/v1/documents/{plain}/versions/2/text"))
+                .await
+                .status,
+            404
+        );
+
+        // The server carries on: a new version after the failure is extracted too.
+        let v2 = admin
+            .upload(
+                &format!("/api/v1/documents/{broken}/versions"),
+                None,
+                Some(("repariert.txt", "text/plain", SENTENCE.as_bytes().to_vec())),
+            )
+            .await;
+        assert_eq!(v2.status, 201, "{}", v2.body);
+        let extraction = settled(&admin, &broken, 2).await;
+        assert_eq!(extraction["state"], "done", "{extraction}");
+        let first = admin.get(&format!("/api/v1/documents/{broken}")).await;
+        assert_eq!(first.body["versions"][0]["extraction"]["state"], "failed");
+
+        // Like the content, the text needs authentication.
+        let reader = admin.with_token(None);
+        assert_eq!(
+            reader
+                .get(&format!("/api/v1/documents/{plain}/versions/1/text"))
+                .await
+                .status,
+            401
+        );
+    });
+    stop(server);
+}
+
+/// The in-process test app runs the same worker when given a binary for the isolated child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_app_extracts_with_the_akta_binary() {
+    let app = akta_testkit::TestApp::spawn_with(akta_testkit::TestOptions {
+        backend: akta_testkit::Backend::Filesystem,
+        extraction_worker: Some(support::AKTA.into()),
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.create_tenant("stadt-rtf").await;
+    let admin = &tenant.admin;
+    let unit = admin.create_plan_unit("10", None).await;
+    let file = admin.create_file(&unit, "Satzung").await.id();
+    let case = admin.create_case(&file, "Entwurf").await;
+    let rtf = r"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\f0 Die Stra\'dfenbaubeh\'f6rde pr\'fcft.\par}";
+    let doc = upload(admin, &case, "satzung.rtf", "application/rtf", rtf.into()).await;
+    let extraction = settled(admin, &doc, 1).await;
+    assert_eq!(extraction["state"], "done", "{extraction}");
+    let text = admin
+        .get(&format!("/api/v1/documents/{doc}/versions/1/text"))
+        .await;
+    let text = String::from_utf8(text.bytes).expect("utf-8");
+    assert!(text.contains("Die Straßenbaubehörde prüft."), "{text:?}");
+}

@@ -1,0 +1,231 @@
+//! The extraction outbox: one job per document version, written in the version's transaction
+//! (see `insert_version`), claimed by workers with `FOR UPDATE SKIP LOCKED` and a lease
+//! (`locked_until`), so a job never runs twice at once and a crashed worker's job comes back.
+
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{Db, DbError, TenantTx};
+use akta_domain::TenantId;
+
+/// Attempts after which a job that keeps failing for passing reasons is given up.
+pub const MAX_ATTEMPTS: i32 = 5;
+/// Base of the retry backoff: 5 s, doubled per attempt.
+const BACKOFF_BASE_SECS: i64 = 5;
+
+/// A job this worker now holds until its lease ends.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedJob {
+    pub id: Uuid,
+    pub version_id: Uuid,
+    /// Also the lease token: completing checks it, so a job reclaimed after an expired lease
+    /// cannot be finished by the worker that lost it.
+    pub attempts: i32,
+}
+
+/// What the worker needs to read a version's content.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExtractionSource {
+    pub blob_key: String,
+    pub size_bytes: i64,
+    pub media_type: String,
+    pub file_name: String,
+}
+
+/// The extraction state of a version as the API shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Extraction {
+    pub state: String,
+    pub reason: Option<String>,
+    pub method: Option<String>,
+}
+
+/// A successful extraction, ready to store (NUL-free: PostgreSQL text cannot hold NUL).
+pub struct ExtractedText<'a> {
+    pub method: &'a str,
+    pub text: &'a str,
+    pub parts: Value,
+    pub notes: Value,
+}
+
+impl Db {
+    /// Ids of due jobs across tenants: the worker's work list (claimed per tenant afterwards).
+    pub async fn due_extraction_jobs(&self, limit: i32) -> Result<Vec<(Uuid, TenantId)>, DbError> {
+        let rows: Vec<(Uuid, Uuid)> =
+            sqlx::query_as("SELECT id, tenant_id FROM akta_due_extraction_jobs($1)")
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|(j, t)| (j, TenantId(t))).collect())
+    }
+}
+
+impl TenantTx {
+    /// Writes the outbox row of a new version (same transaction as the version).
+    pub(crate) async fn enqueue_extraction(&mut self, version_id: Uuid) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO extraction_jobs (id, tenant_id, version_id) VALUES ($1, $2, $3)")
+            .bind(Uuid::now_v7())
+            .bind(self.tenant.0)
+            .bind(version_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Claims job `id` if it is still due and nobody else holds it: running, leased for
+    /// `lease`, one more attempt. `None` when another worker was faster. Commit right after,
+    /// so the lease is visible while the extraction runs outside any transaction.
+    pub async fn claim_extraction_job(
+        &mut self,
+        id: Uuid,
+        lease: std::time::Duration,
+    ) -> Result<Option<ClaimedJob>, DbError> {
+        Ok(sqlx::query_as::<_, ClaimedJob>(
+            "UPDATE extraction_jobs
+                SET state = 'running', attempts = attempts + 1,
+                    locked_until = now() + make_interval(secs => $2), updated_at = now()
+              WHERE id = (SELECT id FROM extraction_jobs
+                           WHERE id = $1
+                             AND ((state = 'pending' AND run_after <= now())
+                                  OR (state = 'running' AND locked_until < now()))
+                           FOR UPDATE SKIP LOCKED)
+              RETURNING id, version_id, attempts",
+        )
+        .bind(id)
+        .bind(lease.as_secs_f64())
+        .fetch_optional(&mut *self.tx)
+        .await?)
+    }
+
+    pub async fn extraction_source(
+        &mut self,
+        version_id: Uuid,
+    ) -> Result<ExtractionSource, DbError> {
+        Ok(sqlx::query_as::<_, ExtractionSource>(
+            "SELECT blob_key, size_bytes, media_type, file_name FROM document_versions WHERE id = $1",
+        )
+        .bind(version_id)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    /// Stores the text and marks the job done; `false` if the lease was lost meanwhile.
+    pub async fn complete_extraction_job(
+        &mut self,
+        job: &ClaimedJob,
+        text: ExtractedText<'_>,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE extraction_jobs SET state = 'done', locked_until = NULL, last_error = NULL,
+                    updated_at = now()
+              WHERE id = $1 AND state = 'running' AND attempts = $2",
+        )
+        .bind(job.id)
+        .bind(job.attempts)
+        .execute(&mut *self.tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO extracted_texts (version_id, tenant_id, method, text, parts, notes)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (version_id) DO UPDATE
+                SET method = EXCLUDED.method, text = EXCLUDED.text, parts = EXCLUDED.parts,
+                    notes = EXCLUDED.notes, extracted_at = now()",
+        )
+        .bind(job.version_id)
+        .bind(self.tenant.0)
+        .bind(text.method)
+        .bind(text.text)
+        .bind(text.parts)
+        .bind(text.notes)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(true)
+    }
+
+    /// Records a failed attempt. `final_error`: the file itself is the problem (corrupt,
+    /// encrypted, too large, unsupported), so trying again cannot help. Otherwise the job is
+    /// due again after an exponential backoff, until [`MAX_ATTEMPTS`].
+    pub async fn fail_extraction_job(
+        &mut self,
+        job: &ClaimedJob,
+        reason: &str,
+        final_error: bool,
+    ) -> Result<bool, DbError> {
+        let give_up = final_error || job.attempts >= MAX_ATTEMPTS;
+        let backoff_secs = BACKOFF_BASE_SECS << job.attempts.clamp(0, 16);
+        let done = sqlx::query(
+            "UPDATE extraction_jobs
+                SET state = CASE WHEN $3 THEN 'failed' ELSE 'pending' END,
+                    run_after = now() + make_interval(secs => $4),
+                    locked_until = NULL, last_error = $5, updated_at = now()
+              WHERE id = $1 AND state = 'running' AND attempts = $2",
+        )
+        .bind(job.id)
+        .bind(job.attempts)
+        .bind(give_up)
+        .bind(backoff_secs as f64)
+        .bind(reason)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Extraction states of a document's versions by version number.
+    pub(crate) async fn extraction_states(
+        &mut self,
+        document_id: Uuid,
+    ) -> Result<Vec<(i32, Extraction)>, DbError> {
+        let rows: Vec<(i32, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT v.nr, j.state, j.last_error, t.method
+               FROM document_versions v
+               JOIN extraction_jobs j ON j.version_id = v.id
+               LEFT JOIN extracted_texts t ON t.version_id = v.id
+              WHERE v.document_id = $1",
+        )
+        .bind(document_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(nr, state, reason, method)| {
+                // A reason of a passing failure is shown only once the job gave up.
+                let reason = if state == "failed" { reason } else { None };
+                (
+                    nr,
+                    Extraction {
+                        state,
+                        reason,
+                        method,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// The extracted text of version `nr` (attachments appended), `NotFound` until done.
+    pub async fn extracted_text(&mut self, document_id: Uuid, nr: i32) -> Result<String, DbError> {
+        let (mut text, parts): (String, Value) = sqlx::query_as(
+            "SELECT t.text, t.parts FROM extracted_texts t
+               JOIN document_versions v ON v.id = t.version_id
+              WHERE v.document_id = $1 AND v.nr = $2",
+        )
+        .bind(document_id)
+        .bind(nr)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        // Same layout as akta_extract's `full_text`: name line, then the attachment's text.
+        for part in parts.as_array().into_iter().flatten() {
+            if let (Some(name), Some(body)) = (part[0].as_str(), part[1].as_str()) {
+                text.push_str("\n\n");
+                text.push_str(name);
+                text.push('\n');
+                text.push_str(body);
+            }
+        }
+        Ok(text)
+    }
+}

@@ -1,0 +1,178 @@
+//! The extraction outbox below the API (this app runs no worker): a job is written with its
+//! version, claimed by one worker at a time (`FOR UPDATE SKIP LOCKED` plus a lease), retried
+//! with backoff, and comes back when its worker's lease runs out.
+
+use std::time::Duration;
+
+use akta_db::ExtractedText;
+use akta_domain::TenantId;
+use akta_testkit::TestApp;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::common::{seed, upload_version};
+
+async fn due_of(app: &TestApp, tenant: TenantId) -> Vec<Uuid> {
+    let due = app.db.due_extraction_jobs(1000).await.expect("due jobs");
+    due.into_iter()
+        .filter(|(_, t)| *t == tenant)
+        .map(|(j, _)| j)
+        .collect()
+}
+
+fn text(s: &str) -> ExtractedText<'_> {
+    ExtractedText {
+        method: "plain",
+        text: s,
+        parts: json!([]),
+        notes: json!([]),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extraction_job_runs_once_retries_and_survives_a_lost_worker() {
+    let app = TestApp::spawn().await;
+    let seeded = seed(&app, "stadt-extraktion").await;
+    let tenant = TenantId(seeded.tenant.id);
+    let admin = &seeded.tenant.admin;
+    let lease = Duration::from_secs(300);
+
+    // The upload wrote exactly one job, due at once.
+    let due = due_of(&app, tenant).await;
+    assert_eq!(due.len(), 1, "{due:?}");
+    let job = due[0];
+
+    // Two workers at the same moment: the second skips the row the first holds.
+    let mut first = app.db.system_tx(tenant, "test").await.expect("tx");
+    let mut second = app.db.system_tx(tenant, "test").await.expect("tx");
+    let claimed = first
+        .claim_extraction_job(job, lease)
+        .await
+        .expect("claim")
+        .expect("first worker gets the job");
+    assert_eq!(claimed.attempts, 1);
+    let skipped = second
+        .claim_extraction_job(job, lease)
+        .await
+        .expect("claim");
+    assert!(skipped.is_none(), "a job was claimed twice at once");
+    first.commit().await.expect("commit");
+    drop(second);
+    // Once the claim is committed its lease keeps every other worker away.
+    assert!(due_of(&app, tenant).await.is_empty());
+    let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
+    assert!(tx
+        .claim_extraction_job(job, lease)
+        .await
+        .expect("claim")
+        .is_none());
+
+    // A passing failure: pending again, after a backoff, reason not shown yet.
+    assert!(tx
+        .fail_extraction_job(&claimed, "storage unreachable", false)
+        .await
+        .expect("fail"));
+    tx.commit().await.expect("commit");
+    assert!(due_of(&app, tenant).await.is_empty(), "backoff ignored");
+    let doc = admin
+        .get(&format!("/api/v1/documents/{}", seeded.document))
+        .await;
+    assert_eq!(
+        doc.body["versions"][0]["extraction"],
+        json!({"state": "pending", "reason": null, "method": null})
+    );
+
+    // A worker that dies mid-job: its lease runs out and another worker takes over; the dead
+    // worker's late result is refused.
+    let v2 = upload_version(
+        admin,
+        &seeded.document,
+        "v2.txt",
+        b"Zweite Fassung".to_vec(),
+    )
+    .await;
+    assert_eq!(v2.status, 201, "{}", v2.body);
+    let job2 = due_of(&app, tenant).await;
+    assert_eq!(job2.len(), 1, "{job2:?}");
+    let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
+    let lost = tx
+        .claim_extraction_job(job2[0], Duration::ZERO)
+        .await
+        .expect("claim")
+        .expect("claimed");
+    tx.commit().await.expect("commit");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        due_of(&app, tenant).await,
+        job2,
+        "an expired lease is due again"
+    );
+    let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
+    let retaken = tx
+        .claim_extraction_job(job2[0], lease)
+        .await
+        .expect("claim")
+        .expect("reclaimed");
+    assert_eq!(retaken.attempts, 2);
+    assert!(!tx
+        .complete_extraction_job(&lost, text("veraltet"))
+        .await
+        .expect("complete"));
+    assert!(tx
+        .complete_extraction_job(&retaken, text("Zweite Fassung"))
+        .await
+        .expect("complete"));
+    tx.commit().await.expect("commit");
+
+    let doc = admin
+        .get(&format!("/api/v1/documents/{}", seeded.document))
+        .await;
+    assert_eq!(
+        doc.body["versions"][1]["extraction"],
+        json!({"state": "done", "reason": null, "method": "plain"})
+    );
+    let stored = admin
+        .get(&format!(
+            "/api/v1/documents/{}/versions/2/text",
+            seeded.document
+        ))
+        .await;
+    assert_eq!(stored.status, 200);
+    assert_eq!(stored.bytes, b"Zweite Fassung");
+    // Another tenant sees neither the document nor its text.
+    let other = seed(&app, "stadt-fremd").await;
+    let foreign = other
+        .tenant
+        .admin
+        .get(&format!(
+            "/api/v1/documents/{}/versions/2/text",
+            seeded.document
+        ))
+        .await;
+    assert_eq!(foreign.status, 404);
+
+    // A final failure gives up at once and shows its reason.
+    let v3 = upload_version(admin, &seeded.document, "v3.pdf", b"%PDF-kaputt".to_vec()).await;
+    assert_eq!(v3.status, 201, "{}", v3.body);
+    let job3 = due_of(&app, tenant).await;
+    assert_eq!(job3.len(), 1, "{job3:?}");
+    let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
+    let claimed = tx
+        .claim_extraction_job(job3[0], lease)
+        .await
+        .expect("claim")
+        .expect("claimed");
+    assert!(tx
+        .fail_extraction_job(&claimed, "corrupt file: no xref", true)
+        .await
+        .expect("fail"));
+    tx.commit().await.expect("commit");
+    let doc = admin
+        .get(&format!("/api/v1/documents/{}", seeded.document))
+        .await;
+    assert_eq!(
+        doc.body["versions"][2]["extraction"],
+        json!({"state": "failed", "reason": "corrupt file: no xref", "method": null})
+    );
+    assert!(due_of(&app, tenant).await.is_empty());
+}
