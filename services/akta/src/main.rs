@@ -63,9 +63,24 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage this node's search indexes.
+    Index {
+        #[command(subcommand)]
+        command: IndexCommand,
+    },
     /// The isolated text extraction process the server starts per job (JSON on stdin/stdout).
     #[command(name = "extract-worker", hide = true)]
     ExtractWorker,
+}
+
+#[derive(Subcommand)]
+enum IndexCommand {
+    /// Recreate the search index of one tenant (or of all) from PostgreSQL and the stored
+    /// text. Stop the server that uses this data directory first.
+    Rebuild {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -217,6 +232,8 @@ const CLI_ACTOR: &str = "cli";
 
 /// How often the extraction worker looks for due jobs when idle.
 const EXTRACTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often the search index applier looks for new index log entries.
+const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
@@ -353,6 +370,21 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                 "created user {} ({}) in {}",
                 user.username, user.role, tenant.slug
             );
+        }
+        Command::Index {
+            command: IndexCommand::Rebuild { tenant },
+        } => {
+            let tenants = match tenant {
+                Some(slug) => vec![db.tenant_by_slug(&slug).await?],
+                None => db.list_tenants().await?,
+            };
+            let root = config.data_dir.join("index");
+            for t in tenants {
+                let n = akta_api::indexer::rebuild(db, &root, TenantId(t.id))
+                    .await
+                    .with_context(|| format!("rebuilding the index of '{}'", t.slug))?;
+                eprintln!("tenant {}: {n} documents indexed", t.slug);
+            }
         }
         Command::Sweep => {
             let blobs = runtime::blob_store(config)?;
@@ -517,9 +549,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 trusted_proxies: config.trusted_proxies.clone(),
                 requests_per_minute: config.requests_per_minute,
                 public_url: config.public_url.clone(),
+                index_dir: Some(config.data_dir.join("index")),
                 ..ApiSettings::default()
             },
-        );
+        )
+        .with_search()
+        .context("opening the search index")?;
         let signer = match &config.audit_signing_key {
             Some(path) => {
                 if backend.is_embedded() && !path.exists() {
@@ -547,6 +582,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             exe,
             EXTRACTION_INTERVAL,
         ));
+        // This node's search indexes follow the index log in PostgreSQL.
+        let indexer = state.search.clone().map(|index| {
+            tokio::spawn(akta_api::indexer::run(
+                backend.db.clone(),
+                index,
+                INDEX_INTERVAL,
+            ))
+        });
         tracing::info!(
             listen = %config.listen,
             blobs = blobs.backend_name(),
@@ -563,6 +606,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         };
         sweeper.abort();
         extractor.abort();
+        if let Some(indexer) = indexer {
+            indexer.abort();
+        }
         if let Some(signer) = signer {
             signer.abort();
         }

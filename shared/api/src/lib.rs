@@ -8,6 +8,7 @@ mod content;
 mod error;
 mod extract;
 mod headers;
+pub mod indexer;
 pub mod keyring;
 pub mod limits;
 pub mod oidc;

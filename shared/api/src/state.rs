@@ -1,5 +1,7 @@
 use akta_blob::BlobStore;
 use akta_db::Db;
+
+use crate::ApiError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +37,8 @@ pub struct ApiSettings {
     /// Encrypt uploaded content (the default). Off only for the benchmark that measures what
     /// encryption costs; content stored without it stays readable either way.
     pub encrypt_uploads: bool,
+    /// Root of this node's search indexes; `None`: no search (the route answers 503).
+    pub index_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ApiSettings {
@@ -53,6 +57,7 @@ impl Default for ApiSettings {
             public_url: None,
             oidc_allow_http: false,
             encrypt_uploads: true,
+            index_dir: None,
         }
     }
 }
@@ -68,6 +73,8 @@ pub struct AppState {
     pub keyring: crate::keyring::Keyring,
     /// Per-tenant request limits.
     pub limits: Arc<crate::limits::RateLimiter>,
+    /// This node's search indexes (see [`AppState::with_search`]).
+    pub search: Option<Arc<crate::indexer::SearchIndex>>,
 }
 
 impl AppState {
@@ -86,6 +93,16 @@ impl AppState {
                 settings.requests_per_minute,
             )),
             settings: Arc::new(settings),
+            search: None,
         }
+    }
+
+    /// Opens the search indexes under `settings.index_dir`, if set. Run
+    /// [`crate::indexer::run`] with [`AppState::search`] to keep them current.
+    pub fn with_search(mut self) -> Result<Self, ApiError> {
+        if let Some(dir) = &self.settings.index_dir {
+            self.search = Some(Arc::new(crate::indexer::SearchIndex::open(dir.clone())?));
+        }
+        Ok(self)
     }
 }

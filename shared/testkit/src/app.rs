@@ -26,6 +26,8 @@ pub struct TestOptions {
     /// Runs the extraction worker with this binary as its isolated child (one that answers
     /// `extract-worker`, e.g. the `akta` binary); `None`: jobs stay in the outbox.
     pub extraction_worker: Option<PathBuf>,
+    /// Keeps search indexes in a temporary directory and runs the index applier.
+    pub search: bool,
 }
 
 impl Default for TestOptions {
@@ -36,6 +38,7 @@ impl Default for TestOptions {
             orphan_grace: Duration::from_secs(3600),
             keyring: None,
             extraction_worker: None,
+            search: true,
         }
     }
 }
@@ -52,6 +55,7 @@ pub struct TestApp {
     http: reqwest::Client,
     _shutdown: tokio::sync::oneshot::Sender<()>,
     _fs_dir: Option<tempfile::TempDir>,
+    _index_dir: Option<tempfile::TempDir>,
 }
 
 /// A tenant created through the operator API.
@@ -294,6 +298,9 @@ impl TestApp {
             Some(keyring) => keyring,
             None => Keyring::new(Key256::generate().expect("master key")),
         };
+        let index_dir = options
+            .search
+            .then(|| tempfile::tempdir().expect("index tempdir"));
         let state = AppState::new(
             db.clone(),
             blobs.clone(),
@@ -304,9 +311,12 @@ impl TestApp {
                 hsts: false,
                 // The OIDC tests run their identity provider on plain-http loopback.
                 oidc_allow_http: true,
+                index_dir: index_dir.as_ref().map(|d| d.path().join("index")),
                 ..ApiSettings::default()
             },
-        );
+        )
+        .with_search()
+        .expect("search index");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -315,7 +325,16 @@ impl TestApp {
         let worker = options
             .extraction_worker
             .map(|exe| akta_api::worker::run(state.clone(), exe, Duration::from_millis(200)));
+        let indexer = state.search.clone().map(|index| {
+            akta_api::indexer::run(state.db.clone(), index, Duration::from_millis(250))
+        });
         tokio::spawn(async move {
+            let indexer = async move {
+                match indexer {
+                    Some(indexer) => indexer.await,
+                    None => std::future::pending().await,
+                }
+            };
             let serve = akta_api::serve(listener, state, async {
                 let _ = rx.await;
             });
@@ -325,10 +344,14 @@ impl TestApp {
                     tokio::select! {
                         _ = serve => {}
                         _ = worker => {}
+                        _ = indexer => {}
                     }
                 }
                 None => {
-                    let _ = serve.await;
+                    tokio::select! {
+                        _ = serve => {}
+                        _ = indexer => {}
+                    }
                 }
             }
         });
@@ -350,6 +373,7 @@ impl TestApp {
             http,
             _shutdown: tx,
             _fs_dir: fs_dir,
+            _index_dir: index_dir,
         }
     }
 

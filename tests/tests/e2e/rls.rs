@@ -25,6 +25,7 @@ const TENANT_TABLES: &[&str] = &[
     "audit_events",
     "extraction_jobs",
     "extracted_texts",
+    "index_log",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@ mod files;
 mod health;
 mod oidc;
 mod plan_units;
+mod search;
 pub mod session;
 mod tenants;
 pub(crate) mod users;
@@ -104,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/files/{id}/history", get(files::history))
         .route("/api/v1/cases/{id}", get(files::get_case))
         .route("/api/v1/documents/{id}", get(documents::get))
+        .route("/api/v1/search", get(search::search))
         .route(
             "/api/v1/documents/{id}/content",
             get(documents::latest_content),

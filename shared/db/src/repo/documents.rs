@@ -177,6 +177,8 @@ impl TenantTx {
         self.charge_usage(size, nr == 1).await?;
         // The outbox row commits or rolls back with the version: no version without its job.
         self.enqueue_extraction(version_id).await?;
+        // Metadata is searchable before the text is extracted.
+        self.log_index_change(document_id, "upsert").await?;
         Ok(version)
     }
 

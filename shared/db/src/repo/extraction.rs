@@ -143,6 +143,12 @@ impl TenantTx {
         .bind(text.notes)
         .execute(&mut *self.tx)
         .await?;
+        let (document_id,): (Uuid,) =
+            sqlx::query_as("SELECT document_id FROM document_versions WHERE id = $1")
+                .bind(job.version_id)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        self.log_index_change(document_id, "upsert").await?;
         Ok(true)
     }
 

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod oidc;
 pub mod plan_units;
 pub mod quotas;
+pub mod search;
 pub mod support;
 pub mod tokens;
 pub mod users;

@@ -1,0 +1,137 @@
+//! Full-text search over the caller's tenant index, filtered by what the caller may see.
+
+use akta_search::{DocKind, DocStatus, Query, SearchError, SearchOptions, SortOrder, MAX_LIMIT};
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::auth::Reader;
+use crate::extract::{parse_date, ApiQuery};
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    q: Option<String>,
+    kind: Option<String>,
+    status: Option<String>,
+    file_id: Option<Uuid>,
+    case_id: Option<Uuid>,
+    plan_unit: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::bad_request("invalid_query", Some(field), detail)
+}
+
+fn options(q: &SearchQuery) -> Result<SearchOptions, ApiError> {
+    let kind = match q.kind.as_deref() {
+        None => None,
+        Some("Eingang") => Some(DocKind::Eingang),
+        Some("Ausgang") => Some(DocKind::Ausgang),
+        Some("Vermerk") => Some(DocKind::Vermerk),
+        Some("Bescheid") => Some(DocKind::Bescheid),
+        Some("Sonstiges") => Some(DocKind::Sonstiges),
+        Some(_) => {
+            return Err(invalid(
+                "kind",
+                "must be Eingang, Ausgang, Vermerk, Bescheid or Sonstiges",
+            ))
+        }
+    };
+    let status = match q.status.as_deref() {
+        None => None,
+        Some("offen") => Some(DocStatus::Offen),
+        Some("zdA") => Some(DocStatus::ZdA),
+        Some(_) => return Err(invalid("status", "must be offen or zdA")),
+    };
+    let sort = match q.sort.as_deref() {
+        None | Some("relevance") => SortOrder::Relevance,
+        Some("date") => SortOrder::DateDesc,
+        Some(_) => return Err(invalid("sort", "must be relevance or date")),
+    };
+    let limit = q.limit.unwrap_or(20);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    Ok(SearchOptions {
+        plan_unit: q.plan_unit.clone(),
+        file_id: q.file_id,
+        case_id: q.case_id,
+        kind,
+        status,
+        date_from: q
+            .from
+            .as_deref()
+            .map(|d| parse_date("from", d))
+            .transpose()?,
+        date_to: q.to.as_deref().map(|d| parse_date("to", d)).transpose()?,
+        sort,
+        limit,
+        cursor: q.cursor.clone(),
+        facets: true,
+        ..SearchOptions::default()
+    })
+}
+
+/// `GET /api/v1/search`. Hits the caller may not see (plan scope, confidential Akten) are
+/// dropped after the search, so `total` and the facets can count more than the caller sees.
+pub async fn search(
+    State(state): State<AppState>,
+    reader: Reader,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(index) = state.search.clone() else {
+        return Err(ApiError::Unavailable(
+            "search is not enabled on this node".into(),
+        ));
+    };
+    let query =
+        Query::parse(q.q.as_deref().unwrap_or("")).map_err(|e| invalid("q", e.message_en()))?;
+    let options = options(&q)?;
+    let tenant = reader.tenant.0;
+    let searcher = index.clone();
+    let mut results =
+        tokio::task::spawn_blocking(move || searcher.manager.search(tenant, &query, &options))
+            .await
+            .map_err(|e| ApiError::Internal(format!("search task: {e}")))?
+            .map_err(|e| match e {
+                SearchError::Query(e) => invalid("q", e.message_en()),
+                SearchError::InvalidCursor => invalid("cursor", "invalid cursor"),
+                SearchError::InvalidLimit(max) => {
+                    invalid("limit", format!("must be between 1 and {max}"))
+                }
+                other => ApiError::Internal(format!("search: {other}")),
+            })?;
+
+    let ids: Vec<Uuid> = results.items.iter().map(|h| h.document_id).collect();
+    let mut tx = state.db.tx_for(&reader.principal).await?;
+    let visible = tx.visible_documents(&ids).await?;
+    results.items.retain(|h| visible.contains(&h.document_id));
+    // A snippet shows content: reads of confidential Akten are audited like downloads.
+    for hit in &results.items {
+        tx.note_read(hit.file_id, "search_hit", hit.document_id)
+            .await?;
+    }
+    tx.commit().await?;
+
+    let lag = (state.db.index_log_head().await? - index.applied()).max(0);
+    Ok(Json(json!({
+        "total": results.total,
+        "items": results.items,
+        "facets": results.facets,
+        "next_cursor": results.next_cursor,
+        "fuzzy": results.fuzzy,
+        "index_lag": lag,
+    })))
+}
