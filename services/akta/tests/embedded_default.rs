@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{akta, serve, stop};
+use support::{akta, serve, serve_first_start, stop};
 
 fn cli(dir: &Path, listen: &str, args: &[&str]) -> String {
     let out = akta(dir, listen).args(args).output().expect("run akta");
@@ -29,13 +29,7 @@ fn embedded_default_runs_the_records_flow_and_stops_its_postgres() {
     let port = akta_pgcluster::free_port().expect("port");
     let listen = format!("127.0.0.1:{port}");
 
-    let (server, lines) = serve(dir.path(), &listen);
-    let token = lines
-        .iter()
-        .map(|l| l.trim())
-        .find(|l| l.starts_with("akta_"))
-        .unwrap_or_else(|| panic!("no admin token printed; stdout: {lines:?}"))
-        .to_owned();
+    let (server, token) = serve_first_start(dir.path(), &listen);
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let base = format!("http://{listen}");

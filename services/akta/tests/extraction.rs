@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{serve, stop};
+use support::{serve_first_start, stop};
 
 const SENTENCE: &str = "Die Straßenbaubehörde prüft den Änderungsantrag für Größe und Maß.";
 
@@ -53,13 +53,7 @@ fn uploads_are_extracted_and_broken_files_fail_alone() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = akta_pgcluster::free_port().expect("port");
     let listen = format!("127.0.0.1:{port}");
-    let (server, lines) = serve(dir.path(), &listen);
-    let token = lines
-        .iter()
-        .map(|l| l.trim())
-        .find(|l| l.starts_with("akta_"))
-        .unwrap_or_else(|| panic!("no admin token printed; stdout: {lines:?}"))
-        .to_owned();
+    let (server, token) = serve_first_start(dir.path(), &listen);
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{ok, serve, stop};
+use support::{ok, serve, serve_first_start, stop};
 
 const TEXT: &str =
     "Antrag auf Baugenehmigung für den Neubau eines Einfamilienhauses am Musterweg 3.";
@@ -114,13 +114,7 @@ fn the_server_indexes_and_rebuild_recreates_a_lost_index() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = akta_pgcluster::free_port().expect("port");
     let listen = format!("127.0.0.1:{port}");
-    let (server, lines) = serve(dir.path(), &listen);
-    let token = lines
-        .iter()
-        .map(|l| l.trim())
-        .find(|l| l.starts_with("akta_"))
-        .unwrap_or_else(|| panic!("no admin token printed; stdout: {lines:?}"))
-        .to_owned();
+    let (server, token) = serve_first_start(dir.path(), &listen);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let admin = Client::new(&format!("http://{listen}"), Some(&token));
     let doc = rt.block_on(async {

@@ -101,3 +101,16 @@ pub fn stop(mut child: Child) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The first `akta serve` on a fresh data dir: returns the server and the demo admin token it
+/// printed once.
+pub fn serve_first_start(dir: &Path, listen: &str) -> (Child, String) {
+    let (server, lines) = serve(dir, listen);
+    let token = lines
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with("akta_"))
+        .unwrap_or_else(|| panic!("no admin token printed; stdout: {lines:?}"))
+        .to_owned();
+    (server, token)
+}
