@@ -600,9 +600,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let served = match &config.tls {
             Some((cert, key)) => {
                 let acceptor = akta_api::tls::acceptor(cert, key)?;
-                akta_api::serve_tls(listener, state, acceptor, shutdown_signal()).await
+                akta_api::serve_tls_with(
+                    listener,
+                    state,
+                    akta_web::routes(),
+                    acceptor,
+                    shutdown_signal(),
+                )
+                .await
             }
-            None => akta_api::serve(listener, state, shutdown_signal()).await,
+            None => {
+                akta_api::serve_with(listener, state, akta_web::routes(), shutdown_signal()).await
+            }
         };
         sweeper.abort();
         extractor.abort();

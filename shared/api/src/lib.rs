@@ -20,8 +20,11 @@ pub mod sweeper;
 pub mod tls;
 pub mod worker;
 
+pub use auth::{hash_token, CSRF_HEADER, SESSION_COOKIE};
 pub use error::ApiError;
-pub use routes::router;
+pub use routes::documents::{file_document, file_version, ContentDisposition};
+pub use routes::session;
+pub use routes::{router, router_with};
 pub use state::{ApiSettings, AppState};
 
 use std::future::Future;
@@ -32,9 +35,19 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, axum::Router::new(), shutdown).await
+}
+
+/// Like [`serve`], with `extra` routes (the web UI) merged into the API router.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    extra: axum::Router<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router_with(state, extra).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
@@ -47,5 +60,16 @@ pub async fn serve_tls(
     acceptor: openssl::ssl::SslAcceptor,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    tls::serve(listener, router(state), acceptor, shutdown).await
+    serve_tls_with(listener, state, axum::Router::new(), acceptor, shutdown).await
+}
+
+/// Like [`serve_tls`], with `extra` routes merged into the API router.
+pub async fn serve_tls_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    extra: axum::Router<AppState>,
+    acceptor: openssl::ssl::SslAcceptor,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tls::serve(listener, router_with(state, extra), acceptor, shutdown).await
 }

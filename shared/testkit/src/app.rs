@@ -335,7 +335,7 @@ impl TestApp {
                     None => std::future::pending().await,
                 }
             };
-            let serve = akta_api::serve(listener, state, async {
+            let serve = akta_api::serve_with(listener, state, akta_web::routes(), async {
                 let _ = rx.await;
             });
             match worker {

@@ -22,3 +22,4 @@ mod scopes;
 mod sessions;
 mod support;
 mod uploads;
+mod web;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::auth::{Reader, Writer};
 use crate::content::{self, Sealed};
-use crate::extract::{check_metadata, parse_date, parse_id, parse_json};
+use crate::extract::{check_metadata, parse_date, parse_id, parse_json, ApiQuery};
 use crate::keyring::Keyring;
 use crate::{ApiError, AppState};
 
@@ -172,10 +172,27 @@ impl Uploader<'_> {
     }
 
     /// Streams one file part into the blob store with bounded memory.
-    async fn store(&self, mut field: Field<'_>) -> Result<StoredBlob, ApiError> {
-        let file_name = FileName::parse(field.file_name().unwrap_or("dokument"))?;
-        let media_type = field
-            .content_type()
+    async fn store(&self, field: Field<'_>) -> Result<StoredBlob, ApiError> {
+        let file_name = field.file_name().unwrap_or("dokument").to_owned();
+        let media_type = field.content_type().map(str::to_owned);
+        self.store_stream(&file_name, media_type.as_deref(), field)
+            .await
+    }
+
+    /// Streams `body` into the blob store under a new key, after recording the upload intent.
+    async fn store_stream<S, E>(
+        &self,
+        file_name: &str,
+        media_type: Option<&str>,
+        mut body: S,
+    ) -> Result<StoredBlob, ApiError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        use futures_util::StreamExt;
+        let file_name = FileName::parse(file_name)?;
+        let media_type = media_type
             .filter(|m| is_plausible_media_type(m))
             .unwrap_or("application/octet-stream")
             .to_owned();
@@ -188,20 +205,20 @@ impl Uploader<'_> {
         // The blob store wants a 'static stream, the multipart field borrows the request:
         // a small channel bridges them and bounds what is buffered.
         let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
-        let body: ByteStream = Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver));
+        let stream: ByteStream = Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver));
         let settings = &self.state.settings;
         let (sealed_body, sealing) =
-            content::seal(body, settings.max_upload_bytes, settings.encrypt_uploads)?;
+            content::seal(stream, settings.max_upload_bytes, settings.encrypt_uploads)?;
         let put = self
             .state
             .blobs
             .put(&key, sealed_body, sealing.stored_limit);
         let pump = async move {
             loop {
-                let item = match field.chunk().await {
-                    Ok(Some(chunk)) => Ok(chunk),
-                    Ok(None) => break,
-                    Err(e) => Err(std::io::Error::other(e.body_text())),
+                let item = match body.next().await {
+                    Some(Ok(chunk)) => Ok(chunk),
+                    None => break,
+                    Some(Err(e)) => Err(std::io::Error::other(e.to_string())),
                 };
                 let failed = item.is_err();
                 if sender.send(item).await.is_err() || failed {
@@ -342,6 +359,75 @@ pub async fn create_in_case(
     create_document(state, writer, DocumentTarget::Case(id), req).await
 }
 
+/// Files a new Dokument with `body` as its first version, for callers other than the REST
+/// multipart route (the web UI's upload form and its Vermerk editor). Same rules and order:
+/// upload intent, blob, then one transaction; a failed transaction removes the blob.
+pub async fn file_document<S, E>(
+    state: &AppState,
+    principal: &Principal,
+    target: DocumentTarget,
+    metadata: NewDocument,
+    file_name: &str,
+    media_type: Option<&str>,
+    body: S,
+) -> Result<akta_db::Document, ApiError>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let (tenant, _) = principal.tenant_role().ok_or(ApiError::NotFound)?;
+    let uploader = Uploader::new(state, principal, tenant);
+    uploader.tx().await?.resolve_target(target).await?;
+    let blob = uploader.store_stream(file_name, media_type, body).await?;
+    let written = async {
+        let mut tx = uploader.tx().await?;
+        let new_version = blob.new_version(&state.keyring, &mut tx).await?;
+        let doc = tx.create_document(target, metadata, new_version).await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(doc)
+    }
+    .await;
+    if written.is_err() {
+        uploader.discard(&blob.key).await;
+    }
+    written
+}
+
+/// Adds a version to a Dokument from `body` (see [`file_document`]).
+pub async fn file_version<S, E>(
+    state: &AppState,
+    principal: &Principal,
+    document_id: Uuid,
+    file_name: &str,
+    media_type: Option<&str>,
+    body: S,
+) -> Result<akta_db::Version, ApiError>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let (tenant, _) = principal.tenant_role().ok_or(ApiError::NotFound)?;
+    let uploader = Uploader::new(state, principal, tenant);
+    {
+        let mut tx = uploader.tx().await?;
+        let doc = tx.document(document_id).await?;
+        tx.resolve_target(DocumentTarget::File(doc.file_id)).await?;
+    }
+    let blob = uploader.store_stream(file_name, media_type, body).await?;
+    let written = async {
+        let mut tx = uploader.tx().await?;
+        let new_version = blob.new_version(&state.keyring, &mut tx).await?;
+        let version = tx.add_version(document_id, new_version).await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(version)
+    }
+    .await;
+    if written.is_err() {
+        uploader.discard(&blob.key).await;
+    }
+    written
+}
+
 pub async fn add_version(
     State(state): State<AppState>,
     writer: Writer,
@@ -438,25 +524,53 @@ pub async fn list_in_case(
     list(state, reader, None, Some(id)).await
 }
 
+/// How content is delivered: a download (the default) or, for media types browsers show
+/// safely, inline for the web UI's preview (`?disposition=inline`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentDisposition {
+    #[default]
+    Attachment,
+    Inline,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentQuery {
+    #[serde(default)]
+    disposition: ContentDisposition,
+}
+
+/// Media types shown inline in the preview; anything else (HTML, SVG, …) is always a download.
+fn previewable(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or("").trim();
+    matches!(
+        essence.to_ascii_lowercase().as_str(),
+        "application/pdf" | "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "text/plain"
+    )
+}
+
 pub async fn latest_content(
     State(state): State<AppState>,
     reader: Reader,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ContentQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
-    content(state, reader, id, None, &headers).await
+    content(state, reader, id, None, &headers, q.disposition).await
 }
 
 pub async fn version_content(
     State(state): State<AppState>,
     reader: Reader,
     Path((id, n)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<ContentQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
     let n = parse_version_nr(&n)?;
-    content(state, reader, id, Some(n), &headers).await
+    content(state, reader, id, Some(n), &headers, q.disposition).await
 }
 
 fn parse_version_nr(n: &str) -> Result<i32, ApiError> {
@@ -541,6 +655,10 @@ fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
 
 /// `attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / 8187).
 fn content_disposition(file_name: &str) -> String {
+    disposition_header("attachment", file_name)
+}
+
+fn disposition_header(kind: &str, file_name: &str) -> String {
     let fallback: String = file_name
         .chars()
         .map(|c| {
@@ -561,7 +679,7 @@ fn content_disposition(file_name: &str) -> String {
             }
         })
         .collect();
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 async fn content(
@@ -570,6 +688,7 @@ async fn content(
     document_id: Uuid,
     nr: Option<i32>,
     headers: &HeaderMap,
+    disposition: ContentDisposition,
 ) -> Result<Response, ApiError> {
     let (version, dek) = {
         let mut tx = state.db.tx_for(&reader.principal).await?;
@@ -626,19 +745,42 @@ async fn content(
     h.insert(header::CONTENT_LENGTH, value(length.to_string())?);
     h.insert(header::ETAG, value(etag)?);
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let inline = disposition == ContentDisposition::Inline && previewable(&version.media_type);
     h.insert(
         header::CONTENT_DISPOSITION,
-        value(content_disposition(&version.file_name))?,
+        value(if inline {
+            disposition_header("inline", &version.file_name)
+        } else {
+            content_disposition(&version.file_name)
+        })?,
     );
     // Uploaded content is never interpreted by the browser as something else (e.g. HTML).
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
+    if inline {
+        // The web UI frames the preview from its own origin. PDF viewers refuse to run in a
+        // sandboxed document, so PDFs get no sandbox but still no scripts, styles or fetches.
+        h.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+        let pdf = version.media_type.starts_with("application/pdf");
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(if pdf {
+                "default-src 'none'; frame-ancestors 'self'"
+            } else {
+                "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+            }),
+        );
+    } else {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'"),
+        );
+    }
     if let Some((_, content_range)) = content_range {
         h.insert(header::CONTENT_RANGE, value(content_range)?);
     }

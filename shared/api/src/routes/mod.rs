@@ -1,10 +1,11 @@
 mod access;
 mod admin;
-mod documents;
+pub(crate) mod documents;
 mod files;
 mod health;
 mod oidc;
 mod plan_units;
+mod resubmissions;
 mod search;
 pub mod session;
 mod tenants;
@@ -22,6 +23,12 @@ use crate::{ApiError, AppState};
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The REST API plus `extra` routes (the web UI lives in a crate that depends on this one),
+/// all behind the same security headers, request ids and tracing.
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     // Uploads stream into the blob store, which enforces its own size limit with a 413.
     let uploads = Router::new()
         .route(
@@ -104,6 +111,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/files/{id}/history", get(files::history))
         .route("/api/v1/cases/{id}", get(files::get_case))
+        .route(
+            "/api/v1/files/{id}/resubmission",
+            axum::routing::put(resubmissions::put_file).delete(resubmissions::delete_file),
+        )
+        .route(
+            "/api/v1/cases/{id}/resubmission",
+            axum::routing::put(resubmissions::put_case).delete(resubmissions::delete_case),
+        )
         .route("/api/v1/documents/{id}", get(documents::get))
         .route("/api/v1/search", get(search::search))
         .route(
@@ -123,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/oidc/{tenant}/callback", get(oidc::callback))
         .route("/api/v1/oidc", get(oidc::get_config).put(oidc::put_config))
         .merge(uploads)
+        .merge(extra)
         .fallback(|| async { ApiError::NotFound });
 
     api.layer(axum::middleware::from_fn_with_state(

@@ -85,16 +85,27 @@ async fn verify_password(password: String, stored: Option<String>) -> Result<boo
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-pub async fn login(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<LoginBody>,
-) -> Result<Response, ApiError> {
+/// A successful password login: the new session (committed) with its user and tenant.
+pub struct LoggedIn {
+    pub session: NewSession,
+    pub user: User,
+    pub tenant: akta_db::TenantRow,
+}
+
+/// Checks a password login and opens a session; shared by the REST API and the web UI so
+/// lockout, timing and audit rules hold for both.
+pub async fn password_login(
+    state: &AppState,
+    tenant_slug: &str,
+    username: &str,
+    password: String,
+) -> Result<LoggedIn, ApiError> {
     let started = tokio::time::Instant::now();
-    let username = body.username.trim().to_lowercase();
-    let tenant = match state.db.tenant_by_slug(body.tenant.trim()).await {
+    let username = username.trim().to_lowercase();
+    let tenant = match state.db.tenant_by_slug(tenant_slug.trim()).await {
         Ok(t) if t.status == "active" => t,
         Ok(_) | Err(akta_db::DbError::NotFound) => {
-            verify_password(body.password, None).await?;
+            verify_password(password, None).await?;
             return Err(failed(started).await);
         }
         Err(e) => return Err(e.into()),
@@ -105,7 +116,7 @@ pub async fn login(
         .await?;
     let user = tx.user_by_username(&username).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password_ok = verify_password(body.password, stored).await?;
+    let password_ok = verify_password(password, stored).await?;
     let now = time::OffsetDateTime::now_utc();
     let refusal = match &user {
         None => Some("unknown user"),
@@ -117,22 +128,15 @@ pub async fn login(
     match (refusal, user) {
         (None, Some(user)) => {
             tx.record_login_success(user.id).await?;
-            let session = start_session(&state, &mut tx, &user).await?;
+            let session = start_session(state, &mut tx, &user).await?;
             tx.audit_login("login.succeeded", user.id, &json!({"method": "password"}))
                 .await?;
             tx.commit().await?;
-            let body = json!({
-                "user": user,
-                "tenant": {"id": tenant.id, "slug": tenant.slug, "name": tenant.display_name},
-                "csrf_token": session.csrf_token,
-                "expires_at": session.expires_at.format(&time::format_description::well_known::Rfc3339)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
-            });
-            let mut response = (StatusCode::CREATED, Json(body)).into_response();
-            response
-                .headers_mut()
-                .insert(header::SET_COOKIE, session.cookie);
-            Ok(response)
+            Ok(LoggedIn {
+                session,
+                user,
+                tenant,
+            })
         }
         (reason, user) => {
             let user_id = user.as_ref().map_or(uuid::Uuid::nil(), |u| u.id);
@@ -158,6 +162,29 @@ pub async fn login(
             Err(failed(started).await)
         }
     }
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
+    let LoggedIn {
+        session,
+        user,
+        tenant,
+    } = password_login(&state, &body.tenant, &body.username, body.password).await?;
+    let body = json!({
+        "user": user,
+        "tenant": {"id": tenant.id, "slug": tenant.slug, "name": tenant.display_name},
+        "csrf_token": session.csrf_token,
+        "expires_at": session.expires_at.format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+    });
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session.cookie);
+    Ok(response)
 }
 
 fn session_of(principal: &Principal) -> Result<(uuid::Uuid, uuid::Uuid, String), ApiError> {
@@ -188,24 +215,35 @@ pub async fn current(
     })))
 }
 
+/// The `Set-Cookie` value that removes the session cookie from the browser.
+pub fn clearing_cookie(state: &AppState) -> Result<HeaderValue, ApiError> {
+    cookie_header(state, "", 0)
+}
+
 fn logged_out(state: &AppState) -> Result<Response, ApiError> {
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
-        .insert(header::SET_COOKIE, cookie_header(state, "", 0)?);
+        .insert(header::SET_COOKIE, clearing_cookie(state)?);
     Ok(response)
+}
+
+/// Revokes the caller's session (logout), audited; shared with the web UI.
+pub async fn end_session(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
+    let (user_id, session_id, _) = session_of(principal)?;
+    let mut tx = state.db.tx_for(principal).await?;
+    tx.revoke_session(session_id).await?;
+    tx.audit_login("logout", user_id, &json!({"sessions": 1}))
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn logout(
     State(state): State<AppState>,
     Auth(principal): Auth,
 ) -> Result<Response, ApiError> {
-    let (user_id, session_id, _) = session_of(&principal)?;
-    let mut tx = state.db.tx_for(&principal).await?;
-    tx.revoke_session(session_id).await?;
-    tx.audit_login("logout", user_id, &json!({"sessions": 1}))
-        .await?;
-    tx.commit().await?;
+    end_session(&state, &principal).await?;
     logged_out(&state)
 }
 

@@ -11,6 +11,7 @@ pub mod search;
 pub mod support;
 pub mod tokens;
 pub mod users;
+pub mod workplace;
 
 use serde::Serialize;
 use uuid::Uuid;

@@ -1,0 +1,343 @@
+//! What the clerk web UI needs beyond the REST resources: the start page ("Mein
+//! Arbeitsplatz"), Wiedervorlagen, the Aktenplan tree with counts, zdA/reopen with a reason,
+//! and the tenant's branding.
+
+use akta_domain::FileStatus;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::repo::files::{FileChanges, FileRecord};
+use crate::serde_date::iso_date;
+use crate::{DbError, TenantTx};
+
+/// What a Wiedervorlage is set on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResubmissionTarget {
+    File(Uuid),
+    Case(Uuid),
+}
+
+/// A Wiedervorlage as shown on the start page.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DueItem {
+    pub file_id: Uuid,
+    /// Set when the Wiedervorlage is on a Vorgang.
+    pub case_id: Option<Uuid>,
+    pub reference: String,
+    pub subject: String,
+    #[serde(with = "iso_date")]
+    pub resubmit_on: time::Date,
+}
+
+/// An open Akte or Vorgang on the start page.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct WorkItem {
+    pub file_id: Uuid,
+    pub case_id: Option<Uuid>,
+    pub reference: String,
+    pub subject: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub changed_at: time::OffsetDateTime,
+}
+
+/// A recent change on the start page: the last audit event of an Akte.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RecentChange {
+    pub file_id: Uuid,
+    pub reference: String,
+    pub subject: String,
+    pub action: String,
+    pub actor: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+}
+
+/// An Aktenplan unit with the number of Akten (the caller can see) filed directly under it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PlanNode {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub parent_id: Option<Uuid>,
+    pub file_count: i64,
+}
+
+/// The Wiedervorlage dates inside one Akte (on the Akte itself and its Vorgänge).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Resubmission {
+    pub object_id: Uuid,
+    #[serde(with = "iso_date")]
+    pub resubmit_on: time::Date,
+}
+
+/// A tenant's header in the web UI.
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
+pub struct Branding {
+    pub header_name: Option<String>,
+    pub accent_color: Option<String>,
+    pub logo_media_type: Option<String>,
+}
+
+/// A new logo, or its removal, in [`TenantTx::set_branding`].
+pub enum LogoChange {
+    Keep,
+    Remove,
+    Set { bytes: Vec<u8>, media_type: String },
+}
+
+/// Audit actions that are reads, not changes: not "recently changed".
+const READ_ACTIONS: &str = "('file.read')";
+
+impl TenantTx {
+    /// Sets (`Some`) or clears (`None`) the Wiedervorlage of an Akte or Vorgang, for `user`
+    /// (`None`: for everyone, as when a token sets it). Audited in the Akte's history.
+    pub async fn set_resubmission(
+        &mut self,
+        target: ResubmissionTarget,
+        on: Option<time::Date>,
+        user: Option<Uuid>,
+    ) -> Result<(), DbError> {
+        let (sql, id, object_type) = match target {
+            ResubmissionTarget::File(id) => (
+                "UPDATE files SET resubmit_on = $2, resubmit_user_id = $3 WHERE id = $1
+                 RETURNING id",
+                id,
+                "file",
+            ),
+            ResubmissionTarget::Case(id) => (
+                "UPDATE cases SET resubmit_on = $2, resubmit_user_id = $3 WHERE id = $1
+                 RETURNING file_id",
+                id,
+                "case",
+            ),
+        };
+        let (file_id,): (Uuid,) = sqlx::query_as(sql)
+            .bind(id)
+            .bind(on)
+            .bind(on.and(user))
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let action = if on.is_some() {
+            format!("{object_type}.resubmission_set")
+        } else {
+            format!("{object_type}.resubmission_cleared")
+        };
+        let after = serde_json::json!({
+            "resubmit_on": on.map(|d| d.to_string()),
+            "user_id": on.and(user),
+        });
+        self.audit::<(), _>(&action, object_type, id, Some(file_id), None, Some(&after))
+            .await
+    }
+
+    /// Wiedervorlagen of an Akte and its Vorgänge.
+    pub async fn resubmissions_in_file(
+        &mut self,
+        file_id: Uuid,
+    ) -> Result<Vec<Resubmission>, DbError> {
+        Ok(sqlx::query_as::<_, Resubmission>(
+            "SELECT id AS object_id, resubmit_on FROM files
+              WHERE id = $1 AND resubmit_on IS NOT NULL
+             UNION ALL
+             SELECT id, resubmit_on FROM cases WHERE file_id = $1 AND resubmit_on IS NOT NULL",
+        )
+        .bind(file_id)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// Wiedervorlagen due today (in German local time) or overdue, for `user` or for
+    /// everyone, oldest first.
+    pub async fn due_resubmissions(
+        &mut self,
+        user: Uuid,
+        limit: i64,
+    ) -> Result<Vec<DueItem>, DbError> {
+        Ok(sqlx::query_as::<_, DueItem>(
+            "WITH today AS (SELECT (now() AT TIME ZONE 'Europe/Berlin')::date AS d)
+             SELECT f.id AS file_id, NULL::uuid AS case_id, f.reference, f.subject, f.resubmit_on
+               FROM files f, today
+              WHERE f.resubmit_on <= today.d
+                AND (f.resubmit_user_id = $1 OR f.resubmit_user_id IS NULL)
+             UNION ALL
+             SELECT c.file_id, c.id, c.reference, c.subject, c.resubmit_on
+               FROM cases c, today
+              WHERE c.resubmit_on <= today.d
+                AND (c.resubmit_user_id = $1 OR c.resubmit_user_id IS NULL)
+              ORDER BY resubmit_on, reference LIMIT $2",
+        )
+        .bind(user)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// Open Akten in which `actor` (e.g. `user:anna`) did something, most recently changed
+    /// first; Akten carry no owner, so "mine" means "I worked on it".
+    pub async fn my_open_files(
+        &mut self,
+        actor: &str,
+        limit: i64,
+    ) -> Result<Vec<WorkItem>, DbError> {
+        Ok(sqlx::query_as::<_, WorkItem>(
+            "SELECT f.id AS file_id, NULL::uuid AS case_id, f.reference, f.subject,
+                    f.updated_at AS changed_at
+               FROM files f
+              WHERE f.status = 'offen'
+                AND EXISTS (SELECT 1 FROM audit_events a WHERE a.file_id = f.id AND a.actor = $1)
+              ORDER BY f.updated_at DESC LIMIT $2",
+        )
+        .bind(actor)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// Open Vorgänge that `actor` created or filed into, newest first.
+    pub async fn my_open_cases(
+        &mut self,
+        actor: &str,
+        limit: i64,
+    ) -> Result<Vec<WorkItem>, DbError> {
+        Ok(sqlx::query_as::<_, WorkItem>(
+            "SELECT c.file_id, c.id AS case_id, c.reference, c.subject, c.created_at AS changed_at
+               FROM cases c JOIN files f ON f.id = c.file_id
+              WHERE c.status = 'offen' AND f.status = 'offen'
+                AND EXISTS (SELECT 1 FROM audit_events a
+                             WHERE a.file_id = c.file_id AND a.actor = $1
+                               AND (a.object_id = c.id
+                                    OR a.object_id IN (SELECT d.id FROM documents d
+                                                        WHERE d.case_id = c.id)))
+              ORDER BY c.id DESC LIMIT $2",
+        )
+        .bind(actor)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// The Akten changed last (by anyone), with their latest change.
+    pub async fn recent_changes(&mut self, limit: i64) -> Result<Vec<RecentChange>, DbError> {
+        let sql = format!(
+            "SELECT * FROM (
+                SELECT DISTINCT ON (a.file_id) a.file_id, f.reference, f.subject, a.action,
+                       a.actor, a.at
+                  FROM audit_events a JOIN files f ON f.id = a.file_id
+                 WHERE a.action NOT IN {READ_ACTIONS}
+                   AND a.id > (SELECT coalesce(max(id), 0) - 5000 FROM audit_events)
+                 ORDER BY a.file_id, a.id DESC
+             ) latest ORDER BY at DESC LIMIT $1"
+        );
+        Ok(sqlx::query_as::<_, RecentChange>(&sql)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
+    /// The whole Aktenplan with counts, ordered by Kennzeichen (plan trees are small).
+    pub async fn plan_tree(&mut self) -> Result<Vec<PlanNode>, DbError> {
+        Ok(sqlx::query_as::<_, PlanNode>(
+            "SELECT u.id, u.code, u.title, u.parent_id,
+                    (SELECT count(*) FROM files f WHERE f.plan_unit_id = u.id) AS file_count
+               FROM plan_units u ORDER BY u.code",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// Closes an Akte (zdA) if it is still at `expected_version`.
+    pub async fn close_file(
+        &mut self,
+        id: Uuid,
+        expected_version: i32,
+    ) -> Result<FileRecord, DbError> {
+        let changes = FileChanges {
+            status: Some(FileStatus::Closed),
+            ..FileChanges::default()
+        };
+        self.update_file(id, expected_version, changes).await
+    }
+
+    /// Reopens a closed Akte; the reason is kept in the audit log next to the change.
+    pub async fn reopen_file(
+        &mut self,
+        id: Uuid,
+        expected_version: i32,
+        reason: &str,
+    ) -> Result<FileRecord, DbError> {
+        let before = self.file(id).await?;
+        if before.status != FileStatus::Closed.as_str() {
+            return Err(DbError::Conflict("the file is not closed".into()));
+        }
+        let changes = FileChanges {
+            status: Some(FileStatus::Open),
+            ..FileChanges::default()
+        };
+        let after = self.update_file(id, expected_version, changes).await?;
+        let detail = serde_json::json!({ "reason": reason });
+        self.audit::<(), _>("file.reopened", "file", id, Some(id), None, Some(&detail))
+            .await?;
+        Ok(after)
+    }
+
+    pub async fn branding(&mut self) -> Result<Branding, DbError> {
+        Ok(sqlx::query_as::<_, Branding>(
+            "SELECT header_name, accent_color, logo_media_type FROM tenant_branding",
+        )
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .unwrap_or_default())
+    }
+
+    /// The logo and its media type, if the tenant has one.
+    pub async fn branding_logo(&mut self) -> Result<Option<(Vec<u8>, String)>, DbError> {
+        let row: Option<(Option<Vec<u8>>, Option<String>)> =
+            sqlx::query_as("SELECT logo, logo_media_type FROM tenant_branding")
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(match row {
+            Some((Some(bytes), Some(media_type))) => Some((bytes, media_type)),
+            _ => None,
+        })
+    }
+
+    /// Replaces the branding (audited as a tenant event; the logo itself is not logged).
+    pub async fn set_branding(
+        &mut self,
+        header_name: Option<&str>,
+        accent_color: Option<&str>,
+        logo: LogoChange,
+    ) -> Result<Branding, DbError> {
+        let (keep, bytes, media_type) = match logo {
+            LogoChange::Keep => (true, None, None),
+            LogoChange::Remove => (false, None, None),
+            LogoChange::Set { bytes, media_type } => (false, Some(bytes), Some(media_type)),
+        };
+        let branding = sqlx::query_as::<_, Branding>(
+            "INSERT INTO tenant_branding (tenant_id, header_name, accent_color, logo, logo_media_type)
+             VALUES ($1, $2, $3, $5, $6)
+             ON CONFLICT (tenant_id) DO UPDATE SET
+                 header_name = $2, accent_color = $3,
+                 logo = CASE WHEN $4 THEN tenant_branding.logo ELSE $5 END,
+                 logo_media_type = CASE WHEN $4 THEN tenant_branding.logo_media_type ELSE $6 END,
+                 updated_at = now()
+             RETURNING header_name, accent_color, logo_media_type",
+        )
+        .bind(self.tenant.0)
+        .bind(header_name)
+        .bind(accent_color)
+        .bind(keep)
+        .bind(bytes)
+        .bind(media_type)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        self.audit_tenant_event(
+            "tenant.branding_changed",
+            "tenant",
+            self.tenant.0,
+            &branding,
+        )
+        .await?;
+        Ok(branding)
+    }
+}

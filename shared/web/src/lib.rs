@@ -1,0 +1,106 @@
+//! Akta's clerk web UI: server-rendered HTML (askama templates checked at compile time),
+//! German by default, English by choice. Works without JavaScript except for drag and drop;
+//! `static/akta.js` adds drag-and-drop uploads with progress against the REST upload routes.
+//!
+//! Mount with [`routes`] through `akta_api::router_with` / `akta_api::serve_with`, so the UI
+//! shares the API's security headers, request ids, tracing and rate limits.
+//!
+//! # URL scheme
+//!
+//! | URL | page |
+//! |---|---|
+//! | `GET /` | redirects to `/arbeitsplatz` when logged in, else to `/anmelden` |
+//! | `GET /anmelden` | login form; the tenant comes from the host name (`witten.akta.example.de` → `witten`, needs ≥ 3 labels, never an IP) or from a form field |
+//! | `GET /t/{tenant}/anmelden` | login form with the tenant fixed by the path |
+//! | `POST /anmelden` | `csrf_token` (double-submit cookie `akta_login_csrf`), `tenant`, `username`, `password` → session cookie, 303 to `/arbeitsplatz` |
+//! | `POST /abmelden` | logout (ends the session) |
+//! | `GET /sprache/{de,en}` | sets the UI language cookie `akta_lang` |
+//! | `GET /arbeitsplatz` | "Mein Arbeitsplatz": due Wiedervorlagen, my open Akten and Vorgänge, recent changes |
+//! | `GET /aktenplan[?einheit={id}]` | Aktenplan tree with counts; the Akten of the chosen unit |
+//! | `GET /akten/neu?einheit={id}`, `POST /akten` | create an Akte |
+//! | `GET /akten/{id}[?register=akte\|verlauf\|{case id}]` | the Akte with its registers (documents filed directly, one per Vorgang, history) |
+//! | `GET,POST /akten/{id}/bearbeiten` | edit Betreff, Federführung, Vertraulichkeit |
+//! | `POST /akten/{id}/wiedervorlage`, `POST /vorgaenge/{id}/wiedervorlage` | `date` + `action=set`, or `action=clear` |
+//! | `GET,POST /akten/{id}/zda` | confirmation, then zdA |
+//! | `GET,POST /akten/{id}/wiedereroeffnen` | reopen with a `reason` |
+//! | `GET /akten/{id}/vorgaenge/neu`, `POST /akten/{id}/vorgaenge` | new Vorgang |
+//! | `GET /akten/{id}/dokumente/neu[?vorgang={id}]`, `POST /akten/{id}/dokumente` | upload form (multipart: `csrf_token` first, the `file` part last) |
+//! | `GET /akten/{id}/vermerk[?vorgang={id}]`, `POST /akten/{id}/vermerk` | write a Vermerk (stored as text/plain) |
+//! | `GET /dokumente/{id}` | document: metadata, preview, versions with downloads |
+//! | `POST /dokumente/{id}/versionen` | new version (multipart: `csrf_token`, `file`) |
+//! | `GET /suche?q=&kind=&plan_unit=&year=&cursor=` | search with facets |
+//! | `GET,POST /verwaltung/erscheinungsbild` | tenant branding (admins) |
+//! | `GET /branding/logo`, `GET /branding/theme.css` | the tenant's logo and accent colour |
+//! | `GET /static/akta.css`, `GET /static/akta.js` | the only style sheet and script |
+//!
+//! Every POST form carries `csrf_token`: the session's synchronizer token (the same token
+//! the REST API expects in `X-CSRF-Token` for cookie requests; pages publish it in
+//! `<meta name="csrf-token">` for the upload script). Other tenants' ids answer the 404 page.
+
+mod assets;
+mod error;
+mod forms;
+mod i18n;
+mod pages;
+mod render;
+mod session;
+
+pub use error::WebError;
+pub use i18n::Lang;
+
+use akta_api::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+use pages::{admin, documents, files, login, plan, search, workplace};
+
+/// The web UI's routes, to merge into the API router.
+pub fn routes() -> Router<AppState> {
+    // Uploads stream into the blob store, which enforces the upload limit itself.
+    let uploads = Router::new()
+        .route("/akten/{id}/dokumente", post(documents::upload))
+        .route("/dokumente/{id}/versionen", post(documents::add_version))
+        .layer(DefaultBodyLimit::disable());
+    Router::new()
+        .route("/", get(login::root))
+        .route("/anmelden", get(login::login_page).post(login::login))
+        .route("/t/{tenant}/anmelden", get(login::tenant_login_page))
+        .route("/abmelden", post(login::logout))
+        .route("/sprache/{lang}", get(login::set_language))
+        .route("/arbeitsplatz", get(workplace::show))
+        .route("/aktenplan", get(plan::show))
+        .route("/akten", post(files::create))
+        .route("/akten/neu", get(files::new_form))
+        .route("/akten/{id}", get(files::show))
+        .route(
+            "/akten/{id}/bearbeiten",
+            get(files::edit_form).post(files::update),
+        )
+        .route("/akten/{id}/wiedervorlage", post(files::resubmit_file))
+        .route("/vorgaenge/{id}/wiedervorlage", post(files::resubmit_case))
+        .route("/akten/{id}/zda", get(files::close_form).post(files::close))
+        .route(
+            "/akten/{id}/wiedereroeffnen",
+            get(files::reopen_form).post(files::reopen),
+        )
+        .route("/akten/{id}/vorgaenge/neu", get(files::new_case_form))
+        .route("/akten/{id}/vorgaenge", post(files::create_case))
+        .route("/akten/{id}/dokumente/neu", get(documents::upload_form))
+        .route(
+            "/akten/{id}/vermerk",
+            get(documents::note_form).post(documents::create_note),
+        )
+        .route("/dokumente/{id}", get(documents::show))
+        .route("/suche", get(search::show))
+        .route(
+            "/verwaltung/erscheinungsbild",
+            get(admin::form).post(admin::save),
+        )
+        .route("/branding/logo", get(admin::logo))
+        .route("/branding/theme.css", get(admin::theme))
+        .route("/static/akta.css", get(assets::css))
+        .route("/static/akta.js", get(assets::js))
+        .merge(uploads)
+        .layer(axum::middleware::from_fn(error::render_error_pages))
+}

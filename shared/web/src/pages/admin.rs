@@ -1,0 +1,253 @@
+//! Tenant branding: name, coat of arms and accent colour in the header, set by the tenant
+//! admin. The colour reaches pages through a small stylesheet (no inline styles under the
+//! Content-Security-Policy) and must keep white header text readable (WCAG AA, 4.5:1).
+
+use akta_api::AppState;
+use akta_db::repo::workplace::LogoChange;
+use askama::Template;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::error::WebError;
+use crate::forms::Errors;
+use crate::render::{page_with_status, see_other, Chrome};
+use crate::session::Session;
+
+const LOGO_MAX: usize = 256 * 1024;
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct BrandingPage {
+    c: Chrome,
+    header_name: String,
+    accent_color: String,
+    errors: Errors,
+    saved: bool,
+}
+
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    gespeichert: Option<String>,
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, WebError> {
+    session.require_admin()?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let branding = tx.branding().await?;
+    tx.commit().await?;
+    let template = BrandingPage {
+        header_name: branding.header_name.unwrap_or_default(),
+        accent_color: branding.accent_color.unwrap_or_default(),
+        errors: Errors::new(session.lang()),
+        saved: q.gespeichert.is_some(),
+        c: session.chrome.with_nav("admin"),
+    };
+    page_with_status(StatusCode::OK, &template)
+}
+
+/// WCAG relative luminance of `#rrggbb`.
+fn luminance(hex: &str) -> Option<f64> {
+    let hex = hex.strip_prefix('#')?;
+    if hex.len() != 6 {
+        return None;
+    }
+    let channel = |i: usize| -> Option<f64> {
+        let v = f64::from(u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()?) / 255.0;
+        Some(if v <= 0.03928 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        })
+    };
+    Some(0.2126 * channel(0)? + 0.7152 * channel(2)? + 0.0722 * channel(4)?)
+}
+
+/// Contrast of white text on `hex`.
+fn contrast_with_white(hex: &str) -> Option<f64> {
+    luminance(hex).map(|l| 1.05 / (l + 0.05))
+}
+
+/// PNG, JPEG, GIF or WebP by their magic numbers (never SVG: it can carry script).
+fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    session: Session,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    session.require_admin()?;
+    let mut csrf = None;
+    let (mut header_name, mut accent, mut remove, mut logo) =
+        (String::new(), String::new(), false, Vec::new());
+    while let Some(mut part) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?
+    {
+        let name = part.name().unwrap_or("").to_owned();
+        if csrf.is_none() && name != "csrf_token" {
+            return Err(WebError::Csrf);
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part
+            .chunk()
+            .await
+            .map_err(|e| WebError::BadRequest(e.body_text()))?
+        {
+            if bytes.len() + chunk.len() > LOGO_MAX + 1 {
+                return Err(WebError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = || String::from_utf8_lossy(&bytes).into_owned();
+        match name.as_str() {
+            "csrf_token" => {
+                session.check_csrf(&text())?;
+                csrf = Some(());
+            }
+            "header_name" => header_name = text(),
+            "accent_color" => accent = text(),
+            "remove_logo" => remove = true,
+            "logo" => logo = bytes,
+            _ => return Err(WebError::BadRequest(format!("unknown part {name}"))),
+        }
+    }
+    if csrf.is_none() {
+        return Err(WebError::Csrf);
+    }
+    let mut errors = Errors::new(session.lang());
+    let name = errors.text("header_name", &header_name, 120, false);
+    let accent_value = accent.trim().to_ascii_lowercase();
+    let accent_ok = if accent_value.is_empty() {
+        true
+    } else {
+        match contrast_with_white(&accent_value) {
+            None => {
+                errors.add("accent_color", "field.invalid");
+                false
+            }
+            Some(c) if c < 4.5 => {
+                errors.add("accent_color", "admin.accent.contrast");
+                false
+            }
+            Some(_) => true,
+        }
+    };
+    let logo_change = if !logo.is_empty() {
+        match image_type(&logo).filter(|_| logo.len() <= LOGO_MAX) {
+            Some(media_type) => LogoChange::Set {
+                bytes: logo,
+                media_type: media_type.to_owned(),
+            },
+            None => {
+                errors.add("logo", "admin.logo.invalid");
+                LogoChange::Keep
+            }
+        }
+    } else if remove {
+        LogoChange::Remove
+    } else {
+        LogoChange::Keep
+    };
+    if !errors.is_empty() || !accent_ok {
+        let template = BrandingPage {
+            header_name,
+            accent_color: accent,
+            errors,
+            saved: false,
+            c: session.chrome.with_nav("admin"),
+        };
+        return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &template);
+    }
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    tx.set_branding(
+        name.as_deref(),
+        Some(accent_value.as_str()).filter(|s| !s.is_empty()),
+        logo_change,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(see_other("/verwaltung/erscheinungsbild?gespeichert=1"))
+}
+
+/// `GET /branding/logo`: the logo of the session's tenant.
+pub async fn logo(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let logo = tx.branding_logo().await?;
+    tx.commit().await?;
+    let (bytes, media_type) = logo.ok_or(WebError::NotFound)?;
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&media_type).map_err(|e| WebError::Internal(e.to_string()))?,
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
+    );
+    Ok(response)
+}
+
+/// `GET /branding/theme.css`: the accent colour as a CSS custom property.
+pub async fn theme(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let branding = tx.branding().await?;
+    tx.commit().await?;
+    // Only values that passed the `#rrggbb` check (in the form and in the database) arrive.
+    let css = match branding.accent_color.filter(|c| luminance(c).is_some()) {
+        Some(c) => format!(":root {{ --accent: {c}; }}\n"),
+        None => String::new(),
+    };
+    let mut response = css.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accent_colours_need_contrast_with_white() {
+        assert!(contrast_with_white("#005a9c").unwrap_or(0.0) >= 4.5);
+        assert!(contrast_with_white("#ffff00").unwrap_or(10.0) < 4.5);
+        assert!(contrast_with_white("red").is_none());
+        assert!(contrast_with_white("#00zz00").is_none());
+    }
+
+    #[test]
+    fn only_raster_images_are_logos() {
+        assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(image_type(b"<svg xmlns="), None);
+    }
+}

@@ -1,0 +1,481 @@
+//! Documents in the browser: the view with preview and versions, the no-script upload form,
+//! new versions, and the Vermerk editor. Content is stored through the REST layer's filing
+//! functions, so uploads from the web follow the same way of a document.
+
+use akta_api::AppState;
+use akta_db::{DocumentTarget, NewDocument};
+use akta_domain::DocumentKind;
+use askama::Template;
+use axum::extract::multipart::Field as Part;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::Map;
+use uuid::Uuid;
+
+use crate::error::WebError;
+use crate::forms::Errors;
+use crate::i18n::Lang;
+use crate::pages::files::{kind_label, kinds};
+use crate::pages::simple::{Field, SimpleForm};
+use crate::pages::{item_href, parse_id};
+use crate::render::{date, date_time, page, page_with_status, see_other, size, today, Chrome};
+use crate::session::{Posted, Session};
+
+/// Longest text shown in a preview; the download has everything.
+const PREVIEW_CHARS: usize = 200_000;
+const TITLE_MAX: usize = 300;
+
+pub enum Preview {
+    Pdf(String),
+    Image(String),
+    Text(String),
+    Pending,
+    None,
+}
+
+pub struct DocView {
+    id: Uuid,
+    title: String,
+    kind: &'static str,
+    date: String,
+    sender: String,
+    recipient: String,
+    file_reference: String,
+    back: String,
+}
+
+pub struct VersionRow {
+    nr: i32,
+    file_name: String,
+    media_type: String,
+    size: String,
+    author: String,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "document.html")]
+struct DocumentPage {
+    c: Chrome,
+    d: DocView,
+    preview: Preview,
+    versions: Vec<VersionRow>,
+    can_add_version: bool,
+}
+
+fn essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let lang = session.lang();
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let doc = tx.document(id).await?;
+    let file = tx.file(doc.file_id).await?;
+    let latest = doc.versions.last().cloned();
+    let content_url =
+        |nr: i32| format!("/api/v1/documents/{id}/versions/{nr}/content?disposition=inline");
+    let preview = match &latest {
+        None => Preview::None,
+        Some(v) => match essence(&v.media_type).as_str() {
+            "application/pdf" => Preview::Pdf(content_url(v.nr)),
+            "image/png" | "image/jpeg" | "image/gif" | "image/webp" => {
+                Preview::Image(content_url(v.nr))
+            }
+            // Text, e-mail and office files: the extracted text, escaped like every value.
+            _ => match tx.extracted_text(id, v.nr).await {
+                Ok(text) => {
+                    tx.note_read(doc.file_id, "document_text", id).await?;
+                    Preview::Text(text.chars().take(PREVIEW_CHARS).collect())
+                }
+                Err(akta_db::DbError::NotFound) => match &v.extraction {
+                    Some(e) if e.state == "pending" || e.state == "running" => Preview::Pending,
+                    _ => Preview::None,
+                },
+                Err(e) => return Err(e.into()),
+            },
+        },
+    };
+    tx.note_read(doc.file_id, "document", id).await?;
+    tx.commit().await?;
+    let template = DocumentPage {
+        d: DocView {
+            id,
+            kind: kind_label(lang, &doc.kind),
+            date: doc.document_date.map(date).unwrap_or_else(|| "–".into()),
+            sender: doc.sender.unwrap_or_else(|| "–".into()),
+            recipient: doc.recipient.unwrap_or_else(|| "–".into()),
+            file_reference: file.reference,
+            back: item_href(doc.file_id, doc.case_id),
+            title: doc.title,
+        },
+        preview,
+        versions: doc
+            .versions
+            .into_iter()
+            .rev()
+            .map(|v| VersionRow {
+                nr: v.nr,
+                size: size(v.size_bytes),
+                created: date_time(v.created_at),
+                file_name: v.file_name,
+                media_type: v.media_type,
+                author: v.author,
+            })
+            .collect(),
+        can_add_version: session.chrome.can_write && file.status == "offen",
+        c: session.chrome.with_nav("plan"),
+    };
+    page(&template)
+}
+
+/// Reads a small text part completely, refusing anything larger than `limit` bytes.
+async fn small_text(mut part: Part<'_>, limit: usize) -> Result<String, WebError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = part
+        .chunk()
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?
+    {
+        if out.len() + chunk.len() > limit {
+            return Err(WebError::TooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    String::from_utf8(out).map_err(|_| WebError::BadRequest("not UTF-8".into()))
+}
+
+/// The first part of every upload form is the CSRF token: checked before anything is stored.
+async fn check_first_part(session: &Session, multipart: &mut Multipart) -> Result<(), WebError> {
+    let first = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?
+        .ok_or(WebError::Csrf)?;
+    if first.name() != Some("csrf_token") {
+        return Err(WebError::Csrf);
+    }
+    let token = small_text(first, 200).await?;
+    session.check_csrf(&token)
+}
+
+#[derive(Default)]
+struct UploadFields {
+    title: String,
+    kind: String,
+    sender: String,
+    recipient: String,
+    document_date: String,
+    vorgang: String,
+}
+
+/// The upload form's targets: the Akte itself and its Vorgänge.
+async fn targets(
+    state: &AppState,
+    session: &Session,
+    file_id: Uuid,
+) -> Result<(String, Vec<(String, String)>), WebError> {
+    let lang = session.lang();
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let file = tx.file(file_id).await?;
+    let cases = tx.list_cases(file_id, None, 500).await?.items;
+    tx.commit().await?;
+    let mut options = vec![(
+        String::new(),
+        format!("{} ({})", file.reference, lang.t("file.register.direct")),
+    )];
+    options.extend(
+        cases
+            .into_iter()
+            .map(|c| (c.id.to_string(), format!("{} {}", c.reference, c.subject))),
+    );
+    Ok((file.reference, options))
+}
+
+fn upload_page(
+    session: Session,
+    file_id: Uuid,
+    reference: &str,
+    options: Vec<(String, String)>,
+    fields: UploadFields,
+    errors: Errors,
+) -> SimpleForm {
+    let lang = session.lang();
+    SimpleForm {
+        heading: format!("{} – {reference}", lang.t("doc.new")),
+        explain: None,
+        action: format!("/akten/{file_id}/dokumente"),
+        testid: "upload-form",
+        hidden: Vec::new(),
+        fields: vec![
+            Field::text("vorgang", lang.t("doc.target"), fields.vorgang).options(options),
+            Field::text("title", lang.t("doc.title"), fields.title),
+            Field::text("kind", lang.t("doc.kind"), fields.kind).options(kinds(lang)),
+            Field::text("sender", lang.t("doc.sender"), fields.sender),
+            Field::text("recipient", lang.t("doc.recipient"), fields.recipient),
+            Field::text("document_date", lang.t("doc.date"), fields.document_date).kind("date"),
+            Field::text("file", lang.t("doc.file"), "").kind("file"),
+        ],
+        errors,
+        submit: lang.t("doc.upload"),
+        cancel: format!("/akten/{file_id}"),
+        multipart: true,
+        c: session.chrome.with_nav("plan"),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TargetQuery {
+    vorgang: Option<String>,
+}
+
+pub async fn upload_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<TargetQuery>,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let (reference, options) = targets(&state, &session, id).await?;
+    let fields = UploadFields {
+        vorgang: q.vorgang.unwrap_or_default(),
+        kind: "Eingang".into(),
+        ..UploadFields::default()
+    };
+    let errors = Errors::new(session.lang());
+    page(&upload_page(
+        session, id, &reference, options, fields, errors,
+    ))
+}
+
+/// Checks the metadata of an upload; `None` with `errors` filled when something is wrong.
+fn new_document(errors: &mut Errors, f: &UploadFields) -> Option<NewDocument> {
+    let title = errors.text("title", &f.title, TITLE_MAX, true);
+    let kind = errors.choice("kind", DocumentKind::parse(&f.kind));
+    let sender = errors.text("sender", &f.sender, TITLE_MAX, false);
+    let recipient = errors.text("recipient", &f.recipient, TITLE_MAX, false);
+    let document_date = errors.date("document_date", &f.document_date);
+    if !errors.is_empty() {
+        return None;
+    }
+    Some(NewDocument {
+        title: title?,
+        kind: kind?,
+        sender,
+        recipient,
+        document_date,
+        metadata: Map::new(),
+    })
+}
+
+fn target_of(errors: &mut Errors, file_id: Uuid, vorgang: &str) -> Option<DocumentTarget> {
+    match errors.id("vorgang", vorgang)? {
+        Some(case) => Some(DocumentTarget::Case(case)),
+        None => Some(DocumentTarget::File(file_id)),
+    }
+}
+
+/// `POST /akten/{id}/dokumente` (multipart, the file part last): files a document without
+/// any script. Metadata is checked before the file streams into the blob store.
+pub async fn upload(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let file_id = parse_id(&id)?;
+    check_first_part(&session, &mut multipart).await?;
+    let mut fields = UploadFields::default();
+    let mut errors = Errors::new(session.lang());
+    while let Some(part) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?
+    {
+        let name = part.name().unwrap_or("").to_owned();
+        let slot = match name.as_str() {
+            "title" => &mut fields.title,
+            "kind" => &mut fields.kind,
+            "sender" => &mut fields.sender,
+            "recipient" => &mut fields.recipient,
+            "document_date" => &mut fields.document_date,
+            "vorgang" => &mut fields.vorgang,
+            "file" => {
+                let file_name = part.file_name().unwrap_or("").to_owned();
+                if file_name.is_empty() {
+                    errors.add("file", "field.required");
+                }
+                let target = target_of(&mut errors, file_id, &fields.vorgang);
+                let metadata = new_document(&mut errors, &fields);
+                let (Some(target), Some(metadata), true) = (target, metadata, errors.is_empty())
+                else {
+                    break;
+                };
+                let media_type = part.content_type().map(str::to_owned);
+                let doc = akta_api::file_document(
+                    &state,
+                    &session.principal,
+                    target,
+                    metadata,
+                    &file_name,
+                    media_type.as_deref(),
+                    part,
+                )
+                .await?;
+                return Ok(see_other(&item_href(doc.file_id, doc.case_id)));
+            }
+            _ => return Err(WebError::BadRequest(format!("unknown part {name}"))),
+        };
+        *slot = small_text(part, 4096).await?;
+    }
+    if errors.is_empty() {
+        errors.add("file", "field.required");
+    }
+    let (reference, options) = targets(&state, &session, file_id).await?;
+    let page_ = upload_page(session, file_id, &reference, options, fields, errors);
+    page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_)
+}
+
+/// `POST /dokumente/{id}/versionen` (multipart: csrf_token, file).
+pub async fn add_version(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    check_first_part(&session, &mut multipart).await?;
+    let part = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?
+        .filter(|p| p.name() == Some("file"))
+        .ok_or_else(|| WebError::BadRequest("the part 'file' is missing".into()))?;
+    let file_name = part.file_name().unwrap_or("").to_owned();
+    if file_name.is_empty() {
+        return Err(WebError::BadRequest("no file chosen".into()));
+    }
+    let media_type = part.content_type().map(str::to_owned);
+    akta_api::file_version(
+        &state,
+        &session.principal,
+        id,
+        &file_name,
+        media_type.as_deref(),
+        part,
+    )
+    .await?;
+    Ok(see_other(&format!("/dokumente/{id}")))
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoteFields {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    vorgang: String,
+}
+
+fn note_page(
+    session: Session,
+    file_id: Uuid,
+    reference: &str,
+    options: Vec<(String, String)>,
+    fields: NoteFields,
+    errors: Errors,
+) -> SimpleForm {
+    let lang: Lang = session.lang();
+    SimpleForm {
+        heading: format!("{} – {reference}", lang.t("note.new")),
+        explain: None,
+        action: format!("/akten/{file_id}/vermerk"),
+        testid: "note-form",
+        hidden: Vec::new(),
+        fields: vec![
+            Field::text("vorgang", lang.t("doc.target"), fields.vorgang).options(options),
+            Field::text("title", lang.t("doc.title"), fields.title),
+            Field::text("text", lang.t("note.text"), fields.text).multiline(),
+        ],
+        errors,
+        submit: lang.t("note.save"),
+        cancel: format!("/akten/{file_id}"),
+        multipart: false,
+        c: session.chrome.with_nav("plan"),
+    }
+}
+
+pub async fn note_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<TargetQuery>,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let (reference, options) = targets(&state, &session, id).await?;
+    let fields = NoteFields {
+        vorgang: q.vorgang.unwrap_or_default(),
+        title: session.lang().t("doc.kind.Vermerk").to_owned(),
+        ..NoteFields::default()
+    };
+    let errors = Errors::new(session.lang());
+    page(&note_page(session, id, &reference, options, fields, errors))
+}
+
+/// Stores a Vermerk as a plain-text document (UTF-8), dated today.
+pub async fn create_note(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<NoteFields>,
+) -> Result<Response, WebError> {
+    let Posted { session, form } = posted;
+    session.require_write()?;
+    let file_id = parse_id(&id)?;
+    let mut errors = Errors::new(session.lang());
+    let title = errors.text("title", &form.title, TITLE_MAX, true);
+    let text = errors.long_text("text", &form.text, 100_000);
+    let target = target_of(&mut errors, file_id, &form.vorgang);
+    let (Some(title), Some(text), Some(target)) = (title, text, target) else {
+        let (reference, options) = targets(&state, &session, file_id).await?;
+        let page_ = note_page(session, file_id, &reference, options, form, errors);
+        return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
+    };
+    let metadata = NewDocument {
+        title,
+        kind: DocumentKind::Note,
+        sender: None,
+        recipient: None,
+        document_date: Some(today()),
+        metadata: Map::new(),
+    };
+    let body = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(text))]);
+    let doc = akta_api::file_document(
+        &state,
+        &session.principal,
+        target,
+        metadata,
+        "vermerk.txt",
+        Some("text/plain; charset=utf-8"),
+        body,
+    )
+    .await?;
+    Ok(see_other(&format!("/dokumente/{}", doc.id)))
+}

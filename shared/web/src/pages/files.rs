@@ -1,0 +1,752 @@
+//! The Akte, shaped like the paper file: header, registers (documents filed directly, one per
+//! Vorgang, history), and its forms: create/edit, Vorgang, Wiedervorlage, zdA and reopening.
+
+use akta_api::AppState;
+use akta_db::repo::workplace::ResubmissionTarget;
+use akta_db::{DbError, FileChanges, NewFile};
+use akta_domain::{Confidentiality, FileStatus};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::Map;
+use uuid::Uuid;
+
+use crate::error::WebError;
+use crate::forms::Errors;
+use crate::i18n::Lang;
+use crate::pages::simple::{Field, SimpleForm};
+use crate::pages::{action_label, parse_id};
+use crate::render::{date, date_time, iso_date, page, page_with_status, see_other, Chrome};
+use crate::session::{Posted, Session};
+
+const SUBJECT_MAX: usize = 500;
+
+pub struct FileView {
+    id: Uuid,
+    plan_unit_id: Uuid,
+    plan_unit: String,
+    reference: String,
+    subject: String,
+    lead: String,
+    status: &'static str,
+    open: bool,
+    period: String,
+    confidentiality: &'static str,
+    resubmit_on: Option<String>,
+    resubmit_iso: String,
+}
+
+pub struct CaseView {
+    id: Uuid,
+    reference: String,
+    status: &'static str,
+    resubmit_on: Option<String>,
+    resubmit_iso: String,
+}
+
+pub struct Register {
+    key: String,
+    label: String,
+    selected: bool,
+}
+
+pub struct DocRow {
+    id: Uuid,
+    kind: &'static str,
+    date: String,
+    correspondent: String,
+    title: String,
+}
+
+pub struct HistoryRow {
+    when: String,
+    actor: String,
+    action: String,
+}
+
+#[derive(Template)]
+#[template(path = "file.html")]
+struct FilePage {
+    c: Chrome,
+    f: FileView,
+    registers: Vec<Register>,
+    register_title: String,
+    register_query: String,
+    case: Option<CaseView>,
+    documents: Vec<DocRow>,
+    show_history: bool,
+    history: Vec<HistoryRow>,
+    upload_url: String,
+    kinds: Vec<(String, String)>,
+}
+
+/// Document kinds with their labels, for selects.
+pub fn kinds(lang: Lang) -> Vec<(String, String)> {
+    ["Eingang", "Ausgang", "Vermerk", "Bescheid", "Sonstiges"]
+        .iter()
+        .map(|k| ((*k).to_owned(), lang.t(&format!("doc.kind.{k}")).to_owned()))
+        .collect()
+}
+
+pub fn kind_label(lang: Lang, kind: &str) -> &'static str {
+    lang.get(&format!("doc.kind.{kind}")).unwrap_or("")
+}
+
+#[derive(Deserialize)]
+pub struct RegisterQuery {
+    register: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<RegisterQuery>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let lang = session.lang();
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let file = tx.file(id).await?;
+    let unit = tx.plan_unit(file.plan_unit_id).await?;
+    let org_units = tx.list_org_units().await?;
+    let cases = tx.list_cases(id, None, 500).await?.items;
+    let documents = tx.list_documents(id, None).await?;
+    let resubmissions = tx.resubmissions_in_file(id).await?;
+    let register = q.register.unwrap_or_default();
+    let show_history = register == "verlauf";
+    let history = if show_history {
+        tx.file_history(id, None, 500).await?.items
+    } else {
+        Vec::new()
+    };
+    tx.note_read(id, "file", id).await?;
+    tx.commit().await?;
+
+    let resubmit = |object: Uuid| {
+        resubmissions
+            .iter()
+            .find(|r| r.object_id == object)
+            .map(|r| r.resubmit_on)
+    };
+    let selected_case = cases.iter().find(|c| c.id.to_string() == register).cloned();
+    let mut registers = vec![Register {
+        key: "akte".into(),
+        label: lang.t("file.register.direct").into(),
+        selected: selected_case.is_none() && !show_history,
+    }];
+    registers.extend(cases.iter().map(|c| Register {
+        key: c.id.to_string(),
+        label: format!("{} {}", c.reference, c.subject),
+        selected: selected_case.as_ref().is_some_and(|s| s.id == c.id),
+    }));
+    registers.push(Register {
+        key: "verlauf".into(),
+        label: lang.t("file.register.history").into(),
+        selected: show_history,
+    });
+    let case_id = selected_case.as_ref().map(|c| c.id);
+    let documents = documents
+        .into_iter()
+        .filter(|d| d.case_id == case_id)
+        .map(|d| DocRow {
+            id: d.id,
+            kind: kind_label(lang, &d.kind),
+            date: d.document_date.map(date).unwrap_or_default(),
+            correspondent: match (d.sender, d.recipient) {
+                (Some(s), _) if d.kind == "Eingang" => s,
+                (_, Some(r)) => r,
+                (Some(s), None) => s,
+                (None, None) => String::new(),
+            },
+            title: d.title,
+        })
+        .collect();
+    let lead = file
+        .lead_org_unit_id
+        .and_then(|o| org_units.iter().find(|u| u.id == o))
+        .map(|u| format!("{} {}", u.code, u.name))
+        .unwrap_or_else(|| "–".into());
+    let file_resubmit = resubmit(file.id);
+    let f = FileView {
+        id: file.id,
+        plan_unit_id: unit.id,
+        plan_unit: format!("{} {}", unit.code, unit.title),
+        open: file.status == FileStatus::Open.as_str(),
+        status: lang.t(&format!("file.status.{}", file.status)),
+        period: match file.period_to {
+            Some(to) => format!("{} – {}", date(file.period_from), date(to)),
+            None => format!("{} –", date(file.period_from)),
+        },
+        confidentiality: lang.t(&format!("file.conf.{}", file.confidentiality)),
+        resubmit_on: file_resubmit.map(date),
+        resubmit_iso: file_resubmit.map(iso_date).unwrap_or_default(),
+        reference: file.reference,
+        subject: file.subject,
+        lead,
+    };
+    let (register_title, register_query, upload_url) = match &selected_case {
+        Some(c) => (
+            format!("{} {} {}", lang.t("case.title"), c.reference, c.subject),
+            format!("?vorgang={}", c.id),
+            format!("/api/v1/cases/{}/documents", c.id),
+        ),
+        None if show_history => (
+            lang.t("file.register.history").to_owned(),
+            String::new(),
+            String::new(),
+        ),
+        None => (
+            lang.t("file.register.direct").to_owned(),
+            String::new(),
+            format!("/api/v1/files/{}/documents", f.id),
+        ),
+    };
+    let case = selected_case.map(|c| {
+        let on = resubmit(c.id);
+        CaseView {
+            id: c.id,
+            reference: c.reference,
+            status: lang.t(&format!("file.status.{}", c.status)),
+            resubmit_on: on.map(date),
+            resubmit_iso: on.map(iso_date).unwrap_or_default(),
+        }
+    });
+    let template = FilePage {
+        registers,
+        register_title,
+        register_query,
+        case,
+        documents,
+        show_history,
+        history: history
+            .into_iter()
+            .map(|e| HistoryRow {
+                when: date_time(e.at),
+                actor: e.actor,
+                action: action_label(lang, &e.action),
+            })
+            .collect(),
+        upload_url,
+        kinds: kinds(lang),
+        f,
+        c: session.chrome.with_nav("plan"),
+    };
+    page(&template)
+}
+
+#[derive(Template)]
+#[template(path = "file_form.html")]
+struct FileForm {
+    c: Chrome,
+    heading: &'static str,
+    action: String,
+    cancel: String,
+    submit: &'static str,
+    creating: bool,
+    version: i32,
+    units: Vec<(String, String)>,
+    org_units: Vec<(String, String)>,
+    confidentialities: Vec<(String, String)>,
+    plan_unit_id: String,
+    subject: String,
+    lead: String,
+    confidentiality: String,
+    errors: Errors,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct FileFields {
+    #[serde(default)]
+    plan_unit_id: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    lead_org_unit_id: String,
+    #[serde(default)]
+    confidentiality: String,
+    #[serde(default)]
+    version: i32,
+}
+
+/// The create/edit form, filled with `fields`, showing `errors`.
+async fn file_form(
+    state: &AppState,
+    session: &Session,
+    editing: Option<Uuid>,
+    fields: FileFields,
+    errors: Errors,
+    notice: Option<&'static str>,
+) -> Result<FileForm, WebError> {
+    let lang = session.lang();
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let units = tx.plan_tree().await?;
+    let org_units = tx.list_org_units().await?;
+    tx.commit().await?;
+    let (heading, action, submit, cancel) = match editing {
+        Some(id) => (
+            lang.t("file.edit"),
+            format!("/akten/{id}/bearbeiten"),
+            lang.t("file.save"),
+            format!("/akten/{id}"),
+        ),
+        None => (
+            lang.t("file.new"),
+            "/akten".to_owned(),
+            lang.t("file.create"),
+            format!("/aktenplan?einheit={}", fields.plan_unit_id),
+        ),
+    };
+    Ok(FileForm {
+        c: session.chrome.clone().with_nav("plan"),
+        heading,
+        action,
+        cancel,
+        submit,
+        creating: editing.is_none(),
+        version: fields.version,
+        units: units
+            .into_iter()
+            .map(|u| (u.id.to_string(), format!("{} {}", u.code, u.title)))
+            .collect(),
+        org_units: org_units
+            .into_iter()
+            .map(|o| (o.id.to_string(), format!("{} {}", o.code, o.name)))
+            .collect(),
+        confidentialities: ["normal", "vertraulich", "streng_vertraulich"]
+            .iter()
+            .map(|c| {
+                (
+                    (*c).to_owned(),
+                    lang.t(&format!("file.conf.{c}")).to_owned(),
+                )
+            })
+            .collect(),
+        plan_unit_id: fields.plan_unit_id,
+        subject: fields.subject,
+        lead: fields.lead_org_unit_id,
+        confidentiality: if fields.confidentiality.is_empty() {
+            "normal".into()
+        } else {
+            fields.confidentiality
+        },
+        errors,
+        notice,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewFileQuery {
+    einheit: Option<String>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<NewFileQuery>,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let fields = FileFields {
+        plan_unit_id: q.einheit.unwrap_or_default(),
+        ..FileFields::default()
+    };
+    let form = file_form(
+        &state,
+        &session,
+        None,
+        fields,
+        Errors::new(session.lang()),
+        None,
+    )
+    .await?;
+    page(&form)
+}
+
+/// Maps what the db layer refuses to the field it concerns.
+fn field_error(errors: &mut Errors, e: DbError) -> Result<(), WebError> {
+    match e {
+        DbError::MissingReference { field } => {
+            let field = match field {
+                "plan_unit_id" => "plan_unit_id",
+                "lead_org_unit_id" => "lead_org_unit_id",
+                _ => return Err(WebError::BadRequest(field.into())),
+            };
+            errors.add(field, "field.invalid_choice");
+            Ok(())
+        }
+        other => Err(other.into()),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    posted: Posted<FileFields>,
+) -> Result<Response, WebError> {
+    let Posted { session, form } = posted;
+    session.require_write()?;
+    let mut errors = Errors::new(session.lang());
+    let plan_unit = errors.id("plan_unit_id", &form.plan_unit_id).flatten();
+    if plan_unit.is_none() && !errors.has("plan_unit_id") {
+        errors.add("plan_unit_id", "field.required");
+    }
+    let subject = errors.text("subject", &form.subject, SUBJECT_MAX, true);
+    let lead = errors.id("lead_org_unit_id", &form.lead_org_unit_id);
+    let confidentiality = errors.choice(
+        "confidentiality",
+        Confidentiality::parse(&form.confidentiality),
+    );
+    if let (Some(plan_unit_id), Some(subject), Some(lead), Some(confidentiality)) =
+        (plan_unit, subject, lead, confidentiality)
+    {
+        let mut tx = state.db.tx_for(&session.principal).await?;
+        let created = tx
+            .create_file(NewFile {
+                plan_unit_id,
+                subject,
+                lead_org_unit_id: lead,
+                confidentiality,
+                period_from: None,
+                metadata: Map::new(),
+            })
+            .await;
+        match created {
+            Ok(file) => {
+                tx.commit().await?;
+                return Ok(see_other(&format!("/akten/{}", file.id)));
+            }
+            Err(e) => field_error(&mut errors, e)?,
+        }
+    }
+    let form = file_form(&state, &session, None, form, errors, None).await?;
+    page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &form)
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let file = tx.file(id).await?;
+    tx.commit().await?;
+    let fields = FileFields {
+        plan_unit_id: file.plan_unit_id.to_string(),
+        subject: file.subject,
+        lead_org_unit_id: file
+            .lead_org_unit_id
+            .map(|o| o.to_string())
+            .unwrap_or_default(),
+        confidentiality: file.confidentiality,
+        version: file.row_version,
+    };
+    let form = file_form(
+        &state,
+        &session,
+        Some(id),
+        fields,
+        Errors::new(session.lang()),
+        None,
+    )
+    .await?;
+    page(&form)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<FileFields>,
+) -> Result<Response, WebError> {
+    let Posted { session, form } = posted;
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut errors = Errors::new(session.lang());
+    let subject = errors.text("subject", &form.subject, SUBJECT_MAX, true);
+    let lead = errors.id("lead_org_unit_id", &form.lead_org_unit_id);
+    let confidentiality = errors.choice(
+        "confidentiality",
+        Confidentiality::parse(&form.confidentiality),
+    );
+    let mut notice = None;
+    if let (Some(subject), Some(lead), Some(confidentiality)) = (subject, lead, confidentiality) {
+        let mut tx = state.db.tx_for(&session.principal).await?;
+        tx.file(id).await?;
+        let changes = FileChanges {
+            subject: Some(subject),
+            lead_org_unit_id: Some(lead),
+            confidentiality: Some(confidentiality),
+            ..FileChanges::default()
+        };
+        match tx.update_file(id, form.version, changes).await {
+            Ok(_) => {
+                tx.commit().await?;
+                return Ok(see_other(&format!("/akten/{id}")));
+            }
+            Err(DbError::VersionMismatch) => notice = Some(session.lang().t("file.changed")),
+            Err(e) => field_error(&mut errors, e)?,
+        }
+    }
+    let status = if notice.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let form = file_form(&state, &session, Some(id), form, errors, notice).await?;
+    page_with_status(status, &form)
+}
+
+#[derive(Deserialize)]
+pub struct ResubmissionFields {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    action: String,
+}
+
+async fn resubmit(
+    state: &AppState,
+    session: &Session,
+    target: ResubmissionTarget,
+    form: &ResubmissionFields,
+) -> Result<Uuid, WebError> {
+    session.require_write()?;
+    let mut errors = Errors::new(session.lang());
+    let on = if form.action == "clear" {
+        None
+    } else {
+        match errors.date("date", &form.date) {
+            Some(d) => Some(d),
+            None => return Err(WebError::BadRequest("date".into())),
+        }
+    };
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let file_id = match target {
+        ResubmissionTarget::File(id) => tx.file(id).await?.id,
+        ResubmissionTarget::Case(id) => tx.case(id).await?.file_id,
+    };
+    tx.set_resubmission(target, on, Some(session.user_id))
+        .await?;
+    tx.commit().await?;
+    Ok(file_id)
+}
+
+pub async fn resubmit_file(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<ResubmissionFields>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let file = resubmit(
+        &state,
+        &posted.session,
+        ResubmissionTarget::File(id),
+        &posted.form,
+    )
+    .await?;
+    Ok(see_other(&format!("/akten/{file}")))
+}
+
+pub async fn resubmit_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<ResubmissionFields>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let file = resubmit(
+        &state,
+        &posted.session,
+        ResubmissionTarget::Case(id),
+        &posted.form,
+    )
+    .await?;
+    Ok(see_other(&format!("/akten/{file}?register={id}#register")))
+}
+
+/// Confirmation page before zdA.
+pub async fn close_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let file = tx.file(id).await?;
+    tx.commit().await?;
+    let lang = session.lang();
+    let form = SimpleForm {
+        heading: format!("{} {}", lang.t("file.close.confirm"), file.reference),
+        explain: Some(lang.t("file.close.explain")),
+        action: format!("/akten/{id}/zda"),
+        testid: "close-form",
+        hidden: vec![("version", file.row_version.to_string())],
+        fields: Vec::new(),
+        errors: Errors::new(lang),
+        submit: lang.t("file.close.yes"),
+        cancel: format!("/akten/{id}"),
+        multipart: false,
+        c: session.chrome.with_nav("plan"),
+    };
+    page(&form)
+}
+
+#[derive(Deserialize)]
+pub struct VersionFields {
+    #[serde(default)]
+    version: i32,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<VersionFields>,
+) -> Result<Response, WebError> {
+    let Posted { session, form } = posted;
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    tx.file(id).await?;
+    tx.close_file(id, form.version).await?;
+    tx.commit().await?;
+    Ok(see_other(&format!("/akten/{id}")))
+}
+
+fn reopen_page(
+    session: Session,
+    id: Uuid,
+    reference: &str,
+    version: i32,
+    reason: String,
+    errors: Errors,
+) -> SimpleForm {
+    let lang = session.lang();
+    SimpleForm {
+        heading: format!("{} {}", lang.t("file.reopen"), reference),
+        explain: None,
+        action: format!("/akten/{id}/wiedereroeffnen"),
+        testid: "reopen-form",
+        hidden: vec![("version", version.to_string())],
+        fields: vec![Field::text("reason", lang.t("file.reopen.reason"), reason).multiline()],
+        errors,
+        submit: lang.t("file.reopen.submit"),
+        cancel: format!("/akten/{id}"),
+        multipart: false,
+        c: session.chrome.with_nav("plan"),
+    }
+}
+
+pub async fn reopen_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let file = tx.file(id).await?;
+    tx.commit().await?;
+    let errors = Errors::new(session.lang());
+    page(&reopen_page(
+        session,
+        id,
+        &file.reference,
+        file.row_version,
+        String::new(),
+        errors,
+    ))
+}
+
+pub async fn reopen(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<VersionFields>,
+) -> Result<Response, WebError> {
+    let Posted { session, form } = posted;
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut errors = Errors::new(session.lang());
+    let reason = errors.long_text("reason", &form.reason, 2000);
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let file = tx.file(id).await?;
+    let Some(reason) = reason else {
+        tx.commit().await?;
+        let page_ = reopen_page(
+            session,
+            id,
+            &file.reference,
+            form.version,
+            form.reason,
+            errors,
+        );
+        return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
+    };
+    tx.reopen_file(id, form.version, &reason).await?;
+    tx.commit().await?;
+    Ok(see_other(&format!("/akten/{id}")))
+}
+
+fn case_page(session: Session, id: Uuid, subject: String, errors: Errors) -> SimpleForm {
+    let lang = session.lang();
+    SimpleForm {
+        heading: lang.t("case.new").to_owned(),
+        explain: None,
+        action: format!("/akten/{id}/vorgaenge"),
+        testid: "case-form",
+        hidden: Vec::new(),
+        fields: vec![Field::text("subject", lang.t("file.subject"), subject)],
+        errors,
+        submit: lang.t("case.create"),
+        cancel: format!("/akten/{id}"),
+        multipart: false,
+        c: session.chrome.with_nav("plan"),
+    }
+}
+
+pub async fn new_case_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    tx.file(id).await?;
+    tx.commit().await?;
+    let errors = Errors::new(session.lang());
+    page(&case_page(session, id, String::new(), errors))
+}
+
+#[derive(Deserialize)]
+pub struct CaseFields {
+    #[serde(default)]
+    subject: String,
+}
+
+pub async fn create_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<CaseFields>,
+) -> Result<Response, WebError> {
+    let Posted { session, form } = posted;
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut errors = Errors::new(session.lang());
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    tx.file(id).await?;
+    let Some(subject) = errors.text("subject", &form.subject, SUBJECT_MAX, true) else {
+        tx.commit().await?;
+        let page_ = case_page(session, id, form.subject, errors);
+        return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
+    };
+    let case = tx.create_case(id, &subject, Map::new()).await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/akten/{id}?register={}#register",
+        case.id
+    )))
+}

@@ -1,0 +1,256 @@
+//! Login, logout and the language switch. The tenant comes from the host name
+//! (`witten.akta.example.de` → `witten`), from the path (`/t/witten/anmelden`), or, where
+//! neither decides, from a field on the form.
+
+use akta_api::{ApiError, AppState};
+use akta_domain::TenantId;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use serde::Deserialize;
+
+use crate::error::WebError;
+use crate::i18n::Lang;
+use crate::render::{page_with_status, see_other, Chrome};
+use crate::session::{cookie, lang_of, random_token, tokens_match, Posted, Session};
+use crate::session::{LANG_COOKIE, LOGIN_CSRF_COOKIE};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    action: String,
+    tenant: String,
+    tenant_fixed: bool,
+    username: String,
+    login_csrf: String,
+    message: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+/// `GET /`: the start page when logged in, else the login page.
+pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
+    Ok(match Session::principal(&headers, &state).await? {
+        Some(_) => see_other("/arbeitsplatz"),
+        None => see_other("/anmelden"),
+    })
+}
+
+/// The tenant a host name decides: the first label of a name with at least three labels
+/// (`witten.akta.example.de`); never for IP addresses or `localhost`.
+fn tenant_from_host(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let name = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    if name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('[') {
+        return None;
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    (labels.len() >= 3).then(|| labels[0].to_ascii_lowercase())
+}
+
+/// Display name of an active tenant (its branding name if set), or `None`.
+async fn tenant_name(state: &AppState, slug: &str) -> Result<Option<String>, WebError> {
+    let tenant = match state.db.tenant_by_slug(slug).await {
+        Ok(t) if t.status == "active" => t,
+        Ok(_) | Err(akta_db::DbError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let mut tx = state.db.tenant_tx(TenantId(tenant.id), "web:login").await?;
+    let branding = tx.branding().await?;
+    tx.commit().await?;
+    Ok(Some(branding.header_name.unwrap_or(tenant.display_name)))
+}
+
+struct LoginView {
+    tenant: String,
+    tenant_fixed: bool,
+    username: String,
+    message: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+async fn render_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    view: LoginView,
+) -> Result<Response, WebError> {
+    let lang = lang_of(headers);
+    let name = if view.tenant_fixed {
+        tenant_name(state, &view.tenant).await?
+    } else {
+        None
+    };
+    // One token per browser; kept while the cookie lives so two open tabs both work.
+    let token = cookie(headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| t.len() == 32)
+        .map(str::to_owned)
+        .unwrap_or_else(random_token);
+    let template = LoginPage {
+        c: Chrome {
+            lang,
+            tenant_name: name.unwrap_or_else(|| lang.t("app.name").to_owned()),
+            ..Chrome::default()
+        },
+        action: "/anmelden".into(),
+        tenant: view.tenant,
+        tenant_fixed: view.tenant_fixed,
+        username: view.username,
+        login_csrf: token.clone(),
+        message: view.message.map(|k| lang.t(k)),
+        error: view.error.map(|k| lang.t(k)),
+    };
+    let mut response = page_with_status(status, &template)?;
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = format!(
+        "{LOGIN_CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}"
+    );
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    abgemeldet: Option<String>,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, WebError> {
+    let host_tenant = match tenant_from_host(&headers) {
+        Some(slug) if tenant_name(&state, &slug).await?.is_some() => Some(slug),
+        _ => None,
+    };
+    let view = LoginView {
+        tenant_fixed: host_tenant.is_some(),
+        tenant: host_tenant.unwrap_or_default(),
+        username: String::new(),
+        message: q.abgemeldet.map(|_| "login.logged_out"),
+        error: None,
+    };
+    render_login(&state, &headers, StatusCode::OK, view).await
+}
+
+/// `GET /t/{tenant}/anmelden`: the login page of one tenant (bookmarkable per town).
+pub async fn tenant_login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let view = LoginView {
+        tenant: slug.chars().take(100).collect(),
+        tenant_fixed: true,
+        username: String::new(),
+        message: None,
+        error: None,
+    };
+    render_login(&state, &headers, StatusCode::OK, view).await
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let form: LoginForm =
+        serde_urlencoded::from_bytes(&body).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let host_tenant = tenant_from_host(&headers);
+    let mut view = LoginView {
+        tenant: host_tenant
+            .clone()
+            .unwrap_or_else(|| form.tenant.trim().to_owned()),
+        tenant_fixed: false,
+        username: form.username.chars().take(200).collect(),
+        message: None,
+        error: None,
+    };
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if !tokens_match(&form.csrf_token, expected) {
+        view.error = Some("login.cookie");
+        return render_login(&state, &headers, StatusCode::FORBIDDEN, view).await;
+    }
+    if view.tenant.is_empty() || form.username.trim().is_empty() || form.password.is_empty() {
+        view.tenant_fixed = host_tenant.is_some();
+        view.error = Some("login.required");
+        return render_login(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, view).await;
+    }
+    match akta_api::session::password_login(&state, &view.tenant, &form.username, form.password)
+        .await
+    {
+        Ok(logged_in) => {
+            let mut response = see_other("/arbeitsplatz");
+            let h = response.headers_mut();
+            h.append(header::SET_COOKIE, logged_in.session.cookie);
+            let clear =
+                format!("{LOGIN_CSRF_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+            if let Ok(v) = HeaderValue::from_str(&clear) {
+                h.append(header::SET_COOKIE, v);
+            }
+            Ok(response)
+        }
+        Err(ApiError::LoginFailed) => {
+            view.tenant_fixed = host_tenant.is_some();
+            view.error = Some("login.failed");
+            render_login(&state, &headers, StatusCode::UNAUTHORIZED, view).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    posted: Posted<Empty>,
+) -> Result<Response, WebError> {
+    akta_api::session::end_session(&state, &posted.session.principal).await?;
+    let mut response = see_other("/anmelden?abgemeldet=1");
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        akta_api::session::clearing_cookie(&state)?,
+    );
+    Ok(response)
+}
+
+/// `GET /sprache/{de|en}`: remembers the UI language in a cookie (a preference, no secret).
+pub async fn set_language(Path(code): Path<String>) -> Result<Response, WebError> {
+    let lang = Lang::parse(&code).ok_or(WebError::NotFound)?;
+    let mut response = see_other("/");
+    let value = format!(
+        "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        lang.code()
+    );
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}

@@ -1,0 +1,36 @@
+//! One module per page or flow; handlers parse, call the db layer (or the REST layer's
+//! shared functions), and render.
+
+pub mod admin;
+pub mod documents;
+pub mod files;
+pub mod login;
+pub mod plan;
+pub mod search;
+pub mod simple;
+pub mod workplace;
+
+use uuid::Uuid;
+
+use crate::error::WebError;
+use crate::i18n::Lang;
+
+/// Link to an Akte, opened at a Vorgang's register when given.
+pub fn item_href(file: Uuid, case: Option<Uuid>) -> String {
+    match case {
+        Some(c) => format!("/akten/{file}?register={c}#register"),
+        None => format!("/akten/{file}"),
+    }
+}
+
+/// A readable name for an audit action.
+pub fn action_label(lang: Lang, action: &str) -> String {
+    lang.get(&format!("action.{action}"))
+        .map(str::to_owned)
+        .unwrap_or_else(|| action.to_owned())
+}
+
+/// Ids in paths: anything that is not a UUID is a page that does not exist.
+pub fn parse_id(raw: &str) -> Result<Uuid, WebError> {
+    Uuid::parse_str(raw).map_err(|_| WebError::NotFound)
+}

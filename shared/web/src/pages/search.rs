@@ -1,0 +1,259 @@
+//! The search page: one box, filters and facet counts (kind, plan unit, year), hits with
+//! highlighted snippets that lead into the Akte. Only the caller's tenant index is asked,
+//! then hits are filtered by what the caller may see (like `GET /api/v1/search`).
+
+use akta_api::AppState;
+use akta_search::{DocKind, Query as SearchQuery, SearchOptions};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::WebError;
+use crate::i18n::Lang;
+use crate::pages::files::{kind_label, kinds};
+use crate::pages::item_href;
+use crate::render::{date, page, Chrome};
+use crate::session::Session;
+
+#[derive(Deserialize, Serialize, Default, Clone)]
+pub struct Params {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    q: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    plan_unit: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    year: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    cursor: String,
+}
+
+impl Params {
+    fn href(&self) -> String {
+        format!(
+            "/suche?{}",
+            serde_urlencoded::to_string(self).unwrap_or_default()
+        )
+    }
+
+    /// The same search with one filter toggled (and paging reset).
+    fn toggled(&self, facet: &str, value: &str) -> (String, bool) {
+        let mut p = self.clone();
+        p.cursor.clear();
+        let slot = match facet {
+            "kind" => &mut p.kind,
+            "plan_unit" => &mut p.plan_unit,
+            _ => &mut p.year,
+        };
+        let active = slot == value;
+        *slot = if active {
+            String::new()
+        } else {
+            value.to_owned()
+        };
+        (p.href(), active)
+    }
+}
+
+pub struct Hit {
+    document_id: Uuid,
+    title: String,
+    kind: &'static str,
+    date: String,
+    reference: String,
+    file_href: String,
+    /// HTML from the search crate: the text is escaped there, only `<mark>` is markup.
+    snippet: String,
+}
+
+pub struct FacetValue {
+    label: String,
+    count: u64,
+    href: String,
+    active: bool,
+}
+
+pub struct FacetGroup {
+    title: &'static str,
+    values: Vec<FacetValue>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    c: Chrome,
+    q: String,
+    q_encoded: String,
+    kind: String,
+    plan_unit: String,
+    year: String,
+    kinds: Vec<(String, String)>,
+    error: Option<String>,
+    unavailable: bool,
+    searched: bool,
+    total: u64,
+    fuzzy: bool,
+    hits: Vec<Hit>,
+    facets: Vec<FacetGroup>,
+    next: Option<String>,
+}
+
+fn doc_kind(s: &str) -> Option<DocKind> {
+    match s {
+        "Eingang" => Some(DocKind::Eingang),
+        "Ausgang" => Some(DocKind::Ausgang),
+        "Vermerk" => Some(DocKind::Vermerk),
+        "Bescheid" => Some(DocKind::Bescheid),
+        "Sonstiges" => Some(DocKind::Sonstiges),
+        _ => None,
+    }
+}
+
+fn year_bounds(year: &str) -> Option<(time::Date, time::Date)> {
+    let y: i32 = year
+        .trim()
+        .parse()
+        .ok()
+        .filter(|y| (1000..=9999).contains(y))?;
+    Some((
+        time::Date::from_calendar_date(y, time::Month::January, 1).ok()?,
+        time::Date::from_calendar_date(y, time::Month::December, 31).ok()?,
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Query(p): Query<Params>,
+) -> Result<Response, WebError> {
+    let lang = session.lang();
+    let mut chrome = session.chrome.clone().with_nav("search");
+    chrome.query = p.q.clone();
+    let mut template = SearchPage {
+        c: chrome,
+        q: p.q.clone(),
+        q_encoded: serde_urlencoded::to_string([("q", &p.q)])
+            .unwrap_or_default()
+            .trim_start_matches("q=")
+            .to_owned(),
+        kind: p.kind.clone(),
+        plan_unit: p.plan_unit.clone(),
+        year: p.year.clone(),
+        kinds: kinds(lang),
+        error: None,
+        unavailable: false,
+        searched: false,
+        total: 0,
+        fuzzy: false,
+        hits: Vec::new(),
+        facets: Vec::new(),
+        next: None,
+    };
+    let wants_search = !(p.q.trim().is_empty()
+        && p.kind.is_empty()
+        && p.plan_unit.is_empty()
+        && p.year.is_empty());
+    if !wants_search {
+        return page(&template);
+    }
+    let Some(index) = state.search.clone() else {
+        template.unavailable = true;
+        return page(&template);
+    };
+    let query = match SearchQuery::parse(&p.q) {
+        Ok(q) => q,
+        Err(e) => {
+            template.error = Some(match lang {
+                Lang::De => e.message_de(),
+                Lang::En => e.message_en(),
+            });
+            return page(&template);
+        }
+    };
+    let bounds = year_bounds(&p.year);
+    let options = SearchOptions {
+        kind: doc_kind(&p.kind),
+        plan_unit: Some(p.plan_unit.trim().to_owned()).filter(|s| !s.is_empty()),
+        date_from: bounds.map(|b| b.0),
+        date_to: bounds.map(|b| b.1),
+        cursor: Some(p.cursor.clone()).filter(|s| !s.is_empty()),
+        limit: 20,
+        facets: true,
+        ..SearchOptions::default()
+    };
+    let tenant = session
+        .principal
+        .tenant_role()
+        .map(|(t, _)| t.0)
+        .ok_or(WebError::LoginRequired)?;
+    let mut results =
+        tokio::task::spawn_blocking(move || index.manager.search(tenant, &query, &options))
+            .await
+            .map_err(|e| WebError::Internal(format!("search task: {e}")))?
+            .map_err(|e| WebError::BadRequest(format!("search: {e}")))?;
+    let ids: Vec<Uuid> = results.items.iter().map(|h| h.document_id).collect();
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let visible = tx.visible_documents(&ids).await?;
+    results.items.retain(|h| visible.contains(&h.document_id));
+    for hit in &results.items {
+        tx.note_read(hit.file_id, "search_hit", hit.document_id)
+            .await?;
+    }
+    tx.commit().await?;
+
+    template.searched = true;
+    template.total = results.total;
+    template.fuzzy = results.fuzzy;
+    template.next = results.next_cursor.map(|c| {
+        Params {
+            cursor: c,
+            ..p.clone()
+        }
+        .href()
+    });
+    template.hits = results
+        .items
+        .into_iter()
+        .map(|h| Hit {
+            document_id: h.document_id,
+            kind: kind_label(lang, h.kind.as_str()),
+            date: h.document_date.map(date).unwrap_or_default(),
+            file_href: item_href(h.file_id, h.case_id),
+            reference: h.case_reference.unwrap_or(h.reference),
+            title: h.title,
+            snippet: h.snippet,
+        })
+        .collect();
+    if let Some(f) = results.facets {
+        let group =
+            |title: &'static str, facet: &str, values: Vec<akta_search::FacetCount>| FacetGroup {
+                title,
+                values: values
+                    .into_iter()
+                    .map(|v| {
+                        let (href, active) = p.toggled(facet, &v.value);
+                        let label = if facet == "kind" {
+                            kind_label(lang, &v.value).to_owned()
+                        } else {
+                            v.value
+                        };
+                        FacetValue {
+                            label,
+                            count: v.count,
+                            href,
+                            active,
+                        }
+                    })
+                    .collect(),
+            };
+        template.facets = vec![
+            group(lang.t("search.kind"), "kind", f.kind),
+            group(lang.t("search.plan_unit"), "plan_unit", f.plan_unit),
+            group(lang.t("search.year"), "year", f.year),
+        ];
+    }
+    page(&template)
+}

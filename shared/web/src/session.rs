@@ -1,0 +1,193 @@
+//! Who is asking: the session cookie set at login (the same server-side sessions as the REST
+//! API), the CSRF synchronizer token of that session, and the user's language.
+
+use akta_api::{hash_token, AppState, SESSION_COOKIE};
+use akta_domain::{Principal, Role};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::WebError;
+use crate::i18n::Lang;
+use crate::render::Chrome;
+
+/// Cookie holding the chosen UI language (`de` or `en`); a preference, not a secret.
+pub const LANG_COOKIE: &str = "akta_lang";
+/// Double-submit cookie protecting the login form, which has no session yet.
+pub const LOGIN_CSRF_COOKIE: &str = "akta_login_csrf";
+
+/// The value of cookie `name`, if sent.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .unwrap_or_default()
+}
+
+/// Constant-time comparison of a submitted token with the expected one.
+pub fn tokens_match(sent: &str, expected: &str) -> bool {
+    !expected.is_empty()
+        && sent.len() == expected.len()
+        && openssl::memcmp::eq(sent.as_bytes(), expected.as_bytes())
+}
+
+/// A person logged in through the browser, with what every page's header shows.
+pub struct Session {
+    pub principal: Principal,
+    pub user_id: Uuid,
+    pub csrf: String,
+    pub chrome: Chrome,
+}
+
+impl Session {
+    pub fn lang(&self) -> Lang {
+        self.chrome.lang
+    }
+
+    /// Changing records needs a role that writes.
+    pub fn require_write(&self) -> Result<(), WebError> {
+        if self.principal.can_write() {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
+    /// Tenant administration (branding) needs an unrestricted admin, as in the REST API.
+    pub fn require_admin(&self) -> Result<(), WebError> {
+        match &self.principal {
+            Principal::User {
+                role: Role::Admin,
+                plan_scope: None,
+                ..
+            } => Ok(()),
+            _ => Err(WebError::Forbidden),
+        }
+    }
+
+    /// Checks a form's synchronizer token against this session's.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), WebError> {
+        if tokens_match(sent, &self.csrf) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
+    }
+
+    /// The session's principal, if the request carries a live session cookie.
+    pub async fn principal(
+        headers: &HeaderMap,
+        state: &AppState,
+    ) -> Result<Option<Principal>, WebError> {
+        let Some(token) =
+            cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 200)
+        else {
+            return Ok(None);
+        };
+        Ok(state
+            .db
+            .authenticate_session(&hash_token(token), state.settings.session_idle)
+            .await?)
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let principal = Session::principal(&parts.headers, state)
+            .await?
+            .ok_or(WebError::LoginRequired)?;
+        let Principal::User {
+            tenant_id,
+            role,
+            user_id,
+            ref csrf_token,
+            ..
+        } = principal
+        else {
+            return Err(WebError::LoginRequired);
+        };
+        tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
+        state.limits.refresh(&state.db).await?;
+        state.limits.check(tenant_id)?;
+        let csrf = csrf_token.clone();
+        let mut tx = state.db.tx_for(&principal).await?;
+        let user = tx.user(user_id).await?;
+        let branding = tx.branding().await?;
+        tx.commit().await?;
+        let tenant = state.db.tenant_by_id(tenant_id).await?;
+        let chrome = Chrome {
+            lang: lang_of(&parts.headers),
+            user_name: Some(user.display_name),
+            tenant_name: branding.header_name.clone().unwrap_or(tenant.display_name),
+            has_logo: branding.logo_media_type.is_some(),
+            has_accent: branding.accent_color.is_some(),
+            csrf: csrf.clone(),
+            can_write: principal.can_write(),
+            is_admin: role == Role::Admin,
+            query: String::new(),
+            nav: "",
+        };
+        Ok(Session {
+            principal,
+            user_id,
+            csrf,
+            chrome,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// An url-encoded form posted by a logged-in user, its CSRF token already checked.
+pub struct Posted<T> {
+    pub session: Session,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, WebError> {
+        let (mut parts, body) = req.into_parts();
+        let session = Session::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| WebError::TooLarge)?;
+        let csrf: CsrfField = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| WebError::BadRequest(e.to_string()))?;
+        session.check_csrf(&csrf.csrf_token)?;
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| WebError::BadRequest(e.to_string()))?;
+        Ok(Posted { session, form })
+    }
+}
+
+/// A random token for the login form's double-submit cookie.
+pub fn random_token() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut raw = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut raw);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}

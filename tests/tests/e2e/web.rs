@@ -1,0 +1,571 @@
+//! The clerk web UI over the real stack: pages render in German, login leads to the start
+//! page, forms without the session's CSRF token are refused, hostile values are escaped,
+//! other tenants' objects are a 404 page, validation messages sit next to their field, and a
+//! Wiedervorlage shows up on the start page.
+
+use std::collections::BTreeMap;
+
+use akta_testkit::{TestApp, TestTenant};
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const PASSWORD: &str = "Herbst in Hattingen 2026!";
+
+/// A browser without script: keeps cookies by hand, follows no redirects by itself.
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The value of the first hidden `csrf_token` field.
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = self.body.find(marker).expect("csrf field") + marker.len();
+        self.body[start..]
+            .split('"')
+            .next()
+            .expect("csrf value")
+            .to_owned()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            base: app.base_url.clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Page {
+        let rb = if self.cookies.is_empty() {
+            rb
+        } else {
+            rb.header("cookie", self.cookie_header())
+        };
+        let response = rb.send().await.expect("request");
+        let status = response.status();
+        let headers = response.headers().clone();
+        for set in headers.get_all("set-cookie") {
+            let set = set.to_str().expect("cookie text");
+            let pair = set.split(';').next().unwrap_or("");
+            if let Some((k, v)) = pair.split_once('=') {
+                if v.is_empty() || set.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        let body = response.text().await.expect("body");
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let rb = self.http.get(format!("{}{path}", self.base));
+        self.send(rb).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let rb = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(rb).await
+    }
+
+    /// Logs in through the login form; returns the page the login redirected to.
+    async fn login(&mut self, tenant: &str, username: &str) -> Page {
+        let form = self.get("/anmelden").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = form.csrf();
+        let done = self
+            .post(
+                "/anmelden",
+                &[
+                    ("csrf_token", &csrf),
+                    ("tenant", tenant),
+                    ("username", username),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        done
+    }
+}
+
+async fn create_user(tenant: &TestTenant, username: &str, role: &str) {
+    let reply = tenant
+        .admin
+        .post(
+            "/api/v1/users",
+            json!({"username": username, "display_name": "Anna Muster", "role": role, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+/// A tenant with a clerk `anna` logged in through the login form.
+async fn clerk(app: &TestApp, slug: &str) -> (TestTenant, Browser) {
+    let tenant = app.create_tenant(slug).await;
+    create_user(&tenant, "anna", "clerk").await;
+    let mut browser = Browser::new(app);
+    browser.login(slug, "anna").await;
+    (tenant, browser)
+}
+
+fn assert_strict_csp(page: &Page) {
+    let csp = page
+        .headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(!page.body.contains("<script>"), "inline script in page");
+    assert!(!page.body.contains(" style=\""), "inline style in page");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_login_page_renders_in_german_behind_a_strict_csp() {
+    let app = TestApp::spawn().await;
+    let mut browser = Browser::new(&app);
+
+    let root = browser.get("/").await;
+    assert_eq!(root.status, 303);
+    assert_eq!(root.location(), "/anmelden");
+
+    let login = browser.get("/anmelden").await;
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains("<html lang=\"de\">"), "{}", login.body);
+    assert!(login.body.contains("<h1>Anmelden</h1>"), "{}", login.body);
+    for field in ["tenant", "username", "password"] {
+        assert!(
+            login.body.contains(&format!("<label for=\"{field}\">")),
+            "no label for {field}"
+        );
+    }
+    assert!(login.body.contains("href=\"#inhalt\""), "skip link");
+    assert!(login.body.contains("<main id=\"inhalt\""), "main landmark");
+    assert_strict_csp(&login);
+    let request_id = login.headers.get("x-request-id");
+    assert!(request_id.is_some(), "request ids on UI routes");
+
+    // A tenant in the path fixes it: no tenant field.
+    let fixed = browser.get("/t/witten/anmelden").await;
+    assert_eq!(fixed.status, 200);
+    assert!(fixed
+        .body
+        .contains("type=\"hidden\" name=\"tenant\" value=\"witten\""));
+
+    // Static files come from Akta itself.
+    let js = browser.get("/static/akta.js").await;
+    assert_eq!(js.status, 200);
+    assert!(js.body.contains("XMLHttpRequest"));
+    let css = browser.get("/static/akta.css").await;
+    assert_eq!(css.status, 200);
+    assert!(css.body.contains(":focus-visible"));
+
+    let english = browser.get("/sprache/en").await;
+    assert_eq!(english.status, 303);
+    let login = browser.get("/anmelden").await;
+    assert!(login.body.contains("<h1>Log in</h1>"), "{}", login.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_login_leads_to_the_start_page_and_logout_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant("witten").await;
+    create_user(&tenant, "anna", "clerk").await;
+    let mut browser = Browser::new(&app);
+
+    // Wrong password: the form again, with the message, no session.
+    let form = browser.get("/anmelden").await;
+    let csrf = form.csrf();
+    let wrong = browser
+        .post(
+            "/anmelden",
+            &[
+                ("csrf_token", &csrf),
+                ("tenant", "witten"),
+                ("username", "anna"),
+                ("password", "falsch"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(
+        wrong.body.contains("data-testid=\"login-error\""),
+        "{}",
+        wrong.body
+    );
+    assert!(!browser.cookies.contains_key("akta_session"));
+
+    let done = browser.login("witten", "Anna").await;
+    assert_eq!(done.location(), "/arbeitsplatz");
+    let set_cookie: Vec<_> = done
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|c| c.starts_with("akta_session="))
+        .collect();
+    assert!(set_cookie[0].contains("HttpOnly") && set_cookie[0].contains("SameSite=Strict"));
+
+    let start = browser.get("/arbeitsplatz").await;
+    assert_eq!(start.status, 200, "{}", start.body);
+    assert!(start.body.contains("<h1>Mein Arbeitsplatz</h1>"));
+    assert!(start.body.contains("Anna Muster"));
+    assert!(start.body.contains("Stadt witten"));
+    assert!(
+        start.body.contains("role=\"search\""),
+        "search box in the header"
+    );
+    assert_strict_csp(&start);
+    assert_eq!(browser.get("/").await.location(), "/arbeitsplatz");
+
+    let csrf = start.csrf();
+    let out = browser.post("/abmelden", &[("csrf_token", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(browser.get("/arbeitsplatz").await.location(), "/anmelden");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_forms_without_the_sessions_csrf_token_are_refused() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "witten").await;
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+    let form = [("plan_unit_id", unit.as_str()), ("subject", "Bauantrag")];
+
+    let missing = browser.post("/akten", &form).await;
+    assert_eq!(missing.status, 403, "{}", missing.body);
+    assert!(
+        missing.body.contains("data-testid=\"request-id\""),
+        "{}",
+        missing.body
+    );
+    let wrong = browser
+        .post(
+            "/akten",
+            &[
+                ("csrf_token", "gefaelscht"),
+                ("plan_unit_id", &unit),
+                ("subject", "Bauantrag"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 403);
+    let files = tenant.admin.get("/api/v1/files").await;
+    assert_eq!(files.body["items"].as_array().map(Vec::len), Some(0));
+
+    // The login form has no session yet: a double-submit cookie protects it.
+    let mut stranger = Browser::new(&app);
+    let forged = stranger
+        .post(
+            "/anmelden",
+            &[
+                ("csrf_token", "x"),
+                ("tenant", "witten"),
+                ("username", "anna"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert!(!stranger.cookies.contains_key("akta_session"));
+
+    // The REST API's header rule keeps working for the upload script's cookie requests.
+    let start = browser.get("/arbeitsplatz").await;
+    let token = start.csrf();
+    let rest = browser
+        .send(
+            browser
+                .http
+                .post(format!("{}/api/v1/files", browser.base))
+                .header("x-csrf-token", token)
+                .json(&json!({"plan_unit_id": unit, "subject": "Per Skript"})),
+        )
+        .await;
+    assert_eq!(rest.status, 201, "{}", rest.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_pages_escape_hostile_titles() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "witten").await;
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+    let start = browser.get("/arbeitsplatz").await;
+    let csrf = start.csrf();
+    let hostile = "<script>alert(1)</script> & \"Co\"";
+    let created = browser
+        .post(
+            "/akten",
+            &[
+                ("csrf_token", &csrf),
+                ("plan_unit_id", &unit),
+                ("subject", hostile),
+                ("confidentiality", "normal"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let file_path = created.location().to_owned();
+    let file_id = file_path.trim_start_matches("/akten/").to_owned();
+    tenant
+        .admin
+        .upload_document(
+            &format!("/api/v1/files/{file_id}"),
+            hostile,
+            b"%PDF-1.4".to_vec(),
+        )
+        .await;
+
+    for path in [
+        file_path.as_str(),
+        "/arbeitsplatz",
+        &format!("/aktenplan?einheit={unit}"),
+        &format!("{file_path}?register=verlauf"),
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert!(
+            !page.body.contains("<script>alert"),
+            "{path} is not escaped"
+        );
+        assert!(
+            page.body
+                .contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+                || page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{path} lost the title: {}",
+            page.body
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_shows_another_tenants_akte_as_a_404_page() {
+    let app = TestApp::spawn().await;
+    let (_, mut browser) = clerk(&app, "witten").await;
+    let other = app.create_tenant("herdecke").await;
+    let unit = other.admin.create_plan_unit("10.01", None).await;
+    let theirs = other.admin.create_file(&unit, "Geheim").await.id();
+    let case = other.admin.create_case(&theirs, "Vorgang").await;
+
+    for path in [
+        format!("/akten/{theirs}"),
+        format!("/akten/{theirs}/bearbeiten"),
+        format!("/akten/{theirs}?register={case}"),
+        format!("/aktenplan?einheit={unit}"),
+        "/akten/kein-uuid".to_owned(),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, 404, "{path}: {}", page.body);
+        assert!(
+            page.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.starts_with("text/html")),
+            "{path}: not HTML"
+        );
+        let request_id = page
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("request id")
+            .to_owned();
+        assert!(page.body.contains(&request_id), "{path}: no request id");
+        assert!(page.body.contains("gibt es nicht"), "{}", page.body);
+        assert!(!page.body.contains("Geheim"));
+    }
+    let csrf = browser.get("/arbeitsplatz").await.csrf();
+    let write = browser
+        .post(
+            &format!("/akten/{theirs}/wiedervorlage"),
+            &[
+                ("csrf_token", &csrf),
+                ("date", "2026-12-01"),
+                ("action", "set"),
+            ],
+        )
+        .await;
+    assert_eq!(write.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_akte_form_shows_validation_errors_next_to_the_field() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "witten").await;
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+
+    let form = browser.get(&format!("/akten/neu?einheit={unit}")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("<label for=\"subject\">Betreff</label>"));
+    let csrf = form.csrf();
+
+    let empty = browser
+        .post(
+            "/akten",
+            &[
+                ("csrf_token", &csrf),
+                ("plan_unit_id", &unit),
+                ("subject", "   "),
+                ("confidentiality", "normal"),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, 422, "{}", empty.body);
+    assert!(empty
+        .body
+        .contains("aria-invalid=\"true\" aria-describedby=\"subject-error\""));
+    assert!(empty
+        .body
+        .contains("<p class=\"field-error\" id=\"subject-error\" data-testid=\"subject-error\">Bitte ausfüllen.</p>"));
+    assert!(
+        empty.body.contains("role=\"alert\""),
+        "errors are announced"
+    );
+
+    let ok = browser
+        .post(
+            "/akten",
+            &[
+                ("csrf_token", &csrf),
+                ("plan_unit_id", &unit),
+                ("subject", "Neubau Musterweg 3"),
+                ("confidentiality", "normal"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let akte = browser.get(ok.location()).await;
+    assert_eq!(akte.status, 200);
+    assert!(akte.body.contains("63.01-0001/"), "{}", akte.body);
+    assert!(akte.body.contains("Neubau Musterweg 3"));
+    assert!(akte.body.contains("Dokumente der Akte"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_wiedervorlage_appears_on_the_start_page() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "witten").await;
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+    let file = tenant
+        .admin
+        .create_file(&unit, "Bauvoranfrage Lindenallee")
+        .await
+        .id();
+    let case = tenant
+        .admin
+        .create_case(&file, "Nachforderung Statik")
+        .await;
+
+    let start = browser.get("/arbeitsplatz").await;
+    assert!(start.body.contains("Keine fälligen Wiedervorlagen."));
+    let csrf = start.csrf();
+    let today = time::OffsetDateTime::now_utc().date();
+    let yesterday = today.previous_day().expect("yesterday");
+    let set = browser
+        .post(
+            &format!("/akten/{file}/wiedervorlage"),
+            &[
+                ("csrf_token", &csrf),
+                ("date", &today.to_string()),
+                ("action", "set"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.body);
+    let set = browser
+        .post(
+            &format!("/vorgaenge/{case}/wiedervorlage"),
+            &[
+                ("csrf_token", &csrf),
+                ("date", &yesterday.to_string()),
+                ("action", "set"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.body);
+
+    let start = browser.get("/arbeitsplatz").await;
+    let due = start
+        .body
+        .split("data-testid=\"due-resubmissions\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("due section");
+    assert!(due.contains("Bauvoranfrage Lindenallee"), "{due}");
+    assert!(due.contains("Nachforderung Statik"), "{due}");
+    assert!(due.contains("überfällig"), "{due}");
+
+    // A date in the future is not due yet; clearing removes it; the REST API sets it too.
+    let later = (today + time::Duration::days(30)).to_string();
+    browser
+        .post(
+            &format!("/akten/{file}/wiedervorlage"),
+            &[("csrf_token", &csrf), ("date", &later), ("action", "set")],
+        )
+        .await;
+    browser
+        .post(
+            &format!("/vorgaenge/{case}/wiedervorlage"),
+            &[("csrf_token", &csrf), ("action", "clear")],
+        )
+        .await;
+    let start = browser.get("/arbeitsplatz").await;
+    assert!(
+        start.body.contains("Keine fälligen Wiedervorlagen."),
+        "{}",
+        start.body
+    );
+    let rest = tenant
+        .admin
+        .send(
+            tenant
+                .admin
+                .request(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/files/{file}/resubmission"),
+                )
+                .json(&json!({"date": today.to_string()})),
+        )
+        .await;
+    assert_eq!(rest.status, 200, "{}", rest.body);
+    let start = browser.get("/arbeitsplatz").await;
+    assert!(start.body.contains("Bauvoranfrage Lindenallee"));
+    let history = tenant
+        .admin
+        .get(&format!("/api/v1/files/{file}/history"))
+        .await;
+    assert!(history.body.to_string().contains("file.resubmission_set"));
+}
