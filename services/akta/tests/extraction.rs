@@ -186,3 +186,139 @@ async fn the_test_app_extracts_with_the_akta_binary() {
     let text = String::from_utf8(text.bytes).expect("utf-8");
     assert!(text.contains("Die Straßenbaubehörde prüft."), "{text:?}");
 }
+
+#[path = "../../../shared/extract/tests/fixtures/mod.rs"]
+mod fixtures;
+
+/// Every format of the issue, uploaded through the API to an Akta on PostgreSQL and Garage,
+/// is extracted by the isolated worker, served as text and found by search. Images and
+/// scanned PDFs are read by tesseract where it is installed and otherwise marked
+/// "no text (OCR unavailable)".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_format_yields_its_text_and_is_found_over_the_real_stack() {
+    use fixtures::*;
+    let app = akta_testkit::TestApp::spawn_with(akta_testkit::TestOptions {
+        backend: akta_testkit::Backend::Garage,
+        extraction_worker: Some(support::AKTA.into()),
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.create_tenant("stadt-formate").await;
+    let admin = &tenant.admin;
+    let unit = admin.create_plan_unit("10", None).await;
+    let file = admin.create_file(&unit, "Formate").await.id();
+    let case = admin.create_case(&file, "Eingänge").await;
+
+    const OOXML: &str = "application/vnd.openxmlformats-officedocument";
+    let mut formats: Vec<(&str, String, Vec<u8>)> = vec![
+        (
+            "utf8.txt",
+            "text/plain".into(),
+            SENTENCE.as_bytes().to_vec(),
+        ),
+        ("utf16.txt", "text/plain".into(), utf16(SENTENCE, false)),
+        ("cp1252.txt", "text/plain".into(), win1252(SENTENCE)),
+        ("latin9.txt", "text/plain".into(), iso885915(SENTENCE)),
+        ("seite.html", "text/html".into(), HTML.as_bytes().to_vec()),
+        (
+            "brief.rtf",
+            "application/rtf".into(),
+            RTF.as_bytes().to_vec(),
+        ),
+        (
+            "antrag.docx",
+            format!("{OOXML}.wordprocessingml.document"),
+            docx(),
+        ),
+        (
+            "tabelle.xlsx",
+            format!("{OOXML}.spreadsheetml.sheet"),
+            xlsx(),
+        ),
+        (
+            "vortrag.pptx",
+            format!("{OOXML}.presentationml.presentation"),
+            pptx(),
+        ),
+        (
+            "antrag.odt",
+            "application/vnd.oasis.opendocument.text".into(),
+            odf("text"),
+        ),
+        (
+            "tabelle.ods",
+            "application/vnd.oasis.opendocument.spreadsheet".into(),
+            odf("spreadsheet"),
+        ),
+        (
+            "vortrag.odp",
+            "application/vnd.oasis.opendocument.presentation".into(),
+            odf("presentation"),
+        ),
+        (
+            "antrag.pdf",
+            "application/pdf".into(),
+            pdf_with_text(&[SENTENCE, "Zweite Seite"]),
+        ),
+        ("mail.eml", "message/rfc822".into(), EML.as_bytes().to_vec()),
+        ("mail.msg", "application/vnd.ms-outlook".into(), msg()),
+    ];
+    let ocr = akta_extract::tesseract_status().is_ok();
+    let scan = render_pgm(&pdf_with_text(&[SENTENCE])).map(|p| pdf_with_image(&p));
+    let png = render_png(&pdf_with_text(&[SENTENCE]));
+    match (scan, png) {
+        (Some(scan), Some(png)) => {
+            formats.push(("scan.pdf", "application/pdf".into(), scan));
+            formats.push(("scan.png", "image/png".into(), png));
+        }
+        _ => eprintln!("pdftoppm missing: scanned PDF and image fixtures not generated"),
+    }
+
+    let mut docs = Vec::new();
+    for (name, mime, bytes) in &formats {
+        docs.push((*name, upload(admin, &case, name, mime, bytes.clone()).await));
+    }
+    let mut expect_found = 0;
+    for (name, doc) in &docs {
+        let extraction = settled(admin, doc, 1).await;
+        let scanned = name.starts_with("scan");
+        if scanned && !ocr {
+            assert_eq!(extraction["state"], "failed", "{name}: {extraction}");
+            let reason = extraction["reason"].as_str().unwrap_or("");
+            assert!(
+                reason.starts_with("no text (OCR unavailable)"),
+                "{name}: {extraction}"
+            );
+            continue;
+        }
+        assert_eq!(extraction["state"], "done", "{name}: {extraction}");
+        let text = admin
+            .get(&format!("/api/v1/documents/{doc}/versions/1/text"))
+            .await;
+        assert_eq!(text.status, 200, "{name}");
+        let text = String::from_utf8(text.bytes).expect("utf-8");
+        // OCR may break lines differently; the words must be there.
+        for word in ["Bürgerin", "beantragt", "Straßenführung"] {
+            assert!(text.contains(word), "{name}: {word} missing in {text:?}");
+        }
+        expect_found += 1;
+    }
+
+    // Every extracted document is found by a word of its content (stemmed: Straßenführungen).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = admin
+            .get("/api/v1/search?q=Stra%C3%9Fenf%C3%BChrungen&limit=50")
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if r.body["total"] == expect_found {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{expect_found} expected: {}",
+            r.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -2,7 +2,7 @@
 //! per-tenant tantivy indexes. The indexes are a cache of PostgreSQL; the position reached
 //! is kept in `<index root>/applied.seq`, written after each committed batch.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use akta_db::{Db, SearchSource};
 use akta_domain::TenantId;
 use akta_search::{DocKind, DocStatus, IndexManager, SearchDoc};
+use uuid::Uuid;
 
 use crate::ApiError;
 
@@ -67,55 +68,92 @@ fn write_position(root: &Path, seq: i64) -> Result<(), ApiError> {
     std::fs::rename(&tmp, root.join(POSITION_FILE)).map_err(internal)
 }
 
-/// Applies the log every `interval` until the task is dropped.
+/// How long index log entries are kept. A node that was down longer rebuilds its indexes
+/// from PostgreSQL when it comes back.
+pub const LOG_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Applies the log every `interval` until the task is dropped; prunes old entries hourly.
 pub async fn run(db: Db, index: Arc<SearchIndex>, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_prune: Option<std::time::Instant> = None;
     loop {
         ticker.tick().await;
-        if let Err(e) = run_once(&db, &index).await {
-            tracing::warn!(error = %e, "applying the index log failed; will retry");
+        // Its own task: a panic ends this round, not the applier.
+        let (db2, index2) = (db.clone(), index.clone());
+        match tokio::spawn(async move { run_once(&db2, &index2).await }).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "applying the index log failed; will retry"),
+            Err(e) => tracing::error!(error = %e, "applying the index log panicked; will retry"),
+        }
+        if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            last_prune = Some(std::time::Instant::now());
+            match db.prune_index_log(LOG_RETENTION).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(entries = n, "pruned the index log"),
+                Err(e) => tracing::warn!(error = %e, "pruning the index log failed"),
+            }
         }
     }
 }
 
 /// Applies everything in the log after the current position; returns the entries applied.
+/// A node whose position lies below the pruning horizon rebuilds every index instead.
 pub async fn run_once(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiError> {
+    if index.applied() < db.index_log_horizon().await? {
+        tracing::warn!(
+            applied = index.applied(),
+            "this node missed pruned index log entries; rebuilding its indexes"
+        );
+        return rebuild_all(db, index).await;
+    }
     let mut applied = 0;
     loop {
         let entries = db.index_log_after(index.applied(), BATCH).await?;
         let Some(last) = entries.last().map(|e| e.seq) else {
             return Ok(applied);
         };
-        let mut touched = BTreeSet::new();
+        // The last entry of a document in this batch decides; sources are read per tenant
+        // in one query.
+        let mut latest: BTreeMap<(Uuid, Uuid), &str> = BTreeMap::new();
         for entry in &entries {
-            let doc = if entry.op == "upsert" {
-                let mut tx = db.system_tx(entry.tenant, ACTOR).await?;
-                let source = tx.search_source(entry.document_id).await?;
-                tx.commit().await?;
-                source.map(search_doc)
+            latest.insert((entry.tenant.0, entry.document_id), entry.op.as_str());
+        }
+        let mut by_tenant: BTreeMap<Uuid, (Vec<Uuid>, Vec<Uuid>)> = BTreeMap::new();
+        for ((tenant, id), op) in latest {
+            let (upserts, deletes) = by_tenant.entry(tenant).or_default();
+            if op == "upsert" {
+                upserts.push(id);
             } else {
-                None
-            };
-            let (index2, tenant, id) = (index.clone(), entry.tenant, entry.document_id);
-            tokio::task::spawn_blocking(move || match doc {
-                Some(doc) => index2.manager.upsert(tenant.0, &doc),
-                None => index2.manager.delete(tenant.0, id),
+                deletes.push(id);
+            }
+        }
+        for (tenant, (upserts, mut deletes)) in by_tenant {
+            let mut tx = db.system_tx(TenantId(tenant), ACTOR).await?;
+            let sources = tx.search_sources(&upserts).await?;
+            tx.commit().await?;
+            // An upserted document that is gone by now leaves the index.
+            let found: BTreeSet<Uuid> = sources.iter().map(|s| s.document_id).collect();
+            deletes.extend(upserts.iter().filter(|id| !found.contains(id)));
+            let docs: Vec<SearchDoc> = sources.into_iter().map(search_doc).collect();
+            let index2 = index.clone();
+            tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+                for doc in &docs {
+                    index2.manager.upsert(tenant, doc).map_err(internal)?;
+                }
+                for id in deletes {
+                    index2.manager.delete(tenant, id).map_err(internal)?;
+                }
+                index2.manager.commit(tenant).map_err(internal)
             })
             .await
-            .map_err(internal)?
-            .map_err(internal)?;
-            touched.insert(entry.tenant.0);
+            .map_err(internal)??;
         }
         let index2 = index.clone();
-        tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
-            for tenant in touched {
-                index2.manager.commit(tenant).map_err(internal)?;
-            }
-            write_position(&index2.root, last)
-        })
-        .await
-        .map_err(internal)??;
+        tokio::task::spawn_blocking(move || write_position(&index2.root, last))
+            .await
+            .map_err(internal)??;
         index
             .applied
             .store(last, std::sync::atomic::Ordering::Release);
@@ -123,32 +161,79 @@ pub async fn run_once(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiErr
     }
 }
 
-/// Recreates `tenant`'s index under `root` from PostgreSQL and the stored text: deletes its
-/// directory, then adds every document. Run it while no server uses `root` (the index is
-/// written by one process at a time). Returns the number of documents indexed.
+/// Re-adds every document of every tenant and moves the position to the settled head of
+/// the log. Returns the number of documents indexed.
+async fn rebuild_all(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiError> {
+    // Taken before reading: whatever commits later has a larger number and is applied next.
+    let head = db.index_log_settled_head().await?;
+    let mut indexed = 0;
+    for tenant in db.list_tenants().await? {
+        indexed += reindex_tenant(db, index, TenantId(tenant.id)).await?;
+    }
+    let index2 = index.clone();
+    tokio::task::spawn_blocking(move || write_position(&index2.root, head))
+        .await
+        .map_err(internal)??;
+    index
+        .applied
+        .store(head, std::sync::atomic::Ordering::Release);
+    Ok(indexed)
+}
+
+/// Replaces the tenant's index content with every document in PostgreSQL, in batches.
+async fn reindex_tenant(
+    db: &Db,
+    index: &Arc<SearchIndex>,
+    tenant: TenantId,
+) -> Result<usize, ApiError> {
+    let mut tx = db.system_tx(tenant, ACTOR).await?;
+    let ids = tx.document_ids().await?;
+    let index2 = index.clone();
+    tokio::task::spawn_blocking(move || index2.manager.clear(tenant.0))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    let mut indexed = 0;
+    for chunk in ids.chunks(BATCH as usize) {
+        let docs: Vec<SearchDoc> = tx
+            .search_sources(chunk)
+            .await?
+            .into_iter()
+            .map(search_doc)
+            .collect();
+        indexed += docs.len();
+        let index2 = index.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+            for doc in &docs {
+                index2.manager.upsert(tenant.0, doc).map_err(internal)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(internal)??;
+    }
+    tx.commit().await?;
+    let index2 = index.clone();
+    tokio::task::spawn_blocking(move || index2.manager.commit(tenant.0))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    Ok(indexed)
+}
+
+/// Recreates `tenant`'s index under `root` from PostgreSQL and the stored text. Run it
+/// while no server uses `root` (the index is written by one process at a time). Returns
+/// the number of documents indexed.
 pub async fn rebuild(db: &Db, root: &Path, tenant: TenantId) -> Result<usize, ApiError> {
+    // Starting from an empty directory also recovers an index that no longer opens.
     let dir = root.join(tenant.0.to_string());
     match std::fs::remove_dir_all(&dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(internal(format!("removing {}: {e}", dir.display()))),
     }
-    let index = SearchIndex::open(root.to_path_buf())?;
-    let mut tx = db.system_tx(tenant, ACTOR).await?;
-    let ids = tx.document_ids().await?;
-    let mut indexed = 0;
-    for id in ids {
-        if let Some(source) = tx.search_source(id).await? {
-            index
-                .manager
-                .upsert(tenant.0, &search_doc(source))
-                .map_err(internal)?;
-            indexed += 1;
-        }
-    }
-    tx.commit().await?;
-    index.manager.commit(tenant.0).map_err(internal)?;
-    Ok(indexed)
+    let index = Arc::new(SearchIndex::open(root.to_path_buf())?);
+    reindex_tenant(db, &index, tenant).await
 }
 
 fn search_doc(s: SearchSource) -> SearchDoc {

@@ -54,8 +54,13 @@ pub async fn run(state: AppState, exe: PathBuf, interval: Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if let Err(e) = run_once(&state, &exe, &limits).await {
-            tracing::warn!(error = %e, "extraction round failed; will retry");
+        // Its own task: a panic ends this round (its job is retried when the lease
+        // expires), not the worker.
+        let (state2, exe2, limits2) = (state.clone(), exe.clone(), limits.clone());
+        match tokio::spawn(async move { run_once(&state2, &exe2, &limits2).await }).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "extraction round failed; will retry"),
+            Err(e) => tracing::error!(error = %e, "extraction round panicked; will retry"),
         }
     }
 }

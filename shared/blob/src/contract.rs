@@ -398,6 +398,11 @@ async fn read(store: &dyn BlobStore, key: &BlobKey, range: Option<ByteRange>) ->
         let chunk = chunk.unwrap_or_else(|e| panic!("reading {key} {range:?}: {e}"));
         bytes.extend_from_slice(&chunk);
     }
+    // Consumers (decryption, extraction) may poll again after the end: still the end.
+    assert!(
+        body.next().await.is_none(),
+        "{key}: a body yields nothing after its end"
+    );
     (size, bytes)
 }
 

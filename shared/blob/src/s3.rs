@@ -15,6 +15,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
 use aws_smithy_http_client::tls;
 use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
 use tokio::task::JoinSet;
 
 use crate::hash::Meter;
@@ -531,10 +532,12 @@ impl BlobStore for S3Store {
                 )))
             }
         };
+        // Fused: a consumer may poll again after the end (unfold would panic).
         let body = futures_util::stream::unfold(out.body, |mut body| async move {
             let item = body.next().await?;
             Some((item.map_err(io::Error::from), body))
-        });
+        })
+        .fuse();
         Ok(BlobObject {
             size,
             body: Box::pin(body),

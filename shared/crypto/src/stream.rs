@@ -29,10 +29,14 @@ pub fn encrypt_stream(dek: Key256, plaintext: ByteStream) -> ByteStream {
         input_done: false,
         finished: false,
     };
-    Box::pin(stream::unfold(state, |mut state| async move {
-        let item = state.next_item().await?;
-        Some((item, state))
-    }))
+    // Fused: a consumer may poll again after the end (unfold would panic).
+    Box::pin(
+        stream::unfold(state, |mut state| async move {
+            let item = state.next_item().await?;
+            Some((item, state))
+        })
+        .fuse(),
+    )
 }
 
 /// Whole object: header validated + all segments. Yields exactly `plain_len` bytes or ends with
@@ -89,10 +93,14 @@ fn decrypt(
         held: None,
         finished: false,
     };
-    Box::pin(stream::unfold(state, |mut state| async move {
-        let item = state.next_item().await?;
-        Some((item, state))
-    }))
+    // Fused: a consumer may poll again after the end (unfold would panic).
+    Box::pin(
+        stream::unfold(state, |mut state| async move {
+            let item = state.next_item().await?;
+            Some((item, state))
+        })
+        .fuse(),
+    )
 }
 
 /// A stream that only reports `err`.

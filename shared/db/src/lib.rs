@@ -19,7 +19,7 @@ pub use repo::files::{Case, FileChanges, FileFilter, FileRecord, NewFile};
 pub use repo::keys::{ContentKey, StoredDek, TenantKeyRow, WrappedDekRow};
 pub use repo::plan_units::{NewPlanUnit, PlanUnit};
 pub use repo::quotas::{Quota, TenantUsage};
-pub use repo::search::{IndexLogEntry, SearchSource};
+pub use repo::search::{IndexLag, IndexLogEntry, SearchSource};
 pub use repo::support::SupportGrant;
 pub use repo::tokens::{Authenticated, NewToken, TokenRow};
 pub use repo::users::{NewUser, SessionRow, User, UserChanges};

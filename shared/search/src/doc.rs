@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+// Dates as `2026-11-25` in JSON, like everywhere else in the API.
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
 /// Kind of a document (Dokumentart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DocKind {
@@ -100,6 +103,7 @@ pub struct SearchHit {
     pub kind: DocKind,
     pub reference: String,
     pub case_reference: Option<String>,
+    #[serde(with = "iso_date::option")]
     pub document_date: Option<Date>,
     /// Relevance; `None` when sorted by date.
     pub score: Option<f32>,

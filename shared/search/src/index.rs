@@ -320,6 +320,16 @@ impl IndexManager {
         Ok(())
     }
 
+    /// Removes every document of the tenant (before re-adding them all). Visible after
+    /// [`IndexManager::commit`].
+    pub fn clear(&self, tenant: Uuid) -> Result<(), SearchError> {
+        self.with_writer(tenant, |w| {
+            w.delete_all_documents()?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     /// Makes pending changes durable and visible to searches.
     pub fn commit(&self, tenant: Uuid) -> Result<(), SearchError> {
         let (t, _) = self.with_writer(tenant, |w| Ok(w.commit()?))?;

@@ -19,6 +19,7 @@ mod pagination;
 mod rls;
 mod roles;
 mod scopes;
+mod search;
 mod sessions;
 mod support;
 mod uploads;

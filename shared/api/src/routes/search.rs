@@ -20,6 +20,9 @@ pub struct SearchQuery {
     file_id: Option<Uuid>,
     case_id: Option<Uuid>,
     plan_unit: Option<String>,
+    org_unit: Option<Uuid>,
+    /// `key:value` pairs on the documents' free metadata, separated by `;` (all must match).
+    metadata: Option<String>,
     from: Option<String>,
     to: Option<String>,
     sort: Option<String>,
@@ -29,6 +32,12 @@ pub struct SearchQuery {
 
 fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
     ApiError::bad_request("invalid_query", Some(field), detail)
+}
+
+/// A malformed search parameter is a malformed query (400), like a malformed `q`.
+fn date(field: &str, raw: Option<&str>) -> Result<Option<time::Date>, ApiError> {
+    raw.map(|d| parse_date(field, d).map_err(|_| invalid(field, "must be a date like 2026-11-25")))
+        .transpose()
 }
 
 fn options(q: &SearchQuery) -> Result<SearchOptions, ApiError> {
@@ -64,23 +73,36 @@ fn options(q: &SearchQuery) -> Result<SearchOptions, ApiError> {
             format!("must be between 1 and {MAX_LIMIT}"),
         ));
     }
+    let metadata = match q.metadata.as_deref() {
+        None => Vec::new(),
+        Some(raw) => raw
+            .split(';')
+            .filter(|pair| !pair.trim().is_empty())
+            .map(|pair| match pair.split_once(':') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    Ok((k.trim().to_owned(), v.trim().to_owned()))
+                }
+                _ => Err(invalid(
+                    "metadata",
+                    "must be key:value pairs separated by ';', e.g. aktenart:Bauakte",
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+    };
     Ok(SearchOptions {
         plan_unit: q.plan_unit.clone(),
+        org_unit: q.org_unit,
+        metadata,
         file_id: q.file_id,
         case_id: q.case_id,
         kind,
         status,
-        date_from: q
-            .from
-            .as_deref()
-            .map(|d| parse_date("from", d))
-            .transpose()?,
-        date_to: q.to.as_deref().map(|d| parse_date("to", d)).transpose()?,
+        date_from: date("from", q.from.as_deref())?,
+        date_to: date("to", q.to.as_deref())?,
         sort,
         limit,
         cursor: q.cursor.clone(),
         facets: true,
-        ..SearchOptions::default()
     })
 }
 
@@ -123,15 +145,17 @@ pub async fn search(
         tx.note_read(hit.file_id, "search_hit", hit.document_id)
             .await?;
     }
+    // What this node has not applied yet of the caller's tenant (RLS keeps it to the tenant).
+    let lag = tx.index_lag(index.applied()).await?;
     tx.commit().await?;
 
-    let lag = (state.db.index_log_head().await? - index.applied()).max(0);
     Ok(Json(json!({
         "total": results.total,
         "items": results.items,
         "facets": results.facets,
         "next_cursor": results.next_cursor,
         "fuzzy": results.fuzzy,
-        "index_lag": lag,
+        "index_lag": lag.entries,
+        "index_lag_seconds": lag.seconds,
     })))
 }

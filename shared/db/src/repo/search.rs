@@ -44,6 +44,15 @@ pub struct SearchSource {
     pub parts: Option<Value>,
 }
 
+/// How far a node's index trails the index log for one tenant.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct IndexLag {
+    /// Log entries not yet applied.
+    pub entries: i64,
+    /// Age of the oldest of them in seconds.
+    pub seconds: f64,
+}
+
 impl Db {
     /// Index log entries of all tenants after `seq`, oldest first.
     pub async fn index_log_after(
@@ -76,19 +85,51 @@ impl Db {
             .await?;
         Ok(head)
     }
+
+    /// Highest sequence number deleted by pruning: a node below it has missed entries.
+    pub async fn index_log_horizon(&self) -> Result<i64, DbError> {
+        let (h,): (i64,) = sqlx::query_as("SELECT akta_index_log_horizon()")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(h)
+    }
+
+    /// The newest sequence number after waiting for writers in flight (see the migration):
+    /// where a rebuild that reads PostgreSQL afterwards may continue from.
+    pub async fn index_log_settled_head(&self) -> Result<i64, DbError> {
+        let (h,): (i64,) = sqlx::query_as("SELECT akta_index_log_settled_head()")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(h)
+    }
+
+    /// Deletes log entries older than `keep`; returns how many.
+    pub async fn prune_index_log(&self, keep: std::time::Duration) -> Result<i64, DbError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT akta_index_log_prune(make_interval(secs => $1))")
+            .bind(keep.as_secs_f64())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
 }
 
 impl TenantTx {
+    /// Holds the index log's shared lock until commit: the applier waits for it before
+    /// reading (see the migration), so entries become visible in number order.
+    async fn hold_index_log_lock(&mut self) -> Result<(), DbError> {
+        sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtext('akta:index_log'))")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Appends an index log entry (in the transaction of the change it describes).
     pub(crate) async fn log_index_change(
         &mut self,
         document_id: Uuid,
         op: &str,
     ) -> Result<(), DbError> {
-        // Held until commit: the applier waits for it before reading (see the migration).
-        sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtext('akta:index_log'))")
-            .execute(&mut *self.tx)
-            .await?;
+        self.hold_index_log_lock().await?;
         sqlx::query("INSERT INTO index_log (tenant_id, document_id, op) VALUES ($1, $2, $3)")
             .bind(self.tenant.0)
             .bind(document_id)
@@ -104,36 +145,48 @@ impl TenantTx {
         &mut self,
         document_id: Uuid,
     ) -> Result<Option<SearchSource>, DbError> {
-        let mut source = sqlx::query_as::<_, SearchSource>(
-            "WITH RECURSIVE doc AS (
-                 SELECT d.*, f.plan_unit_id FROM documents d JOIN files f ON f.id = d.file_id
-                  WHERE d.id = $1
-             ), path AS (
-                 SELECT p.id, p.parent_id, p.code, 0 AS depth FROM plan_units p
-                  WHERE p.id = (SELECT plan_unit_id FROM doc)
+        Ok(self.search_sources(&[document_id]).await?.pop())
+    }
+
+    /// [`TenantTx::search_source`] for many documents in one query (the applier reads a
+    /// batch of log entries at a time). Documents this transaction cannot see are left out.
+    pub async fn search_sources(
+        &mut self,
+        document_ids: &[Uuid],
+    ) -> Result<Vec<SearchSource>, DbError> {
+        let mut sources = sqlx::query_as::<_, SearchSource>(
+            "WITH RECURSIVE path AS (
+                 SELECT p.id AS unit_id, p.parent_id, p.code, 0 AS depth FROM plan_units p
+                  WHERE p.id IN (SELECT f.plan_unit_id FROM documents d
+                                   JOIN files f ON f.id = d.file_id WHERE d.id = ANY($1))
                  UNION ALL
-                 SELECT p.id, p.parent_id, p.code, path.depth + 1 FROM plan_units p
+                 SELECT path.unit_id, p.parent_id, p.code, path.depth + 1 FROM plan_units p
                    JOIN path ON p.id = path.parent_id
                   WHERE path.depth < 64
+             ), paths AS (
+                 SELECT unit_id, array_agg(code ORDER BY depth DESC) AS codes
+                   FROM path GROUP BY unit_id
              )
              SELECT d.id AS document_id, v.nr AS version, d.file_id, d.case_id, d.title, d.kind,
                     f.reference, c.reference AS case_reference, f.subject, d.sender, d.recipient,
                     d.document_date, d.created_at,
-                    ARRAY(SELECT code FROM path ORDER BY depth DESC) AS plan_unit_path,
+                    coalesce(paths.codes, ARRAY[]::text[]) AS plan_unit_path,
                     f.lead_org_unit_id AS org_unit, f.status, d.metadata,
                     t.text, t.parts
-               FROM doc d
+               FROM documents d
                JOIN files f ON f.id = d.file_id
+               LEFT JOIN paths ON paths.unit_id = f.plan_unit_id
                LEFT JOIN cases c ON c.id = d.case_id
                JOIN LATERAL (SELECT id, nr FROM document_versions
                               WHERE document_id = d.id ORDER BY nr DESC LIMIT 1) v ON true
-               LEFT JOIN extracted_texts t ON t.version_id = v.id",
+               LEFT JOIN extracted_texts t ON t.version_id = v.id
+              WHERE d.id = ANY($1)",
         )
-        .bind(document_id)
-        .fetch_optional(&mut *self.tx)
+        .bind(document_ids)
+        .fetch_all(&mut *self.tx)
         .await?;
         // Same layout as `extracted_text`: name line, then the attachment's text.
-        if let Some(s) = source.as_mut() {
+        for s in &mut sources {
             if let (Some(text), Some(parts)) = (s.text.as_mut(), s.parts.take()) {
                 for part in parts.as_array().into_iter().flatten() {
                     if let (Some(name), Some(body)) = (part[0].as_str(), part[1].as_str()) {
@@ -145,7 +198,37 @@ impl TenantTx {
                 }
             }
         }
-        Ok(source)
+        Ok(sources)
+    }
+
+    /// Logs an upsert for every document of the Akte: what the index stores of the Akte
+    /// (Betreff, status, Federführung) changed.
+    pub(crate) async fn log_file_change(&mut self, file_id: Uuid) -> Result<(), DbError> {
+        self.hold_index_log_lock().await?;
+        sqlx::query(
+            "INSERT INTO index_log (tenant_id, document_id, op)
+             SELECT tenant_id, id, 'upsert' FROM documents WHERE file_id = $1 ORDER BY id",
+        )
+        .bind(file_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// How far this node's index trails the log for this tenant: entries after `applied`
+    /// and the age in seconds of the oldest of them (0 when none).
+    pub async fn index_lag(&mut self, applied: i64) -> Result<IndexLag, DbError> {
+        let (entries, seconds): (i64, f64) = sqlx::query_as(
+            "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
+               FROM index_log WHERE seq > $1",
+        )
+        .bind(applied)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(IndexLag {
+            entries,
+            seconds: seconds.max(0.0),
+        })
     }
 
     /// Ids of every document this transaction can see (for rebuilding an index).
