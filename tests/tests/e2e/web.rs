@@ -569,3 +569,409 @@ async fn web_wiedervorlage_appears_on_the_start_page() {
         .await;
     assert!(history.body.to_string().contains("file.resubmission_set"));
 }
+
+/// A multipart form as a browser sends it: the fields in order, the file part last.
+fn multipart(
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, Vec<u8>)>,
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in fields {
+        form = form.text((*name).to_owned(), (*value).to_owned());
+    }
+    if let Some((name, mime, bytes)) = file {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str(mime)
+            .expect("mime");
+        form = form.part("file", part);
+    }
+    form
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_files_documents_without_script_and_closes_and_reopens_the_akte() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "witten").await;
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+    let file = tenant
+        .admin
+        .create_file(&unit, "Bauantrag Hauptstraße 7")
+        .await
+        .id();
+    let case = tenant.admin.create_case(&file, "Baugenehmigung").await;
+
+    let form = browser
+        .get(&format!("/akten/{file}/dokumente/neu?vorgang={case}"))
+        .await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("enctype=\"multipart/form-data\""));
+    let csrf = form.csrf();
+
+    // Metadata is checked before the file is stored: a missing title is shown at its field.
+    let missing = browser
+        .send(
+            browser
+                .http
+                .post(format!("{}/akten/{file}/dokumente", browser.base))
+                .multipart(multipart(
+                    &[
+                        ("csrf_token", &csrf),
+                        ("vorgang", &case),
+                        ("title", ""),
+                        ("kind", "Eingang"),
+                    ],
+                    Some((
+                        "antrag.txt",
+                        "text/plain",
+                        b"Antrag auf Baugenehmigung".to_vec(),
+                    )),
+                )),
+        )
+        .await;
+    assert_eq!(missing.status, 422, "{}", missing.body);
+    assert!(
+        missing.body.contains("data-testid=\"title-error\""),
+        "{}",
+        missing.body
+    );
+    assert!(
+        app.blob_keys().await.is_empty(),
+        "nothing stored for a refused upload"
+    );
+
+    let filed = browser
+        .send(
+            browser
+                .http
+                .post(format!("{}/akten/{file}/dokumente", browser.base))
+                .multipart(multipart(
+                    &[
+                        ("csrf_token", &csrf),
+                        ("vorgang", &case),
+                        ("title", "Antrag <b>fett</b>"),
+                        ("kind", "Eingang"),
+                        ("sender", "Erika Mustermann"),
+                        ("document_date", "2026-11-20"),
+                    ],
+                    Some(("antrag.pdf", "application/pdf", b"%PDF-1.4 Antrag".to_vec())),
+                )),
+        )
+        .await;
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let register = browser.get(filed.location()).await;
+    assert!(
+        register.body.contains("Antrag &#60;b&#62;fett&#60;/b&#62;")
+            || register.body.contains("Antrag &lt;b&gt;fett&lt;/b&gt;")
+    );
+    assert!(register.body.contains("Erika Mustermann"));
+    assert!(register.body.contains("20.11.2026"));
+    let docs = tenant
+        .admin
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await;
+    let doc = docs.body["items"][0]["id"]
+        .as_str()
+        .expect("document")
+        .to_owned();
+
+    // The document view frames the PDF inline from the content route.
+    let view = browser.get(&format!("/dokumente/{doc}")).await;
+    assert_eq!(view.status, 200, "{}", view.body);
+    let inline = format!("/api/v1/documents/{doc}/versions/1/content?disposition=inline");
+    assert!(
+        view.body.contains(&format!(
+            "<iframe class=\"pdf\" src=\"{}\"",
+            inline.replace('&', "&#38;")
+        )) || view.body.contains(&inline),
+        "{}",
+        view.body
+    );
+    let content = browser.get(&inline).await;
+    assert_eq!(content.status, 200);
+    let disposition = content
+        .headers
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(disposition.starts_with("inline;"), "{disposition}");
+    assert_eq!(
+        content
+            .headers
+            .get("x-frame-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("SAMEORIGIN")
+    );
+    let download = browser
+        .get(&format!("/api/v1/documents/{doc}/versions/1/content"))
+        .await;
+    let disposition = download
+        .headers
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+
+    // A new version through the form on the document view.
+    let csrf = view.csrf();
+    let version = browser
+        .send(
+            browser
+                .http
+                .post(format!("{}/dokumente/{doc}/versionen", browser.base))
+                .multipart(multipart(
+                    &[("csrf_token", &csrf)],
+                    Some(("antrag-v2.pdf", "application/pdf", b"%PDF-1.4 v2".to_vec())),
+                )),
+        )
+        .await;
+    assert_eq!(version.status, 303, "{}", version.body);
+    let view = browser.get(&format!("/dokumente/{doc}")).await;
+    assert_eq!(view.body.matches("data-testid=\"version-row\"").count(), 2);
+
+    // A Vermerk written in the browser is a text document, shown escaped in the preview
+    // once its text is extracted (here: without a worker, the preview says so).
+    let note = browser
+        .post(
+            &format!("/akten/{file}/vermerk"),
+            &[
+                ("csrf_token", &csrf),
+                ("vorgang", ""),
+                ("title", "Ortstermin"),
+                ("text", "Begehung am 3.12.\n<i>keine</i> Mängel"),
+            ],
+        )
+        .await;
+    assert_eq!(note.status, 303, "{}", note.body);
+    let note_page = browser.get(note.location()).await;
+    assert!(note_page.body.contains("Ortstermin"));
+    assert!(note_page.body.contains("Vermerk"));
+
+    // zdA needs a confirmation page; reopening needs a reason, which lands in the history.
+    let confirm = browser.get(&format!("/akten/{file}/zda")).await;
+    assert_eq!(confirm.status, 200);
+    let version_field = confirm
+        .body
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("version")
+        .to_owned();
+    let closed = browser
+        .post(
+            &format!("/akten/{file}/zda"),
+            &[("csrf_token", &csrf), ("version", &version_field)],
+        )
+        .await;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    let akte = browser.get(&format!("/akten/{file}")).await;
+    assert!(akte.body.contains("zdA (zu den Akten)"), "{}", akte.body);
+    assert!(akte.body.contains("data-testid=\"reopen-file\""));
+    let refused = browser
+        .send(
+            browser
+                .http
+                .post(format!("{}/akten/{file}/dokumente", browser.base))
+                .multipart(multipart(
+                    &[
+                        ("csrf_token", &csrf),
+                        ("vorgang", ""),
+                        ("title", "Nachtrag"),
+                        ("kind", "Eingang"),
+                    ],
+                    Some(("n.pdf", "application/pdf", b"%PDF".to_vec())),
+                )),
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+
+    let reopen = browser.get(&format!("/akten/{file}/wiedereroeffnen")).await;
+    let version_field = reopen
+        .body
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("version")
+        .to_owned();
+    let no_reason = browser
+        .post(
+            &format!("/akten/{file}/wiedereroeffnen"),
+            &[
+                ("csrf_token", &csrf),
+                ("version", &version_field),
+                ("reason", " "),
+            ],
+        )
+        .await;
+    assert_eq!(no_reason.status, 422);
+    assert!(no_reason.body.contains("data-testid=\"reason-error\""));
+    let reopened = browser
+        .post(
+            &format!("/akten/{file}/wiedereroeffnen"),
+            &[
+                ("csrf_token", &csrf),
+                ("version", &version_field),
+                ("reason", "Widerspruch eingegangen"),
+            ],
+        )
+        .await;
+    assert_eq!(reopened.status, 303, "{}", reopened.body);
+    let history = browser
+        .get(&format!("/akten/{file}?register=verlauf"))
+        .await;
+    assert!(
+        history.body.contains("Akte wieder eröffnet"),
+        "{}",
+        history.body
+    );
+    let events = tenant
+        .admin
+        .get(&format!("/api/v1/files/{file}/history"))
+        .await;
+    assert!(events.body.to_string().contains("Widerspruch eingegangen"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_search_finds_a_document_and_links_into_the_akte() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "witten").await;
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+    let file = tenant
+        .admin
+        .create_file(&unit, "Bauantrag Lindenstraße")
+        .await
+        .id();
+    tenant
+        .admin
+        .upload_document(
+            &format!("/api/v1/files/{file}"),
+            "Lärmschutzgutachten",
+            b"%PDF-1.4".to_vec(),
+        )
+        .await;
+
+    let mut found = None;
+    for _ in 0..40 {
+        let page = browser.get("/suche?q=L%C3%A4rmschutzgutachten").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        if page.body.contains("data-testid=\"search-hit\"") {
+            found = Some(page);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let page = found.expect("the document is found");
+    assert!(
+        page.body.contains(&format!("href=\"/akten/{file}\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("data-testid=\"facets\""));
+    assert!(page.body.contains("Eingang"));
+    assert!(
+        page.body.contains("value=\"Lärmschutzgutachten\""),
+        "the query stays in the box"
+    );
+
+    let filtered = browser
+        .get("/suche?q=L%C3%A4rmschutzgutachten&kind=Bescheid")
+        .await;
+    assert!(
+        filtered.body.contains("Keine Treffer."),
+        "{}",
+        filtered.body
+    );
+    let bad = browser.get("/suche?q=%22offen").await;
+    assert_eq!(bad.status, 200);
+    assert!(bad.body.contains("data-testid=\"search-error\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_branding_is_set_by_the_tenant_admin_and_shown_in_the_header() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant("witten").await;
+    create_user(&tenant, "chef", "admin").await;
+    create_user(&tenant, "anna", "clerk").await;
+    let mut admin = Browser::new(&app);
+    admin.login("witten", "chef").await;
+    let mut clerk = Browser::new(&app);
+    clerk.login("witten", "anna").await;
+    assert_eq!(clerk.get("/verwaltung/erscheinungsbild").await.status, 403);
+
+    let form = admin.get("/verwaltung/erscheinungsbild").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = form.csrf();
+    let (http, base) = (admin.http.clone(), admin.base.clone());
+    let post = |fields: Vec<(&'static str, String)>, logo: Option<Vec<u8>>| {
+        let mut f = reqwest::multipart::Form::new().text("csrf_token", csrf.clone());
+        for (k, v) in fields {
+            f = f.text(k, v);
+        }
+        if let Some(bytes) = logo {
+            f = f.part(
+                "logo",
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name("wappen.png")
+                    .mime_str("image/png")
+                    .expect("mime"),
+            );
+        }
+        http.post(format!("{base}/verwaltung/erscheinungsbild"))
+            .multipart(f)
+    };
+    let too_light = admin
+        .send(post(
+            vec![
+                ("header_name", "Stadt Witten".into()),
+                ("accent_color", "#ffff00".into()),
+            ],
+            None,
+        ))
+        .await;
+    assert_eq!(too_light.status, 422, "{}", too_light.body);
+    assert!(too_light
+        .body
+        .contains("data-testid=\"accent_color-error\""));
+    let svg = admin
+        .send(post(
+            vec![("header_name", "Stadt Witten".into())],
+            Some(b"<svg onload=alert(1)>".to_vec()),
+        ))
+        .await;
+    assert_eq!(svg.status, 422);
+
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let saved = admin
+        .send(post(
+            vec![
+                ("header_name", "Stadt Witten – Bauamt".into()),
+                ("accent_color", "#005A9C".into()),
+            ],
+            Some(png.clone()),
+        ))
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+
+    let start = clerk.get("/arbeitsplatz").await;
+    assert!(
+        start.body.contains("Stadt Witten – Bauamt"),
+        "{}",
+        start.body
+    );
+    assert!(start.body.contains("src=\"/branding/logo\""));
+    assert!(start.body.contains("href=\"/branding/theme.css\""));
+    let theme = clerk.get("/branding/theme.css").await;
+    assert_eq!(theme.body.trim(), ":root { --accent: #005a9c; }");
+    let logo = clerk
+        .send(clerk.http.get(format!("{}/branding/logo", clerk.base)))
+        .await;
+    assert_eq!(logo.status, 200);
+    assert_eq!(
+        logo.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("image/png")
+    );
+    let login = Browser::new(&app).get("/t/witten/anmelden").await;
+    assert!(login.body.contains("Stadt Witten – Bauamt"));
+}
