@@ -26,7 +26,10 @@
 //! | `GET /akten/{id}/vorgaenge/neu`, `POST /akten/{id}/vorgaenge` | new Vorgang |
 //! | `GET /akten/{id}/dokumente/neu[?vorgang={id}]`, `POST /akten/{id}/dokumente` | upload form (multipart: `csrf_token` first, the `file` part last) |
 //! | `GET /akten/{id}/vermerk[?vorgang={id}]`, `POST /akten/{id}/vermerk` | write a Vermerk (stored as text/plain) |
+//! | `GET /vorgaenge/{id}` | redirects to the Vorgang's register in its Akte |
+//! | `GET,POST /vorgaenge/{id}/bearbeiten` | edit a Vorgang's Betreff |
 //! | `GET /dokumente/{id}` | document: metadata, preview, versions with downloads |
+//! | `GET,POST /dokumente/{id}/bearbeiten` | edit a document's metadata |
 //! | `POST /dokumente/{id}/versionen` | new version (multipart: `csrf_token`, `file`) |
 //! | `GET /suche?q=&kind=&plan_unit=&year=&cursor=` | search with facets |
 //! | `GET,POST /verwaltung/erscheinungsbild` | tenant branding (admins) |
@@ -78,6 +81,11 @@ pub fn routes() -> Router<AppState> {
             get(files::edit_form).post(files::update),
         )
         .route("/akten/{id}/wiedervorlage", post(files::resubmit_file))
+        .route("/vorgaenge/{id}", get(files::show_case))
+        .route(
+            "/vorgaenge/{id}/bearbeiten",
+            get(files::edit_case_form).post(files::update_case),
+        )
         .route("/vorgaenge/{id}/wiedervorlage", post(files::resubmit_case))
         .route("/akten/{id}/zda", get(files::close_form).post(files::close))
         .route(
@@ -92,6 +100,10 @@ pub fn routes() -> Router<AppState> {
             get(documents::note_form).post(documents::create_note),
         )
         .route("/dokumente/{id}", get(documents::show))
+        .route(
+            "/dokumente/{id}/bearbeiten",
+            get(documents::edit_form).post(documents::update),
+        )
         .route("/suche", get(search::show))
         .route(
             "/verwaltung/erscheinungsbild",

@@ -975,3 +975,71 @@ async fn web_branding_is_set_by_the_tenant_admin_and_shown_in_the_header() {
     let login = Browser::new(&app).get("/t/witten/anmelden").await;
     assert!(login.body.contains("Stadt Witten – Bauamt"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_edits_vorgang_and_document_metadata() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "witten").await;
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+    let file = tenant.admin.create_file(&unit, "Bauantrag").await.id();
+    let case = tenant.admin.create_case(&file, "Alter Betreff").await;
+    let doc = tenant
+        .admin
+        .upload_document(
+            &format!("/api/v1/cases/{case}"),
+            "Antrag",
+            b"%PDF-1.4".to_vec(),
+        )
+        .await
+        .id();
+
+    let form = browser.get(&format!("/vorgaenge/{case}/bearbeiten")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = form.csrf();
+    let saved = browser
+        .post(
+            &format!("/vorgaenge/{case}/bearbeiten"),
+            &[("csrf_token", &csrf), ("subject", "Neuer Betreff")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let case_json = tenant.admin.get(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(case_json.body["subject"], "Neuer Betreff");
+
+    let bad = browser
+        .post(
+            &format!("/dokumente/{doc}/bearbeiten"),
+            &[
+                ("csrf_token", &csrf),
+                ("title", "Bescheid"),
+                ("kind", "Brief"),
+                ("document_date", "gestern"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("data-testid=\"kind-error\""));
+    assert!(bad.body.contains("data-testid=\"document_date-error\""));
+    let ok = browser
+        .post(
+            &format!("/dokumente/{doc}/bearbeiten"),
+            &[
+                ("csrf_token", &csrf),
+                ("title", "Baugenehmigung"),
+                ("kind", "Bescheid"),
+                ("recipient", "Erika Mustermann"),
+                ("document_date", "2026-11-24"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let doc_json = tenant.admin.get(&format!("/api/v1/documents/{doc}")).await;
+    assert_eq!(doc_json.body["title"], "Baugenehmigung");
+    assert_eq!(doc_json.body["kind"], "Bescheid");
+    assert_eq!(doc_json.body["document_date"], "2026-11-24");
+    let history = browser
+        .get(&format!("/akten/{file}?register=verlauf"))
+        .await;
+    assert!(history.body.contains("Dokument geändert"));
+    assert!(history.body.contains("Vorgang geändert"));
+}

@@ -85,6 +85,15 @@ pub enum LogoChange {
     Set { bytes: Vec<u8>, media_type: String },
 }
 
+/// New metadata of a Dokument (all fields replaced; the content stays in its versions).
+pub struct DocumentChanges {
+    pub title: String,
+    pub kind: akta_domain::DocumentKind,
+    pub sender: Option<String>,
+    pub recipient: Option<String>,
+    pub document_date: Option<time::Date>,
+}
+
 /// Audit actions that are reads, not changes: not "recently changed".
 const READ_ACTIONS: &str = "('file.read')";
 
@@ -277,6 +286,70 @@ impl TenantTx {
         let detail = serde_json::json!({ "reason": reason });
         self.audit::<(), _>("file.reopened", "file", id, Some(id), None, Some(&detail))
             .await?;
+        Ok(after)
+    }
+
+    /// Changes a Vorgang's Betreff; only while its Akte is open. Audited.
+    pub async fn update_case_subject(
+        &mut self,
+        id: Uuid,
+        subject: &str,
+    ) -> Result<crate::Case, DbError> {
+        let before = self.case(id).await?;
+        self.open_file(before.file_id).await?;
+        sqlx::query("UPDATE cases SET subject = $2 WHERE id = $1")
+            .bind(id)
+            .bind(subject)
+            .execute(&mut *self.tx)
+            .await?;
+        let after = self.case(id).await?;
+        self.audit(
+            "case.updated",
+            "case",
+            id,
+            Some(after.file_id),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        Ok(after)
+    }
+
+    /// Changes a Dokument's metadata; only while its Akte is open. Audited and re-indexed.
+    pub async fn update_document(
+        &mut self,
+        id: Uuid,
+        changes: DocumentChanges,
+    ) -> Result<crate::Document, DbError> {
+        let mut before = self.document(id).await?;
+        self.open_file(before.file_id).await?;
+        sqlx::query(
+            "UPDATE documents SET title = $2, kind = $3, sender = $4, recipient = $5,
+                    document_date = $6
+              WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&changes.title)
+        .bind(changes.kind.as_str())
+        .bind(&changes.sender)
+        .bind(&changes.recipient)
+        .bind(changes.document_date)
+        .execute(&mut *self.tx)
+        .await?;
+        let mut after = self.document(id).await?;
+        // Versions do not change here; keep them out of the audit event.
+        before.versions.clear();
+        after.versions.clear();
+        self.audit(
+            "document.updated",
+            "document",
+            id,
+            Some(after.file_id),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        self.log_index_change(id, "upsert").await?;
         Ok(after)
     }
 

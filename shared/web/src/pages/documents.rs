@@ -479,3 +479,100 @@ pub async fn create_note(
     .await?;
     Ok(see_other(&format!("/dokumente/{}", doc.id)))
 }
+
+#[derive(Deserialize, Default)]
+pub struct MetadataFields {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    sender: String,
+    #[serde(default)]
+    recipient: String,
+    #[serde(default)]
+    document_date: String,
+}
+
+fn metadata_page(session: Session, id: Uuid, fields: MetadataFields, errors: Errors) -> SimpleForm {
+    let lang = session.lang();
+    SimpleForm {
+        heading: format!("{} – {}", lang.t("doc.edit"), fields.title),
+        explain: None,
+        action: format!("/dokumente/{id}/bearbeiten"),
+        testid: "document-form",
+        hidden: Vec::new(),
+        fields: vec![
+            Field::text("title", lang.t("doc.title"), fields.title),
+            Field::text("kind", lang.t("doc.kind"), fields.kind).options(kinds(lang)),
+            Field::text("sender", lang.t("doc.sender"), fields.sender),
+            Field::text("recipient", lang.t("doc.recipient"), fields.recipient),
+            Field::text("document_date", lang.t("doc.date"), fields.document_date).kind("date"),
+        ],
+        errors,
+        submit: lang.t("file.save"),
+        cancel: format!("/dokumente/{id}"),
+        multipart: false,
+        c: session.chrome.with_nav("plan"),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let doc = tx.document(id).await?;
+    tx.commit().await?;
+    let fields = MetadataFields {
+        title: doc.title,
+        kind: doc.kind,
+        sender: doc.sender.unwrap_or_default(),
+        recipient: doc.recipient.unwrap_or_default(),
+        document_date: doc
+            .document_date
+            .map(crate::render::iso_date)
+            .unwrap_or_default(),
+    };
+    let errors = Errors::new(session.lang());
+    page(&metadata_page(session, id, fields, errors))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<MetadataFields>,
+) -> Result<Response, WebError> {
+    let Posted { session, form } = posted;
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut errors = Errors::new(session.lang());
+    let upload = UploadFields {
+        title: form.title.clone(),
+        kind: form.kind.clone(),
+        sender: form.sender.clone(),
+        recipient: form.recipient.clone(),
+        document_date: form.document_date.clone(),
+        vorgang: String::new(),
+    };
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    tx.document(id).await?;
+    let Some(new) = new_document(&mut errors, &upload) else {
+        tx.commit().await?;
+        let page_ = metadata_page(session, id, form, errors);
+        return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
+    };
+    let changes = akta_db::repo::workplace::DocumentChanges {
+        title: new.title,
+        kind: new.kind,
+        sender: new.sender,
+        recipient: new.recipient,
+        document_date: new.document_date,
+    };
+    tx.update_document(id, changes).await?;
+    tx.commit().await?;
+    Ok(see_other(&format!("/dokumente/{id}")))
+}

@@ -750,3 +750,68 @@ pub async fn create_case(
         case.id
     )))
 }
+
+fn edit_case_page(session: Session, id: Uuid, subject: String, errors: Errors) -> SimpleForm {
+    let lang = session.lang();
+    SimpleForm {
+        heading: lang.t("case.edit").to_owned(),
+        explain: None,
+        action: format!("/vorgaenge/{id}/bearbeiten"),
+        testid: "case-form",
+        hidden: Vec::new(),
+        fields: vec![Field::text("subject", lang.t("file.subject"), subject)],
+        errors,
+        submit: lang.t("file.save"),
+        cancel: format!("/vorgaenge/{id}"),
+        multipart: false,
+        c: session.chrome.with_nav("plan"),
+    }
+}
+
+/// `GET /vorgaenge/{id}`: the Vorgang's register in its Akte.
+pub async fn show_case(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let case = tx.case(id).await?;
+    tx.commit().await?;
+    Ok(see_other(&crate::pages::item_href(case.file_id, Some(id))))
+}
+
+pub async fn edit_case_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let case = tx.case(id).await?;
+    tx.commit().await?;
+    let errors = Errors::new(session.lang());
+    page(&edit_case_page(session, id, case.subject, errors))
+}
+
+pub async fn update_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<CaseFields>,
+) -> Result<Response, WebError> {
+    let Posted { session, form } = posted;
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut errors = Errors::new(session.lang());
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    tx.case(id).await?;
+    let Some(subject) = errors.text("subject", &form.subject, SUBJECT_MAX, true) else {
+        tx.commit().await?;
+        let page_ = edit_case_page(session, id, form.subject, errors);
+        return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
+    };
+    let case = tx.update_case_subject(id, &subject).await?;
+    tx.commit().await?;
+    Ok(see_other(&crate::pages::item_href(case.file_id, Some(id))))
+}
