@@ -199,3 +199,84 @@ fn the_server_indexes_and_rebuild_recreates_a_lost_index() {
     });
     stop(server);
 }
+
+/// Deleting a tenant (crypto-shredding) also destroys the plaintext search keeps: its
+/// extracted texts in PostgreSQL and every node's index of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_tenant_destroys_its_extracted_texts_and_indexes() {
+    let app = akta_testkit::TestApp::spawn_with(akta_testkit::TestOptions {
+        backend: akta_testkit::Backend::Filesystem,
+        extraction_worker: Some(support::AKTA.into()),
+        ..Default::default()
+    })
+    .await;
+    let gone = app.create_tenant("stadt-weg").await;
+    let stays = app.create_tenant("stadt-bleibt").await;
+    let mut docs = Vec::new();
+    for t in [&gone, &stays] {
+        let unit = t.admin.create_plan_unit("63", None).await;
+        let file = t.admin.create_file(&unit, "Neubau Musterweg").await.id();
+        let r = t
+            .admin
+            .upload(
+                &format!("/api/v1/files/{file}/documents"),
+                Some(json!({"title": "Antrag", "kind": "Eingang"})),
+                Some(("antrag.txt", "text/plain", TEXT.as_bytes().to_vec())),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        docs.push(r.id());
+        wait_found(&t.admin, "Baugenehmigung", &r.id()).await;
+    }
+    let texts = |tenant: uuid::Uuid| {
+        let url = app.owner_url.clone();
+        async move {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+                .await
+                .expect("owner connection");
+            // FORCE row level security applies to the owner too: look as that tenant.
+            sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+                .bind(tenant.to_string())
+                .execute(&mut conn)
+                .await
+                .expect("tenant setting");
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM extracted_texts WHERE tenant_id = $1")
+                    .bind(tenant)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("count");
+            n
+        }
+    };
+    assert_eq!(texts(gone.id).await, 1);
+
+    // Another node that has applied the log so far holds both tenants.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = std::sync::Arc::new(
+        akta_api::indexer::SearchIndex::open(dir.path().to_path_buf()).expect("index"),
+    );
+    akta_api::indexer::run_once(&app.db, &node)
+        .await
+        .expect("apply");
+    assert_eq!(node.manager.doc_count(gone.id).expect("count"), 1);
+
+    let r = app
+        .operator
+        .send(app.operator.request(
+            reqwest::Method::DELETE,
+            "/api/v1/tenants/stadt-weg?confirm=stadt-weg",
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    assert_eq!(texts(gone.id).await, 0);
+    assert_eq!(texts(stays.id).await, 1);
+    akta_api::indexer::run_once(&app.db, &node)
+        .await
+        .expect("apply");
+    assert_eq!(node.manager.doc_count(gone.id).expect("count"), 0);
+    assert_eq!(node.manager.doc_count(stays.id).expect("count"), 1);
+    // The remaining tenant still finds its document through the server's own index.
+    wait_found(&stays.admin, "Baugenehmigung", &docs[1]).await;
+}

@@ -114,11 +114,24 @@ pub async fn run_once(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiErr
         let Some(last) = entries.last().map(|e| e.seq) else {
             return Ok(applied);
         };
-        // The last entry of a document in this batch decides; sources are read per tenant
-        // in one query.
+        // The last entry of a document in this batch decides; a purge empties the tenant's
+        // index and voids what came before it. Sources are read per tenant in one query.
+        let mut purged: BTreeSet<Uuid> = BTreeSet::new();
         let mut latest: BTreeMap<(Uuid, Uuid), &str> = BTreeMap::new();
         for entry in &entries {
-            latest.insert((entry.tenant.0, entry.document_id), entry.op.as_str());
+            let tenant = entry.tenant.0;
+            match entry.document_id {
+                Some(id) => {
+                    latest.insert((tenant, id), entry.op.as_str());
+                }
+                None => {
+                    purged.insert(tenant);
+                    latest.retain(|(t, _), _| *t != tenant);
+                }
+            }
+        }
+        for tenant in purged {
+            empty_tenant(index, tenant).await?;
         }
         let mut by_tenant: BTreeMap<Uuid, (Vec<Uuid>, Vec<Uuid>)> = BTreeMap::new();
         for ((tenant, id), op) in latest {
@@ -168,7 +181,12 @@ async fn rebuild_all(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiErro
     let head = db.index_log_settled_head().await?;
     let mut indexed = 0;
     for tenant in db.list_tenants().await? {
-        indexed += reindex_tenant(db, index, TenantId(tenant.id)).await?;
+        let id = TenantId(tenant.id);
+        if tenant.status == "deleted" {
+            empty_tenant(index, id.0).await?;
+        } else {
+            indexed += reindex_tenant(db, index, id).await?;
+        }
     }
     let index2 = index.clone();
     tokio::task::spawn_blocking(move || write_position(&index2.root, head))
@@ -178,6 +196,17 @@ async fn rebuild_all(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiErro
         .applied
         .store(head, std::sync::atomic::Ordering::Release);
     Ok(indexed)
+}
+
+/// Removes every document from the tenant's index (a deleted tenant's plaintext goes).
+async fn empty_tenant(index: &Arc<SearchIndex>, tenant: Uuid) -> Result<(), ApiError> {
+    let index2 = index.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+        index2.manager.clear(tenant).map_err(internal)?;
+        index2.manager.commit(tenant).map_err(internal)
+    })
+    .await
+    .map_err(internal)?
 }
 
 /// Replaces the tenant's index content with every document in PostgreSQL, in batches.

@@ -268,6 +268,12 @@ impl TenantTx {
             .bind(self.tenant.0)
             .execute(&mut *self.tx)
             .await?;
+        // Search keeps plaintext: the extracted texts here, the indexes on every node.
+        sqlx::query("DELETE FROM extracted_texts WHERE tenant_id = $1")
+            .bind(self.tenant.0)
+            .execute(&mut *self.tx)
+            .await?;
+        self.log_index_purge().await?;
         Ok(destroyed.rows_affected())
     }
 }

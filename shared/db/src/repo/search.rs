@@ -13,8 +13,9 @@ use akta_domain::TenantId;
 pub struct IndexLogEntry {
     pub seq: i64,
     pub tenant: TenantId,
-    pub document_id: Uuid,
-    /// `upsert` or `delete`.
+    /// `None` for `purge`.
+    pub document_id: Option<Uuid>,
+    /// `upsert` or `delete` a document, or `purge` the tenant's whole index.
     pub op: String,
 }
 
@@ -60,7 +61,7 @@ impl Db {
         seq: i64,
         limit: i32,
     ) -> Result<Vec<IndexLogEntry>, DbError> {
-        let rows: Vec<(i64, Uuid, Uuid, String)> = sqlx::query_as(
+        let rows: Vec<(i64, Uuid, Option<Uuid>, String)> = sqlx::query_as(
             "SELECT seq, tenant_id, document_id, op FROM akta_index_log_after($1, $2)",
         )
         .bind(seq)
@@ -199,6 +200,16 @@ impl TenantTx {
             }
         }
         Ok(sources)
+    }
+
+    /// Logs that every node must empty this tenant's index (the tenant was deleted).
+    pub(crate) async fn log_index_purge(&mut self) -> Result<(), DbError> {
+        self.hold_index_log_lock().await?;
+        sqlx::query("INSERT INTO index_log (tenant_id, document_id, op) VALUES ($1, NULL, 'purge')")
+            .bind(self.tenant.0)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     /// Logs an upsert for every document of the Akte: what the index stores of the Akte
