@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 
 const CSS: &str = include_str!("../static/akta.css");
 const JS: &str = include_str!("../static/akta.js");
+const ICON: &str = include_str!("../static/favicon.svg");
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut response = body.into_response();
@@ -24,4 +25,8 @@ pub async fn css() -> Response {
 
 pub async fn js() -> Response {
     asset(JS, "text/javascript; charset=utf-8")
+}
+
+pub async fn icon() -> Response {
+    asset(ICON, "image/svg+xml")
 }

@@ -59,6 +59,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.user", "Angemeldet als", "Logged in as"),
     ("search.label", "Suche in allen Akten", "Search all files"),
     ("search.button", "Suchen", "Search"),
+    ("search.page_form", "Suche mit Filtern", "Search with filters"),
     ("search.title", "Suche", "Search"),
     ("search.results", "Treffer", "Results"),
     ("search.none", "Keine Treffer.", "No results."),

@@ -34,7 +34,7 @@
 //! | `GET /suche?q=&kind=&plan_unit=&year=&cursor=` | search with facets |
 //! | `GET,POST /verwaltung/erscheinungsbild` | tenant branding (admins) |
 //! | `GET /branding/logo`, `GET /branding/theme.css` | the tenant's logo and accent colour |
-//! | `GET /static/akta.css`, `GET /static/akta.js` | the only style sheet and script |
+//! | `GET /static/akta.css`, `GET /static/akta.js`, `GET /static/favicon.svg` | the only style sheet, script and icon |
 //!
 //! Every POST form carries `csrf_token`: the session's synchronizer token (the same token
 //! the REST API expects in `X-CSRF-Token` for cookie requests; pages publish it in
@@ -113,6 +113,7 @@ pub fn routes() -> Router<AppState> {
         .route("/branding/theme.css", get(admin::theme))
         .route("/static/akta.css", get(assets::css))
         .route("/static/akta.js", get(assets::js))
+        .route("/static/favicon.svg", get(assets::icon))
         .merge(uploads)
         .layer(axum::middleware::from_fn(error::render_error_pages))
 }
