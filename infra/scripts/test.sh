@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Akta's whole test suite on a fresh machine, installing what the tests need:
-# PostgreSQL server binaries (Debian/Ubuntu apt), the Garage S3 server (cargo install) and the
-# OpenSSL headers. Tests start their own throwaway PostgreSQL and Garage; nothing else is used.
+# PostgreSQL server binaries (Debian/Ubuntu apt), the Garage S3 server (cargo install), the
+# OpenSSL headers, Debian's chromium and the browser tests' npm packages. Tests start their own
+# throwaway PostgreSQL and Garage; nothing else is used.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -40,6 +41,19 @@ if ! command -v garage >/dev/null 2>&1; then
   say "installing the Garage S3 server (cargo install garage --locked, takes a while)"
   cargo install garage --locked --no-default-features --features bundled-libs,lmdb,sqlite
 fi
+
+# The browser tests drive Debian's chromium with playwright-core (no browser download) and
+# scan every page with axe-core; in CI they fail rather than skip when any of it is missing.
+if ! [ -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium for the browser tests"
+  apt_install chromium
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  say "installing Node.js and npm for the browser tests"
+  apt_install nodejs npm
+fi
+say "installing playwright-core and axe-core for the browser tests (npm ci)"
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
 # The OIDC tests run a real OpenID provider (npm package oidc-provider); without Node.js they
 # skip themselves.

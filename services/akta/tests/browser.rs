@@ -1,0 +1,154 @@
+//! The clerk web UI in a real browser: `tests/browser/akta.mjs` drives Debian's chromium
+//! through playwright-core against a real Akta on PostgreSQL + Garage with the extraction
+//! worker and search, runs the flows of issue #5 and the 4-click acceptance scenario, scans
+//! every page with axe-core and saves screenshots under `target/browser-screenshots/`.
+//!
+//! Needs `node`, `/usr/bin/chromium` (or `AKTA_CHROMIUM`) and `npm ci` in `tests/browser`;
+//! `infra/scripts/test.sh` installs them. Without them the test fails under CI (`CI` set)
+//! and is skipped with a message elsewhere.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use akta_testkit::{Backend, TestApp, TestOptions, TestTenant};
+use serde_json::json;
+
+const PASSWORD: &str = "Sommer in Sprockhövel 2026!";
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("AKTA_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// What is missing to run the browser tests, if anything.
+fn missing_prerequisite() -> Option<String> {
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        return Some("Node.js (`node`) is not installed".into());
+    }
+    let chromium = chromium();
+    if !chromium.exists() {
+        return Some(format!(
+            "{} does not exist (apt-get install chromium)",
+            chromium.display()
+        ));
+    }
+    let dir = browser_dir();
+    for package in ["playwright-core", "axe-core"] {
+        if !dir
+            .join("node_modules")
+            .join(package)
+            .join("package.json")
+            .exists()
+        {
+            return Some(format!(
+                "{package} is not installed (npm ci --prefix {})",
+                dir.display()
+            ));
+        }
+    }
+    None
+}
+
+/// `target/browser-screenshots`, next to the `target/tmp` cargo gives integration tests.
+fn screenshot_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("browser-screenshots")
+}
+
+async fn create_user(tenant: &TestTenant, username: &str, name: &str, role: &str) {
+    let reply = tenant
+        .admin
+        .post(
+            "/api/v1/users",
+            json!({"username": username, "display_name": name, "role": role, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+async fn create_unit(tenant: &TestTenant, code: &str, title: &str, parent: Option<&str>) -> String {
+    let reply = tenant
+        .admin
+        .post(
+            "/api/v1/plan-units",
+            json!({"code": code, "title": title, "parent_id": parent}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.id()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clerk_flows_accessibility_and_four_click_filing_in_chromium() {
+    if let Some(missing) = missing_prerequisite() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "browser tests cannot run in CI: {missing}; infra/scripts/test.sh installs it"
+        );
+        eprintln!("SKIPPED: browser tests: {missing}; infra/scripts/test.sh installs it");
+        return;
+    }
+
+    let app = TestApp::spawn_with(TestOptions {
+        backend: Backend::Garage,
+        extraction_worker: Some(env!("CARGO_BIN_EXE_akta").into()),
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.create_tenant("sprockhoevel").await;
+    // Anna works through the flows, Nina is new and files her first document, Bernd is the
+    // tenant admin who sets the branding.
+    create_user(&tenant, "anna", "Anna Albers", "clerk").await;
+    create_user(&tenant, "nina", "Nina Neumann", "clerk").await;
+    create_user(&tenant, "bernd", "Bernd Becker", "admin").await;
+    let parent = create_unit(&tenant, "63", "Bauordnung", None).await;
+    let unit = create_unit(&tenant, "63.01", "Baugenehmigungen", Some(&parent)).await;
+    let existing = tenant
+        .admin
+        .create_file(&unit, "Neubau Einfamilienhaus, Musterweg 3")
+        .await;
+    let file_id = existing.id();
+    let reference = existing.body["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    let case_id = tenant.admin.create_case(&file_id, "Bauantrag").await;
+
+    let screenshots = screenshot_dir();
+    std::fs::create_dir_all(&screenshots).expect("screenshot dir");
+    let mut cmd = Command::new("node");
+    cmd.arg(browser_dir().join("akta.mjs"))
+        .current_dir(browser_dir())
+        .env("AKTA_URL", &app.base_url)
+        .env("AKTA_TENANT", &tenant.slug)
+        .env("AKTA_PASSWORD", PASSWORD)
+        .env("AKTA_CLERK", "anna")
+        .env("AKTA_NEW_CLERK", "nina")
+        .env("AKTA_ADMIN", "bernd")
+        .env("AKTA_PLAN_UNIT", &unit)
+        .env("AKTA_PLAN_UNIT_CODE", "63.01")
+        .env("AKTA_FILE", &file_id)
+        .env("AKTA_FILE_REFERENCE", &reference)
+        .env("AKTA_CASE", &case_id)
+        .env("AKTA_CHROMIUM", chromium())
+        .env("AKTA_SCREENSHOTS", &screenshots);
+    // The server runs on this runtime: wait for the browser on a blocking thread.
+    let output = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("run node");
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    println!("screenshots: {}", screenshots.display());
+    assert!(
+        output.status.success(),
+        "browser tests failed ({}); see the output above",
+        output.status
+    );
+}
