@@ -172,7 +172,11 @@ fn the_server_indexes_and_rebuild_recreates_a_lost_index() {
     stop(server);
 
     // Lose every tenant index but keep the applied position: only a rebuild brings it back.
-    let index = dir.path().join("data").join("index");
+    let index = dir
+        .path()
+        .join("data")
+        .join("index")
+        .join(format!("schema-{}", akta_search::SCHEMA_VERSION));
     for entry in std::fs::read_dir(&index).expect("index dir") {
         let path = entry.expect("entry").path();
         if path.is_dir() {

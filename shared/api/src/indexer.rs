@@ -27,10 +27,27 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
-    /// Opens (creating if needed) the indexes under `root`.
-    pub fn open(root: PathBuf) -> Result<Self, ApiError> {
+    /// Opens (creating if needed) the indexes under `base`, in the directory of the current
+    /// schema version. Directories of other versions hold stale plaintext and are removed;
+    /// the new version starts at log position 0 (or rebuilds, when the log was pruned).
+    pub fn open(base: PathBuf) -> Result<Self, ApiError> {
+        let current = format!("schema-{}", akta_search::SCHEMA_VERSION);
+        let root = base.join(&current);
         std::fs::create_dir_all(&root)
             .map_err(|e| ApiError::Internal(format!("index directory {}: {e}", root.display())))?;
+        for entry in std::fs::read_dir(&base).map_err(internal)? {
+            let entry = entry.map_err(internal)?;
+            if entry.file_name() != current.as_str() {
+                let path = entry.path();
+                tracing::info!(path = %path.display(), "removing an index of an old schema");
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.map_err(|e| internal(format!("removing {}: {e}", path.display())))?;
+            }
+        }
         let manager = IndexManager::open(root.clone()).map_err(internal)?;
         let applied = read_position(&root)?;
         Ok(Self {
@@ -38,6 +55,11 @@ impl SearchIndex {
             root,
             applied: std::sync::atomic::AtomicI64::new(applied),
         })
+    }
+
+    /// Directory of one tenant's index.
+    pub fn tenant_dir(&self, tenant: Uuid) -> PathBuf {
+        self.root.join(tenant.hyphenated().to_string())
     }
 
     /// The last log sequence number applied and committed.
@@ -254,14 +276,14 @@ async fn reindex_tenant(
 /// while no server uses `root` (the index is written by one process at a time). Returns
 /// the number of documents indexed.
 pub async fn rebuild(db: &Db, root: &Path, tenant: TenantId) -> Result<usize, ApiError> {
+    let index = Arc::new(SearchIndex::open(root.to_path_buf())?);
     // Starting from an empty directory also recovers an index that no longer opens.
-    let dir = root.join(tenant.0.to_string());
+    let dir = index.tenant_dir(tenant.0);
     match std::fs::remove_dir_all(&dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(internal(format!("removing {}: {e}", dir.display()))),
     }
-    let index = Arc::new(SearchIndex::open(root.to_path_buf())?);
     reindex_tenant(db, &index, tenant).await
 }
 
@@ -295,6 +317,7 @@ fn search_doc(s: SearchSource) -> SearchDoc {
         plan_unit_path: s.plan_unit_path,
         org_unit: s.org_unit,
         status,
+        confidential: s.confidentiality != "normal",
         metadata: match s.metadata {
             serde_json::Value::Object(m) => m,
             _ => serde_json::Map::new(),

@@ -15,6 +15,7 @@ pub mod oidc;
 pub mod ops;
 pub mod passwords;
 mod routes;
+pub mod searching;
 mod state;
 pub mod sweeper;
 pub mod tls;

@@ -78,6 +78,10 @@ pub struct SearchDoc {
     pub plan_unit_path: Vec<String>,
     pub org_unit: Option<Uuid>,
     pub status: DocStatus,
+    /// Whether the Akte is confidential (vertraulich or streng vertraulich): then only
+    /// callers named on it find the document (see [`crate::Visibility`]).
+    #[serde(default)]
+    pub confidential: bool,
     /// Free metadata; indexed as text and as `key=value` terms (nested keys dotted).
     pub metadata: serde_json::Map<String, serde_json::Value>,
     /// Extracted text.

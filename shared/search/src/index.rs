@@ -11,7 +11,7 @@ use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery,
-    Query as TQuery, RangeQuery, TermQuery,
+    Query as TQuery, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing,
@@ -37,6 +37,9 @@ pub const DEFAULT_WRITER_MEMORY: usize = 50_000_000;
 const MIN_WRITER_MEMORY: usize = 15_000_000;
 /// Largest page a caller may ask for.
 pub const MAX_LIMIT: usize = 200;
+/// Changes with every incompatible change of the index schema; indexes live in a directory
+/// per version, so a new version starts empty and is filled from PostgreSQL.
+pub const SCHEMA_VERSION: u32 = 2;
 /// Words shorter than this are not retried with a typo tolerance (too many neighbours).
 const FUZZY_MIN_CHARS: usize = 5;
 const SNIPPET_CHARS: usize = 200;
@@ -75,6 +78,20 @@ pub struct SearchOptions {
     pub cursor: Option<String>,
     /// Whether to count facets (a second pass over the hits).
     pub facets: bool,
+    /// What the caller may see. Applied inside the search, so that totals and facets
+    /// count only visible documents.
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
+/// The part of a tenant's index a caller may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visibility {
+    /// Plan unit code the caller is limited to (with everything below it).
+    pub plan_scope: Option<String>,
+    /// `None`: every confidential Akte is visible. `Some(ids)`: only these confidential
+    /// Akten are; documents of other confidential Akten are left out.
+    pub confidential_files: Option<Vec<Uuid>>,
 }
 
 impl Default for SearchOptions {
@@ -93,6 +110,7 @@ impl Default for SearchOptions {
             limit: 20,
             cursor: None,
             facets: false,
+            visibility: Visibility::default(),
         }
     }
 }
@@ -125,6 +143,7 @@ struct Fields {
     file_id: Field,
     case_id: Field,
     org_unit: Field,
+    confidential: Field,
     kind: Field,
     status: Field,
     reference: Field,
@@ -164,6 +183,7 @@ fn build_schema() -> (Schema, Fields) {
         file_id: b.add_text_field("file_id", STRING),
         case_id: b.add_text_field("case_id", STRING),
         org_unit: b.add_text_field("org_unit", STRING),
+        confidential: b.add_text_field("confidential", STRING),
         kind: b.add_text_field("kind", STRING),
         status: b.add_text_field("status", STRING),
         reference: b.add_text_field("reference", STRING),
@@ -353,6 +373,7 @@ impl IndexManager {
         if let Some(o) = d.org_unit {
             doc.add_text(f.org_unit, o.to_string());
         }
+        doc.add_text(f.confidential, if d.confidential { "1" } else { "0" });
         doc.add_text(f.kind, d.kind.as_str().to_lowercase());
         doc.add_text(f.status, d.status.as_str().to_lowercase());
         doc.add_text(f.reference, d.reference.trim().to_lowercase());
@@ -563,6 +584,9 @@ impl IndexManager {
         if let Some(code) = &o.plan_unit {
             term(f.plan_code, code.clone());
         }
+        if let Some(code) = &o.visibility.plan_scope {
+            term(f.plan_code, code.clone());
+        }
         if let Some(id) = o.file_id {
             term(f.file_id, id.to_string());
         }
@@ -580,6 +604,22 @@ impl IndexManager {
         }
         for (k, v) in &o.metadata {
             term(f.metadata_kv, format!("{k}={}", v.to_lowercase()));
+        }
+        if let Some(files) = &o.visibility.confidential_files {
+            // Not confidential, or in one of the confidential Akten the caller may see.
+            let open: Box<dyn TQuery> = Box::new(TermQuery::new(
+                Term::from_field_text(f.confidential, "0"),
+                IndexRecordOption::Basic,
+            ));
+            let listed: Box<dyn TQuery> = Box::new(TermSetQuery::new(
+                files
+                    .iter()
+                    .map(|id| Term::from_field_text(f.file_id, &id.to_string())),
+            ));
+            out.push(Box::new(BooleanQuery::new(vec![
+                (Occur::Should, open),
+                (Occur::Should, listed),
+            ])));
         }
         if o.date_from.is_some() || o.date_to.is_some() {
             let bound = |d: Option<Date>| match d {

@@ -17,7 +17,10 @@ mod query;
 use std::path::PathBuf;
 
 pub use doc::{DocKind, DocStatus, FacetCount, Facets, SearchDoc, SearchHit, SearchResults};
-pub use index::{IndexManager, SearchOptions, SortOrder, DEFAULT_WRITER_MEMORY, MAX_LIMIT};
+pub use index::{
+    IndexManager, SearchOptions, SortOrder, Visibility, DEFAULT_WRITER_MEMORY, MAX_LIMIT,
+    SCHEMA_VERSION,
+};
 pub use query::{Query, QueryError, QueryErrorKind, QueryField};
 
 /// Everything that can go wrong in this crate.

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use akta_search::{
     DocKind, DocStatus, IndexManager, Query, QueryErrorKind, SearchDoc, SearchError, SearchOptions,
-    SearchResults, SortOrder,
+    SearchResults, SortOrder, Visibility,
 };
 use time::macros::{date, datetime};
 use uuid::Uuid;
@@ -43,6 +43,7 @@ fn doc(title: &str, content: &str) -> SearchDoc {
         plan_unit_path: vec!["6".into(), "63".into(), "63.01".into()],
         org_unit: None,
         status: DocStatus::Offen,
+        confidential: false,
         metadata: serde_json::Map::new(),
         content: content.into(),
     }
@@ -481,4 +482,71 @@ fn timing_smoke_10000_documents() {
     );
     assert_eq!(f.manager.doc_count(f.tenant).unwrap(), 10_000);
     assert!(r.total > 0);
+}
+
+#[test]
+fn visibility_limits_hits_totals_and_facets_inside_the_search() {
+    let f = fixture();
+    let open = doc("Beurteilung offen", "Beurteilung der Bewerberin");
+    let mut secret = doc("Beurteilung geheim", "Beurteilung der Bewerberin");
+    secret.confidential = true;
+    let mut other_secret = doc("Beurteilung anderswo", "Beurteilung der Bewerberin");
+    other_secret.confidential = true;
+    let mut elsewhere = doc("Beurteilung Kämmerei", "Beurteilung der Bewerberin");
+    elsewhere.plan_unit_path = vec!["2".into(), "20".into()];
+    f.add(&[
+        open.clone(),
+        secret.clone(),
+        other_secret.clone(),
+        elsewhere.clone(),
+    ]);
+    assert_eq!(
+        f.search("Beurteilung").total,
+        4,
+        "no visibility: everything"
+    );
+
+    let with = |visibility: Visibility| SearchOptions {
+        visibility,
+        facets: true,
+        ..SearchOptions::default()
+    };
+    // Named on one confidential Akte: that one, not the other.
+    let r = f.search_with(
+        "Beurteilung",
+        &with(Visibility {
+            plan_scope: None,
+            confidential_files: Some(vec![secret.file_id]),
+        }),
+    );
+    let ids = sorted(r.items.iter().map(|h| h.document_id).collect());
+    assert_eq!(
+        ids,
+        sorted(vec![
+            open.document_id,
+            secret.document_id,
+            elsewhere.document_id
+        ])
+    );
+    assert_eq!(r.total, 3);
+    let kinds: u64 = r
+        .facets
+        .as_ref()
+        .unwrap()
+        .kind
+        .iter()
+        .map(|c| c.count)
+        .sum();
+    assert_eq!(kinds, 3, "facets count visible documents only");
+
+    // Limited to plan unit 63 and named on nothing confidential.
+    let r = f.search_with(
+        "Beurteilung",
+        &with(Visibility {
+            plan_scope: Some("63".into()),
+            confidential_files: Some(Vec::new()),
+        }),
+    );
+    assert_eq!(r.total, 1);
+    assert_eq!(r.items[0].document_id, open.document_id);
 }

@@ -221,6 +221,14 @@ async fn confidential_files_are_visible_only_to_those_named_on_them() {
             .assert_problem(404, "not_found");
         assert!(item_ids(&client.get("/api/v1/files").await).is_empty());
     }
+    // Search counts only what the caller may see: not even the total betrays the Akte.
+    assert_eq!(search_total(&personal, "Personalakte", 1).await, 1);
+    for client in [&bauamt, &tenant.admin] {
+        let r = client.get("/api/v1/search?q=Personalakte").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["total"], 0, "{}", r.body);
+        assert_eq!(r.body["facets"]["kind"], json!([]), "{}", r.body);
+    }
 
     let granted = personal
         .post(
@@ -234,6 +242,7 @@ async fn confidential_files_are_visible_only_to_those_named_on_them() {
         .await;
     assert_eq!(download.status, 200);
     assert!(download.bytes == content);
+    assert_eq!(search_total(&bauamt, "Personalakte", 1).await, 1);
 
     // An org unit on the list opens the Akte to every user of that unit.
     let org = tenant
@@ -375,4 +384,18 @@ async fn users_limited_to_a_plan_subtree_see_only_its_akten() {
     )
     .await
     .assert_problem(403, "forbidden");
+}
+
+/// The search total for `q` once it reaches `expected` (the index applies asynchronously).
+async fn search_total(client: &Client, q: &str, expected: u64) -> u64 {
+    let started = std::time::Instant::now();
+    loop {
+        let r = client.get(&format!("/api/v1/search?q={q}")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let total = r.body["total"].as_u64().unwrap_or(0);
+        if total == expected || started.elapsed() > Duration::from_secs(10) {
+            return total;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

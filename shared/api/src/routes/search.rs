@@ -1,6 +1,10 @@
 //! Full-text search over the caller's tenant index, filtered by what the caller may see.
 
-use akta_search::{DocKind, DocStatus, Query, SearchError, SearchOptions, SortOrder, MAX_LIMIT};
+use akta_search::{
+    DocKind, DocStatus, Query, SearchError, SearchOptions, SortOrder, Visibility, MAX_LIMIT,
+};
+
+use crate::searching::{search_as, Found, SearchFailure};
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
@@ -103,52 +107,38 @@ fn options(q: &SearchQuery) -> Result<SearchOptions, ApiError> {
         limit,
         cursor: q.cursor.clone(),
         facets: true,
+        // Set from the caller's rights before searching.
+        visibility: Visibility::default(),
     })
 }
 
-/// `GET /api/v1/search`. Hits the caller may not see (plan scope, confidential Akten) are
-/// dropped after the search, so `total` and the facets can count more than the caller sees.
+/// `GET /api/v1/search`. The search leaves out what the caller may not see (plan scope,
+/// confidential Akten it is not named on), so `total` and the facets count only visible
+/// documents; RLS then re-checks the hits of the page (see [`crate::searching`]).
 pub async fn search(
     State(state): State<AppState>,
     reader: Reader,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let Some(index) = state.search.clone() else {
-        return Err(ApiError::Unavailable(
-            "search is not enabled on this node".into(),
-        ));
-    };
     let query =
         Query::parse(q.q.as_deref().unwrap_or("")).map_err(|e| invalid("q", e.message_en()))?;
     let options = options(&q)?;
-    let tenant = reader.tenant.0;
-    let searcher = index.clone();
-    let mut results =
-        tokio::task::spawn_blocking(move || searcher.manager.search(tenant, &query, &options))
-            .await
-            .map_err(|e| ApiError::Internal(format!("search task: {e}")))?
-            .map_err(|e| match e {
-                SearchError::Query(e) => invalid("q", e.message_en()),
-                SearchError::InvalidCursor => invalid("cursor", "invalid cursor"),
-                SearchError::InvalidLimit(max) => {
-                    invalid("limit", format!("must be between 1 and {max}"))
-                }
-                other => ApiError::Internal(format!("search: {other}")),
-            })?;
-
-    let ids: Vec<Uuid> = results.items.iter().map(|h| h.document_id).collect();
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    let visible = tx.visible_documents(&ids).await?;
-    results.items.retain(|h| visible.contains(&h.document_id));
-    // A snippet shows content: reads of confidential Akten are audited like downloads.
-    for hit in &results.items {
-        tx.note_read(hit.file_id, "search_hit", hit.document_id)
-            .await?;
-    }
-    // What this node has not applied yet of the caller's tenant (RLS keeps it to the tenant).
-    let lag = tx.index_lag(index.applied()).await?;
-    tx.commit().await?;
-
+    let Found { results, lag } = search_as(&state, &reader.principal, query, options)
+        .await
+        .map_err(|e| match e {
+            SearchFailure::Invalid(SearchError::Query(e)) => invalid("q", e.message_en()),
+            SearchFailure::Invalid(SearchError::InvalidCursor) => {
+                invalid("cursor", "invalid cursor")
+            }
+            SearchFailure::Invalid(SearchError::InvalidLimit(max)) => {
+                invalid("limit", format!("must be between 1 and {max}"))
+            }
+            SearchFailure::Invalid(other) => ApiError::Internal(format!("search: {other}")),
+            SearchFailure::Unavailable => {
+                ApiError::Unavailable("search is not enabled on this node".into())
+            }
+            SearchFailure::Api(e) => e,
+        })?;
     Ok(Json(json!({
         "total": results.total,
         "items": results.items,

@@ -257,10 +257,19 @@ impl TenantTx {
             Some(&after),
         )
         .await?;
-        // The index holds the Akte's Betreff, status and Federführung with each document.
-        if (&before.subject, &before.status, before.lead_org_unit_id)
-            != (&after.subject, &after.status, after.lead_org_unit_id)
-        {
+        // The index holds the Akte's Betreff, status, Federführung and confidentiality
+        // with each document.
+        if (
+            &before.subject,
+            &before.status,
+            before.lead_org_unit_id,
+            &before.confidentiality,
+        ) != (
+            &after.subject,
+            &after.status,
+            after.lead_org_unit_id,
+            &after.confidentiality,
+        ) {
             self.log_file_change(id).await?;
         }
         Ok(after)

@@ -39,6 +39,7 @@ pub struct SearchSource {
     pub plan_unit_path: Vec<String>,
     pub org_unit: Option<Uuid>,
     pub status: String,
+    pub confidentiality: String,
     pub metadata: Value,
     /// Extracted text of the latest version (attachments appended); `None` until extracted.
     pub text: Option<String>,
@@ -172,7 +173,7 @@ impl TenantTx {
                     f.reference, c.reference AS case_reference, f.subject, d.sender, d.recipient,
                     d.document_date, d.created_at,
                     coalesce(paths.codes, ARRAY[]::text[]) AS plan_unit_path,
-                    f.lead_org_unit_id AS org_unit, f.status, d.metadata,
+                    f.lead_org_unit_id AS org_unit, f.status, f.confidentiality, d.metadata,
                     t.text, t.parts
                FROM documents d
                JOIN files f ON f.id = d.file_id
@@ -205,10 +206,12 @@ impl TenantTx {
     /// Logs that every node must empty this tenant's index (the tenant was deleted).
     pub(crate) async fn log_index_purge(&mut self) -> Result<(), DbError> {
         self.hold_index_log_lock().await?;
-        sqlx::query("INSERT INTO index_log (tenant_id, document_id, op) VALUES ($1, NULL, 'purge')")
-            .bind(self.tenant.0)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO index_log (tenant_id, document_id, op) VALUES ($1, NULL, 'purge')",
+        )
+        .bind(self.tenant.0)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
@@ -250,12 +253,39 @@ impl TenantTx {
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
+    /// What of the tenant's index this transaction's caller may see: the plan unit code of
+    /// its scope, and the confidential Akten it is named on (RLS decides both).
+    pub async fn search_visibility(&mut self) -> Result<(Option<String>, Vec<Uuid>), DbError> {
+        let (scope,): (Option<String>,) = sqlx::query_as(
+            "SELECT (SELECT code FROM plan_units
+                      WHERE id = nullif(current_setting('app.plan_scope', true), '')::uuid)",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let files: Vec<(Uuid,)> =
+            sqlx::query_as("SELECT id FROM files WHERE confidentiality <> 'normal'")
+                .fetch_all(&mut *self.tx)
+                .await?;
+        Ok((scope, files.into_iter().map(|(id,)| id).collect()))
+    }
+
     /// Ids among `ids` that this transaction may see (RLS: plan scope, confidential Akten).
-    pub async fn visible_documents(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, DbError> {
-        let rows: Vec<(Uuid,)> = sqlx::query_as("SELECT id FROM documents WHERE id = ANY($1)")
-            .bind(ids)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+    /// A hit shows content (title, snippet): hits in confidential Akten are audited as
+    /// reads, like downloads.
+    pub async fn visible_search_hits(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, DbError> {
+        let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+            "SELECT d.id, d.file_id, f.confidentiality
+               FROM documents d JOIN files f ON f.id = d.file_id
+              WHERE d.id = ANY($1)",
+        )
+        .bind(ids)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for (id, file_id, confidentiality) in &rows {
+            if confidentiality != "normal" {
+                self.note_read(*file_id, "search_hit", *id).await?;
+            }
+        }
+        Ok(rows.into_iter().map(|(id, _, _)| id).collect())
     }
 }

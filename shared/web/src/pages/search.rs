@@ -159,10 +159,6 @@ pub async fn show(
     if !wants_search {
         return page(&template);
     }
-    let Some(index) = state.search.clone() else {
-        template.unavailable = true;
-        return page(&template);
-    };
     let query = match SearchQuery::parse(&p.q) {
         Ok(q) => q,
         Err(e) => {
@@ -184,25 +180,20 @@ pub async fn show(
         facets: true,
         ..SearchOptions::default()
     };
-    let tenant = session
-        .principal
-        .tenant_role()
-        .map(|(t, _)| t.0)
-        .ok_or(WebError::LoginRequired)?;
-    let mut results =
-        tokio::task::spawn_blocking(move || index.manager.search(tenant, &query, &options))
-            .await
-            .map_err(|e| WebError::Internal(format!("search task: {e}")))?
-            .map_err(|e| WebError::BadRequest(format!("search: {e}")))?;
-    let ids: Vec<Uuid> = results.items.iter().map(|h| h.document_id).collect();
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let visible = tx.visible_documents(&ids).await?;
-    results.items.retain(|h| visible.contains(&h.document_id));
-    for hit in &results.items {
-        tx.note_read(hit.file_id, "search_hit", hit.document_id)
-            .await?;
-    }
-    tx.commit().await?;
+    let results =
+        match akta_api::searching::search_as(&state, &session.principal, query, options).await {
+            Ok(found) => found.results,
+            Err(e) if e.is_invalid_input() => {
+                template.error = Some(e.to_string());
+                return page(&template);
+            }
+            Err(akta_api::searching::SearchFailure::Unavailable) => {
+                template.unavailable = true;
+                return page(&template);
+            }
+            Err(akta_api::searching::SearchFailure::Api(e)) => return Err(e.into()),
+            Err(e) => return Err(WebError::Internal(format!("search: {e}"))),
+        };
 
     template.searched = true;
     template.total = results.total;
