@@ -72,6 +72,7 @@ function pdfFile(line) {
 // A tiny runner: scenarios run one after another, each failure is reported with its step.
 
 const failures = [];
+let lastPage = null;
 let currentStep = "";
 
 function step(text) {
@@ -94,6 +95,11 @@ async function scenario(name, fn) {
   } catch (e) {
     console.log(`✘ ${name}: failed at "${currentStep}"\n${e && e.stack ? e.stack : e}`);
     failures.push(name);
+    if (lastPage && !lastPage.isClosed()) {
+      console.log(`  the page was ${lastPage.url()}`);
+      await screenshot(lastPage, `failed-${failures.length}`).catch(() => {});
+      await lastPage.context().close();
+    }
   }
 }
 
@@ -116,6 +122,7 @@ async function newPage(options = {}) {
   const context = await browser.newContext({ locale: "de-DE", ...options });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
+  lastPage = page;
   page.problems = [];
   page.on("pageerror", (e) => page.problems.push(`script error: ${e.message}`));
   page.on("console", (m) => {
@@ -123,11 +130,9 @@ async function newPage(options = {}) {
       page.problems.push(`console error on ${page.url()}: ${m.text()}`);
     }
   });
-  // Failed loads are reported with their URL (the console message lacks it). Chromium asks
-  // every site for /favicon.ico on its own.
+  // Failed loads are reported with their URL (the console message lacks it).
   page.on("response", (r) => {
-    const url = new URL(r.url());
-    if (r.status() >= 400 && url.pathname !== "/favicon.ico") {
+    if (r.status() >= 400) {
       page.problems.push(`HTTP ${r.status()} for ${r.url()} on ${page.url()}`);
     }
   });
@@ -186,12 +191,13 @@ async function uploadsFinish(page, count) {
   }, count);
   const states = await items.evaluateAll((lis) => lis.map((li) => ({
     state: li.dataset.state,
-    text: li.textContent,
+    text: li.innerText.replace(/\s+/g, " ").trim(),
+    buttonShown: li.querySelector("button").checkVisibility(),
     value: li.querySelector("progress").value,
     max: li.querySelector("progress").max,
   })));
   for (const s of states) {
-    assert(s.state === "done" && s.value === s.max,
+    assert(s.state === "done" && s.value === s.max && !s.buttonShown,
       `an upload did not finish: ${JSON.stringify(states)}`);
   }
   await page.locator("[data-testid=uploads-done]").waitFor();
@@ -264,11 +270,27 @@ await scenario("clerk flows: Akte, drag and drop, preview, Wiedervorlage, search
   step("drop two files onto the Vorgang and watch both progress bars finish");
   const zone = "[data-testid=dropzone]";
   assert(await page.locator(zone).isVisible(), "the drop zone is not shown");
+  // The first upload is held back until both bars have been seen: one running, one waiting.
+  const caseId = new URL(page.url()).searchParams.get("register");
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route(`**/api/v1/cases/${caseId}/documents`, async (route) => {
+    await held;
+    await route.continue();
+  });
   await dropFiles(page, zone, [
     { name: "Ortsbesichtigung.txt", type: "text/plain", bytes: textFile("Zwetschgenbaum") },
     { name: "Brandschutz.pdf", type: "application/pdf",
       bytes: pdfFile("Brandschutznachweis Dachgeschoss") },
   ]);
+  const items = page.locator("[data-testid=upload-item]");
+  await items.nth(1).waitFor();
+  const before = await items.evaluateAll((lis) => lis.map((li) =>
+    `${li.dataset.state} ${li.querySelector("progress").value}/${li.querySelector("progress").max}`));
+  console.log(`    while uploading: ${before.join(" | ")}`);
+  assert(before[0] === "uploading 0/100" && before[1] === "waiting 0/100",
+    `bars before the upload ran: ${before}`);
+  release();
   const states = await uploadsFinish(page, 2);
   console.log(`    uploads: ${states.map((s) => s.text).join(" | ")}`);
   await page.locator("[data-testid=uploads-done]").click();
@@ -394,6 +416,133 @@ await scenario("acceptance: a new clerk files a document in at most 4 clicks and
   await page.context().close();
 });
 
+await scenario("uploads: a failed file is retried, a running one cancelled, none lost; new version by drop", async () => {
+  const page = await newPage();
+  await login(page, CLERK);
+  await page.goto(`${BASE}/akten/${FILE}?register=${CASE}`);
+  const uploads = `**/api/v1/cases/${CASE}/documents`;
+
+  step("the network drops the first of two files: the second is filed all the same");
+  let dropped = false;
+  await page.route(uploads, async (route) => {
+    if (!dropped) {
+      dropped = true;
+      await route.abort("connectionreset");
+    } else {
+      await route.continue();
+    }
+  });
+  await dropFiles(page, "[data-testid=dropzone]", [
+    { name: "Statik.txt", type: "text/plain", bytes: textFile("Holzbalkendecke") },
+    { name: "Entwässerung.txt", type: "text/plain", bytes: textFile("Regenrinne") },
+  ]);
+  const items = page.locator("[data-testid=upload-item]");
+  await items.nth(0).and(page.locator("[data-state=failed]")).waitFor();
+  await items.nth(1).and(page.locator("[data-state=done]")).waitFor();
+  assert(!(await page.locator("[data-testid=uploads-done]").isVisible()),
+    "'all filed' shown while one file failed");
+
+  step("retry the failed file");
+  const retry = items.nth(0).getByRole("button", { name: "Erneut versuchen" });
+  assert(await retry.isVisible(), "the failed file has no visible retry button");
+  await retry.click();
+  await uploadsFinish(page, 2);
+  await page.unroute(uploads);
+
+  step("cancel a file while it uploads, then retry it");
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let holding = true;
+  await page.route(uploads, async (route) => {
+    if (holding) {
+      holding = false;
+      await held;
+      // The page gave up on this request; answering it fails, which is expected.
+      await route.abort().catch(() => {});
+    } else {
+      await route.continue();
+    }
+  });
+  await page.goto(`${BASE}/akten/${FILE}?register=${CASE}`);
+  await dropFiles(page, "[data-testid=dropzone]", [
+    { name: "Baulast.txt", type: "text/plain", bytes: textFile("Grunddienstbarkeit") },
+  ]);
+  const item = page.locator("[data-testid=upload-item]");
+  await item.and(page.locator("[data-state=uploading]")).waitFor();
+  await item.getByRole("button", { name: "Abbrechen" }).click();
+  await item.and(page.locator("[data-state=cancelled]")).waitFor();
+  release();
+  await item.getByRole("button", { name: "Erneut versuchen" }).click();
+  await uploadsFinish(page, 1);
+  await page.unroute(uploads);
+
+  step("every file is in the register exactly once");
+  await page.goto(`${BASE}/akten/${FILE}?register=${CASE}`);
+  for (const title of ["Statik", "Entwässerung", "Baulast"]) {
+    const n = await page.locator("[data-testid=document-link]", { hasText: title }).count();
+    assert(n === 1, `${title} is filed ${n} times`);
+  }
+
+  step("drop a file onto a document row: a new version of that document");
+  const row = page.locator("[data-testid=document-row]", { hasText: "Statik" });
+  await dropFiles(page, `[data-testid=document-row]:has(a:text-is("Statik"))`, [
+    { name: "Statik-2.txt", type: "text/plain", bytes: textFile("Stahlträger") },
+  ]);
+  const states = await uploadsFinish(page, 1);
+  assert(states[0].text.includes("Neue Version"), `not a new version: ${states[0].text}`);
+  await row.locator("[data-testid=document-link]").click();
+  await page.locator("[data-testid=document-view]").waitFor();
+  assert((await page.locator("[data-testid=version-row]").count()) === 2,
+    "the document does not have two versions");
+  noProblems(page);
+  await page.context().close();
+});
+
+await scenario("without JavaScript: keyboard, upload form and Vermerk", async () => {
+  const page = await newPage({ javaScriptEnabled: false });
+  await login(page, CLERK);
+
+  step("the first Tab stop is the visible skip link to the content");
+  await page.keyboard.press("Tab");
+  const skip = await page.evaluate(() => {
+    const el = document.activeElement;
+    const box = el.getBoundingClientRect();
+    return { href: el.getAttribute("href"), visible: box.width > 0 && box.left >= 0 && box.top >= 0,
+      outline: getComputedStyle(el).outlineStyle };
+  });
+  assert(skip.href === "#inhalt" && skip.visible, `first Tab stop: ${JSON.stringify(skip)}`);
+  assert(skip.outline !== "none", "the focused skip link has no visible focus outline");
+
+  step("no drop zone without script; the upload form files a document");
+  await page.goto(`${BASE}/akten/${FILE}?register=${CASE}`);
+  assert(!(await page.locator("[data-testid=dropzone]").isVisible()), "a dead drop zone is shown");
+  await page.locator("[data-testid=upload-document]").click();
+  await page.locator("#title").fill("Stellungnahme Denkmalschutz");
+  await page.locator("#file").setInputFiles({
+    name: "Stellungnahme.txt", mimeType: "text/plain", buffer: textFile("Fachwerkgiebel"),
+  });
+  await page.locator("main [data-testid=submit]").click();
+  await page.locator("[data-testid=document-link]", { hasText: "Stellungnahme Denkmalschutz" }).waitFor();
+
+  step("write a Vermerk");
+  await page.locator("[data-testid=write-note]").click();
+  await page.locator("#title").fill("Telefonat mit dem Bauherrn");
+  await page.locator("#text").fill("Der Bauherr reicht die Statik bis Freitag nach.");
+  await page.locator("main [data-testid=submit]").click();
+  await page.locator("[data-testid=document-title]", { hasText: "Telefonat mit dem Bauherrn" }).waitFor();
+  // The preview shows the stored text once the worker has read it: reload like a person would.
+  const deadline = Date.now() + 15_000;
+  while ((await page.locator("[data-testid=preview-text]").count()) === 0) {
+    assert(Date.now() < deadline, "the Vermerk's preview did not appear within 15 s");
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  assert((await page.locator("[data-testid=preview-text]").textContent()).includes("Statik bis Freitag"),
+    "the Vermerk's text is not shown");
+  noProblems(page);
+  await page.context().close();
+});
+
 // ---------------------------------------------------------------------------------------
 // axe-core on every page. The pages' CSP allows only Akta's own script, so injecting axe
 // into the page is blocked; the scan context alone bypasses the CSP (the flows above run
@@ -482,10 +631,20 @@ await scenario("axe-core: no serious or critical violations on any page", async 
 
   step("Akte with uploads in progress and done");
   await page.goto(`${BASE}/akten/${FILE}?register=${CASE}`);
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route(`**/api/v1/cases/${CASE}/documents`, async (route) => {
+    await held;
+    await route.continue();
+  });
   await dropFiles(page, "[data-testid=dropzone]", [
     { name: "Lageplan.txt", type: "text/plain", bytes: textFile("Walnussbaum") },
+    { name: "Grundbuchauszug.txt", type: "text/plain", bytes: textFile("Flurstück") },
   ]);
-  await uploadsFinish(page, 1);
+  await page.locator("[data-testid=upload-item]").nth(1).waitFor();
+  problems.push(...await scan(page, "Akte, uploads running"));
+  release();
+  await uploadsFinish(page, 2);
   problems.push(...await scan(page, "Akte, after a drop"));
   await page.context().close();
 
