@@ -288,7 +288,7 @@ await scenario("clerk flows: Akte, drag and drop, preview, Wiedervorlage, search
   const before = await items.evaluateAll((lis) => lis.map((li) =>
     `${li.dataset.state} ${li.querySelector("progress").value}/${li.querySelector("progress").max}`));
   console.log(`    while uploading: ${before.join(" | ")}`);
-  assert(before[0] === "uploading 0/100" && before[1] === "waiting 0/100",
+  assert(before[0].startsWith("uploading ") && before[1] === "waiting 0/100",
     `bars before the upload ran: ${before}`);
   release();
   const states = await uploadsFinish(page, 2);
@@ -482,6 +482,31 @@ await scenario("uploads: a failed file is retried, a running one cancelled, none
     const n = await page.locator("[data-testid=document-link]", { hasText: title }).count();
     assert(n === 1, `${title} is filed ${n} times`);
   }
+
+  step("keyboard only: Tab to the drop zone's file chooser, focus shows, Space opens it");
+  await page.locator("#drop-kind").focus();
+  await page.keyboard.press("Tab");
+  const focus = await page.evaluate(() => {
+    const el = document.activeElement;
+    const label = document.querySelector(`label[for="${el.id}"]`);
+    const style = label && getComputedStyle(label);
+    return { id: el.id, focusVisible: el.matches(":focus-visible"),
+      labelOutline: style ? `${style.outlineStyle} ${style.outlineWidth}` : "no label" };
+  });
+  assert(focus.id === "drop-input" && focus.focusVisible,
+    `Tab after the kind went to ${JSON.stringify(focus)}`);
+  assert(!focus.labelOutline.startsWith("none"),
+    `the focused file chooser shows no focus: ${JSON.stringify(focus)}`);
+  const [chooser] = await Promise.all([
+    page.waitForEvent("filechooser"),
+    page.keyboard.press("Space"),
+  ]);
+  assert(chooser.isMultiple(), "the file chooser takes one file only");
+  await chooser.setFiles([
+    { name: "Abstandsflächen.txt", mimeType: "text/plain", buffer: textFile("Grenzbebauung") },
+  ]);
+  await uploadsFinish(page, 1);
+  await page.goto(`${BASE}/akten/${FILE}?register=${CASE}`);
 
   step("drop a file onto a document row: a new version of that document");
   const row = page.locator("[data-testid=document-row]", { hasText: "Statik" });
