@@ -103,6 +103,12 @@ async function scenario(name, fn) {
   }
 }
 
+// A hung browser must not hang the test run.
+setTimeout(() => {
+  console.log(`\nbrowser tests timed out at "${currentStep}"`);
+  process.exit(2);
+}, 5 * 60_000).unref();
+
 const browser = await chromium.launch({
   executablePath: env("AKTA_CHROMIUM"),
   headless: true,
@@ -599,6 +605,49 @@ async function scan(page, name, url) {
   return serious.map((v) => `${name}: ${v.id}`);
 }
 
+/// WCAG 2.4.7, which axe does not check: Tab through the page; every stop must show its
+/// focus (outline or ring on the element, or on the label of a visually hidden input).
+async function focusAudit(page, name, url) {
+  await page.goto(url);
+  const stops = [];
+  for (let i = 0; i < 150; i++) {
+    await page.keyboard.press("Tab");
+    const stop = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body || el.dataset.focusSeen === "first") {
+        return null;
+      }
+      if (el.dataset.focusSeen) {
+        // Date inputs take one Tab per part (day, month, year).
+        return "again";
+      }
+      el.dataset.focusSeen = document.querySelector("[data-focus-seen]") ? "yes" : "first";
+      const shows = (e) => {
+        const st = getComputedStyle(e);
+        return (st.outlineStyle !== "none" && parseFloat(st.outlineWidth) > 0) ||
+          st.boxShadow !== "none";
+      };
+      const box = el.getBoundingClientRect();
+      const hidden = box.width <= 1 || box.height <= 1;
+      const label = el.id ? document.querySelector(`label[for="${CSS.escape(el.id)}"]`) : null;
+      const visible = el.matches(":focus-visible") &&
+        (hidden ? label !== null && shows(label) : shows(el));
+      const text = (el.getAttribute("aria-label") || el.textContent || el.value || "")
+        .replace(/\s+/g, " ").trim().slice(0, 40);
+      return { what: `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} "${text}"`, visible };
+    });
+    if (stop === null) {
+      break;
+    }
+    if (stop !== "again") {
+      stops.push(stop);
+    }
+  }
+  const invisible = stops.filter((s) => !s.visible).map((s) => `${name}: focus not visible on ${s.what}`);
+  console.log(`    ${name}: ${stops.length} Tab stops, ${invisible.length} without visible focus`);
+  return invisible;
+}
+
 await scenario("axe-core: no serious or critical violations on any page", async () => {
   const problems = [];
   const page = await newPage({ bypassCSP: true });
@@ -642,6 +691,27 @@ await scenario("axe-core: no serious or critical violations on any page", async 
     step(name);
     problems.push(...await scan(page, name, url));
   }
+
+  step("keyboard focus is visible on every Tab stop");
+  for (const [name, url] of [
+    ["start page", `${BASE}/arbeitsplatz`],
+    ["Aktenplan, unit", `${BASE}/aktenplan?einheit=${UNIT}`],
+    ["Akte, Vorgang register", `${BASE}/akten/${FILE}?register=${CASE}`],
+    ["document, text", seen.textDocument],
+    ["search results", seen.search],
+    ["Akte create form", `${BASE}/akten/neu?einheit=${UNIT}`],
+  ]) {
+    if (url) {
+      problems.push(...await focusAudit(page, name, url));
+    }
+  }
+
+  step("the English UI");
+  await page.goto(`${BASE}/sprache/en`);
+  problems.push(...await scan(page, "start page, English", `${BASE}/arbeitsplatz`));
+  assert(await page.evaluate(() => document.documentElement.lang === "en"), "English page not lang=en");
+  problems.push(...await scan(page, "Akte, English", `${BASE}/akten/${FILE}?register=${CASE}`));
+  await page.goto(`${BASE}/sprache/de`);
 
   step("forms with validation messages");
   await page.goto(`${BASE}/akten/neu?einheit=${UNIT}`);
