@@ -35,6 +35,28 @@ fn embedded_default_runs_the_records_flow_and_stops_its_postgres() {
     let base = format!("http://{listen}");
     let file_id = rt.block_on(async {
         let admin = Client::new(&base, Some(&token));
+        // The binary serves the web UI: `/` on a fresh start leads to the login page.
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let root = browser.get(format!("{base}/")).send().await.expect("GET /");
+        assert_eq!(root.status(), 303);
+        assert_eq!(
+            root.headers().get("location").and_then(|v| v.to_str().ok()),
+            Some("/anmelden")
+        );
+        let login = browser
+            .get(format!("{base}/anmelden"))
+            .send()
+            .await
+            .expect("GET /anmelden");
+        assert_eq!(login.status(), 200);
+        assert!(login
+            .text()
+            .await
+            .expect("body")
+            .contains("<h1>Anmelden</h1>"));
         let units = admin.get("/api/v1/plan-units?limit=200").await;
         assert_eq!(units.status, 200, "{}", units.body);
         let unit = units.body["items"]

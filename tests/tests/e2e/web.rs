@@ -181,6 +181,50 @@ async fn web_login_page_renders_in_german_behind_a_strict_csp() {
     let request_id = login.headers.get("x-request-id");
     assert!(request_id.is_some(), "request ids on UI routes");
 
+    // A host name naming a tenant decides it; one that names none leaves the form field.
+    let tenant = app.create_tenant("witten").await;
+    create_user(&tenant, "anna", "clerk").await;
+    let by_host = browser
+        .send(
+            browser
+                .http
+                .get(format!("{}/anmelden", browser.base))
+                .header("host", "witten.akta.example.de"),
+        )
+        .await;
+    assert!(
+        by_host
+            .body
+            .contains("type=\"hidden\" name=\"tenant\" value=\"witten\""),
+        "{}",
+        by_host.body
+    );
+    let csrf = by_host.csrf();
+    let logged_in = browser
+        .send(
+            browser
+                .http
+                .post(format!("{}/anmelden", browser.base))
+                .header("host", "witten.akta.example.de")
+                .form(&[
+                    ("csrf_token", csrf.as_str()),
+                    ("username", "anna"),
+                    ("password", PASSWORD),
+                ]),
+        )
+        .await;
+    assert_eq!(logged_in.status, 303, "{}", logged_in.body);
+    browser.cookies.remove("akta_session");
+    let other_host = browser
+        .send(
+            browser
+                .http
+                .get(format!("{}/anmelden", browser.base))
+                .header("host", "akta.stadt-beispiel.de"),
+        )
+        .await;
+    assert!(other_host.body.contains("<label for=\"tenant\">"));
+
     // A tenant in the path fixes it: no tenant field.
     let fixed = browser.get("/t/witten/anmelden").await;
     assert_eq!(fixed.status, 200);

@@ -56,6 +56,15 @@ fn tenant_from_host(headers: &HeaderMap) -> Option<String> {
     (labels.len() >= 3).then(|| labels[0].to_ascii_lowercase())
 }
 
+/// The tenant the host name decides, if it names an active tenant; a host such as
+/// `akta.stadt.de` whose first label is no tenant leaves the choice to the form.
+async fn host_tenant(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, WebError> {
+    match tenant_from_host(headers) {
+        Some(slug) if tenant_name(state, &slug).await?.is_some() => Ok(Some(slug)),
+        _ => Ok(None),
+    }
+}
+
 /// Display name of an active tenant (its branding name if set), or `None`.
 async fn tenant_name(state: &AppState, slug: &str) -> Result<Option<String>, WebError> {
     let tenant = match state.db.tenant_by_slug(slug).await {
@@ -133,10 +142,7 @@ pub async fn login_page(
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, WebError> {
-    let host_tenant = match tenant_from_host(&headers) {
-        Some(slug) if tenant_name(&state, &slug).await?.is_some() => Some(slug),
-        _ => None,
-    };
+    let host_tenant = host_tenant(&state, &headers).await?;
     let view = LoginView {
         tenant_fixed: host_tenant.is_some(),
         tenant: host_tenant.unwrap_or_default(),
@@ -182,7 +188,7 @@ pub async fn login(
 ) -> Result<Response, WebError> {
     let form: LoginForm =
         serde_urlencoded::from_bytes(&body).map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let host_tenant = tenant_from_host(&headers);
+    let host_tenant = host_tenant(&state, &headers).await?;
     let mut view = LoginView {
         tenant: host_tenant
             .clone()
