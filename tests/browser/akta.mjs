@@ -651,6 +651,13 @@ async function focusAudit(page, name, url) {
 await scenario("axe-core: no serious or critical violations on any page", async () => {
   const problems = [];
   const page = await newPage({ bypassCSP: true });
+  step("the scan itself sees a broken page: a field without its label is critical");
+  await page.goto(`${BASE}/anmelden`);
+  await page.evaluate(() => document.querySelector("label[for=username]").remove());
+  const broken = await scan(page, "login without a label (expected to fail)");
+  assert(broken.includes("login without a label (expected to fail): label"),
+    `axe did not report the missing label: ${broken}`);
+
   step("login page");
   problems.push(...await scan(page, "login", `${BASE}/anmelden`));
   problems.push(...await scan(page, "login, tenant in the path", `${BASE}/t/${TENANT}/anmelden`));
