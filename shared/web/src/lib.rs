@@ -28,6 +28,7 @@
 //! | `GET /akten/{id}/vermerk[?vorgang={id}]`, `POST /akten/{id}/vermerk` | write a Vermerk (stored as text/plain) |
 //! | `GET /vorgaenge/{id}` | redirects to the Vorgang's register in its Akte |
 //! | `GET,POST /vorgaenge/{id}/bearbeiten` | edit a Vorgang's Betreff |
+//! | `GET,POST /vorgaenge/{id}/zda`, `GET,POST /vorgaenge/{id}/wiedereroeffnen` | close a Vorgang (confirmation) or reopen it with a `reason` |
 //! | `GET /dokumente/{id}` | document: metadata, preview, versions with downloads |
 //! | `GET,POST /dokumente/{id}/bearbeiten` | edit a document's metadata |
 //! | `POST /dokumente/{id}/versionen` | new version (multipart: `csrf_token`, `file`) |
@@ -87,6 +88,14 @@ pub fn routes() -> Router<AppState> {
             get(files::edit_case_form).post(files::update_case),
         )
         .route("/vorgaenge/{id}/wiedervorlage", post(files::resubmit_case))
+        .route(
+            "/vorgaenge/{id}/zda",
+            get(files::close_case_form).post(files::close_case),
+        )
+        .route(
+            "/vorgaenge/{id}/wiedereroeffnen",
+            get(files::reopen_case_form).post(files::reopen_case),
+        )
         .route("/akten/{id}/zda", get(files::close_form).post(files::close))
         .route(
             "/akten/{id}/wiedereroeffnen",

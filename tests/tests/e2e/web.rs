@@ -1087,3 +1087,65 @@ async fn web_edits_vorgang_and_document_metadata() {
     assert!(history.body.contains("Dokument geändert"));
     assert!(history.body.contains("Vorgang geändert"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_closes_a_vorgang_which_then_takes_no_documents_and_reopens_it_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "witten").await;
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+    let file = tenant.admin.create_file(&unit, "Bauantrag").await.id();
+    let case = tenant.admin.create_case(&file, "Baugenehmigung").await;
+
+    let confirm = browser.get(&format!("/vorgaenge/{case}/zda")).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let csrf = confirm.csrf();
+    let closed = browser
+        .post(&format!("/vorgaenge/{case}/zda"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    let register = browser.get(&format!("/akten/{file}?register={case}")).await;
+    assert!(register.body.contains("data-testid=\"reopen-case\""));
+    assert!(!register.body.contains("data-testid=\"dropzone\""));
+
+    // The REST upload into the closed Vorgang is refused too.
+    let refused = tenant
+        .admin
+        .upload(
+            &format!("/api/v1/cases/{case}/documents"),
+            Some(json!({"title": "Nachtrag", "kind": "Eingang"})),
+            Some(("n.pdf", "application/pdf", b"%PDF".to_vec())),
+        )
+        .await;
+    refused.assert_problem(409, "conflict");
+
+    let no_reason = browser
+        .post(
+            &format!("/vorgaenge/{case}/wiedereroeffnen"),
+            &[("csrf_token", &csrf), ("reason", "")],
+        )
+        .await;
+    assert_eq!(no_reason.status, 422);
+    let reopened = browser
+        .post(
+            &format!("/vorgaenge/{case}/wiedereroeffnen"),
+            &[
+                ("csrf_token", &csrf),
+                ("reason", "Nachforderung eingegangen"),
+            ],
+        )
+        .await;
+    assert_eq!(reopened.status, 303, "{}", reopened.body);
+    tenant
+        .admin
+        .upload_document(
+            &format!("/api/v1/cases/{case}"),
+            "Nachtrag",
+            b"%PDF".to_vec(),
+        )
+        .await;
+    let history = browser
+        .get(&format!("/akten/{file}?register=verlauf"))
+        .await;
+    assert!(history.body.contains("Vorgang zdA verfügt"));
+    assert!(history.body.contains("Vorgang wieder eröffnet"));
+}

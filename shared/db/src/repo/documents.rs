@@ -86,7 +86,14 @@ impl TenantTx {
     ) -> Result<(Uuid, Option<Uuid>), DbError> {
         let (file_id, case_id) = match target {
             DocumentTarget::File(f) => (f, None),
-            DocumentTarget::Case(c) => (self.case(c).await?.file_id, Some(c)),
+            DocumentTarget::Case(c) => {
+                let case = self.case(c).await?;
+                // A Vorgang closed "zu den Akten" takes nothing new, like a closed Akte.
+                if case.status == akta_domain::FileStatus::Closed.as_str() {
+                    return Err(DbError::Conflict("the case is closed (zdA)".into()));
+                }
+                (case.file_id, Some(c))
+            }
         };
         self.open_file(file_id).await?;
         Ok((file_id, case_id))
@@ -233,6 +240,9 @@ impl TenantTx {
             .fetch_one(&mut *self.tx)
             .await?;
         self.open_file(doc.file_id).await?;
+        if let Some(case) = doc.case_id {
+            self.resolve_target(DocumentTarget::Case(case)).await?;
+        }
         let (last,): (Option<i32>,) =
             sqlx::query_as("SELECT max(nr) FROM document_versions WHERE document_id = $1")
                 .bind(document_id)

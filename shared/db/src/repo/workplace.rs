@@ -353,6 +353,35 @@ impl TenantTx {
         Ok(after)
     }
 
+    /// Closes a Vorgang (zdA) or reopens it with a reason; only while its Akte is open.
+    /// Both are audited in the Akte's history.
+    pub async fn set_case_status(
+        &mut self,
+        id: Uuid,
+        status: FileStatus,
+        reason: Option<&str>,
+    ) -> Result<crate::Case, DbError> {
+        let before = self.case(id).await?;
+        self.open_file(before.file_id).await?;
+        if before.status == status.as_str() {
+            return Err(DbError::Conflict(format!("the case is already {status}")));
+        }
+        sqlx::query("UPDATE cases SET status = $2 WHERE id = $1")
+            .bind(id)
+            .bind(status.as_str())
+            .execute(&mut *self.tx)
+            .await?;
+        let after = self.case(id).await?;
+        let action = match status {
+            FileStatus::Closed => "case.closed",
+            FileStatus::Open => "case.reopened",
+        };
+        let detail = serde_json::json!({ "status": status.as_str(), "reason": reason });
+        self.audit::<(), _>(action, "case", id, Some(after.file_id), None, Some(&detail))
+            .await?;
+        Ok(after)
+    }
+
     pub async fn branding(&mut self) -> Result<Branding, DbError> {
         Ok(sqlx::query_as::<_, Branding>(
             "SELECT header_name, accent_color, logo_media_type FROM tenant_branding",

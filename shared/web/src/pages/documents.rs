@@ -85,6 +85,10 @@ pub async fn show(
     let mut tx = state.db.tx_for(&session.principal).await?;
     let doc = tx.document(id).await?;
     let file = tx.file(doc.file_id).await?;
+    let case_open = match doc.case_id {
+        Some(c) => tx.case(c).await?.status == "offen",
+        None => true,
+    };
     let latest = doc.versions.last().cloned();
     let content_url =
         |nr: i32| format!("/api/v1/documents/{id}/versions/{nr}/content?disposition=inline");
@@ -136,7 +140,7 @@ pub async fn show(
                 author: v.author,
             })
             .collect(),
-        can_add_version: session.chrome.can_write && file.status == "offen",
+        can_add_version: session.chrome.can_write && file.status == "offen" && case_open,
         c: session.chrome.with_nav("plan"),
     };
     page(&template)
@@ -200,6 +204,7 @@ async fn targets(
     options.extend(
         cases
             .into_iter()
+            .filter(|c| c.status == akta_domain::FileStatus::Open.as_str())
             .map(|c| (c.id.to_string(), format!("{} {}", c.reference, c.subject))),
     );
     Ok((file.reference, options))

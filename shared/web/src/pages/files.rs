@@ -40,6 +40,7 @@ pub struct FileView {
 
 pub struct CaseView {
     id: Uuid,
+    open: bool,
     reference: String,
     status: &'static str,
     resubmit_on: Option<String>,
@@ -75,6 +76,8 @@ struct FilePage {
     register_title: String,
     register_query: String,
     case: Option<CaseView>,
+    /// Documents may be added here: the Akte and the shown Vorgang are open.
+    register_open: bool,
     documents: Vec<DocRow>,
     show_history: bool,
     history: Vec<HistoryRow>,
@@ -207,13 +210,16 @@ pub async fn show(
         let on = resubmit(c.id);
         CaseView {
             id: c.id,
+            open: c.status == FileStatus::Open.as_str(),
             reference: c.reference,
             status: lang.t(&format!("file.status.{}", c.status)),
             resubmit_on: on.map(date),
             resubmit_iso: on.map(iso_date).unwrap_or_default(),
         }
     });
+    let register_open = f.open && case.as_ref().is_none_or(|c| c.open);
     let template = FilePage {
+        register_open,
         registers,
         register_title,
         register_query,
@@ -812,6 +818,125 @@ pub async fn update_case(
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
     };
     let case = tx.update_case_subject(id, &subject).await?;
+    tx.commit().await?;
+    Ok(see_other(&crate::pages::item_href(case.file_id, Some(id))))
+}
+
+/// Confirmation (zdA) or reason (reopen) page of a Vorgang.
+fn case_status_page(
+    session: Session,
+    id: Uuid,
+    reference: &str,
+    closing: bool,
+    reason: String,
+    errors: Errors,
+) -> SimpleForm {
+    let lang = session.lang();
+    let (heading, action, testid, fields, submit, explain) = if closing {
+        (
+            format!("{} {reference}", lang.t("case.close.confirm")),
+            format!("/vorgaenge/{id}/zda"),
+            "case-close-form",
+            Vec::new(),
+            lang.t("file.close.yes"),
+            Some(lang.t("case.close.explain")),
+        )
+    } else {
+        (
+            format!("{} {reference}", lang.t("case.reopen")),
+            format!("/vorgaenge/{id}/wiedereroeffnen"),
+            "case-reopen-form",
+            vec![Field::text("reason", lang.t("file.reopen.reason"), reason).multiline()],
+            lang.t("case.reopen"),
+            None,
+        )
+    };
+    SimpleForm {
+        heading,
+        explain,
+        action,
+        testid,
+        hidden: Vec::new(),
+        fields,
+        errors,
+        submit,
+        cancel: format!("/vorgaenge/{id}"),
+        multipart: false,
+        c: session.chrome.with_nav("plan"),
+    }
+}
+
+async fn case_status_form(
+    state: AppState,
+    session: Session,
+    id: String,
+    closing: bool,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let case = tx.case(id).await?;
+    tx.commit().await?;
+    let errors = Errors::new(session.lang());
+    page(&case_status_page(
+        session,
+        id,
+        &case.reference,
+        closing,
+        String::new(),
+        errors,
+    ))
+}
+
+pub async fn close_case_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    case_status_form(state, session, id, true).await
+}
+
+pub async fn reopen_case_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    case_status_form(state, session, id, false).await
+}
+
+pub async fn close_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<VersionFields>,
+) -> Result<Response, WebError> {
+    let Posted { session, .. } = posted;
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let case = tx.set_case_status(id, FileStatus::Closed, None).await?;
+    tx.commit().await?;
+    Ok(see_other(&crate::pages::item_href(case.file_id, Some(id))))
+}
+
+pub async fn reopen_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<VersionFields>,
+) -> Result<Response, WebError> {
+    let Posted { session, form } = posted;
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    let mut errors = Errors::new(session.lang());
+    let reason = errors.long_text("reason", &form.reason, 2000);
+    let mut tx = state.db.tx_for(&session.principal).await?;
+    let case = tx.case(id).await?;
+    let Some(reason) = reason else {
+        tx.commit().await?;
+        let page_ = case_status_page(session, id, &case.reference, false, form.reason, errors);
+        return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
+    };
+    tx.set_case_status(id, FileStatus::Open, Some(&reason))
+        .await?;
     tx.commit().await?;
     Ok(see_other(&crate::pages::item_href(case.file_id, Some(id))))
 }
