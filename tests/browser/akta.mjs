@@ -6,6 +6,7 @@
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
+import { crc32, deflateSync } from "node:zlib";
 import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
@@ -66,6 +67,37 @@ function pdfFile(line) {
   }
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, "latin1");
+}
+
+/// A small coat of arms as PNG: red with a white diagonal band.
+function pngFile(size = 24) {
+  const rows = [];
+  for (let y = 0; y < size; y++) {
+    const row = Buffer.alloc(1 + size * 3); // filter byte 0, then RGB
+    for (let x = 0; x < size; x++) {
+      row.set(Math.abs(x - y) < 3 ? [255, 255, 255] : [178, 34, 52], 1 + x * 3);
+    }
+    rows.push(row);
+  }
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // truecolour
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.concat(rows))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -760,6 +792,54 @@ await scenario("axe-core: no serious or critical violations on any page", async 
   problems.push(...await scan(admin, "branding, errors"));
   await admin.context().close();
 
+  assert(problems.length === 0, `serious or critical violations:\n  ${problems.join("\n  ")}`);
+});
+
+await scenario("branding: the admin sets name, coat of arms and accent; clerks see them", async () => {
+  const admin = await newPage();
+  await login(admin, ADMIN);
+  await admin.locator("nav.main-nav").getByRole("link", { name: "Erscheinungsbild" }).click();
+  await admin.locator("[data-testid=branding-form]").waitFor();
+
+  step("a colour too light for white text is refused next to its field");
+  await admin.locator("#accent_color").fill("#ffff00");
+  await admin.locator("[data-testid=branding-form] [data-testid=submit]").click();
+  await admin.locator("[data-testid=accent_color-error]").waitFor();
+  assert((await admin.locator("#accent_color").getAttribute("aria-invalid")) === "true",
+    "the refused colour's field is not marked invalid");
+  // That refusal was answered 422, as it should be.
+  admin.problems = admin.problems.filter((p) => !p.startsWith("HTTP 422 "));
+
+  step("save name, logo and a dark accent");
+  await admin.locator("#header_name").fill("Stadt Sprockhövel");
+  await admin.locator("#accent_color").fill("#7a1f2b");
+  await admin.locator("#logo").setInputFiles({ name: "wappen.png", mimeType: "image/png", buffer: pngFile() });
+  await admin.locator("[data-testid=branding-form] [data-testid=submit]").click();
+  await admin.locator("[data-testid=saved]").waitFor();
+  noProblems(admin);
+  await admin.context().close();
+
+  step("a clerk sees them in the header");
+  const page = await newPage();
+  await login(page, CLERK);
+  assert((await page.locator("[data-testid=tenant-name]").textContent()).trim() === "Stadt Sprockhövel",
+    "the header does not show the tenant's name");
+  const logoWidth = await page.locator("[data-testid=tenant-logo]").evaluate((img) => img.naturalWidth);
+  assert(logoWidth === 24, `the coat of arms did not load (width ${logoWidth})`);
+  const background = await page.locator("header.top").evaluate((h) => getComputedStyle(h).backgroundColor);
+  assert(background === "rgb(122, 31, 43)", `the header is ${background}, not the accent`);
+  await screenshot(page, "arbeitsplatz-branding");
+  noProblems(page);
+  await page.context().close();
+
+  step("axe with the tenant's accent");
+  const scanPage = await newPage({ bypassCSP: true });
+  await login(scanPage, CLERK);
+  const problems = [
+    ...await scan(scanPage, "start page, branded", `${BASE}/arbeitsplatz`),
+    ...await scan(scanPage, "Akte, branded", `${BASE}/akten/${FILE}?register=${CASE}`),
+  ];
+  await scanPage.context().close();
   assert(problems.length === 0, `serious or critical violations:\n  ${problems.join("\n  ")}`);
 });
 
