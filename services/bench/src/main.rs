@@ -3,7 +3,12 @@
 //! direct aws-sdk-s3 multipart PUT of a file of the same size to the same Garage, with
 //! akta_crypto's streaming encryption alone and with `openssl speed -evp aes-256-gcm`, in the
 //! same run. Prints throughputs, their ratios and the server's peak RSS growth.
+//!
+//! `akta-bench search`: full-text search over a synthetic German corpus, Akta over HTTP vs.
+//! PostgreSQL full-text search on the same PostgreSQL (see `search.rs`).
 
+mod corpus;
+mod search;
 mod upload;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +28,9 @@ enum Bench {
     /// Upload throughput and server memory: Akta API (encrypted and not) vs. direct S3
     /// multipart PUT, next to the raw speed of AES-256-GCM.
     Upload(upload::Args),
+    /// Search latency, throughput, indexing time and index size: Akta over HTTP vs.
+    /// PostgreSQL full-text search (`german`, GIN) on the same generated corpus.
+    Search(search::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +40,6 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Bench::Upload(args) => runtime.block_on(upload::run(args)),
+        Bench::Search(args) => runtime.block_on(search::run(args)),
     }
 }

@@ -148,7 +148,7 @@ async fn direct_put(
     })
 }
 
-fn locate_akta(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+pub(crate) fn locate_akta(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let path = match explicit {
         Some(p) => p,
         None => std::env::current_exe()?

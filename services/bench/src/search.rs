@@ -1,0 +1,1362 @@
+//! `akta-bench search`: the search benchmark of issue #4. Generates a deterministic German
+//! corpus ([`crate::corpus`]), loads it into Akta and into a PostgreSQL full-text table
+//! (`german` configuration, GIN index) on the same throwaway PostgreSQL, times how long a real
+//! `akta serve` needs to index it, and runs the same queries against Akta over HTTP and
+//! against PostgreSQL with concurrent clients.
+//!
+//! Loading Akta goes around its HTTP API on purpose: uploading 100,000 files with one isolated
+//! extraction process each would take hours on the 2-core development machine and measure the
+//! extractor, not search. The loader writes, as the database owner in tenant-scoped
+//! transactions (row-level security is FORCEd on the owner too), exactly the rows the
+//! repositories write for an uploaded and extracted plain-text document: plan units, Akten,
+//! Vorgänge, documents, one version each (blob key, SHA-256 and size of the text), the finished
+//! extraction job, the extracted text, one `index_log` entry per document, usage and
+//! reference counters. It skips the blobs themselves (search never reads them; the versions
+//! are marked unencrypted), upload intents and audit events (search reads neither).
+//! Akta's indexing time is then what the server's applier needs, from the process start, to
+//! bring its tantivy index level with that log.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use sqlx::postgres::{PgConnection, PgPoolOptions};
+use sqlx::{Connection, PgPool, Row};
+use time::Date;
+use uuid::Uuid;
+
+use crate::corpus::{self, Corpus};
+use crate::upload::locate_akta;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Number of documents (default 100,000).
+    #[arg(long, default_value_t = 100_000)]
+    docs: usize,
+    /// 1,000,000 documents (overrides --docs).
+    #[arg(long)]
+    large: bool,
+    /// Seed of the corpus.
+    #[arg(long, default_value_t = 4)]
+    seed: u64,
+    /// Concurrent clients per engine.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Length of the measured phase per engine, in seconds.
+    #[arg(long, default_value_t = 25)]
+    seconds: u64,
+    /// Queries per client instead of a fixed duration.
+    #[arg(long)]
+    queries_per_client: Option<usize>,
+    /// Warm-up rounds per client before measuring (each runs every query once).
+    #[arg(long, default_value_t = 2)]
+    warmup_rounds: usize,
+    /// Documents per loading transaction.
+    #[arg(long, default_value_t = 2_000)]
+    batch: usize,
+    /// Give up waiting for Akta's index after this many seconds.
+    #[arg(long, default_value_t = 7_200)]
+    index_timeout_secs: u64,
+    /// Path of the `akta` binary (default: next to this one).
+    #[arg(long)]
+    akta_bin: Option<PathBuf>,
+}
+
+/// Results per page, for both engines (Akta's default page size).
+const PAGE: usize = 20;
+
+/// One query of the set, as both engines are asked it.
+#[derive(Debug, Clone)]
+struct QuerySpec {
+    class: &'static str,
+    /// The query text as a clerk types it (Akta's `q`; `websearch_to_tsquery` for PostgreSQL).
+    q: String,
+    kind: Option<&'static str>,
+    from: Option<Date>,
+    to: Option<Date>,
+    plan_unit: Option<&'static str>,
+    /// An Aktenzeichen: exact match on Akte or Vorgang reference.
+    reference: bool,
+}
+
+impl QuerySpec {
+    fn text(class: &'static str, q: &str) -> Self {
+        Self {
+            class,
+            q: q.to_owned(),
+            kind: None,
+            from: None,
+            to: None,
+            plan_unit: None,
+            reference: false,
+        }
+    }
+
+    fn label(&self) -> String {
+        let mut s = self.q.clone();
+        if let Some(k) = self.kind {
+            s.push_str(&format!(" kind={k}"));
+        }
+        if let (Some(f), Some(t)) = (self.from, self.to) {
+            s.push_str(&format!(" {f}..{t}"));
+        }
+        if let Some(p) = self.plan_unit {
+            s.push_str(&format!(" plan_unit={p}"));
+        }
+        s
+    }
+}
+
+fn date(y: i32, m: u8, d: u8) -> anyhow::Result<Date> {
+    Ok(Date::from_calendar_date(y, time::Month::try_from(m)?, d)?)
+}
+
+fn query_set(reference: &str) -> anyhow::Result<Vec<QuerySpec>> {
+    let mut set = vec![
+        QuerySpec::text("word", "Rechnung"),
+        QuerySpec::text("word", "Widerspruch"),
+        QuerySpec::text("word", "Grundsteuer"),
+        QuerySpec::text("compound", "Baugenehmigung"),
+        QuerySpec::text("compound", "Straßenreinigung"),
+        QuerySpec::text("phrase", "\"Antrag auf Baugenehmigung\""),
+    ];
+    set.push(QuerySpec {
+        kind: Some("Bescheid"),
+        ..QuerySpec::text("filtered", "Widerspruch")
+    });
+    set.push(QuerySpec {
+        from: Some(date(2023, 1, 1)?),
+        to: Some(date(2023, 12, 31)?),
+        ..QuerySpec::text("filtered", "Rechnung")
+    });
+    set.push(QuerySpec {
+        plan_unit: Some("22"),
+        ..QuerySpec::text("filtered", "Gebührenbescheid")
+    });
+    set.push(QuerySpec {
+        reference: true,
+        ..QuerySpec::text("reference", reference)
+    });
+    Ok(set)
+}
+
+const CLASSES: [&str; 5] = ["word", "compound", "phrase", "filtered", "reference"];
+
+// ---------------------------------------------------------------------------------------
+// Loading
+
+/// Counts of what the corpus held, for the sanity checks.
+#[derive(Default)]
+struct Loaded {
+    files: usize,
+    cases: usize,
+    documents: usize,
+    invoices: usize,
+    text_bytes: u64,
+    /// An Aktenzeichen of the corpus (a file under 63.01, if there is one), for the query set.
+    reference: String,
+}
+
+/// Opens a transaction in which row-level security lets the owner write `tenant`'s rows.
+async fn tenant_tx(
+    pool: &PgPool,
+    tenant: Uuid,
+) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant.to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(openssl::sha::sha256(text.as_bytes()))
+}
+
+/// Writes the corpus into Akta's own tables as the repositories would (see the module doc).
+async fn load_akta(
+    owner: &PgPool,
+    tenant: Uuid,
+    seed: u64,
+    docs: usize,
+    batch: usize,
+) -> anyhow::Result<Loaded> {
+    let mut corpus = Corpus::new(seed, docs);
+    let plan = corpus.plan().to_vec();
+    let mut tx = tenant_tx(owner, tenant).await?;
+    for unit in &plan {
+        sqlx::query(
+            "INSERT INTO plan_units (id, tenant_id, parent_id, code, title) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(unit.id)
+        .bind(tenant)
+        .bind(unit.parent.map(|p| plan[p].id))
+        .bind(unit.code)
+        .bind(unit.title)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+
+    let mut loaded = Loaded::default();
+    let mut pending: Vec<corpus::File> = Vec::new();
+    let mut pending_docs = 0;
+    let started = Instant::now();
+    loop {
+        let done = match corpus.next() {
+            Some(file) => {
+                if loaded.reference.is_empty()
+                    || (plan[file.plan_unit].code == "63.01"
+                        && !loaded.reference.starts_with("63.01"))
+                {
+                    loaded.reference = file.reference.clone();
+                }
+                pending_docs += file.documents.len();
+                pending.push(file);
+                if pending_docs < batch {
+                    continue;
+                }
+                false
+            }
+            None => true,
+        };
+        if !pending.is_empty() {
+            insert_akta_batch(owner, tenant, &plan, &pending, &mut loaded).await?;
+            pending.clear();
+            pending_docs = 0;
+            if loaded.documents % 20_000 < batch {
+                eprintln!(
+                    "  Akta tables: {} documents ({:.0} s)",
+                    loaded.documents,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        if done {
+            break;
+        }
+    }
+
+    let mut tx = tenant_tx(owner, tenant).await?;
+    for (unit, year, last) in corpus.counters() {
+        sqlx::query(
+            "INSERT INTO reference_counters (tenant_id, scope_id, year, last_nr) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant)
+        .bind(plan[unit].id)
+        .bind(year)
+        .bind(i64::from(last))
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO tenant_usage (tenant_id, storage_bytes, documents) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET storage_bytes = tenant_usage.storage_bytes + $2,
+                documents = tenant_usage.documents + $3",
+    )
+    .bind(tenant)
+    .bind(i64::try_from(loaded.text_bytes)?)
+    .bind(i64::try_from(loaded.documents)?)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(loaded)
+}
+
+/// One transaction with multi-row inserts (`UNNEST` of arrays) for a batch of Akten.
+async fn insert_akta_batch(
+    owner: &PgPool,
+    tenant: Uuid,
+    plan: &[corpus::PlanUnit],
+    files: &[corpus::File],
+    loaded: &mut Loaded,
+) -> anyhow::Result<()> {
+    let mut tx = tenant_tx(owner, tenant).await?;
+    sqlx::query(
+        "INSERT INTO files (id, tenant_id, plan_unit_id, reference, subject, period_from, status)
+         SELECT u.id, $1, u.unit, u.reference, u.subject, u.period_from, u.status
+           FROM UNNEST($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::date[], $7::text[])
+                AS u(id, unit, reference, subject, period_from, status)",
+    )
+    .bind(tenant)
+    .bind(files.iter().map(|f| f.id).collect::<Vec<_>>())
+    .bind(
+        files
+            .iter()
+            .map(|f| plan[f.plan_unit].id)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        files
+            .iter()
+            .map(|f| f.reference.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(files.iter().map(|f| f.subject.as_str()).collect::<Vec<_>>())
+    .bind(files.iter().map(|f| f.period_from).collect::<Vec<_>>())
+    .bind(files.iter().map(|f| f.status).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+
+    let cases: Vec<(&corpus::File, &corpus::Case)> = files
+        .iter()
+        .flat_map(|f| f.cases.iter().map(move |c| (f, c)))
+        .collect();
+    sqlx::query(
+        "INSERT INTO cases (id, tenant_id, file_id, nr, reference, subject, status)
+         SELECT u.id, $1, u.file_id, u.nr, u.reference, u.subject, u.status
+           FROM UNNEST($2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+                AS u(id, file_id, nr, reference, subject, status)",
+    )
+    .bind(tenant)
+    .bind(cases.iter().map(|(_, c)| c.id).collect::<Vec<_>>())
+    .bind(cases.iter().map(|(f, _)| f.id).collect::<Vec<_>>())
+    .bind(cases.iter().map(|(_, c)| c.nr).collect::<Vec<_>>())
+    .bind(
+        cases
+            .iter()
+            .map(|(_, c)| c.reference.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        cases
+            .iter()
+            .map(|(_, c)| c.subject.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(cases.iter().map(|(f, _)| f.status).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    // Vorgänge are numbered per Akte (scope = the Akte, year 0), like `create_case` does.
+    let with_cases: Vec<&corpus::File> = files.iter().filter(|f| !f.cases.is_empty()).collect();
+    sqlx::query(
+        "INSERT INTO reference_counters (tenant_id, scope_id, year, last_nr)
+         SELECT $1, u.file_id, 0, u.last FROM UNNEST($2::uuid[], $3::bigint[]) AS u(file_id, last)",
+    )
+    .bind(tenant)
+    .bind(with_cases.iter().map(|f| f.id).collect::<Vec<_>>())
+    .bind(
+        with_cases
+            .iter()
+            .map(|f| f.cases.len() as i64)
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut *tx)
+    .await?;
+
+    let docs: Vec<(&corpus::File, &corpus::Document)> = files
+        .iter()
+        .flat_map(|f| f.documents.iter().map(move |d| (f, d)))
+        .collect();
+    sqlx::query(
+        "INSERT INTO documents (id, tenant_id, file_id, case_id, title, kind, sender, recipient,
+                                document_date)
+         SELECT u.id, $1, u.file_id, u.case_id, u.title, u.kind, u.sender, u.recipient, u.day
+           FROM UNNEST($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::date[])
+                AS u(id, file_id, case_id, title, kind, sender, recipient, day)",
+    )
+    .bind(tenant)
+    .bind(docs.iter().map(|(_, d)| d.id).collect::<Vec<_>>())
+    .bind(docs.iter().map(|(f, _)| f.id).collect::<Vec<_>>())
+    .bind(
+        docs.iter()
+            .map(|(f, d)| d.case.map(|i| f.cases[i].id))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        docs.iter()
+            .map(|(_, d)| d.title.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(docs.iter().map(|(_, d)| d.kind).collect::<Vec<_>>())
+    .bind(
+        docs.iter()
+            .map(|(_, d)| d.sender.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        docs.iter()
+            .map(|(_, d)| d.recipient.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(docs.iter().map(|(_, d)| d.date).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+
+    // One version per document: key, hash and size of its text, as a plain-text upload would
+    // have them (unencrypted: no wrapped data key). The blob itself is not written.
+    sqlx::query(
+        "INSERT INTO document_versions (id, tenant_id, document_id, nr, blob_key, sha256, size_bytes,
+                                        media_type, file_name, author)
+         SELECT u.id, $1, u.document_id, 1, u.blob_key, u.sha256, u.size, 'text/plain',
+                u.file_name, 'bench:loader'
+           FROM UNNEST($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+                AS u(id, document_id, blob_key, sha256, size, file_name)",
+    )
+    .bind(tenant)
+    .bind(docs.iter().map(|(_, d)| d.version_id).collect::<Vec<_>>())
+    .bind(docs.iter().map(|(_, d)| d.id).collect::<Vec<_>>())
+    .bind(
+        docs.iter()
+            .map(|(_, d)| format!("t/{tenant}/{}", d.version_id))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        docs.iter()
+            .map(|(_, d)| sha256_hex(&d.text))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        docs.iter()
+            .map(|(_, d)| d.text.len() as i64)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        docs.iter()
+            .map(|(_, d)| format!("{}.txt", d.id))
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    // The extraction is done: finished job and stored text, as `complete_extraction_job` leaves them.
+    sqlx::query(
+        "INSERT INTO extraction_jobs (id, tenant_id, version_id, state, attempts)
+         SELECT gen_random_uuid(), $1, u.version_id, 'done', 1 FROM UNNEST($2::uuid[]) AS u(version_id)",
+    )
+    .bind(tenant)
+    .bind(docs.iter().map(|(_, d)| d.version_id).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO extracted_texts (version_id, tenant_id, method, text)
+         SELECT u.version_id, $1, 'plain', u.text FROM UNNEST($2::uuid[], $3::text[]) AS u(version_id, text)",
+    )
+    .bind(tenant)
+    .bind(docs.iter().map(|(_, d)| d.version_id).collect::<Vec<_>>())
+    .bind(docs.iter().map(|(_, d)| d.text.as_str()).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    // Nobody tails the log while loading, so the writers' shared advisory lock is not needed.
+    sqlx::query(
+        "INSERT INTO index_log (tenant_id, document_id, op)
+         SELECT $1, u.id, 'upsert' FROM UNNEST($2::uuid[]) WITH ORDINALITY AS u(id, n) ORDER BY u.n",
+    )
+    .bind(tenant)
+    .bind(docs.iter().map(|(_, d)| d.id).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    loaded.files += files.len();
+    loaded.cases += cases.len();
+    loaded.documents += docs.len();
+    loaded.invoices += docs.iter().filter(|(_, d)| d.invoice).count();
+    loaded.text_bytes += docs.iter().map(|(_, d)| d.text.len() as u64).sum::<u64>();
+    Ok(())
+}
+
+/// The PostgreSQL baseline's table: the same fields Akta's index searches (title, Betreff of
+/// the Akte, sender, recipient, text) in one stored `tsvector`, plus what the filters need.
+const FTS_SCHEMA: &str = "
+CREATE SCHEMA bench_fts;
+CREATE TABLE bench_fts.documents (
+    id              uuid PRIMARY KEY,
+    title           text NOT NULL,
+    subject         text NOT NULL,
+    kind            text NOT NULL,
+    sender          text,
+    recipient       text,
+    document_date   date NOT NULL,
+    plan_code       text NOT NULL,
+    plan_path       text[] NOT NULL,
+    reference       text NOT NULL,
+    case_reference  text,
+    content         text NOT NULL,
+    tsv             tsvector GENERATED ALWAYS AS (
+                        to_tsvector('german', title || ' ' || subject || ' ' || coalesce(sender, '')
+                                    || ' ' || coalesce(recipient, '') || ' ' || content)) STORED
+)";
+
+struct PgLoad {
+    load: Duration,
+    index: Duration,
+}
+
+/// Loads the same corpus into `bench_fts.documents` (the `tsvector` is computed while
+/// inserting), then builds the GIN index and the B-tree indexes for Aktenzeichen lookups.
+async fn load_fts(owner: &PgPool, seed: u64, docs: usize, batch: usize) -> anyhow::Result<PgLoad> {
+    for statement in FTS_SCHEMA.split(";\n") {
+        sqlx::query(statement).execute(owner).await?;
+    }
+    let mut corpus = Corpus::new(seed, docs);
+    let paths: Vec<String> = (0..corpus.plan().len())
+        .map(|i| corpus.plan_path(i).join("|"))
+        .collect();
+    let codes: Vec<&str> = corpus.plan().iter().map(|p| p.code).collect();
+    let started = Instant::now();
+    let mut pending: Vec<corpus::File> = Vec::new();
+    let mut pending_docs = 0;
+    loop {
+        let done = match corpus.next() {
+            Some(file) => {
+                pending_docs += file.documents.len();
+                pending.push(file);
+                if pending_docs < batch {
+                    continue;
+                }
+                false
+            }
+            None => true,
+        };
+        if !pending.is_empty() {
+            let rows: Vec<(&corpus::File, &corpus::Document)> = pending
+                .iter()
+                .flat_map(|f| f.documents.iter().map(move |d| (f, d)))
+                .collect();
+            sqlx::query(
+                "INSERT INTO bench_fts.documents (id, title, subject, kind, sender, recipient,
+                        document_date, plan_code, plan_path, reference, case_reference, content)
+                 SELECT u.id, u.title, u.subject, u.kind, u.sender, u.recipient, u.day, u.code,
+                        string_to_array(u.path, '|'), u.reference, u.case_reference, u.content
+                   FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                               $6::text[], $7::date[], $8::text[], $9::text[], $10::text[],
+                               $11::text[], $12::text[])
+                        AS u(id, title, subject, kind, sender, recipient, day, code, path,
+                             reference, case_reference, content)",
+            )
+            .bind(rows.iter().map(|(_, d)| d.id).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|(_, d)| d.title.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(f, _)| f.subject.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(rows.iter().map(|(_, d)| d.kind).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|(_, d)| d.sender.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, d)| d.recipient.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(rows.iter().map(|(_, d)| d.date).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|(f, _)| codes[f.plan_unit])
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(f, _)| paths[f.plan_unit].as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(f, _)| f.reference.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(f, d)| d.case.map(|i| f.cases[i].reference.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, d)| d.text.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .execute(owner)
+            .await?;
+            pending.clear();
+            pending_docs = 0;
+        }
+        if done {
+            break;
+        }
+    }
+    let load = started.elapsed();
+    let started = Instant::now();
+    let mut conn = owner.acquire().await?;
+    // What an administrator would give an index build; PostgreSQL's default is 64 MB.
+    sqlx::query("SET maintenance_work_mem = '256MB'")
+        .execute(&mut *conn)
+        .await?;
+    for statement in [
+        "CREATE INDEX documents_tsv ON bench_fts.documents USING gin (tsv)",
+        "CREATE INDEX documents_reference ON bench_fts.documents (reference)",
+        "CREATE INDEX documents_case_reference ON bench_fts.documents (case_reference)",
+        "ANALYZE bench_fts.documents",
+    ] {
+        sqlx::query(statement).execute(&mut *conn).await?;
+    }
+    sqlx::query("RESET maintenance_work_mem")
+        .execute(&mut *conn)
+        .await?;
+    Ok(PgLoad {
+        load,
+        index: started.elapsed(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The two engines
+
+/// An `akta serve` process on the throwaway PostgreSQL; killed when dropped.
+struct Server {
+    child: tokio::process::Child,
+    base: String,
+    started: Instant,
+}
+
+async fn start_akta(
+    akta_bin: &Path,
+    urls: &akta_pgcluster::ClusterUrls,
+    data_dir: &Path,
+    master_key_hex: &str,
+) -> anyhow::Result<Server> {
+    let port = akta_pgcluster::free_port()?;
+    let started = Instant::now();
+    let child = tokio::process::Command::new(akta_bin)
+        .arg("serve")
+        .env("AKTA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("AKTA_DATABASE_URL", &urls.app_url)
+        .env("AKTA_DATABASE_OWNER_URL", &urls.owner_url)
+        .env("AKTA_DATA_DIR", data_dir)
+        .env("AKTA_MASTER_KEY", master_key_hex)
+        // The benchmark's clients are one tenant asking far more than a town would.
+        .env("AKTA_REQUESTS_PER_MINUTE", u32::MAX.to_string())
+        .env("AKTA_LOG", "warn")
+        .env_remove("AKTA_MASTER_KEY_FILE")
+        .env_remove("AKTA_S3_BUCKET")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting akta serve")?;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("akta serve did not become ready");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(Server {
+        child,
+        base,
+        started,
+    })
+}
+
+impl Server {
+    async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+}
+
+/// What one search answered: the total and how many hits the first page held.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    total: u64,
+    page: usize,
+}
+
+enum Engine {
+    Akta {
+        http: reqwest::Client,
+        base: String,
+        token: String,
+    },
+    Pg(PgConnection),
+}
+
+fn iso(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// The PostgreSQL equivalent of Akta's answer: total count, the first page ranked by
+/// `ts_rank`, and a highlighted snippet for each hit of that page.
+fn pg_sql(spec: &QuerySpec) -> String {
+    if spec.reference {
+        return format!(
+            "SELECT d.id, d.title, d.kind, d.reference, d.document_date, '' AS snippet,
+                    count(*) OVER () AS total
+               FROM bench_fts.documents d
+              WHERE d.reference = $1 OR d.case_reference = $1
+              ORDER BY d.document_date DESC
+              LIMIT {PAGE}"
+        );
+    }
+    let mut filters = String::new();
+    let mut n = 1;
+    if spec.kind.is_some() {
+        n += 1;
+        filters.push_str(&format!(" AND d.kind = ${n}"));
+    }
+    if spec.from.is_some() {
+        n += 1;
+        filters.push_str(&format!(" AND d.document_date >= ${n}"));
+    }
+    if spec.to.is_some() {
+        n += 1;
+        filters.push_str(&format!(" AND d.document_date <= ${n}"));
+    }
+    if spec.plan_unit.is_some() {
+        n += 1;
+        filters.push_str(&format!(" AND d.plan_path @> ARRAY[${n}::text]"));
+    }
+    format!(
+        "SELECT p.id, p.title, p.kind, p.reference, p.document_date,
+                ts_headline('german', p.content, p.q,
+                            'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15') AS snippet,
+                p.total
+           FROM (SELECT d.id, d.title, d.kind, d.reference, d.document_date, d.content, q.q,
+                        ts_rank(d.tsv, q.q) AS rank, count(*) OVER () AS total
+                   FROM bench_fts.documents d, websearch_to_tsquery('german', $1) AS q(q)
+                  WHERE d.tsv @@ q.q{filters}
+                  ORDER BY rank DESC
+                  LIMIT {PAGE}) p
+          ORDER BY p.rank DESC"
+    )
+}
+
+impl Engine {
+    async fn search(&mut self, spec: &QuerySpec, sql: &str) -> anyhow::Result<Answer> {
+        match self {
+            Engine::Akta { http, base, token } => {
+                let mut params: Vec<(&str, String)> =
+                    vec![("q", spec.q.clone()), ("limit", PAGE.to_string())];
+                if let Some(k) = spec.kind {
+                    params.push(("kind", k.to_owned()));
+                }
+                if let Some(d) = spec.from {
+                    params.push(("from", iso(d)));
+                }
+                if let Some(d) = spec.to {
+                    params.push(("to", iso(d)));
+                }
+                if let Some(p) = spec.plan_unit {
+                    params.push(("plan_unit", p.to_owned()));
+                }
+                let response = http
+                    .get(format!("{base}/api/v1/search"))
+                    .bearer_auth(&*token)
+                    .query(&params)
+                    .send()
+                    .await?;
+                let status = response.status();
+                let body: serde_json::Value = response.json().await?;
+                if !status.is_success() {
+                    bail!("Akta answered {status}: {body}");
+                }
+                Ok(Answer {
+                    total: body["total"]
+                        .as_u64()
+                        .with_context(|| format!("no total in {body}"))?,
+                    page: body["items"].as_array().map_or(0, Vec::len),
+                })
+            }
+            Engine::Pg(conn) => {
+                let mut query = sqlx::query(sql).bind(&spec.q);
+                if let Some(k) = spec.kind {
+                    query = query.bind(k);
+                }
+                if let Some(d) = spec.from {
+                    query = query.bind(d);
+                }
+                if let Some(d) = spec.to {
+                    query = query.bind(d);
+                }
+                if let Some(p) = spec.plan_unit {
+                    query = query.bind(p);
+                }
+                let rows = query.fetch_all(&mut *conn).await?;
+                let total = match rows.first() {
+                    Some(r) => u64::try_from(r.try_get::<i64, _>("total")?)?,
+                    None => 0,
+                };
+                // Read what a client would show, so both sides decode their answer.
+                for r in &rows {
+                    let _: (&str, &str) = (r.try_get("title")?, r.try_get("snippet")?);
+                }
+                Ok(Answer {
+                    total,
+                    page: rows.len(),
+                })
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running queries
+
+/// Latencies of one engine's measured phase: (query index, latency).
+struct Run {
+    samples: Vec<(usize, Duration)>,
+    wall: Duration,
+    errors: usize,
+    first_error: Option<String>,
+}
+
+async fn run_clients(
+    engines: Vec<Engine>,
+    queries: Arc<Vec<QuerySpec>>,
+    warmup_rounds: usize,
+    measure: Measure,
+) -> anyhow::Result<Run> {
+    let sql: Arc<Vec<String>> = Arc::new(queries.iter().map(pg_sql).collect());
+    let clients = engines.len();
+    let barrier = Arc::new(tokio::sync::Barrier::new(clients + 1));
+    let mut tasks = Vec::new();
+    for (worker, mut engine) in engines.into_iter().enumerate() {
+        let (queries, sql, barrier) = (queries.clone(), sql.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..warmup_rounds {
+                for (q, s) in queries.iter().zip(sql.iter()) {
+                    let _ = engine.search(q, s).await;
+                }
+            }
+            barrier.wait().await;
+            let started = Instant::now();
+            let mut samples = Vec::new();
+            let (mut errors, mut first_error) = (0, None);
+            let mut i = worker;
+            loop {
+                match measure {
+                    Measure::Queries(n) if samples.len() + errors >= n => break,
+                    Measure::Seconds(s) if started.elapsed() >= s => break,
+                    _ => {}
+                }
+                let q = i % queries.len();
+                let t = Instant::now();
+                match engine.search(&queries[q], &sql[q]).await {
+                    Ok(_) => samples.push((q, t.elapsed())),
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| format!("{}: {e:#}", queries[q].q));
+                    }
+                }
+                i += 1;
+            }
+            (samples, errors, first_error)
+        }));
+    }
+    barrier.wait().await;
+    let started = Instant::now();
+    let mut run = Run {
+        samples: Vec::new(),
+        wall: Duration::ZERO,
+        errors: 0,
+        first_error: None,
+    };
+    for task in tasks {
+        let (samples, errors, first_error) = task.await?;
+        run.samples.extend(samples);
+        run.errors += errors;
+        if run.first_error.is_none() {
+            run.first_error = first_error;
+        }
+    }
+    run.wall = started.elapsed();
+    Ok(run)
+}
+
+#[derive(Clone, Copy)]
+enum Measure {
+    Queries(usize),
+    Seconds(Duration),
+}
+
+#[derive(Clone, Copy, Default)]
+struct Stats {
+    n: usize,
+    p50: f64,
+    p99: f64,
+    mean: f64,
+}
+
+/// Nearest-rank percentiles in milliseconds.
+fn stats(mut ms: Vec<f64>) -> Stats {
+    if ms.is_empty() {
+        return Stats::default();
+    }
+    ms.sort_by(f64::total_cmp);
+    let rank = |p: f64| ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
+    Stats {
+        n: ms.len(),
+        p50: rank(0.50),
+        p99: rank(0.99),
+        mean: ms.iter().sum::<f64>() / ms.len() as f64,
+    }
+}
+
+impl Run {
+    fn select(&self, keep: impl Fn(usize) -> bool) -> Stats {
+        stats(
+            self.samples
+                .iter()
+                .filter(|(q, _)| keep(*q))
+                .map(|(_, d)| d.as_secs_f64() * 1000.0)
+                .collect(),
+        )
+    }
+
+    fn qps(&self) -> f64 {
+        self.samples.len() as f64 / self.wall.as_secs_f64()
+    }
+}
+
+fn dir_bytes(dir: &Path) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Polls Akta until its index holds every document and the log is applied; returns the
+/// time since the server process was started.
+async fn wait_for_index(
+    server: &Server,
+    token: &str,
+    documents: usize,
+    timeout: Duration,
+) -> anyhow::Result<Duration> {
+    let http = reqwest::Client::new();
+    let mut last_report = Instant::now();
+    loop {
+        let response = http
+            .get(format!("{}/api/v1/search", server.base))
+            .bearer_auth(token)
+            .query(&[("limit", "1")])
+            .send()
+            .await?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await?;
+        if !status.is_success() {
+            bail!("search while indexing answered {status}: {body}");
+        }
+        let lag = body["index_lag"].as_i64().unwrap_or(i64::MAX);
+        let total = body["total"].as_u64().unwrap_or(0);
+        if lag == 0 && total >= documents as u64 {
+            return Ok(server.started.elapsed());
+        }
+        if last_report.elapsed() > Duration::from_secs(15) {
+            eprintln!(
+                "  indexing: {total} documents searchable, index_lag {lag} ({:.0} s)",
+                server.started.elapsed().as_secs_f64()
+            );
+            last_report = Instant::now();
+        }
+        if server.started.elapsed() > timeout {
+            bail!(
+                "Akta's index did not catch up within {timeout:?} (lag {lag}, {total} searchable)"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+struct PgSizes {
+    gin: i64,
+    tsv: i64,
+    heap: i64,
+    total: i64,
+}
+
+async fn pg_sizes(owner: &PgPool) -> anyhow::Result<PgSizes> {
+    let row = sqlx::query(
+        "SELECT pg_relation_size('bench_fts.documents_tsv') AS gin,
+                (SELECT coalesce(sum(pg_column_size(tsv)), 0)::bigint FROM bench_fts.documents) AS tsv,
+                pg_relation_size('bench_fts.documents') AS heap,
+                pg_total_relation_size('bench_fts.documents') AS total",
+    )
+    .fetch_one(owner)
+    .await?;
+    Ok(PgSizes {
+        gin: row.try_get("gin")?,
+        tsv: row.try_get("tsv")?,
+        heap: row.try_get("heap")?,
+        total: row.try_get("total")?,
+    })
+}
+
+fn check(ok: bool) -> &'static str {
+    if ok {
+        "✓"
+    } else {
+        "✗"
+    }
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let docs = if args.large { 1_000_000 } else { args.docs };
+    if docs == 0 || args.clients == 0 {
+        bail!("--docs and --clients must be at least 1");
+    }
+    let akta_bin = locate_akta(args.akta_bin.clone())?;
+    eprintln!("starting a throwaway PostgreSQL …");
+    let urls = akta_testkit::postgres::fresh_database().await;
+    akta_db::Db::migrate(&urls.owner_url).await?;
+    let db = akta_db::Db::connect(&urls.app_url, 2).await?;
+    let master = akta_crypto::Key256::generate()?;
+    let master_key_hex = master.to_hex();
+    let keyring = akta_api::keyring::Keyring::new(master);
+    let (tenant, token) =
+        akta_api::ops::create_tenant(&db, &keyring, "bench", "Stadt Bergheide", None, "bench")
+            .await?;
+    let tenant_id = tenant.id;
+    let owner = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&urls.owner_url)
+        .await?;
+
+    eprintln!("loading {docs} documents into Akta's tables …");
+    let started = Instant::now();
+    let loaded = load_akta(&owner, tenant_id, args.seed, docs, args.batch).await?;
+    let akta_load = started.elapsed();
+    eprintln!(
+        "  {} Akten, {} Vorgänge, {} documents ({:.1} MiB of text, {} invoices) in {:.1} s",
+        loaded.files,
+        loaded.cases,
+        loaded.documents,
+        mib(loaded.text_bytes),
+        loaded.invoices,
+        akta_load.as_secs_f64()
+    );
+    eprintln!("loading the same corpus into bench_fts.documents and building its indexes …");
+    let pg = load_fts(&owner, args.seed, docs, args.batch).await?;
+    eprintln!(
+        "  load {:.1} s, CREATE INDEX {:.1} s",
+        pg.load.as_secs_f64(),
+        pg.index.as_secs_f64()
+    );
+    sqlx::query("VACUUM ANALYZE").execute(&owner).await?;
+
+    let data_dir = std::env::temp_dir().join(format!("akta-bench-search-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir)?;
+    eprintln!("starting akta serve and waiting for its index to catch up …");
+    let server = start_akta(&akta_bin, &urls, &data_dir, &master_key_hex).await?;
+    let ready = server.started.elapsed();
+    let akta_indexing = wait_for_index(
+        &server,
+        &token,
+        loaded.documents,
+        Duration::from_secs(args.index_timeout_secs),
+    )
+    .await?;
+    let index_dir = data_dir.join("index").join(tenant_id.to_string());
+    let akta_index_bytes = dir_bytes(&index_dir)?;
+    eprintln!(
+        "  caught up after {:.1} s (ready after {:.1} s); index {:.1} MiB",
+        akta_indexing.as_secs_f64(),
+        ready.as_secs_f64(),
+        mib(akta_index_bytes)
+    );
+    let sizes = pg_sizes(&owner).await?;
+
+    let queries = Arc::new(query_set(&loaded.reference)?);
+    let akta_engine = || Engine::Akta {
+        http: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: token.clone(),
+    };
+    let mut pg_engines = Vec::new();
+    for _ in 0..args.clients {
+        pg_engines.push(Engine::Pg(PgConnection::connect(&urls.owner_url).await?));
+    }
+
+    // Sanity: both engines find the same things before anything is timed.
+    let mut probe_akta = akta_engine();
+    let mut totals = Vec::new();
+    for q in queries.iter() {
+        let sql = pg_sql(q);
+        let a = probe_akta.search(q, &sql).await?;
+        let p = pg_engines[0].search(q, &sql).await?;
+        totals.push((a, p));
+    }
+    for (q, (a, p)) in queries.iter().zip(&totals) {
+        if q.class == "word" && (a.total == 0 || p.total == 0) {
+            bail!(
+                "`{}` found nothing (Akta {}, PostgreSQL {}): the benchmark would measure empty results",
+                q.q,
+                a.total,
+                p.total
+            );
+        }
+    }
+
+    let measure = match args.queries_per_client {
+        Some(n) => Measure::Queries(n),
+        None => Measure::Seconds(Duration::from_secs(args.seconds)),
+    };
+    eprintln!(
+        "running the query set against Akta over HTTP with {} clients …",
+        args.clients
+    );
+    let akta_run = run_clients(
+        (0..args.clients).map(|_| akta_engine()).collect(),
+        queries.clone(),
+        args.warmup_rounds,
+        measure,
+    )
+    .await?;
+    eprintln!(
+        "running the query set against PostgreSQL FTS with {} clients …",
+        args.clients
+    );
+    let pg_run = run_clients(pg_engines, queries.clone(), args.warmup_rounds, measure).await?;
+    let akta_index_after = dir_bytes(&index_dir)?;
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+
+    print_report(&Report {
+        args: &args,
+        docs,
+        loaded: &loaded,
+        akta_load,
+        akta_indexing,
+        ready,
+        akta_index_bytes,
+        akta_index_after,
+        pg: &pg,
+        sizes: &sizes,
+        queries: &queries,
+        totals: &totals,
+        akta: &akta_run,
+        postgres: &pg_run,
+    });
+    Ok(())
+}
+
+struct Report<'a> {
+    args: &'a Args,
+    docs: usize,
+    loaded: &'a Loaded,
+    akta_load: Duration,
+    akta_indexing: Duration,
+    ready: Duration,
+    akta_index_bytes: u64,
+    akta_index_after: u64,
+    pg: &'a PgLoad,
+    sizes: &'a PgSizes,
+    queries: &'a [QuerySpec],
+    totals: &'a [(Answer, Answer)],
+    akta: &'a Run,
+    postgres: &'a Run,
+}
+
+fn print_report(r: &Report<'_>) {
+    let l = r.loaded;
+    let measured = match r.args.queries_per_client {
+        Some(n) => format!("{n} queries per client"),
+        None => format!("{} s per engine", r.args.seconds),
+    };
+    println!();
+    println!(
+        "Search benchmark: {} documents (seed {}; {} Akten, {} Vorgänge, {:.1} MiB of text), \
+         {} clients, {} warm-up rounds, {measured}",
+        r.docs,
+        r.args.seed,
+        l.files,
+        l.cases,
+        mib(l.text_bytes),
+        r.args.clients,
+        r.args.warmup_rounds
+    );
+    println!();
+    println!("| query | class | Akta total | PostgreSQL total | Akta page | PG page |");
+    println!("|---|---|--:|--:|--:|--:|");
+    for (q, (a, p)) in r.queries.iter().zip(r.totals) {
+        println!(
+            "| `{}` | {} | {} | {} | {} | {} |",
+            q.label(),
+            q.class,
+            a.total,
+            p.total,
+            a.page,
+            p.page
+        );
+    }
+    println!(
+        "corpus: {} invoices (documents saying \"Rechnung\"), {:.2} % of {}",
+        l.invoices,
+        100.0 * l.invoices as f64 / l.documents.max(1) as f64,
+        l.documents
+    );
+    let words_agree = r
+        .queries
+        .iter()
+        .zip(r.totals)
+        .filter(|(q, _)| q.class == "word")
+        .all(|(_, (a, p))| {
+            let (hi, lo) = (a.total.max(p.total), a.total.min(p.total));
+            lo > 0 && hi <= lo * 10
+        });
+    println!(
+        "{} single words: both engines non-zero and within a factor of 10",
+        check(words_agree)
+    );
+    println!();
+
+    println!("| | Akta (HTTP) | PostgreSQL FTS | PG / Akta |");
+    println!("|---|--:|--:|--:|");
+    let akta_idx = r.akta_indexing.as_secs_f64();
+    let pg_idx = (r.pg.load + r.pg.index).as_secs_f64();
+    println!(
+        "| indexing time | {akta_idx:.1} s | {pg_idx:.1} s | {:.2} |",
+        pg_idx / akta_idx
+    );
+    println!(
+        "| index size at catch-up | {:.1} MiB | {:.1} MiB | {:.2} |",
+        mib(r.akta_index_bytes),
+        mib(r.sizes.gin as u64),
+        r.sizes.gin as f64 / r.akta_index_bytes as f64
+    );
+    println!(
+        "| index size after the runs | {:.1} MiB | {:.1} MiB | {:.2} |",
+        mib(r.akta_index_after),
+        mib(r.sizes.gin as u64),
+        r.sizes.gin as f64 / r.akta_index_after as f64
+    );
+    let (a, p) = (r.akta.select(|_| true), r.postgres.select(|_| true));
+    println!(
+        "| p50 latency | {:.2} ms | {:.2} ms | {:.1} |",
+        a.p50,
+        p.p50,
+        p.p50 / a.p50
+    );
+    println!(
+        "| p99 latency | {:.2} ms | {:.2} ms | {:.1} |",
+        a.p99,
+        p.p99,
+        p.p99 / a.p99
+    );
+    println!(
+        "| queries per second | {:.0} | {:.0} | {:.2} |",
+        r.akta.qps(),
+        r.postgres.qps(),
+        r.postgres.qps() / r.akta.qps()
+    );
+    println!(
+        "| queries measured (errors) | {} ({}) | {} ({}) | |",
+        a.n, r.akta.errors, p.n, r.postgres.errors
+    );
+    println!();
+    println!(
+        "| class | Akta p50 | Akta p99 | PG p50 | PG p99 | p99 PG/Akta | Akta QPS≈ | PG QPS≈ |"
+    );
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|");
+    let clients = r.args.clients as f64;
+    for class in CLASSES {
+        let in_class = |q: usize| r.queries[q].class == class;
+        let (a, p) = (r.akta.select(in_class), r.postgres.select(in_class));
+        println!(
+            "| {class} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {:.0} |",
+            a.p50,
+            a.p99,
+            p.p50,
+            p.p99,
+            p.p99 / a.p99,
+            clients * 1000.0 / a.mean,
+            clients * 1000.0 / p.mean
+        );
+    }
+    println!();
+    let rechnung = 0; // the first query of the set
+    let (ra, rp) = (
+        r.akta.select(|q| q == rechnung),
+        r.postgres.select(|q| q == rechnung),
+    );
+    let (ta, tp) = r.totals[rechnung];
+    println!(
+        "\"Rechnung\": {} hits in Akta, {} in PostgreSQL; count + first page of {PAGE} + snippets: \
+         Akta p50 {:.2} ms / p99 {:.2} ms, PostgreSQL p50 {:.2} ms / p99 {:.2} ms",
+        ta.total, tp.total, ra.p50, ra.p99, rp.p50, rp.p99
+    );
+    println!();
+    println!(
+        "Akta indexing = from starting `akta serve` (ready after {:.1} s) until its applier has \
+         applied the whole index log ({} entries) and every document is searchable; loading \
+         Akta's tables took {:.1} s before that and is not counted.",
+        r.ready.as_secs_f64(),
+        l.documents,
+        r.akta_load.as_secs_f64()
+    );
+    println!(
+        "PostgreSQL indexing = INSERT of the rows with their generated tsvector ({:.1} s) + \
+         CREATE INDEX gin, two B-tree indexes for Aktenzeichen and ANALYZE ({:.1} s, \
+         maintenance_work_mem 256MB).",
+        r.pg.load.as_secs_f64(),
+        r.pg.index.as_secs_f64()
+    );
+    println!(
+        "Sizes: Akta = the tenant's tantivy directory (at catch-up it still holds segments that \
+         background merges replace; it stores the text for snippets); PostgreSQL = GIN index \
+         only; tsvector column {:.1} MiB, heap {:.1} MiB, table with all indexes and TOAST \
+         {:.1} MiB.",
+        mib(r.sizes.tsv as u64),
+        mib(r.sizes.heap as u64),
+        mib(r.sizes.total as u64)
+    );
+    println!(
+        "Akta's answer also carries facet counts (kind, plan unit, year) and checks each hit's \
+         visibility in PostgreSQL; the PostgreSQL query computes no facets. Both return the \
+         total, {PAGE} ranked hits and highlighted snippets. Clients run on the same 2 cores as \
+         the servers. QPS≈ per class = clients / mean latency."
+    );
+    for (name, run) in [("Akta", r.akta), ("PostgreSQL", r.postgres)] {
+        if let Some(e) = &run.first_error {
+            println!("{name}: {} failed queries, first: {e}", run.errors);
+        }
+    }
+    println!();
+    let a99 = a.p99;
+    println!(
+        "{} Akta p99 ≤ 50 ms at {} documents with {} clients: {:.2} ms",
+        check(a99 <= 50.0),
+        r.docs,
+        r.args.clients,
+        a99
+    );
+    println!(
+        "{} Akta ≥ 5× PostgreSQL FTS at p99: {:.1}×",
+        check(p.p99 >= 5.0 * a99),
+        p.p99 / a99
+    );
+    println!(
+        "{} \"Rechnung\" ({} hits) counted with its first page in under 50 ms: p99 {:.2} ms",
+        check(ra.p99 < 50.0),
+        ta.total,
+        ra.p99
+    );
+}
