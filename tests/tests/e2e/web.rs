@@ -516,6 +516,37 @@ async fn web_akte_form_shows_validation_errors_next_to_the_field() {
     assert!(akte.body.contains("63.01-0001/"), "{}", akte.body);
     assert!(akte.body.contains("Neubau Musterweg 3"));
     assert!(akte.body.contains("Dokumente der Akte"));
+
+    // What the clerk worked on is on the start page: the Akte and a new Vorgang in it.
+    let file_id = ok.location().trim_start_matches("/akten/").to_owned();
+    let case = browser
+        .post(
+            &format!("/akten/{file_id}/vorgaenge"),
+            &[("csrf_token", &csrf), ("subject", "Bauantrag")],
+        )
+        .await;
+    assert_eq!(case.status, 303, "{}", case.body);
+    let start = browser.get("/arbeitsplatz").await;
+    let section = |id: &str| {
+        start
+            .body
+            .split(&format!("data-testid=\"{id}\""))
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert!(
+        section("my-files").contains("Neubau Musterweg 3"),
+        "{}",
+        start.body
+    );
+    assert!(section("my-cases").contains("Bauantrag"), "{}", start.body);
+    assert!(
+        section("recent-changes").contains("Vorgang angelegt"),
+        "{}",
+        start.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

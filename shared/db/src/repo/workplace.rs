@@ -94,6 +94,11 @@ pub struct DocumentChanges {
     pub document_date: Option<time::Date>,
 }
 
+/// The latest audit events of actor `$1` in Akten (bounded; index `audit_events_actor`).
+const MY_EVENTS: &str = "SELECT a.file_id, a.object_id FROM audit_events a
+     WHERE a.actor = $1 AND a.file_id IS NOT NULL AND a.action <> 'file.read'
+     ORDER BY a.id DESC LIMIT 2000";
+
 /// Audit actions that are reads, not changes: not "recently changed".
 const READ_ACTIONS: &str = "('file.read')";
 
@@ -181,48 +186,48 @@ impl TenantTx {
         .await?)
     }
 
-    /// Open Akten in which `actor` (e.g. `user:anna`) did something, most recently changed
-    /// first; Akten carry no owner, so "mine" means "I worked on it".
+    /// Open Akten in which `actor` (e.g. `user:anna`) did something recently, most recently
+    /// changed first; Akten carry no owner, so "mine" means "I worked on it".
     pub async fn my_open_files(
         &mut self,
         actor: &str,
         limit: i64,
     ) -> Result<Vec<WorkItem>, DbError> {
-        Ok(sqlx::query_as::<_, WorkItem>(
+        let sql = format!(
             "SELECT f.id AS file_id, NULL::uuid AS case_id, f.reference, f.subject,
                     f.updated_at AS changed_at
                FROM files f
-              WHERE f.status = 'offen'
-                AND EXISTS (SELECT 1 FROM audit_events a WHERE a.file_id = f.id AND a.actor = $1)
-              ORDER BY f.updated_at DESC LIMIT $2",
-        )
-        .bind(actor)
-        .bind(limit)
-        .fetch_all(&mut *self.tx)
-        .await?)
+              WHERE f.status = 'offen' AND f.id IN (SELECT file_id FROM ({MY_EVENTS}) mine)
+              ORDER BY f.updated_at DESC LIMIT $2"
+        );
+        Ok(sqlx::query_as::<_, WorkItem>(&sql)
+            .bind(actor)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?)
     }
 
-    /// Open Vorgänge that `actor` created or filed into, newest first.
+    /// Open Vorgänge that `actor` recently created, changed or filed into, newest first.
     pub async fn my_open_cases(
         &mut self,
         actor: &str,
         limit: i64,
     ) -> Result<Vec<WorkItem>, DbError> {
-        Ok(sqlx::query_as::<_, WorkItem>(
-            "SELECT c.file_id, c.id AS case_id, c.reference, c.subject, c.created_at AS changed_at
+        let sql = format!(
+            "WITH mine AS ({MY_EVENTS})
+             SELECT c.file_id, c.id AS case_id, c.reference, c.subject, c.created_at AS changed_at
                FROM cases c JOIN files f ON f.id = c.file_id
               WHERE c.status = 'offen' AND f.status = 'offen'
-                AND EXISTS (SELECT 1 FROM audit_events a
-                             WHERE a.file_id = c.file_id AND a.actor = $1
-                               AND (a.object_id = c.id
-                                    OR a.object_id IN (SELECT d.id FROM documents d
-                                                        WHERE d.case_id = c.id)))
-              ORDER BY c.id DESC LIMIT $2",
-        )
-        .bind(actor)
-        .bind(limit)
-        .fetch_all(&mut *self.tx)
-        .await?)
+                AND (c.id IN (SELECT object_id FROM mine)
+                     OR c.id IN (SELECT d.case_id FROM documents d
+                                  WHERE d.id IN (SELECT object_id FROM mine)))
+              ORDER BY c.id DESC LIMIT $2"
+        );
+        Ok(sqlx::query_as::<_, WorkItem>(&sql)
+            .bind(actor)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?)
     }
 
     /// The Akten changed last (by anyone), with their latest change.
