@@ -606,6 +606,86 @@ await scenario("without JavaScript: keyboard, upload form and Vermerk", async ()
   await page.context().close();
 });
 
+await scenario("previews: images shown, e-mail and HTML as escaped text, hostile names never run", async () => {
+  const page = await newPage();
+  page.on("dialog", (d) => {
+    page.problems.push(`a script from a file ran: ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+  await login(page, CLERK);
+  await page.goto(`${BASE}/akten/${FILE}?register=${CASE}`);
+  const hostileName = "<img src=x onerror=alert(1)>.txt";
+  const mail = [
+    "From: Bauherr <bauherr@example.org>",
+    "To: Bauamt <bauamt@example.org>",
+    "Subject: Rueckfrage Gaube",
+    "MIME-Version: 1.0",
+    "Content-Type: text/html; charset=utf-8",
+    "",
+    "<p onmouseover=alert(3)>Bitte pruefen Sie die Gaube.</p><script>alert(4)</script>",
+    "",
+  ].join("\r\n");
+  await dropFiles(page, "[data-testid=dropzone]", [
+    { name: hostileName, type: "text/plain", bytes: Buffer.from("<script>alert(2)</script> Giftschrank\n") },
+    { name: "Rueckfrage.eml", type: "message/rfc822", bytes: Buffer.from(mail) },
+    { name: "Seite.html", type: "text/html", bytes: Buffer.from("<h1>Aushang</h1><script>alert(5)</script>") },
+    { name: "Wappen.png", type: "image/png", bytes: pngFile() },
+  ]);
+  await uploadsFinish(page, 4);
+  assert((await page.locator("[data-testid=upload-list]").innerText()).includes(hostileName),
+    "the upload list does not show the file name as text");
+  assert((await page.locator("img[src=x]").count()) === 0, "a file name became markup");
+
+  const open = async (title) => {
+    await page.goto(`${BASE}/akten/${FILE}?register=${CASE}`);
+    await page.locator("[data-testid=document-link]").filter({ hasText: title }).first().click();
+    await page.locator("[data-testid=document-view]").waitFor();
+  };
+  const textPreview = async () => {
+    const deadline = Date.now() + 15_000;
+    while ((await page.locator("[data-testid=preview-text]").count()) === 0) {
+      assert(Date.now() < deadline, "no text preview within 15 s");
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    return page.locator("[data-testid=preview-text]").textContent();
+  };
+
+  step("a hostile name and text are shown as text");
+  await open("<img src=x onerror=alert(1)>");
+  assert((await page.locator("[data-testid=document-title]").textContent()).includes("<img src=x"),
+    "the title is not shown as text");
+  assert((await textPreview()).includes("<script>alert(2)</script>"), "the text is not shown as text");
+
+  step("an HTML e-mail previews as its text");
+  await open("Rueckfrage");
+  const mailText = await textPreview();
+  assert(mailText.includes("Bitte pruefen Sie die Gaube."), `e-mail preview: ${mailText}`);
+  seen.mailDocument = page.url();
+
+  step("an HTML file previews as text; its inline URL stays a sandboxed download");
+  await open("Seite");
+  assert((await textPreview()).includes("Aushang"), "no HTML text preview");
+  const html = await page.request.get(
+    new URL(page.url().replace("/dokumente/", "/api/v1/documents/") + "/versions/1/content?disposition=inline").href);
+  assert(html.headers()["content-disposition"].startsWith("attachment"),
+    `HTML served ${html.headers()["content-disposition"]}`);
+  assert(html.headers()["content-security-policy"].includes("sandbox"), "HTML content without sandbox");
+
+  step("an image previews as an image");
+  await open("Wappen");
+  const img = page.locator("img[data-testid=preview-image]");
+  await img.waitFor();
+  await page.waitForFunction(() => document.querySelector("img[data-testid=preview-image]").complete);
+  assert((await img.evaluate((i) => i.naturalWidth)) === 24, "the image preview did not load");
+  assert((await img.getAttribute("alt")).includes("Wappen"), "the image preview has no alt text");
+  seen.imageDocument = page.url();
+
+  assert((await page.locator("script").count()) === 1, "a page has more scripts than akta.js");
+  noProblems(page);
+  await page.context().close();
+});
+
 // ---------------------------------------------------------------------------------------
 // axe-core on every page. The pages' CSP allows only Akta's own script, so injecting axe
 // into the page is blocked; the scan context alone bypasses the CSP (the flows above run
@@ -714,6 +794,8 @@ await scenario("axe-core: no serious or critical violations on any page", async 
     ["upload form (no script)", `${BASE}/akten/${FILE}/dokumente/neu?vorgang=${CASE}`],
     ["document, PDF", seen.pdfDocument],
     ["document, text", seen.textDocument],
+    ["document, e-mail", seen.mailDocument],
+    ["document, image", seen.imageDocument],
     ["search results", seen.search],
     ["search, nothing found", `${BASE}/suche?q=Quittenbaum`],
     ["search, no query", `${BASE}/suche`],
