@@ -139,7 +139,15 @@ impl FromRequestParts<AppState> for Session {
             has_accent: branding.accent_color.is_some(),
             csrf: csrf.clone(),
             can_write: principal.can_write(),
-            is_admin: role == Role::Admin,
+            // Plan-scoped admins do not administer the tenant (as in the REST API).
+            is_admin: role == Role::Admin
+                && matches!(
+                    principal,
+                    Principal::User {
+                        plan_scope: None,
+                        ..
+                    }
+                ),
             query: String::new(),
             nav: "",
         };

@@ -331,6 +331,21 @@ async fn web_forms_without_the_sessions_csrf_token_are_refused() {
     assert_eq!(wrong.status, 403);
     let files = tenant.admin.get("/api/v1/files").await;
     assert_eq!(files.body["items"].as_array().map(Vec::len), Some(0));
+    let file = tenant.admin.create_file(&unit, "Bauantrag").await.id();
+    let not_multipart = browser
+        .post(&format!("/akten/{file}/dokumente"), &[("title", "x")])
+        .await;
+    assert_eq!(not_multipart.status, 400);
+    assert!(not_multipart.body.contains("data-testid=\"request-id\""));
+    let no_token = browser
+        .send(
+            browser
+                .http
+                .post(format!("{}/akten/{file}/dokumente", browser.base))
+                .multipart(reqwest::multipart::Form::new().text("title", "x")),
+        )
+        .await;
+    assert_eq!(no_token.status, 403, "{}", no_token.body);
 
     // The login form has no session yet: a double-submit cookie protects it.
     let mut stranger = Browser::new(&app);

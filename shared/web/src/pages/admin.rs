@@ -5,6 +5,7 @@
 use akta_api::AppState;
 use akta_db::repo::workplace::LogoChange;
 use askama::Template;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -91,8 +92,10 @@ fn image_type(bytes: &[u8]) -> Option<&'static str> {
 pub async fn save(
     State(state): State<AppState>,
     session: Session,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
+    // A body that is no multipart form gets the HTML error page, not axum's plain text.
+    let mut multipart = multipart.map_err(|e| WebError::BadRequest(e.body_text()))?;
     session.require_admin()?;
     let mut csrf = None;
     let (mut header_name, mut accent, mut remove, mut logo) =

@@ -7,6 +7,7 @@ use akta_db::{DocumentTarget, NewDocument};
 use akta_domain::DocumentKind;
 use askama::Template;
 use axum::extract::multipart::Field as Part;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -300,8 +301,10 @@ pub async fn upload(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
+    // A body that is no multipart form gets the HTML error page, not axum's plain text.
+    let mut multipart = multipart.map_err(|e| WebError::BadRequest(e.body_text()))?;
     session.require_write()?;
     let file_id = parse_id(&id)?;
     check_first_part(&session, &mut multipart).await?;
@@ -361,8 +364,10 @@ pub async fn add_version(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
+    // A body that is no multipart form gets the HTML error page, not axum's plain text.
+    let mut multipart = multipart.map_err(|e| WebError::BadRequest(e.body_text()))?;
     session.require_write()?;
     let id = parse_id(&id)?;
     check_first_part(&session, &mut multipart).await?;
