@@ -1,8 +1,16 @@
-// Akta's clerk web UI in Debian's chromium, driven by playwright-core (no browser download):
-// the flows of issue #5, the 4-click filing scenario of its acceptance, an axe-core scan of
-// every page and screenshots. Started by services/akta/tests/browser.rs against a real Akta;
-// everything it needs comes from the environment (see `env` below). Exits non-zero when a
-// scenario fails.
+// Akta's clerk web UI in Debian's chromium, driven by playwright-core (no browser download).
+// Started by services/akta/tests/browser.rs against a real Akta; everything it needs comes
+// from the environment (see `env` below). Scenarios, one after another:
+//   - the flows of issue #5: log in, create an Akte under a plan unit, open it, drop two files
+//     onto a Vorgang and watch both progress bars, PDF preview, Wiedervorlage on the start
+//     page, search by content and open the hit in its Akte, zdA after the confirmation;
+//   - its acceptance: a new clerk files a document in at most 4 clicks and finds it again;
+//   - uploads that fail, are cancelled and retried; new versions by drop; keyboard filing;
+//   - no JavaScript: skip link, upload form, Vermerk;
+//   - previews of images, e-mail and HTML, hostile names and contents;
+//   - axe-core on every page (no serious or critical violations) and visible keyboard focus;
+//   - tenant branding set by the admin and seen by a clerk.
+// Screenshots go to AKTA_SCREENSHOTS. Exits non-zero when a scenario fails.
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";

@@ -1,7 +1,8 @@
 //! The clerk web UI in a real browser: `tests/browser/akta.mjs` drives Debian's chromium
 //! through playwright-core against a real Akta on PostgreSQL + Garage with the extraction
 //! worker and search, runs the flows of issue #5 and the 4-click acceptance scenario, scans
-//! every page with axe-core and saves screenshots under `target/browser-screenshots/`.
+//! every page with axe-core and saves screenshots under `target/browser-screenshots/`
+//! (`cargo test -p akta --test browser -- --nocapture` shows every step).
 //!
 //! Needs `node`, `/usr/bin/chromium` (or `AKTA_CHROMIUM`) and `npm ci` in `tests/browser`;
 //! `infra/scripts/test.sh` installs them. Without them the test fails under CI (`CI` set)
