@@ -363,8 +363,12 @@ await scenario("clerk flows: Akte, drag and drop, preview, Wiedervorlage, search
     `preview disposition ${pdf.headers()["content-disposition"]}`);
   assert((await pdf.body()).subarray(0, 5).toString() === "%PDF-", "the preview is not the PDF");
   // The frame itself loaded that URL (no frame-ancestors / X-Frame-Options refusal).
-  const pdfFrame = page.frames().find((f) => f.url().includes("disposition=inline"));
-  assert(pdfFrame, `no frame loaded the preview; frames: ${page.frames().map((f) => f.url())}`);
+  const pdfFrame = await (await frame.elementHandle()).contentFrame();
+  const loaded = Date.now() + 10_000;
+  while (!pdfFrame.url().includes("disposition=inline")) {
+    assert(Date.now() < loaded, `the preview frame shows ${pdfFrame.url()}`);
+    await page.waitForTimeout(100);
+  }
 
   step("the text document previews its text");
   await page.goto(seen.fileWithCase);
@@ -391,6 +395,9 @@ await scenario("clerk flows: Akte, drag and drop, preview, Wiedervorlage, search
   assert((await hit.locator(".snippet mark").count()) > 0, "the hit has no highlighted snippet");
   seen.search = page.url();
   await screenshot(page, "suche");
+  await page.locator("[data-testid=facets] a", { hasText: "Eingang" }).click();
+  await page.waitForURL(/kind=Eingang/);
+  assert((await page.locator("[data-testid=search-hit]").count()) >= 1, "the kind facet lost the hit");
   await hit.locator("[data-testid=hit-file-link]").click();
   await page.locator("[data-testid=file-view]").waitFor();
   assert((await page.locator("[data-testid=file-view]").getAttribute("data-file-id")) === fileId,
@@ -565,6 +572,23 @@ await scenario("uploads: a failed file is retried, a running one cancelled, none
   await page.locator("[data-testid=document-view]").waitFor();
   assert((await page.locator("[data-testid=version-row]").count()) === 2,
     "the document does not have two versions");
+
+  step("download the first version");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator("[data-testid=version-row]")
+      .filter({ has: page.locator("td:first-child", { hasText: /^1$/ }) })
+      .locator("[data-testid=download-version]").click(),
+  ]);
+  assert(download.suggestedFilename() === "Statik.txt", `downloaded ${download.suggestedFilename()}`);
+  const first = await download.createReadStream().then(async (stream) => {
+    const parts = [];
+    for await (const part of stream) {
+      parts.push(part);
+    }
+    return Buffer.concat(parts).toString("utf8");
+  });
+  assert(first.includes("Holzbalkendecke"), "the first version's download is not its content");
   noProblems(page);
   await page.context().close();
 });
@@ -882,7 +906,7 @@ await scenario("axe-core: no serious or critical violations on any page", async 
   problems.push(...await scan(admin, "branding, errors"));
   await admin.context().close();
 
-  assert(problems.length === 0, `serious or critical violations:\n  ${problems.join("\n  ")}`);
+  assert(problems.length === 0, `accessibility problems:\n  ${problems.join("\n  ")}`);
 });
 
 await scenario("branding: the admin sets name, coat of arms and accent; clerks see them", async () => {
