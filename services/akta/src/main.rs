@@ -379,8 +379,10 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                 None => db.list_tenants().await?,
             };
             let root = config.data_dir.join("index");
+            // Extracted text is sealed under the content keys.
+            let keyring = master_key::load(config, db, backend.is_embedded()).await?;
             for t in tenants {
-                let n = akta_api::indexer::rebuild(db, &root, TenantId(t.id))
+                let n = akta_api::indexer::rebuild(db, &keyring, &root, TenantId(t.id))
                     .await
                     .with_context(|| format!("rebuilding the index of '{}'", t.slug))?;
                 eprintln!("tenant {}: {n} documents indexed", t.slug);
@@ -586,6 +588,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let indexer = state.search.clone().map(|index| {
             tokio::spawn(akta_api::indexer::run(
                 backend.db.clone(),
+                state.keyring.clone(),
                 index,
                 INDEX_INTERVAL,
             ))

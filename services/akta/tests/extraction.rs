@@ -304,6 +304,25 @@ async fn every_format_yields_its_text_and_is_found_over_the_real_stack() {
         expect_found += 1;
     }
 
+    // The text is content: in PostgreSQL it exists only sealed.
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&app.owner_url)
+        .await
+        .expect("owner connection");
+    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+        .bind(tenant.id.to_string())
+        .execute(&mut conn)
+        .await
+        .expect("tenant setting");
+    let (rows, clear): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE sealed IS NULL OR text <> '' OR parts <> '[]'
+                                              OR position('beantragt'::bytea IN sealed) > 0)
+           FROM extracted_texts",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("extracted texts");
+    assert_eq!((rows, clear), (expect_found, 0), "stored in the clear");
+
     // Every extracted document is found by a word of its content (stemmed: Straßenführungen).
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

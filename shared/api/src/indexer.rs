@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use akta_db::{Db, SearchSource};
+use akta_db::{Db, SearchSource, TenantTx};
 use akta_domain::TenantId;
 use akta_search::{DocKind, DocStatus, IndexManager, SearchDoc};
 use uuid::Uuid;
 
+use crate::keyring::Keyring;
 use crate::ApiError;
 
 const ACTOR: &str = "system:indexer";
@@ -96,15 +97,15 @@ pub const LOG_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Applies the log every `interval` until the task is dropped; prunes old entries hourly.
-pub async fn run(db: Db, index: Arc<SearchIndex>, interval: Duration) {
+pub async fn run(db: Db, keyring: Keyring, index: Arc<SearchIndex>, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_prune: Option<std::time::Instant> = None;
     loop {
         ticker.tick().await;
         // Its own task: a panic ends this round, not the applier.
-        let (db2, index2) = (db.clone(), index.clone());
-        match tokio::spawn(async move { run_once(&db2, &index2).await }).await {
+        let (db2, keyring2, index2) = (db.clone(), keyring.clone(), index.clone());
+        match tokio::spawn(async move { run_once(&db2, &keyring2, &index2).await }).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "applying the index log failed; will retry"),
             Err(e) => tracing::error!(error = %e, "applying the index log panicked; will retry"),
@@ -122,13 +123,17 @@ pub async fn run(db: Db, index: Arc<SearchIndex>, interval: Duration) {
 
 /// Applies everything in the log after the current position; returns the entries applied.
 /// A node whose position lies below the pruning horizon rebuilds every index instead.
-pub async fn run_once(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiError> {
+pub async fn run_once(
+    db: &Db,
+    keyring: &Keyring,
+    index: &Arc<SearchIndex>,
+) -> Result<usize, ApiError> {
     if index.applied() < db.index_log_horizon().await? {
         tracing::warn!(
             applied = index.applied(),
             "this node missed pruned index log entries; rebuilding its indexes"
         );
-        return rebuild_all(db, index).await;
+        return rebuild_all(db, keyring, index).await;
     }
     let mut applied = 0;
     loop {
@@ -166,12 +171,11 @@ pub async fn run_once(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiErr
         }
         for (tenant, (upserts, mut deletes)) in by_tenant {
             let mut tx = db.system_tx(TenantId(tenant), ACTOR).await?;
-            let sources = tx.search_sources(&upserts).await?;
+            let docs = search_docs(&mut tx, keyring, &upserts).await?;
             tx.commit().await?;
             // An upserted document that is gone by now leaves the index.
-            let found: BTreeSet<Uuid> = sources.iter().map(|s| s.document_id).collect();
+            let found: BTreeSet<Uuid> = docs.iter().map(|d| d.document_id).collect();
             deletes.extend(upserts.iter().filter(|id| !found.contains(id)));
-            let docs: Vec<SearchDoc> = sources.into_iter().map(search_doc).collect();
             let index2 = index.clone();
             tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
                 for doc in &docs {
@@ -198,7 +202,11 @@ pub async fn run_once(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiErr
 
 /// Re-adds every document of every tenant and moves the position to the settled head of
 /// the log. Returns the number of documents indexed.
-async fn rebuild_all(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiError> {
+async fn rebuild_all(
+    db: &Db,
+    keyring: &Keyring,
+    index: &Arc<SearchIndex>,
+) -> Result<usize, ApiError> {
     // Taken before reading: whatever commits later has a larger number and is applied next.
     let head = db.index_log_settled_head().await?;
     let mut indexed = 0;
@@ -207,7 +215,7 @@ async fn rebuild_all(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ApiErro
         if tenant.status == "deleted" {
             empty_tenant(index, id.0).await?;
         } else {
-            indexed += reindex_tenant(db, index, id).await?;
+            indexed += reindex_tenant(db, keyring, index, id).await?;
         }
     }
     let index2 = index.clone();
@@ -234,6 +242,7 @@ async fn empty_tenant(index: &Arc<SearchIndex>, tenant: Uuid) -> Result<(), ApiE
 /// Replaces the tenant's index content with every document in PostgreSQL, in batches.
 async fn reindex_tenant(
     db: &Db,
+    keyring: &Keyring,
     index: &Arc<SearchIndex>,
     tenant: TenantId,
 ) -> Result<usize, ApiError> {
@@ -246,12 +255,7 @@ async fn reindex_tenant(
         .map_err(internal)?;
     let mut indexed = 0;
     for chunk in ids.chunks(BATCH as usize) {
-        let docs: Vec<SearchDoc> = tx
-            .search_sources(chunk)
-            .await?
-            .into_iter()
-            .map(search_doc)
-            .collect();
+        let docs = search_docs(&mut tx, keyring, chunk).await?;
         indexed += docs.len();
         let index2 = index.clone();
         tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
@@ -275,7 +279,12 @@ async fn reindex_tenant(
 /// Recreates `tenant`'s index under `root` from PostgreSQL and the stored text. Run it
 /// while no server uses `root` (the index is written by one process at a time). Returns
 /// the number of documents indexed.
-pub async fn rebuild(db: &Db, root: &Path, tenant: TenantId) -> Result<usize, ApiError> {
+pub async fn rebuild(
+    db: &Db,
+    keyring: &Keyring,
+    root: &Path,
+    tenant: TenantId,
+) -> Result<usize, ApiError> {
     let index = Arc::new(SearchIndex::open(root.to_path_buf())?);
     // Starting from an empty directory also recovers an index that no longer opens.
     let dir = index.tenant_dir(tenant.0);
@@ -284,10 +293,27 @@ pub async fn rebuild(db: &Db, root: &Path, tenant: TenantId) -> Result<usize, Ap
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(internal(format!("removing {}: {e}", dir.display()))),
     }
-    reindex_tenant(db, &index, tenant).await
+    reindex_tenant(db, keyring, &index, tenant).await
 }
 
-fn search_doc(s: SearchSource) -> SearchDoc {
+/// The index entries of `ids` (those `tx` can see), sealed text opened.
+async fn search_docs(
+    tx: &mut TenantTx,
+    keyring: &Keyring,
+    ids: &[Uuid],
+) -> Result<Vec<SearchDoc>, ApiError> {
+    let mut docs = Vec::with_capacity(ids.len());
+    for mut source in tx.search_sources(ids).await? {
+        let content = match source.stored_text() {
+            Some(stored) => keyring.open_text(tx, stored).await?,
+            None => String::new(),
+        };
+        docs.push(search_doc(source, content));
+    }
+    Ok(docs)
+}
+
+fn search_doc(s: SearchSource, content: String) -> SearchDoc {
     let kind = match s.kind.as_str() {
         "Eingang" => DocKind::Eingang,
         "Ausgang" => DocKind::Ausgang,
@@ -322,6 +348,6 @@ fn search_doc(s: SearchSource) -> SearchDoc {
             serde_json::Value::Object(m) => m,
             _ => serde_json::Map::new(),
         },
-        content: s.text.unwrap_or_default(),
+        content,
     }
 }

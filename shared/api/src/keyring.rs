@@ -15,8 +15,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use akta_blob::BlobKey;
-use akta_crypto::{unwrap_key, wrap_key, CryptoError};
-use akta_db::{Db, StoredDek, TenantKeyRow, TenantTx};
+use akta_crypto::{decrypt_to_vec, encrypt_to_vec, unwrap_key, wrap_key, CryptoError};
+use akta_db::{Db, SealedText, StoredDek, StoredText, TenantKeyRow, TenantTx};
 use akta_domain::TenantId;
 use serde_json::json;
 
@@ -68,6 +68,10 @@ fn tenant_context(tenant: TenantId, version: i32) -> Vec<u8> {
 
 fn blob_context(blob_key: &str) -> Vec<u8> {
     format!("blob:{blob_key}").into_bytes()
+}
+
+fn text_context(blob_key: &str) -> Vec<u8> {
+    format!("text:{blob_key}").into_bytes()
 }
 
 fn deleted() -> ApiError {
@@ -313,6 +317,49 @@ impl Keyring {
             &wrapped_dek,
             &blob_context(blob_key.as_str()),
         )?))
+    }
+
+    /// Encrypts a version's extracted text under a fresh key wrapped by the version's DEK;
+    /// `None` when the version's content is itself stored unencrypted.
+    pub async fn seal_text(
+        &self,
+        tx: &mut TenantTx,
+        blob_key: &BlobKey,
+        text: &str,
+    ) -> Result<Option<SealedText>, ApiError> {
+        let Some(dek) = self.open_dek(tx, blob_key).await? else {
+            return Ok(None);
+        };
+        // Its own key: a DEK encrypts exactly one stream (segment nonces count from zero).
+        let key = Key256::generate()?;
+        Ok(Some(SealedText {
+            ciphertext: encrypt_to_vec(&key, text.as_bytes())?,
+            plain_len: i64::try_from(text.len())
+                .map_err(|_| ApiError::Internal("extracted text too long".into()))?,
+            wrapped_key: wrap_key(&dek, &key, &text_context(blob_key.as_str()))?,
+        }))
+    }
+
+    /// The extracted text as stored, opened with the version's DEK where it is sealed.
+    pub async fn open_text(
+        &self,
+        tx: &mut TenantTx,
+        stored: StoredText,
+    ) -> Result<String, ApiError> {
+        let (blob_key, sealed) = match stored {
+            StoredText::Plain(text) => return Ok(text),
+            StoredText::Sealed { blob_key, sealed } => (blob_key, sealed),
+        };
+        let key = BlobKey::parse(&blob_key)?;
+        let dek = self.open_dek(tx, &key).await?.ok_or_else(|| {
+            ApiError::Internal(format!("sealed text of {blob_key} without a content key"))
+        })?;
+        let text_key = unwrap_key(&dek, &sealed.wrapped_key, &text_context(&blob_key))?;
+        let plain_len = u64::try_from(sealed.plain_len)
+            .map_err(|_| ApiError::Internal("negative sealed text length".into()))?;
+        let plain = decrypt_to_vec(&text_key, &sealed.ciphertext, plain_len)?;
+        String::from_utf8(plain)
+            .map_err(|_| ApiError::Internal(format!("sealed text of {blob_key} is not UTF-8")))
     }
 
     /// `akta keys rotate`: a new tenant key version, every DEK re-wrapped to it, older versions

@@ -119,13 +119,21 @@ async fn process(
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_else(|| "unknown".into());
+            let text = clean(&extracted.text);
+            let parts = serde_json::json!(parts);
+            // The text is content: sealed with a key under the version's DEK.
+            let source = tx.extraction_source(job.version_id).await?;
+            let blob_key = BlobKey::parse(&source.blob_key)?;
+            let full = akta_db::full_text(text.clone(), &parts);
+            let sealed = state.keyring.seal_text(&mut tx, &blob_key, &full).await?;
             tx.complete_extraction_job(
                 &job,
                 ExtractedText {
                     method: &method,
-                    text: &clean(&extracted.text),
-                    parts: serde_json::json!(parts),
+                    text: &text,
+                    parts,
                     notes: serde_json::json!(notes),
+                    sealed,
                 },
             )
             .await?

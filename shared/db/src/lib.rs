@@ -14,7 +14,9 @@ pub use pool::{Db, OperatorTokenRow, TenantRow, TenantTx};
 pub use repo::access::{AccessEntry, Grantee};
 pub use repo::audit::AuditEvent;
 pub use repo::documents::{Document, DocumentTarget, NewDocument, NewVersion, Version};
-pub use repo::extraction::{ClaimedJob, ExtractedText, Extraction, ExtractionSource};
+pub use repo::extraction::{
+    full_text, ClaimedJob, ExtractedText, Extraction, ExtractionSource, SealedText, StoredText,
+};
 pub use repo::files::{Case, FileChanges, FileFilter, FileRecord, NewFile};
 pub use repo::keys::{ContentKey, StoredDek, TenantKeyRow, WrappedDekRow};
 pub use repo::plan_units::{NewPlanUnit, PlanUnit};

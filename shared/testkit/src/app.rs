@@ -326,7 +326,12 @@ impl TestApp {
             .extraction_worker
             .map(|exe| akta_api::worker::run(state.clone(), exe, Duration::from_millis(200)));
         let indexer = state.search.clone().map(|index| {
-            akta_api::indexer::run(state.db.clone(), index, Duration::from_millis(250))
+            akta_api::indexer::run(
+                state.db.clone(),
+                state.keyring.clone(),
+                index,
+                Duration::from_millis(250),
+            )
         });
         tokio::spawn(async move {
             let indexer = async move {

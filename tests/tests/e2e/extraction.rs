@@ -26,6 +26,7 @@ fn text(s: &str) -> ExtractedText<'_> {
         text: s,
         parts: json!([]),
         notes: json!([]),
+        sealed: None,
     }
 }
 

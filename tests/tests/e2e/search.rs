@@ -240,7 +240,7 @@ async fn a_node_behind_the_pruned_log_rebuilds_its_indexes() {
         akta_api::indexer::SearchIndex::open(dir.path().to_path_buf()).expect("open index"),
     );
     assert_eq!(node.applied(), 0);
-    let indexed = akta_api::indexer::run_once(&app.db, &node)
+    let indexed = akta_api::indexer::run_once(&app.db, &app.keyring, &node)
         .await
         .expect("catch up");
     assert_eq!(indexed, 1, "every document of every tenant re-added");
@@ -255,7 +255,7 @@ async fn a_node_behind_the_pruned_log_rebuilds_its_indexes() {
     )
     .await;
     assert_ne!(second, doc);
-    let applied = akta_api::indexer::run_once(&app.db, &node)
+    let applied = akta_api::indexer::run_once(&app.db, &app.keyring, &node)
         .await
         .expect("apply");
     assert_eq!(applied, 1);

@@ -593,7 +593,8 @@ pub async fn version_text(
     let n = parse_version_nr(&n)?;
     let mut tx = state.db.tx_for(&reader.principal).await?;
     let doc = tx.document(id).await?;
-    let text = tx.extracted_text(id, n).await?;
+    let stored = tx.extracted_text(id, n).await?;
+    let text = state.keyring.open_text(&mut tx, stored).await?;
     // The text is content: reading it is audited like a download.
     tx.note_read(doc.file_id, "document_text", id).await?;
     tx.commit().await?;

@@ -44,9 +44,70 @@ pub struct Extraction {
 /// A successful extraction, ready to store (NUL-free: PostgreSQL text cannot hold NUL).
 pub struct ExtractedText<'a> {
     pub method: &'a str,
+    /// The text in the clear: only for content that is itself stored unencrypted.
     pub text: &'a str,
     pub parts: Value,
     pub notes: Value,
+    /// The full text (attachments appended) encrypted; then `text` and `parts` are empty.
+    pub sealed: Option<SealedText>,
+}
+
+/// Extracted text encrypted with its own key, which is wrapped by the version's DEK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedText {
+    pub ciphertext: Vec<u8>,
+    pub plain_len: i64,
+    pub wrapped_key: Vec<u8>,
+}
+
+/// Extracted text as stored: in the clear (with its attachments' parts) or sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoredText {
+    /// The full text, attachments appended.
+    Plain(String),
+    /// Needs the version's DEK (blob `blob_key`) to open.
+    Sealed {
+        blob_key: String,
+        sealed: SealedText,
+    },
+}
+
+impl StoredText {
+    /// From the columns of `extracted_texts` (and the version's blob key).
+    pub(crate) fn from_columns(
+        blob_key: String,
+        text: String,
+        parts: Value,
+        sealed: Option<Vec<u8>>,
+        sealed_len: Option<i64>,
+        sealed_key: Option<Vec<u8>>,
+    ) -> StoredText {
+        match (sealed, sealed_len, sealed_key) {
+            (Some(ciphertext), Some(plain_len), Some(wrapped_key)) => StoredText::Sealed {
+                blob_key,
+                sealed: SealedText {
+                    ciphertext,
+                    plain_len,
+                    wrapped_key,
+                },
+            },
+            _ => StoredText::Plain(full_text(text, &parts)),
+        }
+    }
+}
+
+/// The text with each attachment appended: a blank line, its name line, then its text (the
+/// layout of akta_extract's `full_text`).
+pub fn full_text(mut text: String, parts: &Value) -> String {
+    for part in parts.as_array().into_iter().flatten() {
+        if let (Some(name), Some(body)) = (part[0].as_str(), part[1].as_str()) {
+            text.push_str("\n\n");
+            text.push_str(name);
+            text.push('\n');
+            text.push_str(body);
+        }
+    }
+    text
 }
 
 impl Db {
@@ -129,18 +190,28 @@ impl TenantTx {
             return Ok(false);
         }
         sqlx::query(
-            "INSERT INTO extracted_texts (version_id, tenant_id, method, text, parts, notes)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO extracted_texts (version_id, tenant_id, method, text, parts, notes,
+                                          sealed, sealed_len, sealed_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (version_id) DO UPDATE
                 SET method = EXCLUDED.method, text = EXCLUDED.text, parts = EXCLUDED.parts,
-                    notes = EXCLUDED.notes, extracted_at = now()",
+                    notes = EXCLUDED.notes, sealed = EXCLUDED.sealed,
+                    sealed_len = EXCLUDED.sealed_len, sealed_key = EXCLUDED.sealed_key,
+                    extracted_at = now()",
         )
         .bind(job.version_id)
         .bind(self.tenant.0)
         .bind(text.method)
-        .bind(text.text)
-        .bind(text.parts)
+        .bind(if text.sealed.is_some() { "" } else { text.text })
+        .bind(if text.sealed.is_some() {
+            Value::Array(Vec::new())
+        } else {
+            text.parts
+        })
         .bind(text.notes)
+        .bind(text.sealed.as_ref().map(|s| s.ciphertext.as_slice()))
+        .bind(text.sealed.as_ref().map(|s| s.plain_len))
+        .bind(text.sealed.as_ref().map(|s| s.wrapped_key.as_slice()))
         .execute(&mut *self.tx)
         .await?;
         let (document_id,): (Uuid,) =
@@ -212,10 +283,23 @@ impl TenantTx {
             .collect())
     }
 
-    /// The extracted text of version `nr` (attachments appended), `NotFound` until done.
-    pub async fn extracted_text(&mut self, document_id: Uuid, nr: i32) -> Result<String, DbError> {
-        let (mut text, parts): (String, Value) = sqlx::query_as(
-            "SELECT t.text, t.parts FROM extracted_texts t
+    /// The extracted text of version `nr`, `NotFound` until done.
+    pub async fn extracted_text(
+        &mut self,
+        document_id: Uuid,
+        nr: i32,
+    ) -> Result<StoredText, DbError> {
+        type Row = (
+            String,
+            String,
+            Value,
+            Option<Vec<u8>>,
+            Option<i64>,
+            Option<Vec<u8>>,
+        );
+        let (blob_key, text, parts, sealed, sealed_len, sealed_key): Row = sqlx::query_as(
+            "SELECT v.blob_key, t.text, t.parts, t.sealed, t.sealed_len, t.sealed_key
+               FROM extracted_texts t
                JOIN document_versions v ON v.id = t.version_id
               WHERE v.document_id = $1 AND v.nr = $2",
         )
@@ -223,15 +307,8 @@ impl TenantTx {
         .bind(nr)
         .fetch_one(&mut *self.tx)
         .await?;
-        // Same layout as akta_extract's `full_text`: name line, then the attachment's text.
-        for part in parts.as_array().into_iter().flatten() {
-            if let (Some(name), Some(body)) = (part[0].as_str(), part[1].as_str()) {
-                text.push_str("\n\n");
-                text.push_str(name);
-                text.push('\n');
-                text.push_str(body);
-            }
-        }
-        Ok(text)
+        Ok(StoredText::from_columns(
+            blob_key, text, parts, sealed, sealed_len, sealed_key,
+        ))
     }
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::repo::extraction::StoredText;
 use crate::{Db, DbError, TenantTx};
 use akta_domain::TenantId;
 
@@ -41,9 +42,28 @@ pub struct SearchSource {
     pub status: String,
     pub confidentiality: String,
     pub metadata: Value,
-    /// Extracted text of the latest version (attachments appended); `None` until extracted.
+    /// Blob of the latest version (its DEK opens sealed text).
+    pub blob_key: String,
     pub text: Option<String>,
     pub parts: Option<Value>,
+    pub sealed: Option<Vec<u8>>,
+    pub sealed_len: Option<i64>,
+    pub sealed_key: Option<Vec<u8>>,
+}
+
+impl SearchSource {
+    /// Extracted text of the latest version; `None` until extracted.
+    pub fn stored_text(&mut self) -> Option<StoredText> {
+        let text = self.text.take()?;
+        Some(StoredText::from_columns(
+            self.blob_key.clone(),
+            text,
+            self.parts.take().unwrap_or(Value::Null),
+            self.sealed.take(),
+            self.sealed_len.take(),
+            self.sealed_key.take(),
+        ))
+    }
 }
 
 /// How far a node's index trails the index log for one tenant.
@@ -156,7 +176,7 @@ impl TenantTx {
         &mut self,
         document_ids: &[Uuid],
     ) -> Result<Vec<SearchSource>, DbError> {
-        let mut sources = sqlx::query_as::<_, SearchSource>(
+        let sources = sqlx::query_as::<_, SearchSource>(
             "WITH RECURSIVE path AS (
                  SELECT p.id AS unit_id, p.parent_id, p.code, 0 AS depth FROM plan_units p
                   WHERE p.id IN (SELECT f.plan_unit_id FROM documents d
@@ -174,12 +194,12 @@ impl TenantTx {
                     d.document_date, d.created_at,
                     coalesce(paths.codes, ARRAY[]::text[]) AS plan_unit_path,
                     f.lead_org_unit_id AS org_unit, f.status, f.confidentiality, d.metadata,
-                    t.text, t.parts
+                    v.blob_key, t.text, t.parts, t.sealed, t.sealed_len, t.sealed_key
                FROM documents d
                JOIN files f ON f.id = d.file_id
                LEFT JOIN paths ON paths.unit_id = f.plan_unit_id
                LEFT JOIN cases c ON c.id = d.case_id
-               JOIN LATERAL (SELECT id, nr FROM document_versions
+               JOIN LATERAL (SELECT id, nr, blob_key FROM document_versions
                               WHERE document_id = d.id ORDER BY nr DESC LIMIT 1) v ON true
                LEFT JOIN extracted_texts t ON t.version_id = v.id
               WHERE d.id = ANY($1)",
@@ -187,19 +207,6 @@ impl TenantTx {
         .bind(document_ids)
         .fetch_all(&mut *self.tx)
         .await?;
-        // Same layout as `extracted_text`: name line, then the attachment's text.
-        for s in &mut sources {
-            if let (Some(text), Some(parts)) = (s.text.as_mut(), s.parts.take()) {
-                for part in parts.as_array().into_iter().flatten() {
-                    if let (Some(name), Some(body)) = (part[0].as_str(), part[1].as_str()) {
-                        text.push_str("\n\n");
-                        text.push_str(name);
-                        text.push('\n');
-                        text.push_str(body);
-                    }
-                }
-            }
-        }
         Ok(sources)
     }
 

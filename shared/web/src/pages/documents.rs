@@ -102,7 +102,8 @@ pub async fn show(
             }
             // Text, e-mail and office files: the extracted text, escaped like every value.
             _ => match tx.extracted_text(id, v.nr).await {
-                Ok(text) => {
+                Ok(stored) => {
+                    let text = state.keyring.open_text(&mut tx, stored).await?;
                     tx.note_read(doc.file_id, "document_text", id).await?;
                     Preview::Text(text.chars().take(PREVIEW_CHARS).collect())
                 }
