@@ -378,8 +378,15 @@ await scenario("clerk flows: Akte, drag and drop, preview, Wiedervorlage, search
   assert((await page.locator("[data-testid=preview-text]").textContent()).includes("Zwetschgenbaum"),
     "the text preview lacks the file's text");
 
-  step("set a Wiedervorlage for today and find it on Mein Arbeitsplatz");
+  step("a Wiedervorlage without a date is stopped at its field, not with an error page");
   await page.goto(`${BASE}/akten/${fileId}`);
+  await page.locator("[data-testid=file-resubmission-form] button[value=set]").click();
+  await page.waitForTimeout(500);
+  assert(page.url() === `${BASE}/akten/${fileId}`, `an empty date led to ${page.url()}`);
+  assert(await page.locator("#wv-file").evaluate((el) => el.matches(":invalid")),
+    "the empty date field is not marked invalid");
+
+  step("set a Wiedervorlage for today and find it on Mein Arbeitsplatz");
   const today = berlinToday();
   await page.locator("#wv-file").fill(today);
   await page.locator("[data-testid=file-resubmission-form] button[value=set]").click();
@@ -535,6 +542,14 @@ await scenario("uploads: a failed file is retried, a running one cancelled, none
     const n = await page.locator("[data-testid=document-link]", { hasText: title }).count();
     assert(n === 1, `${title} is filed ${n} times`);
   }
+
+  step("set a Wiedervorlage on the Vorgang and clear it again (with the date field emptied)");
+  await page.locator("#wv-case").fill("2031-03-14");
+  await page.locator("[data-testid=case-resubmission-form] button[value=set]").click();
+  await page.locator("[data-testid=case-resubmission]", { hasText: "14.03.2031" }).waitFor();
+  await page.locator("#wv-case").fill("");
+  await page.locator("[data-testid=case-resubmission-form] button[value=clear]").click();
+  await page.locator("[data-testid=case-resubmission]", { hasText: "–" }).waitFor();
 
   step("keyboard only: Tab to the drop zone's file chooser, focus shows, Space opens it");
   await page.locator("#drop-kind").focus();
