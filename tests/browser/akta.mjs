@@ -764,6 +764,33 @@ async function scan(page, name, url) {
   return serious.map((v) => `${name}: ${v.id}`);
 }
 
+/// Validation messages sit next to their field and are tied to it: every invalid field names
+/// its message with aria-describedby, and the summary is announced (role=alert).
+async function errorsAtFields(page, name) {
+  const found = await page.evaluate(() => {
+    const fields = [...document.querySelectorAll("main [aria-invalid=true]")];
+    return {
+      alert: document.querySelector("main [role=alert]") !== null,
+      fields: fields.map((f) => {
+        const ids = (f.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+        const text = ids.map((id) => document.getElementById(id)?.textContent.trim() || "").join(" ");
+        return { field: f.id, text };
+      }),
+    };
+  });
+  const problems = [];
+  if (!found.alert) {
+    problems.push(`${name}: the errors are not announced (no role=alert)`);
+  }
+  if (found.fields.length === 0) {
+    problems.push(`${name}: no field is marked invalid`);
+  }
+  for (const f of found.fields.filter((f) => !f.text)) {
+    problems.push(`${name}: invalid field #${f.field} has no message tied to it`);
+  }
+  return problems;
+}
+
 /// WCAG 2.4.7, which axe does not check: Tab through the page; every stop must show its
 /// focus (outline or ring on the element, or on the label of a visually hidden input).
 async function focusAudit(page, name, url) {
@@ -887,10 +914,29 @@ await scenario("axe-core: no serious or critical violations on any page", async 
   await page.locator("[data-testid=file-form] [data-testid=submit]").click();
   await page.locator("[data-testid=form-errors]").waitFor();
   problems.push(...await scan(page, "Akte create form, errors"));
+  problems.push(...await errorsAtFields(page, "Akte create form, errors"));
   await page.goto(`${BASE}/akten/${FILE}/vorgaenge/neu`);
   await page.locator("main [data-testid=submit]").click();
   await page.locator("[data-testid=form-errors]").waitFor();
   problems.push(...await scan(page, "Vorgang form, errors"));
+  problems.push(...await errorsAtFields(page, "Vorgang form, errors"));
+  await page.goto(`${BASE}/akten/${FILE}/vermerk?vorgang=${CASE}`);
+  await page.locator("main [data-testid=submit]").click();
+  await page.locator("[data-testid=form-errors]").waitFor();
+  problems.push(...await scan(page, "Vermerk form, errors"));
+  problems.push(...await errorsAtFields(page, "Vermerk form, errors"));
+  await page.goto(`${BASE}/akten/${FILE}/dokumente/neu?vorgang=${CASE}`);
+  await page.locator("main [data-testid=submit]").click();
+  await page.locator("[data-testid=form-errors]").waitFor();
+  problems.push(...await scan(page, "upload form, errors"));
+  problems.push(...await errorsAtFields(page, "upload form, errors"));
+  if (seen.closedFile) {
+    await page.goto(`${seen.closedFile}/wiedereroeffnen`);
+    await page.locator("main [data-testid=submit]").click();
+    await page.locator("[data-testid=form-errors]").waitFor();
+    problems.push(...await scan(page, "reopen form, errors"));
+  problems.push(...await errorsAtFields(page, "reopen form, errors"));
+  }
 
   step("Akte with uploads in progress and done");
   await page.goto(`${BASE}/akten/${FILE}?register=${CASE}`);
@@ -919,6 +965,7 @@ await scenario("axe-core: no serious or critical violations on any page", async 
   await admin.locator("[data-testid=branding-form] [data-testid=submit]").click();
   await admin.locator("[data-testid=form-errors]").waitFor();
   problems.push(...await scan(admin, "branding, errors"));
+  problems.push(...await errorsAtFields(admin, "branding, errors"));
   await admin.context().close();
 
   assert(problems.length === 0, `accessibility problems:\n  ${problems.join("\n  ")}`);
