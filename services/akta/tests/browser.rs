@@ -122,6 +122,8 @@ async fn clerk_flows_accessibility_and_four_click_filing_in_chromium() {
     let case_id = tenant.admin.create_case(&file_id, "Bauantrag").await;
 
     let screenshots = screenshot_dir();
+    // Only this run's pictures: no failure screenshot of an earlier run stays behind.
+    let _ = std::fs::remove_dir_all(&screenshots);
     std::fs::create_dir_all(&screenshots).expect("screenshot dir");
     let mut cmd = Command::new("node");
     cmd.arg(browser_dir().join("akta.mjs"))
@@ -144,9 +146,13 @@ async fn clerk_flows_accessibility_and_four_click_filing_in_chromium() {
         .await
         .expect("join")
         .expect("run node");
-    println!("{}", String::from_utf8_lossy(&output.stdout));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    println!("screenshots: {}", screenshots.display());
+    // The steps, the click count and axe's findings stay readable after a passing run too.
+    let log = screenshots.join("browser-tests.log");
+    std::fs::write(&log, stdout.as_bytes()).expect("write the log");
+    println!("screenshots and log: {}", screenshots.display());
     assert!(
         output.status.success(),
         "browser tests failed ({}); see the output above",
