@@ -11,8 +11,11 @@
 //! repositories write for an uploaded and extracted plain-text document: plan units, Akten,
 //! Vorgänge, documents, one version each (blob key, SHA-256 and size of the text), the finished
 //! extraction job, the extracted text, one `index_log` entry per document, usage and
-//! reference counters. It skips the blobs themselves (search never reads them; the versions
-//! are marked unencrypted), upload intents and audit events (search reads neither).
+//! reference counters. It skips the blobs themselves (search never reads them), upload
+//! intents and audit events (search reads neither). The versions are marked as content stored
+//! without encryption, so their text is stored in the clear (`text`), not sealed under the
+//! version's key as an encrypted upload's would be: the applier skips one decryption per
+//! document, which flatters Akta's indexing time a little.
 //! Akta's indexing time is then what the server's applier needs, from the process start, to
 //! bring its tantivy index level with that log.
 
@@ -814,6 +817,8 @@ struct Run {
     wall: Duration,
     errors: usize,
     first_error: Option<String>,
+    /// Share of the machine other processes used while measuring.
+    foreign_cpu: f64,
 }
 
 async fn run_clients(
@@ -861,11 +866,13 @@ async fn run_clients(
     }
     barrier.wait().await;
     let started = Instant::now();
+    let cpu_before = cpu_ticks();
     let mut run = Run {
         samples: Vec::new(),
         wall: Duration::ZERO,
         errors: 0,
         first_error: None,
+        foreign_cpu: 0.0,
     };
     for task in tasks {
         let (samples, errors, first_error) = task.await?;
@@ -876,6 +883,7 @@ async fn run_clients(
         }
     }
     run.wall = started.elapsed();
+    run.foreign_cpu = foreign_share(cpu_before, cpu_ticks(), run.wall);
     Ok(run)
 }
 
@@ -924,6 +932,82 @@ impl Run {
     }
 }
 
+/// CPU time (clock ticks) of the whole machine and of this process with its descendants
+/// (the PostgreSQL cluster and `akta serve` are children of the bench), so a run can say how
+/// much of the machine other work took while it measured.
+#[derive(Clone, Copy, Default)]
+struct CpuTicks {
+    machine_busy: u64,
+    ours: u64,
+}
+
+fn cpu_ticks() -> CpuTicks {
+    let machine_busy = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let fields: Vec<u64> = s
+                .lines()
+                .next()?
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal …: busy = all but idle and iowait.
+            let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
+            Some(fields.iter().take(8).sum::<u64>() - idle)
+        })
+        .unwrap_or(0);
+    let mut procs: Vec<(u32, u32, u64)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // Fields after the parenthesised command: state ppid … utime (12th) stime (13th).
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        procs.push((pid, num(1) as u32, num(11) + num(12)));
+    }
+    let me = std::process::id();
+    let mut ours = std::collections::HashSet::from([me]);
+    // Parents have smaller pids almost always, but iterate until nothing changes to be sure.
+    loop {
+        let before = ours.len();
+        for &(pid, ppid, _) in &procs {
+            if ours.contains(&ppid) {
+                ours.insert(pid);
+            }
+        }
+        if ours.len() == before {
+            break;
+        }
+    }
+    let ours = procs
+        .iter()
+        .filter(|(pid, _, _)| ours.contains(pid))
+        .map(|(_, _, t)| t)
+        .sum();
+    CpuTicks { machine_busy, ours }
+}
+
+/// Share of the machine's CPUs that processes outside this benchmark used between `a` and `b`.
+fn foreign_share(a: CpuTicks, b: CpuTicks, wall: Duration) -> f64 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let foreign = (b.machine_busy.saturating_sub(a.machine_busy))
+        .saturating_sub(b.ours.saturating_sub(a.ours)) as f64;
+    // /proc counts in USER_HZ, 100 per second on Linux.
+    foreign / 100.0 / (wall.as_secs_f64() * cores)
+}
+
 fn dir_bytes(dir: &Path) -> anyhow::Result<u64> {
     let mut total = 0;
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
@@ -936,6 +1020,43 @@ fn dir_bytes(dir: &Path) -> anyhow::Result<u64> {
         };
     }
     Ok(total)
+}
+
+/// Akta's data dir for the run, removed however the run ends.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn create(path: PathBuf) -> anyhow::Result<Self> {
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The directory called `name` at most `depth` levels below `root`: the tenant's index sits
+/// under `<data_dir>/index`, possibly inside a directory per index schema version.
+fn find_dir(root: &Path, name: &str, depth: usize) -> anyhow::Result<Option<PathBuf>> {
+    for entry in std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))? {
+        let entry = entry?;
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        if entry.file_name() == name {
+            return Ok(Some(entry.path()));
+        }
+        if depth > 1 {
+            if let Some(found) = find_dir(&entry.path(), name, depth - 1)? {
+                return Ok(Some(found));
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -1061,9 +1182,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     sqlx::query("VACUUM ANALYZE").execute(&owner).await?;
 
-    let data_dir = std::env::temp_dir().join(format!("akta-bench-search-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
-    std::fs::create_dir_all(&data_dir)?;
+    let scratch = ScratchDir::create(
+        std::env::temp_dir().join(format!("akta-bench-search-{}", std::process::id())),
+    )?;
+    let data_dir = scratch.0.clone();
     eprintln!("starting akta serve and waiting for its index to catch up …");
     let server = start_akta(&akta_bin, &urls, &data_dir, &master_key_hex).await?;
     let ready = server.started.elapsed();
@@ -1074,7 +1196,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Duration::from_secs(args.index_timeout_secs),
     )
     .await?;
-    let index_dir = data_dir.join("index").join(tenant_id.to_string());
+    let index_dir =
+        find_dir(&data_dir.join("index"), &tenant_id.to_string(), 3)?.with_context(|| {
+            format!(
+                "no index directory of tenant {tenant_id} under {}",
+                data_dir.display()
+            )
+        })?;
     let akta_index_bytes = dir_bytes(&index_dir)?;
     eprintln!(
         "  caught up after {:.1} s (ready after {:.1} s); index {:.1} MiB",
@@ -1137,7 +1265,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let pg_run = run_clients(pg_engines, queries.clone(), args.warmup_rounds, measure).await?;
     let akta_index_after = dir_bytes(&index_dir)?;
     server.stop().await;
-    let _ = std::fs::remove_dir_all(&data_dir);
+    drop(scratch);
 
     print_report(&Report {
         args: &args,
@@ -1333,6 +1461,12 @@ fn print_report(r: &Report<'_>) {
          visibility in PostgreSQL; the PostgreSQL query computes no facets. Both return the \
          total, {PAGE} ranked hits and highlighted snippets. Clients run on the same 2 cores as \
          the servers. QPS≈ per class = clients / mean latency."
+    );
+    println!(
+        "Other processes on this machine used {:.0} % (Akta run) and {:.0} % (PostgreSQL run) \
+         of its CPUs while measuring; above a few percent the latencies are disturbed.",
+        100.0 * r.akta.foreign_cpu,
+        100.0 * r.postgres.foreign_cpu
     );
     for (name, run) in [("Akta", r.akta), ("PostgreSQL", r.postgres)] {
         if let Some(e) = &run.first_error {
