@@ -658,6 +658,31 @@ async fn web_wiedervorlage_appears_on_the_start_page() {
         .get(&format!("/api/v1/files/{file}/history"))
         .await;
     assert!(history.body.to_string().contains("file.resubmission_set"));
+
+    // Closing the Akte (zdA) ends its Wiedervorlage; the history says it was closed.
+    let path = format!("/api/v1/files/{file}");
+    let etag = tenant
+        .admin
+        .get(&path)
+        .await
+        .header("etag")
+        .expect("etag")
+        .to_owned();
+    let closed = tenant
+        .admin
+        .patch(&path, Some(&etag), json!({"status": "zdA"}))
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    let start = browser.get("/arbeitsplatz").await;
+    assert!(
+        start.body.contains("Keine fälligen Wiedervorlagen."),
+        "{}",
+        start.body
+    );
+    let akte = browser
+        .get(&format!("/akten/{file}?register=verlauf"))
+        .await;
+    assert!(akte.body.contains("Akte zdA verfügt"), "{}", akte.body);
 }
 
 /// A multipart form as a browser sends it: the fields in order, the file part last.

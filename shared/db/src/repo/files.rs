@@ -248,15 +248,15 @@ impl TenantTx {
             .bind(changes.metadata.map(Value::Object))
             .fetch_one(&mut *self.tx)
             .await?;
-        self.audit(
-            "file.updated",
-            "file",
-            id,
-            Some(id),
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
+        // Closing "zu den Akten" is its own event in the Akte's history.
+        let action = if before.status != after.status && after.status == FileStatus::Closed.as_str()
+        {
+            "file.closed"
+        } else {
+            "file.updated"
+        };
+        self.audit(action, "file", id, Some(id), Some(&before), Some(&after))
+            .await?;
         // The index holds the Akte's Betreff, status, Federführung and confidentiality
         // with each document.
         if (

@@ -160,8 +160,8 @@ impl TenantTx {
         .await?)
     }
 
-    /// Wiedervorlagen due today (in German local time) or overdue, for `user` or for
-    /// everyone, oldest first.
+    /// Wiedervorlagen of open Akten and Vorgänge due today (in German local time) or
+    /// overdue, for `user` or for everyone, oldest first. Closing (zdA) ends them.
     pub async fn due_resubmissions(
         &mut self,
         user: Uuid,
@@ -171,12 +171,12 @@ impl TenantTx {
             "WITH today AS (SELECT (now() AT TIME ZONE 'Europe/Berlin')::date AS d)
              SELECT f.id AS file_id, NULL::uuid AS case_id, f.reference, f.subject, f.resubmit_on
                FROM files f, today
-              WHERE f.resubmit_on <= today.d
+              WHERE f.resubmit_on <= today.d AND f.status = 'offen'
                 AND (f.resubmit_user_id = $1 OR f.resubmit_user_id IS NULL)
              UNION ALL
              SELECT c.file_id, c.id, c.reference, c.subject, c.resubmit_on
-               FROM cases c, today
-              WHERE c.resubmit_on <= today.d
+               FROM cases c JOIN files f ON f.id = c.file_id, today
+              WHERE c.resubmit_on <= today.d AND c.status = 'offen' AND f.status = 'offen'
                 AND (c.resubmit_user_id = $1 OR c.resubmit_user_id IS NULL)
               ORDER BY resubmit_on, reference LIMIT $2",
         )

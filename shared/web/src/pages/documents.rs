@@ -21,7 +21,7 @@ use crate::forms::Errors;
 use crate::i18n::Lang;
 use crate::pages::files::{kind_label, kinds};
 use crate::pages::simple::{Field, SimpleForm};
-use crate::pages::{item_href, parse_id};
+use crate::pages::{actor_label, item_href, parse_id};
 use crate::render::{date, date_time, page, page_with_status, see_other, size, today, Chrome};
 use crate::session::{Posted, Session};
 
@@ -139,7 +139,7 @@ pub async fn show(
                 created: date_time(v.created_at),
                 file_name: v.file_name,
                 media_type: v.media_type,
-                author: v.author,
+                author: actor_label(lang, &v.author),
             })
             .collect(),
         can_add_version: session.chrome.can_write && file.status == "offen" && case_open,

@@ -17,7 +17,7 @@ use crate::error::WebError;
 use crate::forms::Errors;
 use crate::i18n::Lang;
 use crate::pages::simple::{Field, SimpleForm};
-use crate::pages::{action_label, parse_id};
+use crate::pages::{action_label, actor_label, parse_id};
 use crate::render::{date, date_time, iso_date, page, page_with_status, see_other, Chrome};
 use crate::session::{Posted, Session};
 
@@ -230,7 +230,7 @@ pub async fn show(
             .into_iter()
             .map(|e| HistoryRow {
                 when: date_time(e.at),
-                actor: e.actor,
+                actor: actor_label(lang, &e.actor),
                 action: action_label(lang, &e.action),
             })
             .collect(),

@@ -30,6 +30,18 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         .unwrap_or_else(|| action.to_owned())
 }
 
+/// Who did it, as a clerk reads it: the user name, an API token's name marked as such, or
+/// the system.
+pub fn actor_label(lang: Lang, actor: &str) -> String {
+    match actor.split_once(':') {
+        Some(("user", name)) => name.to_owned(),
+        Some(("token", name)) => format!("{name} ({})", lang.t("actor.api")),
+        Some(("operator", _)) => lang.t("actor.operator").to_owned(),
+        Some(("system", _)) => lang.t("actor.system").to_owned(),
+        _ => actor.to_owned(),
+    }
+}
+
 /// Ids in paths: anything that is not a UUID is a page that does not exist.
 pub fn parse_id(raw: &str) -> Result<Uuid, WebError> {
     Uuid::parse_str(raw).map_err(|_| WebError::NotFound)

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use crate::error::WebError;
-use crate::pages::{action_label, item_href};
+use crate::pages::{action_label, actor_label, item_href};
 use crate::render::{date, date_time, page, today, Chrome};
 use crate::session::Session;
 
@@ -80,7 +80,7 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Result<Res
                 reference: r.reference,
                 subject: r.subject,
                 action: action_label(lang, &r.action),
-                actor: r.actor,
+                actor: actor_label(lang, &r.actor),
                 when: date_time(r.at),
             })
             .collect(),
