@@ -116,7 +116,7 @@ pub fn today() -> time::Date {
 }
 
 /// UTC+2 between the last Sundays of March and October (01:00 UTC), else UTC+1.
-fn berlin_offset(t: time::OffsetDateTime) -> time::UtcOffset {
+pub fn berlin_offset(t: time::OffsetDateTime) -> time::UtcOffset {
     let utc = t.to_offset(time::UtcOffset::UTC);
     let year = utc.year();
     let last_sunday = |month: time::Month| {

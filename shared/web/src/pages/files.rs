@@ -18,7 +18,9 @@ use crate::forms::Errors;
 use crate::i18n::Lang;
 use crate::pages::simple::{Field, SimpleForm};
 use crate::pages::{action_label, actor_label, parse_id};
-use crate::render::{date, date_time, iso_date, page, page_with_status, see_other, Chrome};
+use crate::render::{
+    berlin_offset, date, date_time, iso_date, page, page_with_status, see_other, Chrome,
+};
 use crate::session::{Posted, Session};
 
 const SUBJECT_MAX: usize = 500;
@@ -156,7 +158,11 @@ pub async fn show(
         .map(|d| DocRow {
             id: d.id,
             kind: kind_label(lang, &d.kind),
-            date: d.document_date.map(date).unwrap_or_default(),
+            // Without a date of its own, a document is dated by the day it was filed.
+            date: date(
+                d.document_date
+                    .unwrap_or_else(|| d.created_at.to_offset(berlin_offset(d.created_at)).date()),
+            ),
             correspondent: match (d.sender, d.recipient) {
                 (Some(s), _) if d.kind == "Eingang" => s,
                 (_, Some(r)) => r,
