@@ -952,9 +952,9 @@ fn cpu_ticks() -> CpuTicks {
                 .skip(1)
                 .filter_map(|v| v.parse().ok())
                 .collect();
-            // user nice system idle iowait irq softirq steal …: busy = all but idle and iowait.
-            let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
-            Some(fields.iter().take(8).sum::<u64>() - idle)
+            // user nice system idle iowait irq softirq steal …: processes' time is user, nice
+            // and system (interrupt time, loopback traffic included, belongs to no process).
+            Some(fields.iter().take(3).sum::<u64>())
         })
         .unwrap_or(0);
     let mut procs: Vec<(u32, u32, u64)> = Vec::new();
@@ -969,13 +969,15 @@ fn cpu_ticks() -> CpuTicks {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
-        // Fields after the parenthesised command: state ppid … utime (12th) stime (13th).
+        // Fields after the parenthesised command: state, ppid, …, utime (12th), stime (13th).
         let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
             continue;
         };
         let f: Vec<&str> = rest.split_whitespace().collect();
         let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        procs.push((pid, num(1) as u32, num(11) + num(12)));
+        // cutime/cstime (14th, 15th) hold reaped children: PostgreSQL's parallel workers
+        // exit within a query and leave their time with the postmaster.
+        procs.push((pid, num(1) as u32, num(11) + num(12) + num(13) + num(14)));
     }
     let me = std::process::id();
     let mut ours = std::collections::HashSet::from([me]);
