@@ -53,7 +53,10 @@ pub async fn search_as(
         .map(|(t, _)| t.0)
         .ok_or(SearchFailure::Unavailable)?;
     let mut tx = state.db.tx_for(principal).await.map_err(ApiError::from)?;
-    let (plan_scope, confidential_files) = tx.search_visibility().await.map_err(ApiError::from)?;
+    let (plan_scope, confidential_files, lag) = tx
+        .search_visibility(index.applied())
+        .await
+        .map_err(ApiError::from)?;
     options.visibility = Visibility {
         plan_scope,
         confidential_files: Some(confidential_files),
@@ -67,10 +70,6 @@ pub async fn search_as(
     let ids: Vec<Uuid> = results.items.iter().map(|h| h.document_id).collect();
     let visible = tx.visible_search_hits(&ids).await.map_err(ApiError::from)?;
     results.items.retain(|h| visible.contains(&h.document_id));
-    let lag = tx
-        .index_lag(index.applied())
-        .await
-        .map_err(ApiError::from)?;
     tx.commit().await.map_err(ApiError::from)?;
     Ok(Found { results, lag })
 }

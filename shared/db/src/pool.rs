@@ -132,17 +132,18 @@ impl Db {
         settings: &[(&str, String)],
     ) -> Result<TenantTx, DbError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(tenant.0.to_string())
+        // All settings in one round trip: every request begins a transaction like this.
+        let mut names = vec!["app.tenant_id"];
+        let mut values = vec![tenant.0.to_string()];
+        for (name, value) in settings {
+            names.push(name);
+            values.push(value.clone());
+        }
+        sqlx::query("SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS s(n, v)")
+            .bind(&names)
+            .bind(&values)
             .execute(&mut *tx)
             .await?;
-        for (name, value) in settings {
-            sqlx::query("SELECT set_config($1, $2, true)")
-                .bind(name)
-                .bind(value)
-                .execute(&mut *tx)
-                .await?;
-        }
         Ok(TenantTx {
             tx,
             tenant,

@@ -43,6 +43,8 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// Words shorter than this are not retried with a typo tolerance (too many neighbours).
 const FUZZY_MIN_CHARS: usize = 5;
 const SNIPPET_CHARS: usize = 200;
+/// How much of a document's text is searched for a snippet.
+const SNIPPET_SCAN_BYTES: usize = 16 * 1024;
 
 /// How results are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -473,7 +475,13 @@ impl IndexManager {
                 .and_then(|v| v.as_str())
                 .ok_or(SearchError::Corrupt("hit without stored fields"))?;
             let s: StoredHit = serde_json::from_str(stored)?;
-            let mut snippet = snippets.snippet_from_doc(&doc);
+            // Only the beginning is searched for the snippet: analysing a long document's whole
+            // text on every request would cost more than the search itself.
+            let content = doc
+                .get_first(self.fields.content)
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            let mut snippet = snippets.snippet(prefix(content, SNIPPET_SCAN_BYTES));
             snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
             items.push(SearchHit {
                 document_id: s.document_id,
@@ -635,6 +643,18 @@ impl IndexManager {
         }
         out
     }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Calls `sink(dotted key, text)` for every scalar in the metadata.

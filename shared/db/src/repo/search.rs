@@ -236,22 +236,6 @@ impl TenantTx {
         Ok(())
     }
 
-    /// How far this node's index trails the log for this tenant: entries after `applied`
-    /// and the age in seconds of the oldest of them (0 when none).
-    pub async fn index_lag(&mut self, applied: i64) -> Result<IndexLag, DbError> {
-        let (entries, seconds): (i64, f64) = sqlx::query_as(
-            "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
-               FROM index_log WHERE seq > $1",
-        )
-        .bind(applied)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(IndexLag {
-            entries,
-            seconds: seconds.max(0.0),
-        })
-    }
-
     /// Ids of every document this transaction can see (for rebuilding an index).
     pub async fn document_ids(&mut self) -> Result<Vec<Uuid>, DbError> {
         let rows: Vec<(Uuid,)> = sqlx::query_as("SELECT id FROM documents ORDER BY id")
@@ -261,19 +245,32 @@ impl TenantTx {
     }
 
     /// What of the tenant's index this transaction's caller may see: the plan unit code of
-    /// its scope, and the confidential Akten it is named on (RLS decides both).
-    pub async fn search_visibility(&mut self) -> Result<(Option<String>, Vec<Uuid>), DbError> {
-        let (scope,): (Option<String>,) = sqlx::query_as(
-            "SELECT (SELECT code FROM plan_units
-                      WHERE id = nullif(current_setting('app.plan_scope', true), '')::uuid)",
-        )
-        .fetch_one(&mut *self.tx)
-        .await?;
-        let files: Vec<(Uuid,)> =
-            sqlx::query_as("SELECT id FROM files WHERE confidentiality <> 'normal'")
-                .fetch_all(&mut *self.tx)
-                .await?;
-        Ok((scope, files.into_iter().map(|(id,)| id).collect()))
+    /// its scope and the confidential Akten it is named on (RLS decides both); with how far
+    /// a node at log position `applied` trails the tenant's log. One round trip: every
+    /// search asks.
+    pub async fn search_visibility(
+        &mut self,
+        applied: i64,
+    ) -> Result<(Option<String>, Vec<Uuid>, IndexLag), DbError> {
+        let (scope, files, entries, seconds): (Option<String>, Vec<Uuid>, i64, f64) =
+            sqlx::query_as(
+                "SELECT (SELECT code FROM plan_units
+                          WHERE id = nullif(current_setting('app.plan_scope', true), '')::uuid),
+                        ARRAY(SELECT id FROM files WHERE confidentiality <> 'normal'),
+                        l.entries, l.seconds
+                   FROM (SELECT count(*) AS entries,
+                                coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
+                                    AS seconds
+                           FROM index_log WHERE seq > $1) l",
+            )
+            .bind(applied)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let lag = IndexLag {
+            entries,
+            seconds: seconds.max(0.0),
+        };
+        Ok((scope, files, lag))
     }
 
     /// Ids among `ids` that this transaction may see (RLS: plan scope, confidential Akten).
