@@ -43,5 +43,49 @@ CREATE OR REPLACE FUNCTION akta_authenticate_session(p_hash bytea, p_idle interv
     END
     $$;
 
+-- The row-level-security checks, evaluated for every row of Akten (and through them of
+-- Vorgänge, Dokumente and versions) a request reads: same logic as before.
+CREATE OR REPLACE FUNCTION akta_plan_scope_allows(p_plan_unit uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+    AS $$
+    DECLARE
+        v_scope uuid := NULLIF(current_setting('app.plan_scope', true), '')::uuid;
+    BEGIN
+        IF v_scope IS NULL THEN
+            RETURN true;
+        END IF;
+        RETURN EXISTS (
+            WITH RECURSIVE up (id, parent_id) AS (
+                SELECT p.id, p.parent_id FROM plan_units p WHERE p.id = p_plan_unit
+                UNION ALL
+                SELECT p.id, p.parent_id FROM plan_units p JOIN up ON p.id = up.parent_id
+            )
+            SELECT 1 FROM up WHERE up.id = v_scope);
+    END
+    $$;
+
+CREATE OR REPLACE FUNCTION akta_file_visible(p_file uuid, p_plan_unit uuid, p_confidentiality text)
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+    AS $$
+    BEGIN
+        IF current_setting('app.system', true) = 'on' THEN
+            RETURN true;
+        END IF;
+        IF NOT akta_plan_scope_allows(p_plan_unit) THEN
+            RETURN false;
+        END IF;
+        IF p_confidentiality = 'normal' THEN
+            RETURN true;
+        END IF;
+        RETURN EXISTS (
+            SELECT 1 FROM file_access a
+             WHERE a.file_id = p_file
+               AND (a.user_id = NULLIF(current_setting('app.user_id', true), '')::uuid
+                    OR a.org_unit_id = NULLIF(current_setting('app.org_unit_id', true), '')::uuid
+                    OR a.token_id = NULLIF(current_setting('app.token_id', true), '')::uuid));
+    END
+    $$;
+
 -- Every search asks which confidential Akten the caller may see; few Akten are confidential.
 CREATE INDEX files_confidential ON files (tenant_id, id) WHERE confidentiality <> 'normal';
