@@ -89,3 +89,6 @@ CREATE OR REPLACE FUNCTION akta_file_visible(p_file uuid, p_plan_unit uuid, p_co
 
 -- Every search asks which confidential Akten the caller may see; few Akten are confidential.
 CREATE INDEX files_confidential ON files (tenant_id, id) WHERE confidentiality <> 'normal';
+
+-- The start page's "recently changed": this tenant's events of the last days.
+CREATE INDEX audit_events_at ON audit_events (tenant_id, at);

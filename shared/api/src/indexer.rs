@@ -79,7 +79,8 @@ fn read_position(root: &Path) -> Result<i64, ApiError> {
             .trim()
             .parse()
             .map_err(|_| internal(format!("{POSITION_FILE} is not a number"))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        // -1: never applied anything; the applier starts with a rebuild.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(-1),
         Err(e) => Err(internal(e)),
     }
 }
@@ -128,7 +129,9 @@ pub async fn run_once(
     keyring: &Keyring,
     index: &Arc<SearchIndex>,
 ) -> Result<usize, ApiError> {
-    if index.applied() < db.index_log_horizon().await? {
+    // A new index directory (no position yet) or one behind the pruning horizon may lack
+    // documents the log no longer (or never) mentions: rebuild it from PostgreSQL.
+    if index.applied() < 0 || index.applied() < db.index_log_horizon().await? {
         tracing::warn!(
             applied = index.applied(),
             "this node missed pruned index log entries; rebuilding its indexes"
@@ -179,7 +182,11 @@ pub async fn run_once(
             let index2 = index.clone();
             tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
                 for doc in &docs {
-                    index2.manager.upsert(tenant, doc).map_err(internal)?;
+                    // A document the index refuses is logged and skipped, not retried forever.
+                    if let Err(e) = index2.manager.upsert(tenant, doc) {
+                        tracing::error!(document = %doc.document_id, error = %e,
+                            "document could not be indexed; skipped");
+                    }
                 }
                 for id in deletes {
                     index2.manager.delete(tenant, id).map_err(internal)?;
@@ -285,6 +292,12 @@ pub async fn rebuild(
     root: &Path,
     tenant: TenantId,
 ) -> Result<usize, ApiError> {
+    // A deleted tenant's documents never go back into an index.
+    if db.tenant_by_id(tenant).await?.status == "deleted" {
+        let index = Arc::new(SearchIndex::open(root.to_path_buf())?);
+        empty_tenant(&index, tenant.0).await?;
+        return Ok(0);
+    }
     let index = Arc::new(SearchIndex::open(root.to_path_buf())?);
     // Starting from an empty directory also recovers an index that no longer opens.
     let dir = index.tenant_dir(tenant.0);
@@ -305,7 +318,13 @@ async fn search_docs(
     let mut docs = Vec::with_capacity(ids.len());
     for mut source in tx.search_sources(ids).await? {
         let content = match source.stored_text() {
-            Some(stored) => keyring.open_text(tx, stored).await?,
+            // One unreadable text must not stop the index of every tenant: the document
+            // stays findable by its metadata, and the failure is logged.
+            Some(stored) => keyring.open_text(tx, stored).await.unwrap_or_else(|e| {
+                tracing::error!(document = %source.document_id, error = %e,
+                    "extracted text cannot be opened; indexing the metadata only");
+                String::new()
+            }),
             None => String::new(),
         };
         docs.push(search_doc(source, content));

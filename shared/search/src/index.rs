@@ -87,13 +87,33 @@ pub struct SearchOptions {
 }
 
 /// The part of a tenant's index a caller may see.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Visibility {
     /// Plan unit code the caller is limited to (with everything below it).
     pub plan_scope: Option<String>,
     /// `None`: every confidential Akte is visible. `Some(ids)`: only these confidential
     /// Akten are; documents of other confidential Akten are left out.
     pub confidential_files: Option<Vec<Uuid>>,
+}
+
+/// Fails closed: no confidential Akte is visible unless named.
+impl Default for Visibility {
+    fn default() -> Self {
+        Self {
+            plan_scope: None,
+            confidential_files: Some(Vec::new()),
+        }
+    }
+}
+
+impl Visibility {
+    /// Everything in the tenant's index, confidential Akten included (housekeeping).
+    pub fn everything() -> Self {
+        Self {
+            plan_scope: None,
+            confidential_files: None,
+        }
+    }
 }
 
 impl Default for SearchOptions {

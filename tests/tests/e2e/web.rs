@@ -683,6 +683,20 @@ async fn web_wiedervorlage_appears_on_the_start_page() {
         .get(&format!("/akten/{file}?register=verlauf"))
         .await;
     assert!(akte.body.contains("Akte zdA verfügt"), "{}", akte.body);
+    // Like every change, no new Wiedervorlage on a closed Akte.
+    let refused = tenant
+        .admin
+        .send(
+            tenant
+                .admin
+                .request(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/files/{file}/resubmission"),
+                )
+                .json(&json!({"date": today.to_string()})),
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
 }
 
 /// A multipart form as a browser sends it: the fields in order, the file part last.

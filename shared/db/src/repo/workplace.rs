@@ -111,6 +111,12 @@ impl TenantTx {
         on: Option<time::Date>,
         user: Option<Uuid>,
     ) -> Result<(), DbError> {
+        // Like every change, none to an Akte or Vorgang closed "zu den Akten".
+        let document_target = match target {
+            ResubmissionTarget::File(id) => crate::DocumentTarget::File(id),
+            ResubmissionTarget::Case(id) => crate::DocumentTarget::Case(id),
+        };
+        self.resolve_target(document_target).await?;
         let (sql, id, object_type) = match target {
             ResubmissionTarget::File(id) => (
                 "UPDATE files SET resubmit_on = $2, resubmit_user_id = $3 WHERE id = $1
@@ -238,7 +244,7 @@ impl TenantTx {
                        a.actor, a.at
                   FROM audit_events a JOIN files f ON f.id = a.file_id
                  WHERE a.action NOT IN {READ_ACTIONS}
-                   AND a.id > (SELECT coalesce(max(id), 0) - 5000 FROM audit_events)
+                   AND a.at > now() - interval '30 days'
                  ORDER BY a.file_id, a.id DESC
              ) latest ORDER BY at DESC LIMIT $1"
         );
