@@ -14,7 +14,8 @@
 //! | `GET /t/{tenant}/anmelden` | login form with the tenant fixed by the path |
 //! | `POST /anmelden` | `csrf_token` (double-submit cookie `akta_login_csrf`), `tenant`, `username`, `password` → session cookie, 303 to `/arbeitsplatz` |
 //! | `POST /abmelden` | logout (ends the session) |
-//! | `GET /sprache/{de,en}` | sets the UI language cookie `akta_lang` |
+//! | `GET /sprache/{de,en}` | sets the UI language cookie `akta_lang` (before login) |
+//! | `POST /sprache` | saves the logged-in user's UI language (`lang=de|en`) to the account |
 //! | `GET /arbeitsplatz` | "Mein Arbeitsplatz": due Wiedervorlagen, my open Akten and Vorgänge, recent changes |
 //! | `GET /aktenplan[?einheit={id}]` | Aktenplan tree with counts; the Akten of the chosen unit |
 //! | `GET /akten/neu?einheit={id}`, `POST /akten` | create an Akte |
@@ -72,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/anmelden", get(login::tenant_login_page))
         .route("/abmelden", post(login::logout))
         .route("/sprache/{lang}", get(login::set_language))
+        .route("/sprache", post(login::save_language))
         .route("/arbeitsplatz", get(workplace::show))
         .route("/aktenplan", get(plan::show))
         .route("/akten", post(files::create))

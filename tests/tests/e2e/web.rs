@@ -1234,3 +1234,28 @@ async fn web_closes_a_vorgang_which_then_takes_no_documents_and_reopens_it_with_
     assert!(history.body.contains("Vorgang zdA verfügt"));
     assert!(history.body.contains("Vorgang wieder eröffnet"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_language_is_a_setting_of_the_user_that_follows_them_to_another_browser() {
+    let app = TestApp::spawn().await;
+    let (_tenant, mut browser) = clerk(&app, "hattingen").await;
+    let start = browser.get("/arbeitsplatz").await;
+    assert!(start.body.contains("<html lang=\"de\""), "{}", start.body);
+    let csrf = start.csrf();
+
+    // Without the session's token the setting is refused.
+    let forged = browser.post("/sprache", &[("lang", "en")]).await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let saved = browser
+        .post("/sprache", &[("csrf_token", &csrf), ("lang", "en")])
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let start = browser.get("/arbeitsplatz").await;
+    assert!(start.body.contains("<html lang=\"en\""), "{}", start.body);
+
+    // A fresh browser, no cookies: the login applies the user's setting.
+    let mut other = Browser::new(&app);
+    other.login("hattingen", "anna").await;
+    let start = other.get("/arbeitsplatz").await;
+    assert!(start.body.contains("<html lang=\"en\""), "{}", start.body);
+}

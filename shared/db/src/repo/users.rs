@@ -118,6 +118,26 @@ pub(crate) async fn authenticate_session(
 }
 
 impl TenantTx {
+    /// The user's UI language (`de`, `en`), if chosen.
+    pub async fn user_language(&mut self, user: Uuid) -> Result<Option<String>, DbError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT language FROM users WHERE id = $1")
+                .bind(user)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(row.and_then(|(l,)| l))
+    }
+
+    /// Remembers the user's UI language (`de` or `en`).
+    pub async fn set_user_language(&mut self, user: Uuid, code: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE users SET language = $2 WHERE id = $1")
+            .bind(user)
+            .bind(code)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     pub async fn create_user(&mut self, new: NewUser<'_>) -> Result<User, DbError> {
         if let Some(org) = new.org_unit_id {
             self.require_org_unit(org, "org_unit_id").await?;

@@ -212,9 +212,23 @@ pub async fn login(
         .await
     {
         Ok(logged_in) => {
+            // The user's own language setting follows them to every browser.
+            let mut tx = state
+                .db
+                .tenant_tx(TenantId(logged_in.tenant.id), "system:web")
+                .await?;
+            let language = tx.user_language(logged_in.user.id).await?;
+            tx.commit().await?;
             let mut response = see_other("/arbeitsplatz");
             let h = response.headers_mut();
             h.append(header::SET_COOKIE, logged_in.session.cookie);
+            if let Some(v) = language
+                .as_deref()
+                .and_then(Lang::parse)
+                .and_then(language_cookie)
+            {
+                h.append(header::SET_COOKIE, v);
+            }
             let clear =
                 format!("{LOGIN_CSRF_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
             if let Ok(v) = HeaderValue::from_str(&clear) {
@@ -247,16 +261,44 @@ pub async fn logout(
     Ok(response)
 }
 
-/// `GET /sprache/{de|en}`: remembers the UI language in a cookie (a preference, no secret).
+/// `GET /sprache/{de|en}`: remembers the UI language in this browser (before login: a
+/// preference, no secret; logged-in users save it to their account with `POST /sprache`).
 pub async fn set_language(Path(code): Path<String>) -> Result<Response, WebError> {
     let lang = Lang::parse(&code).ok_or(WebError::NotFound)?;
     let mut response = see_other("/");
+    if let Some(v) = language_cookie(lang) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    lang: String,
+}
+
+/// `POST /sprache`: the logged-in user's language, saved to their account.
+pub async fn save_language(
+    State(state): State<AppState>,
+    posted: Posted<LanguageForm>,
+) -> Result<Response, WebError> {
+    let lang = Lang::parse(&posted.form.lang)
+        .ok_or_else(|| WebError::BadRequest("unknown language".into()))?;
+    let mut tx = state.db.tx_for(&posted.session.principal).await?;
+    tx.set_user_language(posted.session.user_id, lang.code())
+        .await?;
+    tx.commit().await?;
+    let mut response = see_other("/arbeitsplatz");
+    if let Some(v) = language_cookie(lang) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+fn language_cookie(lang: Lang) -> Option<HeaderValue> {
     let value = format!(
         "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
         lang.code()
     );
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    Ok(response)
+    HeaderValue::from_str(&value).ok()
 }
