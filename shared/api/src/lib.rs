@@ -25,7 +25,7 @@ pub use auth::{hash_token, CSRF_HEADER, SESSION_COOKIE};
 pub use error::ApiError;
 pub use routes::documents::{file_document, file_version, ContentDisposition};
 pub use routes::session;
-pub use routes::{router, router_with};
+pub use routes::{api_not_found, router, router_with};
 pub use state::{ApiSettings, AppState};
 
 use std::future::Future;
@@ -36,7 +36,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, state, axum::Router::new(), shutdown).await
+    serve_with(listener, state, api_only(), shutdown).await
+}
+
+/// No extra routes: unknown paths answer the API's 404 problem document.
+fn api_only() -> axum::Router<AppState> {
+    axum::Router::new().fallback(api_not_found)
 }
 
 /// Like [`serve`], with `extra` routes (the web UI) merged into the API router.
@@ -61,7 +66,7 @@ pub async fn serve_tls(
     acceptor: openssl::ssl::SslAcceptor,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_tls_with(listener, state, axum::Router::new(), acceptor, shutdown).await
+    serve_tls_with(listener, state, api_only(), acceptor, shutdown).await
 }
 
 /// Like [`serve_tls`], with `extra` routes merged into the API router.

@@ -126,5 +126,16 @@ pub fn routes() -> Router<AppState> {
         .route("/static/akta.js", get(assets::js))
         .route("/static/favicon.svg", get(assets::icon))
         .merge(uploads)
+        .fallback(not_found)
         .layer(axum::middleware::from_fn(error::render_error_pages))
+}
+
+/// Unknown paths: the German error page, but problem+json where a program asks (the API).
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        akta_api::api_not_found().await.into_response()
+    } else {
+        WebError::NotFound.into_response()
+    }
 }

@@ -1259,3 +1259,29 @@ async fn web_language_is_a_setting_of_the_user_that_follows_them_to_another_brow
     let start = other.get("/arbeitsplatz").await;
     assert!(start.body.contains("<html lang=\"en\""), "{}", start.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_unknown_pages_get_the_german_error_page_and_unknown_api_paths_a_problem() {
+    let app = TestApp::spawn().await;
+    let (_tenant, mut browser) = clerk(&app, "wetter").await;
+    let page = browser.get("/gibt-es-nicht").await;
+    assert_eq!(page.status, 404);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/html"),
+        "{:?}",
+        page.headers
+    );
+    assert!(
+        page.body
+            .contains("Diese Seite oder dieses Objekt gibt es nicht"),
+        "{}",
+        page.body
+    );
+    assert_strict_csp(&page);
+
+    let api = app.anonymous().get("/api/v1/gibt-es-nicht").await;
+    api.assert_problem(404, "not_found");
+}

@@ -23,11 +23,17 @@ use crate::{ApiError, AppState};
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    router_with(state, Router::new())
+    router_with(state, Router::new().fallback(api_not_found))
+}
+
+/// Unknown paths of the REST API: the 404 problem document.
+pub async fn api_not_found() -> ApiError {
+    ApiError::NotFound
 }
 
 /// The REST API plus `extra` routes (the web UI lives in a crate that depends on this one),
-/// all behind the same security headers, request ids and tracing.
+/// all behind the same security headers, request ids and tracing. `extra` answers unknown
+/// paths with its fallback (the web UI: its error page, or problem+json under `/api/`).
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     // Uploads stream into the blob store, which enforces its own size limit with a 413.
     let uploads = Router::new()
@@ -138,8 +144,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/auth/oidc/{tenant}/callback", get(oidc::callback))
         .route("/api/v1/oidc", get(oidc::get_config).put(oidc::put_config))
         .merge(uploads)
-        .merge(extra)
-        .fallback(|| async { ApiError::NotFound });
+        // `extra` brings the fallback for unknown paths (see `router`).
+        .merge(extra);
 
     api.layer(axum::middleware::from_fn_with_state(
         state.clone(),
