@@ -231,6 +231,17 @@ async fn web_login_page_renders_in_german_behind_a_strict_csp() {
     assert!(fixed
         .body
         .contains("type=\"hidden\" name=\"tenant\" value=\"witten\""));
+    // Where the host decides, no other tenant's login page is shown under it.
+    app.create_tenant("hagen").await;
+    let mismatch = browser
+        .send(
+            browser
+                .http
+                .get(format!("{}/t/hagen/anmelden", browser.base))
+                .header("host", "witten.akta.example.de"),
+        )
+        .await;
+    assert_eq!(mismatch.status, 404, "{}", mismatch.body);
 
     // Static files come from Akta itself.
     let js = browser.get("/static/akta.js").await;

@@ -159,6 +159,14 @@ pub async fn tenant_login_page(
     headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
+    // Where the host name decides the tenant, no other tenant's login page is shown there
+    // (the login would go to the host's tenant).
+    if host_tenant(&state, &headers)
+        .await?
+        .is_some_and(|host| host != slug)
+    {
+        return Err(WebError::NotFound);
+    }
     let view = LoginView {
         tenant: slug.chars().take(100).collect(),
         tenant_fixed: true,
