@@ -702,18 +702,35 @@ pub async fn reopen(
     Ok(see_other(&format!("/akten/{id}")))
 }
 
-fn case_page(session: Session, id: Uuid, subject: String, errors: Errors) -> SimpleForm {
+/// The Vorgang form: one field, the Betreff. New (`id` is the Akte) or edit (`id` is the
+/// Vorgang).
+fn case_form(session: Session, new: bool, id: Uuid, subject: String, errors: Errors) -> SimpleForm {
     let lang = session.lang();
+    let (heading, action, submit, cancel) = if new {
+        (
+            "case.new",
+            format!("/akten/{id}/vorgaenge"),
+            "case.create",
+            format!("/akten/{id}"),
+        )
+    } else {
+        (
+            "case.edit",
+            format!("/vorgaenge/{id}/bearbeiten"),
+            "file.save",
+            format!("/vorgaenge/{id}"),
+        )
+    };
     SimpleForm {
-        heading: lang.t("case.new").to_owned(),
+        heading: lang.t(heading).to_owned(),
         explain: None,
-        action: format!("/akten/{id}/vorgaenge"),
+        action,
         testid: "case-form",
         hidden: Vec::new(),
         fields: vec![Field::text("subject", lang.t("file.subject"), subject)],
         errors,
-        submit: lang.t("case.create"),
-        cancel: format!("/akten/{id}"),
+        submit: lang.t(submit),
+        cancel,
         multipart: false,
         c: session.chrome.with_nav("plan"),
     }
@@ -730,7 +747,7 @@ pub async fn new_case_form(
     tx.file(id).await?;
     tx.commit().await?;
     let errors = Errors::new(session.lang());
-    page(&case_page(session, id, String::new(), errors))
+    page(&case_form(session, true, id, String::new(), errors))
 }
 
 #[derive(Deserialize)]
@@ -752,7 +769,7 @@ pub async fn create_case(
     tx.file(id).await?;
     let Some(subject) = errors.text("subject", &form.subject, SUBJECT_MAX, true) else {
         tx.commit().await?;
-        let page_ = case_page(session, id, form.subject, errors);
+        let page_ = case_form(session, true, id, form.subject, errors);
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
     };
     let case = tx.create_case(id, &subject, Map::new()).await?;
@@ -761,23 +778,6 @@ pub async fn create_case(
         "/akten/{id}?register={}#register",
         case.id
     )))
-}
-
-fn edit_case_page(session: Session, id: Uuid, subject: String, errors: Errors) -> SimpleForm {
-    let lang = session.lang();
-    SimpleForm {
-        heading: lang.t("case.edit").to_owned(),
-        explain: None,
-        action: format!("/vorgaenge/{id}/bearbeiten"),
-        testid: "case-form",
-        hidden: Vec::new(),
-        fields: vec![Field::text("subject", lang.t("file.subject"), subject)],
-        errors,
-        submit: lang.t("file.save"),
-        cancel: format!("/vorgaenge/{id}"),
-        multipart: false,
-        c: session.chrome.with_nav("plan"),
-    }
 }
 
 /// `GET /vorgaenge/{id}`: the Vorgang's register in its Akte.
@@ -804,7 +804,7 @@ pub async fn edit_case_form(
     let case = tx.case(id).await?;
     tx.commit().await?;
     let errors = Errors::new(session.lang());
-    page(&edit_case_page(session, id, case.subject, errors))
+    page(&case_form(session, false, id, case.subject, errors))
 }
 
 pub async fn update_case(
@@ -820,7 +820,7 @@ pub async fn update_case(
     tx.case(id).await?;
     let Some(subject) = errors.text("subject", &form.subject, SUBJECT_MAX, true) else {
         tx.commit().await?;
-        let page_ = edit_case_page(session, id, form.subject, errors);
+        let page_ = case_form(session, false, id, form.subject, errors);
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
     };
     let case = tx.update_case_subject(id, &subject).await?;
