@@ -1,4 +1,5 @@
 use akta_blob::BlobError;
+use akta_core::CoreError;
 use akta_db::DbError;
 use akta_domain::DomainError;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -206,6 +207,21 @@ impl From<DbError> for ApiError {
             DbError::VersionMismatch => ApiError::PreconditionFailed,
             DbError::QuotaExceeded(what) => ApiError::InsufficientStorage(what),
             e @ (DbError::Sqlx(_) | DbError::Migrate(_)) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::NotFound => ApiError::NotFound,
+            CoreError::Forbidden(why) => ApiError::Forbidden(why),
+            CoreError::Validation { field, detail } => ApiError::Validation { field, detail },
+            CoreError::Conflict(m) => ApiError::Conflict(m),
+            CoreError::PreconditionFailed => ApiError::PreconditionFailed,
+            CoreError::PreconditionRequired => ApiError::PreconditionRequired,
+            CoreError::QuotaExceeded(what) => ApiError::InsufficientStorage(what),
+            CoreError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }

@@ -64,6 +64,8 @@ impl Default for ApiSettings {
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The application core: every records operation goes through it.
+    pub core: akta_core::Core,
     pub db: Db,
     pub blobs: Arc<dyn BlobStore>,
     pub settings: Arc<ApiSettings>,
@@ -85,6 +87,7 @@ impl AppState {
         settings: ApiSettings,
     ) -> Self {
         Self {
+            core: akta_core::Core::new(db.clone()),
             db,
             blobs,
             keyring,

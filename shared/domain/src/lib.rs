@@ -1,12 +1,15 @@
 //! Pure types and rules of the records model (Aktenplan → Akte → Vorgang → Dokument).
 //! Everything here is parsed once at the edge ("parse, don't validate") and trusted afterwards.
 
+pub mod lifecycle;
 mod reference;
 mod text;
 mod types;
 
 pub use reference::{ReferenceFormat, ReferenceNumber};
-pub use text::{bounded_text, optional_text, FileName, PlanCode, TenantSlug};
+pub use text::{
+    bounded_text, optional_text, optional_text_multiline, FileName, PlanCode, TenantSlug,
+};
 pub use types::{
     Confidentiality, Disposition, DocumentKind, FileStatus, Principal, Retention, Role, TenantId,
 };

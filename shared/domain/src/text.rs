@@ -35,6 +35,35 @@ pub fn optional_text(field: &str, value: &str, max: usize) -> Result<Option<Stri
     Ok(Some(trimmed.to_owned()))
 }
 
+/// Like [`optional_text`] for free text over several lines (reasons, notes): line breaks and
+/// tabs are allowed, other control characters are not; `\r\n` becomes `\n`.
+pub fn optional_text_multiline(
+    field: &str,
+    value: &str,
+    max: usize,
+) -> Result<Option<String>, DomainError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if trimmed.chars().count() > max {
+        return Err(DomainError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(DomainError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(Some(trimmed.replace("\r\n", "\n")))
+}
+
 /// A tenant's short name used in URLs and CLI: lowercase letters, digits and inner hyphens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

@@ -3,6 +3,7 @@
 //! page with the request id, so support can find the request in the logs.
 
 use akta_api::ApiError;
+use akta_core::CoreError;
 use akta_db::DbError;
 use askama::Template;
 use axum::extract::Request;
@@ -99,6 +100,24 @@ impl From<ApiError> for WebError {
             ApiError::RateLimited { .. } => WebError::RateLimited,
             ApiError::Unavailable(m) => WebError::Unavailable(m),
             ApiError::Internal(m) => WebError::Internal(m),
+        }
+    }
+}
+
+impl From<CoreError> for WebError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::NotFound => WebError::NotFound,
+            CoreError::Forbidden(_) => WebError::Forbidden,
+            CoreError::Validation { field, detail } => {
+                WebError::BadRequest(format!("{field}: {detail}"))
+            }
+            CoreError::Conflict(m) => WebError::Conflict(m),
+            CoreError::PreconditionFailed | CoreError::PreconditionRequired => {
+                WebError::Conflict("changed meanwhile".into())
+            }
+            CoreError::QuotaExceeded(what) => WebError::Conflict(format!("quota: {what}")),
+            CoreError::Internal(m) => WebError::Internal(m),
         }
     }
 }

@@ -18,6 +18,7 @@ mod oidc;
 mod pagination;
 mod rls;
 mod roles;
+mod rules;
 mod scopes;
 mod search;
 mod sessions;

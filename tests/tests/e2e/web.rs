@@ -35,12 +35,21 @@ impl Page {
 
     /// The value of the first hidden `csrf_token` field.
     fn csrf(&self) -> String {
-        let marker = "name=\"csrf_token\" value=\"";
-        let start = self.body.find(marker).expect("csrf field") + marker.len();
+        self.hidden("csrf_token")
+    }
+
+    /// The value of the first field `name` (a form's hidden `version`, its CSRF token).
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name}"))
+            + marker.len();
         self.body[start..]
             .split('"')
             .next()
-            .expect("csrf value")
+            .expect("field value")
             .to_owned()
     }
 }
@@ -1136,21 +1145,31 @@ async fn web_edits_vorgang_and_document_metadata() {
     let form = browser.get(&format!("/vorgaenge/{case}/bearbeiten")).await;
     assert_eq!(form.status, 200, "{}", form.body);
     let csrf = form.csrf();
+    let version = form.hidden("version");
     let saved = browser
         .post(
             &format!("/vorgaenge/{case}/bearbeiten"),
-            &[("csrf_token", &csrf), ("subject", "Neuer Betreff")],
+            &[
+                ("csrf_token", &csrf),
+                ("version", &version),
+                ("subject", "Neuer Betreff"),
+            ],
         )
         .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let case_json = tenant.admin.get(&format!("/api/v1/cases/{case}")).await;
     assert_eq!(case_json.body["subject"], "Neuer Betreff");
 
+    let doc_version = browser
+        .get(&format!("/dokumente/{doc}/bearbeiten"))
+        .await
+        .hidden("version");
     let bad = browser
         .post(
             &format!("/dokumente/{doc}/bearbeiten"),
             &[
                 ("csrf_token", &csrf),
+                ("version", &doc_version),
                 ("title", "Bescheid"),
                 ("kind", "Brief"),
                 ("document_date", "gestern"),
@@ -1165,6 +1184,7 @@ async fn web_edits_vorgang_and_document_metadata() {
             &format!("/dokumente/{doc}/bearbeiten"),
             &[
                 ("csrf_token", &csrf),
+                ("version", &doc_version),
                 ("title", "Baugenehmigung"),
                 ("kind", "Bescheid"),
                 ("recipient", "Erika Mustermann"),
@@ -1196,7 +1216,13 @@ async fn web_closes_a_vorgang_which_then_takes_no_documents_and_reopens_it_with_
     assert_eq!(confirm.status, 200, "{}", confirm.body);
     let csrf = confirm.csrf();
     let closed = browser
-        .post(&format!("/vorgaenge/{case}/zda"), &[("csrf_token", &csrf)])
+        .post(
+            &format!("/vorgaenge/{case}/zda"),
+            &[
+                ("csrf_token", &csrf),
+                ("version", &confirm.hidden("version")),
+            ],
+        )
         .await;
     assert_eq!(closed.status, 303, "{}", closed.body);
     let register = browser.get(&format!("/akten/{file}?register={case}")).await;
@@ -1214,10 +1240,14 @@ async fn web_closes_a_vorgang_which_then_takes_no_documents_and_reopens_it_with_
         .await;
     refused.assert_problem(409, "conflict");
 
+    let version = browser
+        .get(&format!("/vorgaenge/{case}/wiedereroeffnen"))
+        .await
+        .hidden("version");
     let no_reason = browser
         .post(
             &format!("/vorgaenge/{case}/wiedereroeffnen"),
-            &[("csrf_token", &csrf), ("reason", "")],
+            &[("csrf_token", &csrf), ("version", &version), ("reason", "")],
         )
         .await;
     assert_eq!(no_reason.status, 422);
@@ -1226,6 +1256,7 @@ async fn web_closes_a_vorgang_which_then_takes_no_documents_and_reopens_it_with_
             &format!("/vorgaenge/{case}/wiedereroeffnen"),
             &[
                 ("csrf_token", &csrf),
+                ("version", &version),
                 ("reason", "Nachforderung eingegangen"),
             ],
         )
@@ -1295,4 +1326,124 @@ async fn web_unknown_pages_get_the_german_error_page_and_unknown_api_paths_a_pro
 
     let api = app.anonymous().get("/api/v1/gibt-es-nicht").await;
     api.assert_problem(404, "not_found");
+}
+
+/// The web UI's side of the core's zdA rule (REST's side is in `rules.rs`): what the REST API
+/// refuses with 409, the web forms refuse with the 409 page, and a closed Vorgang's documents
+/// cannot be edited here either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_obeys_the_same_zda_rule_as_rest() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "witten").await;
+    let admin = &tenant.admin;
+    let unit = admin.create_plan_unit("63.01", None).await;
+    let file = admin.create_file(&unit, "Bauantrag").await.id();
+    let case = admin.create_case(&file, "Baugenehmigung").await;
+    let doc = admin
+        .upload_document(
+            &format!("/api/v1/cases/{case}"),
+            "Antrag",
+            b"%PDF-1.4".to_vec(),
+        )
+        .await
+        .id();
+
+    // A closed Vorgang: its document and its Betreff are frozen on both surfaces.
+    let doc_form = browser.get(&format!("/dokumente/{doc}/bearbeiten")).await;
+    let csrf = doc_form.csrf();
+    let doc_version = doc_form.hidden("version");
+    let case_form = browser.get(&format!("/vorgaenge/{case}/bearbeiten")).await;
+    let case_version = case_form.hidden("version");
+    let closed = admin
+        .patch(
+            &format!("/api/v1/cases/{case}"),
+            Some(&format!("\"v{case_version}\"")),
+            json!({"status": "zdA"}),
+        )
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    let edited = browser
+        .post(
+            &format!("/dokumente/{doc}/bearbeiten"),
+            &[
+                ("csrf_token", &csrf),
+                ("version", &doc_version),
+                ("title", "Geändert"),
+                ("kind", "Eingang"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, 409, "{}", edited.body);
+    let renamed = browser
+        .post(
+            &format!("/vorgaenge/{case}/bearbeiten"),
+            &[
+                ("csrf_token", &csrf),
+                (
+                    "version",
+                    &(case_version.parse::<i32>().expect("version") + 1).to_string(),
+                ),
+                ("subject", "Geändert"),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status, 409, "{}", renamed.body);
+    let doc_json = admin.get(&format!("/api/v1/documents/{doc}")).await;
+    assert_eq!(doc_json.body["title"], "Antrag", "nothing was saved");
+
+    // A closed Akte: the web edit form is refused like REST's PATCH.
+    let edit = browser.get(&format!("/akten/{file}/bearbeiten")).await;
+    let file_version = edit.hidden("version");
+    let close = browser.get(&format!("/akten/{file}/zda")).await;
+    let zda = browser
+        .post(
+            &format!("/akten/{file}/zda"),
+            &[("csrf_token", &csrf), ("version", &close.hidden("version"))],
+        )
+        .await;
+    assert_eq!(zda.status, 303, "{}", zda.body);
+    let closed_version = (file_version.parse::<i32>().expect("version") + 1).to_string();
+    let refused = browser
+        .post(
+            &format!("/akten/{file}/bearbeiten"),
+            &[
+                ("csrf_token", &csrf),
+                ("version", &closed_version),
+                ("subject", "Geändert"),
+                ("lead_org_unit_id", ""),
+                ("confidentiality", "normal"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    let rest = admin
+        .patch(
+            &format!("/api/v1/files/{file}"),
+            Some(&format!("\"v{closed_version}\"")),
+            json!({"subject": "Geändert"}),
+        )
+        .await;
+    rest.assert_problem(409, "conflict");
+
+    // Reopening needs a reason on both surfaces; the web's reopening is the same event.
+    let reopened = browser
+        .post(
+            &format!("/akten/{file}/wiedereroeffnen"),
+            &[
+                ("csrf_token", &csrf),
+                ("version", &closed_version),
+                ("reason", "Nachtrag"),
+            ],
+        )
+        .await;
+    assert_eq!(reopened.status, 303, "{}", reopened.body);
+    let history = admin.get(&format!("/api/v1/files/{file}/history")).await;
+    let reopen_events: Vec<_> = history.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "file.reopened")
+        .collect();
+    assert_eq!(reopen_events.len(), 1, "{}", history.body);
+    assert_eq!(reopen_events[0]["after"]["reason"], "Nachtrag");
 }

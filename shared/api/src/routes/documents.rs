@@ -18,9 +18,13 @@ use uuid::Uuid;
 
 use crate::auth::{Reader, Writer};
 use crate::content::{self, Sealed};
-use crate::extract::{check_metadata, parse_date, parse_id, parse_json, ApiQuery};
+use crate::extract::{
+    check_metadata, double_option, parse_date, parse_id, parse_json, ApiJson, ApiQuery,
+};
 use crate::keyring::Keyring;
+use crate::routes::versioned::{if_match, versioned};
 use crate::{ApiError, AppState};
+use akta_core::DocumentUpdate;
 
 const METADATA_PART_LIMIT: usize = 128 * 1024;
 
@@ -478,13 +482,66 @@ pub async fn get(
     State(state): State<AppState>,
     reader: Reader,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    let doc = tx.document(id).await?;
-    tx.note_read(doc.file_id, "document", id).await?;
-    tx.commit().await?;
-    Ok(Json(json!(doc)))
+    let doc = state.core.document(&reader.principal, id).await?;
+    versioned(StatusCode::OK, &doc, doc.row_version, None)
+}
+
+/// `PATCH /api/v1/documents/{id}`: the metadata a clerk can change; absent fields stay,
+/// `null` clears an optional one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    title: Option<String>,
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    sender: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    recipient: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    document_date: Option<Option<String>>,
+    metadata: Option<Map<String, Value>>,
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    writer: Writer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PatchBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let optional = |field: &str, v: Option<Option<String>>| {
+        v.map(|v| optional_text(field, v.as_deref().unwrap_or(""), 300))
+            .transpose()
+    };
+    let update = DocumentUpdate {
+        title: body
+            .title
+            .as_deref()
+            .map(|t| bounded_text("title", t, 300))
+            .transpose()?,
+        kind: body.kind.as_deref().map(DocumentKind::parse).transpose()?,
+        sender: optional("sender", body.sender)?,
+        recipient: optional("recipient", body.recipient)?,
+        document_date: body
+            .document_date
+            .map(|d| {
+                d.map(|d: String| parse_date("document_date", &d))
+                    .transpose()
+            })
+            .transpose()?,
+        metadata: body
+            .metadata
+            .map(|m| check_metadata("metadata", Some(m)))
+            .transpose()?,
+    };
+    let doc = state
+        .core
+        .update_document(&writer.principal, id, if_match(&headers), update)
+        .await?;
+    versioned(StatusCode::OK, &doc, doc.row_version, None)
 }
 
 async fn list(

@@ -1,8 +1,11 @@
-use akta_db::{FileChanges, FileFilter, NewFile};
+//! REST routes of Akten and Vorgänge: parse, call the core, answer.
+
+use akta_core::model::{FileFilter, NewFile};
+use akta_core::{CaseUpdate, FileUpdate};
 use akta_domain::{bounded_text, Confidentiality, FileStatus};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -13,6 +16,7 @@ use crate::extract::{
     check_metadata, double_option, page_limit, parse_cursor, parse_date, parse_id, ApiJson,
     ApiQuery,
 };
+use crate::routes::versioned::{if_match, versioned};
 use crate::{ApiError, AppState};
 
 const SUBJECT_MAX: usize = 500;
@@ -26,20 +30,6 @@ pub struct CreateBody {
     confidentiality: Option<String>,
     period_from: Option<String>,
     metadata: Option<Map<String, Value>>,
-}
-
-/// The ETag of an Akte is its row version, which every change increments.
-fn file_response(status: StatusCode, file: &akta_db::FileRecord) -> Result<Response, ApiError> {
-    let etag = HeaderValue::from_str(&format!("\"v{}\"", file.row_version))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut response = (status, Json(json!(file))).into_response();
-    response.headers_mut().insert(header::ETAG, etag);
-    if status == StatusCode::CREATED {
-        let location = HeaderValue::from_str(&format!("/api/v1/files/{}", file.id))
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
 }
 
 pub async fn create(
@@ -64,10 +54,9 @@ pub async fn create(
             .transpose()?,
         metadata: check_metadata("metadata", body.metadata)?,
     };
-    let mut tx = state.db.tx_for(&writer.principal).await?;
-    let file = tx.create_file(new).await?;
-    tx.commit().await?;
-    file_response(StatusCode::CREATED, &file)
+    let file = state.core.create_file(&writer.principal, new).await?;
+    let location = format!("/api/v1/files/{}", file.id);
+    versioned(StatusCode::CREATED, &file, file.row_version, Some(location))
 }
 
 pub async fn get(
@@ -76,11 +65,8 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    let file = tx.file(id).await?;
-    tx.note_read(id, "file", id).await?;
-    tx.commit().await?;
-    file_response(StatusCode::OK, &file)
+    let file = state.core.file(&reader.principal, id).await?;
+    versioned(StatusCode::OK, &file, file.row_version, None)
 }
 
 #[derive(Deserialize)]
@@ -110,8 +96,11 @@ pub async fn list(
     };
     let after = parse_cursor(q.cursor.as_deref())?;
     let limit = page_limit(q.limit)?;
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    Ok(Json(json!(tx.list_files(&filter, after, limit).await?)))
+    let page = state
+        .core
+        .list_files(&reader.principal, &filter, after, limit)
+        .await?;
+    Ok(Json(json!(page)))
 }
 
 #[derive(Deserialize)]
@@ -122,22 +111,9 @@ pub struct PatchBody {
     lead_org_unit_id: Option<Option<Uuid>>,
     confidentiality: Option<String>,
     status: Option<String>,
+    /// Required when reopening (`"status": "offen"`).
+    reason: Option<String>,
     metadata: Option<Map<String, Value>>,
-}
-
-/// `If-Match: "v3"` (weak or strong) → 3.
-fn expected_version(headers: &HeaderMap) -> Result<i32, ApiError> {
-    let raw = headers
-        .get(header::IF_MATCH)
-        .ok_or(ApiError::PreconditionRequired)?
-        .to_str()
-        .map_err(|_| ApiError::PreconditionFailed)?
-        .trim();
-    let raw = raw.strip_prefix("W/").unwrap_or(raw);
-    raw.strip_prefix("\"v")
-        .and_then(|r| r.strip_suffix('"'))
-        .and_then(|n| n.parse().ok())
-        .ok_or(ApiError::PreconditionFailed)
 }
 
 pub async fn patch(
@@ -148,7 +124,7 @@ pub async fn patch(
     ApiJson(body): ApiJson<PatchBody>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
-    let changes = FileChanges {
+    let update = FileUpdate {
         subject: body
             .subject
             .as_deref()
@@ -161,18 +137,17 @@ pub async fn patch(
             .map(Confidentiality::parse)
             .transpose()?,
         status: body.status.as_deref().map(FileStatus::parse).transpose()?,
+        reason: body.reason,
         metadata: body
             .metadata
             .map(|m| check_metadata("metadata", Some(m)))
             .transpose()?,
     };
-    let mut tx = state.db.tx_for(&writer.principal).await?;
-    // Existence first: another tenant's id must answer 404, not 412 or 428.
-    tx.file(id).await?;
-    let expected = expected_version(&headers)?;
-    let file = tx.update_file(id, expected, changes).await?;
-    tx.commit().await?;
-    file_response(StatusCode::OK, &file)
+    let file = state
+        .core
+        .update_file(&writer.principal, id, if_match(&headers), update)
+        .await?;
+    versioned(StatusCode::OK, &file, file.row_version, None)
 }
 
 #[derive(Deserialize)]
@@ -187,19 +162,16 @@ pub async fn create_case(
     writer: Writer,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CaseBody>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
     let file_id = parse_id(&id, "id")?;
     let subject = bounded_text("subject", &body.subject, SUBJECT_MAX)?;
     let metadata = check_metadata("metadata", body.metadata)?;
-    let mut tx = state.db.tx_for(&writer.principal).await?;
-    let case = tx.create_case(file_id, &subject, metadata).await?;
-    tx.commit().await?;
+    let case = state
+        .core
+        .create_case(&writer.principal, file_id, &subject, metadata)
+        .await?;
     let location = format!("/api/v1/cases/{}", case.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(json!(case)),
-    ))
+    versioned(StatusCode::CREATED, &case, case.row_version, Some(location))
 }
 
 #[derive(Deserialize)]
@@ -218,10 +190,10 @@ pub async fn list_cases(
     let file_id = parse_id(&id, "id")?;
     let after = parse_cursor(q.cursor.as_deref())?;
     let limit = page_limit(q.limit)?;
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    let cases = tx.list_cases(file_id, after, limit).await?;
-    tx.note_read(file_id, "cases", file_id).await?;
-    tx.commit().await?;
+    let cases = state
+        .core
+        .list_cases(&reader.principal, file_id, after, limit)
+        .await?;
     Ok(Json(json!(cases)))
 }
 
@@ -229,13 +201,43 @@ pub async fn get_case(
     State(state): State<AppState>,
     reader: Reader,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    let case = tx.case(id).await?;
-    tx.note_read(case.file_id, "case", id).await?;
-    tx.commit().await?;
-    Ok(Json(json!(case)))
+    let case = state.core.case(&reader.principal, id).await?;
+    versioned(StatusCode::OK, &case, case.row_version, None)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasePatchBody {
+    subject: Option<String>,
+    status: Option<String>,
+    /// Required when reopening (`"status": "offen"`).
+    reason: Option<String>,
+}
+
+pub async fn patch_case(
+    State(state): State<AppState>,
+    writer: Writer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CasePatchBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let update = CaseUpdate {
+        subject: body
+            .subject
+            .as_deref()
+            .map(|s| bounded_text("subject", s, SUBJECT_MAX))
+            .transpose()?,
+        status: body.status.as_deref().map(FileStatus::parse).transpose()?,
+        reason: body.reason,
+    };
+    let case = state
+        .core
+        .update_case(&writer.principal, id, if_match(&headers), update)
+        .await?;
+    versioned(StatusCode::OK, &case, case.row_version, None)
 }
 
 pub async fn history(
@@ -255,9 +257,9 @@ pub async fn history(
         })
         .transpose()?;
     let limit = page_limit(q.limit)?;
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    let history = tx.file_history(file_id, after, limit).await?;
-    tx.note_read(file_id, "history", file_id).await?;
-    tx.commit().await?;
+    let history = state
+        .core
+        .file_history(&reader.principal, file_id, after, limit)
+        .await?;
     Ok(Json(json!(history)))
 }

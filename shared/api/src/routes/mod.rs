@@ -10,6 +10,7 @@ mod search;
 pub mod session;
 mod tenants;
 pub(crate) mod users;
+mod versioned;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
@@ -116,7 +117,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             post(files::create_case).get(files::list_cases),
         )
         .route("/api/v1/files/{id}/history", get(files::history))
-        .route("/api/v1/cases/{id}", get(files::get_case))
+        .route(
+            "/api/v1/cases/{id}",
+            get(files::get_case).patch(files::patch_case),
+        )
         .route(
             "/api/v1/files/{id}/resubmission",
             axum::routing::put(resubmissions::put_file).delete(resubmissions::delete_file),
@@ -125,7 +129,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/cases/{id}/resubmission",
             axum::routing::put(resubmissions::put_case).delete(resubmissions::delete_case),
         )
-        .route("/api/v1/documents/{id}", get(documents::get))
+        .route(
+            "/api/v1/documents/{id}",
+            get(documents::get).patch(documents::patch),
+        )
         .route("/api/v1/search", get(search::search))
         .route(
             "/api/v1/documents/{id}/content",

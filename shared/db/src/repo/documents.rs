@@ -25,6 +25,8 @@ pub struct Document {
     #[serde(with = "iso_date::option")]
     pub document_date: Option<time::Date>,
     pub metadata: Value,
+    #[serde(rename = "row_version")]
+    pub row_version: i32,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
     #[sqlx(skip)]
@@ -72,8 +74,8 @@ pub struct NewVersion {
     pub dek: Option<crate::StoredDek>,
 }
 
-const DOC_COLUMNS: &str =
-    "id, file_id, case_id, title, kind, sender, recipient, document_date, metadata, created_at";
+const DOC_COLUMNS: &str = "id, file_id, case_id, title, kind, sender, recipient, document_date,
+    metadata, row_version, created_at";
 const VERSION_COLUMNS: &str =
     "nr, sha256, size_bytes, media_type, file_name, author, created_at, blob_key";
 

@@ -63,14 +63,24 @@ pub struct Case {
     pub subject: String,
     pub status: String,
     pub metadata: Value,
+    #[serde(rename = "version")]
+    pub row_version: i32,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
+}
+
+/// A partial update of a Vorgang; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct CaseChanges {
+    pub subject: Option<String>,
+    pub status: Option<FileStatus>,
 }
 
 const FILE_COLUMNS: &str =
     "id, plan_unit_id, reference, subject, status, lead_org_unit_id, confidentiality,
     period_from, period_to, metadata, row_version, created_at, updated_at";
-const CASE_COLUMNS: &str = "id, file_id, reference, subject, status, metadata, created_at";
+const CASE_COLUMNS: &str =
+    "id, file_id, reference, subject, status, metadata, row_version, created_at";
 
 impl TenantTx {
     /// Next running number in `scope` (a plan unit per year, or an Akte for its Vorgänge).
@@ -195,11 +205,13 @@ impl TenantTx {
     }
 
     /// Applies `changes` if the Akte is still at `expected_version` (optimistic locking).
+    /// The rules of what may change (zdA) are the core's; `reason` is kept with a reopening.
     pub async fn update_file(
         &mut self,
         id: Uuid,
         expected_version: i32,
         changes: FileChanges,
+        reason: Option<&str>,
     ) -> Result<FileRecord, DbError> {
         let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1 FOR UPDATE");
         let before = sqlx::query_as::<_, FileRecord>(&sql)
@@ -248,15 +260,18 @@ impl TenantTx {
             .bind(changes.metadata.map(Value::Object))
             .fetch_one(&mut *self.tx)
             .await?;
-        // Closing "zu den Akten" is its own event in the Akte's history.
-        let action = if before.status != after.status && after.status == FileStatus::Closed.as_str()
-        {
-            "file.closed"
-        } else {
-            "file.updated"
-        };
-        self.audit(action, "file", id, Some(id), Some(&before), Some(&after))
-            .await?;
+        // Closing "zu den Akten" and reopening are events of their own in the Akte's history.
+        let action = status_action("file", &before.status, &after.status);
+        let after_event = with_reason(&after, reason)?;
+        self.audit(
+            action,
+            "file",
+            id,
+            Some(id),
+            Some(&before),
+            Some(&after_event),
+        )
+        .await?;
         // The index holds the Akte's Betreff, status, Federführung and confidentiality
         // with each document.
         if (
@@ -350,4 +365,69 @@ impl TenantTx {
             .await?;
         Ok(Page::from_rows(rows, limit, |c| c.id.to_string()))
     }
+
+    /// Applies `changes` to a Vorgang if it is still at `expected_version`; `reason` is kept
+    /// with a reopening. The rules of what may change are the core's.
+    pub async fn update_case(
+        &mut self,
+        id: Uuid,
+        expected_version: i32,
+        changes: CaseChanges,
+        reason: Option<&str>,
+    ) -> Result<Case, DbError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1 FOR UPDATE");
+        let before = sqlx::query_as::<_, Case>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        if before.row_version != expected_version {
+            return Err(DbError::VersionMismatch);
+        }
+        let sql = format!(
+            "UPDATE cases SET subject = COALESCE($2, subject), status = COALESCE($3, status),
+                    row_version = row_version + 1
+              WHERE id = $1 RETURNING {CASE_COLUMNS}"
+        );
+        let after = sqlx::query_as::<_, Case>(&sql)
+            .bind(id)
+            .bind(changes.subject)
+            .bind(changes.status.map(FileStatus::as_str))
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let action = status_action("case", &before.status, &after.status);
+        let after_event = with_reason(&after, reason)?;
+        self.audit(
+            action,
+            "case",
+            id,
+            Some(after.file_id),
+            Some(&before),
+            Some(&after_event),
+        )
+        .await?;
+        Ok(after)
+    }
+}
+
+/// The audit action of a change from status `before` to `after` of a `kind` ("file", "case").
+fn status_action(kind: &str, before: &str, after: &str) -> &'static str {
+    let closed = FileStatus::Closed.as_str();
+    match (kind, before == after, after == closed) {
+        ("file", false, true) => "file.closed",
+        ("file", false, false) => "file.reopened",
+        ("file", true, _) => "file.updated",
+        (_, false, true) => "case.closed",
+        (_, false, false) => "case.reopened",
+        _ => "case.updated",
+    }
+}
+
+/// The record as the audit event keeps it, with the reason of a reopening beside its fields.
+fn with_reason<T: Serialize>(record: &T, reason: Option<&str>) -> Result<Value, DbError> {
+    let mut value = serde_json::to_value(record)
+        .map_err(|e| DbError::Conflict(format!("audit encoding: {e}")))?;
+    if let (Some(reason), Value::Object(map)) = (reason, &mut value) {
+        map.insert("reason".into(), Value::String(reason.to_owned()));
+    }
+    Ok(value)
 }

@@ -2,11 +2,9 @@
 //! Arbeitsplatz"), Wiedervorlagen, the Aktenplan tree with counts, zdA/reopen with a reason,
 //! and the tenant's branding.
 
-use akta_domain::FileStatus;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::repo::files::{FileChanges, FileRecord};
 use crate::serde_date::iso_date;
 use crate::{DbError, TenantTx};
 
@@ -92,6 +90,8 @@ pub struct DocumentChanges {
     pub sender: Option<String>,
     pub recipient: Option<String>,
     pub document_date: Option<time::Date>,
+    /// `None` keeps the metadata as it is.
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The latest audit events of actor `$1` in Akten (bounded; index `audit_events_actor`).
@@ -265,88 +265,37 @@ impl TenantTx {
         .await?)
     }
 
-    /// Closes an Akte (zdA) if it is still at `expected_version`.
-    pub async fn close_file(
-        &mut self,
-        id: Uuid,
-        expected_version: i32,
-    ) -> Result<FileRecord, DbError> {
-        let changes = FileChanges {
-            status: Some(FileStatus::Closed),
-            ..FileChanges::default()
-        };
-        self.update_file(id, expected_version, changes).await
-    }
-
-    /// Reopens a closed Akte; the reason is kept in the audit log next to the change.
-    pub async fn reopen_file(
-        &mut self,
-        id: Uuid,
-        expected_version: i32,
-        reason: &str,
-    ) -> Result<FileRecord, DbError> {
-        let before = self.file(id).await?;
-        if before.status != FileStatus::Closed.as_str() {
-            return Err(DbError::Conflict("the file is not closed".into()));
-        }
-        let changes = FileChanges {
-            status: Some(FileStatus::Open),
-            ..FileChanges::default()
-        };
-        let after = self.update_file(id, expected_version, changes).await?;
-        let detail = serde_json::json!({ "reason": reason });
-        self.audit::<(), _>("file.reopened", "file", id, Some(id), None, Some(&detail))
-            .await?;
-        Ok(after)
-    }
-
-    /// Changes a Vorgang's Betreff; only while its Akte is open. Audited.
-    pub async fn update_case_subject(
-        &mut self,
-        id: Uuid,
-        subject: &str,
-    ) -> Result<crate::Case, DbError> {
-        let before = self.case(id).await?;
-        self.open_file(before.file_id).await?;
-        sqlx::query("UPDATE cases SET subject = $2 WHERE id = $1")
-            .bind(id)
-            .bind(subject)
-            .execute(&mut *self.tx)
-            .await?;
-        let after = self.case(id).await?;
-        self.audit(
-            "case.updated",
-            "case",
-            id,
-            Some(after.file_id),
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        Ok(after)
-    }
-
-    /// Changes a Dokument's metadata; only while its Akte is open. Audited and re-indexed.
+    /// Changes a Dokument's metadata if it is still at `expected_version`. Audited and
+    /// re-indexed; the rules of what may change (zdA) are the core's.
     pub async fn update_document(
         &mut self,
         id: Uuid,
+        expected_version: i32,
         changes: DocumentChanges,
     ) -> Result<crate::Document, DbError> {
         let mut before = self.document(id).await?;
-        self.open_file(before.file_id).await?;
-        sqlx::query(
-            "UPDATE documents SET title = $2, kind = $3, sender = $4, recipient = $5,
-                    document_date = $6
-              WHERE id = $1",
+        if before.row_version != expected_version {
+            return Err(DbError::VersionMismatch);
+        }
+        let done = sqlx::query(
+            "UPDATE documents SET title = $3, kind = $4, sender = $5, recipient = $6,
+                    document_date = $7, metadata = COALESCE($8, metadata),
+                    row_version = row_version + 1
+              WHERE id = $1 AND row_version = $2",
         )
         .bind(id)
+        .bind(expected_version)
         .bind(&changes.title)
         .bind(changes.kind.as_str())
         .bind(&changes.sender)
         .bind(&changes.recipient)
         .bind(changes.document_date)
+        .bind(changes.metadata.map(serde_json::Value::Object))
         .execute(&mut *self.tx)
         .await?;
+        if done.rows_affected() != 1 {
+            return Err(DbError::VersionMismatch);
+        }
         let mut after = self.document(id).await?;
         // Versions do not change here; keep them out of the audit event.
         before.versions.clear();
@@ -361,35 +310,6 @@ impl TenantTx {
         )
         .await?;
         self.log_index_change(id, "upsert").await?;
-        Ok(after)
-    }
-
-    /// Closes a Vorgang (zdA) or reopens it with a reason; only while its Akte is open.
-    /// Both are audited in the Akte's history.
-    pub async fn set_case_status(
-        &mut self,
-        id: Uuid,
-        status: FileStatus,
-        reason: Option<&str>,
-    ) -> Result<crate::Case, DbError> {
-        let before = self.case(id).await?;
-        self.open_file(before.file_id).await?;
-        if before.status == status.as_str() {
-            return Err(DbError::Conflict(format!("the case is already {status}")));
-        }
-        sqlx::query("UPDATE cases SET status = $2 WHERE id = $1")
-            .bind(id)
-            .bind(status.as_str())
-            .execute(&mut *self.tx)
-            .await?;
-        let after = self.case(id).await?;
-        let action = match status {
-            FileStatus::Closed => "case.closed",
-            FileStatus::Open => "case.reopened",
-        };
-        let detail = serde_json::json!({ "status": status.as_str(), "reason": reason });
-        self.audit::<(), _>(action, "case", id, Some(after.file_id), None, Some(&detail))
-            .await?;
         Ok(after)
     }
 

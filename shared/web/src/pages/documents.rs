@@ -3,6 +3,7 @@
 //! functions, so uploads from the web follow the same way of a document.
 
 use akta_api::AppState;
+use akta_core::DocumentUpdate;
 use akta_db::{DocumentTarget, NewDocument};
 use akta_domain::DocumentKind;
 use askama::Template;
@@ -503,6 +504,8 @@ pub struct MetadataFields {
     recipient: String,
     #[serde(default)]
     document_date: String,
+    #[serde(default)]
+    version: i32,
 }
 
 fn metadata_page(session: Session, id: Uuid, fields: MetadataFields, errors: Errors) -> SimpleForm {
@@ -512,7 +515,7 @@ fn metadata_page(session: Session, id: Uuid, fields: MetadataFields, errors: Err
         explain: None,
         action: format!("/dokumente/{id}/bearbeiten"),
         testid: "document-form",
-        hidden: Vec::new(),
+        hidden: vec![("version", fields.version.to_string())],
         fields: vec![
             Field::text("title", lang.t("doc.title"), fields.title),
             Field::text("kind", lang.t("doc.kind"), fields.kind).options(kinds(lang)),
@@ -535,10 +538,9 @@ pub async fn edit_form(
 ) -> Result<Response, WebError> {
     session.require_write()?;
     let id = parse_id(&id)?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let doc = tx.document(id).await?;
-    tx.commit().await?;
+    let doc = state.core.document(&session.principal, id).await?;
     let fields = MetadataFields {
+        version: doc.row_version,
         title: doc.title,
         kind: doc.kind,
         sender: doc.sender.unwrap_or_default(),
@@ -569,21 +571,22 @@ pub async fn update(
         document_date: form.document_date.clone(),
         vorgang: String::new(),
     };
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    tx.document(id).await?;
     let Some(new) = new_document(&mut errors, &upload) else {
-        tx.commit().await?;
+        state.core.document(&session.principal, id).await?;
         let page_ = metadata_page(session, id, form, errors);
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
     };
-    let changes = akta_db::repo::workplace::DocumentChanges {
-        title: new.title,
-        kind: new.kind,
-        sender: new.sender,
-        recipient: new.recipient,
-        document_date: new.document_date,
+    let update = DocumentUpdate {
+        title: Some(new.title),
+        kind: Some(new.kind),
+        sender: Some(new.sender),
+        recipient: Some(new.recipient),
+        document_date: Some(new.document_date),
+        metadata: None,
     };
-    tx.update_document(id, changes).await?;
-    tx.commit().await?;
+    state
+        .core
+        .update_document(&session.principal, id, Some(form.version), update)
+        .await?;
     Ok(see_other(&format!("/dokumente/{id}")))
 }

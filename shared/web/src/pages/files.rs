@@ -2,8 +2,9 @@
 //! Vorgang, history), and its forms: create/edit, Vorgang, Wiedervorlage, zdA and reopening.
 
 use akta_api::AppState;
+use akta_core::model::NewFile;
+use akta_core::{CaseUpdate, CoreError, FileUpdate};
 use akta_db::repo::workplace::ResubmissionTarget;
-use akta_db::{DbError, FileChanges, NewFile};
 use akta_domain::{Confidentiality, FileStatus};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -377,13 +378,13 @@ pub async fn new_form(
 }
 
 /// Maps what the db layer refuses to the field it concerns.
-fn field_error(errors: &mut Errors, e: DbError) -> Result<(), WebError> {
+fn field_error(errors: &mut Errors, e: CoreError) -> Result<(), WebError> {
     match e {
-        DbError::MissingReference { field } => {
-            let field = match field {
+        CoreError::Validation { field, .. } => {
+            let field = match field.as_str() {
                 "plan_unit_id" => "plan_unit_id",
                 "lead_org_unit_id" => "lead_org_unit_id",
-                _ => return Err(WebError::BadRequest(field.into())),
+                _ => return Err(WebError::BadRequest(field)),
             };
             errors.add(field, "field.invalid_choice");
             Ok(())
@@ -412,22 +413,22 @@ pub async fn create(
     if let (Some(plan_unit_id), Some(subject), Some(lead), Some(confidentiality)) =
         (plan_unit, subject, lead, confidentiality)
     {
-        let mut tx = state.db.tx_for(&session.principal).await?;
-        let created = tx
-            .create_file(NewFile {
-                plan_unit_id,
-                subject,
-                lead_org_unit_id: lead,
-                confidentiality,
-                period_from: None,
-                metadata: Map::new(),
-            })
+        let created = state
+            .core
+            .create_file(
+                &session.principal,
+                NewFile {
+                    plan_unit_id,
+                    subject,
+                    lead_org_unit_id: lead,
+                    confidentiality,
+                    period_from: None,
+                    metadata: Map::new(),
+                },
+            )
             .await;
         match created {
-            Ok(file) => {
-                tx.commit().await?;
-                return Ok(see_other(&format!("/akten/{}", file.id)));
-            }
+            Ok(file) => return Ok(see_other(&format!("/akten/{}", file.id))),
             Err(e) => field_error(&mut errors, e)?,
         }
     }
@@ -484,20 +485,19 @@ pub async fn update(
     );
     let mut notice = None;
     if let (Some(subject), Some(lead), Some(confidentiality)) = (subject, lead, confidentiality) {
-        let mut tx = state.db.tx_for(&session.principal).await?;
-        tx.file(id).await?;
-        let changes = FileChanges {
+        let update = FileUpdate {
             subject: Some(subject),
             lead_org_unit_id: Some(lead),
             confidentiality: Some(confidentiality),
-            ..FileChanges::default()
+            ..FileUpdate::default()
         };
-        match tx.update_file(id, form.version, changes).await {
-            Ok(_) => {
-                tx.commit().await?;
-                return Ok(see_other(&format!("/akten/{id}")));
-            }
-            Err(DbError::VersionMismatch) => notice = Some(session.lang().t("file.changed")),
+        let updated = state
+            .core
+            .update_file(&session.principal, id, Some(form.version), update)
+            .await;
+        match updated {
+            Ok(_) => return Ok(see_other(&format!("/akten/{id}"))),
+            Err(CoreError::PreconditionFailed) => notice = Some(session.lang().t("file.changed")),
             Err(e) => field_error(&mut errors, e)?,
         }
     }
@@ -621,10 +621,10 @@ pub async fn close(
     let Posted { session, form } = posted;
     session.require_write()?;
     let id = parse_id(&id)?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    tx.file(id).await?;
-    tx.close_file(id, form.version).await?;
-    tx.commit().await?;
+    state
+        .core
+        .close_file(&session.principal, id, Some(form.version))
+        .await?;
     Ok(see_other(&format!("/akten/{id}")))
 }
 
@@ -683,10 +683,8 @@ pub async fn reopen(
     let id = parse_id(&id)?;
     let mut errors = Errors::new(session.lang());
     let reason = errors.long_text("reason", &form.reason, 2000);
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let file = tx.file(id).await?;
     let Some(reason) = reason else {
-        tx.commit().await?;
+        let file = state.core.file(&session.principal, id).await?;
         let page_ = reopen_page(
             session,
             id,
@@ -697,14 +695,23 @@ pub async fn reopen(
         );
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
     };
-    tx.reopen_file(id, form.version, &reason).await?;
-    tx.commit().await?;
+    state
+        .core
+        .reopen_file(&session.principal, id, Some(form.version), &reason)
+        .await?;
     Ok(see_other(&format!("/akten/{id}")))
 }
 
 /// The Vorgang form: one field, the Betreff. New (`id` is the Akte) or edit (`id` is the
 /// Vorgang).
-fn case_form(session: Session, new: bool, id: Uuid, subject: String, errors: Errors) -> SimpleForm {
+fn case_form(
+    session: Session,
+    new: bool,
+    id: Uuid,
+    version: i32,
+    subject: String,
+    errors: Errors,
+) -> SimpleForm {
     let lang = session.lang();
     let (heading, action, submit, cancel) = if new {
         (
@@ -726,7 +733,11 @@ fn case_form(session: Session, new: bool, id: Uuid, subject: String, errors: Err
         explain: None,
         action,
         testid: "case-form",
-        hidden: Vec::new(),
+        hidden: if new {
+            Vec::new()
+        } else {
+            vec![("version", version.to_string())]
+        },
         fields: vec![Field::text("subject", lang.t("file.subject"), subject)],
         errors,
         submit: lang.t(submit),
@@ -747,13 +758,15 @@ pub async fn new_case_form(
     tx.file(id).await?;
     tx.commit().await?;
     let errors = Errors::new(session.lang());
-    page(&case_form(session, true, id, String::new(), errors))
+    page(&case_form(session, true, id, 0, String::new(), errors))
 }
 
 #[derive(Deserialize)]
 pub struct CaseFields {
     #[serde(default)]
     subject: String,
+    #[serde(default)]
+    version: i32,
 }
 
 pub async fn create_case(
@@ -765,15 +778,15 @@ pub async fn create_case(
     session.require_write()?;
     let id = parse_id(&id)?;
     let mut errors = Errors::new(session.lang());
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    tx.file(id).await?;
     let Some(subject) = errors.text("subject", &form.subject, SUBJECT_MAX, true) else {
-        tx.commit().await?;
-        let page_ = case_form(session, true, id, form.subject, errors);
+        state.core.file(&session.principal, id).await?;
+        let page_ = case_form(session, true, id, 0, form.subject, errors);
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
     };
-    let case = tx.create_case(id, &subject, Map::new()).await?;
-    tx.commit().await?;
+    let case = state
+        .core
+        .create_case(&session.principal, id, &subject, Map::new())
+        .await?;
     Ok(see_other(&format!(
         "/akten/{id}?register={}#register",
         case.id
@@ -800,11 +813,16 @@ pub async fn edit_case_form(
 ) -> Result<Response, WebError> {
     session.require_write()?;
     let id = parse_id(&id)?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let case = tx.case(id).await?;
-    tx.commit().await?;
+    let case = state.core.case(&session.principal, id).await?;
     let errors = Errors::new(session.lang());
-    page(&case_form(session, false, id, case.subject, errors))
+    page(&case_form(
+        session,
+        false,
+        id,
+        case.row_version,
+        case.subject,
+        errors,
+    ))
 }
 
 pub async fn update_case(
@@ -816,15 +834,19 @@ pub async fn update_case(
     session.require_write()?;
     let id = parse_id(&id)?;
     let mut errors = Errors::new(session.lang());
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    tx.case(id).await?;
     let Some(subject) = errors.text("subject", &form.subject, SUBJECT_MAX, true) else {
-        tx.commit().await?;
-        let page_ = case_form(session, false, id, form.subject, errors);
+        state.core.case(&session.principal, id).await?;
+        let page_ = case_form(session, false, id, form.version, form.subject, errors);
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
     };
-    let case = tx.update_case_subject(id, &subject).await?;
-    tx.commit().await?;
+    let update = CaseUpdate {
+        subject: Some(subject),
+        ..CaseUpdate::default()
+    };
+    let case = state
+        .core
+        .update_case(&session.principal, id, Some(form.version), update)
+        .await?;
     Ok(see_other(&crate::pages::item_href(case.file_id, Some(id))))
 }
 
@@ -833,6 +855,7 @@ fn case_status_page(
     session: Session,
     id: Uuid,
     reference: &str,
+    version: i32,
     closing: bool,
     reason: String,
     errors: Errors,
@@ -862,7 +885,7 @@ fn case_status_page(
         explain,
         action,
         testid,
-        hidden: Vec::new(),
+        hidden: vec![("version", version.to_string())],
         fields,
         errors,
         submit,
@@ -880,14 +903,13 @@ async fn case_status_form(
 ) -> Result<Response, WebError> {
     session.require_write()?;
     let id = parse_id(&id)?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let case = tx.case(id).await?;
-    tx.commit().await?;
+    let case = state.core.case(&session.principal, id).await?;
     let errors = Errors::new(session.lang());
     page(&case_status_page(
         session,
         id,
         &case.reference,
+        case.row_version,
         closing,
         String::new(),
         errors,
@@ -915,12 +937,17 @@ pub async fn close_case(
     Path(id): Path<String>,
     posted: Posted<VersionFields>,
 ) -> Result<Response, WebError> {
-    let Posted { session, .. } = posted;
+    let Posted { session, form } = posted;
     session.require_write()?;
     let id = parse_id(&id)?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let case = tx.set_case_status(id, FileStatus::Closed, None).await?;
-    tx.commit().await?;
+    let update = CaseUpdate {
+        status: Some(FileStatus::Closed),
+        ..CaseUpdate::default()
+    };
+    let case = state
+        .core
+        .update_case(&session.principal, id, Some(form.version), update)
+        .await?;
     Ok(see_other(&crate::pages::item_href(case.file_id, Some(id))))
 }
 
@@ -934,15 +961,27 @@ pub async fn reopen_case(
     let id = parse_id(&id)?;
     let mut errors = Errors::new(session.lang());
     let reason = errors.long_text("reason", &form.reason, 2000);
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let case = tx.case(id).await?;
     let Some(reason) = reason else {
-        tx.commit().await?;
-        let page_ = case_status_page(session, id, &case.reference, false, form.reason, errors);
+        let case = state.core.case(&session.principal, id).await?;
+        let page_ = case_status_page(
+            session,
+            id,
+            &case.reference,
+            form.version,
+            false,
+            form.reason,
+            errors,
+        );
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
     };
-    tx.set_case_status(id, FileStatus::Open, Some(&reason))
+    let update = CaseUpdate {
+        status: Some(FileStatus::Open),
+        reason: Some(reason),
+        ..CaseUpdate::default()
+    };
+    let case = state
+        .core
+        .update_case(&session.principal, id, Some(form.version), update)
         .await?;
-    tx.commit().await?;
     Ok(see_other(&crate::pages::item_href(case.file_id, Some(id))))
 }

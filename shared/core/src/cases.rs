@@ -1,0 +1,94 @@
+//! Vorgänge: creating, reading, changing the Betreff, closing (zdA) and reopening.
+
+use akta_db::{Case, CaseChanges, Page};
+use akta_domain::lifecycle::{decide, Transition};
+use akta_domain::{FileStatus, Principal};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::{require_version, Core, CoreError};
+
+/// A change to a Vorgang; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct CaseUpdate {
+    pub subject: Option<String>,
+    pub status: Option<FileStatus>,
+    /// Required when reopening, refused otherwise.
+    pub reason: Option<String>,
+}
+
+impl Core {
+    /// A new Vorgang in an open Akte.
+    pub async fn create_case(
+        &self,
+        who: &Principal,
+        file_id: Uuid,
+        subject: &str,
+        metadata: Map<String, Value>,
+    ) -> Result<Case, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let case = tx.create_case(file_id, subject, metadata).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    /// The Vorgang; a read in a confidential Akte is audited.
+    pub async fn case(&self, who: &Principal, id: Uuid) -> Result<Case, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let case = tx.case(id).await?;
+        tx.note_read(case.file_id, "case", id).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    pub async fn list_cases(
+        &self,
+        who: &Principal,
+        file_id: Uuid,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Page<Case>, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let cases = tx.list_cases(file_id, after, limit).await?;
+        tx.note_read(file_id, "cases", file_id).await?;
+        tx.commit().await?;
+        Ok(cases)
+    }
+
+    /// Changes a Vorgang at the caller's `expected` version. Nothing changes in a closed
+    /// Akte; a closed Vorgang takes only a reopening with a reason.
+    pub async fn update_case(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        expected: Option<i32>,
+        update: CaseUpdate,
+    ) -> Result<Case, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let current = tx.case(id).await?;
+        let expected = require_version(expected)?;
+        let file = tx.file(current.file_id).await?;
+        if FileStatus::parse(&file.status)? == FileStatus::Closed {
+            return Err(CoreError::Conflict("the file is closed (zdA)".into()));
+        }
+        let transition = decide(
+            "case",
+            FileStatus::parse(&current.status)?,
+            update.status,
+            update.reason.as_deref(),
+            update.subject.is_some(),
+        )?;
+        let (status, reason) = match &transition {
+            Transition::Keep => (None, None),
+            Transition::Close => (Some(FileStatus::Closed), None),
+            Transition::Reopen { reason } => (Some(FileStatus::Open), Some(reason.as_str())),
+        };
+        let changes = CaseChanges {
+            subject: update.subject,
+            status,
+        };
+        let case = tx.update_case(id, expected, changes, reason).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+}

@@ -1,0 +1,74 @@
+//! The one error type of the application core. `api` maps it once to problem+json, `web`
+//! once to the German error page.
+
+use akta_db::DbError;
+use akta_domain::lifecycle::Refusal;
+use akta_domain::DomainError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// No such object in the caller's tenant, or one the caller may not see.
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Input that breaks a rule; names the field.
+    #[error("{field}: {detail}")]
+    Validation { field: String, detail: String },
+    /// The object's state forbids the change (zdA, duplicates).
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller's version of the object is stale (optimistic locking).
+    #[error("the object was changed since it was read")]
+    PreconditionFailed,
+    /// A change that needs the caller's version of the object came without it.
+    #[error("this change needs the object's version (If-Match)")]
+    PreconditionRequired,
+    #[error("the tenant's {0} quota is exhausted")]
+    QuotaExceeded(&'static str),
+    /// Logged by the surface, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    pub fn validation(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        CoreError::Validation {
+            field: field.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<DbError> for CoreError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => CoreError::NotFound,
+            DbError::Conflict(m) => CoreError::Conflict(m),
+            DbError::MissingReference { field } => {
+                CoreError::validation(field, "refers to nothing that exists")
+            }
+            DbError::VersionMismatch => CoreError::PreconditionFailed,
+            DbError::QuotaExceeded(what) => CoreError::QuotaExceeded(what),
+            e @ (DbError::Sqlx(_) | DbError::Migrate(_)) => CoreError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<DomainError> for CoreError {
+    fn from(e: DomainError) -> Self {
+        CoreError::Validation {
+            field: e.field,
+            detail: e.message,
+        }
+    }
+}
+
+impl From<Refusal> for CoreError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Closed(message) => CoreError::Conflict(message.to_owned()),
+            Refusal::Invalid(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Akten: creating, reading, changing, closing (zdA) and reopening with a reason.
+
+use akta_db::{AuditEvent, FileChanges, FileFilter, FileRecord, NewFile, Page};
+use akta_domain::lifecycle::{decide, Transition};
+use akta_domain::{Confidentiality, FileStatus, Principal};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::{require_version, Core, CoreError};
+
+/// A change to an Akte; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct FileUpdate {
+    pub subject: Option<String>,
+    pub lead_org_unit_id: Option<Option<Uuid>>,
+    pub confidentiality: Option<Confidentiality>,
+    pub status: Option<FileStatus>,
+    /// Required when reopening, refused otherwise.
+    pub reason: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+}
+
+impl FileUpdate {
+    fn changes_fields(&self) -> bool {
+        self.subject.is_some()
+            || self.lead_org_unit_id.is_some()
+            || self.confidentiality.is_some()
+            || self.metadata.is_some()
+    }
+}
+
+impl Core {
+    pub async fn create_file(
+        &self,
+        who: &Principal,
+        new: NewFile,
+    ) -> Result<FileRecord, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let file = tx.create_file(new).await?;
+        tx.commit().await?;
+        Ok(file)
+    }
+
+    /// The Akte; a read of a confidential one is audited.
+    pub async fn file(&self, who: &Principal, id: Uuid) -> Result<FileRecord, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let file = tx.file(id).await?;
+        tx.note_read(id, "file", id).await?;
+        tx.commit().await?;
+        Ok(file)
+    }
+
+    pub async fn list_files(
+        &self,
+        who: &Principal,
+        filter: &FileFilter,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Page<FileRecord>, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let page = tx.list_files(filter, after, limit).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
+
+    /// Changes an Akte at the caller's `expected` version. A closed (zdA) Akte takes no
+    /// change except reopening, which needs a reason and changes nothing else.
+    pub async fn update_file(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        expected: Option<i32>,
+        update: FileUpdate,
+    ) -> Result<FileRecord, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        // Existence first: another tenant's id answers 404, not 412 or 428.
+        let current = tx.file(id).await?;
+        let expected = require_version(expected)?;
+        let transition = decide(
+            "file",
+            FileStatus::parse(&current.status)?,
+            update.status,
+            update.reason.as_deref(),
+            update.changes_fields(),
+        )?;
+        let status = match &transition {
+            Transition::Keep => None,
+            Transition::Close => Some(FileStatus::Closed),
+            Transition::Reopen { .. } => Some(FileStatus::Open),
+        };
+        let reason = match &transition {
+            Transition::Reopen { reason } => Some(reason.as_str()),
+            _ => None,
+        };
+        let changes = FileChanges {
+            subject: update.subject,
+            lead_org_unit_id: update.lead_org_unit_id,
+            confidentiality: update.confidentiality,
+            status,
+            metadata: update.metadata,
+        };
+        let file = tx.update_file(id, expected, changes, reason).await?;
+        tx.commit().await?;
+        Ok(file)
+    }
+
+    /// Closes an Akte "zu den Akten".
+    pub async fn close_file(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        expected: Option<i32>,
+    ) -> Result<FileRecord, CoreError> {
+        let update = FileUpdate {
+            status: Some(FileStatus::Closed),
+            ..FileUpdate::default()
+        };
+        self.update_file(who, id, expected, update).await
+    }
+
+    /// Reopens a closed Akte; the reason is kept with the event.
+    pub async fn reopen_file(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        expected: Option<i32>,
+        reason: &str,
+    ) -> Result<FileRecord, CoreError> {
+        let update = FileUpdate {
+            status: Some(FileStatus::Open),
+            reason: Some(reason.to_owned()),
+            ..FileUpdate::default()
+        };
+        self.update_file(who, id, expected, update).await
+    }
+
+    /// The audit events of an Akte and everything in it, oldest first.
+    pub async fn file_history(
+        &self,
+        who: &Principal,
+        file_id: Uuid,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<AuditEvent>, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let history = tx.file_history(file_id, after, limit).await?;
+        tx.note_read(file_id, "history", file_id).await?;
+        tx.commit().await?;
+        Ok(history)
+    }
+}
