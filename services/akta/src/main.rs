@@ -7,8 +7,9 @@ mod master_key;
 mod runtime;
 mod seed;
 
-use akta_api::{ops, ApiSettings, AppState};
-use akta_domain::{Role, TenantId};
+use akta_api::{ops, ApiSettings};
+use akta_app::{App, AppConfig, JobSettings, Role};
+use akta_domain::TenantId;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -33,7 +34,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service (embedded PostgreSQL and filesystem blobs unless configured).
-    Serve,
+    Serve {
+        /// all: requests and jobs; api: requests only (and this node's search index);
+        /// worker: jobs only, HTTP just for /healthz and /readyz.
+        #[arg(long, env = "AKTA_ROLE", default_value = "all", value_parser = parse_role)]
+        role: Role,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Manage tenants (Mandanten).
@@ -228,6 +234,10 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+}
+
 const CLI_ACTOR: &str = "cli";
 
 /// How often the extraction worker looks for due jobs when idle.
@@ -237,8 +247,8 @@ const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
-    if let Command::Serve = cli.command {
-        return serve(config).await;
+    if let Command::Serve { role } = cli.command {
+        return serve(config, role).await;
     }
     if let Command::Audit {
         command: AuditCommand::Keygen { out },
@@ -257,7 +267,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::Result<()> {
     let db = &backend.db;
     match command {
-        Command::Serve => unreachable!("handled by run"),
+        Command::Serve { .. } => unreachable!("handled by run"),
         Command::ExtractWorker => unreachable!("handled by main"),
         Command::Migrate => eprintln!("migrations applied"),
         Command::Tenant {
@@ -327,7 +337,7 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                     .tenant_by_slug(&slug)
                     .await
                     .with_context(|| format!("no tenant '{slug}'"))?;
-                let role = Role::parse(&role)?;
+                let role = akta_domain::Role::parse(&role)?;
                 ops::create_token(db, TenantId(tenant.id), role, &name, CLI_ACTOR)
                     .await?
                     .1
@@ -361,7 +371,7 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                 TenantId(tenant.id),
                 &username,
                 &name,
-                Role::parse(&role)?,
+                akta_domain::Role::parse(&role)?,
                 &password,
                 CLI_ACTOR,
             )
@@ -382,7 +392,7 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
             // Extracted text is sealed under the content keys.
             let keyring = master_key::load(config, db, backend.is_embedded()).await?;
             for t in tenants {
-                let n = akta_api::indexer::rebuild(db, &keyring, &root, TenantId(t.id))
+                let n = akta_jobs::indexer::rebuild(db, &keyring, &root, TenantId(t.id))
                     .await
                     .with_context(|| format!("rebuilding the index of '{}'", t.slug))?;
                 eprintln!("tenant {}: {n} documents indexed", t.slug);
@@ -391,7 +401,7 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
         Command::Sweep => {
             let blobs = runtime::blob_store(config)?;
             let report =
-                akta_api::sweeper::sweep_once(db, blobs.as_ref(), config.orphan_grace).await?;
+                akta_jobs::sweeper::sweep_once(db, blobs.as_ref(), config.orphan_grace).await?;
             eprintln!(
                 "deleted {} orphaned blobs, released {} intents",
                 report.deleted, report.kept
@@ -471,8 +481,10 @@ async fn audit_command(
                 .audit_signing_key
                 .as_deref()
                 .context("no signing key configured (AKTA_AUDIT_SIGNING_KEY_FILE)")?;
-            let key = akta_api::audit::load_signing_key(path)?;
-            for (slug, seq) in akta_api::audit::sign_heads(db, &key, tenant.as_deref()).await? {
+            let key = akta_jobs::audit_signer::load_signing_key(path)?;
+            for (slug, seq) in
+                akta_jobs::audit_signer::sign_heads(db, &key, tenant.as_deref()).await?
+            {
                 match seq {
                     Some(seq) => eprintln!("{slug}: head {seq} signed"),
                     None => eprintln!("{slug}: no entries yet"),
@@ -485,13 +497,13 @@ async fn audit_command(
         } => {
             let mut keys = Vec::new();
             if let Some(path) = config.audit_signing_key.as_deref().filter(|p| p.exists()) {
-                keys.push(akta_api::audit::load_public_key(path)?);
+                keys.push(akta_jobs::audit_signer::load_public_key(path)?);
             }
             for path in &public_keys {
-                keys.push(akta_api::audit::load_public_key(path)?);
+                keys.push(akta_jobs::audit_signer::load_public_key(path)?);
             }
             let mut broken = 0;
-            for v in akta_api::audit::verify(db, &keys, tenant.as_deref()).await? {
+            for v in akta_jobs::audit_signer::verify(db, &keys, tenant.as_deref()).await? {
                 let signed = v
                     .signed_up_to
                     .map(|s| format!("signed up to entry {s}"))
@@ -512,7 +524,7 @@ async fn audit_command(
     Ok(())
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     master_key::source(&config)?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -537,11 +549,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         if backend.is_embedded() {
             seed::demo_on_first_start(&backend.db, &keyring, &config).await?;
         }
-        let state = AppState::new(
-            backend.db.clone(),
-            blobs.clone(),
+        let audit_signing = match &config.audit_signing_key {
+            Some(path) => {
+                if backend.is_embedded() && !path.exists() {
+                    audit_keys::generate(path)?;
+                }
+                let key = akta_jobs::audit_signer::load_signing_key(path)?;
+                Some((key, config.audit_sign_interval))
+            }
+            None => None,
+        };
+        let app = App::build(AppConfig {
+            role,
+            db: backend.db.clone(),
+            blobs: blobs.clone(),
             keyring,
-            ApiSettings {
+            api: ApiSettings {
                 encrypt_uploads: config.encrypt_uploads,
                 max_upload_bytes: config.max_upload_bytes,
                 orphan_grace: config.orphan_grace,
@@ -554,77 +577,30 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 index_dir: Some(config.data_dir.join("index")),
                 ..ApiSettings::default()
             },
-        )
-        .with_search()
-        .context("opening the search index")?;
-        let signer = match &config.audit_signing_key {
-            Some(path) => {
-                if backend.is_embedded() && !path.exists() {
-                    audit_keys::generate(path)?;
-                }
-                let key = akta_api::audit::load_signing_key(path)?;
-                Some(tokio::spawn(akta_api::audit::run_signer(
-                    backend.db.clone(),
-                    key,
-                    config.audit_sign_interval,
-                )))
-            }
-            None => None,
-        };
-        let sweeper = tokio::spawn(akta_api::sweeper::run(
-            backend.db.clone(),
-            blobs.clone(),
-            config.orphan_grace,
-            config.sweep_interval,
-        ));
-        // Extraction runs this same binary as its isolated child (`akta extract-worker`).
-        let exe = std::env::current_exe().context("locating the akta binary")?;
-        let extractor = tokio::spawn(akta_api::worker::run(
-            state.clone(),
-            exe,
-            EXTRACTION_INTERVAL,
-        ));
-        // This node's search indexes follow the index log in PostgreSQL.
-        let indexer = state.search.clone().map(|index| {
-            tokio::spawn(akta_api::indexer::run(
-                backend.db.clone(),
-                state.keyring.clone(),
-                index,
-                INDEX_INTERVAL,
-            ))
-        });
+            jobs: JobSettings {
+                // Extraction runs this same binary as its isolated child (`akta extract-worker`).
+                extract_exe: Some(std::env::current_exe().context("locating the akta binary")?),
+                extraction_interval: EXTRACTION_INTERVAL,
+                index_interval: INDEX_INTERVAL,
+                sweep_interval: config.sweep_interval,
+                audit_signing,
+            },
+        })?;
         tracing::info!(
             listen = %config.listen,
             blobs = blobs.backend_name(),
+            role = role.as_str(),
             "Akta is serving on {}://{}",
             if config.tls.is_some() { "https" } else { "http" },
             config.listen
         );
-        let served = match &config.tls {
-            Some((cert, key)) => {
-                let acceptor = akta_api::tls::acceptor(cert, key)?;
-                akta_api::serve_tls_with(
-                    listener,
-                    state,
-                    akta_web::routes(),
-                    acceptor,
-                    shutdown_signal(),
-                )
-                .await
-            }
-            None => {
-                akta_api::serve_with(listener, state, akta_web::routes(), shutdown_signal()).await
-            }
+        let tls = match &config.tls {
+            Some((cert, key)) => Some(akta_api::tls::acceptor(cert, key)?),
+            None => None,
         };
-        sweeper.abort();
-        extractor.abort();
-        if let Some(indexer) = indexer {
-            indexer.abort();
-        }
-        if let Some(signer) = signer {
-            signer.abort();
-        }
-        served.context("serving HTTP")
+        app.serve(listener, tls, shutdown_signal())
+            .await
+            .context("serving HTTP")
     }
     .await;
     backend.shutdown().await;

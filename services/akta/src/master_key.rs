@@ -1,9 +1,9 @@
 //! The master key of encryption at rest: from a file or the environment, never from the
 //! database. The embedded default creates its own on first start.
 
-use akta_api::keyring::{Key256, Keyring};
-use akta_api::ApiError;
 use akta_db::Db;
+use akta_keys::keyring::{Key256, Keyring};
+use akta_keys::KeyError;
 use anyhow::{bail, Context};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -86,10 +86,7 @@ fn write_new(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Operators need the cause that the HTTP layer keeps from clients.
-pub fn explain(e: ApiError) -> anyhow::Error {
-    match e {
-        ApiError::Internal(cause) => anyhow::anyhow!(cause),
-        other => other.into(),
-    }
+/// Operators need the cause itself, not the HTTP layer's "internal error".
+pub fn explain(e: KeyError) -> anyhow::Error {
+    anyhow::anyhow!(e.to_string())
 }

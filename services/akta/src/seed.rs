@@ -1,10 +1,10 @@
 //! First start of the embedded default: a demo tenant with a small Aktenplan, so a new user
 //! can file something right away.
 
-use akta_api::keyring::Keyring;
 use akta_api::ops;
 use akta_db::{Db, NewPlanUnit};
 use akta_domain::{Disposition, PlanCode, Retention, TenantId};
+use akta_keys::keyring::Keyring;
 
 use crate::config::Config;
 

@@ -258,9 +258,9 @@ async fn deleting_a_tenant_destroys_its_extracted_texts_and_indexes() {
     // Another node that has applied the log so far holds both tenants.
     let dir = tempfile::tempdir().expect("tempdir");
     let node = std::sync::Arc::new(
-        akta_api::indexer::SearchIndex::open(dir.path().to_path_buf()).expect("index"),
+        akta_search::SearchIndex::open(dir.path().to_path_buf()).expect("index"),
     );
-    akta_api::indexer::run_once(&app.db, &app.keyring, &node)
+    akta_jobs::indexer::run_once(&app.db, &app.keyring, &node)
         .await
         .expect("apply");
     assert_eq!(node.manager.doc_count(gone.id).expect("count"), 1);
@@ -276,7 +276,7 @@ async fn deleting_a_tenant_destroys_its_extracted_texts_and_indexes() {
 
     assert_eq!(texts(gone.id).await, 0);
     assert_eq!(texts(stays.id).await, 1);
-    akta_api::indexer::run_once(&app.db, &app.keyring, &node)
+    akta_jobs::indexer::run_once(&app.db, &app.keyring, &node)
         .await
         .expect("apply");
     assert_eq!(node.manager.doc_count(gone.id).expect("count"), 0);

@@ -443,7 +443,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // the servers it starts.
     let master = akta_crypto::Key256::generate()?;
     let master_key_hex = master.to_hex();
-    let keyring = akta_api::keyring::Keyring::new(master);
+    let keyring = akta_keys::keyring::Keyring::new(master);
     let (tenant, token) =
         akta_api::ops::create_tenant(&db, &keyring, "bench", "Benchmark-Stadt", None, "bench")
             .await?;

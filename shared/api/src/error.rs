@@ -2,6 +2,7 @@ use akta_blob::BlobError;
 use akta_core::CoreError;
 use akta_db::DbError;
 use akta_domain::DomainError;
+use akta_keys::KeyError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -222,6 +223,19 @@ impl From<CoreError> for ApiError {
             CoreError::PreconditionRequired => ApiError::PreconditionRequired,
             CoreError::QuotaExceeded(what) => ApiError::InsufficientStorage(what),
             CoreError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::Conflict(m) => ApiError::Conflict(m),
+            KeyError::Invalid { field, detail } => ApiError::Validation { field, detail },
+            KeyError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
+            KeyError::Blob(e) => e.into(),
+            KeyError::Db(e) => e.into(),
+            KeyError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }

@@ -1,15 +1,11 @@
 //! Akta's HTTP layer. Handlers stay thin: parse the request, call `akta_db`/`akta_blob`,
 //! answer. Every error leaves through [`ApiError`] as `application/problem+json`.
 
-pub mod audit;
 mod auth;
 pub mod client;
-mod content;
 mod error;
 mod extract;
 mod headers;
-pub mod indexer;
-pub mod keyring;
 pub mod limits;
 pub mod oidc;
 pub mod ops;
@@ -17,15 +13,13 @@ pub mod passwords;
 mod routes;
 pub mod searching;
 mod state;
-pub mod sweeper;
 pub mod tls;
-pub mod worker;
 
 pub use auth::{hash_token, CSRF_HEADER, SESSION_COOKIE};
 pub use error::ApiError;
 pub use routes::documents::{file_document, file_version, ContentDisposition};
 pub use routes::session;
-pub use routes::{api_not_found, router, router_with};
+pub use routes::{api_not_found, health_router, router, router_with};
 pub use state::{ApiSettings, AppState};
 
 use std::future::Future;

@@ -4,8 +4,8 @@ use akta_db::{Db, NewToken, OperatorTokenRow, TenantRow, TokenRow};
 use akta_domain::{bounded_text, ReferenceFormat, Role, TenantId, TenantSlug};
 
 use crate::auth::issue_token;
-use crate::keyring::Keyring;
 use crate::ApiError;
+use akta_keys::keyring::Keyring;
 
 /// Creates a tenant with its first key and admin token; the token is returned once and stored
 /// hashed.

@@ -72,18 +72,18 @@ pub struct AppState {
     /// OpenID Connect client with its discovery and key caches.
     pub oidc: Arc<crate::oidc::Oidc>,
     /// Master key(s) for encryption at rest.
-    pub keyring: crate::keyring::Keyring,
+    pub keyring: akta_keys::keyring::Keyring,
     /// Per-tenant request limits.
     pub limits: Arc<crate::limits::RateLimiter>,
     /// This node's search indexes (see [`AppState::with_search`]).
-    pub search: Option<Arc<crate::indexer::SearchIndex>>,
+    pub search: Option<Arc<akta_search::SearchIndex>>,
 }
 
 impl AppState {
     pub fn new(
         db: Db,
         blobs: Arc<dyn BlobStore>,
-        keyring: crate::keyring::Keyring,
+        keyring: akta_keys::keyring::Keyring,
         settings: ApiSettings,
     ) -> Self {
         Self {
@@ -101,10 +101,12 @@ impl AppState {
     }
 
     /// Opens the search indexes under `settings.index_dir`, if set. Run
-    /// [`crate::indexer::run`] with [`AppState::search`] to keep them current.
+    /// `akta_jobs::indexer::run` with [`AppState::search`] to keep them current.
     pub fn with_search(mut self) -> Result<Self, ApiError> {
         if let Some(dir) = &self.settings.index_dir {
-            self.search = Some(Arc::new(crate::indexer::SearchIndex::open(dir.clone())?));
+            let index = akta_search::SearchIndex::open(dir.clone())
+                .map_err(|e| ApiError::Internal(format!("search index: {e}")))?;
+            self.search = Some(Arc::new(index));
         }
         Ok(self)
     }

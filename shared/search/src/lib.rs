@@ -12,6 +12,7 @@
 pub mod analysis;
 mod doc;
 mod index;
+mod node;
 mod query;
 
 use std::path::PathBuf;
@@ -21,6 +22,7 @@ pub use index::{
     IndexManager, SearchOptions, SortOrder, Visibility, DEFAULT_WRITER_MEMORY, MAX_LIMIT,
     SCHEMA_VERSION,
 };
+pub use node::SearchIndex;
 pub use query::{Query, QueryError, QueryErrorKind, QueryField};
 
 /// Everything that can go wrong in this crate.

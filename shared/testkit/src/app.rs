@@ -1,7 +1,9 @@
-use akta_api::keyring::{Key256, Keyring};
-use akta_api::{ops, ApiSettings, AppState};
+use akta_api::{ops, ApiSettings};
+pub use akta_app::Role;
+use akta_app::{App, AppConfig, JobSettings};
 use akta_blob::{BlobStore, FsStore, S3Config, S3Store};
 use akta_db::Db;
+use akta_keys::keyring::{Key256, Keyring};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -28,6 +30,8 @@ pub struct TestOptions {
     pub extraction_worker: Option<PathBuf>,
     /// Keeps search indexes in a temporary directory and runs the index applier.
     pub search: bool,
+    /// What the node does: `All` (default), only requests (`Api`) or only jobs (`Worker`).
+    pub role: Role,
 }
 
 impl Default for TestOptions {
@@ -39,6 +43,7 @@ impl Default for TestOptions {
             keyring: None,
             extraction_worker: None,
             search: true,
+            role: Role::All,
         }
     }
 }
@@ -56,6 +61,13 @@ pub struct TestApp {
     _shutdown: tokio::sync::oneshot::Sender<()>,
     _fs_dir: Option<tempfile::TempDir>,
     _index_dir: Option<tempfile::TempDir>,
+}
+
+/// A further node started by [`TestApp::spawn_node`]; stops when dropped.
+pub struct TestNode {
+    pub base_url: String,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _index_dir: tempfile::TempDir,
 }
 
 /// A tenant created through the operator API.
@@ -301,11 +313,13 @@ impl TestApp {
         let index_dir = options
             .search
             .then(|| tempfile::tempdir().expect("index tempdir"));
-        let state = AppState::new(
-            db.clone(),
-            blobs.clone(),
-            keyring.clone(),
-            ApiSettings {
+        // The same assembly as `akta serve`: jobs and index applier included.
+        let app = App::build(AppConfig {
+            role: options.role,
+            db: db.clone(),
+            blobs: blobs.clone(),
+            keyring: keyring.clone(),
+            api: ApiSettings {
                 max_upload_bytes: options.max_upload_bytes,
                 orphan_grace: options.orphan_grace,
                 hsts: false,
@@ -314,52 +328,23 @@ impl TestApp {
                 index_dir: index_dir.as_ref().map(|d| d.path().join("index")),
                 ..ApiSettings::default()
             },
-        )
-        .with_search()
-        .expect("search index");
+            jobs: JobSettings {
+                extract_exe: options.extraction_worker,
+                extraction_interval: Duration::from_millis(200),
+                index_interval: Duration::from_millis(250),
+                sweep_interval: Duration::from_secs(600),
+                audit_signing: None,
+            },
+        })
+        .expect("build the app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let worker = options
-            .extraction_worker
-            .map(|exe| akta_api::worker::run(state.clone(), exe, Duration::from_millis(200)));
-        let indexer = state.search.clone().map(|index| {
-            akta_api::indexer::run(
-                state.db.clone(),
-                state.keyring.clone(),
-                index,
-                Duration::from_millis(250),
-            )
-        });
-        tokio::spawn(async move {
-            let indexer = async move {
-                match indexer {
-                    Some(indexer) => indexer.await,
-                    None => std::future::pending().await,
-                }
-            };
-            let serve = akta_api::serve_with(listener, state, akta_web::routes(), async {
-                let _ = rx.await;
-            });
-            match worker {
-                // The worker stops with the server.
-                Some(worker) => {
-                    tokio::select! {
-                        _ = serve => {}
-                        _ = worker => {}
-                        _ = indexer => {}
-                    }
-                }
-                None => {
-                    tokio::select! {
-                        _ = serve => {}
-                        _ = indexer => {}
-                    }
-                }
-            }
-        });
+        tokio::spawn(app.serve(listener, None, async {
+            let _ = rx.await;
+        }));
         let (_, operator_token) = ops::create_operator_token(&db, "test operator")
             .await
             .expect("operator token");
@@ -378,6 +363,42 @@ impl TestApp {
             http,
             _shutdown: tx,
             _fs_dir: fs_dir,
+            _index_dir: index_dir,
+        }
+    }
+
+    /// Another node of the same Akta (same database, blob store and keys) in `role`, as a
+    /// second replica would run it; `extraction_worker` as in [`TestOptions`].
+    pub async fn spawn_node(&self, role: Role, extraction_worker: Option<PathBuf>) -> TestNode {
+        let index_dir = tempfile::tempdir().expect("index tempdir");
+        let app = App::build(AppConfig {
+            role,
+            db: self.db.clone(),
+            blobs: self.blobs.clone(),
+            keyring: self.keyring.clone(),
+            api: ApiSettings {
+                oidc_allow_http: true,
+                index_dir: Some(index_dir.path().join("index")),
+                ..ApiSettings::default()
+            },
+            jobs: JobSettings {
+                extract_exe: extraction_worker,
+                extraction_interval: Duration::from_millis(200),
+                ..JobSettings::default()
+            },
+        })
+        .expect("build the node");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.serve(listener, None, async {
+            let _ = rx.await;
+        }));
+        TestNode {
+            base_url,
+            _shutdown: tx,
             _index_dir: index_dir,
         }
     }
@@ -421,8 +442,8 @@ impl TestApp {
     }
 
     /// Runs the orphan sweeper once as if `grace` had passed.
-    pub async fn sweep(&self, grace: Duration) -> akta_api::sweeper::SweepReport {
-        akta_api::sweeper::sweep_once(&self.db, self.blobs.as_ref(), grace)
+    pub async fn sweep(&self, grace: Duration) -> akta_jobs::sweeper::SweepReport {
+        akta_jobs::sweeper::sweep_once(&self.db, self.blobs.as_ref(), grace)
             .await
             .expect("sweep")
     }

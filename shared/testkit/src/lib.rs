@@ -5,4 +5,4 @@ mod app;
 pub mod garage;
 pub mod postgres;
 
-pub use app::{Backend, Client, Reply, TestApp, TestOptions, TestTenant};
+pub use app::{Backend, Client, Reply, Role, TestApp, TestNode, TestOptions, TestTenant};

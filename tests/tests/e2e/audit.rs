@@ -15,14 +15,14 @@ async fn signed_log() -> (TestApp, PgConnection, Vec<PKey<openssl::pkey::Public>
     let app = TestApp::spawn().await;
     let seeded = seed(&app, "witten").await;
     let key = PKey::generate_ed25519().expect("key");
-    let signed = akta_api::audit::sign_heads(&app.db, &key, Some("witten"))
+    let signed = akta_jobs::audit_signer::sign_heads(&app.db, &key, Some("witten"))
         .await
         .expect("sign");
     assert!(
         matches!(signed.as_slice(), [(_, Some(n))] if *n >= 5),
         "{signed:?}"
     );
-    let keys = vec![akta_api::audit::public_of(&key).expect("public")];
+    let keys = vec![akta_jobs::audit_signer::public_of(&key).expect("public")];
     let report = verify(&app, &keys).await;
     assert_eq!(report, Ok(()), "untampered log must verify");
 
@@ -41,7 +41,7 @@ async fn signed_log() -> (TestApp, PgConnection, Vec<PKey<openssl::pkey::Public>
 }
 
 async fn verify(app: &TestApp, keys: &[PKey<openssl::pkey::Public>]) -> Result<(), ChainBreak> {
-    let mut all = akta_api::audit::verify(&app.db, keys, Some("witten"))
+    let mut all = akta_jobs::audit_signer::verify(&app.db, keys, Some("witten"))
         .await
         .expect("verify runs");
     assert_eq!(all.len(), 1);
@@ -169,7 +169,7 @@ async fn inserting_an_audit_entry_is_detected() {
 async fn signatures_from_an_unknown_key_are_rejected() {
     let (app, _owner, _keys) = signed_log().await;
     let stranger = PKey::generate_ed25519().expect("key");
-    let stranger = akta_api::audit::public_of(&stranger).expect("public");
+    let stranger = akta_jobs::audit_signer::public_of(&stranger).expect("public");
     assert!(matches!(
         verify(&app, &[stranger]).await,
         Err(ChainBreak::BadSignature { .. })

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use akta_api::keyring::{fingerprint, Key256, Keyring};
 use akta_blob::{BlobKey, ByteStream};
 use akta_crypto::{ciphertext_len, HEADER_LEN, SEGMENT_SIZE, TAG_LEN};
 use akta_db::{DocumentTarget, NewDocument, NewVersion};
 use akta_domain::{DocumentKind, TenantId};
+use akta_keys::keyring::{fingerprint, Key256, Keyring};
 use akta_testkit::{Backend, Client, TestApp, TestOptions, TestTenant};
 use bytes::Bytes;
 use futures_util::StreamExt;

@@ -241,11 +241,10 @@ async fn a_node_behind_the_pruned_log_rebuilds_its_indexes() {
 
     // A new node (no position yet) starts with a rebuild from PostgreSQL.
     let dir = tempfile::tempdir().expect("tempdir");
-    let node = Arc::new(
-        akta_api::indexer::SearchIndex::open(dir.path().to_path_buf()).expect("open index"),
-    );
+    let node =
+        Arc::new(akta_search::SearchIndex::open(dir.path().to_path_buf()).expect("open index"));
     assert!(node.applied() < 0, "a new node has applied nothing");
-    let indexed = akta_api::indexer::run_once(&app.db, &app.keyring, &node)
+    let indexed = akta_jobs::indexer::run_once(&app.db, &app.keyring, &node)
         .await
         .expect("catch up");
     assert_eq!(indexed, 1, "every document of every tenant added");
@@ -265,7 +264,7 @@ async fn a_node_behind_the_pruned_log_rebuilds_its_indexes() {
     assert!(pruned >= 2, "pruned {pruned}");
     let horizon = app.db.index_log_horizon().await.expect("horizon");
     assert!(horizon > caught_up, "the node is behind the horizon");
-    let indexed = akta_api::indexer::run_once(&app.db, &app.keyring, &node)
+    let indexed = akta_jobs::indexer::run_once(&app.db, &app.keyring, &node)
         .await
         .expect("rebuild");
     assert_eq!(indexed, 2);
@@ -279,7 +278,7 @@ async fn a_node_behind_the_pruned_log_rebuilds_its_indexes() {
         json!({"title": "Bekanntmachung Haushaltssatzung", "kind": "Ausgang"}),
     )
     .await;
-    let applied = akta_api::indexer::run_once(&app.db, &app.keyring, &node)
+    let applied = akta_jobs::indexer::run_once(&app.db, &app.keyring, &node)
         .await
         .expect("apply");
     assert_eq!(applied, 1);

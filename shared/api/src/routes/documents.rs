@@ -17,14 +17,14 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::auth::{Reader, Writer};
-use crate::content::{self, Sealed};
 use crate::extract::{
     check_metadata, double_option, parse_date, parse_id, parse_json, ApiJson, ApiQuery,
 };
-use crate::keyring::Keyring;
 use crate::routes::versioned::{if_match, versioned};
 use crate::{ApiError, AppState};
 use akta_core::DocumentUpdate;
+use akta_keys::content::{self, Sealed};
+use akta_keys::keyring::Keyring;
 
 const METADATA_PART_LIMIT: usize = 128 * 1024;
 
@@ -240,7 +240,7 @@ impl Uploader<'_> {
             }),
             Err(e) => {
                 self.discard(&key).await;
-                Err(sealing.error(e))
+                Err(sealing.error(e).into())
             }
         }
     }

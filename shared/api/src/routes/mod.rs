@@ -27,6 +27,16 @@ pub fn router(state: AppState) -> Router {
     router_with(state, Router::new().fallback(api_not_found))
 }
 
+/// Only `/healthz` and `/readyz`, for a node that serves no requests (`--role worker`), so
+/// orchestrators can still probe it; everything else is the 404 problem document.
+pub fn health_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(api_not_found)
+        .with_state(state)
+}
+
 /// Unknown paths of the REST API: the 404 problem document.
 pub async fn api_not_found() -> ApiError {
     ApiError::NotFound

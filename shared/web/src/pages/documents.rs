@@ -2,7 +2,7 @@
 //! new versions, and the Vermerk editor. Content is stored through the REST layer's filing
 //! functions, so uploads from the web follow the same way of a document.
 
-use akta_api::AppState;
+use akta_api::{ApiError, AppState};
 use akta_core::DocumentUpdate;
 use akta_db::{DocumentTarget, NewDocument};
 use akta_domain::DocumentKind;
@@ -104,7 +104,11 @@ pub async fn show(
             // Text, e-mail and office files: the extracted text, escaped like every value.
             _ => match tx.extracted_text(id, v.nr).await {
                 Ok(stored) => {
-                    let text = state.keyring.open_text(&mut tx, stored).await?;
+                    let text = state
+                        .keyring
+                        .open_text(&mut tx, stored)
+                        .await
+                        .map_err(ApiError::from)?;
                     tx.note_read(doc.file_id, "document_text", id).await?;
                     Preview::Text(text.chars().take(PREVIEW_CHARS).collect())
                 }

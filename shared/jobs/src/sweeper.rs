@@ -19,7 +19,7 @@ pub async fn sweep_once(
     db: &Db,
     blobs: &dyn BlobStore,
     grace: Duration,
-) -> Result<SweepReport, crate::ApiError> {
+) -> Result<SweepReport, crate::JobError> {
     let cutoff = time::OffsetDateTime::now_utc() - grace;
     let mut report = SweepReport::default();
     for (key, tenant) in db.expired_upload_intents(cutoff).await? {

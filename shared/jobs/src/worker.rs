@@ -14,7 +14,9 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::{content, ApiError, AppState};
+use akta_keys::content;
+
+use crate::{JobContext, JobError};
 
 const ACTOR: &str = "system:extraction";
 /// Jobs looked at per round.
@@ -27,9 +29,9 @@ struct Failure {
     final_error: bool,
 }
 
-impl From<ApiError> for Failure {
+impl From<JobError> for Failure {
     // Storage, database or key trouble may pass: retried with backoff.
-    fn from(e: ApiError) -> Self {
+    fn from(e: JobError) -> Self {
         Failure {
             reason: format!("extraction could not read the content: {e}"),
             final_error: false,
@@ -48,7 +50,7 @@ impl From<ExtractError> for Failure {
 }
 
 /// Processes due jobs every `interval` until the task is dropped.
-pub async fn run(state: AppState, exe: PathBuf, interval: Duration) {
+pub async fn run(ctx: JobContext, exe: PathBuf, interval: Duration) {
     let limits = Limits::default();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -56,8 +58,8 @@ pub async fn run(state: AppState, exe: PathBuf, interval: Duration) {
         ticker.tick().await;
         // Its own task: a panic ends this round (its job is retried when the lease
         // expires), not the worker.
-        let (state2, exe2, limits2) = (state.clone(), exe.clone(), limits.clone());
-        match tokio::spawn(async move { run_once(&state2, &exe2, &limits2).await }).await {
+        let (ctx2, exe2, limits2) = (ctx.clone(), exe.clone(), limits.clone());
+        match tokio::spawn(async move { run_once(&ctx2, &exe2, &limits2).await }).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "extraction round failed; will retry"),
             Err(e) => tracing::error!(error = %e, "extraction round panicked; will retry"),
@@ -66,16 +68,16 @@ pub async fn run(state: AppState, exe: PathBuf, interval: Duration) {
 }
 
 /// One round: every job that is due now. Returns how many this worker processed.
-pub async fn run_once(state: &AppState, exe: &Path, limits: &Limits) -> Result<usize, ApiError> {
+pub async fn run_once(ctx: &JobContext, exe: &Path, limits: &Limits) -> Result<usize, JobError> {
     let mut processed = 0;
     loop {
-        let due = state.db.due_extraction_jobs(BATCH).await?;
+        let due = ctx.db.due_extraction_jobs(BATCH).await?;
         if due.is_empty() {
             return Ok(processed);
         }
         let mut claimed_any = false;
         for (id, tenant) in due {
-            if process(state, exe, limits, id, tenant).await? {
+            if process(ctx, exe, limits, id, tenant).await? {
                 claimed_any = true;
                 processed += 1;
             }
@@ -89,22 +91,22 @@ pub async fn run_once(state: &AppState, exe: &Path, limits: &Limits) -> Result<u
 
 /// Claims and runs one job; `false` if another worker holds it.
 async fn process(
-    state: &AppState,
+    ctx: &JobContext,
     exe: &Path,
     limits: &Limits,
     id: Uuid,
     tenant: TenantId,
-) -> Result<bool, ApiError> {
+) -> Result<bool, JobError> {
     // The lease outlasts the child's own time limit, so only a crashed worker loses it.
     let lease = limits.time_limit + Duration::from_secs(60);
-    let mut tx = state.db.system_tx(tenant, ACTOR).await?;
+    let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
     let Some(job) = tx.claim_extraction_job(id, lease).await? else {
         return Ok(false);
     };
     tx.commit().await?;
 
-    let outcome = extract(state, exe, limits, tenant, &job).await;
-    let mut tx = state.db.system_tx(tenant, ACTOR).await?;
+    let outcome = extract(ctx, exe, limits, tenant, &job).await;
+    let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
     let kept = match outcome {
         Ok(extracted) => {
             // PostgreSQL text and jsonb cannot hold NUL characters.
@@ -125,7 +127,7 @@ async fn process(
             let source = tx.extraction_source(job.version_id).await?;
             let blob_key = BlobKey::parse(&source.blob_key)?;
             let full = akta_db::full_text(text.clone(), &parts);
-            let sealed = state.keyring.seal_text(&mut tx, &blob_key, &full).await?;
+            let sealed = ctx.keyring.seal_text(&mut tx, &blob_key, &full).await?;
             tx.complete_extraction_job(
                 &job,
                 ExtractedText {
@@ -153,24 +155,28 @@ async fn process(
 
 /// Decrypts the version into a private temporary file and extracts it in a child process.
 async fn extract(
-    state: &AppState,
+    ctx: &JobContext,
     exe: &Path,
     limits: &Limits,
     tenant: TenantId,
     job: &ClaimedJob,
 ) -> Result<Extracted, Failure> {
-    let mut tx = state
+    let mut tx = ctx
         .db
         .system_tx(tenant, ACTOR)
         .await
-        .map_err(ApiError::from)?;
+        .map_err(JobError::from)?;
     let source = tx
         .extraction_source(job.version_id)
         .await
-        .map_err(ApiError::from)?;
-    let key = BlobKey::parse(&source.blob_key).map_err(ApiError::from)?;
-    let dek = state.keyring.open_dek(&mut tx, &key).await?;
-    tx.commit().await.map_err(ApiError::from)?;
+        .map_err(JobError::from)?;
+    let key = BlobKey::parse(&source.blob_key).map_err(JobError::from)?;
+    let dek = ctx
+        .keyring
+        .open_dek(&mut tx, &key)
+        .await
+        .map_err(JobError::from)?;
+    tx.commit().await.map_err(JobError::from)?;
 
     let size = u64::try_from(source.size_bytes).unwrap_or(u64::MAX);
     if size > limits.max_input_bytes {
@@ -180,17 +186,19 @@ async fn extract(
         ))
         .into());
     }
-    let io = |e: std::io::Error| ApiError::Internal(format!("temporary file: {e}"));
+    let io = |e: std::io::Error| JobError::Internal(format!("temporary file: {e}"));
     // Plaintext on disk only for this job and only for this user.
     let file = tempfile::Builder::new()
         .prefix("akta-extract-")
         .permissions(std::fs::Permissions::from_mode(0o600))
         .tempfile()
         .map_err(io)?;
-    let mut body = content::open(state.blobs.as_ref(), &key, dek, size, None).await?;
+    let mut body = content::open(ctx.blobs.as_ref(), &key, dek, size, None)
+        .await
+        .map_err(JobError::from)?;
     let mut out = tokio::fs::File::from_std(file.as_file().try_clone().map_err(io)?);
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::Internal(format!("reading content: {e}")))?;
+        let chunk = chunk.map_err(|e| JobError::Internal(format!("reading content: {e}")))?;
         out.write_all(&chunk).await.map_err(io)?;
     }
     out.flush().await.map_err(io)?;
@@ -204,6 +212,6 @@ async fn extract(
         akta_extract::extract_isolated(&exe, file.path(), &media_type, &file_name, &limits)
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("extraction task: {e}")))?;
+    .map_err(|e| JobError::Internal(format!("extraction task: {e}")))?;
     Ok(result?)
 }

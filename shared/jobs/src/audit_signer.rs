@@ -7,22 +7,22 @@ use akta_domain::TenantId;
 use openssl::pkey::{PKey, Private, Public};
 use std::path::Path;
 
-use crate::ApiError;
+use crate::JobError;
 
 const ACTOR: &str = "system:audit";
 
-fn key_error(path: &Path, e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(format!("audit key {}: {e}", path.display()))
+fn key_error(path: &Path, e: impl std::fmt::Display) -> JobError {
+    JobError::Internal(format!("audit key {}: {e}", path.display()))
 }
 
 /// Reads an Ed25519 private key (PKCS#8 PEM).
-pub fn load_signing_key(path: &Path) -> Result<PKey<Private>, ApiError> {
+pub fn load_signing_key(path: &Path) -> Result<PKey<Private>, JobError> {
     let pem = std::fs::read(path).map_err(|e| key_error(path, e))?;
     PKey::private_key_from_pem(&pem).map_err(|e| key_error(path, e))
 }
 
 /// Reads an Ed25519 public key (PEM), or derives it from a private key file.
-pub fn load_public_key(path: &Path) -> Result<PKey<Public>, ApiError> {
+pub fn load_public_key(path: &Path) -> Result<PKey<Public>, JobError> {
     let pem = std::fs::read(path).map_err(|e| key_error(path, e))?;
     if let Ok(key) = PKey::public_key_from_pem(&pem) {
         return Ok(key);
@@ -30,17 +30,17 @@ pub fn load_public_key(path: &Path) -> Result<PKey<Public>, ApiError> {
     public_of(&PKey::private_key_from_pem(&pem).map_err(|e| key_error(path, e))?)
 }
 
-pub fn public_of(key: &PKey<Private>) -> Result<PKey<Public>, ApiError> {
+pub fn public_of(key: &PKey<Private>) -> Result<PKey<Public>, JobError> {
     let raw = key
         .raw_public_key()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| JobError::Internal(e.to_string()))?;
     PKey::public_key_from_raw_bytes(&raw, openssl::pkey::Id::ED25519)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| JobError::Internal(e.to_string()))
 }
 
 /// Creates a new key pair: the private key as PKCS#8 PEM, the public key as PEM.
-pub fn generate_key_pair() -> Result<(Vec<u8>, Vec<u8>), ApiError> {
-    let err = |e: openssl::error::ErrorStack| ApiError::Internal(e.to_string());
+pub fn generate_key_pair() -> Result<(Vec<u8>, Vec<u8>), JobError> {
+    let err = |e: openssl::error::ErrorStack| JobError::Internal(e.to_string());
     let key = PKey::generate_ed25519().map_err(err)?;
     let private = key.private_key_to_pem_pkcs8().map_err(err)?;
     let public = public_of(&key)?.public_key_to_pem().map_err(err)?;
@@ -52,7 +52,7 @@ pub async fn sign_heads(
     db: &Db,
     key: &PKey<Private>,
     only: Option<&str>,
-) -> Result<Vec<(String, Option<i64>)>, ApiError> {
+) -> Result<Vec<(String, Option<i64>)>, JobError> {
     let mut out = Vec::new();
     for tenant in db.list_tenants().await? {
         if only.is_some_and(|slug| slug != tenant.slug) {
@@ -80,7 +80,7 @@ pub async fn verify(
     db: &Db,
     keys: &[PKey<Public>],
     only: Option<&str>,
-) -> Result<Vec<Verification>, ApiError> {
+) -> Result<Vec<Verification>, JobError> {
     let mut out = Vec::new();
     for tenant in db.list_tenants().await? {
         if only.is_some_and(|slug| slug != tenant.slug) {
@@ -119,10 +119,10 @@ pub async fn verify(
     }
     if let Some(slug) = only {
         if out.is_empty() {
-            return Err(ApiError::validation(
-                "tenant",
-                format!("no tenant '{slug}'"),
-            ));
+            return Err(JobError::Invalid {
+                field: "tenant".into(),
+                detail: format!("no tenant '{slug}'"),
+            });
         }
     }
     Ok(out)

@@ -20,21 +20,13 @@ use akta_db::{Db, SealedText, StoredDek, StoredText, TenantKeyRow, TenantTx};
 use akta_domain::TenantId;
 use serde_json::json;
 
-use crate::ApiError;
+use crate::KeyError;
 
 pub use akta_crypto::Key256;
 
 /// DEKs re-wrapped per transaction during a tenant key rotation: small enough to keep row
 /// locks short, large enough that a million versions take a few thousand transactions.
 const REWRAP_BATCH: i64 = 500;
-
-/// One CryptoError → ApiError mapping for the whole HTTP layer. Crypto failures are never the
-/// client's fault; the cause goes to the log.
-impl From<CryptoError> for ApiError {
-    fn from(e: CryptoError) -> Self {
-        ApiError::Internal(format!("encryption: {e}"))
-    }
-}
 
 /// The master key(s) of this process. The first wraps; any further ones are accepted for
 /// unwrapping only, so processes can learn a new master key before a rotation starts using it.
@@ -74,12 +66,12 @@ fn text_context(blob_key: &str) -> Vec<u8> {
     format!("text:{blob_key}").into_bytes()
 }
 
-fn deleted() -> ApiError {
-    ApiError::Conflict("the tenant is deleted and its keys are destroyed".into())
+fn deleted() -> KeyError {
+    KeyError::Conflict("the tenant is deleted and its keys are destroyed".into())
 }
 
-fn concurrent() -> ApiError {
-    ApiError::Conflict(
+fn concurrent() -> KeyError {
+    KeyError::Conflict(
         "another process changed the tenant's keys at the same time; try again".into(),
     )
 }
@@ -125,16 +117,20 @@ impl Keyring {
     /// Parses a master key file or variable: one key per line (64 hex digits or base64 of 32
     /// bytes); the first line is the current key, further lines are accepted for unwrapping.
     /// Empty lines and lines starting with `#` are ignored.
-    pub fn from_text(text: &str) -> Result<Keyring, ApiError> {
-        let invalid = |e: CryptoError| ApiError::validation("master key", e.to_string());
+    pub fn from_text(text: &str) -> Result<Keyring, KeyError> {
+        let invalid = |e: CryptoError| KeyError::Invalid {
+            field: "master key".into(),
+            detail: e.to_string(),
+        };
         let mut keys = text
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty() && !line.starts_with('#'))
             .map(|line| Key256::parse_text(line).map_err(invalid));
-        let current = keys
-            .next()
-            .ok_or_else(|| ApiError::validation("master key", "contains no key"))??;
+        let current = keys.next().ok_or_else(|| KeyError::Invalid {
+            field: "master key".into(),
+            detail: "contains no key".into(),
+        })??;
         let accepted = keys.collect::<Result<Vec<_>, _>>()?;
         Ok(Keyring::with_accepted(current, accepted))
     }
@@ -153,13 +149,13 @@ impl Keyring {
         &self.masters[0].key
     }
 
-    fn master(&self, id: &str) -> Result<&Key256, ApiError> {
+    fn master(&self, id: &str) -> Result<&Key256, KeyError> {
         self.masters
             .iter()
             .find(|m| m.id == id)
             .map(|m| &m.key)
             .ok_or_else(|| {
-                ApiError::Internal(format!(
+                KeyError::Internal(format!(
                     "a tenant key is wrapped by master key {id}, which is not configured \
                      (configured: {})",
                     self.ids().join(", ")
@@ -169,7 +165,7 @@ impl Keyring {
 
     /// Fails if the database holds tenant keys wrapped by a master key this keyring lacks:
     /// `akta serve` refuses to start rather than fail every request of those tenants.
-    pub async fn check_database(&self, db: &Db) -> Result<(), ApiError> {
+    pub async fn check_database(&self, db: &Db) -> Result<(), KeyError> {
         let unknown: Vec<String> = db
             .master_key_ids()
             .await?
@@ -180,7 +176,7 @@ impl Keyring {
         if unknown.is_empty() {
             return Ok(());
         }
-        Err(ApiError::Internal(format!(
+        Err(KeyError::Internal(format!(
             "the configured master key ({}) cannot open tenant keys wrapped by master key {}; \
              set AKTA_MASTER_KEY_FILE to the right key file",
             self.ids().join(", "),
@@ -189,9 +185,9 @@ impl Keyring {
     }
 
     /// Unwraps one stored tenant key version.
-    fn open_tenant_key(&self, tenant: TenantId, row: &TenantKeyRow) -> Result<Key256, ApiError> {
+    fn open_tenant_key(&self, tenant: TenantId, row: &TenantKeyRow) -> Result<Key256, KeyError> {
         let wrapped = row.wrapped_key.as_deref().ok_or_else(|| {
-            ApiError::Internal(format!(
+            KeyError::Internal(format!(
                 "tenant key v{} of tenant {} is retired",
                 row.version, tenant.0
             ))
@@ -205,7 +201,7 @@ impl Keyring {
         version: i32,
         wrapped: &[u8],
         master_key_id: &str,
-    ) -> Result<Key256, ApiError> {
+    ) -> Result<Key256, KeyError> {
         let master = self.master(master_key_id)?;
         Ok(unwrap_key(
             master,
@@ -220,7 +216,7 @@ impl Keyring {
         &self,
         tx: &mut TenantTx,
         action: &str,
-    ) -> Result<Option<(i32, Key256)>, ApiError> {
+    ) -> Result<Option<(i32, Key256)>, KeyError> {
         tx.lock_tenant_keys().await?;
         let version = tx.next_tenant_key_version().await?;
         let key = Key256::generate()?;
@@ -238,7 +234,7 @@ impl Keyring {
     }
 
     /// Creates the first key of a new tenant, in the transaction that creates the tenant.
-    pub async fn create_tenant_key(&self, tx: &mut TenantTx) -> Result<i32, ApiError> {
+    pub async fn create_tenant_key(&self, tx: &mut TenantTx) -> Result<i32, KeyError> {
         match self.add_tenant_key(tx, "key.created").await? {
             Some((version, _)) => Ok(version),
             None => Err(concurrent()),
@@ -247,7 +243,7 @@ impl Keyring {
 
     /// The tenant's current key (the newest live version), share-locked until `tx` ends. A
     /// tenant created before encryption existed gets its first key here.
-    pub async fn current_tenant_key(&self, tx: &mut TenantTx) -> Result<(i32, Key256), ApiError> {
+    pub async fn current_tenant_key(&self, tx: &mut TenantTx) -> Result<(i32, Key256), KeyError> {
         if let Some(row) = tx.current_tenant_key().await? {
             return Ok((row.version, self.open_tenant_key(tx.tenant(), &row)?));
         }
@@ -268,9 +264,9 @@ impl Keyring {
     }
 
     /// One version of the tenant's key.
-    pub async fn tenant_key(&self, tx: &mut TenantTx, version: i32) -> Result<Key256, ApiError> {
+    pub async fn tenant_key(&self, tx: &mut TenantTx, version: i32) -> Result<Key256, KeyError> {
         let row = tx.tenant_key(version).await?.ok_or_else(|| {
-            ApiError::Internal(format!(
+            KeyError::Internal(format!(
                 "tenant key v{version} of tenant {} does not exist (destroyed?)",
                 tx.tenant().0
             ))
@@ -285,7 +281,7 @@ impl Keyring {
         tx: &mut TenantTx,
         blob_key: &BlobKey,
         dek: &Key256,
-    ) -> Result<StoredDek, ApiError> {
+    ) -> Result<StoredDek, KeyError> {
         let (version, key) = self.current_tenant_key(tx).await?;
         Ok(StoredDek {
             wrapped: wrap_key(&key, dek, &blob_context(blob_key.as_str()))?,
@@ -298,7 +294,7 @@ impl Keyring {
         &self,
         tx: &mut TenantTx,
         blob_key: &BlobKey,
-    ) -> Result<Option<Key256>, ApiError> {
+    ) -> Result<Option<Key256>, KeyError> {
         let found = tx.content_key(blob_key.as_str()).await?;
         let (Some(wrapped_dek), Some(version)) = (found.wrapped_dek, found.tenant_key_version)
         else {
@@ -306,7 +302,7 @@ impl Keyring {
         };
         let (Some(wrapped_key), Some(master_key_id)) = (found.wrapped_key, found.master_key_id)
         else {
-            return Err(ApiError::Internal(format!(
+            return Err(KeyError::Internal(format!(
                 "tenant key v{version} of tenant {} is gone (destroyed or retired)",
                 tx.tenant().0
             )));
@@ -326,7 +322,7 @@ impl Keyring {
         tx: &mut TenantTx,
         blob_key: &BlobKey,
         text: &str,
-    ) -> Result<Option<SealedText>, ApiError> {
+    ) -> Result<Option<SealedText>, KeyError> {
         let Some(dek) = self.open_dek(tx, blob_key).await? else {
             return Ok(None);
         };
@@ -335,7 +331,7 @@ impl Keyring {
         Ok(Some(SealedText {
             ciphertext: encrypt_to_vec(&key, text.as_bytes())?,
             plain_len: i64::try_from(text.len())
-                .map_err(|_| ApiError::Internal("extracted text too long".into()))?,
+                .map_err(|_| KeyError::Internal("extracted text too long".into()))?,
             wrapped_key: wrap_key(&dek, &key, &text_context(blob_key.as_str()))?,
         }))
     }
@@ -345,21 +341,21 @@ impl Keyring {
         &self,
         tx: &mut TenantTx,
         stored: StoredText,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, KeyError> {
         let (blob_key, sealed) = match stored {
             StoredText::Plain(text) => return Ok(text),
             StoredText::Sealed { blob_key, sealed } => (blob_key, sealed),
         };
         let key = BlobKey::parse(&blob_key)?;
         let dek = self.open_dek(tx, &key).await?.ok_or_else(|| {
-            ApiError::Internal(format!("sealed text of {blob_key} without a content key"))
+            KeyError::Internal(format!("sealed text of {blob_key} without a content key"))
         })?;
         let text_key = unwrap_key(&dek, &sealed.wrapped_key, &text_context(&blob_key))?;
         let plain_len = u64::try_from(sealed.plain_len)
-            .map_err(|_| ApiError::Internal("negative sealed text length".into()))?;
+            .map_err(|_| KeyError::Internal("negative sealed text length".into()))?;
         let plain = decrypt_to_vec(&text_key, &sealed.ciphertext, plain_len)?;
         String::from_utf8(plain)
-            .map_err(|_| ApiError::Internal(format!("sealed text of {blob_key} is not UTF-8")))
+            .map_err(|_| KeyError::Internal(format!("sealed text of {blob_key} is not UTF-8")))
     }
 
     /// `akta keys rotate`: a new tenant key version, every DEK re-wrapped to it, older versions
@@ -370,7 +366,7 @@ impl Keyring {
         db: &Db,
         tenant: TenantId,
         actor: &str,
-    ) -> Result<Rotation, ApiError> {
+    ) -> Result<Rotation, KeyError> {
         let mut tx = db.system_tx(tenant, actor).await?;
         if tx.tenant_status().await? == "deleted" {
             return Err(deleted());
@@ -390,7 +386,7 @@ impl Keyring {
         db: &Db,
         tenant: TenantId,
         actor: &str,
-    ) -> Result<Rotation, ApiError> {
+    ) -> Result<Rotation, KeyError> {
         let mut rewrapped = 0u64;
         loop {
             let mut tx = db.system_tx(tenant, actor).await?;
@@ -441,7 +437,7 @@ impl Keyring {
         db: &Db,
         new: &Keyring,
         actor: &str,
-    ) -> Result<Vec<MasterRotation>, ApiError> {
+    ) -> Result<Vec<MasterRotation>, KeyError> {
         let new_id = new.master_key_id();
         let mut report = Vec::new();
         for tenant in db.list_tenants().await? {

@@ -3,93 +3,24 @@
 //! is kept in `<index root>/applied.seq`, written after each committed batch.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use akta_db::{Db, SearchSource, TenantTx};
 use akta_domain::TenantId;
-use akta_search::{DocKind, DocStatus, IndexManager, SearchDoc};
+use akta_search::{DocKind, DocStatus, SearchDoc, SearchIndex};
 use uuid::Uuid;
 
-use crate::keyring::Keyring;
-use crate::ApiError;
+use crate::JobError;
+use akta_keys::keyring::Keyring;
 
 const ACTOR: &str = "system:indexer";
 /// Log entries applied per round.
 const BATCH: i32 = 500;
-const POSITION_FILE: &str = "applied.seq";
 
-/// A node's search indexes and how far it has applied the log.
-pub struct SearchIndex {
-    pub manager: IndexManager,
-    root: PathBuf,
-    applied: std::sync::atomic::AtomicI64,
-}
-
-impl SearchIndex {
-    /// Opens (creating if needed) the indexes under `base`, in the directory of the current
-    /// schema version. Directories of other versions hold stale plaintext and are removed;
-    /// the new version starts at log position 0 (or rebuilds, when the log was pruned).
-    pub fn open(base: PathBuf) -> Result<Self, ApiError> {
-        let current = format!("schema-{}", akta_search::SCHEMA_VERSION);
-        let root = base.join(&current);
-        std::fs::create_dir_all(&root)
-            .map_err(|e| ApiError::Internal(format!("index directory {}: {e}", root.display())))?;
-        for entry in std::fs::read_dir(&base).map_err(internal)? {
-            let entry = entry.map_err(internal)?;
-            if entry.file_name() != current.as_str() {
-                let path = entry.path();
-                tracing::info!(path = %path.display(), "removing an index of an old schema");
-                let removed = if path.is_dir() {
-                    std::fs::remove_dir_all(&path)
-                } else {
-                    std::fs::remove_file(&path)
-                };
-                removed.map_err(|e| internal(format!("removing {}: {e}", path.display())))?;
-            }
-        }
-        let manager = IndexManager::open(root.clone()).map_err(internal)?;
-        let applied = read_position(&root)?;
-        Ok(Self {
-            manager,
-            root,
-            applied: std::sync::atomic::AtomicI64::new(applied),
-        })
-    }
-
-    /// Directory of one tenant's index.
-    pub fn tenant_dir(&self, tenant: Uuid) -> PathBuf {
-        self.root.join(tenant.hyphenated().to_string())
-    }
-
-    /// The last log sequence number applied and committed.
-    pub fn applied(&self) -> i64 {
-        self.applied.load(std::sync::atomic::Ordering::Acquire)
-    }
-}
-
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(format!("search index: {e}"))
-}
-
-fn read_position(root: &Path) -> Result<i64, ApiError> {
-    match std::fs::read_to_string(root.join(POSITION_FILE)) {
-        Ok(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| internal(format!("{POSITION_FILE} is not a number"))),
-        // -1: never applied anything; the applier starts with a rebuild.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(-1),
-        Err(e) => Err(internal(e)),
-    }
-}
-
-/// Writes the position atomically (temporary file, then rename).
-fn write_position(root: &Path, seq: i64) -> Result<(), ApiError> {
-    let tmp = root.join(format!("{POSITION_FILE}.tmp"));
-    std::fs::write(&tmp, seq.to_string()).map_err(internal)?;
-    std::fs::rename(&tmp, root.join(POSITION_FILE)).map_err(internal)
+fn internal(e: impl std::fmt::Display) -> JobError {
+    JobError::Internal(format!("search index: {e}"))
 }
 
 /// How long index log entries are kept. A node that was down longer rebuilds its indexes
@@ -128,7 +59,7 @@ pub async fn run_once(
     db: &Db,
     keyring: &Keyring,
     index: &Arc<SearchIndex>,
-) -> Result<usize, ApiError> {
+) -> Result<usize, JobError> {
     // A new index directory (no position yet) or one behind the pruning horizon may lack
     // documents the log no longer (or never) mentions: rebuild it from PostgreSQL.
     if index.applied() < 0 || index.applied() < db.index_log_horizon().await? {
@@ -180,7 +111,7 @@ pub async fn run_once(
             let found: BTreeSet<Uuid> = docs.iter().map(|d| d.document_id).collect();
             deletes.extend(upserts.iter().filter(|id| !found.contains(id)));
             let index2 = index.clone();
-            tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+            tokio::task::spawn_blocking(move || -> Result<(), JobError> {
                 for doc in &docs {
                     // A document the index refuses is logged and skipped, not retried forever.
                     if let Err(e) = index2.manager.upsert(tenant, doc) {
@@ -197,12 +128,9 @@ pub async fn run_once(
             .map_err(internal)??;
         }
         let index2 = index.clone();
-        tokio::task::spawn_blocking(move || write_position(&index2.root, last))
+        tokio::task::spawn_blocking(move || index2.set_applied(last))
             .await
             .map_err(internal)??;
-        index
-            .applied
-            .store(last, std::sync::atomic::Ordering::Release);
         applied += entries.len();
     }
 }
@@ -213,7 +141,7 @@ async fn rebuild_all(
     db: &Db,
     keyring: &Keyring,
     index: &Arc<SearchIndex>,
-) -> Result<usize, ApiError> {
+) -> Result<usize, JobError> {
     // Taken before reading: whatever commits later has a larger number and is applied next.
     let head = db.index_log_settled_head().await?;
     let mut indexed = 0;
@@ -226,19 +154,16 @@ async fn rebuild_all(
         }
     }
     let index2 = index.clone();
-    tokio::task::spawn_blocking(move || write_position(&index2.root, head))
+    tokio::task::spawn_blocking(move || index2.set_applied(head))
         .await
         .map_err(internal)??;
-    index
-        .applied
-        .store(head, std::sync::atomic::Ordering::Release);
     Ok(indexed)
 }
 
 /// Removes every document from the tenant's index (a deleted tenant's plaintext goes).
-async fn empty_tenant(index: &Arc<SearchIndex>, tenant: Uuid) -> Result<(), ApiError> {
+async fn empty_tenant(index: &Arc<SearchIndex>, tenant: Uuid) -> Result<(), JobError> {
     let index2 = index.clone();
-    tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+    tokio::task::spawn_blocking(move || -> Result<(), JobError> {
         index2.manager.clear(tenant).map_err(internal)?;
         index2.manager.commit(tenant).map_err(internal)
     })
@@ -252,7 +177,7 @@ async fn reindex_tenant(
     keyring: &Keyring,
     index: &Arc<SearchIndex>,
     tenant: TenantId,
-) -> Result<usize, ApiError> {
+) -> Result<usize, JobError> {
     let mut tx = db.system_tx(tenant, ACTOR).await?;
     let ids = tx.document_ids().await?;
     let index2 = index.clone();
@@ -265,7 +190,7 @@ async fn reindex_tenant(
         let docs = search_docs(&mut tx, keyring, chunk).await?;
         indexed += docs.len();
         let index2 = index.clone();
-        tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+        tokio::task::spawn_blocking(move || -> Result<(), JobError> {
             for doc in &docs {
                 index2.manager.upsert(tenant.0, doc).map_err(internal)?;
             }
@@ -291,7 +216,7 @@ pub async fn rebuild(
     keyring: &Keyring,
     root: &Path,
     tenant: TenantId,
-) -> Result<usize, ApiError> {
+) -> Result<usize, JobError> {
     // A deleted tenant's documents never go back into an index.
     if db.tenant_by_id(tenant).await?.status == "deleted" {
         let index = Arc::new(SearchIndex::open(root.to_path_buf())?);
@@ -314,7 +239,7 @@ async fn search_docs(
     tx: &mut TenantTx,
     keyring: &Keyring,
     ids: &[Uuid],
-) -> Result<Vec<SearchDoc>, ApiError> {
+) -> Result<Vec<SearchDoc>, JobError> {
     let mut docs = Vec::with_capacity(ids.len());
     for mut source in tx.search_sources(ids).await? {
         let content = match source.stored_text() {

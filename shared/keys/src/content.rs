@@ -12,7 +12,7 @@ use akta_crypto::{
 use futures_util::StreamExt;
 use openssl::sha::Sha256;
 
-use crate::ApiError;
+use crate::KeyError;
 
 /// The plaintext limit was exceeded. Travels inside the io::Error of the upload stream through
 /// the blob store, which reports it as a body error.
@@ -51,7 +51,7 @@ pub fn seal(
     plaintext: ByteStream,
     limit: u64,
     encrypt: bool,
-) -> Result<(ByteStream, Sealing), ApiError> {
+) -> Result<(ByteStream, Sealing), KeyError> {
     let meter = Arc::new(Mutex::new(Meter {
         hasher: Sha256::new(),
         size: 0,
@@ -98,16 +98,16 @@ impl Sealing {
         }
     }
 
-    /// Maps a failed `put` to the API error, with the plaintext limit in a 413.
-    pub fn error(&self, e: BlobError) -> ApiError {
+    /// Maps a failed `put` to the error, with the plaintext limit where it was exceeded.
+    pub fn error(&self, e: BlobError) -> KeyError {
         match e {
-            BlobError::TooLarge { .. } => ApiError::PayloadTooLarge { limit: self.limit },
+            BlobError::TooLarge { .. } => KeyError::TooLarge { limit: self.limit },
             BlobError::Body(io)
                 if io
                     .get_ref()
                     .is_some_and(|inner| inner.is::<PlaintextTooLarge>()) =>
             {
-                ApiError::PayloadTooLarge { limit: self.limit }
+                KeyError::TooLarge { limit: self.limit }
             }
             other => other.into(),
         }
@@ -123,7 +123,7 @@ pub async fn open(
     dek: Option<Key256>,
     size: u64,
     range: Option<ByteRange>,
-) -> Result<ByteStream, ApiError> {
+) -> Result<ByteStream, KeyError> {
     let Some(dek) = dek else {
         // Stored before encryption existed.
         return Ok(blobs.get(key, range).await?.body);
@@ -145,11 +145,11 @@ pub async fn open(
 
 /// A stored object of the wrong length was truncated or extended: refuse before any header is
 /// sent rather than abort mid-body.
-fn check_length(key: &BlobKey, actual: u64, expected: u64) -> Result<(), ApiError> {
+fn check_length(key: &BlobKey, actual: u64, expected: u64) -> Result<(), KeyError> {
     if actual == expected {
         return Ok(());
     }
-    Err(ApiError::Internal(format!(
+    Err(KeyError::Internal(format!(
         "stored object {key} is {actual} bytes, expected {expected}: tampered or damaged"
     )))
 }

@@ -1,0 +1,95 @@
+//! `akta serve --role api|worker`: an API node serves requests and runs no jobs, a worker
+//! node runs the jobs and answers only its health probes; both on one database.
+
+use std::time::{Duration, Instant};
+
+use akta_testkit::{Client, Role, TestApp, TestOptions};
+use serde_json::json;
+
+const TEXT: &str = "Die Bauaufsicht bestätigt den Eingang der Nachbarzustimmung.";
+
+/// The extraction state of the document's first version.
+async fn extraction_state(client: &Client, doc: &str) -> String {
+    let reply = client.get(&format!("/api/v1/documents/{doc}")).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body["versions"][0]["extraction"]["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Polls `path` until `done` holds for the answer's body (bounded).
+async fn until(client: &Client, path: &str, done: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let reply = client.get(path).await;
+        if reply.status == 200 && done(&reply.body) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never settled: {path} {}",
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_node_serves_without_jobs_and_worker_node_runs_them_on_one_database() {
+    let api = TestApp::spawn_with(TestOptions {
+        role: Role::Api,
+        // Given the extraction binary, an API node still must not extract.
+        extraction_worker: Some(env!("CARGO_BIN_EXE_akta").into()),
+        ..TestOptions::default()
+    })
+    .await;
+    let tenant = api.create_tenant("herdecke").await;
+    let admin = &tenant.admin;
+    let unit = admin.create_plan_unit("63.01", None).await;
+    let file = admin.create_file(&unit, "Bauantrag").await.id();
+    let doc = admin
+        .upload(
+            &format!("/api/v1/files/{file}/documents"),
+            Some(json!({"title": "Nachbarzustimmung", "kind": "Eingang"})),
+            Some(("zustimmung.txt", "text/plain", TEXT.as_bytes().to_vec())),
+        )
+        .await;
+    assert_eq!(doc.status, 201, "{}", doc.body);
+    let doc = doc.id();
+
+    // The API node's own index applier has indexed the new document (by its title) …
+    until(admin, "/api/v1/search?q=Nachbarzustimmung", |b| {
+        b["total"] == 1
+    })
+    .await;
+    // … while its extraction waits in the outbox: no job runs on an API node.
+    assert_eq!(extraction_state(admin, &doc).await, "pending");
+
+    // A worker node on the same database takes the job; it serves no API, only health.
+    let worker = api
+        .spawn_node(Role::Worker, Some(env!("CARGO_BIN_EXE_akta").into()))
+        .await;
+    let probe = Client::new(&worker.base_url, admin.token.as_deref());
+    assert_eq!(probe.get("/healthz").await.status, 200);
+    assert_eq!(probe.get("/readyz").await.status, 200);
+    probe
+        .get("/api/v1/plan-units")
+        .await
+        .assert_problem(404, "not_found");
+    let web = probe.get("/anmelden").await;
+    assert_eq!(web.status, 404, "the worker serves no web UI");
+
+    until(admin, &format!("/api/v1/documents/{doc}"), |b| {
+        b["versions"][0]["extraction"]["state"] == "done"
+    })
+    .await;
+    // The text the worker extracted reaches the API node's index.
+    until(admin, "/api/v1/search?q=Bauaufsicht", |b| b["total"] == 1).await;
+
+    // A second API node on the same database serves the same records.
+    let second = api.spawn_node(Role::Api, None).await;
+    let other = Client::new(&second.base_url, admin.token.as_deref());
+    let got = other.get(&format!("/api/v1/files/{file}")).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+}

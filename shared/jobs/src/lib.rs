@@ -1,0 +1,42 @@
+//! Akta's background work, run by `akta serve --role worker` (and `all`): the extraction
+//! worker ([`worker`]), the orphan sweeper ([`sweeper`]) and the audit signer
+//! ([`audit_signer`]). The index applier ([`indexer`]) keeps a node's local search indexes
+//! and prunes the shared index log; it runs wherever search is served (`api` and `all`).
+
+pub mod audit_signer;
+pub mod indexer;
+pub mod sweeper;
+pub mod worker;
+
+use std::sync::Arc;
+
+use akta_blob::{BlobError, BlobStore};
+use akta_db::{Db, DbError};
+use akta_keys::{KeyError, Keyring};
+use akta_search::SearchError;
+
+/// What the jobs work with: the database, the keys and the blob store.
+#[derive(Clone)]
+pub struct JobContext {
+    pub db: Db,
+    pub keyring: Keyring,
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+/// The one error type of the jobs; a failed round is logged and retried.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    /// Bad input from the operator (a tenant that does not exist).
+    #[error("{field}: {detail}")]
+    Invalid { field: String, detail: String },
+    #[error("{0}")]
+    Internal(String),
+}
