@@ -94,7 +94,7 @@ pub struct Config {
     pub session_idle: Duration,
     /// Terminate TLS in Akta: (certificate chain PEM, private key PEM).
     pub tls: Option<(PathBuf, PathBuf)>,
-    pub trusted_proxies: Vec<akta_api::client::ProxyNet>,
+    pub trusted_proxies: Vec<akta_api::peer::ProxyNet>,
     pub requests_per_minute: u32,
     /// Akta's external base URL, for OpenID Connect redirect URIs.
     pub public_url: Option<String>,
@@ -229,7 +229,7 @@ impl Config {
         };
         let trusted_proxies = proxies
             .iter()
-            .map(|p| akta_api::client::ProxyNet::parse(p).map_err(anyhow::Error::msg))
+            .map(|p| akta_api::peer::ProxyNet::parse(p).map_err(anyhow::Error::msg))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let requests_per_minute = num(
             "AKTA_REQUESTS_PER_MINUTE",

@@ -31,10 +31,9 @@ pub const SESSION_COOKIE: &str = "akta_session";
 /// Header carrying the session's CSRF token on cookie-authenticated changes.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// The value of cookie `name` in the request, if any.
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+/// The value of cookie `name` in the request headers, if any.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -74,7 +73,7 @@ impl FromRequestParts<AppState> for Auth {
                     .ok_or(ApiError::Unauthorized)?
             }
             None => {
-                let token = cookie(parts, SESSION_COOKIE)
+                let token = cookie(&parts.headers, SESSION_COOKIE)
                     .filter(|t| !t.is_empty() && t.len() <= 200)
                     .ok_or(ApiError::Unauthorized)?;
                 let principal = state
@@ -107,7 +106,7 @@ fn check_csrf(parts: &Parts, principal: &Principal) -> Result<(), ApiError> {
         .map(|v| v.as_bytes())
         .unwrap_or_default();
     let expected = csrf_token.as_bytes();
-    if sent.len() == expected.len() && openssl::memcmp::eq(sent, expected) {
+    if akta_crypto::secrets_match(sent, expected) {
         Ok(())
     } else {
         Err(ApiError::CsrfFailed)

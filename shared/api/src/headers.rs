@@ -11,7 +11,7 @@ use crate::AppState;
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let https = req
         .extensions()
-        .get::<crate::client::ClientInfo>()
+        .get::<crate::peer::ClientInfo>()
         .is_some_and(|c| c.https);
     let mut response = next.run(req).await;
     let h = response.headers_mut();

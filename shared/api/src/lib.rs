@@ -2,20 +2,20 @@
 //! answer. Every error leaves through [`ApiError`] as `application/problem+json`.
 
 mod auth;
-pub mod client;
 mod error;
-mod extract;
 mod headers;
+mod input;
 pub mod limits;
 pub mod oidc;
 pub mod ops;
 pub mod passwords;
+pub mod peer;
 mod routes;
 pub mod searching;
 mod state;
 pub mod tls;
 
-pub use auth::{hash_token, CSRF_HEADER, SESSION_COOKIE};
+pub use auth::{cookie, hash_token, CSRF_HEADER, SESSION_COOKIE};
 pub use error::ApiError;
 pub use routes::documents::{file_document, file_version, ContentDisposition};
 pub use routes::session;

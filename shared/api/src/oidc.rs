@@ -617,9 +617,7 @@ fn check_claims(claims: &Claims, expect: &Expected<'_>) -> Result<(), OidcError>
     // The nonce ties the token to this browser's login; without it a token from another
     // login could be replayed here.
     let nonce = claims.get("nonce").and_then(Value::as_str).unwrap_or("");
-    if nonce.len() != expect.nonce.len()
-        || !openssl::memcmp::eq(nonce.as_bytes(), expect.nonce.as_bytes())
-    {
+    if !akta_crypto::secrets_match(nonce.as_bytes(), expect.nonce.as_bytes()) {
         return Err(invalid("the ID token's nonce does not match this login"));
     }
     match claims.get("sub").and_then(Value::as_str) {

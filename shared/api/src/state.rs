@@ -27,7 +27,7 @@ pub struct ApiSettings {
     /// Requests per minute and tenant unless the operator set another limit for the tenant.
     pub requests_per_minute: u32,
     /// Reverse proxies whose X-Forwarded-For/-Proto headers are believed.
-    pub trusted_proxies: Vec<crate::client::ProxyNet>,
+    pub trusted_proxies: Vec<crate::peer::ProxyNet>,
     /// Akta's external base URL (e.g. `https://akta.example.de`) for OpenID Connect redirect
     /// URIs; `None` derives it from the request's Host header (https if `secure_cookies`).
     pub public_url: Option<String>,

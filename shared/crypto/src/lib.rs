@@ -35,6 +35,13 @@ mod stream;
 mod tests;
 
 pub use error::CryptoError;
+
+/// Compares a secret someone sent (a CSRF token, an OpenID state or nonce) with the expected
+/// one in constant time, so the time of a refusal tells nothing about how much matched. An
+/// empty expected secret matches nothing.
+pub fn secrets_match(sent: &[u8], expected: &[u8]) -> bool {
+    !expected.is_empty() && sent.len() == expected.len() && openssl::memcmp::eq(sent, expected)
+}
 pub use key::{unwrap_key, wrap_key, Key256, WRAPPED_KEY_LEN};
 pub use segment::{
     cipher_range, ciphertext_len, decrypt_to_vec, encrypt_to_vec, segment_count, CipherRange,

@@ -135,6 +135,9 @@ macro_rules! string_enum {
         }
 
         impl $name {
+            /// Every value, in the order of the definition.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }

@@ -258,13 +258,8 @@ async fn search_docs(
 }
 
 fn search_doc(s: SearchSource, content: String) -> SearchDoc {
-    let kind = match s.kind.as_str() {
-        "Eingang" => DocKind::Eingang,
-        "Ausgang" => DocKind::Ausgang,
-        "Vermerk" => DocKind::Vermerk,
-        "Bescheid" => DocKind::Bescheid,
-        _ => DocKind::Sonstiges,
-    };
+    // Stored kinds passed the model's check; anything else is filed as "Sonstiges".
+    let kind = DocKind::parse(&s.kind).unwrap_or(DocKind::Sonstiges);
     let status = if s.status == "zdA" {
         DocStatus::ZdA
     } else {

@@ -22,7 +22,25 @@ pub enum DocKind {
     Sonstiges,
 }
 
+impl From<akta_domain::DocumentKind> for DocKind {
+    fn from(kind: akta_domain::DocumentKind) -> Self {
+        use akta_domain::DocumentKind as K;
+        match kind {
+            K::Incoming => Self::Eingang,
+            K::Outgoing => Self::Ausgang,
+            K::Note => Self::Vermerk,
+            K::Decision => Self::Bescheid,
+            K::Other => Self::Sonstiges,
+        }
+    }
+}
+
 impl DocKind {
+    /// The kind named by its German name (the records model's [`akta_domain::DocumentKind`]).
+    pub fn parse(s: &str) -> Result<DocKind, akta_domain::DomainError> {
+        akta_domain::DocumentKind::parse(s).map(DocKind::from)
+    }
+
     /// The German name as shown and as stored in PostgreSQL.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -5,7 +5,7 @@ use akta_api::{hash_token, AppState, SESSION_COOKIE};
 use akta_domain::{Principal, Role};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -20,17 +20,7 @@ pub const LANG_COOKIE: &str = "akta_lang";
 /// Double-submit cookie protecting the login form, which has no session yet.
 pub const LOGIN_CSRF_COOKIE: &str = "akta_login_csrf";
 
-/// The value of cookie `name`, if sent.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
+pub use akta_api::cookie;
 
 pub fn lang_of(headers: &HeaderMap) -> Lang {
     cookie(headers, LANG_COOKIE)
@@ -40,9 +30,7 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
 
 /// Constant-time comparison of a submitted token with the expected one.
 pub fn tokens_match(sent: &str, expected: &str) -> bool {
-    !expected.is_empty()
-        && sent.len() == expected.len()
-        && openssl::memcmp::eq(sent.as_bytes(), expected.as_bytes())
+    akta_crypto::secrets_match(sent.as_bytes(), expected.as_bytes())
 }
 
 /// A person logged in through the browser, with what every page's header shows.

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::{Reader, Writer};
-use crate::extract::{parse_id, ApiJson};
+use crate::input::{parse_id, ApiJson};
 use crate::{ApiError, AppState};
 
 pub async fn list(

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::{Admin, Reader};
-use crate::extract::{parse_id, ApiJson};
+use crate::input::{parse_id, ApiJson};
 use crate::{ops, ApiError, AppState};
 
 #[derive(Deserialize)]

@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::auth::{Reader, Writer};
-use crate::extract::{
+use crate::input::{
     check_metadata, double_option, parse_date, parse_id, parse_json, ApiJson, ApiQuery,
 };
 use crate::routes::versioned::{if_match, versioned};
@@ -246,6 +246,57 @@ impl Uploader<'_> {
     }
 
     /// Best effort: if this fails, the upload intent stays and the sweeper removes the blob.
+    /// Fails fast, before a possibly large body is read, when the document is missing or
+    /// its Akte closed.
+    async fn check_version_target(&self, document_id: Uuid) -> Result<(), ApiError> {
+        let mut tx = self.tx().await?;
+        let doc = tx.document(document_id).await?;
+        tx.resolve_target(DocumentTarget::File(doc.file_id)).await?;
+        Ok(())
+    }
+
+    /// Files the stored blob as a new Dokument in one transaction; if that fails, the blob
+    /// is deleted (the sweeper catches it should even that fail).
+    async fn commit_document(
+        &self,
+        blob: StoredBlob,
+        target: DocumentTarget,
+        metadata: NewDocument,
+    ) -> Result<akta_db::Document, ApiError> {
+        let written = async {
+            let mut tx = self.tx().await?;
+            let new_version = blob.new_version(&self.state.keyring, &mut tx).await?;
+            let doc = tx.create_document(target, metadata, new_version).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(doc)
+        }
+        .await;
+        if written.is_err() {
+            self.discard(&blob.key).await;
+        }
+        written
+    }
+
+    /// Adds the stored blob as the next version of a Dokument (see [`Self::commit_document`]).
+    async fn commit_version(
+        &self,
+        blob: StoredBlob,
+        document_id: Uuid,
+    ) -> Result<akta_db::Version, ApiError> {
+        let written = async {
+            let mut tx = self.tx().await?;
+            let new_version = blob.new_version(&self.state.keyring, &mut tx).await?;
+            let version = tx.add_version(document_id, new_version).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(version)
+        }
+        .await;
+        if written.is_err() {
+            self.discard(&blob.key).await;
+        }
+        written
+    }
+
     async fn discard(&self, key: &BlobKey) {
         if let Err(e) = self.state.blobs.delete(key).await {
             tracing::warn!(%key, error = %e, "could not delete blob of failed upload");
@@ -318,29 +369,14 @@ async fn create_document(
             "the multipart part 'metadata' is missing",
         ));
     };
-    let written = async {
-        let mut tx = uploader.tx().await?;
-        let new_version = blob.new_version(&state.keyring, &mut tx).await?;
-        let doc = tx.create_document(target, metadata, new_version).await?;
-        tx.commit().await?;
-        Ok::<_, ApiError>(doc)
-    }
-    .await;
-    match written {
-        Ok(doc) => {
-            let location = format!("/api/v1/documents/{}", doc.id);
-            Ok((
-                StatusCode::CREATED,
-                [(header::LOCATION, location)],
-                Json(json!(doc)),
-            )
-                .into_response())
-        }
-        Err(e) => {
-            uploader.discard(&blob.key).await;
-            Err(e)
-        }
-    }
+    let doc = uploader.commit_document(blob, target, metadata).await?;
+    let location = format!("/api/v1/documents/{}", doc.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json!(doc)),
+    )
+        .into_response())
 }
 
 pub async fn create_in_file(
@@ -383,18 +419,7 @@ where
     let uploader = Uploader::new(state, principal, tenant);
     uploader.tx().await?.resolve_target(target).await?;
     let blob = uploader.store_stream(file_name, media_type, body).await?;
-    let written = async {
-        let mut tx = uploader.tx().await?;
-        let new_version = blob.new_version(&state.keyring, &mut tx).await?;
-        let doc = tx.create_document(target, metadata, new_version).await?;
-        tx.commit().await?;
-        Ok::<_, ApiError>(doc)
-    }
-    .await;
-    if written.is_err() {
-        uploader.discard(&blob.key).await;
-    }
-    written
+    uploader.commit_document(blob, target, metadata).await
 }
 
 /// Adds a version to a Dokument from `body` (see [`file_document`]).
@@ -412,24 +437,9 @@ where
 {
     let (tenant, _) = principal.tenant_role().ok_or(ApiError::NotFound)?;
     let uploader = Uploader::new(state, principal, tenant);
-    {
-        let mut tx = uploader.tx().await?;
-        let doc = tx.document(document_id).await?;
-        tx.resolve_target(DocumentTarget::File(doc.file_id)).await?;
-    }
+    uploader.check_version_target(document_id).await?;
     let blob = uploader.store_stream(file_name, media_type, body).await?;
-    let written = async {
-        let mut tx = uploader.tx().await?;
-        let new_version = blob.new_version(&state.keyring, &mut tx).await?;
-        let version = tx.add_version(document_id, new_version).await?;
-        tx.commit().await?;
-        Ok::<_, ApiError>(version)
-    }
-    .await;
-    if written.is_err() {
-        uploader.discard(&blob.key).await;
-    }
-    written
+    uploader.commit_version(blob, document_id).await
 }
 
 pub async fn add_version(
@@ -440,11 +450,7 @@ pub async fn add_version(
 ) -> Result<Response, ApiError> {
     let doc_id = parse_id(&id, "id")?;
     let uploader = Uploader::new(&state, &writer.principal, writer.tenant);
-    {
-        let mut tx = uploader.tx().await?;
-        let doc = tx.document(doc_id).await?;
-        tx.resolve_target(DocumentTarget::File(doc.file_id)).await?;
-    }
+    uploader.check_version_target(doc_id).await?;
     let upload = uploader.read(req, false).await?;
     let Some(blob) = upload.file else {
         return Err(ApiError::bad_request(
@@ -453,29 +459,14 @@ pub async fn add_version(
             "the multipart part 'file' is missing",
         ));
     };
-    let written = async {
-        let mut tx = uploader.tx().await?;
-        let new_version = blob.new_version(&state.keyring, &mut tx).await?;
-        let version = tx.add_version(doc_id, new_version).await?;
-        tx.commit().await?;
-        Ok::<_, ApiError>(version)
-    }
-    .await;
-    match written {
-        Ok(version) => {
-            let location = format!("/api/v1/documents/{doc_id}/versions/{}/content", version.nr);
-            Ok((
-                StatusCode::CREATED,
-                [(header::LOCATION, location)],
-                Json(json!(version)),
-            )
-                .into_response())
-        }
-        Err(e) => {
-            uploader.discard(&blob.key).await;
-            Err(e)
-        }
-    }
+    let version = uploader.commit_version(blob, doc_id).await?;
+    let location = format!("/api/v1/documents/{doc_id}/versions/{}/content", version.nr);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json!(version)),
+    )
+        .into_response())
 }
 
 pub async fn get(

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::auth::{Reader, Writer};
-use crate::extract::{
+use crate::input::{
     check_metadata, double_option, page_limit, parse_cursor, parse_date, parse_id, ApiJson,
     ApiQuery,
 };

@@ -170,7 +170,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     ))
     .layer(axum::middleware::from_fn_with_state(
         state.clone(),
-        crate::client::client_info,
+        crate::peer::client_info,
     ))
     .with_state(state)
     .layer(PropagateRequestIdLayer::new(REQUEST_ID))

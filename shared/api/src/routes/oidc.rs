@@ -16,9 +16,9 @@ use serde_json::{json, Map, Value};
 use std::time::Duration;
 
 use crate::auth::{cookie, hash_token, Admin};
-use crate::client::ClientInfo;
-use crate::extract::ApiJson;
+use crate::input::ApiJson;
 use crate::oidc::{Identity, OidcError};
+use crate::peer::ClientInfo;
 use crate::routes::session::start_session;
 use crate::routes::users::parse_username;
 use crate::{ApiError, AppState};
@@ -93,8 +93,8 @@ async fn finish_login(state: &AppState, slug: &str, parts: &Parts) -> Result<Res
         .as_deref()
         .filter(|s| !s.is_empty() && s.len() <= 100)
         .ok_or_else(|| Refusal::stale("callback without state"))?;
-    let bound = cookie(parts, STATE_COOKIE).unwrap_or("");
-    if bound.len() != sent.len() || !openssl::memcmp::eq(bound.as_bytes(), sent.as_bytes()) {
+    let bound = cookie(&parts.headers, STATE_COOKIE).unwrap_or("");
+    if !akta_crypto::secrets_match(sent.as_bytes(), bound.as_bytes()) {
         return Err(Refusal::stale("state does not match this browser's login"));
     }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::{Admin, Reader};
-use crate::extract::{double_option, page_limit, parse_cursor, parse_id, ApiJson, ApiQuery};
+use crate::input::{double_option, page_limit, parse_cursor, parse_id, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize)]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Writer;
-use crate::extract::{parse_date, parse_id, ApiJson};
+use crate::input::{parse_date, parse_id, ApiJson};
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize)]

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::Reader;
-use crate::extract::{parse_date, ApiQuery};
+use crate::input::{parse_date, ApiQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -45,20 +45,11 @@ fn date(field: &str, raw: Option<&str>) -> Result<Option<time::Date>, ApiError> 
 }
 
 fn options(q: &SearchQuery) -> Result<SearchOptions, ApiError> {
-    let kind = match q.kind.as_deref() {
-        None => None,
-        Some("Eingang") => Some(DocKind::Eingang),
-        Some("Ausgang") => Some(DocKind::Ausgang),
-        Some("Vermerk") => Some(DocKind::Vermerk),
-        Some("Bescheid") => Some(DocKind::Bescheid),
-        Some("Sonstiges") => Some(DocKind::Sonstiges),
-        Some(_) => {
-            return Err(invalid(
-                "kind",
-                "must be Eingang, Ausgang, Vermerk, Bescheid or Sonstiges",
-            ))
-        }
-    };
+    let kind = q
+        .kind
+        .as_deref()
+        .map(|k| DocKind::parse(k).map_err(|e| invalid("kind", &e.message)))
+        .transpose()?;
     let status = match q.status.as_deref() {
         None => None,
         Some("offen") => Some(DocStatus::Offen),

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{hash_token, Auth, SESSION_COOKIE};
-use crate::extract::ApiJson;
+use crate::input::ApiJson;
 use crate::{passwords, ApiError, AppState};
 
 /// A session just created; the caller commits the transaction and sends the cookie.

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Operator;
-use crate::extract::ApiJson;
+use crate::input::ApiJson;
 use crate::{ops, ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -116,7 +116,7 @@ pub async fn delete(
     State(state): State<AppState>,
     Operator(op): Operator,
     Path(slug): Path<String>,
-    crate::extract::ApiQuery(q): crate::extract::ApiQuery<DeleteQuery>,
+    crate::input::ApiQuery(q): crate::input::ApiQuery<DeleteQuery>,
 ) -> Result<Json<Value>, ApiError> {
     if q.confirm != slug {
         return Err(ApiError::bad_request(

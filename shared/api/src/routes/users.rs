@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::Admin;
-use crate::extract::{double_option, parse_id, ApiJson};
+use crate::input::{double_option, parse_id, ApiJson};
 use crate::{passwords, ApiError, AppState};
 
 /// Usernames are case-insensitive: stored lowercase, 2-100 of `a-z 0-9 . _ @ -`.

@@ -5,7 +5,7 @@ use akta_api::AppState;
 use akta_core::model::NewFile;
 use akta_core::{CaseUpdate, CoreError, FileUpdate};
 use akta_db::repo::workplace::ResubmissionTarget;
-use akta_domain::{Confidentiality, FileStatus};
+use akta_domain::{Confidentiality, DocumentKind, FileStatus};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -90,9 +90,14 @@ struct FilePage {
 
 /// Document kinds with their labels, for selects.
 pub fn kinds(lang: Lang) -> Vec<(String, String)> {
-    ["Eingang", "Ausgang", "Vermerk", "Bescheid", "Sonstiges"]
+    DocumentKind::ALL
         .iter()
-        .map(|k| ((*k).to_owned(), lang.t(&format!("doc.kind.{k}")).to_owned()))
+        .map(|k| {
+            (
+                k.as_str().to_owned(),
+                lang.t(&format!("doc.kind.{k}")).to_owned(),
+            )
+        })
         .collect()
 }
 

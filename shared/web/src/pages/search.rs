@@ -102,14 +102,7 @@ struct SearchPage {
 }
 
 fn doc_kind(s: &str) -> Option<DocKind> {
-    match s {
-        "Eingang" => Some(DocKind::Eingang),
-        "Ausgang" => Some(DocKind::Ausgang),
-        "Vermerk" => Some(DocKind::Vermerk),
-        "Bescheid" => Some(DocKind::Bescheid),
-        "Sonstiges" => Some(DocKind::Sonstiges),
-        _ => None,
-    }
+    DocKind::parse(s).ok()
 }
 
 fn year_bounds(year: &str) -> Option<(time::Date, time::Date)> {
