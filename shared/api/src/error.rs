@@ -1,3 +1,5 @@
+//! The HTTP layer's one error type and its single mapping to `application/problem+json`.
+
 use akta_blob::BlobError;
 use akta_core::CoreError;
 use akta_db::DbError;
@@ -199,16 +201,8 @@ impl IntoResponse for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        match e {
-            DbError::NotFound => ApiError::NotFound,
-            DbError::Conflict(m) => ApiError::Conflict(m),
-            DbError::MissingReference { field } => {
-                ApiError::validation(field, "refers to nothing that exists")
-            }
-            DbError::VersionMismatch => ApiError::PreconditionFailed,
-            DbError::QuotaExceeded(what) => ApiError::InsufficientStorage(what),
-            e @ (DbError::Sqlx(_) | DbError::Migrate(_)) => ApiError::Internal(e.to_string()),
-        }
+        // One mapping of database outcomes, the core's.
+        CoreError::from(e).into()
     }
 }
 

@@ -1,3 +1,5 @@
+//! The state every handler shares: core, database, blobs, keys, search, settings.
+
 use akta_blob::BlobStore;
 use akta_db::Db;
 

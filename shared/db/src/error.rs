@@ -1,3 +1,5 @@
+//! The database layer's one error type; unique and foreign-key violations mapped once.
+
 /// Errors of the database layer. Unique violations become [`DbError::Conflict`] here, once.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

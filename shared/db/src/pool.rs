@@ -1,3 +1,6 @@
+//! The connection pool and the tenant-scoped transaction ([`TenantTx`]) every tenant query
+//! runs in; operator-level tables (tenants, operator tokens) outside of tenants.
+
 use akta_domain::{Principal, TenantId};
 use serde::Serialize;
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -1,3 +1,5 @@
+//! Text values parsed once at the edge: bounded free text, tenant slugs, plan codes, file names.
+
 use serde::Serialize;
 use std::fmt;
 
@@ -14,25 +16,9 @@ pub fn bounded_text(field: &str, value: &str, max: usize) -> Result<String, Doma
 
 /// Like [`bounded_text`] but an empty value means "not given".
 pub fn optional_text(field: &str, value: &str, max: usize) -> Result<Option<String>, DomainError> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        return Ok(None);
-    }
-    if trimmed.chars().count() > max {
-        return Err(DomainError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    // Newlines are legitimate in free text only where callers allow them; tabs and line breaks
-    // in titles end up in Aktenzeichen lists and exports, so reject every control character.
-    if trimmed.chars().any(char::is_control) {
-        return Err(DomainError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(Some(trimmed.to_owned()))
+    // Tabs and line breaks in titles end up in Aktenzeichen lists and exports, so one-line
+    // values refuse every control character.
+    checked_text(field, value, max, |_| false)
 }
 
 /// Like [`optional_text`] for free text over several lines (reasons, notes): line breaks and
@@ -41,6 +27,18 @@ pub fn optional_text_multiline(
     field: &str,
     value: &str,
     max: usize,
+) -> Result<Option<String>, DomainError> {
+    let text = checked_text(field, value, max, |c| matches!(c, '\n' | '\r' | '\t'))?;
+    Ok(text.map(|t| t.replace("\r\n", "\n")))
+}
+
+/// Trimmed `value`, `None` when empty; refuses values over `max` characters and control
+/// characters other than those `allowed`.
+fn checked_text(
+    field: &str,
+    value: &str,
+    max: usize,
+    allowed: impl Fn(char) -> bool,
 ) -> Result<Option<String>, DomainError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
@@ -52,16 +50,13 @@ pub fn optional_text_multiline(
             format!("must be at most {max} characters"),
         ));
     }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if trimmed.chars().any(|c| c.is_control() && !allowed(c)) {
         return Err(DomainError::new(
             field,
             "must not contain control characters",
         ));
     }
-    Ok(Some(trimmed.replace("\r\n", "\n")))
+    Ok(Some(trimmed.to_owned()))
 }
 
 /// A tenant's short name used in URLs and CLI: lowercase letters, digits and inner hyphens.

@@ -1,3 +1,5 @@
+//! The records model's enums and identities: roles, principals, statuses, kinds, retention.
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;

@@ -1,3 +1,5 @@
+//! A real Akta per test, built by `App::build` like `akta serve`, and a small typed client.
+
 use akta_api::{ops, ApiSettings};
 pub use akta_app::Role;
 use akta_app::{App, AppConfig, JobSettings};
@@ -61,6 +63,19 @@ pub struct TestApp {
     _shutdown: tokio::sync::oneshot::Sender<()>,
     _fs_dir: Option<tempfile::TempDir>,
     _index_dir: Option<tempfile::TempDir>,
+}
+
+/// Serves `app` on a free loopback port until the returned sender is dropped.
+async fn serve_on_loopback(app: App) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.serve(listener, None, async {
+        let _ = rx.await;
+    }));
+    (base_url, tx)
 }
 
 /// A further node started by [`TestApp::spawn_node`]; stops when dropped.
@@ -337,14 +352,7 @@ impl TestApp {
             },
         })
         .expect("build the app");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.serve(listener, None, async {
-            let _ = rx.await;
-        }));
+        let (base_url, tx) = serve_on_loopback(app).await;
         let (_, operator_token) = ops::create_operator_token(&db, "test operator")
             .await
             .expect("operator token");
@@ -388,14 +396,7 @@ impl TestApp {
             },
         })
         .expect("build the node");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.serve(listener, None, async {
-            let _ = rx.await;
-        }));
+        let (base_url, tx) = serve_on_loopback(app).await;
         TestNode {
             base_url,
             _shutdown: tx,

@@ -1,3 +1,5 @@
+//! `akta-bench upload`: uploads through the REST API against a direct S3 PUT, side by side.
+
 use akta_blob::{BlobStore, S3Config, S3Store};
 use anyhow::{bail, Context};
 use aws_sdk_s3::primitives::ByteStream as SdkBody;

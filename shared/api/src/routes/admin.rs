@@ -1,3 +1,5 @@
+//! Tenant administration over REST: tokens, org units, support access and quotas.
+
 use akta_domain::{bounded_text, PlanCode, Role};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -1,3 +1,5 @@
+//! Liveness and readiness probes (`/healthz`, `/readyz`), served by every node role.
+
 use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};

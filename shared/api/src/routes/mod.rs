@@ -1,3 +1,6 @@
+//! The REST router: every `/api/v1` route, the upload routes without a body limit, and the
+//! layers every response passes (request ids, tracing, security headers, rate limits).
+
 mod access;
 mod admin;
 pub(crate) mod documents;

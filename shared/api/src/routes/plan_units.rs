@@ -1,3 +1,5 @@
+//! REST routes of the Aktenplan (plan units).
+
 use akta_db::NewPlanUnit;
 use akta_domain::{bounded_text, Disposition, PlanCode, Retention};
 use axum::extract::{Path, State};

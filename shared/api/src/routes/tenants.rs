@@ -1,3 +1,5 @@
+//! The operator's REST routes: creating, listing, suspending and deleting tenants.
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,3 +1,5 @@
+//! Audit events: written in the transaction of the change they record; an Akte's history.
+
 use serde::Serialize;
 use uuid::Uuid;
 

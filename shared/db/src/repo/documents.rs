@@ -1,3 +1,5 @@
+//! Dokumente and their immutable versions; upload intents that protect blobs in flight.
+
 use akta_domain::DocumentKind;
 use serde::Serialize;
 use serde_json::{Map, Value};

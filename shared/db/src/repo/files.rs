@@ -1,3 +1,5 @@
+//! Akten and Vorgänge: creation with gap-free Aktenzeichen, reads, and their row updates.
+
 use akta_domain::{Confidentiality, FileStatus, ReferenceFormat, ReferenceNumber};
 use serde::Serialize;
 use serde_json::{Map, Value};

@@ -1,3 +1,5 @@
+//! The repositories (one module per records concept), keyset pages and org units.
+
 pub mod access;
 pub mod audit;
 pub mod documents;

@@ -1,3 +1,5 @@
+//! The Aktenplan: plan units with inherited retention and disposition.
+
 use akta_domain::{Disposition, PlanCode, Retention};
 use serde::Serialize;
 use uuid::Uuid;

@@ -1,3 +1,5 @@
+//! API tokens: issued hashed, looked up through the one security-definer door, revoked.
+
 use akta_domain::{Principal, Role, TenantId};
 use serde::Serialize;
 use sqlx::PgPool;

@@ -1,3 +1,5 @@
+//! People of a tenant, their password and OIDC logins, sessions and lockouts.
+
 use akta_domain::{Principal, Role, TenantId};
 use serde::Serialize;
 use sqlx::PgPool;
