@@ -7,8 +7,9 @@ mod master_key;
 mod runtime;
 mod seed;
 
-use akta_api::{ops, ApiSettings};
+use akta_api::ApiSettings;
 use akta_app::{App, AppConfig, JobSettings, Role};
+use akta_core::{Core, CoreSettings};
 use akta_domain::TenantId;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -264,6 +265,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     result
 }
 
+/// The application core over this configuration's database, blob store and master key, for
+/// the commands that change records, tenants, tokens and users.
+async fn core_of(backend: &Backend, config: &Config) -> anyhow::Result<Core> {
+    let keyring = master_key::load(config, &backend.db, backend.is_embedded()).await?;
+    let blobs = runtime::blob_store(config)?;
+    Ok(Core::new(
+        backend.db.clone(),
+        blobs,
+        keyring,
+        CoreSettings::default(),
+    ))
+}
+
 async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::Result<()> {
     let db = &backend.db;
     match command {
@@ -273,9 +287,8 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
         Command::Tenant {
             command: TenantCommand::Create { slug, name },
         } => {
-            let keyring = master_key::load(config, db, backend.is_embedded()).await?;
-            let (tenant, token) =
-                ops::create_tenant(db, &keyring, &slug, &name, None, CLI_ACTOR).await?;
+            let core = core_of(backend, config).await?;
+            let (tenant, token) = core.create_tenant(&slug, &name, None, CLI_ACTOR).await?;
             eprintln!(
                 "created tenant {} ({}); its admin token:",
                 tenant.slug, tenant.id
@@ -290,7 +303,9 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                     "deleting destroys the tenant's keys for good: pass --confirm {slug}"
                 );
             }
-            let (tenant, destroyed) = ops::delete_tenant(db, &slug, CLI_ACTOR)
+            let core = core_of(backend, config).await?;
+            let (tenant, destroyed) = core
+                .delete_tenant(&slug, CLI_ACTOR)
                 .await
                 .with_context(|| format!("deleting tenant '{slug}'"))?;
             eprintln!(
@@ -304,19 +319,22 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
         Command::Tenant {
             command: TenantCommand::Suspend { slug },
         } => {
-            let t = ops::set_tenant_active(db, &slug, false, CLI_ACTOR).await?;
+            let core = core_of(backend, config).await?;
+            let t = core.set_tenant_active(&slug, false, CLI_ACTOR).await?;
             eprintln!("tenant {} is {}", t.slug, t.status);
         }
         Command::Tenant {
             command: TenantCommand::Resume { slug },
         } => {
-            let t = ops::set_tenant_active(db, &slug, true, CLI_ACTOR).await?;
+            let core = core_of(backend, config).await?;
+            let t = core.set_tenant_active(&slug, true, CLI_ACTOR).await?;
             eprintln!("tenant {} is {}", t.slug, t.status);
         }
         Command::Tenant {
             command: TenantCommand::List,
         } => {
-            for t in db.list_tenants().await? {
+            let core = core_of(backend, config).await?;
+            for t in core.list_tenants().await? {
                 println!("{}\t{}\t{}\t{}", t.slug, t.status, t.id, t.display_name);
             }
         }
@@ -329,16 +347,17 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                     name,
                 },
         } => {
+            let core = core_of(backend, config).await?;
             let token = if operator {
-                ops::create_operator_token(db, &name).await?.1
+                core.create_operator_token(&name).await?.1
             } else {
                 let slug = tenant.context("--tenant or --operator is required")?;
-                let tenant = db
+                let tenant = core
                     .tenant_by_slug(&slug)
                     .await
                     .with_context(|| format!("no tenant '{slug}'"))?;
                 let role = akta_domain::Role::parse(&role)?;
-                ops::create_token(db, TenantId(tenant.id), role, &name, CLI_ACTOR)
+                core.create_token(TenantId(tenant.id), role, &name, CLI_ACTOR)
                     .await?
                     .1
             };
@@ -362,20 +381,21 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
-            let tenant = db
+            let core = core_of(backend, config).await?;
+            let tenant = core
                 .tenant_by_slug(&tenant)
                 .await
                 .with_context(|| format!("no tenant '{tenant}'"))?;
-            let user = ops::create_user(
-                db,
-                TenantId(tenant.id),
-                &username,
-                &name,
-                akta_domain::Role::parse(&role)?,
-                &password,
-                CLI_ACTOR,
-            )
-            .await?;
+            let user = core
+                .create_user_with_password(
+                    TenantId(tenant.id),
+                    &username,
+                    &name,
+                    akta_domain::Role::parse(&role)?,
+                    &password,
+                    CLI_ACTOR,
+                )
+                .await?;
             eprintln!(
                 "created user {} ({}) in {}",
                 user.username, user.role, tenant.slug
@@ -546,9 +566,6 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 "AKTA_ENCRYPTION=off: new uploads are stored unencrypted (benchmark only)"
             );
         }
-        if backend.is_embedded() {
-            seed::demo_on_first_start(&backend.db, &keyring, &config).await?;
-        }
         let audit_signing = match &config.audit_signing_key {
             Some(path) => {
                 if backend.is_embedded() && !path.exists() {
@@ -586,6 +603,9 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 audit_signing,
             },
         })?;
+        if backend.is_embedded() {
+            seed::demo_on_first_start(&app.state().core, &config).await?;
+        }
         tracing::info!(
             listen = %config.listen,
             blobs = blobs.backend_name(),

@@ -1,24 +1,25 @@
 //! First start of the embedded default: a demo tenant with a small Aktenplan, so a new user
 //! can file something right away.
 
-use akta_api::ops;
-use akta_db::{Db, NewPlanUnit};
-use akta_domain::{Disposition, PlanCode, Retention, TenantId};
-use akta_keys::keyring::Keyring;
+use akta_core::model::NewPlanUnit;
+use akta_core::Core;
+use akta_domain::{Disposition, PlanCode, Retention};
+use anyhow::Context;
 
 use crate::config::Config;
 
-pub async fn demo_on_first_start(
-    db: &Db,
-    keyring: &Keyring,
-    config: &Config,
-) -> anyhow::Result<()> {
-    if !db.list_tenants().await?.is_empty() {
+pub async fn demo_on_first_start(core: &Core, config: &Config) -> anyhow::Result<()> {
+    if !core.list_tenants().await?.is_empty() {
         return Ok(());
     }
-    let (tenant, token) =
-        ops::create_tenant(db, keyring, "demo", "Demo-Stadt", None, "system:setup").await?;
-    let mut tx = db.tenant_tx(TenantId(tenant.id), "system:setup").await?;
+    let (_, token) = core
+        .create_tenant("demo", "Demo-Stadt", None, "system:setup")
+        .await?;
+    // The plan is filed like an admin would, with the new admin token.
+    let admin = core
+        .authenticate_token(&token)
+        .await?
+        .context("the new admin token does not authenticate")?;
     let units = [
         (
             "0",
@@ -52,18 +53,20 @@ pub async fn demo_on_first_start(
     ];
     let mut ids = std::collections::HashMap::new();
     for (code, title, parent, retention, disposition) in units {
-        let unit = tx
-            .create_plan_unit(NewPlanUnit {
-                code: PlanCode::parse(code)?,
-                title: title.into(),
-                parent_id: parent.and_then(|p| ids.get(p).copied()),
-                retention,
-                disposition,
-            })
+        let unit = core
+            .create_plan_unit(
+                &admin,
+                NewPlanUnit {
+                    code: PlanCode::parse(code)?,
+                    title: title.into(),
+                    parent_id: parent.and_then(|p| ids.get(p).copied()),
+                    retention,
+                    disposition,
+                },
+            )
             .await?;
         ids.insert(code, unit.id);
     }
-    tx.commit().await?;
     eprintln!();
     eprintln!("  Willkommen bei Akta. Der Mandant 'demo' wurde angelegt.");
     eprintln!("  Admin-Token (wird nur dieses eine Mal angezeigt):");

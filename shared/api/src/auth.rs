@@ -4,27 +4,10 @@
 use akta_domain::{Principal, Role, TenantId};
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
-use base64::Engine;
-use rand::RngCore;
 
 use crate::{ApiError, AppState};
 
-/// Creates a new random token and the hash stored for it. Tokens carry 256 random bits, so
-/// a fast hash suffices: there is nothing to brute-force.
-pub fn issue_token() -> (String, Vec<u8>) {
-    let mut raw = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut raw);
-    let token = format!(
-        "akta_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-    );
-    let hash = hash_token(&token);
-    (token, hash)
-}
-
-pub fn hash_token(token: &str) -> Vec<u8> {
-    openssl::sha::sha256(token.as_bytes()).to_vec()
-}
+pub use akta_core::secrets::hash_token;
 
 /// Name of the session cookie set at login.
 pub const SESSION_COOKIE: &str = "akta_session";
@@ -67,8 +50,8 @@ impl FromRequestParts<AppState> for Auth {
                     .filter(|t| !t.is_empty() && t.len() <= 200)
                     .ok_or(ApiError::Unauthorized)?;
                 state
-                    .db
-                    .authenticate(&hash_token(token))
+                    .core
+                    .authenticate_token(token)
                     .await?
                     .ok_or(ApiError::Unauthorized)?
             }
@@ -77,8 +60,8 @@ impl FromRequestParts<AppState> for Auth {
                     .filter(|t| !t.is_empty() && t.len() <= 200)
                     .ok_or(ApiError::Unauthorized)?;
                 let principal = state
-                    .db
-                    .authenticate_session(&hash_token(token), state.settings.session_idle)
+                    .core
+                    .authenticate_session(token)
                     .await?
                     .ok_or(ApiError::Unauthorized)?;
                 if !parts.method.is_safe() {
@@ -89,7 +72,7 @@ impl FromRequestParts<AppState> for Auth {
         };
         if let Some((tenant_id, _)) = principal.tenant_role() {
             tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
-            state.limits.refresh(&state.db).await?;
+            state.limits.refresh(&state.core).await?;
             state.limits.check(tenant_id)?;
         }
         Ok(Auth(principal))
@@ -204,24 +187,16 @@ async fn support_principal(
         .get(SUPPORT_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let Some((tenant_id, grant)) = state.db.live_support_grant(slug).await? else {
-        return Err(ApiError::Forbidden(
-            "no support access granted by this tenant (or it has expired)",
-        ));
-    };
-    let principal = Principal::Tenant {
-        tenant_id,
-        role: Role::Reader,
-        token_id,
-        name: format!("support by operator {name}"),
-        can_write: false,
-        plan_scope: None,
-    };
-    let mut tx = state.db.tx_for(&principal).await?;
-    tx.audit_support_request(grant, parts.method.as_str(), parts.uri.path())
-        .await?;
-    tx.commit().await?;
-    Ok(principal)
+    Ok(state
+        .core
+        .support_principal(
+            slug,
+            token_id,
+            name,
+            parts.method.as_str(),
+            parts.uri.path(),
+        )
+        .await?)
 }
 
 /// The hosting city's operator.

@@ -216,6 +216,14 @@ impl From<CoreError> for ApiError {
             CoreError::PreconditionFailed => ApiError::PreconditionFailed,
             CoreError::PreconditionRequired => ApiError::PreconditionRequired,
             CoreError::QuotaExceeded(what) => ApiError::InsufficientStorage(what),
+            CoreError::LoginFailed => ApiError::LoginFailed,
+            CoreError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
+            CoreError::UploadInterrupted(detail) => ApiError::bad_request(
+                "upload_interrupted",
+                Some("file"),
+                format!("the upload body could not be read: {detail}"),
+            ),
+            CoreError::Unavailable(what) => ApiError::Unavailable(what),
             CoreError::Internal(cause) => ApiError::Internal(cause),
         }
     }

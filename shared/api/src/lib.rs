@@ -1,5 +1,6 @@
-//! Akta's HTTP layer. Handlers stay thin: parse the request, call `akta_db`/`akta_blob`,
-//! answer. Every error leaves through [`ApiError`] as `application/problem+json`.
+//! Akta's HTTP layer. Handlers stay thin: parse the request, call one operation of the
+//! application core (`akta_core`), answer. Every error leaves through [`ApiError`] as
+//! `application/problem+json`.
 
 mod auth;
 mod error;
@@ -7,17 +8,14 @@ mod headers;
 mod input;
 pub mod limits;
 pub mod oidc;
-pub mod ops;
-pub mod passwords;
 pub mod peer;
 mod routes;
-pub mod searching;
 mod state;
 pub mod tls;
 
 pub use auth::{cookie, hash_token, CSRF_HEADER, SESSION_COOKIE};
 pub use error::ApiError;
-pub use routes::documents::{file_document, file_version, ContentDisposition};
+pub use routes::documents::ContentDisposition;
 pub use routes::session;
 pub use routes::{api_not_found, health_router, router, router_with};
 pub use state::{ApiSettings, AppState};

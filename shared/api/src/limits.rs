@@ -2,7 +2,6 @@
 //! Several API replicas each enforce the limit on their share of the traffic, which the README
 //! states; a shared limiter would need a store the project does not otherwise have.
 
-use akta_db::Db;
 use akta_domain::TenantId;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -45,11 +44,11 @@ impl RateLimiter {
     }
 
     /// Reloads the operator's per-tenant limits when the cache is stale.
-    pub async fn refresh(&self, db: &Db) -> Result<(), ApiError> {
+    pub async fn refresh(&self, core: &akta_core::Core) -> Result<(), ApiError> {
         if !self.needs_refresh() {
             return Ok(());
         }
-        let limits = db.request_limits().await?;
+        let limits = core.request_limits().await?;
         if let Ok(mut s) = self.state.lock() {
             s.limits = limits
                 .into_iter()

@@ -1,4 +1,5 @@
-//! The state every handler shares: core, database, blobs, keys, search, settings.
+//! The state every handler shares: the application core, the HTTP settings, the OpenID
+//! Connect client and the request limits.
 
 use akta_blob::BlobStore;
 use akta_db::Db;
@@ -68,17 +69,13 @@ impl Default for ApiSettings {
 pub struct AppState {
     /// The application core: every records operation goes through it.
     pub core: akta_core::Core,
+    /// Only for the OpenID Connect login, which is not a core service yet.
     pub db: Db,
-    pub blobs: Arc<dyn BlobStore>,
     pub settings: Arc<ApiSettings>,
     /// OpenID Connect client with its discovery and key caches.
     pub oidc: Arc<crate::oidc::Oidc>,
-    /// Master key(s) for encryption at rest.
-    pub keyring: akta_keys::keyring::Keyring,
     /// Per-tenant request limits.
     pub limits: Arc<crate::limits::RateLimiter>,
-    /// This node's search indexes (see [`AppState::with_search`]).
-    pub search: Option<Arc<akta_search::SearchIndex>>,
 }
 
 impl AppState {
@@ -88,27 +85,32 @@ impl AppState {
         keyring: akta_keys::keyring::Keyring,
         settings: ApiSettings,
     ) -> Self {
+        let core_settings = akta_core::CoreSettings {
+            max_upload_bytes: settings.max_upload_bytes,
+            encrypt_uploads: settings.encrypt_uploads,
+            session_idle: settings.session_idle,
+            session_lifetime: settings.session_lifetime,
+            max_login_failures: settings.max_login_failures,
+            lockout: settings.lockout,
+        };
         Self {
-            core: akta_core::Core::new(db.clone()),
+            core: akta_core::Core::new(db.clone(), blobs, keyring, core_settings),
             db,
-            blobs,
-            keyring,
             oidc: Arc::new(crate::oidc::Oidc::new(settings.oidc_allow_http)),
             limits: Arc::new(crate::limits::RateLimiter::new(
                 settings.requests_per_minute,
             )),
             settings: Arc::new(settings),
-            search: None,
         }
     }
 
     /// Opens the search indexes under `settings.index_dir`, if set. Run
-    /// `akta_jobs::indexer::run` with [`AppState::search`] to keep them current.
+    /// `akta_jobs::indexer::run` with the core's search index to keep them current.
     pub fn with_search(mut self) -> Result<Self, ApiError> {
         if let Some(dir) = &self.settings.index_dir {
             let index = akta_search::SearchIndex::open(dir.clone())
                 .map_err(|e| ApiError::Internal(format!("search index: {e}")))?;
-            self.search = Some(Arc::new(index));
+            self.core = self.core.with_search(Arc::new(index));
         }
         Ok(self)
     }

@@ -123,7 +123,7 @@ impl App {
         let state = AppState::new(db.clone(), blobs.clone(), keyring.clone(), api).with_search()?;
         let mut tasks = Vec::new();
         // The index is this node's cache of search: it follows the node that serves search.
-        if let Some(index) = state.search.clone() {
+        if let Some(index) = state.core.search_index().cloned() {
             tasks.push(tokio::spawn(akta_jobs::indexer::run(
                 db.clone(),
                 keyring.clone(),

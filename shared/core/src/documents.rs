@@ -1,9 +1,13 @@
-//! Dokumente: reading and changing their metadata (content and versions are filed by the
-//! upload path).
+//! Dokumente: reading them, their content and extracted text (audited), and changing their
+//! metadata. Content and versions are filed by the upload path (`filing`).
 
+use std::sync::Arc;
+
+use akta_blob::{BlobKey, BlobStore, ByteRange, ByteStream};
 use akta_db::repo::workplace::DocumentChanges;
-use akta_db::Document;
+use akta_db::{Document, Version};
 use akta_domain::{DocumentKind, FileStatus, Principal};
+use akta_keys::Key256;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -21,7 +25,87 @@ pub struct DocumentUpdate {
     pub metadata: Option<Map<String, Value>>,
 }
 
+/// A version whose content the caller may read: its metadata now, the content as a stream
+/// (the whole or a range) when asked.
+pub struct Readable {
+    pub version: Version,
+    key: BlobKey,
+    dek: Option<Key256>,
+    blobs: Arc<dyn BlobStore>,
+}
+
+impl Readable {
+    /// The plaintext, whole or the inclusive `range`; encrypted content is authenticated
+    /// segment by segment before anything is released.
+    pub async fn stream(self, range: Option<ByteRange>) -> Result<ByteStream, CoreError> {
+        let size = u64::try_from(self.version.size_bytes)
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        Ok(akta_keys::content::open(self.blobs.as_ref(), &self.key, self.dek, size, range).await?)
+    }
+}
+
 impl Core {
+    /// The Dokumente of an Akte (all) or of one Vorgang.
+    pub async fn list_documents(
+        &self,
+        who: &Principal,
+        file_id: Option<Uuid>,
+        case_id: Option<Uuid>,
+    ) -> Result<Vec<Document>, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let file_id = match (file_id, case_id) {
+            (Some(f), _) => f,
+            (None, Some(c)) => tx.case(c).await?.file_id,
+            (None, None) => return Err(CoreError::NotFound),
+        };
+        let docs = tx.list_documents(file_id, case_id).await?;
+        tx.note_read(file_id, "documents", case_id.unwrap_or(file_id))
+            .await?;
+        tx.commit().await?;
+        Ok(docs)
+    }
+
+    /// Version `nr` (or the latest) of a Dokument, ready to stream; the read is audited.
+    pub async fn open_version(
+        &self,
+        who: &Principal,
+        document_id: Uuid,
+        nr: Option<i32>,
+    ) -> Result<Readable, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let doc = tx.document(document_id).await?;
+        let version = tx.version(document_id, nr).await?;
+        let key = BlobKey::parse(&version.blob_key)?;
+        let dek = self.keyring.open_dek(&mut tx, &key).await?;
+        tx.note_read(doc.file_id, "document_content", document_id)
+            .await?;
+        tx.commit().await?;
+        Ok(Readable {
+            version,
+            key,
+            dek,
+            blobs: self.blobs.clone(),
+        })
+    }
+
+    /// The extracted text of version `nr`; 404 until its extraction is done. The text is
+    /// content: reading it is audited like a download.
+    pub async fn version_text(
+        &self,
+        who: &Principal,
+        document_id: Uuid,
+        nr: i32,
+    ) -> Result<String, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let doc = tx.document(document_id).await?;
+        let stored = tx.extracted_text(document_id, nr).await?;
+        let text = self.keyring.open_text(&mut tx, stored).await?;
+        tx.note_read(doc.file_id, "document_text", document_id)
+            .await?;
+        tx.commit().await?;
+        Ok(text)
+    }
+
     /// The Dokument with its versions; a read in a confidential Akte is audited.
     pub async fn document(&self, who: &Principal, id: Uuid) -> Result<Document, CoreError> {
         let mut tx = self.db.tx_for(who).await?;

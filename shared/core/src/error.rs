@@ -1,9 +1,11 @@
 //! The one error type of the application core. `api` maps it once to problem+json, `web`
 //! once to the German error page.
 
+use akta_blob::BlobError;
 use akta_db::DbError;
 use akta_domain::lifecycle::Refusal;
 use akta_domain::DomainError;
+use akta_keys::KeyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -26,6 +28,17 @@ pub enum CoreError {
     PreconditionRequired,
     #[error("the tenant's {0} quota is exhausted")]
     QuotaExceeded(&'static str),
+    /// One answer for every failed login, whatever failed.
+    #[error("login failed: wrong username or password, or the account is temporarily locked")]
+    LoginFailed,
+    #[error("the upload exceeds the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// The upload body broke off; nothing was filed.
+    #[error("the upload body could not be read: {0}")]
+    UploadInterrupted(String),
+    /// A part the core needs (database, blob store, search) is not there.
+    #[error("{0}")]
+    Unavailable(String),
     /// Logged by the surface, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -69,6 +82,29 @@ impl From<Refusal> for CoreError {
         match r {
             Refusal::Closed(message) => CoreError::Conflict(message.to_owned()),
             Refusal::Invalid(e) => e.into(),
+        }
+    }
+}
+
+impl From<BlobError> for CoreError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::TooLarge { limit } => CoreError::TooLarge { limit },
+            BlobError::Body(io) => CoreError::UploadInterrupted(io.to_string()),
+            other => CoreError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<KeyError> for CoreError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::Conflict(m) => CoreError::Conflict(m),
+            KeyError::Invalid { field, detail } => CoreError::Validation { field, detail },
+            KeyError::TooLarge { limit } => CoreError::TooLarge { limit },
+            KeyError::Blob(e) => e.into(),
+            KeyError::Db(e) => e.into(),
+            KeyError::Internal(cause) => CoreError::Internal(cause),
         }
     }
 }

@@ -1,6 +1,9 @@
 //! Akten: creating, reading, changing, closing (zdA) and reopening with a reason.
 
-use akta_db::{AuditEvent, FileChanges, FileFilter, FileRecord, NewFile, Page};
+use akta_db::repo::workplace::ResubmissionTarget;
+use akta_db::{
+    AccessEntry, AuditEvent, FileChanges, FileFilter, FileRecord, Grantee, NewFile, Page,
+};
 use akta_domain::lifecycle::{decide, Transition};
 use akta_domain::{Confidentiality, FileStatus, Principal};
 use serde_json::{Map, Value};
@@ -147,5 +150,63 @@ impl Core {
         tx.note_read(file_id, "history", file_id).await?;
         tx.commit().await?;
         Ok(history)
+    }
+
+    /// The access list of a (confidential) Akte.
+    pub async fn list_access(
+        &self,
+        who: &Principal,
+        file_id: Uuid,
+    ) -> Result<Vec<AccessEntry>, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let entries = tx.list_access(file_id).await?;
+        tx.commit().await?;
+        Ok(entries)
+    }
+
+    pub async fn grant_access(
+        &self,
+        who: &Principal,
+        file_id: Uuid,
+        grantee: Grantee,
+    ) -> Result<AccessEntry, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let entry = tx.grant_access(file_id, grantee).await?;
+        tx.commit().await?;
+        Ok(entry)
+    }
+
+    pub async fn revoke_access(
+        &self,
+        who: &Principal,
+        file_id: Uuid,
+        entry: Uuid,
+    ) -> Result<(), CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        tx.revoke_access(file_id, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets (`Some`) or clears (`None`) a Wiedervorlage: for the person who sets it, or for
+    /// everyone when a token sets it. None on a closed Akte or Vorgang. Returns the Akte.
+    pub async fn set_resubmission(
+        &self,
+        who: &Principal,
+        target: ResubmissionTarget,
+        on: Option<time::Date>,
+    ) -> Result<Uuid, CoreError> {
+        let user = match who {
+            Principal::User { user_id, .. } => Some(*user_id),
+            _ => None,
+        };
+        let mut tx = self.db.tx_for(who).await?;
+        let file_id = match target {
+            ResubmissionTarget::File(id) => tx.file(id).await?.id,
+            ResubmissionTarget::Case(id) => tx.case(id).await?.file_id,
+        };
+        tx.set_resubmission(target, on, user).await?;
+        tx.commit().await?;
+        Ok(file_id)
     }
 }

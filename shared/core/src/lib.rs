@@ -1,40 +1,132 @@
-//! Akta's application core: the records operations (Akten, Vorgänge, Dokumente, …) as
-//! services over a tenant-scoped transaction. REST handlers, web pages and the CLI call these
-//! and nothing below them, so every surface obeys the same rules: the zdA rule, reopening
-//! with a reason, optimistic locking.
+//! Akta's application core: the records operations (Aktenplan, Akten, Vorgänge, Dokumente
+//! and their versions, access lists, Wiedervorlagen, people, tokens, tenants) as services
+//! over a tenant-scoped transaction. REST handlers, web pages and the CLI call these and
+//! nothing below them, so every surface obeys the same rules: the zdA rule, reopening with
+//! a reason, optimistic locking, the way of an upload.
 
 mod cases;
 mod documents;
 mod error;
 mod files;
+mod filing;
+mod people;
+mod plan;
+pub mod search;
+pub mod secrets;
+mod tenants;
+mod views;
 
 pub use cases::CaseUpdate;
-pub use documents::DocumentUpdate;
+pub use documents::{DocumentUpdate, Readable};
 pub use error::CoreError;
 pub use files::FileUpdate;
+pub use filing::{StoredBlob, Upload};
+pub use people::{LoggedIn, NewSession, UserInput, UserUpdate};
+pub use tenants::{parse_username, TenantOverview, TokenSpec};
+pub use views::{DocumentView, FileView, PlanOverview, SessionContext, Workplace};
 
-/// The records the core hands out (read models of the database layer).
+/// The records the core hands out and takes (read and write models of the database layer).
 pub mod model {
-    pub use akta_db::{AuditEvent, Case, Document, FileFilter, FileRecord, NewFile, Page, Version};
+    pub use akta_db::repo::workplace::{
+        Branding, DueItem, LogoChange, PlanNode, RecentChange, Resubmission, ResubmissionTarget,
+        WorkItem,
+    };
+    pub use akta_db::Grantee;
+    pub use akta_db::{
+        AccessEntry, AuditEvent, Case, Document, DocumentTarget, Extraction, FileFilter,
+        FileRecord, IndexLag, NewDocument, NewFile, NewPlanUnit, OperatorTokenRow, OrgUnit, Page,
+        PlanUnit, Quota, SupportGrant, TenantRow, TenantUsage, TokenRow, User, Version,
+    };
 }
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use akta_blob::BlobStore;
 use akta_db::Db;
+use akta_keys::Keyring;
+use akta_search::SearchIndex;
+
+/// The core's tunables.
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    /// Largest accepted document version (plaintext).
+    pub max_upload_bytes: u64,
+    /// Encrypt uploaded content (the default; off only to measure what encryption costs).
+    pub encrypt_uploads: bool,
+    /// Sessions end after this long without a request …
+    pub session_idle: Duration,
+    /// … and after this long in any case.
+    pub session_lifetime: Duration,
+    /// Failed password logins in a row before the account is locked for `lockout`.
+    pub max_login_failures: i32,
+    pub lockout: Duration,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 4 * 1024 * 1024 * 1024,
+            encrypt_uploads: true,
+            session_idle: Duration::from_secs(30 * 60),
+            session_lifetime: Duration::from_secs(10 * 3600),
+            max_login_failures: 5,
+            lockout: Duration::from_secs(15 * 60),
+        }
+    }
+}
 
 /// The application core; cheap to clone.
 #[derive(Clone)]
 pub struct Core {
     db: Db,
+    blobs: Arc<dyn BlobStore>,
+    keyring: Keyring,
+    settings: Arc<CoreSettings>,
+    search: Option<Arc<SearchIndex>>,
 }
 
 impl Core {
-    pub fn new(db: Db) -> Core {
-        Core { db }
+    pub fn new(
+        db: Db,
+        blobs: Arc<dyn BlobStore>,
+        keyring: Keyring,
+        settings: CoreSettings,
+    ) -> Core {
+        Core {
+            db,
+            blobs,
+            keyring,
+            settings: Arc::new(settings),
+            search: None,
+        }
     }
 
-    /// The database handle, for the layers below the surfaces (jobs, CLI) that are not yet
-    /// services of their own.
-    pub fn db(&self) -> &Db {
-        &self.db
+    /// Serves search from this node's index.
+    pub fn with_search(mut self, index: Arc<SearchIndex>) -> Core {
+        self.search = Some(index);
+        self
+    }
+
+    pub fn search_index(&self) -> Option<&Arc<SearchIndex>> {
+        self.search.as_ref()
+    }
+
+    pub fn settings(&self) -> &CoreSettings {
+        &self.settings
+    }
+
+    /// Readiness: PostgreSQL and the blob store both answer.
+    pub async fn check_ready(&self) -> Result<&'static str, CoreError> {
+        self.db
+            .ping()
+            .await
+            .map_err(|e| CoreError::Unavailable(format!("database: {e}")))?;
+        self.blobs
+            .check()
+            .await
+            .map_err(|e| CoreError::Unavailable(format!("blob store: {e}")))?;
+        Ok(self.blobs.backend_name())
     }
 }
 

@@ -37,7 +37,7 @@ async fn core_refuses_changes_to_closed_records_and_reopens_only_with_a_reason()
         .upload_document(&format!("/api/v1/cases/{case}"), "Antrag", b"%PDF".to_vec())
         .await
         .id());
-    let core = Core::new(app.db.clone());
+    let core: &Core = &app.core;
     let who = clerk(tenant.id);
 
     // Optimistic locking: no version, no change; a stale one, no change.

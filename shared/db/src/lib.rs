@@ -5,11 +5,13 @@
 
 pub mod audit_chain;
 mod error;
+pub mod events;
 mod pool;
 pub mod repo;
 pub mod serde_date;
 
 pub use error::DbError;
+pub use events::DomainEvent;
 pub use pool::{Db, OperatorTokenRow, TenantRow, TenantTx};
 pub use repo::access::{AccessEntry, Grantee};
 pub use repo::audit::AuditEvent;

@@ -1,6 +1,6 @@
 //! A real Akta per test, built by `App::build` like `akta serve`, and a small typed client.
 
-use akta_api::{ops, ApiSettings};
+use akta_api::ApiSettings;
 pub use akta_app::Role;
 use akta_app::{App, AppConfig, JobSettings};
 use akta_blob::{BlobStore, FsStore, S3Config, S3Store};
@@ -54,6 +54,8 @@ impl Default for TestOptions {
 pub struct TestApp {
     pub base_url: String,
     pub operator: Client,
+    /// The running app's core, for tests of core operations without HTTP.
+    pub core: akta_core::Core,
     pub db: Db,
     pub blobs: Arc<dyn BlobStore>,
     /// The master key(s) the app runs with, for tests of rotation and crypto-shredding.
@@ -352,8 +354,10 @@ impl TestApp {
             },
         })
         .expect("build the app");
+        let app_core = app.state().core.clone();
         let (base_url, tx) = serve_on_loopback(app).await;
-        let (_, operator_token) = ops::create_operator_token(&db, "test operator")
+        let (_, operator_token) = app_core
+            .create_operator_token("test operator")
             .await
             .expect("operator token");
         let http = reqwest::Client::new();
@@ -364,6 +368,7 @@ impl TestApp {
                 http: http.clone(),
             },
             base_url,
+            core: app_core,
             db,
             blobs,
             keyring,

@@ -4,7 +4,6 @@
 
 use akta_api::ApiError;
 use akta_core::CoreError;
-use akta_db::DbError;
 use askama::Template;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -117,14 +116,12 @@ impl From<CoreError> for WebError {
                 WebError::Conflict("changed meanwhile".into())
             }
             CoreError::QuotaExceeded(what) => WebError::Conflict(format!("quota: {what}")),
+            CoreError::LoginFailed => WebError::LoginRequired,
+            CoreError::TooLarge { .. } => WebError::TooLarge,
+            CoreError::UploadInterrupted(m) => WebError::BadRequest(m),
+            CoreError::Unavailable(m) => WebError::Unavailable(m),
             CoreError::Internal(m) => WebError::Internal(m),
         }
-    }
-}
-
-impl From<DbError> for WebError {
-    fn from(e: DbError) -> Self {
-        ApiError::from(e).into()
     }
 }
 

@@ -1,7 +1,8 @@
 //! Who is asking: the session cookie set at login (the same server-side sessions as the REST
 //! API), the CSRF synchronizer token of that session, and the user's language.
 
-use akta_api::{hash_token, AppState, SESSION_COOKIE};
+use akta_api::{AppState, SESSION_COOKIE};
+use akta_core::SessionContext;
 use akta_domain::{Principal, Role};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -86,10 +87,7 @@ impl Session {
         else {
             return Ok(None);
         };
-        Ok(state
-            .db
-            .authenticate_session(&hash_token(token), state.settings.session_idle)
-            .await?)
+        Ok(state.core.authenticate_session(token).await?)
     }
 }
 
@@ -111,14 +109,14 @@ impl FromRequestParts<AppState> for Session {
             return Err(WebError::LoginRequired);
         };
         tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
-        state.limits.refresh(&state.db).await?;
+        state.limits.refresh(&state.core).await?;
         state.limits.check(tenant_id)?;
         let csrf = csrf_token.clone();
-        let mut tx = state.db.tx_for(&principal).await?;
-        let user = tx.user(user_id).await?;
-        let branding = tx.branding().await?;
-        tx.commit().await?;
-        let tenant = state.db.tenant_by_id(tenant_id).await?;
+        let SessionContext {
+            user,
+            branding,
+            tenant,
+        } = state.core.session_context(&principal).await?;
         let chrome = Chrome {
             lang: lang_of(&parts.headers),
             user_name: Some(user.display_name),

@@ -1153,9 +1153,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let master = akta_crypto::Key256::generate()?;
     let master_key_hex = master.to_hex();
     let keyring = akta_keys::keyring::Keyring::new(master);
-    let (tenant, token) =
-        akta_api::ops::create_tenant(&db, &keyring, "bench", "Stadt Bergheide", None, "bench")
-            .await?;
+    // The tenant (and its key) is made through the core; no blob is written here.
+    let scratch = tempfile::tempdir()?;
+    let blobs = std::sync::Arc::new(akta_blob::FsStore::new(scratch.path().join("blobs"))?);
+    let core = akta_core::Core::new(
+        db.clone(),
+        blobs,
+        keyring.clone(),
+        akta_core::CoreSettings::default(),
+    );
+    let (tenant, token) = core
+        .create_tenant("bench", "Stadt Bergheide", None, "bench")
+        .await?;
     let tenant_id = tenant.id;
     let owner = PgPoolOptions::new()
         .max_connections(2)

@@ -710,7 +710,9 @@ async fn deleting_a_tenant_destroys_its_keys_and_with_them_its_content() {
         .map(|t| t["status"].clone());
     assert_eq!(status, Some("deleted".into()));
     // Deleting again destroys nothing more and is not an error.
-    let (_, destroyed) = akta_api::ops::delete_tenant(&app.db, "plettenberg", "test")
+    let (_, destroyed) = app
+        .core
+        .delete_tenant("plettenberg", "test")
         .await
         .expect("delete again");
     assert_eq!(destroyed, 0);

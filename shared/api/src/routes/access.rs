@@ -1,7 +1,7 @@
 //! Access lists of confidential Akten (vertraulich, streng vertraulich): only the named users,
 //! org units and tokens see such an Akte, and whoever sees it may name others.
 
-use akta_db::Grantee;
+use akta_core::model::Grantee;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -19,8 +19,7 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let file_id = parse_id(&id, "id")?;
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    let entries = tx.list_access(file_id).await?;
+    let entries = state.core.list_access(&reader.principal, file_id).await?;
     Ok(Json(json!({"items": entries, "next_cursor": null})))
 }
 
@@ -50,9 +49,10 @@ pub async fn grant(
             ))
         }
     };
-    let mut tx = state.db.tx_for(&writer.principal).await?;
-    let entry = tx.grant_access(file_id, grantee).await?;
-    tx.commit().await?;
+    let entry = state
+        .core
+        .grant_access(&writer.principal, file_id, grantee)
+        .await?;
     Ok((StatusCode::CREATED, Json(json!(entry))))
 }
 
@@ -63,8 +63,9 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     let file_id = parse_id(&id, "id")?;
     let entry = parse_id(&entry, "entry_id")?;
-    let mut tx = state.db.tx_for(&writer.principal).await?;
-    tx.revoke_access(file_id, entry).await?;
-    tx.commit().await?;
+    state
+        .core
+        .revoke_access(&writer.principal, file_id, entry)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,6 @@
 //! Tenant administration over REST: tokens, org units, support access and quotas.
 
-use akta_domain::{bounded_text, PlanCode, Role};
+use akta_domain::Role;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use crate::auth::{Admin, Reader};
 use crate::input::{parse_id, ApiJson};
-use crate::{ops, ApiError, AppState};
+use crate::{ApiError, AppState};
+use akta_core::model::TokenRow;
+use akta_core::TokenSpec;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,7 +27,7 @@ pub struct NewToken {
     expires_in_days: Option<i64>,
 }
 
-fn token_spec(body: NewToken) -> Result<ops::TokenSpec, ApiError> {
+fn token_spec(body: NewToken) -> Result<TokenSpec, ApiError> {
     let can_write = match body.scopes.as_deref() {
         None => true,
         Some(scopes) => {
@@ -59,7 +61,7 @@ fn token_spec(body: NewToken) -> Result<ops::TokenSpec, ApiError> {
             ))
         }
     };
-    Ok(ops::TokenSpec {
+    Ok(TokenSpec {
         name: body.name,
         role: Role::parse(&body.role)?,
         can_write,
@@ -68,7 +70,7 @@ fn token_spec(body: NewToken) -> Result<ops::TokenSpec, ApiError> {
     })
 }
 
-fn with_secret(row: &akta_db::TokenRow, token: String) -> Result<Value, ApiError> {
+fn with_secret(row: &TokenRow, token: String) -> Result<Value, ApiError> {
     let mut out = serde_json::to_value(row).map_err(|e| ApiError::Internal(e.to_string()))?;
     out["token"] = json!(token);
     out["scopes"] = json!(if row.can_write {
@@ -86,9 +88,7 @@ pub async fn create_token(
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let spec = token_spec(body)?;
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    let (row, token) = ops::issue_tenant_token(&mut tx, &spec).await?;
-    tx.commit().await?;
+    let (row, token) = state.core.issue_token(&admin.principal, &spec).await?;
     Ok((StatusCode::CREATED, Json(with_secret(&row, token)?)))
 }
 
@@ -96,10 +96,8 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     admin: Admin,
 ) -> Result<Json<Value>, ApiError> {
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    Ok(Json(
-        json!({"items": tx.list_tokens().await?, "next_cursor": null}),
-    ))
+    let tokens = state.core.list_tokens(&admin.principal).await?;
+    Ok(Json(json!({"items": tokens, "next_cursor": null})))
 }
 
 /// Revokes a token at once.
@@ -109,9 +107,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id, "id")?;
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    tx.revoke_token(id).await?;
-    tx.commit().await?;
+    state.core.revoke_token(&admin.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -122,23 +118,7 @@ pub async fn rotate_token(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = parse_id(&id, "id")?;
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    let old = tx.token(id).await?;
-    if old.revoked_at.is_some() {
-        return Err(ApiError::Conflict(
-            "the token is revoked; issue a new one".into(),
-        ));
-    }
-    let spec = ops::TokenSpec {
-        name: old.name.clone(),
-        role: Role::parse(&old.role)?,
-        can_write: old.can_write,
-        plan_unit_id: old.plan_unit_id,
-        expires_at: old.expires_at,
-    };
-    tx.revoke_token(id).await?;
-    let (row, token) = ops::issue_tenant_token(&mut tx, &spec).await?;
-    tx.commit().await?;
+    let (row, token) = state.core.rotate_token(&admin.principal, id).await?;
     Ok((StatusCode::CREATED, Json(with_secret(&row, token)?)))
 }
 
@@ -155,13 +135,10 @@ pub async fn create_org_unit(
     admin: Admin,
     ApiJson(body): ApiJson<NewOrgUnit>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let code = PlanCode::parse(&body.code)?;
-    let name = bounded_text("name", &body.name, 200)?;
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    let unit = tx
-        .create_org_unit(code.as_str(), &name, body.parent_id)
+    let unit = state
+        .core
+        .create_org_unit(&admin.principal, &body.code, &body.name, body.parent_id)
         .await?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(json!(unit))))
 }
 
@@ -169,8 +146,7 @@ pub async fn list_org_units(
     State(state): State<AppState>,
     reader: Reader,
 ) -> Result<Json<Value>, ApiError> {
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    let units = tx.list_org_units().await?;
+    let units = state.core.list_org_units(&reader.principal).await?;
     Ok(Json(json!({"items": units, "next_cursor": null})))
 }
 
@@ -188,13 +164,10 @@ pub async fn grant_support(
     admin: Admin,
     ApiJson(body): ApiJson<SupportBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let reason = bounded_text("reason", &body.reason, 500)?;
-    if !(1..=72).contains(&body.hours) {
-        return Err(ApiError::validation("hours", "must be between 1 and 72"));
-    }
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    let grant = tx.grant_support(&reason, body.hours).await?;
-    tx.commit().await?;
+    let grant = state
+        .core
+        .grant_support(&admin.principal, &body.reason, body.hours)
+        .await?;
     Ok((StatusCode::CREATED, Json(json!(grant))))
 }
 
@@ -202,10 +175,8 @@ pub async fn list_support(
     State(state): State<AppState>,
     admin: Admin,
 ) -> Result<Json<Value>, ApiError> {
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    Ok(Json(
-        json!({"items": tx.list_support_grants().await?, "next_cursor": null}),
-    ))
+    let grants = state.core.list_support_grants(&admin.principal).await?;
+    Ok(Json(json!({"items": grants, "next_cursor": null})))
 }
 
 pub async fn revoke_support(
@@ -214,8 +185,6 @@ pub async fn revoke_support(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id, "id")?;
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    tx.revoke_support(id).await?;
-    tx.commit().await?;
+    state.core.revoke_support(&admin.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,17 +1,17 @@
-//! Documents: multipart uploads streamed into the blob store, and streamed downloads with
-//! ETag and Range. The order is fixed by the way of a document: blob first (after recording
-//! an upload intent), then one transaction for version row, audit event and intent removal.
+//! REST routes of Dokumente: multipart uploads handed part by part to the core's upload
+//! (which streams them sealed into the blob store and files them), downloads with ETag and
+//! Range, extracted text, and metadata changes with If-Match.
 
-use akta_blob::{BlobKey, ByteRange, ByteStream};
-use akta_db::{DocumentTarget, NewDocument, NewVersion, TenantTx};
-use akta_domain::{bounded_text, optional_text, DocumentKind, FileName, Principal, TenantId};
+use akta_blob::ByteRange;
+use akta_core::model::{DocumentTarget, NewDocument};
+use akta_core::{DocumentUpdate, StoredBlob, Upload};
+use akta_domain::{bounded_text, optional_text, DocumentKind};
 use axum::body::Body;
 use axum::extract::multipart::Field;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -22,9 +22,6 @@ use crate::input::{
 };
 use crate::routes::versioned::{if_match, versioned};
 use crate::{ApiError, AppState};
-use akta_core::DocumentUpdate;
-use akta_keys::content::{self, Sealed};
-use akta_keys::keyring::Keyring;
 
 const METADATA_PART_LIMIT: usize = 128 * 1024;
 
@@ -62,256 +59,79 @@ impl UploadMetadata {
     }
 }
 
-/// A blob written for this request and not yet referenced by a committed version.
-struct StoredBlob {
-    key: BlobKey,
-    content: Sealed,
-    media_type: String,
-    file_name: FileName,
-}
-
-impl StoredBlob {
-    /// The version row, with the DEK wrapped in the transaction that stores it.
-    async fn new_version(
-        &self,
-        keyring: &Keyring,
-        tx: &mut TenantTx,
-    ) -> Result<NewVersion, ApiError> {
-        let dek = match &self.content.dek {
-            Some(dek) => Some(keyring.wrap_dek(tx, &self.key, dek).await?),
-            None => None,
-        };
-        Ok(NewVersion {
-            blob_key: self.key.as_str().to_owned(),
-            sha256_hex: self.content.sha256_hex.clone(),
-            size: self.content.size,
-            media_type: self.media_type.clone(),
-            file_name: self.file_name.as_str().to_owned(),
-            dek,
-        })
-    }
-}
-
 #[derive(Default)]
-struct Upload {
+struct Parts {
     metadata: Option<NewDocument>,
     file: Option<StoredBlob>,
 }
 
-/// Context of one upload request.
-struct Uploader<'a> {
-    state: &'a AppState,
-    tenant: TenantId,
-    principal: Principal,
+/// Reads all parts of an upload request, streaming the file part through the core's upload.
+/// On any failure, a blob already written is removed before returning.
+async fn read_upload(
+    state: &AppState,
+    upload: &Upload,
+    req: Request,
+    accept_metadata: bool,
+) -> Result<Parts, ApiError> {
+    let mut parts = Parts::default();
+    let result = read_parts(state, upload, req, accept_metadata, &mut parts).await;
+    if let Err(e) = result {
+        if let Some(blob) = parts.file.take() {
+            upload.discard_blob(blob).await;
+        }
+        return Err(e);
+    }
+    Ok(parts)
 }
 
-impl Uploader<'_> {
-    fn new<'a>(state: &'a AppState, principal: &Principal, tenant: TenantId) -> Uploader<'a> {
-        Uploader {
-            state,
-            tenant,
-            principal: principal.clone(),
-        }
-    }
-
-    /// Every step runs as the caller, so confidential Akten and token scopes hold throughout.
-    async fn tx(&self) -> Result<TenantTx, ApiError> {
-        Ok(self.state.db.tx_for(&self.principal).await?)
-    }
-
-    /// Reads all parts. On any failure, a blob already written is removed before returning.
-    async fn read(&self, req: Request, accept_metadata: bool) -> Result<Upload, ApiError> {
-        let mut upload = Upload::default();
-        let result = self.read_parts(req, accept_metadata, &mut upload).await;
-        if let Err(e) = result {
-            if let Some(blob) = upload.file.take() {
-                self.discard(&blob.key).await;
-            }
-            return Err(e);
-        }
-        Ok(upload)
-    }
-
-    async fn read_parts(
-        &self,
-        req: Request,
-        accept_metadata: bool,
-        upload: &mut Upload,
-    ) -> Result<(), ApiError> {
-        let mut multipart = Multipart::from_request(req, self.state)
-            .await
-            .map_err(|e| ApiError::bad_request("malformed_multipart", None, e.body_text()))?;
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|e| ApiError::bad_request("malformed_multipart", None, e.body_text()))?
-        {
-            let name = field.name().unwrap_or("").to_owned();
-            match name.as_str() {
-                "metadata" if accept_metadata && upload.metadata.is_none() => {
-                    let bytes = read_small(field, METADATA_PART_LIMIT).await?;
-                    let meta: UploadMetadata = parse_json(&bytes, "metadata.")?;
-                    upload.metadata = Some(meta.into_new_document()?);
-                }
-                "file" if upload.file.is_none() => {
-                    upload.file = Some(self.store(field).await?);
-                }
-                "metadata" | "file" => {
-                    return Err(ApiError::bad_request(
-                        "unexpected_part",
-                        Some(&name),
-                        format!("the part '{name}' is not expected here or appears twice"),
-                    ))
-                }
-                _ => {
-                    return Err(ApiError::bad_request(
-                        "unexpected_part",
-                        Some(&name),
-                        format!("unknown multipart part '{name}'"),
-                    ))
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Streams one file part into the blob store with bounded memory.
-    async fn store(&self, field: Field<'_>) -> Result<StoredBlob, ApiError> {
-        let file_name = field.file_name().unwrap_or("dokument").to_owned();
-        let media_type = field.content_type().map(str::to_owned);
-        self.store_stream(&file_name, media_type.as_deref(), field)
-            .await
-    }
-
-    /// Streams `body` into the blob store under a new key, after recording the upload intent.
-    async fn store_stream<S, E>(
-        &self,
-        file_name: &str,
-        media_type: Option<&str>,
-        mut body: S,
-    ) -> Result<StoredBlob, ApiError>
-    where
-        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
+async fn read_parts(
+    state: &AppState,
+    upload: &Upload,
+    req: Request,
+    accept_metadata: bool,
+    parts: &mut Parts,
+) -> Result<(), ApiError> {
+    let mut multipart = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::bad_request("malformed_multipart", None, e.body_text()))?;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request("malformed_multipart", None, e.body_text()))?
     {
-        use futures_util::StreamExt;
-        let file_name = FileName::parse(file_name)?;
-        let media_type = media_type
-            .filter(|m| is_plausible_media_type(m))
-            .unwrap_or("application/octet-stream")
-            .to_owned();
-        let key = BlobKey::parse(&format!("t/{}/{}", self.tenant, Uuid::now_v7()))?;
-
-        let mut tx = self.tx().await?;
-        tx.record_upload_intent(key.as_str()).await?;
-        tx.commit().await?;
-
-        // The blob store wants a 'static stream, the multipart field borrows the request:
-        // a small channel bridges them and bounds what is buffered.
-        let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
-        let stream: ByteStream = Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver));
-        let settings = &self.state.settings;
-        let (sealed_body, sealing) =
-            content::seal(stream, settings.max_upload_bytes, settings.encrypt_uploads)?;
-        let put = self
-            .state
-            .blobs
-            .put(&key, sealed_body, sealing.stored_limit);
-        let pump = async move {
-            loop {
-                let item = match body.next().await {
-                    Some(Ok(chunk)) => Ok(chunk),
-                    None => break,
-                    Some(Err(e)) => Err(std::io::Error::other(e.to_string())),
-                };
-                let failed = item.is_err();
-                if sender.send(item).await.is_err() || failed {
-                    break;
-                }
+        let name = field.name().unwrap_or("").to_owned();
+        match name.as_str() {
+            "metadata" if accept_metadata && parts.metadata.is_none() => {
+                let bytes = read_small(field, METADATA_PART_LIMIT).await?;
+                let meta: UploadMetadata = parse_json(&bytes, "metadata.")?;
+                parts.metadata = Some(meta.into_new_document()?);
             }
-        };
-        let (stored, ()) = tokio::join!(put, pump);
-        match stored {
-            Ok(_) => Ok(StoredBlob {
-                key,
-                content: sealing.finish(),
-                media_type,
-                file_name,
-            }),
-            Err(e) => {
-                self.discard(&key).await;
-                Err(sealing.error(e).into())
+            "file" if parts.file.is_none() => {
+                let file_name = field.file_name().unwrap_or("dokument").to_owned();
+                let media_type = field.content_type().map(str::to_owned);
+                parts.file = Some(
+                    upload
+                        .store(&file_name, media_type.as_deref(), field)
+                        .await?,
+                );
+            }
+            "metadata" | "file" => {
+                return Err(ApiError::bad_request(
+                    "unexpected_part",
+                    Some(&name),
+                    format!("the part '{name}' is not expected here or appears twice"),
+                ))
+            }
+            _ => {
+                return Err(ApiError::bad_request(
+                    "unexpected_part",
+                    Some(&name),
+                    format!("unknown multipart part '{name}'"),
+                ))
             }
         }
     }
-
-    /// Best effort: if this fails, the upload intent stays and the sweeper removes the blob.
-    /// Fails fast, before a possibly large body is read, when the document is missing or
-    /// its Akte closed.
-    async fn check_version_target(&self, document_id: Uuid) -> Result<(), ApiError> {
-        let mut tx = self.tx().await?;
-        let doc = tx.document(document_id).await?;
-        tx.resolve_target(DocumentTarget::File(doc.file_id)).await?;
-        Ok(())
-    }
-
-    /// Files the stored blob as a new Dokument in one transaction; if that fails, the blob
-    /// is deleted (the sweeper catches it should even that fail).
-    async fn commit_document(
-        &self,
-        blob: StoredBlob,
-        target: DocumentTarget,
-        metadata: NewDocument,
-    ) -> Result<akta_db::Document, ApiError> {
-        let written = async {
-            let mut tx = self.tx().await?;
-            let new_version = blob.new_version(&self.state.keyring, &mut tx).await?;
-            let doc = tx.create_document(target, metadata, new_version).await?;
-            tx.commit().await?;
-            Ok::<_, ApiError>(doc)
-        }
-        .await;
-        if written.is_err() {
-            self.discard(&blob.key).await;
-        }
-        written
-    }
-
-    /// Adds the stored blob as the next version of a Dokument (see [`Self::commit_document`]).
-    async fn commit_version(
-        &self,
-        blob: StoredBlob,
-        document_id: Uuid,
-    ) -> Result<akta_db::Version, ApiError> {
-        let written = async {
-            let mut tx = self.tx().await?;
-            let new_version = blob.new_version(&self.state.keyring, &mut tx).await?;
-            let version = tx.add_version(document_id, new_version).await?;
-            tx.commit().await?;
-            Ok::<_, ApiError>(version)
-        }
-        .await;
-        if written.is_err() {
-            self.discard(&blob.key).await;
-        }
-        written
-    }
-
-    async fn discard(&self, key: &BlobKey) {
-        if let Err(e) = self.state.blobs.delete(key).await {
-            tracing::warn!(%key, error = %e, "could not delete blob of failed upload");
-            return;
-        }
-        let forgotten = async {
-            let mut tx = self.tx().await?;
-            tx.forget_upload_intent(key.as_str()).await?;
-            tx.commit().await?;
-            Ok::<_, ApiError>(())
-        };
-        if let Err(e) = forgotten.await {
-            tracing::warn!(%key, error = %e, "could not clear upload intent");
-        }
-    }
+    Ok(())
 }
 
 async fn read_small(mut field: Field<'_>, limit: usize) -> Result<Vec<u8>, ApiError> {
@@ -332,44 +152,32 @@ async fn read_small(mut field: Field<'_>, limit: usize) -> Result<Vec<u8>, ApiEr
     Ok(out)
 }
 
-fn is_plausible_media_type(m: &str) -> bool {
-    let mut parts = m.split(';').next().unwrap_or("").trim().splitn(2, '/');
-    let token = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 100
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
-    };
-    matches!((parts.next(), parts.next()), (Some(a), Some(b)) if token(a) && token(b))
-}
-
 async fn create_document(
     state: AppState,
     writer: Writer,
     target: DocumentTarget,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let uploader = Uploader::new(&state, &writer.principal, writer.tenant);
+    let upload = state.core.upload(&writer.principal)?;
     // Fail fast on a wrong or closed target before reading a possibly large body.
-    uploader.tx().await?.resolve_target(target).await?;
-
-    let upload = uploader.read(req, true).await?;
-    let Some(blob) = upload.file else {
+    upload.check_target(target).await?;
+    let parts = read_upload(&state, &upload, req, true).await?;
+    let Some(blob) = parts.file else {
         return Err(ApiError::bad_request(
             "missing_part",
             Some("file"),
             "the multipart part 'file' is missing",
         ));
     };
-    let Some(metadata) = upload.metadata else {
-        uploader.discard(&blob.key).await;
+    let Some(metadata) = parts.metadata else {
+        upload.discard_blob(blob).await;
         return Err(ApiError::bad_request(
             "missing_part",
             Some("metadata"),
             "the multipart part 'metadata' is missing",
         ));
     };
-    let doc = uploader.commit_document(blob, target, metadata).await?;
+    let doc = upload.commit_document(blob, target, metadata).await?;
     let location = format!("/api/v1/documents/{}", doc.id);
     Ok((
         StatusCode::CREATED,
@@ -399,49 +207,6 @@ pub async fn create_in_case(
     create_document(state, writer, DocumentTarget::Case(id), req).await
 }
 
-/// Files a new Dokument with `body` as its first version, for callers other than the REST
-/// multipart route (the web UI's upload form and its Vermerk editor). Same rules and order:
-/// upload intent, blob, then one transaction; a failed transaction removes the blob.
-pub async fn file_document<S, E>(
-    state: &AppState,
-    principal: &Principal,
-    target: DocumentTarget,
-    metadata: NewDocument,
-    file_name: &str,
-    media_type: Option<&str>,
-    body: S,
-) -> Result<akta_db::Document, ApiError>
-where
-    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
-{
-    let (tenant, _) = principal.tenant_role().ok_or(ApiError::NotFound)?;
-    let uploader = Uploader::new(state, principal, tenant);
-    uploader.tx().await?.resolve_target(target).await?;
-    let blob = uploader.store_stream(file_name, media_type, body).await?;
-    uploader.commit_document(blob, target, metadata).await
-}
-
-/// Adds a version to a Dokument from `body` (see [`file_document`]).
-pub async fn file_version<S, E>(
-    state: &AppState,
-    principal: &Principal,
-    document_id: Uuid,
-    file_name: &str,
-    media_type: Option<&str>,
-    body: S,
-) -> Result<akta_db::Version, ApiError>
-where
-    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
-{
-    let (tenant, _) = principal.tenant_role().ok_or(ApiError::NotFound)?;
-    let uploader = Uploader::new(state, principal, tenant);
-    uploader.check_version_target(document_id).await?;
-    let blob = uploader.store_stream(file_name, media_type, body).await?;
-    uploader.commit_version(blob, document_id).await
-}
-
 pub async fn add_version(
     State(state): State<AppState>,
     writer: Writer,
@@ -449,17 +214,17 @@ pub async fn add_version(
     req: Request,
 ) -> Result<Response, ApiError> {
     let doc_id = parse_id(&id, "id")?;
-    let uploader = Uploader::new(&state, &writer.principal, writer.tenant);
-    uploader.check_version_target(doc_id).await?;
-    let upload = uploader.read(req, false).await?;
-    let Some(blob) = upload.file else {
+    let upload = state.core.upload(&writer.principal)?;
+    upload.check_version_target(doc_id).await?;
+    let parts = read_upload(&state, &upload, req, false).await?;
+    let Some(blob) = parts.file else {
         return Err(ApiError::bad_request(
             "missing_part",
             Some("file"),
             "the multipart part 'file' is missing",
         ));
     };
-    let version = uploader.commit_version(blob, doc_id).await?;
+    let version = upload.commit_version(blob, doc_id).await?;
     let location = format!("/api/v1/documents/{doc_id}/versions/{}/content", version.nr);
     Ok((
         StatusCode::CREATED,
@@ -541,16 +306,10 @@ async fn list(
     file: Option<Uuid>,
     case: Option<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    let file_id = match (file, case) {
-        (Some(f), _) => f,
-        (None, Some(c)) => tx.case(c).await?.file_id,
-        (None, None) => return Err(ApiError::NotFound),
-    };
-    let docs = tx.list_documents(file_id, case).await?;
-    tx.note_read(file_id, "documents", case.unwrap_or(file_id))
+    let docs = state
+        .core
+        .list_documents(&reader.principal, file, case)
         .await?;
-    tx.commit().await?;
     Ok(Json(json!({"items": docs, "next_cursor": null})))
 }
 
@@ -639,13 +398,7 @@ pub async fn version_text(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
     let n = parse_version_nr(&n)?;
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    let doc = tx.document(id).await?;
-    let stored = tx.extracted_text(id, n).await?;
-    let text = state.keyring.open_text(&mut tx, stored).await?;
-    // The text is content: reading it is audited like a download.
-    tx.note_read(doc.file_id, "document_text", id).await?;
-    tx.commit().await?;
+    let text = state.core.version_text(&reader.principal, id, n).await?;
     Ok((
         [
             (
@@ -739,19 +492,11 @@ async fn content(
     headers: &HeaderMap,
     disposition: ContentDisposition,
 ) -> Result<Response, ApiError> {
-    let (version, dek) = {
-        let mut tx = state.db.tx_for(&reader.principal).await?;
-        let doc = tx.document(document_id).await?;
-        let version = tx.version(document_id, nr).await?;
-        let dek = state
-            .keyring
-            .open_dek(&mut tx, &BlobKey::parse(&version.blob_key)?)
-            .await?;
-        tx.note_read(doc.file_id, "document_content", document_id)
-            .await?;
-        tx.commit().await?;
-        (version, dek)
-    };
+    let readable = state
+        .core
+        .open_version(&reader.principal, document_id, nr)
+        .await?;
+    let version = readable.version.clone();
     let etag = format!("\"{}\"", version.sha256);
     let header_str = |name| {
         headers
@@ -774,13 +519,12 @@ async fn content(
     } else {
         RangeRequest::Full
     };
-    let key = BlobKey::parse(&version.blob_key)?;
     let (status, range) = match range {
         RangeRequest::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable { size }),
         RangeRequest::Full => (StatusCode::OK, None),
         RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, Some(r)),
     };
-    let body = content::open(state.blobs.as_ref(), &key, dek, size, range).await?;
+    let body = readable.stream(range).await?;
     let content_range = range.map(|r| (r, format!("bytes {}-{}/{size}", r.start, r.end)));
     let length = content_range
         .as_ref()
@@ -870,13 +614,5 @@ mod tests {
         let d = content_disposition("Bescheid Müller \"final\".pdf");
         assert!(d.starts_with("attachment; filename=\"Bescheid M_ller _final_.pdf\""));
         assert!(d.contains("filename*=UTF-8''Bescheid%20M%C3%BCller%20%22final%22.pdf"));
-    }
-
-    #[test]
-    fn media_types_are_checked_for_shape() {
-        assert!(is_plausible_media_type("application/pdf"));
-        assert!(is_plausible_media_type("text/plain; charset=utf-8"));
-        assert!(!is_plausible_media_type("pdf"));
-        assert!(!is_plausible_media_type("text/html\r\nX: y"));
     }
 }

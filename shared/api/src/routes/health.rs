@@ -13,17 +13,8 @@ pub async fn healthz() -> Json<Value> {
 
 /// Readiness: PostgreSQL and the blob store both answer.
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state
-        .db
-        .ping()
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
-    state
-        .blobs
-        .check()
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("blob store: {e}")))?;
+    let blob_backend = state.core.check_ready().await?;
     Ok(Json(
-        json!({"status": "ready", "blob_backend": state.blobs.backend_name()}),
+        json!({"status": "ready", "blob_backend": blob_backend}),
     ))
 }

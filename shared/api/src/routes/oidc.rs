@@ -20,8 +20,8 @@ use crate::input::ApiJson;
 use crate::oidc::{Identity, OidcError};
 use crate::peer::ClientInfo;
 use crate::routes::session::start_session;
-use crate::routes::users::parse_username;
 use crate::{ApiError, AppState};
+use akta_core::parse_username;
 
 /// Binds a login's `state` to the browser that started it, so nobody can push their own
 /// provider answer into someone else's browser (login CSRF). Lax: it must come along on the
@@ -131,10 +131,10 @@ async fn finish_login(state: &AppState, slug: &str, parts: &Parts) -> Result<Res
                 "role": user.role}),
     )
     .await?;
-    let session = start_session(state, &mut tx, &user).await?;
+    let (_, cookie) = start_session(state, &mut tx, &user).await?;
     tx.commit().await?;
     let clear = state_cookie(state, slug, "", 0)?;
-    redirect("/", [session.cookie, clear])
+    redirect("/", [cookie, clear])
 }
 
 /// Checks the provider's answer and reads the identity from the validated claims.

@@ -1,6 +1,6 @@
 //! REST routes of the Aktenplan (plan units).
 
-use akta_db::NewPlanUnit;
+use akta_core::model::NewPlanUnit;
 use akta_domain::{bounded_text, Disposition, PlanCode, Retention};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -45,9 +45,7 @@ pub async fn create(
             .map(Disposition::parse)
             .transpose()?,
     };
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    let unit = tx.create_plan_unit(new).await?;
-    tx.commit().await?;
+    let unit = state.core.create_plan_unit(&admin.principal, new).await?;
     let location = format!("/api/v1/plan-units/{}", unit.id);
     Ok((
         StatusCode::CREATED,
@@ -62,8 +60,9 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id, "id")?;
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    Ok(Json(json!(tx.plan_unit(id).await?)))
+    Ok(Json(json!(
+        state.core.plan_unit(&reader.principal, id).await?
+    )))
 }
 
 #[derive(Deserialize)]
@@ -81,8 +80,9 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let after = parse_cursor(q.cursor.as_deref())?;
     let limit = page_limit(q.limit)?;
-    let mut tx = state.db.tx_for(&reader.principal).await?;
-    Ok(Json(json!(
-        tx.list_plan_units(q.parent_id, after, limit).await?
-    )))
+    let page = state
+        .core
+        .list_plan_units(&reader.principal, q.parent_id, after, limit)
+        .await?;
+    Ok(Json(json!(page)))
 }

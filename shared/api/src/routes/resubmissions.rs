@@ -1,8 +1,7 @@
 //! Wiedervorlage (resubmission date) of an Akte or Vorgang: `PUT {"date": "2026-12-01"}`
 //! sets it for the calling user (for everyone when a token sets it), `DELETE` clears it.
 
-use akta_db::repo::workplace::ResubmissionTarget;
-use akta_domain::Principal;
+use akta_core::model::ResubmissionTarget;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -20,23 +19,16 @@ pub struct ResubmissionBody {
 }
 
 /// The person a Wiedervorlage returns to; tokens set it for everyone.
-pub fn resubmission_user(principal: &Principal) -> Option<uuid::Uuid> {
-    match principal {
-        Principal::User { user_id, .. } => Some(*user_id),
-        _ => None,
-    }
-}
-
 async fn set(
     state: &AppState,
     writer: &Writer,
     target: ResubmissionTarget,
     date: Option<time::Date>,
 ) -> Result<(), ApiError> {
-    let mut tx = state.db.tx_for(&writer.principal).await?;
-    tx.set_resubmission(target, date, resubmission_user(&writer.principal))
+    state
+        .core
+        .set_resubmission(&writer.principal, target, date)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use akta_search::{
     DocKind, DocStatus, Query, SearchError, SearchOptions, SortOrder, Visibility, MAX_LIMIT,
 };
 
-use crate::searching::{search_as, Found, SearchFailure};
+use akta_core::search::{Found, SearchFailure};
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
@@ -114,7 +114,9 @@ pub async fn search(
     let query =
         Query::parse(q.q.as_deref().unwrap_or("")).map_err(|e| invalid("q", e.message_en()))?;
     let options = options(&q)?;
-    let Found { results, lag } = search_as(&state, &reader.principal, query, options)
+    let Found { results, lag } = state
+        .core
+        .search(&reader.principal, query, options)
         .await
         .map_err(|e| match e {
             SearchFailure::Invalid(SearchError::Query(e)) => invalid("q", e.message_en()),
@@ -128,7 +130,7 @@ pub async fn search(
             SearchFailure::Unavailable => {
                 ApiError::Unavailable("search is not enabled on this node".into())
             }
-            SearchFailure::Api(e) => e,
+            SearchFailure::Core(e) => e.into(),
         })?;
     Ok(Json(json!({
         "total": results.total,

@@ -1,5 +1,6 @@
 //! The operator's REST routes: creating, listing, suspending and deleting tenants.
 
+use akta_core::model::Quota;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -8,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Operator;
 use crate::input::ApiJson;
-use crate::{ops, ApiError, AppState};
+use crate::{ApiError, AppState};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,15 +25,15 @@ pub async fn create(
     Operator(op): Operator,
     ApiJson(body): ApiJson<NewTenant>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (tenant, token) = ops::create_tenant(
-        &state.db,
-        &state.keyring,
-        &body.slug,
-        &body.name,
-        body.reference_format.as_deref(),
-        &op.actor(),
-    )
-    .await?;
+    let (tenant, token) = state
+        .core
+        .create_tenant(
+            &body.slug,
+            &body.name,
+            body.reference_format.as_deref(),
+            &op.actor(),
+        )
+        .await?;
     let mut out = serde_json::to_value(&tenant).map_err(|e| ApiError::Internal(e.to_string()))?;
     out["admin_token"] = json!(token);
     Ok((StatusCode::CREATED, Json(out)))
@@ -40,13 +41,14 @@ pub async fn create(
 
 /// Tenants with their usage and quotas: what the operator may see (counts, no content).
 pub async fn list(State(state): State<AppState>, _: Operator) -> Result<Json<Value>, ApiError> {
-    let tenants = state.db.list_tenants().await?;
-    let usage = state.db.tenant_overview().await?;
-    let items: Vec<Value> = tenants
+    let items: Vec<Value> = state
+        .core
+        .tenant_overview()
+        .await?
         .into_iter()
-        .map(|t| {
-            let u = usage.iter().find(|u| u.tenant_id == t.id);
-            let mut item = json!(t);
+        .map(|o| {
+            let u = o.usage.as_ref();
+            let mut item = json!(o.tenant);
             item["usage"] = json!({
                 "storage_bytes": u.map_or(0, |u| u.storage_bytes),
                 "documents": u.map_or(0, |u| u.documents),
@@ -77,30 +79,12 @@ pub async fn set_quota(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<QuotaBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let positive = |field: &str, v: Option<i64>| match v {
-        Some(n) if n < 0 => Err(ApiError::validation(field, "must not be negative")),
-        _ => Ok(v),
+    let quota = Quota {
+        max_storage_bytes: body.max_storage_bytes,
+        max_documents: body.max_documents,
+        requests_per_minute: body.requests_per_minute,
     };
-    let quota = akta_db::Quota {
-        max_storage_bytes: positive("max_storage_bytes", body.max_storage_bytes)?,
-        max_documents: positive("max_documents", body.max_documents)?,
-        requests_per_minute: match body.requests_per_minute {
-            Some(n) if n < 1 => {
-                return Err(ApiError::validation(
-                    "requests_per_minute",
-                    "must be at least 1",
-                ))
-            }
-            v => v,
-        },
-    };
-    let tenant = state.db.tenant_by_slug(&slug).await?;
-    let mut tx = state
-        .db
-        .tenant_tx(akta_domain::TenantId(tenant.id), &op.actor())
-        .await?;
-    tx.set_quota(quota).await?;
-    tx.commit().await?;
+    state.core.set_quota(&slug, quota, &op.actor()).await?;
     state.limits.invalidate();
     Ok(Json(json!(quota)))
 }
@@ -127,7 +111,7 @@ pub async fn delete(
             "repeat the tenant's slug in ?confirm= to delete it",
         ));
     }
-    let (tenant, destroyed) = ops::delete_tenant(&state.db, &slug, &op.actor()).await?;
+    let (tenant, destroyed) = state.core.delete_tenant(&slug, &op.actor()).await?;
     Ok(Json(
         json!({"tenant": tenant, "key_versions_destroyed": destroyed}),
     ))
@@ -157,6 +141,9 @@ pub async fn set_status(
             ))
         }
     };
-    let tenant = ops::set_tenant_active(&state.db, &slug, active, &op.actor()).await?;
+    let tenant = state
+        .core
+        .set_tenant_active(&slug, active, &op.actor())
+        .await?;
     Ok(Json(json!(tenant)))
 }

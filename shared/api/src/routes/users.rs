@@ -1,8 +1,8 @@
 //! Tenant admins manage their people. Role, password and status changes end the user's
 //! sessions (see `TenantTx::update_user`).
 
-use akta_db::{NewUser, UserChanges};
-use akta_domain::{bounded_text, Role};
+use akta_core::{UserInput, UserUpdate};
+use akta_domain::Role;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -13,31 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::Admin;
 use crate::input::{double_option, parse_id, ApiJson};
-use crate::{passwords, ApiError, AppState};
-
-/// Usernames are case-insensitive: stored lowercase, 2-100 of `a-z 0-9 . _ @ -`.
-pub fn parse_username(raw: &str) -> Result<String, ApiError> {
-    let name = raw.trim().to_lowercase();
-    let ok = (2..=100).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._@-".contains(c));
-    if ok {
-        Ok(name)
-    } else {
-        Err(ApiError::validation(
-            "username",
-            "must be 2-100 characters: letters, digits, '.', '_', '@', '-'",
-        ))
-    }
-}
-
-async fn hash_password(field: &str, password: String) -> Result<String, ApiError> {
-    passwords::check_policy(field, &password)?;
-    tokio::task::spawn_blocking(move || passwords::hash(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-}
+use crate::{ApiError, AppState};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,26 +32,15 @@ pub async fn create(
     admin: Admin,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let username = parse_username(&body.username)?;
-    let display_name = bounded_text("display_name", &body.display_name, 200)?;
-    let role = Role::parse(&body.role)?;
-    let password_hash = match body.password {
-        Some(p) => Some(hash_password("password", p).await?),
-        None => None,
+    let input = UserInput {
+        username: body.username,
+        display_name: body.display_name,
+        role: Role::parse(&body.role)?,
+        password: body.password,
+        org_unit_id: body.org_unit_id,
+        plan_unit_id: body.plan_unit_id,
     };
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    let user = tx
-        .create_user(NewUser {
-            username: &username,
-            display_name: &display_name,
-            role,
-            password_hash: password_hash.as_deref(),
-            oidc_subject: None,
-            org_unit_id: body.org_unit_id,
-            plan_unit_id: body.plan_unit_id,
-        })
-        .await?;
-    tx.commit().await?;
+    let user = state.core.create_user(&admin.principal, input).await?;
     let location = format!("/api/v1/users/{}", user.id);
     Ok((
         StatusCode::CREATED,
@@ -85,10 +50,8 @@ pub async fn create(
 }
 
 pub async fn list(State(state): State<AppState>, admin: Admin) -> Result<Json<Value>, ApiError> {
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    Ok(Json(
-        json!({"items": tx.list_users().await?, "next_cursor": null}),
-    ))
+    let users = state.core.list_users(&admin.principal).await?;
+    Ok(Json(json!({"items": users, "next_cursor": null})))
 }
 
 pub async fn get(
@@ -97,8 +60,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id, "id")?;
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    Ok(Json(json!(tx.user(id).await?)))
+    Ok(Json(json!(state.core.user(&admin.principal, id).await?)))
 }
 
 #[derive(Deserialize)]
@@ -122,23 +84,14 @@ pub async fn patch(
     ApiJson(body): ApiJson<PatchBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id, "id")?;
-    let changes = UserChanges {
-        display_name: body
-            .display_name
-            .as_deref()
-            .map(|d| bounded_text("display_name", d, 200))
-            .transpose()?,
+    let update = UserUpdate {
+        display_name: body.display_name,
         role: body.role.as_deref().map(Role::parse).transpose()?,
-        password_hash: match body.password {
-            Some(p) => Some(hash_password("password", p).await?),
-            None => None,
-        },
+        password: body.password,
         disabled: body.disabled,
         org_unit_id: body.org_unit_id,
         plan_unit_id: body.plan_unit_id,
     };
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    let user = tx.update_user(id, changes).await?;
-    tx.commit().await?;
+    let user = state.core.update_user(&admin.principal, id, update).await?;
     Ok(Json(json!(user)))
 }

@@ -52,7 +52,7 @@ impl TenantTx {
         file_id: Uuid,
         entry: &AccessEntry,
     ) -> Result<(), DbError> {
-        self.audit(
+        self.emit(
             "file.access_granted",
             "file",
             file_id,
@@ -152,7 +152,7 @@ impl TenantTx {
             .bind(file_id)
             .fetch_one(&mut *self.tx)
             .await?;
-        self.audit(
+        self.emit(
             "file.access_revoked",
             "file",
             file_id,
@@ -179,7 +179,7 @@ impl TenantTx {
         match row {
             Some((c,)) if c != "normal" => {
                 let detail = serde_json::json!({"object_type": object_type, "object_id": object_id, "confidentiality": c});
-                self.audit::<(), _>(
+                self.emit::<(), _>(
                     "file.read",
                     "file",
                     file_id,

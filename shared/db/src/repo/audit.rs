@@ -1,8 +1,10 @@
-//! Audit events: written in the transaction of the change they record; an Akte's history.
+//! The audit chain's entries (written from domain events, see `crate::events`) and an
+//! Akte's history.
 
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::events::DomainEvent;
 use crate::{DbError, Page, TenantTx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -20,8 +22,9 @@ pub struct AuditEvent {
 }
 
 impl TenantTx {
-    /// Writes one audit event in this transaction, so a change and its trace commit together.
-    pub(crate) async fn audit<B: Serialize, A: Serialize>(
+    /// Records a change as a domain event (see [`crate::events`]): its audit entry and what
+    /// else follows from it, in this transaction.
+    pub(crate) async fn emit<B: Serialize, A: Serialize>(
         &mut self,
         action: &str,
         object_type: &str,
@@ -30,22 +33,38 @@ impl TenantTx {
         before: Option<&B>,
         after: Option<&A>,
     ) -> Result<(), DbError> {
-        let to_json = |v: Option<serde_json::Result<serde_json::Value>>| v.transpose();
-        let before = to_json(before.map(serde_json::to_value))
-            .map_err(|e| DbError::Conflict(format!("audit encoding: {e}")))?;
-        let after = to_json(after.map(serde_json::to_value))
-            .map_err(|e| DbError::Conflict(format!("audit encoding: {e}")))?;
+        let mut event = DomainEvent::new(action, object_type, object_id);
+        event.file_id = file_id;
+        if let Some(before) = before {
+            event = event.before(before)?;
+        }
+        if let Some(after) = after {
+            event = event.after(after)?;
+        }
+        self.record(event).await
+    }
+
+    /// The audit chain's entry of `event`; a reason is kept beside the object's fields.
+    pub(crate) async fn write_audit_entry(&mut self, event: &DomainEvent) -> Result<(), DbError> {
+        let mut after = event.after.clone();
+        if let Some(reason) = &event.reason {
+            let map = match after.get_or_insert_with(|| serde_json::json!({})) {
+                serde_json::Value::Object(map) => map,
+                _ => return Err(DbError::Conflict("event without an object".into())),
+            };
+            map.insert("reason".into(), serde_json::Value::String(reason.clone()));
+        }
         sqlx::query(
             "INSERT INTO audit_events (tenant_id, actor, action, object_type, object_id, file_id, before, after)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(self.tenant.0)
         .bind(&self.actor)
-        .bind(action)
-        .bind(object_type)
-        .bind(object_id)
-        .bind(file_id)
-        .bind(before)
+        .bind(&event.kind)
+        .bind(&event.object_type)
+        .bind(event.object_id)
+        .bind(event.file_id)
+        .bind(&event.before)
         .bind(after)
         .execute(&mut *self.tx)
         .await?;
@@ -82,7 +101,7 @@ impl TenantTx {
         object_id: Uuid,
         after: &A,
     ) -> Result<(), DbError> {
-        self.audit::<(), A>(action, object_type, object_id, None, None, Some(after))
+        self.emit::<(), A>(action, object_type, object_id, None, None, Some(after))
             .await
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::serde_date::iso_date;
-use crate::{DbError, TenantTx};
+use crate::{DbError, DomainEvent, TenantTx};
 
 /// Where a new Dokument is filed: directly in an Akte or in one of its Vorgänge.
 #[derive(Debug, Clone, Copy)]
@@ -152,7 +152,7 @@ impl TenantTx {
         document_id: Uuid,
         nr: i32,
         v: &NewVersion,
-    ) -> Result<Version, DbError> {
+    ) -> Result<(Version, Uuid), DbError> {
         let size =
             i64::try_from(v.size).map_err(|_| DbError::Conflict("size out of range".into()))?;
         let sql = format!(
@@ -186,11 +186,9 @@ impl TenantTx {
             ));
         }
         self.charge_usage(size, nr == 1).await?;
-        // The outbox row commits or rolls back with the version: no version without its job.
-        self.enqueue_extraction(version_id).await?;
-        // Metadata is searchable before the text is extracted.
-        self.log_index_change(document_id, "upsert").await?;
-        Ok(version)
+        // The event of the caller enqueues the extraction of this version and makes the
+        // metadata searchable before the text is extracted.
+        Ok((version, version_id))
     }
 
     pub async fn create_document(
@@ -218,17 +216,13 @@ impl TenantTx {
             .bind(Value::Object(new.metadata))
             .fetch_one(&mut *self.tx)
             .await?;
-        let version = self.insert_version(doc.id, 1, &content).await?;
+        let (version, version_id) = self.insert_version(doc.id, 1, &content).await?;
         doc.versions.push(version);
-        self.audit(
-            "document.created",
-            "document",
-            doc.id,
-            Some(file_id),
-            None::<&()>,
-            Some(&doc),
-        )
-        .await?;
+        let event = DomainEvent::new("document.created", "document", doc.id)
+            .in_file(file_id)
+            .with_version(version_id)
+            .after(&doc)?;
+        self.record(event).await?;
         Ok(doc)
     }
 
@@ -252,18 +246,14 @@ impl TenantTx {
                 .bind(document_id)
                 .fetch_one(&mut *self.tx)
                 .await?;
-        let version = self
+        let (version, version_id) = self
             .insert_version(document_id, last.unwrap_or(0) + 1, &content)
             .await?;
-        self.audit(
-            "document.version_added",
-            "document",
-            document_id,
-            Some(doc.file_id),
-            None::<&()>,
-            Some(&version),
-        )
-        .await?;
+        let event = DomainEvent::new("document.version_added", "document", document_id)
+            .in_file(doc.file_id)
+            .with_version(version_id)
+            .after(&version)?;
+        self.record(event).await?;
         Ok(version)
     }
 

@@ -219,7 +219,12 @@ impl TenantTx {
                 .bind(job.version_id)
                 .fetch_one(&mut *self.tx)
                 .await?;
-        self.log_index_change(document_id, "upsert").await?;
+        self.record(crate::DomainEvent::new(
+            "document.text_extracted",
+            "document",
+            document_id,
+        ))
+        .await?;
         Ok(true)
     }
 

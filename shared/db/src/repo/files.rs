@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::serde_date::iso_date;
-use crate::{DbError, Page, TenantTx};
+use crate::{DbError, DomainEvent, Page, TenantTx};
 
 /// An Akte.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -160,7 +160,7 @@ impl TenantTx {
             None
         };
         let file = self.file(id).await?;
-        self.audit(
+        self.emit(
             "file.created",
             "file",
             id,
@@ -262,33 +262,18 @@ impl TenantTx {
             .bind(changes.metadata.map(Value::Object))
             .fetch_one(&mut *self.tx)
             .await?;
-        // Closing "zu den Akten" and reopening are events of their own in the Akte's history.
-        let action = status_action("file", &before.status, &after.status);
-        let after_event = with_reason(&after, reason)?;
-        self.audit(
-            action,
+        // Closing "zu den Akten" and reopening are events of their own in the Akte's history;
+        // the event also tells the search index when what it holds of the Akte changed.
+        let event = DomainEvent::new(
+            status_action("file", &before.status, &after.status),
             "file",
             id,
-            Some(id),
-            Some(&before),
-            Some(&after_event),
         )
-        .await?;
-        // The index holds the Akte's Betreff, status, Federführung and confidentiality
-        // with each document.
-        if (
-            &before.subject,
-            &before.status,
-            before.lead_org_unit_id,
-            &before.confidentiality,
-        ) != (
-            &after.subject,
-            &after.status,
-            after.lead_org_unit_id,
-            &after.confidentiality,
-        ) {
-            self.log_file_change(id).await?;
-        }
+        .in_file(id)
+        .with_reason(reason)
+        .before(&before)?
+        .after(&after)?;
+        self.record(event).await?;
         Ok(after)
     }
 
@@ -328,7 +313,7 @@ impl TenantTx {
             .bind(Value::Object(metadata))
             .fetch_one(&mut *self.tx)
             .await?;
-        self.audit(
+        self.emit(
             "case.created",
             "case",
             case.id,
@@ -396,17 +381,16 @@ impl TenantTx {
             .bind(changes.status.map(FileStatus::as_str))
             .fetch_one(&mut *self.tx)
             .await?;
-        let action = status_action("case", &before.status, &after.status);
-        let after_event = with_reason(&after, reason)?;
-        self.audit(
-            action,
+        let event = DomainEvent::new(
+            status_action("case", &before.status, &after.status),
             "case",
             id,
-            Some(after.file_id),
-            Some(&before),
-            Some(&after_event),
         )
-        .await?;
+        .in_file(after.file_id)
+        .with_reason(reason)
+        .before(&before)?
+        .after(&after)?;
+        self.record(event).await?;
         Ok(after)
     }
 }
@@ -422,14 +406,4 @@ fn status_action(kind: &str, before: &str, after: &str) -> &'static str {
         (_, false, false) => "case.reopened",
         _ => "case.updated",
     }
-}
-
-/// The record as the audit event keeps it, with the reason of a reopening beside its fields.
-fn with_reason<T: Serialize>(record: &T, reason: Option<&str>) -> Result<Value, DbError> {
-    let mut value = serde_json::to_value(record)
-        .map_err(|e| DbError::Conflict(format!("audit encoding: {e}")))?;
-    if let (Some(reason), Value::Object(map)) = (reason, &mut value) {
-        map.insert("reason".into(), Value::String(reason.to_owned()));
-    }
-    Ok(value)
 }

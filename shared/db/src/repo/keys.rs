@@ -273,7 +273,8 @@ impl TenantTx {
             .bind(self.tenant.0)
             .execute(&mut *self.tx)
             .await?;
-        self.log_index_purge().await?;
+        // Every node empties its index of the tenant: the `tenant.deleted` event the caller
+        // records in this transaction logs that.
         Ok(destroyed.rows_affected())
     }
 }

@@ -69,7 +69,7 @@ impl TenantTx {
         .bind(parent_id)
         .fetch_one(&mut *self.tx)
         .await?;
-        self.audit(
+        self.emit(
             "org_unit.created",
             "org_unit",
             unit.id,

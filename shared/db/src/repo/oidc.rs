@@ -88,7 +88,7 @@ impl TenantTx {
             .await?;
         // A changed secret shows in the audit trail only as the fact that it changed.
         let secret_changed = new.client_secret.is_some();
-        self.audit(
+        self.emit(
             "oidc.configured",
             "oidc_config",
             self.tenant.0,

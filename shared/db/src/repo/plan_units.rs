@@ -76,7 +76,7 @@ impl TenantTx {
         .execute(&mut *self.tx)
         .await?;
         let unit = self.plan_unit(id).await?;
-        self.audit(
+        self.emit(
             "plan_unit.created",
             "plan_unit",
             id,

@@ -138,7 +138,7 @@ impl TenantTx {
             .bind(id)
             .fetch_one(&mut *self.tx)
             .await?;
-        self.audit(
+        self.emit(
             "token.revoked",
             "token",
             id,

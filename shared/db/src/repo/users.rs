@@ -257,7 +257,7 @@ impl TenantTx {
         if ends_sessions {
             self.revoke_sessions(id).await?;
         }
-        self.audit(
+        self.emit(
             "user.updated",
             "user",
             id,
@@ -313,7 +313,7 @@ impl TenantTx {
         user: Uuid,
         detail: &serde_json::Value,
     ) -> Result<(), DbError> {
-        self.audit::<(), _>(action, "user", user, None, None, Some(detail))
+        self.emit::<(), _>(action, "user", user, None, None, Some(detail))
             .await
     }
 

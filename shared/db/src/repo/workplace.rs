@@ -146,7 +146,7 @@ impl TenantTx {
             "resubmit_on": on.map(|d| d.to_string()),
             "user_id": on.and(user),
         });
-        self.audit::<(), _>(&action, object_type, id, Some(file_id), None, Some(&after))
+        self.emit::<(), _>(&action, object_type, id, Some(file_id), None, Some(&after))
             .await
     }
 
@@ -300,7 +300,7 @@ impl TenantTx {
         // Versions do not change here; keep them out of the audit event.
         before.versions.clear();
         after.versions.clear();
-        self.audit(
+        self.emit(
             "document.updated",
             "document",
             id,
@@ -309,7 +309,6 @@ impl TenantTx {
             Some(&after),
         )
         .await?;
-        self.log_index_change(id, "upsert").await?;
         Ok(after)
     }
 

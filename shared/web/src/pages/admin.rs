@@ -3,7 +3,7 @@
 //! Content-Security-Policy) and must keep white header text readable (WCAG AA, 4.5:1).
 
 use akta_api::AppState;
-use akta_db::repo::workplace::LogoChange;
+use akta_core::model::LogoChange;
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
@@ -39,9 +39,7 @@ pub async fn form(
     Query(q): Query<SavedQuery>,
 ) -> Result<Response, WebError> {
     session.require_admin()?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let branding = tx.branding().await?;
-    tx.commit().await?;
+    let branding = state.core.branding(&session.principal).await?;
     let template = BrandingPage {
         header_name: branding.header_name.unwrap_or_default(),
         accent_color: branding.accent_color.unwrap_or_default(),
@@ -180,22 +178,21 @@ pub async fn save(
         };
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &template);
     }
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    tx.set_branding(
-        name.as_deref(),
-        Some(accent_value.as_str()).filter(|s| !s.is_empty()),
-        logo_change,
-    )
-    .await?;
-    tx.commit().await?;
+    state
+        .core
+        .set_branding(
+            &session.principal,
+            name.as_deref(),
+            Some(accent_value.as_str()).filter(|s| !s.is_empty()),
+            logo_change,
+        )
+        .await?;
     Ok(see_other("/verwaltung/erscheinungsbild?gespeichert=1"))
 }
 
 /// `GET /branding/logo`: the logo of the session's tenant.
 pub async fn logo(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let logo = tx.branding_logo().await?;
-    tx.commit().await?;
+    let logo = state.core.branding_logo(&session.principal).await?;
     let (bytes, media_type) = logo.ok_or(WebError::NotFound)?;
     let mut response = bytes.into_response();
     let h = response.headers_mut();
@@ -216,9 +213,7 @@ pub async fn logo(State(state): State<AppState>, session: Session) -> Result<Res
 
 /// `GET /branding/theme.css`: the accent colour as a CSS custom property.
 pub async fn theme(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let branding = tx.branding().await?;
-    tx.commit().await?;
+    let branding = state.core.branding(&session.principal).await?;
     // Only values that passed the `#rrggbb` check (in the form and in the database) arrive.
     let css = match branding.accent_color.filter(|c| luminance(c).is_some()) {
         Some(c) => format!(":root {{ --accent: {c}; }}\n"),

@@ -2,9 +2,10 @@
 //! new versions, and the Vermerk editor. Content is stored through the REST layer's filing
 //! functions, so uploads from the web follow the same way of a document.
 
-use akta_api::{ApiError, AppState};
+use akta_api::AppState;
+use akta_core::model::{DocumentTarget, NewDocument};
 use akta_core::DocumentUpdate;
-use akta_db::{DocumentTarget, NewDocument};
+use akta_core::DocumentView;
 use akta_domain::DocumentKind;
 use askama::Template;
 use axum::extract::multipart::Field as Part;
@@ -84,13 +85,11 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let lang = session.lang();
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let doc = tx.document(id).await?;
-    let file = tx.file(doc.file_id).await?;
-    let case_open = match doc.case_id {
-        Some(c) => tx.case(c).await?.status == "offen",
-        None => true,
-    };
+    let DocumentView {
+        document: doc,
+        file,
+        case_open,
+    } = state.core.document_view(&session.principal, id).await?;
     let latest = doc.versions.last().cloned();
     let content_url =
         |nr: i32| format!("/api/v1/documents/{id}/versions/{nr}/content?disposition=inline");
@@ -102,26 +101,19 @@ pub async fn show(
                 Preview::Image(content_url(v.nr))
             }
             // Text, e-mail and office files: the extracted text, escaped like every value.
-            _ => match tx.extracted_text(id, v.nr).await {
-                Ok(stored) => {
-                    let text = state
-                        .keyring
-                        .open_text(&mut tx, stored)
-                        .await
-                        .map_err(ApiError::from)?;
-                    tx.note_read(doc.file_id, "document_text", id).await?;
-                    Preview::Text(text.chars().take(PREVIEW_CHARS).collect())
-                }
-                Err(akta_db::DbError::NotFound) => match &v.extraction {
+            _ => match state
+                .core
+                .preview_text(&session.principal, id, v.nr)
+                .await?
+            {
+                Some(text) => Preview::Text(text.chars().take(PREVIEW_CHARS).collect()),
+                None => match &v.extraction {
                     Some(e) if e.state == "pending" || e.state == "running" => Preview::Pending,
                     _ => Preview::None,
                 },
-                Err(e) => return Err(e.into()),
             },
         },
     };
-    tx.note_read(doc.file_id, "document", id).await?;
-    tx.commit().await?;
     let template = DocumentPage {
         d: DocView {
             id,
@@ -200,10 +192,10 @@ async fn targets(
     file_id: Uuid,
 ) -> Result<(String, Vec<(String, String)>), WebError> {
     let lang = session.lang();
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let file = tx.file(file_id).await?;
-    let cases = tx.list_cases(file_id, None, 500).await?.items;
-    tx.commit().await?;
+    let (file, cases) = state
+        .core
+        .file_with_cases(&session.principal, file_id)
+        .await?;
     let mut options = vec![(
         String::new(),
         format!("{} ({})", file.reference, lang.t("file.register.direct")),
@@ -341,16 +333,17 @@ pub async fn upload(
                     break;
                 };
                 let media_type = part.content_type().map(str::to_owned);
-                let doc = akta_api::file_document(
-                    &state,
-                    &session.principal,
-                    target,
-                    metadata,
-                    &file_name,
-                    media_type.as_deref(),
-                    part,
-                )
-                .await?;
+                let doc = state
+                    .core
+                    .file_document(
+                        &session.principal,
+                        target,
+                        metadata,
+                        &file_name,
+                        media_type.as_deref(),
+                        part,
+                    )
+                    .await?;
                 return Ok(see_other(&item_href(doc.file_id, doc.case_id)));
             }
             _ => return Err(WebError::BadRequest(format!("unknown part {name}"))),
@@ -388,15 +381,16 @@ pub async fn add_version(
         return Err(WebError::BadRequest("no file chosen".into()));
     }
     let media_type = part.content_type().map(str::to_owned);
-    akta_api::file_version(
-        &state,
-        &session.principal,
-        id,
-        &file_name,
-        media_type.as_deref(),
-        part,
-    )
-    .await?;
+    state
+        .core
+        .file_version(
+            &session.principal,
+            id,
+            &file_name,
+            media_type.as_deref(),
+            part,
+        )
+        .await?;
     Ok(see_other(&format!("/dokumente/{id}")))
 }
 
@@ -483,16 +477,17 @@ pub async fn create_note(
         metadata: Map::new(),
     };
     let body = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(text))]);
-    let doc = akta_api::file_document(
-        &state,
-        &session.principal,
-        target,
-        metadata,
-        "vermerk.txt",
-        Some("text/plain; charset=utf-8"),
-        body,
-    )
-    .await?;
+    let doc = state
+        .core
+        .file_document(
+            &session.principal,
+            target,
+            metadata,
+            "vermerk.txt",
+            Some("text/plain; charset=utf-8"),
+            body,
+        )
+        .await?;
     Ok(see_other(&format!("/dokumente/{}", doc.id)))
 }
 

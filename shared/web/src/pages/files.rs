@@ -2,9 +2,9 @@
 //! Vorgang, history), and its forms: create/edit, Vorgang, Wiedervorlage, zdA and reopening.
 
 use akta_api::AppState;
-use akta_core::model::NewFile;
+use akta_core::model::{NewFile, ResubmissionTarget};
+use akta_core::FileView as CoreFileView;
 use akta_core::{CaseUpdate, CoreError, FileUpdate};
-use akta_db::repo::workplace::ResubmissionTarget;
 use akta_domain::{Confidentiality, DocumentKind, FileStatus};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -118,22 +118,20 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let lang = session.lang();
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let file = tx.file(id).await?;
-    let unit = tx.plan_unit(file.plan_unit_id).await?;
-    let org_units = tx.list_org_units().await?;
-    let cases = tx.list_cases(id, None, 500).await?.items;
-    let documents = tx.list_documents(id, None).await?;
-    let resubmissions = tx.resubmissions_in_file(id).await?;
     let register = q.register.unwrap_or_default();
     let show_history = register == "verlauf";
-    let history = if show_history {
-        tx.file_history(id, None, 500).await?.items
-    } else {
-        Vec::new()
-    };
-    tx.note_read(id, "file", id).await?;
-    tx.commit().await?;
+    let CoreFileView {
+        file,
+        plan_unit: unit,
+        org_units,
+        cases,
+        documents,
+        resubmissions,
+        history,
+    } = state
+        .core
+        .file_view(&session.principal, id, show_history)
+        .await?;
 
     let resubmit = |object: Uuid| {
         resubmissions
@@ -299,10 +297,7 @@ async fn file_form(
     notice: Option<&'static str>,
 ) -> Result<FileForm, WebError> {
     let lang = session.lang();
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let units = tx.plan_tree().await?;
-    let org_units = tx.list_org_units().await?;
-    tx.commit().await?;
+    let (units, org_units) = state.core.file_form_choices(&session.principal).await?;
     let (heading, action, submit, cancel) = match editing {
         Some(id) => (
             lang.t("file.edit"),
@@ -448,9 +443,7 @@ pub async fn edit_form(
 ) -> Result<Response, WebError> {
     session.require_write()?;
     let id = parse_id(&id)?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let file = tx.file(id).await?;
-    tx.commit().await?;
+    let file = state.core.file(&session.principal, id).await?;
     let fields = FileFields {
         plan_unit_id: file.plan_unit_id.to_string(),
         subject: file.subject,
@@ -539,15 +532,10 @@ async fn resubmit(
             None => return Err(WebError::BadRequest("date".into())),
         }
     };
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let file_id = match target {
-        ResubmissionTarget::File(id) => tx.file(id).await?.id,
-        ResubmissionTarget::Case(id) => tx.case(id).await?.file_id,
-    };
-    tx.set_resubmission(target, on, Some(session.user_id))
-        .await?;
-    tx.commit().await?;
-    Ok(file_id)
+    Ok(state
+        .core
+        .set_resubmission(&session.principal, target, on)
+        .await?)
 }
 
 pub async fn resubmit_file(
@@ -590,9 +578,7 @@ pub async fn close_form(
 ) -> Result<Response, WebError> {
     session.require_write()?;
     let id = parse_id(&id)?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let file = tx.file(id).await?;
-    tx.commit().await?;
+    let file = state.core.file(&session.principal, id).await?;
     let lang = session.lang();
     let form = SimpleForm {
         heading: format!("{} {}", lang.t("file.close.confirm"), file.reference),
@@ -664,9 +650,7 @@ pub async fn reopen_form(
 ) -> Result<Response, WebError> {
     session.require_write()?;
     let id = parse_id(&id)?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let file = tx.file(id).await?;
-    tx.commit().await?;
+    let file = state.core.file(&session.principal, id).await?;
     let errors = Errors::new(session.lang());
     page(&reopen_page(
         session,
@@ -759,9 +743,7 @@ pub async fn new_case_form(
 ) -> Result<Response, WebError> {
     session.require_write()?;
     let id = parse_id(&id)?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    tx.file(id).await?;
-    tx.commit().await?;
+    state.core.file(&session.principal, id).await?;
     let errors = Errors::new(session.lang());
     page(&case_form(session, true, id, 0, String::new(), errors))
 }
@@ -805,9 +787,7 @@ pub async fn show_case(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let case = tx.case(id).await?;
-    tx.commit().await?;
+    let case = state.core.case(&session.principal, id).await?;
     Ok(see_other(&crate::pages::item_href(case.file_id, Some(id))))
 }
 

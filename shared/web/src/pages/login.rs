@@ -2,8 +2,8 @@
 //! (`witten.akta.example.de` → `witten`), from the path (`/t/witten/anmelden`), or, where
 //! neither decides, from a field on the form.
 
-use akta_api::{ApiError, AppState};
-use akta_domain::TenantId;
+use akta_api::AppState;
+use akta_core::CoreError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -67,15 +67,7 @@ async fn host_tenant(state: &AppState, headers: &HeaderMap) -> Result<Option<Str
 
 /// Display name of an active tenant (its branding name if set), or `None`.
 async fn tenant_name(state: &AppState, slug: &str) -> Result<Option<String>, WebError> {
-    let tenant = match state.db.tenant_by_slug(slug).await {
-        Ok(t) if t.status == "active" => t,
-        Ok(_) | Err(akta_db::DbError::NotFound) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let mut tx = state.db.tenant_tx(TenantId(tenant.id), "web:login").await?;
-    let branding = tx.branding().await?;
-    tx.commit().await?;
-    Ok(Some(branding.header_name.unwrap_or(tenant.display_name)))
+    Ok(state.core.login_name(slug).await?)
 }
 
 struct LoginView {
@@ -216,21 +208,19 @@ pub async fn login(
         view.error = Some("login.required");
         return render_login(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, view).await;
     }
-    match akta_api::session::password_login(&state, &view.tenant, &form.username, form.password)
+    match state
+        .core
+        .password_login(&view.tenant, &form.username, form.password)
         .await
     {
         Ok(logged_in) => {
-            // The user's own language setting follows them to every browser.
-            let mut tx = state
-                .db
-                .tenant_tx(TenantId(logged_in.tenant.id), "system:web")
-                .await?;
-            let language = tx.user_language(logged_in.user.id).await?;
-            tx.commit().await?;
+            let cookie = akta_api::session::session_cookie(&state, &logged_in.session)?;
             let mut response = see_other("/arbeitsplatz");
             let h = response.headers_mut();
-            h.append(header::SET_COOKIE, logged_in.session.cookie);
-            if let Some(v) = language
+            h.append(header::SET_COOKIE, cookie);
+            // The user's own language setting follows them to every browser.
+            if let Some(v) = logged_in
+                .language
                 .as_deref()
                 .and_then(Lang::parse)
                 .and_then(language_cookie)
@@ -244,7 +234,7 @@ pub async fn login(
             }
             Ok(response)
         }
-        Err(ApiError::LoginFailed) => {
+        Err(CoreError::LoginFailed) => {
             view.tenant_fixed = host_tenant.is_some();
             view.error = Some("login.failed");
             render_login(&state, &headers, StatusCode::UNAUTHORIZED, view).await
@@ -260,7 +250,7 @@ pub async fn logout(
     State(state): State<AppState>,
     posted: Posted<Empty>,
 ) -> Result<Response, WebError> {
-    akta_api::session::end_session(&state, &posted.session.principal).await?;
+    state.core.logout(&posted.session.principal).await?;
     let mut response = see_other("/anmelden?abgemeldet=1");
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -292,10 +282,10 @@ pub async fn save_language(
 ) -> Result<Response, WebError> {
     let lang = Lang::parse(&posted.form.lang)
         .ok_or_else(|| WebError::BadRequest("unknown language".into()))?;
-    let mut tx = state.db.tx_for(&posted.session.principal).await?;
-    tx.set_user_language(posted.session.user_id, lang.code())
+    state
+        .core
+        .set_user_language(&posted.session.principal, lang.code())
         .await?;
-    tx.commit().await?;
     let mut response = see_other("/arbeitsplatz");
     if let Some(v) = language_cookie(lang) {
         response.headers_mut().insert(header::SET_COOKIE, v);

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use akta_api::AppState;
-use akta_db::repo::workplace::PlanNode;
-use akta_db::FileFilter;
+use akta_core::model::PlanNode;
+use akta_core::PlanOverview;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -111,21 +111,10 @@ pub async fn show(
     Query(q): Query<PlanQuery>,
 ) -> Result<Response, WebError> {
     let selected = q.einheit.as_deref().and_then(|s| Uuid::parse_str(s).ok());
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let nodes = tx.plan_tree().await?;
-    let (unit, files) = match selected {
-        Some(id) => {
-            let unit = tx.plan_unit(id).await?;
-            let filter = FileFilter {
-                plan_unit_id: Some(id),
-                status: None,
-            };
-            let files = tx.list_files(&filter, None, 500).await?.items;
-            (Some(unit), files)
-        }
-        None => (None, Vec::new()),
-    };
-    tx.commit().await?;
+    let PlanOverview { nodes, unit, files } = state
+        .core
+        .plan_overview(&session.principal, selected)
+        .await?;
     let lang = session.lang();
     let template = PlanPage {
         rows: rows(nodes, selected),

@@ -3,6 +3,7 @@
 //! then hits are filtered by what the caller may see (like `GET /api/v1/search`).
 
 use akta_api::AppState;
+use akta_core::search::SearchFailure;
 use akta_search::{DocKind, Query as SearchQuery, SearchOptions};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -173,20 +174,19 @@ pub async fn show(
         facets: true,
         ..SearchOptions::default()
     };
-    let results =
-        match akta_api::searching::search_as(&state, &session.principal, query, options).await {
-            Ok(found) => found.results,
-            Err(e) if e.is_invalid_input() => {
-                template.error = Some(e.to_string());
-                return page(&template);
-            }
-            Err(akta_api::searching::SearchFailure::Unavailable) => {
-                template.unavailable = true;
-                return page(&template);
-            }
-            Err(akta_api::searching::SearchFailure::Api(e)) => return Err(e.into()),
-            Err(e) => return Err(WebError::Internal(format!("search: {e}"))),
-        };
+    let results = match state.core.search(&session.principal, query, options).await {
+        Ok(found) => found.results,
+        Err(e) if e.is_invalid_input() => {
+            template.error = Some(e.to_string());
+            return page(&template);
+        }
+        Err(SearchFailure::Unavailable) => {
+            template.unavailable = true;
+            return page(&template);
+        }
+        Err(SearchFailure::Core(e)) => return Err(e.into()),
+        Err(e) => return Err(WebError::Internal(format!("search: {e}"))),
+    };
 
     template.searched = true;
     template.total = results.total;

@@ -1,6 +1,8 @@
 //! "Mein Arbeitsplatz": due Wiedervorlagen, my open Akten and Vorgänge, recent changes.
 
 use akta_api::AppState;
+use akta_core::model::WorkItem;
+use akta_core::Workplace;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -45,16 +47,18 @@ struct WorkplacePage {
 }
 
 pub async fn show(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
-    let actor = session.principal.actor();
-    let mut tx = state.db.tx_for(&session.principal).await?;
-    let due = tx.due_resubmissions(session.user_id, 50).await?;
-    let files = tx.my_open_files(&actor, 20).await?;
-    let cases = tx.my_open_cases(&actor, 20).await?;
-    let recent = tx.recent_changes(10).await?;
-    tx.commit().await?;
+    let Workplace {
+        due,
+        files,
+        cases,
+        recent,
+    } = state
+        .core
+        .workplace(&session.principal, session.user_id)
+        .await?;
     let today = today();
     let lang = session.lang();
-    let item = |w: akta_db::repo::workplace::WorkItem| Item {
+    let item = |w: WorkItem| Item {
         href: item_href(w.file_id, w.case_id),
         reference: w.reference,
         subject: w.subject,

@@ -1,0 +1,275 @@
+//! The way of a document into Akta, one path for REST, web UI and imports: check the target
+//! (fail fast before a large body), record an upload intent, stream the body sealed into the
+//! blob store (SHA-256 of the plaintext while streaming, a fresh data key, constant memory),
+//! then write version row, audit event and index/extraction entries in one transaction. A
+//! failed transaction deletes the blob; should even that fail, the intent outlives its grace
+//! period and the sweeper removes it.
+
+use std::sync::Arc;
+
+use akta_blob::{BlobKey, BlobStore, ByteStream};
+use akta_db::{Document, DocumentTarget, NewDocument, NewVersion, TenantTx, Version};
+use akta_domain::{FileName, Principal, TenantId};
+use akta_keys::content::{self, Sealed};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use uuid::Uuid;
+
+use crate::{Core, CoreError};
+
+/// A blob written for this upload and not yet referenced by a committed version.
+pub struct StoredBlob {
+    key: BlobKey,
+    content: Sealed,
+    media_type: String,
+    file_name: FileName,
+}
+
+impl StoredBlob {
+    /// The version row, with the data key wrapped in the transaction that stores it.
+    async fn new_version(&self, core: &Core, tx: &mut TenantTx) -> Result<NewVersion, CoreError> {
+        let dek = match &self.content.dek {
+            Some(dek) => Some(core.keyring.wrap_dek(tx, &self.key, dek).await?),
+            None => None,
+        };
+        Ok(NewVersion {
+            blob_key: self.key.as_str().to_owned(),
+            sha256_hex: self.content.sha256_hex.clone(),
+            size: self.content.size,
+            media_type: self.media_type.clone(),
+            file_name: self.file_name.as_str().to_owned(),
+            dek,
+        })
+    }
+}
+
+/// One upload on behalf of a caller; every step runs as the caller, so confidential Akten and
+/// token scopes hold throughout.
+pub struct Upload {
+    core: Core,
+    principal: Principal,
+    tenant: TenantId,
+}
+
+/// Whether `m` looks like `type/subtype` (parameters allowed); anything else is stored as
+/// `application/octet-stream`.
+fn is_plausible_media_type(m: &str) -> bool {
+    let mut parts = m.split(';').next().unwrap_or("").trim().splitn(2, '/');
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 100
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
+    };
+    matches!((parts.next(), parts.next()), (Some(a), Some(b)) if token(a) && token(b))
+}
+
+impl Core {
+    /// Starts an upload for `who` (a tenant principal).
+    pub fn upload(&self, who: &Principal) -> Result<Upload, CoreError> {
+        let (tenant, _) = who.tenant_role().ok_or(CoreError::NotFound)?;
+        Ok(Upload {
+            core: self.clone(),
+            principal: who.clone(),
+            tenant,
+        })
+    }
+
+    /// Files a new Dokument with `body` as its first version (web UI forms, Vermerke,
+    /// imports): the whole way in one call.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn file_document<S, E>(
+        &self,
+        who: &Principal,
+        target: DocumentTarget,
+        metadata: NewDocument,
+        file_name: &str,
+        media_type: Option<&str>,
+        body: S,
+    ) -> Result<Document, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let upload = self.upload(who)?;
+        upload.check_target(target).await?;
+        let blob = upload.store(file_name, media_type, body).await?;
+        upload.commit_document(blob, target, metadata).await
+    }
+
+    /// Adds a version to a Dokument from `body` (see [`Core::file_document`]).
+    pub async fn file_version<S, E>(
+        &self,
+        who: &Principal,
+        document_id: Uuid,
+        file_name: &str,
+        media_type: Option<&str>,
+        body: S,
+    ) -> Result<Version, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let upload = self.upload(who)?;
+        upload.check_version_target(document_id).await?;
+        let blob = upload.store(file_name, media_type, body).await?;
+        upload.commit_version(blob, document_id).await
+    }
+}
+
+impl Upload {
+    async fn tx(&self) -> Result<TenantTx, CoreError> {
+        Ok(self.core.db.tx_for(&self.principal).await?)
+    }
+
+    /// Fails fast, before a possibly large body is read, on a wrong or closed target.
+    pub async fn check_target(&self, target: DocumentTarget) -> Result<(), CoreError> {
+        self.tx().await?.resolve_target(target).await?;
+        Ok(())
+    }
+
+    /// Like [`Upload::check_target`] for a new version of `document_id`.
+    pub async fn check_version_target(&self, document_id: Uuid) -> Result<(), CoreError> {
+        let mut tx = self.tx().await?;
+        let doc = tx.document(document_id).await?;
+        tx.resolve_target(DocumentTarget::File(doc.file_id)).await?;
+        Ok(())
+    }
+
+    /// Streams `body` into the blob store under a new key, after recording the upload intent.
+    pub async fn store<S, E>(
+        &self,
+        file_name: &str,
+        media_type: Option<&str>,
+        mut body: S,
+    ) -> Result<StoredBlob, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let file_name = FileName::parse(file_name)?;
+        let media_type = media_type
+            .filter(|m| is_plausible_media_type(m))
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let key = BlobKey::parse(&format!("t/{}/{}", self.tenant, Uuid::now_v7()))?;
+
+        let mut tx = self.tx().await?;
+        tx.record_upload_intent(key.as_str()).await?;
+        tx.commit().await?;
+
+        // The blob store wants a 'static stream, the caller's body may borrow its request:
+        // a small channel bridges them and bounds what is buffered.
+        let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+        let stream: ByteStream = Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver));
+        let settings = &self.core.settings;
+        let (sealed_body, sealing) =
+            content::seal(stream, settings.max_upload_bytes, settings.encrypt_uploads)?;
+        let blobs: &Arc<dyn BlobStore> = &self.core.blobs;
+        let put = blobs.put(&key, sealed_body, sealing.stored_limit);
+        let pump = async move {
+            loop {
+                let item = match body.next().await {
+                    Some(Ok(chunk)) => Ok(chunk),
+                    None => break,
+                    Some(Err(e)) => Err(std::io::Error::other(e.to_string())),
+                };
+                let failed = item.is_err();
+                if sender.send(item).await.is_err() || failed {
+                    break;
+                }
+            }
+        };
+        let (stored, ()) = tokio::join!(put, pump);
+        match stored {
+            Ok(_) => Ok(StoredBlob {
+                key,
+                content: sealing.finish(),
+                media_type,
+                file_name,
+            }),
+            Err(e) => {
+                self.discard(&key).await;
+                Err(sealing.error(e).into())
+            }
+        }
+    }
+
+    /// Files the stored blob as a new Dokument in one transaction; if that fails, the blob
+    /// is deleted (the sweeper catches it should even that fail).
+    pub async fn commit_document(
+        &self,
+        blob: StoredBlob,
+        target: DocumentTarget,
+        metadata: NewDocument,
+    ) -> Result<Document, CoreError> {
+        let written = async {
+            let mut tx = self.tx().await?;
+            let new_version = blob.new_version(&self.core, &mut tx).await?;
+            let doc = tx.create_document(target, metadata, new_version).await?;
+            tx.commit().await?;
+            Ok::<_, CoreError>(doc)
+        }
+        .await;
+        if written.is_err() {
+            self.discard_blob(blob).await;
+        }
+        written
+    }
+
+    /// Adds the stored blob as the next version of a Dokument (see
+    /// [`Upload::commit_document`]).
+    pub async fn commit_version(
+        &self,
+        blob: StoredBlob,
+        document_id: Uuid,
+    ) -> Result<Version, CoreError> {
+        let written = async {
+            let mut tx = self.tx().await?;
+            let new_version = blob.new_version(&self.core, &mut tx).await?;
+            let version = tx.add_version(document_id, new_version).await?;
+            tx.commit().await?;
+            Ok::<_, CoreError>(version)
+        }
+        .await;
+        if written.is_err() {
+            self.discard_blob(blob).await;
+        }
+        written
+    }
+
+    /// Removes a stored blob that will not be filed (the request failed after it).
+    pub async fn discard_blob(&self, blob: StoredBlob) {
+        self.discard(&blob.key).await;
+    }
+
+    /// Best effort: if this fails, the upload intent stays and the sweeper removes the blob.
+    async fn discard(&self, key: &BlobKey) {
+        if let Err(e) = self.core.blobs.delete(key).await {
+            tracing::warn!(%key, error = %e, "could not delete blob of failed upload");
+            return;
+        }
+        let forgotten = async {
+            let mut tx = self.tx().await?;
+            tx.forget_upload_intent(key.as_str()).await?;
+            tx.commit().await?;
+            Ok::<_, CoreError>(())
+        };
+        if let Err(e) = forgotten.await {
+            tracing::warn!(%key, error = %e, "could not clear upload intent");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types_are_checked_for_shape() {
+        assert!(is_plausible_media_type("application/pdf"));
+        assert!(is_plausible_media_type("text/plain; charset=utf-8"));
+        assert!(!is_plausible_media_type("pdf"));
+        assert!(!is_plausible_media_type("text/html\r\nX: y"));
+    }
+}

@@ -1,0 +1,49 @@
+//! The Aktenplan: plan units with inherited retention and disposition, and its tree.
+
+use akta_db::repo::workplace::PlanNode;
+use akta_db::{NewPlanUnit, Page, PlanUnit};
+use akta_domain::Principal;
+use uuid::Uuid;
+
+use crate::{Core, CoreError};
+
+impl Core {
+    pub async fn create_plan_unit(
+        &self,
+        who: &Principal,
+        new: NewPlanUnit,
+    ) -> Result<PlanUnit, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let unit = tx.create_plan_unit(new).await?;
+        tx.commit().await?;
+        Ok(unit)
+    }
+
+    pub async fn plan_unit(&self, who: &Principal, id: Uuid) -> Result<PlanUnit, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let unit = tx.plan_unit(id).await?;
+        tx.commit().await?;
+        Ok(unit)
+    }
+
+    pub async fn list_plan_units(
+        &self,
+        who: &Principal,
+        parent_id: Option<Uuid>,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Page<PlanUnit>, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let page = tx.list_plan_units(parent_id, after, limit).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
+
+    /// The whole Aktenplan with the number of Akten per unit (plan trees are small).
+    pub async fn plan_tree(&self, who: &Principal) -> Result<Vec<PlanNode>, CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let tree = tx.plan_tree().await?;
+        tx.commit().await?;
+        Ok(tree)
+    }
+}
