@@ -6,7 +6,6 @@ mod error;
 mod headers;
 mod input;
 pub mod limits;
-pub mod oidc;
 pub mod ops;
 pub mod passwords;
 pub mod peer;

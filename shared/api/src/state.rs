@@ -72,7 +72,7 @@ pub struct AppState {
     pub blobs: Arc<dyn BlobStore>,
     pub settings: Arc<ApiSettings>,
     /// OpenID Connect client with its discovery and key caches.
-    pub oidc: Arc<crate::oidc::Oidc>,
+    pub oidc: Arc<akta_oidc::Oidc>,
     /// Master key(s) for encryption at rest.
     pub keyring: akta_keys::keyring::Keyring,
     /// Per-tenant request limits.
@@ -93,7 +93,7 @@ impl AppState {
             db,
             blobs,
             keyring,
-            oidc: Arc::new(crate::oidc::Oidc::new(settings.oidc_allow_http)),
+            oidc: Arc::new(akta_oidc::Oidc::new(settings.oidc_allow_http)),
             limits: Arc::new(crate::limits::RateLimiter::new(
                 settings.requests_per_minute,
             )),
