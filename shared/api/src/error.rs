@@ -5,6 +5,7 @@ use akta_core::CoreError;
 use akta_db::DbError;
 use akta_domain::DomainError;
 use akta_keys::KeyError;
+use akta_oidc::OidcError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -52,6 +53,13 @@ pub enum ApiError {
     InsufficientStorage(&'static str),
     #[error("service not ready: {0}")]
     Unavailable(String),
+    /// 401 for a login through an identity provider: the answer is not this browser's
+    /// login, the provider refused, or the answer failed validation. `code` says which.
+    #[error("{detail}")]
+    LoginRefused { code: &'static str, detail: String },
+    /// 502: an identity provider is unreachable or answered something unusable.
+    #[error("{0}")]
+    ProviderFailed(String),
     /// Internal causes are logged, never sent to clients.
     #[error("internal error")]
     Internal(String),
@@ -141,6 +149,8 @@ impl ApiError {
                 "not_ready",
                 "Service Unavailable",
             ),
+            LoginRefused { code, .. } => (StatusCode::UNAUTHORIZED, code, "Unauthorized"),
+            ProviderFailed(_) => (StatusCode::BAD_GATEWAY, "provider_error", "Bad Gateway"),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -261,6 +271,27 @@ impl From<BlobError> for ApiError {
                 format!("the upload body could not be read: {io}"),
             ),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<OidcError> for ApiError {
+    fn from(e: OidcError) -> Self {
+        use OidcError::*;
+        let code = match e {
+            InvalidConfig { field, detail } => return ApiError::Validation { field, detail },
+            Internal(cause) => return ApiError::Internal(cause),
+            // Not the person's fault, and not Akta's: the tenant's admin has to look.
+            ProviderUnreachable { .. } | ProviderMisbehaving { .. } | CodeRefused { .. } => {
+                return ApiError::ProviderFailed(e.to_string())
+            }
+            InvalidState(_) => "invalid_state",
+            LoginRefused(_) => "provider_refused",
+            InvalidResponse(_) | InvalidToken(_) => "invalid_response",
+        };
+        ApiError::LoginRefused {
+            code,
+            detail: e.to_string(),
         }
     }
 }

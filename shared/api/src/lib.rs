@@ -7,7 +7,6 @@ mod error;
 mod headers;
 mod input;
 pub mod limits;
-pub mod oidc;
 pub mod peer;
 mod routes;
 mod state;

@@ -73,7 +73,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<ApiSettings>,
     /// OpenID Connect client with its discovery and key caches.
-    pub oidc: Arc<crate::oidc::Oidc>,
+    pub oidc: Arc<akta_oidc::Oidc>,
     /// Per-tenant request limits.
     pub limits: Arc<crate::limits::RateLimiter>,
 }
@@ -96,7 +96,7 @@ impl AppState {
         Self {
             core: akta_core::Core::new(db.clone(), blobs, keyring, core_settings),
             db,
-            oidc: Arc::new(crate::oidc::Oidc::new(settings.oidc_allow_http)),
+            oidc: Arc::new(akta_oidc::Oidc::new(settings.oidc_allow_http)),
             limits: Arc::new(crate::limits::RateLimiter::new(
                 settings.requests_per_minute,
             )),

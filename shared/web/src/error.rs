@@ -80,7 +80,11 @@ impl IntoResponse for WebError {
 impl From<ApiError> for WebError {
     fn from(e: ApiError) -> Self {
         match e {
-            ApiError::Unauthorized | ApiError::LoginFailed => WebError::LoginRequired,
+            // The OpenID Connect login has its own pages; should its refusals reach the web
+            // UI, they mean the same as a failed password login.
+            ApiError::Unauthorized | ApiError::LoginFailed | ApiError::LoginRefused { .. } => {
+                WebError::LoginRequired
+            }
             ApiError::NotFound => WebError::NotFound,
             ApiError::Forbidden(_) => WebError::Forbidden,
             ApiError::CsrfFailed => WebError::Csrf,
@@ -97,7 +101,7 @@ impl From<ApiError> for WebError {
             ApiError::InsufficientStorage(what) => WebError::Conflict(format!("quota: {what}")),
             ApiError::RangeNotSatisfiable { .. } => WebError::BadRequest("range".into()),
             ApiError::RateLimited { .. } => WebError::RateLimited,
-            ApiError::Unavailable(m) => WebError::Unavailable(m),
+            ApiError::Unavailable(m) | ApiError::ProviderFailed(m) => WebError::Unavailable(m),
             ApiError::Internal(m) => WebError::Internal(m),
         }
     }

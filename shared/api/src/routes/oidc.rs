@@ -1,23 +1,22 @@
-//! OpenID Connect login per tenant, and its configuration by the tenant's admin.
+//! OpenID Connect login per tenant, and its configuration by the tenant's admin: the HTTP
+//! side (routes, cookies, pages, users and sessions); the protocol is `akta_oidc`'s.
 //!
 //! The browser routes name the tenant in the path (`/auth/oidc/{tenant}/…`), so the callback
 //! works in a tenant-scoped transaction from the start. They answer with redirects or a small
 //! German HTML page, since a person, not a program, reads them.
 
-use akta_db::repo::oidc::{NewOidcConfig, OidcConfig, PendingOidcLogin};
+use akta_db::repo::oidc::OidcConfig;
 use akta_db::{DbError, NewUser, TenantTx, User, UserChanges};
-use akta_domain::{bounded_text, optional_text, Role, TenantId, TenantSlug};
+use akta_domain::{bounded_text, TenantId, TenantSlug};
+use akta_oidc::{Callback, ConfigInput, Identity, OidcError, LOGIN_TTL};
 use axum::extract::{Path, State};
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use std::time::Duration;
+use serde_json::{json, Value};
 
 use crate::auth::{cookie, hash_token, Admin};
 use crate::input::ApiJson;
-use crate::oidc::{Identity, OidcError};
 use crate::peer::ClientInfo;
 use crate::routes::session::start_session;
 use crate::{ApiError, AppState};
@@ -27,8 +26,6 @@ use akta_core::parse_username;
 /// provider answer into someone else's browser (login CSRF). Lax: it must come along on the
 /// provider's cross-site redirect back to the callback.
 const STATE_COOKIE: &str = "akta_oidc_state";
-/// How long a person may take at the provider.
-const LOGIN_TTL: Duration = Duration::from_secs(10 * 60);
 /// Actor of the audit events written before the person is known, and of provisioning.
 const ACTOR: &str = "system:oidc";
 
@@ -55,20 +52,12 @@ async fn start_login(state: &AppState, slug: &str, parts: &Parts) -> Result<Resp
         .oidc
         .start(&cfg, &redirect_uri)
         .await
-        .map_err(Refusal::from_oidc)?;
+        .map_err(refuse)?;
     tx.insert_oidc_login(&hash_token(&started.state), &started.pending, LOGIN_TTL)
         .await?;
     tx.commit().await?;
     let cookie = state_cookie(state, slug, &started.state, LOGIN_TTL.as_secs())?;
     redirect(&started.url, [cookie])
-}
-
-#[derive(Deserialize)]
-struct CallbackParams {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    iss: Option<String>,
 }
 
 /// `GET /auth/oidc/{tenant}/callback?code&state`: the provider's answer. Validates it,
@@ -86,30 +75,28 @@ pub async fn callback(
 
 async fn finish_login(state: &AppState, slug: &str, parts: &Parts) -> Result<Response, Refusal> {
     let tenant = tenant(state, slug).await?;
-    let params: CallbackParams = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
-        .map_err(|e| Refusal::stale(format!("unreadable callback query: {e}")))?;
-    let sent = params
-        .state
-        .as_deref()
-        .filter(|s| !s.is_empty() && s.len() <= 100)
-        .ok_or_else(|| Refusal::stale("callback without state"))?;
-    let bound = cookie(&parts.headers, STATE_COOKIE).unwrap_or("");
-    if !akta_crypto::secrets_match(sent.as_bytes(), bound.as_bytes()) {
-        return Err(Refusal::stale("state does not match this browser's login"));
-    }
+    let callback = Callback::from_query(parts.uri.query().unwrap_or("")).map_err(refuse)?;
+    let sent = callback
+        .state(cookie(&parts.headers, STATE_COOKIE))
+        .map_err(refuse)?;
 
     let mut tx = state.db.tenant_tx(tenant, ACTOR).await?;
     let cfg = enabled_config(&mut tx).await?;
     let pending = tx.take_oidc_login(&hash_token(sent)).await?;
     // Committed at once: the state is used up even if everything after this fails.
     tx.commit().await?;
-    let pending = pending.ok_or_else(|| Refusal::stale("unknown, used or expired state"))?;
+    let pending = pending.ok_or_else(|| {
+        refuse(OidcError::InvalidState(
+            "unknown, used or expired state".into(),
+        ))
+    })?;
 
     // From here on the attempt belongs to a login this browser started: failures are audited.
     // (Answers without a valid state are not, so strangers cannot flood the audit trail.)
-    let identity = match authenticate(state, &cfg, &pending, &params).await {
+    let identity = match state.oidc.finish(&cfg, &pending, &callback).await {
         Ok(identity) => identity,
-        Err(refusal) => {
+        Err(e) => {
+            let refusal = refuse(e);
             audit_failure(state, tenant, &refusal, None).await;
             return Err(refusal);
         }
@@ -135,35 +122,6 @@ async fn finish_login(state: &AppState, slug: &str, parts: &Parts) -> Result<Res
     tx.commit().await?;
     let clear = state_cookie(state, slug, "", 0)?;
     redirect("/", [cookie, clear])
-}
-
-/// Checks the provider's answer and reads the identity from the validated claims.
-async fn authenticate(
-    state: &AppState,
-    cfg: &OidcConfig,
-    pending: &PendingOidcLogin,
-    params: &CallbackParams,
-) -> Result<Identity, Refusal> {
-    if let Some(error) = &params.error {
-        return Err(Refusal {
-            status: StatusCode::UNAUTHORIZED,
-            message:
-                "Der Identitätsanbieter hat die Anmeldung abgelehnt oder sie wurde abgebrochen.",
-            reason: "provider_refused",
-            detail: format!("provider answered error={error}"),
-        });
-    }
-    let code = params
-        .code
-        .as_deref()
-        .filter(|c| !c.is_empty() && c.len() <= 2048)
-        .ok_or_else(|| Refusal::from_oidc(OidcError::Invalid("callback without code".into())))?;
-    let claims = state
-        .oidc
-        .finish(cfg, pending, code, params.iss.as_deref())
-        .await
-        .map_err(Refusal::from_oidc)?;
-    crate::oidc::identity(&claims, cfg).map_err(Refusal::from_oidc)
 }
 
 /// Finds the user by subject, or creates it on the first login; the role follows the
@@ -363,16 +321,6 @@ impl Refusal {
         }
     }
 
-    fn stale(detail: impl Into<String>) -> Refusal {
-        Refusal {
-            status: StatusCode::UNAUTHORIZED,
-            message:
-                "Diese Anmeldung ist ungültig oder abgelaufen. Bitte melden Sie sich erneut an.",
-            reason: "invalid_state",
-            detail: detail.into(),
-        }
-    }
-
     fn denied(reason: &'static str, detail: &str) -> Refusal {
         Refusal {
             status: StatusCode::FORBIDDEN,
@@ -388,24 +336,6 @@ impl Refusal {
             message: "Bei der Anmeldung ist ein interner Fehler aufgetreten.",
             reason: "internal",
             detail: detail.into(),
-        }
-    }
-
-    fn from_oidc(e: OidcError) -> Refusal {
-        match e {
-            OidcError::Provider(detail) => Refusal {
-                status: StatusCode::BAD_GATEWAY,
-                message: "Der Identitätsanbieter ist nicht erreichbar oder nicht richtig eingerichtet. \
-                          Bitte wenden Sie sich an Ihre Administration.",
-                reason: "provider_error",
-                detail,
-            },
-            OidcError::Invalid(detail) => Refusal {
-                status: StatusCode::UNAUTHORIZED,
-                message: "Die Antwort des Identitätsanbieters war ungültig. Bitte melden Sie sich erneut an.",
-                reason: "invalid_response",
-                detail,
-            },
         }
     }
 
@@ -450,10 +380,40 @@ impl From<DbError> for Refusal {
     }
 }
 
+/// The browser's side of the API's answers: the provider's and the protocol's failures get
+/// their own page and audit reason, everything else is an internal error.
 impl From<ApiError> for Refusal {
     fn from(e: ApiError) -> Self {
-        Refusal::internal(format!("{e:?}"))
+        match e {
+            ApiError::ProviderFailed(detail) => Refusal {
+                status: StatusCode::BAD_GATEWAY,
+                message: "Der Identitätsanbieter ist nicht erreichbar oder nicht richtig eingerichtet. \
+                          Bitte wenden Sie sich an Ihre Administration.",
+                reason: "provider_error",
+                detail,
+            },
+            ApiError::LoginRefused { code, detail } => Refusal {
+                status: StatusCode::UNAUTHORIZED,
+                message: match code {
+                    "invalid_state" => {
+                        "Diese Anmeldung ist ungültig oder abgelaufen. Bitte melden Sie sich erneut an."
+                    }
+                    "provider_refused" => {
+                        "Der Identitätsanbieter hat die Anmeldung abgelehnt oder sie wurde abgebrochen."
+                    }
+                    _ => "Die Antwort des Identitätsanbieters war ungültig. Bitte melden Sie sich erneut an.",
+                },
+                reason: code,
+                detail,
+            },
+            other => Refusal::internal(format!("{other:?}")),
+        }
     }
+}
+
+/// Protocol failures take the API's one mapping of [`OidcError`] to reach the browser.
+fn refuse(e: OidcError) -> Refusal {
+    ApiError::from(e).into()
 }
 
 fn html_escape(s: &str) -> String {
@@ -470,21 +430,6 @@ fn html_escape(s: &str) -> String {
 }
 
 // --- tenant admin API ---
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigBody {
-    issuer: String,
-    client_id: String,
-    /// Write-only; absent keeps the stored secret.
-    client_secret: Option<String>,
-    token_auth_method: Option<String>,
-    scopes: Option<String>,
-    role_claim: Option<String>,
-    role_mapping: Option<Map<String, Value>>,
-    default_role: Option<String>,
-    enabled: Option<bool>,
-}
 
 /// `GET /api/v1/oidc`: the tenant's provider settings, without the secret, plus the
 /// redirect URI to register at the provider.
@@ -506,84 +451,13 @@ pub async fn put_config(
     State(state): State<AppState>,
     admin: Admin,
     parts: Parts,
-    ApiJson(body): ApiJson<ConfigBody>,
+    ApiJson(body): ApiJson<ConfigInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let issuer = bounded_text("issuer", &body.issuer, 500)?;
-    let issuer_url = state
-        .oidc
-        .check_url(&issuer)
-        .map_err(|e| ApiError::validation("issuer", e))?;
-    if issuer_url.query().is_some() {
-        return Err(ApiError::validation("issuer", "must not have a query"));
-    }
-    let client_id = bounded_text("client_id", &body.client_id, 255)?;
-    let client_secret = body
-        .client_secret
-        .map(|s| check_secret(&s).map(|()| s))
-        .transpose()?;
-    let token_auth_method = match body.token_auth_method.as_deref() {
-        None | Some("client_secret_basic") => "client_secret_basic",
-        Some("client_secret_post") => "client_secret_post",
-        Some(_) => {
-            return Err(ApiError::validation(
-                "token_auth_method",
-                "must be client_secret_basic or client_secret_post",
-            ))
-        }
-    };
-    let scopes = parse_scopes(body.scopes.as_deref())?;
-    let role_claim = match body.role_claim.as_deref() {
-        Some(raw) => optional_text("role_claim", raw, 200)?,
-        None => None,
-    };
-    if role_claim
-        .as_deref()
-        .is_some_and(|c| c.split('.').any(str::is_empty))
-    {
-        return Err(ApiError::validation(
-            "role_claim",
-            "must be a claim name or a dotted path like realm_access.roles",
-        ));
-    }
-    let role_mapping = parse_mapping(body.role_mapping.unwrap_or_default())?;
-    let default_role = body
-        .default_role
-        .as_deref()
-        .map(|r| Role::parse(r).map_err(|e| ApiError::validation("default_role", e.message)))
-        .transpose()?;
-
+    let settings = state.oidc.check_config(body)?;
     let mut tx = state.db.tx_for(&admin.principal).await?;
     let current = tx.oidc_config().await?;
-    if client_secret.is_none() && current.is_none() {
-        return Err(ApiError::validation(
-            "client_secret",
-            "is required for the first configuration",
-        ));
-    }
-    // The stored secret belongs to one provider and client: pointing the configuration
-    // elsewhere without a new secret would send the old one to the new provider.
-    let moved = current
-        .as_ref()
-        .is_some_and(|c| c.issuer != issuer || c.client_id != client_id);
-    if client_secret.is_none() && moved {
-        return Err(ApiError::validation(
-            "client_secret",
-            "is required when the issuer or client id changes",
-        ));
-    }
-    let cfg = tx
-        .put_oidc_config(NewOidcConfig {
-            issuer: &issuer,
-            client_id: &client_id,
-            client_secret: client_secret.as_deref(),
-            token_auth_method,
-            scopes: &scopes,
-            role_claim: role_claim.as_deref(),
-            role_mapping: &role_mapping,
-            default_role: default_role.map(Role::as_str),
-            enabled: body.enabled.unwrap_or(true),
-        })
-        .await?;
+    settings.check_secret(current.as_ref())?;
+    let cfg = tx.put_oidc_config(settings.to_store()).await?;
     tx.commit().await?;
     config_json(&state, admin.tenant, &parts, &cfg)
         .await
@@ -603,59 +477,4 @@ async fn config_json(
     out["redirect_uri"] = json!(format!("{base}/auth/oidc/{slug}/callback"));
     out["login_url"] = json!(format!("{base}/auth/oidc/{slug}/login"));
     Ok(out)
-}
-
-fn check_secret(secret: &str) -> Result<(), ApiError> {
-    if secret.trim().is_empty() || secret.len() > 1000 || secret.chars().any(char::is_control) {
-        return Err(ApiError::validation(
-            "client_secret",
-            "must be 1 to 1000 characters without control characters",
-        ));
-    }
-    Ok(())
-}
-
-/// Scopes as RFC 6749 §3.3 scope tokens; `openid` is required for OpenID Connect.
-fn parse_scopes(raw: Option<&str>) -> Result<String, ApiError> {
-    let raw = raw.unwrap_or("openid profile email");
-    let scopes: Vec<&str> = raw.split_whitespace().collect();
-    let valid = |s: &&str| {
-        s.bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
-    };
-    if !scopes.iter().all(valid) || raw.len() > 500 {
-        return Err(ApiError::validation(
-            "scopes",
-            "must be space-separated scope names, at most 500 characters",
-        ));
-    }
-    if !scopes.contains(&"openid") {
-        return Err(ApiError::validation("scopes", "must include openid"));
-    }
-    Ok(scopes.join(" "))
-}
-
-fn parse_mapping(mapping: Map<String, Value>) -> Result<Value, ApiError> {
-    if mapping.len() > 200 {
-        return Err(ApiError::validation(
-            "role_mapping",
-            "must have at most 200 entries",
-        ));
-    }
-    let mut out = Map::new();
-    for (claim_value, role) in mapping {
-        let field = format!("role_mapping.{claim_value}");
-        if claim_value.is_empty() || claim_value.chars().count() > 200 {
-            return Err(ApiError::validation(
-                field,
-                "claim values must be 1 to 200 characters",
-            ));
-        }
-        let role = role
-            .as_str()
-            .ok_or_else(|| ApiError::validation(&field, "must be a role name"))
-            .and_then(|r| Role::parse(r).map_err(|e| ApiError::validation(&field, e.message)))?;
-        out.insert(claim_value, json!(role.as_str()));
-    }
-    Ok(Value::Object(out))
 }
