@@ -185,7 +185,7 @@ impl Config {
             }
         };
         let max_upload_bytes = num("AKTA_MAX_UPLOAD_BYTES", file.max_upload_bytes)?
-            .unwrap_or(akta_api::ApiSettings::default().max_upload_bytes);
+            .unwrap_or(akta_core::CoreSettings::default().max_upload_bytes);
         if max_upload_bytes == 0 {
             bail!("AKTA_MAX_UPLOAD_BYTES must be positive");
         }

@@ -581,13 +581,15 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
             db: backend.db.clone(),
             blobs: blobs.clone(),
             keyring,
-            api: ApiSettings {
+            core: CoreSettings {
                 encrypt_uploads: config.encrypt_uploads,
                 max_upload_bytes: config.max_upload_bytes,
-                orphan_grace: config.orphan_grace,
+                session_idle: config.session_idle,
+                ..CoreSettings::default()
+            },
+            api: ApiSettings {
                 hsts: config.hsts,
                 secure_cookies: config.secure_cookies,
-                session_idle: config.session_idle,
                 trusted_proxies: config.trusted_proxies.clone(),
                 requests_per_minute: config.requests_per_minute,
                 public_url: config.public_url.clone(),
@@ -600,6 +602,7 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 extraction_interval: EXTRACTION_INTERVAL,
                 index_interval: INDEX_INTERVAL,
                 sweep_interval: config.sweep_interval,
+                orphan_grace: config.orphan_grace,
                 audit_signing,
             },
         })?;

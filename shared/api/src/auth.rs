@@ -1,7 +1,7 @@
 //! Bearer-token authentication and role checks, as extractors so that a request is refused
 //! before its body is even parsed.
 
-use akta_domain::{Principal, Role, TenantId};
+use akta_domain::{Principal, Role};
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 
@@ -99,7 +99,6 @@ fn check_csrf(parts: &Parts, principal: &Principal) -> Result<(), ApiError> {
 /// A caller acting inside a tenant with at least the role `MIN`.
 pub struct TenantAuth<const MIN: u8> {
     pub principal: Principal,
-    pub tenant: TenantId,
 }
 
 pub const READ: u8 = 0;
@@ -131,7 +130,7 @@ impl<const MIN: u8> FromRequestParts<AppState> for TenantAuth<MIN> {
             }
             other => other,
         };
-        let Some((tenant, role)) = principal.tenant_role() else {
+        let Some((_, role)) = principal.tenant_role() else {
             return Err(ApiError::Forbidden(
                 "operator tokens manage tenants and cannot access tenant records",
             ));
@@ -163,7 +162,7 @@ impl<const MIN: u8> FromRequestParts<AppState> for TenantAuth<MIN> {
                 "tokens and users limited to a plan unit cannot administer the tenant",
             ));
         }
-        Ok(TenantAuth { principal, tenant })
+        Ok(TenantAuth { principal })
     }
 }
 

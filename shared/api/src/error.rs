@@ -1,10 +1,7 @@
 //! The HTTP layer's one error type and its single mapping to `application/problem+json`.
 
-use akta_blob::BlobError;
 use akta_core::CoreError;
-use akta_db::DbError;
 use akta_domain::DomainError;
-use akta_keys::KeyError;
 use akta_oidc::OidcError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -209,13 +206,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> Self {
-        // One mapping of database outcomes, the core's.
-        CoreError::from(e).into()
-    }
-}
-
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
@@ -239,38 +229,11 @@ impl From<CoreError> for ApiError {
     }
 }
 
-impl From<KeyError> for ApiError {
-    fn from(e: KeyError) -> Self {
-        match e {
-            KeyError::Conflict(m) => ApiError::Conflict(m),
-            KeyError::Invalid { field, detail } => ApiError::Validation { field, detail },
-            KeyError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
-            KeyError::Blob(e) => e.into(),
-            KeyError::Db(e) => e.into(),
-            KeyError::Internal(cause) => ApiError::Internal(cause),
-        }
-    }
-}
-
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         ApiError::Validation {
             field: e.field,
             detail: e.message,
-        }
-    }
-}
-
-impl From<BlobError> for ApiError {
-    fn from(e: BlobError) -> Self {
-        match e {
-            BlobError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
-            BlobError::Body(io) => ApiError::bad_request(
-                "upload_interrupted",
-                Some("file"),
-                format!("the upload body could not be read: {io}"),
-            ),
-            other => ApiError::Internal(other.to_string()),
         }
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use akta_api::{ApiError, ApiSettings, AppState};
 use akta_blob::BlobStore;
+use akta_core::{Core, CoreSettings};
 use akta_db::Db;
 use akta_jobs::JobContext;
 use akta_keys::Keyring;
@@ -65,6 +66,9 @@ pub struct JobSettings {
     pub extraction_interval: Duration,
     pub index_interval: Duration,
     pub sweep_interval: Duration,
+    /// How long an upload's blob may exist without a committed version before the sweeper
+    /// deletes it. Must exceed the longest upload.
+    pub orphan_grace: Duration,
     /// Signs the audit chain heads with this key this often.
     pub audit_signing: Option<(PKey<Private>, Duration)>,
 }
@@ -76,6 +80,7 @@ impl Default for JobSettings {
             extraction_interval: Duration::from_secs(1),
             index_interval: Duration::from_millis(250),
             sweep_interval: Duration::from_secs(600),
+            orphan_grace: Duration::from_secs(6 * 3600),
             audit_signing: None,
         }
     }
@@ -87,6 +92,7 @@ pub struct AppConfig {
     pub db: Db,
     pub blobs: Arc<dyn BlobStore>,
     pub keyring: Keyring,
+    pub core: CoreSettings,
     pub api: ApiSettings,
     pub jobs: JobSettings,
 }
@@ -112,6 +118,7 @@ impl App {
             db,
             blobs,
             keyring,
+            core,
             mut api,
             jobs,
         } = config;
@@ -119,8 +126,8 @@ impl App {
             // A worker serves no search: no local index to keep.
             api.index_dir = None;
         }
-        let orphan_grace = api.orphan_grace;
-        let state = AppState::new(db.clone(), blobs.clone(), keyring.clone(), api).with_search()?;
+        let core = Core::new(db.clone(), blobs.clone(), keyring.clone(), core);
+        let state = AppState::new(core, api).with_search()?;
         let mut tasks = Vec::new();
         // The index is this node's cache of search: it follows the node that serves search.
         if let Some(index) = state.core.search_index().cloned() {
@@ -147,7 +154,7 @@ impl App {
             tasks.push(tokio::spawn(akta_jobs::sweeper::run(
                 db.clone(),
                 blobs,
-                orphan_grace,
+                jobs.orphan_grace,
                 jobs.sweep_interval,
             )));
             if let Some((key, interval)) = jobs.audit_signing {

@@ -9,6 +9,7 @@ mod documents;
 mod error;
 mod files;
 mod filing;
+mod oidc;
 mod people;
 mod plan;
 pub mod search;
@@ -21,12 +22,14 @@ pub use documents::{DocumentUpdate, Readable};
 pub use error::CoreError;
 pub use files::FileUpdate;
 pub use filing::{StoredBlob, Upload};
+pub use oidc::SignInRefusal;
 pub use people::{LoggedIn, NewSession, UserInput, UserUpdate};
 pub use tenants::{parse_username, TenantOverview, TokenSpec};
 pub use views::{DocumentView, FileView, PlanOverview, SessionContext, Workplace};
 
 /// The records the core hands out and takes (read and write models of the database layer).
 pub mod model {
+    pub use akta_db::repo::oidc::{OidcConfig, PendingOidcLogin};
     pub use akta_db::repo::workplace::{
         Branding, DueItem, LogoChange, PlanNode, RecentChange, Resubmission, ResubmissionTarget,
         WorkItem,

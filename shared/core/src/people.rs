@@ -117,7 +117,7 @@ impl Core {
     }
 
     /// Starts a session for `user` inside `tx` (password and OpenID logins alike).
-    pub async fn start_session_in(
+    pub(crate) async fn start_session_in(
         &self,
         tx: &mut TenantTx,
         user: &User,

@@ -4,6 +4,7 @@ use akta_api::ApiSettings;
 pub use akta_app::Role;
 use akta_app::{App, AppConfig, JobSettings};
 use akta_blob::{BlobStore, FsStore, S3Config, S3Store};
+use akta_core::CoreSettings;
 use akta_db::Db;
 use akta_keys::keyring::{Key256, Keyring};
 use reqwest::header::HeaderMap;
@@ -336,9 +337,11 @@ impl TestApp {
             db: db.clone(),
             blobs: blobs.clone(),
             keyring: keyring.clone(),
-            api: ApiSettings {
+            core: CoreSettings {
                 max_upload_bytes: options.max_upload_bytes,
-                orphan_grace: options.orphan_grace,
+                ..CoreSettings::default()
+            },
+            api: ApiSettings {
                 hsts: false,
                 // The OIDC tests run their identity provider on plain-http loopback.
                 oidc_allow_http: true,
@@ -350,6 +353,7 @@ impl TestApp {
                 extraction_interval: Duration::from_millis(200),
                 index_interval: Duration::from_millis(250),
                 sweep_interval: Duration::from_secs(600),
+                orphan_grace: options.orphan_grace,
                 audit_signing: None,
             },
         })
@@ -389,6 +393,7 @@ impl TestApp {
             db: self.db.clone(),
             blobs: self.blobs.clone(),
             keyring: self.keyring.clone(),
+            core: CoreSettings::default(),
             api: ApiSettings {
                 oidc_allow_http: true,
                 index_dir: Some(index_dir.path().join("index")),

@@ -5,9 +5,9 @@
 //! works in a tenant-scoped transaction from the start. They answer with redirects or a small
 //! German HTML page, since a person, not a program, reads them.
 
-use akta_db::repo::oidc::OidcConfig;
-use akta_db::{DbError, NewUser, TenantTx, User, UserChanges};
-use akta_domain::{bounded_text, TenantId, TenantSlug};
+use akta_core::model::OidcConfig;
+use akta_core::{CoreError, SignInRefusal};
+use akta_domain::{TenantId, TenantSlug};
 use akta_oidc::{Callback, ConfigInput, Identity, OidcError, LOGIN_TTL};
 use axum::extract::{Path, State};
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
@@ -15,19 +15,16 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::auth::{cookie, hash_token, Admin};
+use crate::auth::{cookie, Admin};
 use crate::input::ApiJson;
 use crate::peer::ClientInfo;
-use crate::routes::session::start_session;
+use crate::routes::session::session_cookie;
 use crate::{ApiError, AppState};
-use akta_core::parse_username;
 
 /// Binds a login's `state` to the browser that started it, so nobody can push their own
 /// provider answer into someone else's browser (login CSRF). Lax: it must come along on the
 /// provider's cross-site redirect back to the callback.
 const STATE_COOKIE: &str = "akta_oidc_state";
-/// Actor of the audit events written before the person is known, and of provisioning.
-const ACTOR: &str = "system:oidc";
 
 // --- browser routes ---
 
@@ -44,18 +41,17 @@ pub async fn login(
 }
 
 async fn start_login(state: &AppState, slug: &str, parts: &Parts) -> Result<Response, Refusal> {
-    let tenant = tenant(state, slug).await?;
-    let mut tx = state.db.tenant_tx(tenant, ACTOR).await?;
-    let cfg = enabled_config(&mut tx).await?;
+    let (tenant, cfg) = configured(state, slug).await?;
     let redirect_uri = format!("{}/auth/oidc/{slug}/callback", base_url(state, parts)?);
     let started = state
         .oidc
         .start(&cfg, &redirect_uri)
         .await
         .map_err(refuse)?;
-    tx.insert_oidc_login(&hash_token(&started.state), &started.pending, LOGIN_TTL)
+    state
+        .core
+        .store_oidc_login(tenant, &started.state, &started.pending, LOGIN_TTL)
         .await?;
-    tx.commit().await?;
     let cookie = state_cookie(state, slug, &started.state, LOGIN_TTL.as_secs())?;
     redirect(&started.url, [cookie])
 }
@@ -74,17 +70,14 @@ pub async fn callback(
 }
 
 async fn finish_login(state: &AppState, slug: &str, parts: &Parts) -> Result<Response, Refusal> {
-    let tenant = tenant(state, slug).await?;
+    let (tenant, cfg) = configured(state, slug).await?;
     let callback = Callback::from_query(parts.uri.query().unwrap_or("")).map_err(refuse)?;
     let sent = callback
         .state(cookie(&parts.headers, STATE_COOKIE))
         .map_err(refuse)?;
 
-    let mut tx = state.db.tenant_tx(tenant, ACTOR).await?;
-    let cfg = enabled_config(&mut tx).await?;
-    let pending = tx.take_oidc_login(&hash_token(sent)).await?;
-    // Committed at once: the state is used up even if everything after this fails.
-    tx.commit().await?;
+    // Used up at once, even if everything after this fails.
+    let pending = state.core.take_oidc_login(tenant, sent).await?;
     let pending = pending.ok_or_else(|| {
         refuse(OidcError::InvalidState(
             "unknown, used or expired state".into(),
@@ -102,102 +95,21 @@ async fn finish_login(state: &AppState, slug: &str, parts: &Parts) -> Result<Res
         }
     };
 
-    let mut tx = state.db.tenant_tx(tenant, ACTOR).await?;
-    let user = match provision(&mut tx, &identity).await? {
-        Ok(user) => user,
-        Err(refusal) => {
-            drop(tx);
+    let session = match state
+        .core
+        .oidc_sign_in(tenant, &cfg.issuer, &identity)
+        .await?
+    {
+        Ok((_, session)) => session,
+        Err(refused) => {
+            let refusal = Refusal::from(refused);
             audit_failure(state, tenant, &refusal, Some(&identity)).await;
             return Err(refusal);
         }
     };
-    tx.audit_login(
-        "login.oidc_succeeded",
-        user.id,
-        &json!({"method": "oidc", "issuer": cfg.issuer, "subject": identity.subject,
-                "role": user.role}),
-    )
-    .await?;
-    let (_, cookie) = start_session(state, &mut tx, &user).await?;
-    tx.commit().await?;
+    let cookie = session_cookie(state, &session)?;
     let clear = state_cookie(state, slug, "", 0)?;
     redirect("/", [cookie, clear])
-}
-
-/// Finds the user by subject, or creates it on the first login; the role follows the
-/// provider's claim at every login. The inner `Err` is a refusal to audit.
-async fn provision(
-    tx: &mut TenantTx,
-    identity: &Identity,
-) -> Result<Result<User, Refusal>, Refusal> {
-    let Some(role) = identity.role else {
-        return Ok(Err(Refusal::denied(
-            "no_role",
-            "the role claim maps to no role and there is no default role",
-        )));
-    };
-    match tx.user_by_oidc_subject(&identity.subject).await? {
-        Some(user) if user.disabled_at.is_some() => Ok(Err(Refusal {
-            status: StatusCode::FORBIDDEN,
-            message:
-                "Ihr Konto ist in Akta gesperrt. Bitte wenden Sie sich an Ihre Administration.",
-            reason: "account_disabled",
-            detail: format!("user {} is disabled", user.id),
-        })),
-        Some(user) => {
-            let role_changed = user.role != role.as_str();
-            let name_changed = user.display_name != identity.display_name;
-            if !role_changed && !name_changed {
-                return Ok(Ok(user));
-            }
-            let changes = UserChanges {
-                role: role_changed.then_some(role),
-                display_name: name_changed.then(|| identity.display_name.clone()),
-                ..UserChanges::default()
-            };
-            Ok(Ok(tx.update_user(user.id, changes).await?))
-        }
-        None => {
-            let Some(username) = username_for(identity) else {
-                return Ok(Err(Refusal::denied(
-                    "no_username",
-                    "none of preferred_username, email, sub is a valid username",
-                )));
-            };
-            // Never link to an existing account by name: whoever controls a name at the
-            // provider would take over the local account of that name.
-            if tx.user_by_username(&username).await?.is_some() {
-                return Ok(Err(Refusal {
-                    status: StatusCode::FORBIDDEN,
-                    message: "Ihr Benutzername ist in Akta bereits an ein anderes Konto vergeben. \
-                              Bitte wenden Sie sich an Ihre Administration.",
-                    reason: "username_taken",
-                    detail: format!("username {username} belongs to another user"),
-                }));
-            }
-            let display_name = bounded_text("display_name", &identity.display_name, 200)
-                .unwrap_or_else(|_| username.clone());
-            Ok(Ok(tx
-                .create_user(NewUser {
-                    username: &username,
-                    display_name: &display_name,
-                    role,
-                    password_hash: None,
-                    oidc_subject: Some(&identity.subject),
-                    org_unit_id: None,
-                    plan_unit_id: None,
-                })
-                .await?))
-        }
-    }
-}
-
-/// The first of the identity's name candidates that is a valid Akta username.
-fn username_for(identity: &Identity) -> Option<String> {
-    identity
-        .usernames
-        .iter()
-        .find_map(|candidate| parse_username(candidate).ok())
 }
 
 async fn audit_failure(
@@ -212,31 +124,18 @@ async fn audit_failure(
         "detail": refusal.detail,
         "subject": identity.map(|i| &i.subject),
     });
-    let written = async {
-        let mut tx = state.db.tenant_tx(tenant, ACTOR).await?;
-        tx.audit_login("login.failed", uuid::Uuid::nil(), &detail)
-            .await?;
-        tx.commit().await
-    };
     // The person gets the refusal either way; a lost audit event is logged loudly.
-    if let Err(e) = written.await {
+    if let Err(e) = state.core.audit_oidc_failure(tenant, &detail).await {
         tracing::error!(error = %e, "could not audit a refused OIDC login");
     }
 }
 
-async fn tenant(state: &AppState, slug: &str) -> Result<TenantId, Refusal> {
-    let slug = TenantSlug::parse(slug).map_err(|_| Refusal::not_configured())?;
-    match state.db.tenant_by_slug(slug.as_str()).await {
-        Ok(t) if t.status == "active" => Ok(TenantId(t.id)),
-        Ok(_) | Err(DbError::NotFound) => Err(Refusal::not_configured()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn enabled_config(tx: &mut TenantTx) -> Result<OidcConfig, Refusal> {
-    tx.oidc_config()
+/// The active tenant of `slug` with its enabled provider, or the "not configured" page.
+async fn configured(state: &AppState, slug: &str) -> Result<(TenantId, OidcConfig), Refusal> {
+    state
+        .core
+        .oidc_login_config(slug)
         .await?
-        .filter(|c| c.enabled)
         .ok_or_else(Refusal::not_configured)
 }
 
@@ -374,9 +273,33 @@ impl Refusal {
     }
 }
 
-impl From<DbError> for Refusal {
-    fn from(e: DbError) -> Self {
+impl From<CoreError> for Refusal {
+    fn from(e: CoreError) -> Self {
         Refusal::internal(e.to_string())
+    }
+}
+
+impl From<SignInRefusal> for Refusal {
+    fn from(r: SignInRefusal) -> Self {
+        match r {
+            SignInRefusal::AccountDisabled(_) => Refusal {
+                status: StatusCode::FORBIDDEN,
+                message:
+                    "Ihr Konto ist in Akta gesperrt. Bitte wenden Sie sich an Ihre Administration.",
+                reason: r.reason(),
+                detail: r.detail(),
+            },
+            SignInRefusal::UsernameTaken(_) => Refusal {
+                status: StatusCode::FORBIDDEN,
+                message: "Ihr Benutzername ist in Akta bereits an ein anderes Konto vergeben. \
+                          Bitte wenden Sie sich an Ihre Administration.",
+                reason: r.reason(),
+                detail: r.detail(),
+            },
+            SignInRefusal::NoRole | SignInRefusal::NoUsername => {
+                Refusal::denied(r.reason(), &r.detail())
+            }
+        }
     }
 }
 
@@ -438,12 +361,8 @@ pub async fn get_config(
     admin: Admin,
     parts: Parts,
 ) -> Result<Json<Value>, ApiError> {
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    let cfg = tx.oidc_config().await?.ok_or(ApiError::NotFound)?;
-    drop(tx);
-    config_json(&state, admin.tenant, &parts, &cfg)
-        .await
-        .map(Json)
+    let (cfg, slug) = state.core.oidc_config(&admin.principal).await?;
+    config_json(&state, &slug, &parts, &cfg).map(Json)
 }
 
 /// `PUT /api/v1/oidc`: sets the tenant's provider.
@@ -454,23 +373,19 @@ pub async fn put_config(
     ApiJson(body): ApiJson<ConfigInput>,
 ) -> Result<Json<Value>, ApiError> {
     let settings = state.oidc.check_config(body)?;
-    let mut tx = state.db.tx_for(&admin.principal).await?;
-    let current = tx.oidc_config().await?;
-    settings.check_secret(current.as_ref())?;
-    let cfg = tx.put_oidc_config(settings.to_store()).await?;
-    tx.commit().await?;
-    config_json(&state, admin.tenant, &parts, &cfg)
-        .await
-        .map(Json)
+    let (cfg, slug) = state
+        .core
+        .put_oidc_config(&admin.principal, &settings)
+        .await?;
+    config_json(&state, &slug, &parts, &cfg).map(Json)
 }
 
-async fn config_json(
+fn config_json(
     state: &AppState,
-    tenant: TenantId,
+    slug: &str,
     parts: &Parts,
     cfg: &OidcConfig,
 ) -> Result<Value, ApiError> {
-    let slug = state.db.tenant_by_id(tenant).await?.slug;
     let base = base_url(state, parts).map_err(|r| ApiError::Internal(r.detail))?;
     let mut out = serde_json::to_value(cfg).map_err(|e| ApiError::Internal(e.to_string()))?;
     out["client_secret_set"] = json!(true);

@@ -35,17 +35,6 @@ pub fn session_cookie(state: &AppState, session: &NewSession) -> Result<HeaderVa
     )
 }
 
-/// Starts a session inside `tx` (the OpenID Connect login) and returns its cookie.
-pub async fn start_session(
-    state: &AppState,
-    tx: &mut akta_db::TenantTx,
-    user: &akta_core::model::User,
-) -> Result<(NewSession, HeaderValue), ApiError> {
-    let session = state.core.start_session_in(tx, user).await?;
-    let cookie = session_cookie(state, &session)?;
-    Ok((session, cookie))
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
@@ -110,8 +99,6 @@ fn logged_out(state: &AppState) -> Result<Response, ApiError> {
         .insert(header::SET_COOKIE, clearing_cookie(state)?);
     Ok(response)
 }
-
-/// Revokes the caller's session (logout), audited; shared with the web UI.
 
 pub async fn logout(
     State(state): State<AppState>,
