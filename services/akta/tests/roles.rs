@@ -4,6 +4,8 @@
 use std::time::{Duration, Instant};
 
 use akta_testkit::{Client, Role, TestApp, TestOptions};
+
+mod support;
 use serde_json::json;
 
 const TEXT: &str = "Die Bauaufsicht bestätigt den Eingang der Nachbarzustimmung.";
@@ -92,4 +94,57 @@ async fn api_node_serves_without_jobs_and_worker_node_runs_them_on_one_database(
     let other = Client::new(&second.base_url, admin.token.as_deref());
     let got = other.get(&format!("/api/v1/files/{file}")).await;
     assert_eq!(got.status, 200, "{}", got.body);
+}
+
+/// The binary's flag and variable: beside a running `akta serve`, `akta serve --role worker`
+/// answers only its probes, `AKTA_ROLE=api` serves the API.
+#[test]
+fn akta_serve_takes_the_role_from_flag_and_environment() {
+    use std::process::{Child, Stdio};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = akta_pgcluster::free_port().expect("port");
+    let listen = format!("127.0.0.1:{port}");
+    let (first, token) = support::serve_first_start(dir.path(), &listen);
+
+    let start = |args: &[&str], env: Option<(&str, &str)>| -> (Child, String) {
+        let port = akta_pgcluster::free_port().expect("port");
+        let listen = format!("127.0.0.1:{port}");
+        let mut cmd = support::akta(dir.path(), &listen);
+        cmd.args(args).stdout(Stdio::null());
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        (
+            cmd.spawn().expect("start akta serve"),
+            format!("http://{listen}"),
+        )
+    };
+    let (worker, worker_url) = start(&["serve", "--role", "worker"], None);
+    let (api, api_url) = start(&["serve"], Some(("AKTA_ROLE", "api")));
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let ready = |url: String| async move {
+            let deadline = Instant::now() + Duration::from_secs(90);
+            let probe = Client::new(&url, None);
+            while probe.get("/readyz").await.status != 200 {
+                assert!(Instant::now() < deadline, "{url} never became ready");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        ready(worker_url.clone()).await;
+        ready(api_url.clone()).await;
+        let worker = Client::new(&worker_url, Some(&token));
+        assert_eq!(worker.get("/healthz").await.status, 200);
+        worker
+            .get("/api/v1/plan-units")
+            .await
+            .assert_problem(404, "not_found");
+        let api = Client::new(&api_url, Some(&token));
+        let units = api.get("/api/v1/plan-units").await;
+        assert_eq!(units.status, 200, "{}", units.body);
+    });
+    support::stop(worker);
+    support::stop(api);
+    support::stop(first);
 }

@@ -7,6 +7,7 @@ mod blob_contract;
 mod common;
 mod documents;
 mod encryption;
+mod events;
 mod extraction;
 mod files;
 mod flow;
