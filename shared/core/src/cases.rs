@@ -26,10 +26,10 @@ impl Core {
         subject: &str,
         metadata: Map<String, Value>,
     ) -> Result<Case, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let case = tx.create_case(file_id, subject, metadata).await?;
-        tx.commit().await?;
-        Ok(case)
+        self.as_caller(who, async |tx| {
+            tx.create_case(file_id, subject, metadata).await
+        })
+        .await
     }
 
     /// The Vorgang; a read in a confidential Akte is audited.

@@ -38,10 +38,8 @@ impl Core {
         who: &Principal,
         new: NewFile,
     ) -> Result<FileRecord, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let file = tx.create_file(new).await?;
-        tx.commit().await?;
-        Ok(file)
+        self.as_caller(who, async |tx| tx.create_file(new).await)
+            .await
     }
 
     /// The Akte; a read of a confidential one is audited.
@@ -60,10 +58,8 @@ impl Core {
         after: Option<Uuid>,
         limit: i64,
     ) -> Result<Page<FileRecord>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let page = tx.list_files(filter, after, limit).await?;
-        tx.commit().await?;
-        Ok(page)
+        self.as_caller(who, async |tx| tx.list_files(filter, after, limit).await)
+            .await
     }
 
     /// Changes an Akte at the caller's `expected` version. A closed (zdA) Akte takes no
@@ -158,10 +154,8 @@ impl Core {
         who: &Principal,
         file_id: Uuid,
     ) -> Result<Vec<AccessEntry>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let entries = tx.list_access(file_id).await?;
-        tx.commit().await?;
-        Ok(entries)
+        self.as_caller(who, async |tx| tx.list_access(file_id).await)
+            .await
     }
 
     pub async fn grant_access(
@@ -170,10 +164,8 @@ impl Core {
         file_id: Uuid,
         grantee: Grantee,
     ) -> Result<AccessEntry, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let entry = tx.grant_access(file_id, grantee).await?;
-        tx.commit().await?;
-        Ok(entry)
+        self.as_caller(who, async |tx| tx.grant_access(file_id, grantee).await)
+            .await
     }
 
     pub async fn revoke_access(
@@ -182,9 +174,8 @@ impl Core {
         file_id: Uuid,
         entry: Uuid,
     ) -> Result<(), CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        tx.revoke_access(file_id, entry).await?;
-        tx.commit().await?;
+        self.as_caller(who, async |tx| tx.revoke_access(file_id, entry).await)
+            .await?;
         Ok(())
     }
 

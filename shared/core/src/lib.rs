@@ -133,6 +133,24 @@ impl Core {
     }
 }
 
+impl Core {
+    /// Runs `op` in one transaction as `who` (row-level security with the caller's tenant,
+    /// scope and access lists) and commits it when `op` succeeds.
+    async fn as_caller<T, E>(
+        &self,
+        who: &akta_domain::Principal,
+        op: impl AsyncFnOnce(&mut akta_db::TenantTx) -> Result<T, E>,
+    ) -> Result<T, CoreError>
+    where
+        CoreError: From<E>,
+    {
+        let mut tx = self.db.tx_for(who).await?;
+        let out = op(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
 /// The caller's version of an object (from `If-Match` or a form's hidden field); a change
 /// without it is refused, so no one overwrites what they have not seen.
 pub(crate) fn require_version(expected: Option<i32>) -> Result<i32, CoreError> {

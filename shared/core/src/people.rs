@@ -250,17 +250,14 @@ impl Core {
     /// The UI language saved for the logged-in user, if any.
     pub async fn user_language(&self, who: &Principal) -> Result<Option<String>, CoreError> {
         let (user_id, _) = session_of(who)?;
-        let mut tx = self.db.tx_for(who).await?;
-        let lang = tx.user_language(user_id).await?;
-        tx.commit().await?;
-        Ok(lang)
+        self.as_caller(who, async |tx| tx.user_language(user_id).await)
+            .await
     }
 
     pub async fn set_user_language(&self, who: &Principal, code: &str) -> Result<(), CoreError> {
         let (user_id, _) = session_of(who)?;
-        let mut tx = self.db.tx_for(who).await?;
-        tx.set_user_language(user_id, code).await?;
-        tx.commit().await?;
+        self.as_caller(who, async |tx| tx.set_user_language(user_id, code).await)
+            .await?;
         Ok(())
     }
 
@@ -288,17 +285,11 @@ impl Core {
     }
 
     pub async fn list_users(&self, who: &Principal) -> Result<Vec<User>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let users = tx.list_users().await?;
-        tx.commit().await?;
-        Ok(users)
+        self.as_caller(who, async |tx| tx.list_users().await).await
     }
 
     pub async fn user(&self, who: &Principal, id: Uuid) -> Result<User, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let user = tx.user(id).await?;
-        tx.commit().await?;
-        Ok(user)
+        self.as_caller(who, async |tx| tx.user(id).await).await
     }
 
     pub async fn update_user(
@@ -322,9 +313,7 @@ impl Core {
             org_unit_id: update.org_unit_id,
             plan_unit_id: update.plan_unit_id,
         };
-        let mut tx = self.db.tx_for(who).await?;
-        let user = tx.update_user(id, changes).await?;
-        tx.commit().await?;
-        Ok(user)
+        self.as_caller(who, async |tx| tx.update_user(id, changes).await)
+            .await
     }
 }

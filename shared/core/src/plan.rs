@@ -13,17 +13,12 @@ impl Core {
         who: &Principal,
         new: NewPlanUnit,
     ) -> Result<PlanUnit, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let unit = tx.create_plan_unit(new).await?;
-        tx.commit().await?;
-        Ok(unit)
+        self.as_caller(who, async |tx| tx.create_plan_unit(new).await)
+            .await
     }
 
     pub async fn plan_unit(&self, who: &Principal, id: Uuid) -> Result<PlanUnit, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let unit = tx.plan_unit(id).await?;
-        tx.commit().await?;
-        Ok(unit)
+        self.as_caller(who, async |tx| tx.plan_unit(id).await).await
     }
 
     pub async fn list_plan_units(
@@ -33,17 +28,14 @@ impl Core {
         after: Option<Uuid>,
         limit: i64,
     ) -> Result<Page<PlanUnit>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let page = tx.list_plan_units(parent_id, after, limit).await?;
-        tx.commit().await?;
-        Ok(page)
+        self.as_caller(who, async |tx| {
+            tx.list_plan_units(parent_id, after, limit).await
+        })
+        .await
     }
 
     /// The whole Aktenplan with the number of Akten per unit (plan trees are small).
     pub async fn plan_tree(&self, who: &Principal) -> Result<Vec<PlanNode>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let tree = tx.plan_tree().await?;
-        tx.commit().await?;
-        Ok(tree)
+        self.as_caller(who, async |tx| tx.plan_tree().await).await
     }
 }

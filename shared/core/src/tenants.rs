@@ -265,17 +265,12 @@ impl Core {
     }
 
     pub async fn list_tokens(&self, who: &Principal) -> Result<Vec<TokenRow>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let tokens = tx.list_tokens().await?;
-        tx.commit().await?;
-        Ok(tokens)
+        self.as_caller(who, async |tx| tx.list_tokens().await).await
     }
 
     pub async fn revoke_token(&self, who: &Principal, id: Uuid) -> Result<TokenRow, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let token = tx.revoke_token(id).await?;
-        tx.commit().await?;
-        Ok(token)
+        self.as_caller(who, async |tx| tx.revoke_token(id).await)
+            .await
     }
 
     /// A new secret with the same rights; the old one is revoked at once.
@@ -313,17 +308,15 @@ impl Core {
     ) -> Result<OrgUnit, CoreError> {
         let code = PlanCode::parse(code)?;
         let name = bounded_text("name", name, 200)?;
-        let mut tx = self.db.tx_for(who).await?;
-        let unit = tx.create_org_unit(code.as_str(), &name, parent_id).await?;
-        tx.commit().await?;
-        Ok(unit)
+        self.as_caller(who, async |tx| {
+            tx.create_org_unit(code.as_str(), &name, parent_id).await
+        })
+        .await
     }
 
     pub async fn list_org_units(&self, who: &Principal) -> Result<Vec<OrgUnit>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let units = tx.list_org_units().await?;
-        tx.commit().await?;
-        Ok(units)
+        self.as_caller(who, async |tx| tx.list_org_units().await)
+            .await
     }
 
     /// Lets the operator read the tenant for `hours` (1-72), with a reason.
@@ -337,26 +330,21 @@ impl Core {
         if !(1..=72).contains(&hours) {
             return Err(CoreError::validation("hours", "must be between 1 and 72"));
         }
-        let mut tx = self.db.tx_for(who).await?;
-        let grant = tx.grant_support(&reason, hours).await?;
-        tx.commit().await?;
-        Ok(grant)
+        self.as_caller(who, async |tx| tx.grant_support(&reason, hours).await)
+            .await
     }
 
     pub async fn list_support_grants(
         &self,
         who: &Principal,
     ) -> Result<Vec<SupportGrant>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let grants = tx.list_support_grants().await?;
-        tx.commit().await?;
-        Ok(grants)
+        self.as_caller(who, async |tx| tx.list_support_grants().await)
+            .await
     }
 
     pub async fn revoke_support(&self, who: &Principal, id: Uuid) -> Result<(), CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        tx.revoke_support(id).await?;
-        tx.commit().await?;
+        self.as_caller(who, async |tx| tx.revoke_support(id).await)
+            .await?;
         Ok(())
     }
 }

@@ -224,10 +224,7 @@ impl Core {
     }
 
     pub async fn branding(&self, who: &Principal) -> Result<Branding, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let branding = tx.branding().await?;
-        tx.commit().await?;
-        Ok(branding)
+        self.as_caller(who, async |tx| tx.branding().await).await
     }
 
     /// The logo and its media type, if the tenant has one.
@@ -235,10 +232,8 @@ impl Core {
         &self,
         who: &Principal,
     ) -> Result<Option<(Vec<u8>, String)>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let logo = tx.branding_logo().await?;
-        tx.commit().await?;
-        Ok(logo)
+        self.as_caller(who, async |tx| tx.branding_logo().await)
+            .await
     }
 
     pub async fn set_branding(
@@ -248,9 +243,9 @@ impl Core {
         accent_color: Option<&str>,
         logo: LogoChange,
     ) -> Result<Branding, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let branding = tx.set_branding(header_name, accent_color, logo).await?;
-        tx.commit().await?;
-        Ok(branding)
+        self.as_caller(who, async |tx| {
+            tx.set_branding(header_name, accent_color, logo).await
+        })
+        .await
     }
 }

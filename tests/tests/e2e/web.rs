@@ -133,6 +133,27 @@ impl Browser {
     }
 }
 
+/// An Akte "Bauantrag" with a Vorgang `case_subject` holding one document "Antrag":
+/// (Akte, Vorgang, Dokument).
+async fn akte_with_case_document(
+    tenant: &TestTenant,
+    case_subject: &str,
+) -> (String, String, String) {
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+    let file = tenant.admin.create_file(&unit, "Bauantrag").await.id();
+    let case = tenant.admin.create_case(&file, case_subject).await;
+    let doc = tenant
+        .admin
+        .upload_document(
+            &format!("/api/v1/cases/{case}"),
+            "Antrag",
+            b"%PDF-1.4".to_vec(),
+        )
+        .await
+        .id();
+    (file, case, doc)
+}
+
 async fn create_user(tenant: &TestTenant, username: &str, role: &str) {
     let reply = tenant
         .admin
@@ -1129,18 +1150,7 @@ async fn web_branding_is_set_by_the_tenant_admin_and_shown_in_the_header() {
 async fn web_edits_vorgang_and_document_metadata() {
     let app = TestApp::spawn().await;
     let (tenant, mut browser) = clerk(&app, "witten").await;
-    let unit = tenant.admin.create_plan_unit("63.01", None).await;
-    let file = tenant.admin.create_file(&unit, "Bauantrag").await.id();
-    let case = tenant.admin.create_case(&file, "Alter Betreff").await;
-    let doc = tenant
-        .admin
-        .upload_document(
-            &format!("/api/v1/cases/{case}"),
-            "Antrag",
-            b"%PDF-1.4".to_vec(),
-        )
-        .await
-        .id();
+    let (file, case, doc) = akte_with_case_document(&tenant, "Alter Betreff").await;
 
     let form = browser.get(&format!("/vorgaenge/{case}/bearbeiten")).await;
     assert_eq!(form.status, 200, "{}", form.body);
@@ -1336,17 +1346,7 @@ async fn web_obeys_the_same_zda_rule_as_rest() {
     let app = TestApp::spawn().await;
     let (tenant, mut browser) = clerk(&app, "witten").await;
     let admin = &tenant.admin;
-    let unit = admin.create_plan_unit("63.01", None).await;
-    let file = admin.create_file(&unit, "Bauantrag").await.id();
-    let case = admin.create_case(&file, "Baugenehmigung").await;
-    let doc = admin
-        .upload_document(
-            &format!("/api/v1/cases/{case}"),
-            "Antrag",
-            b"%PDF-1.4".to_vec(),
-        )
-        .await
-        .id();
+    let (file, case, doc) = akte_with_case_document(&tenant, "Baugenehmigung").await;
 
     // A closed Vorgang: its document and its Betreff are frozen on both surfaces.
     let doc_form = browser.get(&format!("/dokumente/{doc}/bearbeiten")).await;
