@@ -266,7 +266,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// The application core over this configuration's database, blob store and master key, for
-/// the commands that change records, tenants, tokens and users.
+/// the commands that create keys or content (`tenant create`).
 async fn core_of(backend: &Backend, config: &Config) -> anyhow::Result<Core> {
     let keyring = master_key::load(config, &backend.db, backend.is_embedded()).await?;
     let blobs = runtime::blob_store(config)?;
@@ -276,6 +276,12 @@ async fn core_of(backend: &Backend, config: &Config) -> anyhow::Result<Core> {
         keyring,
         CoreSettings::default(),
     ))
+}
+
+/// The core for operator commands that need no master key (an operator can suspend or shred a
+/// tenant without it at hand, and listing creates no key file).
+fn operator_core(backend: &Backend) -> Core {
+    Core::without_content(backend.db.clone(), CoreSettings::default())
 }
 
 async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::Result<()> {
@@ -303,7 +309,7 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                     "deleting destroys the tenant's keys for good: pass --confirm {slug}"
                 );
             }
-            let core = core_of(backend, config).await?;
+            let core = operator_core(backend);
             let (tenant, destroyed) = core
                 .delete_tenant(&slug, CLI_ACTOR)
                 .await
@@ -319,21 +325,21 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
         Command::Tenant {
             command: TenantCommand::Suspend { slug },
         } => {
-            let core = core_of(backend, config).await?;
+            let core = operator_core(backend);
             let t = core.set_tenant_active(&slug, false, CLI_ACTOR).await?;
             eprintln!("tenant {} is {}", t.slug, t.status);
         }
         Command::Tenant {
             command: TenantCommand::Resume { slug },
         } => {
-            let core = core_of(backend, config).await?;
+            let core = operator_core(backend);
             let t = core.set_tenant_active(&slug, true, CLI_ACTOR).await?;
             eprintln!("tenant {} is {}", t.slug, t.status);
         }
         Command::Tenant {
             command: TenantCommand::List,
         } => {
-            let core = core_of(backend, config).await?;
+            let core = operator_core(backend);
             for t in core.list_tenants().await? {
                 println!("{}\t{}\t{}\t{}", t.slug, t.status, t.id, t.display_name);
             }
@@ -347,7 +353,7 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                     name,
                 },
         } => {
-            let core = core_of(backend, config).await?;
+            let core = operator_core(backend);
             let token = if operator {
                 core.create_operator_token(&name).await?.1
             } else {
@@ -381,7 +387,7 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
-            let core = core_of(backend, config).await?;
+            let core = operator_core(backend);
             let tenant = core
                 .tenant_by_slug(&tenant)
                 .await

@@ -61,7 +61,48 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], prefix: &str) -> Result<T, 
             format!("trailing data after JSON: {e}"),
         )
     })?;
+    // Well-formed: every string and key in it passes the one input check, named by its path.
+    let tree: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_json",
+            None,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    check_json_text(&tree, prefix.trim_end_matches('.'))?;
     Ok(value)
+}
+
+/// Checks every string and object key of `value` with [`akta_domain::check_input`].
+fn check_json_text(value: &serde_json::Value, path: &str) -> Result<(), ApiError> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(text) => {
+            let field = if path.is_empty() { "body" } else { path };
+            akta_domain::check_input(field, text)?;
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_json_text(item, &join(&i.to_string()))?;
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                // A key with a control character is named by its position's parent.
+                akta_domain::check_input(&join("<key>"), key)?;
+                check_json_text(item, &join(key))?;
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+    Ok(())
 }
 
 /// `Json` with problem+json rejections.
@@ -113,6 +154,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
+        for (name, value) in form_urlencoded_parse(query) {
+            for text in [&name, &value] {
+                akta_domain::check_input(&name, text).map_err(|e| {
+                    ApiError::bad_request("invalid_query", Some(&e.field), e.message)
+                })?;
+            }
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)

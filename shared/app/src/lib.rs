@@ -23,10 +23,11 @@ use tokio::task::JoinHandle;
 pub enum Role {
     #[default]
     All,
-    /// Serves REST and the web UI, and keeps its own search index current; runs no jobs.
+    /// Serves REST and the web UI, and keeps its own search index (a cache of PostgreSQL)
+    /// current; runs none of the shared jobs.
     Api,
-    /// Runs the jobs (extraction, sweeper, audit signer); answers only `/healthz` and
-    /// `/readyz` over HTTP.
+    /// Runs the shared jobs (extraction, index log pruning, sweeper, audit signer); answers
+    /// only `/healthz` and `/readyz` over HTTP.
     Worker,
 }
 
@@ -151,6 +152,7 @@ impl App {
                     jobs.extraction_interval,
                 )));
             }
+            tasks.push(tokio::spawn(akta_jobs::indexer::prune(db.clone())));
             tasks.push(tokio::spawn(akta_jobs::sweeper::run(
                 db.clone(),
                 blobs,

@@ -1,6 +1,6 @@
 //! Vorgänge: creating, reading, changing the Betreff, closing (zdA) and reopening.
 
-use akta_db::{Case, CaseChanges, Page};
+use akta_db::{Case, CaseChanges, Lock, Page};
 use akta_domain::lifecycle::{decide, Transition};
 use akta_domain::{FileStatus, Principal};
 use serde_json::{Map, Value};
@@ -65,9 +65,13 @@ impl Core {
         update: CaseUpdate,
     ) -> Result<Case, CoreError> {
         let mut tx = self.db.tx_for(who).await?;
-        let current = tx.case(id).await?;
+        let current = tx.case_locked(id, Lock::Update).await?;
         let expected = require_version(expected)?;
-        let file = tx.file(current.file_id).await?;
+        if current.row_version != expected {
+            return Err(CoreError::PreconditionFailed);
+        }
+        // The Akte cannot be closed while this change is under way.
+        let file = tx.file_locked(current.file_id, Lock::Share).await?;
         if FileStatus::parse(&file.status)? == FileStatus::Closed {
             return Err(CoreError::Conflict("the file is closed (zdA)".into()));
         }

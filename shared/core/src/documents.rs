@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use akta_blob::{BlobKey, BlobStore, ByteRange, ByteStream};
 use akta_db::repo::workplace::DocumentChanges;
-use akta_db::{Document, Version};
+use akta_db::{Document, Lock, Version};
 use akta_domain::{DocumentKind, FileStatus, Principal};
 use akta_keys::Key256;
 use serde_json::{Map, Value};
@@ -76,7 +76,7 @@ impl Core {
         let doc = tx.document(document_id).await?;
         let version = tx.version(document_id, nr).await?;
         let key = BlobKey::parse(&version.blob_key)?;
-        let dek = self.keyring.open_dek(&mut tx, &key).await?;
+        let dek = self.keyring()?.open_dek(&mut tx, &key).await?;
         tx.note_read(doc.file_id, "document_content", document_id)
             .await?;
         tx.commit().await?;
@@ -84,7 +84,7 @@ impl Core {
             version,
             key,
             dek,
-            blobs: self.blobs.clone(),
+            blobs: self.blobs()?.clone(),
         })
     }
 
@@ -99,7 +99,7 @@ impl Core {
         let mut tx = self.db.tx_for(who).await?;
         let doc = tx.document(document_id).await?;
         let stored = tx.extracted_text(document_id, nr).await?;
-        let text = self.keyring.open_text(&mut tx, stored).await?;
+        let text = self.keyring()?.open_text(&mut tx, stored).await?;
         tx.note_read(doc.file_id, "document_text", document_id)
             .await?;
         tx.commit().await?;
@@ -125,14 +125,18 @@ impl Core {
         update: DocumentUpdate,
     ) -> Result<Document, CoreError> {
         let mut tx = self.db.tx_for(who).await?;
-        let current = tx.document(id).await?;
+        let current = tx.document_for_update(id).await?;
         let expected = require_version(expected)?;
-        let file = tx.file(current.file_id).await?;
+        if current.row_version != expected {
+            return Err(CoreError::PreconditionFailed);
+        }
+        // Neither the Akte nor the Vorgang can be closed while this change is under way.
+        let file = tx.file_locked(current.file_id, Lock::Share).await?;
         if FileStatus::parse(&file.status)? == FileStatus::Closed {
             return Err(CoreError::Conflict("the file is closed (zdA)".into()));
         }
         if let Some(case_id) = current.case_id {
-            let case = tx.case(case_id).await?;
+            let case = tx.case_locked(case_id, Lock::Share).await?;
             if FileStatus::parse(&case.status)? == FileStatus::Closed {
                 return Err(CoreError::Conflict("the case is closed (zdA)".into()));
             }

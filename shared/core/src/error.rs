@@ -80,7 +80,7 @@ impl From<DomainError> for CoreError {
 impl From<Refusal> for CoreError {
     fn from(r: Refusal) -> Self {
         match r {
-            Refusal::Closed(message) => CoreError::Conflict(message.to_owned()),
+            Refusal::Conflict(message) => CoreError::Conflict(message.to_owned()),
             Refusal::Invalid(e) => e.into(),
         }
     }

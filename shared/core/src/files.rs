@@ -1,6 +1,7 @@
 //! Akten: creating, reading, changing, closing (zdA) and reopening with a reason.
 
 use akta_db::repo::workplace::ResubmissionTarget;
+use akta_db::Lock;
 use akta_db::{
     AccessEntry, AuditEvent, FileChanges, FileFilter, FileRecord, Grantee, NewFile, Page,
 };
@@ -72,9 +73,13 @@ impl Core {
         update: FileUpdate,
     ) -> Result<FileRecord, CoreError> {
         let mut tx = self.db.tx_for(who).await?;
-        // Existence first: another tenant's id answers 404, not 412 or 428.
-        let current = tx.file(id).await?;
+        // Existence first: another tenant's id answers 404, not 412 or 428. Locked, so the
+        // rule below decides on the state the change is made to.
+        let current = tx.file_locked(id, Lock::Update).await?;
         let expected = require_version(expected)?;
+        if current.row_version != expected {
+            return Err(CoreError::PreconditionFailed);
+        }
         let transition = decide(
             "file",
             FileStatus::parse(&current.status)?,

@@ -29,7 +29,7 @@ impl StoredBlob {
     /// The version row, with the data key wrapped in the transaction that stores it.
     async fn new_version(&self, core: &Core, tx: &mut TenantTx) -> Result<NewVersion, CoreError> {
         let dek = match &self.content.dek {
-            Some(dek) => Some(core.keyring.wrap_dek(tx, &self.key, dek).await?),
+            Some(dek) => Some(core.keyring()?.wrap_dek(tx, &self.key, dek).await?),
             None => None,
         };
         Ok(NewVersion {
@@ -68,6 +68,8 @@ impl Core {
     /// Starts an upload for `who` (a tenant principal).
     pub fn upload(&self, who: &Principal) -> Result<Upload, CoreError> {
         let (tenant, _) = who.tenant_role().ok_or(CoreError::NotFound)?;
+        // Content needs somewhere to go and keys to seal it before anything is recorded.
+        self.content()?;
         Ok(Upload {
             core: self.clone(),
             principal: who.clone(),
@@ -132,7 +134,11 @@ impl Upload {
     pub async fn check_version_target(&self, document_id: Uuid) -> Result<(), CoreError> {
         let mut tx = self.tx().await?;
         let doc = tx.document(document_id).await?;
-        tx.resolve_target(DocumentTarget::File(doc.file_id)).await?;
+        let target = match doc.case_id {
+            Some(case) => DocumentTarget::Case(case),
+            None => DocumentTarget::File(doc.file_id),
+        };
+        tx.resolve_target(target).await?;
         Ok(())
     }
 
@@ -165,7 +171,7 @@ impl Upload {
         let settings = &self.core.settings;
         let (sealed_body, sealing) =
             content::seal(stream, settings.max_upload_bytes, settings.encrypt_uploads)?;
-        let blobs: &Arc<dyn BlobStore> = &self.core.blobs;
+        let blobs: &Arc<dyn BlobStore> = self.core.blobs()?;
         let put = blobs.put(&key, sealed_body, sealing.stored_limit);
         let pump = async move {
             loop {
@@ -245,7 +251,10 @@ impl Upload {
 
     /// Best effort: if this fails, the upload intent stays and the sweeper removes the blob.
     async fn discard(&self, key: &BlobKey) {
-        if let Err(e) = self.core.blobs.delete(key).await {
+        let Ok(blobs) = self.core.blobs() else {
+            return;
+        };
+        if let Err(e) = blobs.delete(key).await {
             tracing::warn!(%key, error = %e, "could not delete blob of failed upload");
             return;
         }

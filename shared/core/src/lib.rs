@@ -83,8 +83,8 @@ impl Default for CoreSettings {
 #[derive(Clone)]
 pub struct Core {
     db: Db,
-    blobs: Arc<dyn BlobStore>,
-    keyring: Keyring,
+    /// Content and keys; absent for the CLI's operator commands (see [`Core::without_content`]).
+    content: Option<Content>,
     settings: Arc<CoreSettings>,
     search: Option<Arc<SearchIndex>>,
 }
@@ -98,11 +98,36 @@ impl Core {
     ) -> Core {
         Core {
             db,
-            blobs,
-            keyring,
+            content: Some(Content { blobs, keyring }),
             settings: Arc::new(settings),
             search: None,
         }
+    }
+
+    /// A core for operator commands that touch no content and no keys (listing, suspending
+    /// or shredding tenants, tokens, users), so they work without the master key at hand.
+    /// Operations that need content or keys answer `Unavailable`.
+    pub fn without_content(db: Db, settings: CoreSettings) -> Core {
+        Core {
+            db,
+            content: None,
+            settings: Arc::new(settings),
+            search: None,
+        }
+    }
+
+    fn content(&self) -> Result<&Content, CoreError> {
+        self.content.as_ref().ok_or_else(|| {
+            CoreError::Unavailable("this operation needs the master key and the blob store".into())
+        })
+    }
+
+    fn keyring(&self) -> Result<&Keyring, CoreError> {
+        Ok(&self.content()?.keyring)
+    }
+
+    fn blobs(&self) -> Result<&Arc<dyn BlobStore>, CoreError> {
+        Ok(&self.content()?.blobs)
     }
 
     /// Serves search from this node's index.
@@ -125,11 +150,12 @@ impl Core {
             .ping()
             .await
             .map_err(|e| CoreError::Unavailable(format!("database: {e}")))?;
-        self.blobs
+        let blobs = self.blobs()?;
+        blobs
             .check()
             .await
             .map_err(|e| CoreError::Unavailable(format!("blob store: {e}")))?;
-        Ok(self.blobs.backend_name())
+        Ok(blobs.backend_name())
     }
 }
 
@@ -149,6 +175,13 @@ impl Core {
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// Where content lives and the keys that open it.
+#[derive(Clone)]
+struct Content {
+    blobs: Arc<dyn BlobStore>,
+    keyring: Keyring,
 }
 
 /// The caller's version of an object (from `If-Match` or a form's hidden field); a change

@@ -79,6 +79,8 @@ impl Core {
         if let Some(format) = reference_format {
             ReferenceFormat::parse(format)?;
         }
+        // Before anything is written: a tenant without its key must not come to be.
+        let keyring = self.keyring()?;
         let tenant = self.db.insert_tenant(slug.as_str(), &name).await?;
         let id = TenantId(tenant.id);
         let mut tx = self.db.tenant_tx(id, actor).await?;
@@ -87,7 +89,7 @@ impl Core {
         }
         tx.audit_tenant_event("tenant.created", "tenant", tenant.id, &tenant)
             .await?;
-        self.keyring.create_tenant_key(&mut tx).await?;
+        keyring.create_tenant_key(&mut tx).await?;
         tx.commit().await?;
         let (_, token) = self
             .create_token(id, Role::Admin, "initial admin", actor)

@@ -19,7 +19,7 @@ pub use repo::documents::{Document, DocumentTarget, NewDocument, NewVersion, Ver
 pub use repo::extraction::{
     full_text, ClaimedJob, ExtractedText, Extraction, ExtractionSource, SealedText, StoredText,
 };
-pub use repo::files::{Case, CaseChanges, FileChanges, FileFilter, FileRecord, NewFile};
+pub use repo::files::{Case, CaseChanges, FileChanges, FileFilter, FileRecord, Lock, NewFile};
 pub use repo::keys::{ContentKey, StoredDek, TenantKeyRow, WrappedDekRow};
 pub use repo::plan_units::{NewPlanUnit, PlanUnit};
 pub use repo::quotas::{Quota, TenantUsage};

@@ -8,7 +8,8 @@ mod types;
 
 pub use reference::{ReferenceFormat, ReferenceNumber};
 pub use text::{
-    bounded_text, optional_text, optional_text_multiline, FileName, PlanCode, TenantSlug,
+    bounded_text, check_input, optional_text, optional_text_multiline, FileName, PlanCode,
+    TenantSlug,
 };
 pub use types::{
     Confidentiality, Disposition, DocumentKind, FileStatus, Principal, Retention, Role, TenantId,

@@ -21,8 +21,8 @@ pub enum Transition {
 /// Why a change is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// The record is closed (zdA): 409.
-    Closed(&'static str),
+    /// The record's state forbids the change (closed, or not closed for a reopening): 409.
+    Conflict(&'static str),
     /// Input that breaks a rule, naming the field: 422.
     Invalid(DomainError),
 }
@@ -54,11 +54,19 @@ pub fn decide(
                 crate::optional_text_multiline("reason", reason.unwrap_or(""), REASON_MAX)?
                     .ok_or_else(|| DomainError::new("reason", "reopening needs a reason"))?;
             if other_changes {
-                return Err(Refusal::Closed(closed_message));
+                return Err(Refusal::Conflict(closed_message));
             }
             Ok(Transition::Reopen { reason })
         }
-        (FileStatus::Closed, _) => Err(Refusal::Closed(closed_message)),
+        (FileStatus::Closed, _) => Err(Refusal::Conflict(closed_message)),
+        (FileStatus::Open, Some(FileStatus::Open)) if reason.is_some() => {
+            // A second reopening (a double submit, a stale tab): the record is open already.
+            Err(Refusal::Conflict(if what == "case" {
+                "the case is not closed"
+            } else {
+                "the file is not closed"
+            }))
+        }
         (FileStatus::Open, requested) => {
             if reason.is_some_and(|r| !r.trim().is_empty()) {
                 return Err(
@@ -82,11 +90,11 @@ mod tests {
         let closed = FileStatus::Closed;
         assert!(matches!(
             decide("file", closed, None, None, true),
-            Err(Refusal::Closed(_))
+            Err(Refusal::Conflict(_))
         ));
         assert!(matches!(
             decide("file", closed, Some(FileStatus::Closed), None, false),
-            Err(Refusal::Closed(_))
+            Err(Refusal::Conflict(_))
         ));
         match decide("case", closed, Some(FileStatus::Open), Some("  "), false) {
             Err(Refusal::Invalid(e)) => assert_eq!(e.field, "reason"),
@@ -100,7 +108,7 @@ mod tests {
                 Some("Nachtrag"),
                 true
             ),
-            Err(Refusal::Closed(_))
+            Err(Refusal::Conflict(_))
         ));
         assert_eq!(
             decide(
@@ -131,6 +139,11 @@ mod tests {
         assert!(matches!(
             decide("file", open, Some(FileStatus::Closed), Some("x"), false),
             Err(Refusal::Invalid(_))
+        ));
+        // Reopening what is open (a double submit) is a conflict, not bad input.
+        assert!(matches!(
+            decide("case", open, Some(FileStatus::Open), Some("x"), false),
+            Err(Refusal::Conflict(_))
         ));
     }
 }

@@ -56,7 +56,52 @@ fn checked_text(
             "must not contain control characters",
         ));
     }
+    check_spoofing(field, trimmed)?;
     Ok(Some(trimmed.to_owned()))
+}
+
+/// Characters that reorder or hide text: a file name `rechnung\u{202e}gpj.exe` shows as
+/// `rechnungexe.jpg`, a Betreff of zero-width spaces looks empty.
+fn is_direction_override(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}' | '\u{034f}' | '\u{180e}')
+        || is_direction_override(c)
+}
+
+/// Refuses direction overrides and values made only of invisible characters.
+fn check_spoofing(field: &str, value: &str) -> Result<(), DomainError> {
+    if value.chars().any(is_direction_override) {
+        return Err(DomainError::new(
+            field,
+            "must not contain characters that change the direction of text",
+        ));
+    }
+    if !value.is_empty() && value.chars().all(is_invisible) {
+        return Err(DomainError::new(field, "must contain visible characters"));
+    }
+    Ok(())
+}
+
+/// The one check of every text that enters Akta from outside (JSON strings and keys, form
+/// fields, query parameters, path segments), before any rule of the model looks at it:
+/// PostgreSQL refuses U+0000, and control characters other than tab and line breaks have no
+/// place in records.
+pub fn check_input(field: &str, value: &str) -> Result<(), DomainError> {
+    match value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        Some('\0') => Err(DomainError::new(field, "must not contain NUL characters")),
+        Some(_) => Err(DomainError::new(
+            field,
+            "must not contain control characters",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A tenant's short name used in URLs and CLI: lowercase letters, digits and inner hyphens.
@@ -137,11 +182,12 @@ impl FileName {
             || s == ".."
             || s.contains(['/', '\\'])
             || s.chars().any(char::is_control)
-            || s.trim() != s;
+            || s.trim() != s
+            || check_spoofing("file", s).is_err();
         if bad {
             Err(DomainError::new(
                 "file",
-                "file name must be 1-255 bytes without path separators, '..' or control characters",
+                "file name must be 1-255 bytes of visible characters without path separators, '..', control or direction characters",
             ))
         } else {
             Ok(FileName(s.to_owned()))
@@ -167,6 +213,24 @@ mod tests {
         assert!(bounded_text("title", &"ä".repeat(21), 20).is_err());
         assert!(bounded_text("title", &"ä".repeat(20), 20).is_ok());
         assert!(bounded_text("title", "a\u{0}b", 20).is_err());
+    }
+
+    #[test]
+    fn spoofing_characters_are_refused_in_names_and_titles() {
+        assert!(FileName::parse("rechnung\u{202e}gpj.exe").is_err());
+        assert!(FileName::parse("\u{200b}").is_err());
+        assert!(FileName::parse("Bescheid.pdf").is_ok());
+        assert!(bounded_text("subject", "\u{200b}\u{200b}", 500).is_err());
+        assert!(bounded_text("subject", "Bau\u{2066}antrag", 500).is_err());
+        assert!(bounded_text("subject", "Straße\u{00a0}3", 500).is_ok());
+    }
+
+    #[test]
+    fn input_refuses_nul_and_controls_but_keeps_line_breaks() {
+        assert!(check_input("x", "a\u{0}b").is_err());
+        assert!(check_input("x", "a\u{1b}[31m").is_err());
+        assert!(check_input("x", "Zeile 1\r\nZeile 2\tEnde").is_ok());
+        assert!(check_input("x", "Grüße, 😀").is_ok());
     }
 
     #[test]

@@ -28,11 +28,11 @@ fn internal(e: impl std::fmt::Display) -> JobError {
 pub const LOG_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Applies the log every `interval` until the task is dropped; prunes old entries hourly.
+/// Applies the log every `interval` until the task is dropped. Runs on every node that
+/// serves search: the index is the node's own cache.
 pub async fn run(db: Db, keyring: Keyring, index: Arc<SearchIndex>, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_prune: Option<std::time::Instant> = None;
     loop {
         ticker.tick().await;
         // Its own task: a panic ends this round, not the applier.
@@ -42,13 +42,20 @@ pub async fn run(db: Db, keyring: Keyring, index: Arc<SearchIndex>, interval: Du
             Ok(Err(e)) => tracing::warn!(error = %e, "applying the index log failed; will retry"),
             Err(e) => tracing::error!(error = %e, "applying the index log panicked; will retry"),
         }
-        if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
-            last_prune = Some(std::time::Instant::now());
-            match db.prune_index_log(LOG_RETENTION).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(entries = n, "pruned the index log"),
-                Err(e) => tracing::warn!(error = %e, "pruning the index log failed"),
-            }
+    }
+}
+
+/// Prunes index log entries older than [`LOG_RETENTION`] hourly until the task is dropped:
+/// shared housekeeping, run by the worker role.
+pub async fn prune(db: Db) {
+    let mut ticker = tokio::time::interval(PRUNE_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match db.prune_index_log(LOG_RETENTION).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(entries = n, "pruned the index log"),
+            Err(e) => tracing::warn!(error = %e, "pruning the index log failed"),
         }
     }
 }

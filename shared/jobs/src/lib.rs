@@ -1,7 +1,8 @@
-//! Akta's background work, run by `akta serve --role worker` (and `all`): the extraction
-//! worker ([`worker`]), the orphan sweeper ([`sweeper`]) and the audit signer
-//! ([`audit_signer`]). The index applier ([`indexer`]) keeps a node's local search indexes
-//! and prunes the shared index log; it runs wherever search is served (`api` and `all`).
+//! Akta's background work. The shared jobs run with `akta serve --role worker` (and `all`):
+//! the extraction worker ([`worker`]), the orphan sweeper ([`sweeper`]), the audit signer
+//! ([`audit_signer`]) and the pruning of the index log ([`indexer::prune`]). The index
+//! applier ([`indexer::run`]) keeps a node's own search indexes, a cache of PostgreSQL, and
+//! runs wherever search is served (`api` and `all`).
 
 pub mod audit_signer;
 pub mod indexer;

@@ -10,7 +10,7 @@ use crate::address::check_url;
 use crate::{Oidc, OidcError};
 
 /// The settings as the admin sends them.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigInput {
     pub issuer: String,
@@ -27,7 +27,6 @@ pub struct ConfigInput {
 
 /// Settings that passed every check of their own; [`ValidConfig::check_secret`] adds the
 /// one that needs the stored settings.
-#[derive(Debug)]
 pub struct ValidConfig {
     pub issuer: String,
     pub client_id: String,
@@ -38,6 +37,37 @@ pub struct ValidConfig {
     pub role_mapping: Value,
     pub default_role: Option<Role>,
     pub enabled: bool,
+}
+
+/// Debug output never shows the client secret, only whether one was given.
+fn redacted(secret: &Option<String>) -> &'static str {
+    if secret.is_some() {
+        "<set>"
+    } else {
+        "<not given>"
+    }
+}
+
+impl std::fmt::Debug for ConfigInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigInput")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &redacted(&self.client_secret))
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ValidConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValidConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &redacted(&self.client_secret))
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Oidc {

@@ -36,6 +36,11 @@ async fn rest_closed_akte_takes_only_a_reopening_with_a_reason() {
         .patch(&path, Some("\"v2\""), json!({"subject": "Geändert"}))
         .await
         .assert_problem(409, "conflict");
+    // A stale version is stale before anything else: the caller has not seen the closing.
+    admin
+        .patch(&path, Some("\"v1\""), json!({"subject": "Geändert"}))
+        .await
+        .assert_problem(412, "precondition_failed");
     admin
         .patch(&path, Some("\"v2\""), json!({"status": "zdA"}))
         .await
@@ -97,6 +102,15 @@ async fn rest_closed_akte_takes_only_a_reopening_with_a_reason() {
     assert_eq!(event["after"]["reason"], "Widerspruch eingegangen");
     assert_eq!(event["before"]["status"], "zdA");
 
+    // Reopening it again (a double submit) is a conflict.
+    admin
+        .patch(
+            &path,
+            Some("\"v3\""),
+            json!({"status": "offen", "reason": "nochmal"}),
+        )
+        .await
+        .assert_problem(409, "conflict");
     // An open Akte takes no reason: it is only for reopening.
     admin
         .patch(

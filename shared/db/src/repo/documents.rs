@@ -27,7 +27,8 @@ pub struct Document {
     #[serde(with = "iso_date::option")]
     pub document_date: Option<time::Date>,
     pub metadata: Value,
-    #[serde(rename = "row_version")]
+    /// What `If-Match` names (`"v3"`); counts metadata changes, not content versions.
+    #[serde(rename = "version")]
     pub row_version: i32,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
@@ -91,7 +92,8 @@ impl TenantTx {
         let (file_id, case_id) = match target {
             DocumentTarget::File(f) => (f, None),
             DocumentTarget::Case(c) => {
-                let case = self.case(c).await?;
+                // Shared lock: the Vorgang cannot be closed before this commits.
+                let case = self.case_locked(c, crate::Lock::Share).await?;
                 // A Vorgang closed "zu den Akten" takes nothing new, like a closed Akte.
                 if case.status == akta_domain::FileStatus::Closed.as_str() {
                     return Err(DbError::Conflict("the case is closed (zdA)".into()));
@@ -258,7 +260,16 @@ impl TenantTx {
     }
 
     pub async fn document(&mut self, id: Uuid) -> Result<Document, DbError> {
-        let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1");
+        self.document_with(id, "").await
+    }
+
+    /// The Dokument, locked for a change of its metadata (see [`TenantTx::file_locked`]).
+    pub async fn document_for_update(&mut self, id: Uuid) -> Result<Document, DbError> {
+        self.document_with(id, "FOR UPDATE").await
+    }
+
+    async fn document_with(&mut self, id: Uuid, lock: &str) -> Result<Document, DbError> {
+        let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1 {lock}");
         let mut doc = sqlx::query_as::<_, Document>(&sql)
             .bind(id)
             .fetch_one(&mut *self.tx)

@@ -71,6 +71,24 @@ pub struct Case {
     pub created_at: time::OffsetDateTime,
 }
 
+/// How a record is read for a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Others may read it, nobody may change it until this transaction ends.
+    Share,
+    /// The record this transaction changes.
+    Update,
+}
+
+impl Lock {
+    fn sql(self) -> &'static str {
+        match self {
+            Lock::Share => "FOR SHARE",
+            Lock::Update => "FOR UPDATE",
+        }
+    }
+}
+
 /// A partial update of a Vorgang; `None` leaves a field as it is.
 #[derive(Default)]
 pub struct CaseChanges {
@@ -178,6 +196,31 @@ impl TenantTx {
     pub async fn file(&mut self, id: Uuid) -> Result<FileRecord, DbError> {
         let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1");
         Ok(sqlx::query_as::<_, FileRecord>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    /// The Akte, read to change it (`Lock::Update`) or to keep it as it is while something
+    /// in it changes (`Lock::Share`): its status then cannot change before this commits.
+    pub async fn file_locked(&mut self, id: Uuid, lock: Lock) -> Result<FileRecord, DbError> {
+        let sql = format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE id = $1 {}",
+            lock.sql()
+        );
+        Ok(sqlx::query_as::<_, FileRecord>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    /// The Vorgang, locked like [`TenantTx::file_locked`].
+    pub async fn case_locked(&mut self, id: Uuid, lock: Lock) -> Result<Case, DbError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1 {}",
+            lock.sql()
+        );
+        Ok(sqlx::query_as::<_, Case>(&sql)
             .bind(id)
             .fetch_one(&mut *self.tx)
             .await?)
