@@ -150,13 +150,16 @@ impl Core {
     ) -> Result<LoggedIn, CoreError> {
         let started = tokio::time::Instant::now();
         let username = username.trim().to_lowercase();
-        let tenant = match self.db.tenant_by_slug(tenant_slug.trim()).await {
-            Ok(t) if t.status == "active" => t,
-            Ok(_) | Err(akta_db::DbError::NotFound) => {
+        // A name no user can have fails like a wrong password, through the same door and in
+        // the same time: the answer says nothing about which tenants or users exist.
+        let plausible = akta_domain::check_input("username", &username).is_ok();
+        let tenant = match self.tenant_by_slug(tenant_slug.trim()).await {
+            Ok(t) if t.status == "active" && plausible => t,
+            Ok(_) | Err(CoreError::NotFound) => {
                 password_matches(password, None).await?;
                 return Err(failed(started).await);
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
         let mut tx = self
             .db

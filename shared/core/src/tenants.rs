@@ -107,7 +107,7 @@ impl Core {
         slug: &str,
         actor: &str,
     ) -> Result<(TenantRow, u64), CoreError> {
-        let tenant = self.db.tenant_by_slug(slug).await?;
+        let tenant = self.tenant_by_slug(slug).await?;
         let mut tx = self.db.system_tx(TenantId(tenant.id), actor).await?;
         let destroyed = tx.shred_tenant().await?;
         let after = serde_json::json!({"slug": tenant.slug, "key_versions_destroyed": destroyed});
@@ -125,7 +125,7 @@ impl Core {
         active: bool,
         actor: &str,
     ) -> Result<TenantRow, CoreError> {
-        let tenant = self.db.tenant_by_slug(slug).await?;
+        let tenant = self.tenant_by_slug(slug).await?;
         let status = if active { "active" } else { "suspended" };
         let row = self
             .db
@@ -143,8 +143,10 @@ impl Core {
         Ok(row)
     }
 
+    /// The tenant named by `slug`; a text that cannot be a slug names no tenant (404).
     pub async fn tenant_by_slug(&self, slug: &str) -> Result<TenantRow, CoreError> {
-        Ok(self.db.tenant_by_slug(slug).await?)
+        let slug = TenantSlug::parse(slug).map_err(|_| CoreError::NotFound)?;
+        Ok(self.db.tenant_by_slug(slug.as_str()).await?)
     }
 
     pub async fn tenant_by_id(&self, id: TenantId) -> Result<TenantRow, CoreError> {
@@ -182,7 +184,7 @@ impl Core {
                 "must be at least 1",
             ));
         }
-        let tenant = self.db.tenant_by_slug(slug).await?;
+        let tenant = self.tenant_by_slug(slug).await?;
         let mut tx = self.db.tenant_tx(TenantId(tenant.id), actor).await?;
         tx.set_quota(quota).await?;
         tx.commit().await?;

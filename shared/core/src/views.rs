@@ -212,9 +212,9 @@ impl Core {
     /// The name a login page shows for an active tenant (its branding name if set), or
     /// `None` for a tenant that does not exist or is not active.
     pub async fn login_name(&self, slug: &str) -> Result<Option<String>, CoreError> {
-        let tenant = match self.db.tenant_by_slug(slug).await {
+        let tenant = match self.tenant_by_slug(slug).await {
             Ok(t) if t.status == "active" => t,
-            Ok(_) | Err(akta_db::DbError::NotFound) => return Ok(None),
+            Ok(_) | Err(CoreError::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         let mut tx = self.db.tenant_tx(TenantId(tenant.id), "web:login").await?;

@@ -171,10 +171,23 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
         let csrf: CsrfField = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| WebError::BadRequest(e.to_string()))?;
         session.check_csrf(&csrf.csrf_token)?;
+        check_form_text(&bytes)?;
         let form = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| WebError::BadRequest(e.to_string()))?;
         Ok(Posted { session, form })
     }
+}
+
+/// Every field of a posted form passes the one input check (no NUL, no control characters
+/// other than tab and line breaks), named in the refusal.
+pub fn check_form_text(body: &[u8]) -> Result<(), WebError> {
+    for (name, value) in form_urlencoded::parse(body) {
+        for text in [&name, &value] {
+            akta_domain::check_input(&name, text)
+                .map_err(|e| WebError::BadRequest(format!("{}: {}", e.field, e.message)))?;
+        }
+    }
+    Ok(())
 }
 
 /// A random token for the login form's double-submit cookie.

@@ -12,6 +12,7 @@ mod extraction;
 mod files;
 mod flow;
 mod headers;
+mod hostile_text;
 mod isolation;
 mod limits;
 mod matrix;

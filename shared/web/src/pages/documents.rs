@@ -158,7 +158,11 @@ async fn small_text(mut part: Part<'_>, limit: usize) -> Result<String, WebError
         }
         out.extend_from_slice(&chunk);
     }
-    String::from_utf8(out).map_err(|_| WebError::BadRequest("not UTF-8".into()))
+    let text = String::from_utf8(out).map_err(|_| WebError::BadRequest("not UTF-8".into()))?;
+    let name = part.name().unwrap_or("field").to_owned();
+    akta_domain::check_input(&name, &text)
+        .map_err(|e| WebError::BadRequest(format!("{}: {}", e.field, e.message)))?;
+    Ok(text)
 }
 
 /// The first part of every upload form is the CSRF token: checked before anything is stored.

@@ -151,6 +151,11 @@ pub async fn tenant_login_page(
     headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
+    // A text that cannot be a tenant's name has no login page (whether a tenant of a valid
+    // name exists is not told here).
+    if akta_domain::TenantSlug::parse(&slug).is_err() {
+        return Err(WebError::NotFound);
+    }
     // Where the host name decides the tenant, no other tenant's login page is shown there
     // (the login would go to the host's tenant).
     if host_tenant(&state, &headers)
