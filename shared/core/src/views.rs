@@ -215,7 +215,7 @@ impl Core {
         let tenant = match self.tenant_by_slug(slug).await {
             Ok(t) if t.status == "active" => t,
             Ok(_) | Err(CoreError::NotFound) => return Ok(None),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
         let mut tx = self.db.tenant_tx(TenantId(tenant.id), "web:login").await?;
         let branding = tx.branding().await?;
