@@ -72,9 +72,32 @@ impl ReferenceFormat {
         {
             return Err(err("unmatched '}'"));
         }
-        // Without the running number two Akten could get the same Aktenzeichen.
+        // Unique by construction: numbers count per plan unit (and year, when the template
+        // shows it), so the Aktenzeichen needs both the Kennzeichen and the number …
         if !pieces.iter().any(|p| matches!(p, Piece::Nr { .. })) {
             return Err(err("must contain {nr}"));
+        }
+        if !pieces.iter().any(|p| matches!(p, Piece::Code)) {
+            return Err(err("must contain {kennzeichen}"));
+        }
+        // … told apart by a separator: `{kennzeichen}{nr}` renders 6 + 31 and 63 + 1 alike.
+        if pieces
+            .windows(2)
+            .any(|w| !matches!(w[0], Piece::Literal(_)) && !matches!(w[1], Piece::Literal(_)))
+        {
+            return Err(err(
+                "placeholders must be separated by text, e.g. {kennzeichen}-{nr}",
+            ));
+        }
+        // Aktenzeichen end up in pages, exports and file names: plain characters only.
+        let plain = |c: char| c.is_alphanumeric() || " -/._:()".contains(c);
+        if pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Literal(l) if !l.chars().all(plain)))
+        {
+            return Err(err(
+                "text between placeholders may hold letters, digits, spaces and - / . _ : ( )",
+            ));
         }
         Ok(ReferenceFormat {
             source: template.to_owned(),
@@ -136,5 +159,19 @@ mod tests {
         assert!(ReferenceFormat::parse("{foo}{nr}").is_err());
         assert!(ReferenceFormat::parse("{nr:x}").is_err());
         assert!(ReferenceFormat::parse("{nr}}").is_err());
+    }
+
+    #[test]
+    fn formats_make_references_unique_by_construction() {
+        // The number alone repeats in every plan unit.
+        assert!(ReferenceFormat::parse("{nr}").is_err());
+        // Without a separator 6 + 31 and 63 + 1 render alike.
+        assert!(ReferenceFormat::parse("{kennzeichen}{nr}").is_err());
+        assert!(ReferenceFormat::parse("{kennzeichen}-{nr}{year}").is_err());
+        // No markup or control characters in the text.
+        assert!(ReferenceFormat::parse("<b>{kennzeichen}</b>-{nr}").is_err());
+        assert!(ReferenceFormat::parse("{kennzeichen}\u{0}{nr}").is_err());
+        assert!(ReferenceFormat::parse("{kennzeichen}-{nr:04}/{year}").is_ok());
+        assert!(ReferenceFormat::parse("Az. {kennzeichen} (Nr. {nr})").is_ok());
     }
 }

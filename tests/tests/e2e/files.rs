@@ -500,14 +500,23 @@ async fn operator_manages_tenants_with_unique_valid_slugs() {
             .await;
         assert_invalid(&bad, "slug");
     }
-    let bad_format = app
-        .operator
-        .post(
-            "/api/v1/tenants",
-            json!({"slug": "breckerfeld", "name": "x", "reference_format": "{kennzeichen}/{year}"}),
-        )
-        .await;
-    assert_invalid(&bad_format, "reference_format");
+    // Formats that would repeat Aktenzeichen (no number, no Kennzeichen, nothing between
+    // them) or carry markup are refused before the tenant exists.
+    for format in [
+        "{kennzeichen}/{year}",
+        "{nr}",
+        "{kennzeichen}{nr}",
+        "<i>{kennzeichen}</i>-{nr}",
+    ] {
+        let bad_format = app
+            .operator
+            .post(
+                "/api/v1/tenants",
+                json!({"slug": "breckerfeld", "name": "x", "reference_format": format}),
+            )
+            .await;
+        assert_invalid(&bad_format, "reference_format");
+    }
 
     let listed = app.operator.get("/api/v1/tenants").await;
     let slugs: Vec<_> = items(&listed).iter().map(|t| t["slug"].clone()).collect();
