@@ -16,6 +16,7 @@ struct FileConfig {
     max_upload_bytes: Option<u64>,
     orphan_grace_secs: Option<u64>,
     sweep_interval_secs: Option<u64>,
+    database_pool_size: Option<u64>,
     audit_signing_key_file: Option<PathBuf>,
     audit_sign_interval_secs: Option<u64>,
     hsts: Option<bool>,
@@ -83,6 +84,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub orphan_grace: Duration,
     pub sweep_interval: Duration,
+    /// Connections this process keeps to PostgreSQL.
+    pub database_pool_size: u32,
     /// Ed25519 key for signing audit chain heads. The embedded default keeps one in the data
     /// dir; production should give it only to a separate signer (see README).
     pub audit_signing_key: Option<PathBuf>,
@@ -191,6 +194,10 @@ impl Config {
         }
         let grace = num("AKTA_ORPHAN_GRACE_SECS", file.orphan_grace_secs)?.unwrap_or(6 * 3600);
         let interval = num("AKTA_SWEEP_INTERVAL_SECS", file.sweep_interval_secs)?.unwrap_or(600);
+        let pool_size = num("AKTA_DATABASE_POOL_SIZE", file.database_pool_size)?.unwrap_or(20);
+        if !(1..=1000).contains(&pool_size) {
+            bail!("AKTA_DATABASE_POOL_SIZE must be between 1 and 1000");
+        }
         let audit_signing_key = env("AKTA_AUDIT_SIGNING_KEY_FILE")
             .map(PathBuf::from)
             .or(file.audit_signing_key_file)
@@ -281,6 +288,7 @@ impl Config {
             max_upload_bytes,
             orphan_grace: Duration::from_secs(grace),
             sweep_interval: Duration::from_secs(interval.max(1)),
+            database_pool_size: u32::try_from(pool_size)?,
         })
     }
 }

@@ -204,6 +204,33 @@ fn keep_large_buffers_out_of_arenas() {
     }
 }
 
+/// Logs go to stderr: coloured only on a terminal (log collectors get no escape codes), one
+/// JSON object per line with `AKTA_LOG_FORMAT=json`, filtered by `AKTA_LOG`.
+fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AKTA_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn,aws=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    if std::env::var("AKTA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().with_ansi(false).init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
+/// Files Akta writes from here on (search index segments hold text in the clear, keys) are
+/// the service's alone: 0600 files, 0700 directories. Called once the embedded PostgreSQL
+/// runs: its data directory's parents must stay reachable for the `postgres` user.
+#[allow(unsafe_code)]
+fn private_files() {
+    // SAFETY: umask only sets the process's file creation mask; it takes no pointers.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 fn main() -> std::process::ExitCode {
     keep_large_buffers_out_of_arenas();
     let cli = Cli::parse();
@@ -212,13 +239,7 @@ fn main() -> std::process::ExitCode {
         let code = akta_extract::worker_main();
         return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AKTA_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn,aws=warn".into()),
-        )
-        .init();
+    init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -260,6 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let backend = Backend::open(&config).await?;
+    private_files();
     let result = admin(&backend, &config, cli.command).await;
     backend.shutdown().await;
     result
@@ -557,6 +579,7 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let blobs = runtime::blob_store(&config)?;
     let backend = Backend::open(&config).await?;
+    private_files();
     let outcome = async {
         let keyring = master_key::load(&config, &backend.db, backend.is_embedded()).await?;
         keyring

@@ -43,7 +43,7 @@ impl Backend {
             Db::migrate(&owner_url)
                 .await
                 .context("applying migrations")?;
-            Db::connect(&app_url, 20)
+            Db::connect(&app_url, config.database_pool_size)
                 .await
                 .context("connecting to PostgreSQL")
         }

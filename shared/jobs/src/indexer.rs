@@ -69,7 +69,12 @@ pub async fn run_once(
 ) -> Result<usize, JobError> {
     // A new index directory (no position yet) or one behind the pruning horizon may lack
     // documents the log no longer (or never) mentions: rebuild it from PostgreSQL.
-    if index.applied() < 0 || index.applied() < db.index_log_horizon().await? {
+    if index.applied() < 0 {
+        // A new node (or a new schema version): nothing was missed, it just starts.
+        tracing::info!("building this node's search indexes from PostgreSQL");
+        return rebuild_all(db, keyring, index).await;
+    }
+    if index.applied() < db.index_log_horizon().await? {
         tracing::warn!(
             applied = index.applied(),
             "this node missed pruned index log entries; rebuilding its indexes"

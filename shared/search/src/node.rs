@@ -30,6 +30,12 @@ impl SearchIndex {
             move |e| SearchError::Io(path, e)
         };
         std::fs::create_dir_all(&root).map_err(io(&root))?;
+        // The segments hold document text in the clear: nobody but the service may look in.
+        for dir in [&base, &root] {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(io(dir))?;
+        }
         for entry in std::fs::read_dir(&base).map_err(io(&base))? {
             let entry = entry.map_err(io(&base))?;
             if entry.file_name() != current.as_str() {
@@ -84,5 +90,21 @@ fn read_position(root: &Path) -> Result<i64, SearchError> {
         // -1: never applied anything; the applier starts with a rebuild.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(-1),
         Err(e) => Err(SearchError::Io(path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn index_directories_are_private() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().join("index");
+        let index = SearchIndex::open(base.clone()).expect("open");
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&base), 0o700);
+        assert_eq!(mode(&index.root), 0o700);
     }
 }
