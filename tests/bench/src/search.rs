@@ -6,7 +6,7 @@
 //!
 //! By default Akta gets the corpus the way users give it documents: through its REST API
 //! ([`crate::ingest`]), with several concurrent uploaders, from a server with its default
-//! wiring (encryption at rest, audit log, extraction in `akta extract-worker` children, the
+//! wiring (encryption at rest, audit events, extraction in `akta extract-worker` children, the
 //! index applier). Its time is "uploaded → searchable": from the first request until the
 //! text of every document is found and the index log is applied.
 //!
@@ -1526,7 +1526,7 @@ fn print_report(r: &Report<'_>) {
     match r.akta_load {
         AktaLoad::Api { uploaders, .. } => println!(
             "Akta filled through its REST API by {uploaders} concurrent uploaders, as users file \
-             documents: `akta serve` with its defaults (encryption at rest, audit log, extraction \
+             documents: `akta serve` with its defaults (encryption at rest, audit events, extraction \
              in `akta extract-worker`, filesystem blobs)"
         ),
         AktaLoad::Bulk { .. } => println!(
