@@ -21,6 +21,12 @@ use uuid::Uuid;
 /// document manager. Document `n` is an invoice when `(n + 1) * share / 10,000` steps up, so
 /// every prefix of the corpus holds the exact share (rounded down).
 pub const INVOICES_PER_10000: usize = 1_375;
+/// Two queries that between them match every document exactly once, and only through its
+/// text: letters (Eingang, Ausgang, Bescheid) greet with "Sehr geehrte …", every other
+/// document opens with "Vermerk zum Vorgang …", and no title, Betreff, sender or recipient
+/// holds either. Their totals add up to the number of documents only once every text has been
+/// extracted and indexed, whatever the index already knows from the metadata of an upload.
+pub const TEXT_ONLY_QUERIES: [&str; 2] = ["geehrte", "\"Vermerk zum Vorgang\" -geehrte"];
 /// Name of the fictional town that writes and receives the letters.
 pub const TOWN: &str = "Stadt Bergheide";
 const FIRST_YEAR: i32 = 2018;
@@ -1387,6 +1393,34 @@ mod tests {
         assert_eq!(docs, 40_000);
         assert_eq!(invoices, 5_500, "13.75 % of 40,000");
         assert_eq!(invoices_upto(100_000), 13_750);
+    }
+
+    #[test]
+    fn every_text_and_no_metadata_matches_one_of_the_text_only_queries() {
+        for file in Corpus::new(5, 20_000) {
+            let subject = file.subject.to_lowercase();
+            for d in &file.documents {
+                let letter = d.text.contains("Sehr geehrte");
+                assert!(
+                    letter || d.text.starts_with("Vermerk zum Vorgang "),
+                    "{}",
+                    d.text
+                );
+                for meta in [
+                    Some(d.title.as_str()),
+                    Some(subject.as_str()),
+                    d.sender.as_deref(),
+                    d.recipient.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    let meta = meta.to_lowercase();
+                    assert!(!meta.contains("geehrt"), "{meta}");
+                    assert!(!meta.contains("vermerk zum vorgang"), "{meta}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! akta_crypto's streaming encryption alone and with `openssl speed -evp aes-256-gcm`, in the
 //! same run. Prints throughputs, their ratios and the server's peak RSS growth.
 //!
-//! `akta-bench search`: full-text search over a synthetic German corpus, Akta over HTTP vs.
-//! PostgreSQL full-text search on the same PostgreSQL (see `search.rs`).
+//! `akta-bench search`: full-text search over a synthetic German corpus, filed in Akta through
+//! its REST API, Akta over HTTP vs. PostgreSQL full-text search on the same PostgreSQL (see
+//! `search.rs` and `ingest.rs`).
 
 mod corpus;
+mod ingest;
 mod search;
 mod upload;
 
