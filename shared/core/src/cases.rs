@@ -6,7 +6,7 @@ use akta_domain::{FileStatus, Principal};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{require_version, Core, CoreError};
+use crate::{lock_open_file, require_version, Core, CoreError};
 
 /// A change to a Vorgang; `None` leaves a field as it is.
 #[derive(Debug, Default)]
@@ -34,11 +34,12 @@ impl Core {
 
     /// The Vorgang; a read in a confidential Akte is audited.
     pub async fn case(&self, who: &Principal, id: Uuid) -> Result<Case, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let case = tx.case(id).await?;
-        tx.note_read(case.file_id, "case", id).await?;
-        tx.commit().await?;
-        Ok(case)
+        self.as_caller(who, async |tx| {
+            let case = tx.case(id).await?;
+            tx.note_read(case.file_id, "case", id).await?;
+            Ok::<_, akta_db::DbError>(case)
+        })
+        .await
     }
 
     pub async fn list_cases(
@@ -48,11 +49,12 @@ impl Core {
         after: Option<Uuid>,
         limit: i64,
     ) -> Result<Page<Case>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let cases = tx.list_cases(file_id, after, limit).await?;
-        tx.note_read(file_id, "cases", file_id).await?;
-        tx.commit().await?;
-        Ok(cases)
+        self.as_caller(who, async |tx| {
+            let cases = tx.list_cases(file_id, after, limit).await?;
+            tx.note_read(file_id, "cases", file_id).await?;
+            Ok::<_, akta_db::DbError>(cases)
+        })
+        .await
     }
 
     /// Changes a Vorgang at the caller's `expected` version. Nothing changes in a closed
@@ -66,15 +68,9 @@ impl Core {
     ) -> Result<Case, CoreError> {
         let mut tx = self.db.tx_for(who).await?;
         let current = tx.case_locked(id, Lock::Update).await?;
-        let expected = require_version(expected)?;
-        if current.row_version != expected {
-            return Err(CoreError::PreconditionFailed);
-        }
+        let expected = require_version(expected, current.row_version)?;
         // The Akte cannot be closed while this change is under way.
-        let file = tx.file_locked(current.file_id, Lock::Share).await?;
-        if FileStatus::parse(&file.status)? == FileStatus::Closed {
-            return Err(CoreError::Conflict("the file is closed (zdA)".into()));
-        }
+        lock_open_file(&mut tx, current.file_id).await?;
         let transition = decide(
             "case",
             FileStatus::parse(&current.status)?,

@@ -11,7 +11,7 @@ use akta_keys::Key256;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{require_version, Core, CoreError};
+use crate::{lock_open_file, require_version, Core, CoreError};
 
 /// A change to a Dokument's metadata; `None` leaves a field as it is, `Some(None)` clears an
 /// optional one.
@@ -108,11 +108,12 @@ impl Core {
 
     /// The Dokument with its versions; a read in a confidential Akte is audited.
     pub async fn document(&self, who: &Principal, id: Uuid) -> Result<Document, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let doc = tx.document(id).await?;
-        tx.note_read(doc.file_id, "document", id).await?;
-        tx.commit().await?;
-        Ok(doc)
+        self.as_caller(who, async |tx| {
+            let doc = tx.document(id).await?;
+            tx.note_read(doc.file_id, "document", id).await?;
+            Ok::<_, akta_db::DbError>(doc)
+        })
+        .await
     }
 
     /// Changes a Dokument's metadata at the caller's `expected` version; nothing changes in
@@ -126,15 +127,9 @@ impl Core {
     ) -> Result<Document, CoreError> {
         let mut tx = self.db.tx_for(who).await?;
         let current = tx.document_for_update(id).await?;
-        let expected = require_version(expected)?;
-        if current.row_version != expected {
-            return Err(CoreError::PreconditionFailed);
-        }
+        let expected = require_version(expected, current.row_version)?;
         // Neither the Akte nor the Vorgang can be closed while this change is under way.
-        let file = tx.file_locked(current.file_id, Lock::Share).await?;
-        if FileStatus::parse(&file.status)? == FileStatus::Closed {
-            return Err(CoreError::Conflict("the file is closed (zdA)".into()));
-        }
+        lock_open_file(&mut tx, current.file_id).await?;
         if let Some(case_id) = current.case_id {
             let case = tx.case_locked(case_id, Lock::Share).await?;
             if FileStatus::parse(&case.status)? == FileStatus::Closed {

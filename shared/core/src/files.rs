@@ -45,11 +45,12 @@ impl Core {
 
     /// The Akte; a read of a confidential one is audited.
     pub async fn file(&self, who: &Principal, id: Uuid) -> Result<FileRecord, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let file = tx.file(id).await?;
-        tx.note_read(id, "file", id).await?;
-        tx.commit().await?;
-        Ok(file)
+        self.as_caller(who, async |tx| {
+            let file = tx.file(id).await?;
+            tx.note_read(id, "file", id).await?;
+            Ok::<_, akta_db::DbError>(file)
+        })
+        .await
     }
 
     pub async fn list_files(
@@ -76,10 +77,7 @@ impl Core {
         // Existence first: another tenant's id answers 404, not 412 or 428. Locked, so the
         // rule below decides on the state the change is made to.
         let current = tx.file_locked(id, Lock::Update).await?;
-        let expected = require_version(expected)?;
-        if current.row_version != expected {
-            return Err(CoreError::PreconditionFailed);
-        }
+        let expected = require_version(expected, current.row_version)?;
         let transition = decide(
             "file",
             FileStatus::parse(&current.status)?,
@@ -146,11 +144,12 @@ impl Core {
         after: Option<i64>,
         limit: i64,
     ) -> Result<Page<AuditEvent>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let history = tx.file_history(file_id, after, limit).await?;
-        tx.note_read(file_id, "history", file_id).await?;
-        tx.commit().await?;
-        Ok(history)
+        self.as_caller(who, async |tx| {
+            let history = tx.file_history(file_id, after, limit).await?;
+            tx.note_read(file_id, "history", file_id).await?;
+            Ok::<_, akta_db::DbError>(history)
+        })
+        .await
     }
 
     /// The access list of a (confidential) Akte.

@@ -184,8 +184,26 @@ struct Content {
     keyring: Keyring,
 }
 
-/// The caller's version of an object (from `If-Match` or a form's hidden field); a change
-/// without it is refused, so no one overwrites what they have not seen.
-pub(crate) fn require_version(expected: Option<i32>) -> Result<i32, CoreError> {
-    expected.ok_or(CoreError::PreconditionRequired)
+/// The caller's version of an object (from `If-Match` or a form's hidden field) checked
+/// against the locked record's: a change without it, or from a stale one, is refused before
+/// any rule looks at it, so no one overwrites what they have not seen.
+pub(crate) fn require_version(expected: Option<i32>, current: i32) -> Result<i32, CoreError> {
+    let expected = expected.ok_or(CoreError::PreconditionRequired)?;
+    if expected != current {
+        return Err(CoreError::PreconditionFailed);
+    }
+    Ok(expected)
+}
+
+/// Locks the Akte that holds what is being changed (shared: it cannot be closed meanwhile)
+/// and refuses the change when it is closed.
+pub(crate) async fn lock_open_file(
+    tx: &mut akta_db::TenantTx,
+    file_id: uuid::Uuid,
+) -> Result<akta_db::FileRecord, CoreError> {
+    let file = tx.file_locked(file_id, akta_db::Lock::Share).await?;
+    if akta_domain::FileStatus::parse(&file.status)? == akta_domain::FileStatus::Closed {
+        return Err(CoreError::Conflict("the file is closed (zdA)".into()));
+    }
+    Ok(file)
 }

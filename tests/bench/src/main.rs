@@ -11,6 +11,7 @@
 mod corpus;
 mod ingest;
 mod search;
+mod setup;
 mod upload;
 
 use clap::{Parser, Subcommand};

@@ -1290,26 +1290,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let akta_bin = locate_akta(args.akta_bin.clone())?;
     eprintln!("starting a throwaway PostgreSQL …");
-    let urls = akta_testkit::postgres::fresh_database().await;
-    akta_db::Db::migrate(&urls.owner_url).await?;
-    let db = akta_db::Db::connect(&urls.app_url, 2).await?;
-    let master = akta_crypto::Key256::generate()?;
-    let master_key_hex = master.to_hex();
-    let keyring = akta_keys::keyring::Keyring::new(master);
-    // What `akta tenant create` and `akta token create --operator` do, through the core; no
-    // blob is written here.
-    let scratch = tempfile::tempdir()?;
-    let blobs = std::sync::Arc::new(akta_blob::FsStore::new(scratch.path().join("blobs"))?);
-    let core = akta_core::Core::new(
-        db.clone(),
-        blobs,
-        keyring.clone(),
-        akta_core::CoreSettings::default(),
-    );
-    let (tenant, token) = core
-        .create_tenant("bench", "Stadt Bergheide", None, "bench")
-        .await?;
-    let (_, operator_token) = core.create_operator_token("bench").await?;
+    let crate::setup::BenchTenant {
+        urls,
+        master_key_hex,
+        tenant,
+        token,
+        operator_token,
+    } = crate::setup::bench_tenant("Stadt Bergheide").await?;
     let tenant_id = tenant.id;
     let owner = PgPoolOptions::new()
         .max_connections(2)

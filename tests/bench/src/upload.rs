@@ -437,27 +437,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let part = args.part_mib * CHUNK;
     let akta_bin = locate_akta(args.akta_bin)?;
     eprintln!("starting throwaway PostgreSQL and Garage …");
-    let urls = akta_testkit::postgres::fresh_database().await;
     let garage = akta_testkit::garage::shared().clone();
-    akta_db::Db::migrate(&urls.owner_url).await?;
-    let db = akta_db::Db::connect(&urls.app_url, 2).await?;
     // The bench creates the tenant (and its key) itself, so it shares the master key with
     // the servers it starts.
-    let master = akta_crypto::Key256::generate()?;
-    let master_key_hex = master.to_hex();
-    let keyring = akta_keys::keyring::Keyring::new(master);
-    // The tenant (and its key) is made through the core; no blob is written here.
-    let scratch = tempfile::tempdir()?;
-    let blobs = std::sync::Arc::new(akta_blob::FsStore::new(scratch.path().join("blobs"))?);
-    let core = akta_core::Core::new(
-        db.clone(),
-        blobs,
-        keyring.clone(),
-        akta_core::CoreSettings::default(),
-    );
-    let (tenant, token) = core
-        .create_tenant("bench", "Benchmark-Stadt", None, "bench")
-        .await?;
+    let crate::setup::BenchTenant {
+        urls,
+        master_key_hex,
+        tenant,
+        token,
+        ..
+    } = crate::setup::bench_tenant("Benchmark-Stadt").await?;
     eprintln!("tenant {} created", tenant.slug);
     let stack = Stack {
         akta_bin: &akta_bin,
