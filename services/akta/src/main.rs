@@ -85,6 +85,7 @@ enum IndexCommand {
     /// Recreate the search index of one tenant (or of all) from PostgreSQL and the stored
     /// text. Stop the server that uses this data directory first.
     Rebuild {
+        /// Only this tenant (slug); all tenants without it.
         #[arg(long)]
         tenant: Option<String>,
     },
@@ -95,6 +96,7 @@ enum KeysCommand {
     /// New tenant key version; re-wraps every data key of the tenant, retires older versions.
     /// If interrupted, run it again: it finishes whatever still uses an older version.
     Rotate {
+        /// The tenant's slug.
         #[arg(long)]
         tenant: String,
     },
@@ -110,19 +112,31 @@ enum KeysCommand {
 enum TenantCommand {
     /// Create a tenant and print its first admin token.
     Create {
+        /// Short name in URLs and host names: lowercase letters, digits, hyphens.
         slug: String,
+        /// Display name, e.g. "Stadt Herdecke".
         #[arg(long)]
         name: String,
+        /// Aktenzeichen template, e.g. "{kennzeichen}-{nr:04}/{year}" (the default).
+        #[arg(long)]
+        reference_format: Option<String>,
     },
     /// List tenants.
     List,
     /// Suspend a tenant: its tokens, sessions and logins stop working; data stays.
-    Suspend { slug: String },
+    Suspend {
+        /// The tenant's slug.
+        slug: String,
+    },
     /// Resume a suspended tenant.
-    Resume { slug: String },
+    Resume {
+        /// The tenant's slug.
+        slug: String,
+    },
     /// Delete a tenant by destroying its keys (crypto-shredding): its tokens stop working and
     /// its stored content can never be decrypted again. Cannot be undone.
     Delete {
+        /// The tenant's slug.
         slug: String,
         /// The slug again, to confirm.
         #[arg(long)]
@@ -134,8 +148,10 @@ enum TenantCommand {
 enum UserCommand {
     /// Create a user; the password is read from AKTA_USER_PASSWORD or the first line of stdin.
     Create {
+        /// The tenant's slug.
         #[arg(long)]
         tenant: String,
+        /// Login name: letters, digits, '.', '_', '@', '-'.
         #[arg(long)]
         username: String,
         /// Display name, e.g. "Anna Muster".
@@ -160,11 +176,13 @@ enum AuditCommand {
     },
     /// Sign the current chain heads with the configured signing key.
     Sign {
+        /// Only this tenant (slug); all tenants without it.
         #[arg(long)]
         tenant: Option<String>,
     },
     /// Create an Ed25519 key pair for signing: private key to --out (mode 0600), public key to stdout.
     Keygen {
+        /// Where the private key goes.
         #[arg(long)]
         out: PathBuf,
     },
@@ -172,6 +190,7 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum TokenCommand {
+    /// Issue a tenant token (or with --operator an operator token); printed once on stdout.
     Create {
         /// Tenant slug (for tenant tokens).
         #[arg(
@@ -186,6 +205,7 @@ enum TokenCommand {
         /// Create an operator token (manages tenants, no tenant content).
         #[arg(long)]
         operator: bool,
+        /// What the token is for, e.g. "Bauamt Fachverfahren" (shown in lists and the audit log).
         #[arg(long)]
         name: String,
     },
@@ -313,10 +333,17 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
         Command::ExtractWorker => unreachable!("handled by main"),
         Command::Migrate => eprintln!("migrations applied"),
         Command::Tenant {
-            command: TenantCommand::Create { slug, name },
+            command:
+                TenantCommand::Create {
+                    slug,
+                    name,
+                    reference_format,
+                },
         } => {
             let core = core_of(backend, config).await?;
-            let (tenant, token) = core.create_tenant(&slug, &name, None, CLI_ACTOR).await?;
+            let (tenant, token) = core
+                .create_tenant(&slug, &name, reference_format.as_deref(), CLI_ACTOR)
+                .await?;
             eprintln!(
                 "created tenant {} ({}); its admin token:",
                 tenant.slug, tenant.id
@@ -682,4 +709,36 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = interrupt.await;
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every subcommand and every option or argument says what it is for in `--help`.
+    #[test]
+    fn every_command_and_option_has_help_text() {
+        fn check(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.is_hide_set() || sub.get_name() == "help" {
+                    continue;
+                }
+                let sub_path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(sub_path.clone());
+                }
+                check(sub, &sub_path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        check(&Cli::command(), "akta", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:?}");
+    }
 }

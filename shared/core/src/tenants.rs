@@ -196,7 +196,19 @@ impl Core {
         Ok(self.db.request_limits().await?)
     }
 
-    /// An admin token for `tenant`, issued by the CLI.
+    /// Refuses to give a suspended or deleted tenant new ways in.
+    async fn require_active(&self, tenant: TenantId) -> Result<(), CoreError> {
+        let row = self.db.tenant_by_id(tenant).await?;
+        if row.status != "active" {
+            return Err(CoreError::Conflict(format!(
+                "the tenant '{}' is {}",
+                row.slug, row.status
+            )));
+        }
+        Ok(())
+    }
+
+    /// A token for `tenant`, issued by the CLI.
     pub async fn create_token(
         &self,
         tenant: TenantId,
@@ -204,6 +216,7 @@ impl Core {
         name: &str,
         actor: &str,
     ) -> Result<(TokenRow, String), CoreError> {
+        self.require_active(tenant).await?;
         let mut tx = self.db.tenant_tx(tenant, actor).await?;
         let spec = TokenSpec {
             name: name.to_owned(),
@@ -237,8 +250,12 @@ impl Core {
         password: &str,
         actor: &str,
     ) -> Result<User, CoreError> {
+        self.require_active(tenant).await?;
         let username = parse_username(username)?;
         let display_name = bounded_text("display_name", display_name, 200)?;
+        if password.is_empty() {
+            return Err(CoreError::validation("password", "no password given"));
+        }
         let hash = checked_password_hash("password", password.to_owned()).await?;
         let mut tx = self.db.tenant_tx(tenant, actor).await?;
         let user = tx
