@@ -17,6 +17,7 @@ struct FileConfig {
     orphan_grace_secs: Option<u64>,
     sweep_interval_secs: Option<u64>,
     database_pool_size: Option<u64>,
+    ready_max_index_lag: Option<u64>,
     audit_signing_key_file: Option<PathBuf>,
     audit_sign_interval_secs: Option<u64>,
     hsts: Option<bool>,
@@ -86,6 +87,8 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// Connections this process keeps to PostgreSQL.
     pub database_pool_size: u32,
+    /// Not ready while the search index trails the index log by more entries.
+    pub ready_max_index_lag: u64,
     /// Ed25519 key for signing audit chain heads. The embedded default keeps one in the data
     /// dir; production should give it only to a separate signer (see README).
     pub audit_signing_key: Option<PathBuf>,
@@ -195,6 +198,7 @@ impl Config {
         let grace = num("AKTA_ORPHAN_GRACE_SECS", file.orphan_grace_secs)?.unwrap_or(6 * 3600);
         let interval = num("AKTA_SWEEP_INTERVAL_SECS", file.sweep_interval_secs)?.unwrap_or(600);
         let pool_size = num("AKTA_DATABASE_POOL_SIZE", file.database_pool_size)?.unwrap_or(20);
+        let ready_lag = num("AKTA_READY_MAX_INDEX_LAG", file.ready_max_index_lag)?.unwrap_or(1000);
         if !(1..=1000).contains(&pool_size) {
             bail!("AKTA_DATABASE_POOL_SIZE must be between 1 and 1000");
         }
@@ -289,6 +293,7 @@ impl Config {
             orphan_grace: Duration::from_secs(grace),
             sweep_interval: Duration::from_secs(interval.max(1)),
             database_pool_size: u32::try_from(pool_size)?,
+            ready_max_index_lag: ready_lag,
         })
     }
 }

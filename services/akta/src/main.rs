@@ -641,6 +641,7 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 encrypt_uploads: config.encrypt_uploads,
                 max_upload_bytes: config.max_upload_bytes,
                 session_idle: config.session_idle,
+                ready_max_index_lag: i64::try_from(config.ready_max_index_lag).unwrap_or(i64::MAX),
                 ..CoreSettings::default()
             },
             api: ApiSettings {

@@ -148,3 +148,43 @@ fn akta_serve_takes_the_role_from_flag_and_environment() {
     support::stop(api);
     support::stop(first);
 }
+
+/// A node whose search index trails the index log reports not ready, so a load balancer sends
+/// no searches to a new or restarted replica until it has caught up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_behind_the_index_log_is_not_ready() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant("wetter").await;
+    let unit = tenant.admin.create_plan_unit("63.01", None).await;
+    let file = tenant.admin.create_file(&unit, "Bauantrag").await.id();
+    // Applies the log once at its start, then not for an hour; no lag tolerated.
+    let slow = app
+        .spawn_node_with(
+            Role::Api,
+            akta_testkit::JobSettings {
+                index_interval: Duration::from_secs(3600),
+                ..akta_testkit::JobSettings::default()
+            },
+            akta_testkit::CoreSettings {
+                ready_max_index_lag: 0,
+                ..akta_testkit::CoreSettings::default()
+            },
+        )
+        .await;
+    let probe = Client::new(&slow.base_url, None);
+    // Ready once its first round has caught up …
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while probe.get("/readyz").await.status != 200 {
+        assert!(Instant::now() < deadline, "the node never caught up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // … and not ready once the log has moved on without it.
+    let filed = tenant
+        .admin
+        .upload_document(&format!("/api/v1/files/{file}"), "Antrag", b"Text".to_vec())
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    probe.get("/readyz").await.assert_problem(503, "not_ready");
+    // The node that keeps up stays ready.
+    assert_eq!(app.anonymous().get("/readyz").await.status, 200);
+}

@@ -64,6 +64,9 @@ pub struct CoreSettings {
     /// Failed password logins in a row before the account is locked for `lockout`.
     pub max_login_failures: i32,
     pub lockout: Duration,
+    /// A node that serves search reports not ready while its index trails the index log by
+    /// more entries than this (a new or restarted replica would serve incomplete results).
+    pub ready_max_index_lag: i64,
 }
 
 impl Default for CoreSettings {
@@ -75,6 +78,7 @@ impl Default for CoreSettings {
             session_lifetime: Duration::from_secs(10 * 3600),
             max_login_failures: 5,
             lockout: Duration::from_secs(15 * 60),
+            ready_max_index_lag: 1000,
         }
     }
 }
@@ -144,7 +148,8 @@ impl Core {
         &self.settings
     }
 
-    /// Readiness: PostgreSQL and the blob store both answer.
+    /// Readiness: PostgreSQL and the blob store answer, and this node's search index (if it
+    /// serves search) has caught up with the index log.
     pub async fn check_ready(&self) -> Result<&'static str, CoreError> {
         self.db
             .ping()
@@ -155,6 +160,19 @@ impl Core {
             .check()
             .await
             .map_err(|e| CoreError::Unavailable(format!("blob store: {e}")))?;
+        if let Some(index) = &self.search {
+            let head = self
+                .db
+                .index_log_head()
+                .await
+                .map_err(|e| CoreError::Unavailable(format!("database: {e}")))?;
+            let behind = head - index.applied();
+            if behind > self.settings.ready_max_index_lag {
+                return Err(CoreError::Unavailable(format!(
+                    "the search index is {behind} index log entries behind"
+                )));
+            }
+        }
         Ok(blobs.backend_name())
     }
 }

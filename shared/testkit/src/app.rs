@@ -1,10 +1,11 @@
 //! A real Akta per test, built by `App::build` like `akta serve`, and a small typed client.
 
 use akta_api::ApiSettings;
+pub use akta_app::JobSettings;
 pub use akta_app::Role;
-use akta_app::{App, AppConfig, JobSettings};
+use akta_app::{App, AppConfig};
 use akta_blob::{BlobStore, FsStore, S3Config, S3Store};
-use akta_core::CoreSettings;
+pub use akta_core::CoreSettings;
 use akta_db::Db;
 use akta_keys::keyring::{Key256, Keyring};
 use reqwest::header::HeaderMap;
@@ -387,23 +388,35 @@ impl TestApp {
     /// Another node of the same Akta (same database, blob store and keys) in `role`, as a
     /// second replica would run it; `extraction_worker` as in [`TestOptions`].
     pub async fn spawn_node(&self, role: Role, extraction_worker: Option<PathBuf>) -> TestNode {
+        let jobs = JobSettings {
+            extract_exe: extraction_worker,
+            extraction_interval: Duration::from_millis(200),
+            ..JobSettings::default()
+        };
+        self.spawn_node_with(role, jobs, CoreSettings::default())
+            .await
+    }
+
+    /// [`TestApp::spawn_node`] with its own job timing and core settings.
+    pub async fn spawn_node_with(
+        &self,
+        role: Role,
+        jobs: JobSettings,
+        core: CoreSettings,
+    ) -> TestNode {
         let index_dir = tempfile::tempdir().expect("index tempdir");
         let app = App::build(AppConfig {
             role,
             db: self.db.clone(),
             blobs: self.blobs.clone(),
             keyring: self.keyring.clone(),
-            core: CoreSettings::default(),
+            core,
             api: ApiSettings {
                 oidc_allow_http: true,
                 index_dir: Some(index_dir.path().join("index")),
                 ..ApiSettings::default()
             },
-            jobs: JobSettings {
-                extract_exe: extraction_worker,
-                extraction_interval: Duration::from_millis(200),
-                ..JobSettings::default()
-            },
+            jobs,
         })
         .expect("build the node");
         let (base_url, tx) = serve_on_loopback(app).await;

@@ -5,4 +5,7 @@ mod app;
 pub mod garage;
 pub mod postgres;
 
-pub use app::{Backend, Client, Reply, Role, TestApp, TestNode, TestOptions, TestTenant};
+pub use app::{
+    Backend, Client, CoreSettings, JobSettings, Reply, Role, TestApp, TestNode, TestOptions,
+    TestTenant,
+};

@@ -40,6 +40,24 @@ pub fn health_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Only a server fault is an ERROR (its cause is logged where it happened); a refused quota
+/// (507) or a node not ready yet (503) is the service working as it should.
+fn log_failure(
+    class: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _: &tracing::Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass as Class;
+    let ms = latency.as_millis();
+    match class {
+        Class::StatusCode(status) if status == axum::http::StatusCode::INTERNAL_SERVER_ERROR => {
+            tracing::error!(%status, latency_ms = ms, "response failed")
+        }
+        Class::StatusCode(status) => tracing::info!(%status, latency_ms = ms, "response refused"),
+        Class::Error(error) => tracing::error!(%error, latency_ms = ms, "response failed"),
+    }
+}
+
 /// Unknown paths of the REST API: the 404 problem document.
 pub async fn api_not_found() -> ApiError {
     ApiError::NotFound
@@ -178,15 +196,17 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     .with_state(state)
     .layer(PropagateRequestIdLayer::new(REQUEST_ID))
     .layer(
-        TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let request_id = req
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
+        TraceLayer::new_for_http()
+            .make_span_with(|req: &Request<_>| {
+                let request_id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
                 request_id, tenant = tracing::field::Empty, client = tracing::field::Empty)
-        }),
+            })
+            .on_failure(log_failure),
     )
     .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
