@@ -300,6 +300,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{public}");
         return Ok(());
     }
+    // Beside a running server, commands use its PostgreSQL and never stop it; without one,
+    // they hold the directory while they start and stop the embedded cluster themselves.
+    let lock = runtime::lock_data_dir(&config.data_dir)?;
+    if lock.is_none() && matches!(cli.command, Command::Index { .. }) {
+        // Rebuilding writes the index files the running server has open.
+        return Err(runtime::busy(&config.data_dir));
+    }
     let backend = Backend::open(&config).await?;
     private_files();
     let result = admin(&backend, &config, cli.command).await;
@@ -601,6 +608,9 @@ async fn audit_command(
 
 async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
     master_key::source(&config)?;
+    // Held until the process ends.
+    let _lock =
+        runtime::lock_data_dir(&config.data_dir)?.ok_or_else(|| runtime::busy(&config.data_dir))?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

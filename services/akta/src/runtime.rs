@@ -88,3 +88,38 @@ pub fn blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
         Blobs::S3(cfg) => Arc::new(S3Store::new(cfg.clone())?),
     })
 }
+
+/// The data directory's lock file: `akta serve` holds it for its whole life, so a second
+/// server on the same directory (sharing the embedded PostgreSQL and the search indexes)
+/// refuses to start.
+const LOCK_FILE: &str = "akta.lock";
+
+/// Takes the data directory's lock if nobody holds it: `Some` while this process holds it,
+/// `None` when a running server does.
+pub fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<Option<std::fs::File>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating data dir {}", dir.display()))?;
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
+/// The message for a second server, or a command that needs the directory to itself.
+pub fn busy(dir: &std::path::Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "another `akta serve` is using the data directory {} (it holds {}): stop it first, or \
+         give this process its own AKTA_DATA_DIR",
+        dir.display(),
+        dir.join(LOCK_FILE).display()
+    )
+}

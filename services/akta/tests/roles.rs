@@ -96,56 +96,97 @@ async fn api_node_serves_without_jobs_and_worker_node_runs_them_on_one_database(
     assert_eq!(got.status, 200, "{}", got.body);
 }
 
-/// The binary's flag and variable: beside a running `akta serve`, `akta serve --role worker`
-/// answers only its probes, `AKTA_ROLE=api` serves the API.
+/// The binary's flag and variable, as replicas run it: two processes on one database, each
+/// with its own data directory; `--role worker` answers only its probes, `AKTA_ROLE=api`
+/// serves the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn akta_serve_takes_the_role_from_flag_and_environment() {
+    use std::process::{Child, Command, Stdio};
+    let urls = akta_testkit::postgres::fresh_database().await;
+    let master = "11".repeat(32);
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let replica = |name: &str| {
+        let port = akta_pgcluster::free_port().expect("port");
+        let mut cmd = Command::new(support::AKTA);
+        cmd.env("AKTA_DATA_DIR", scratch.path().join(name))
+            .env("AKTA_LISTEN", format!("127.0.0.1:{port}"))
+            .env("AKTA_DATABASE_URL", &urls.app_url)
+            .env("AKTA_DATABASE_OWNER_URL", &urls.owner_url)
+            .env("AKTA_MASTER_KEY", &master)
+            .env("AKTA_LOG", "warn")
+            .env_remove("AKTA_MASTER_KEY_FILE")
+            .env_remove("AKTA_S3_BUCKET")
+            .env_remove("AKTA_ROLE");
+        (cmd, format!("http://127.0.0.1:{port}"))
+    };
+    let (mut create, _) = replica("cli");
+    let created = create
+        .args(["tenant", "create", "schwelm", "--name", "Stadt Schwelm"])
+        .output()
+        .expect("tenant create");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+
+    let spawn = |mut cmd: Command| -> Child {
+        cmd.stdout(Stdio::null()).spawn().expect("start akta serve")
+    };
+    let (mut worker_cmd, worker_url) = replica("worker");
+    worker_cmd.args(["serve", "--role", "worker"]);
+    let worker = spawn(worker_cmd);
+    let (mut api_cmd, api_url) = replica("api");
+    api_cmd.arg("serve").env("AKTA_ROLE", "api");
+    let api = spawn(api_cmd);
+
+    let ready = |url: String| async move {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let probe = Client::new(&url, None);
+        while probe.get("/readyz").await.status != 200 {
+            assert!(Instant::now() < deadline, "{url} never became ready");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    ready(worker_url.clone()).await;
+    ready(api_url.clone()).await;
+    let worker_client = Client::new(&worker_url, Some(&token));
+    assert_eq!(worker_client.get("/healthz").await.status, 200);
+    worker_client
+        .get("/api/v1/plan-units")
+        .await
+        .assert_problem(404, "not_found");
+    let api_client = Client::new(&api_url, Some(&token));
+    let units = api_client.get("/api/v1/plan-units").await;
+    assert_eq!(units.status, 200, "{}", units.body);
+    support::stop(worker);
+    support::stop(api);
+}
+
+/// A second server on one data directory would share its PostgreSQL and search indexes: it
+/// refuses to start, while commands beside the running server still work.
 #[test]
-fn akta_serve_takes_the_role_from_flag_and_environment() {
-    use std::process::{Child, Stdio};
+fn a_second_server_on_one_data_directory_refuses_to_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = akta_pgcluster::free_port().expect("port");
     let listen = format!("127.0.0.1:{port}");
-    let (first, token) = support::serve_first_start(dir.path(), &listen);
+    let (first, _token) = support::serve_first_start(dir.path(), &listen);
 
-    let start = |args: &[&str], env: Option<(&str, &str)>| -> (Child, String) {
-        let port = akta_pgcluster::free_port().expect("port");
-        let listen = format!("127.0.0.1:{port}");
-        let mut cmd = support::akta(dir.path(), &listen);
-        cmd.args(args).stdout(Stdio::null());
-        if let Some((k, v)) = env {
-            cmd.env(k, v);
-        }
-        (
-            cmd.spawn().expect("start akta serve"),
-            format!("http://{listen}"),
-        )
-    };
-    let (worker, worker_url) = start(&["serve", "--role", "worker"], None);
-    let (api, api_url) = start(&["serve"], Some(("AKTA_ROLE", "api")));
-
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let ready = |url: String| async move {
-            let deadline = Instant::now() + Duration::from_secs(90);
-            let probe = Client::new(&url, None);
-            while probe.get("/readyz").await.status != 200 {
-                assert!(Instant::now() < deadline, "{url} never became ready");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        };
-        ready(worker_url.clone()).await;
-        ready(api_url.clone()).await;
-        let worker = Client::new(&worker_url, Some(&token));
-        assert_eq!(worker.get("/healthz").await.status, 200);
-        worker
-            .get("/api/v1/plan-units")
-            .await
-            .assert_problem(404, "not_found");
-        let api = Client::new(&api_url, Some(&token));
-        let units = api.get("/api/v1/plan-units").await;
-        assert_eq!(units.status, 200, "{}", units.body);
-    });
-    support::stop(worker);
-    support::stop(api);
+    let other = format!("127.0.0.1:{}", akta_pgcluster::free_port().expect("port"));
+    let second = support::run(dir.path(), &other, &["serve"]);
+    assert!(!second.status.success(), "a second server started");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("another `akta serve` is using the data directory"),
+        "{stderr}"
+    );
+    // Rebuilding the index would write files the server has open: refused too.
+    let rebuild = support::run(dir.path(), &other, &["index", "rebuild"]);
+    assert!(!rebuild.status.success());
+    // Commands that only need the database use the running server's PostgreSQL.
+    let (tenants, _) = support::ok(dir.path(), &other, &["tenant", "list"]);
+    assert!(tenants.contains("demo"), "{tenants}");
     support::stop(first);
 }
 
