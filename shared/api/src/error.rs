@@ -224,6 +224,7 @@ impl From<CoreError> for ApiError {
                 format!("the upload body could not be read: {detail}"),
             ),
             CoreError::Unavailable(what) => ApiError::Unavailable(what),
+            CoreError::RateLimited { retry_after } => ApiError::RateLimited { retry_after },
             CoreError::Internal(cause) => ApiError::Internal(cause),
         }
     }

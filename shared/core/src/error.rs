@@ -36,6 +36,9 @@ pub enum CoreError {
     /// The upload body broke off; nothing was filed.
     #[error("the upload body could not be read: {0}")]
     UploadInterrupted(String),
+    /// Too many attempts (logins) in a short time; retry after this many seconds.
+    #[error("too many attempts; retry in {retry_after} s")]
+    RateLimited { retry_after: u64 },
     /// A part the core needs (database, blob store, search) is not there.
     #[error("{0}")]
     Unavailable(String),

@@ -9,6 +9,7 @@ mod documents;
 mod error;
 mod files;
 mod filing;
+mod login_guard;
 mod oidc;
 mod people;
 mod plan;
@@ -67,6 +68,10 @@ pub struct CoreSettings {
     /// A node that serves search reports not ready while its index trails the index log by
     /// more entries than this (a new or restarted replica would serve incomplete results).
     pub ready_max_index_lag: i64,
+    /// Password login attempts per client address and minute …
+    pub logins_per_client_minute: u32,
+    /// … and per tenant name and minute (this process's count).
+    pub logins_per_tenant_minute: u32,
 }
 
 impl Default for CoreSettings {
@@ -79,6 +84,8 @@ impl Default for CoreSettings {
             max_login_failures: 5,
             lockout: Duration::from_secs(15 * 60),
             ready_max_index_lag: 1000,
+            logins_per_client_minute: 30,
+            logins_per_tenant_minute: 300,
         }
     }
 }
@@ -91,6 +98,7 @@ pub struct Core {
     content: Option<Content>,
     settings: Arc<CoreSettings>,
     search: Option<Arc<SearchIndex>>,
+    logins: Arc<login_guard::LoginGuard>,
 }
 
 impl Core {
@@ -105,6 +113,7 @@ impl Core {
             content: Some(Content { blobs, keyring }),
             settings: Arc::new(settings),
             search: None,
+            logins: Arc::default(),
         }
     }
 
@@ -117,6 +126,7 @@ impl Core {
             content: None,
             settings: Arc::new(settings),
             search: None,
+            logins: Arc::default(),
         }
     }
 

@@ -68,6 +68,11 @@ async fn failed(started: tokio::time::Instant) -> CoreError {
 }
 
 async fn password_matches(password: String, stored: Option<String>) -> Result<bool, CoreError> {
+    // Bounded: each hash holds about 19 MiB while it runs.
+    let _permit = crate::login_guard::hashing()
+        .acquire()
+        .await
+        .map_err(|e| CoreError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
         .await
         .map_err(|e| CoreError::Internal(e.to_string()))
@@ -147,7 +152,14 @@ impl Core {
         tenant_slug: &str,
         username: &str,
         password: String,
+        client: Option<std::net::IpAddr>,
     ) -> Result<LoggedIn, CoreError> {
+        self.logins.admit(
+            client,
+            tenant_slug,
+            self.settings.logins_per_client_minute,
+            self.settings.logins_per_tenant_minute,
+        )?;
         let started = tokio::time::Instant::now();
         let username = username.trim().to_lowercase();
         // A name no user can have fails like a wrong password, through the same door and in

@@ -55,6 +55,10 @@ pub fn hash_password(password: &str) -> Result<String, CoreError> {
 /// Checks the policy, then hashes off the async threads (a hash takes tens of milliseconds).
 pub async fn checked_password_hash(field: &str, password: String) -> Result<String, CoreError> {
     check_password_policy(field, &password)?;
+    let _permit = crate::login_guard::hashing()
+        .acquire()
+        .await
+        .map_err(|e| CoreError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| CoreError::Internal(e.to_string()))?

@@ -340,6 +340,9 @@ impl TestApp {
             keyring: keyring.clone(),
             core: CoreSettings {
                 max_upload_bytes: options.max_upload_bytes,
+                // Every test logs in from 127.0.0.1; the limits have tests of their own.
+                logins_per_client_minute: 10_000,
+                logins_per_tenant_minute: 10_000,
                 ..CoreSettings::default()
             },
             api: ApiSettings {

@@ -124,6 +124,7 @@ impl From<CoreError> for WebError {
             CoreError::TooLarge { .. } => WebError::TooLarge,
             CoreError::UploadInterrupted(m) => WebError::BadRequest(m),
             CoreError::Unavailable(m) => WebError::Unavailable(m),
+            CoreError::RateLimited { .. } => WebError::RateLimited,
             CoreError::Internal(m) => WebError::Internal(m),
         }
     }

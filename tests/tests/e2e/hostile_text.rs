@@ -259,3 +259,34 @@ async fn failed_logins_answer_alike_whatever_failed() {
     // A tenant name with a control character is refused as input, like any other field.
     assert_eq!(invalid_tenant.0, 422, "{:?}", invalid_tenant.1);
 }
+
+/// Password logins are bounded per client address (and tenant name): past the limit they are
+/// refused with 429 before any password is hashed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_attempts_are_limited_per_client() {
+    let app = TestApp::spawn().await;
+    let seeded = seed(&app, "ennepetal").await;
+    let node = app
+        .spawn_node_with(
+            akta_testkit::Role::Api,
+            akta_testkit::JobSettings::default(),
+            akta_testkit::CoreSettings {
+                logins_per_client_minute: 3,
+                ..akta_testkit::CoreSettings::default()
+            },
+        )
+        .await;
+    let anonymous = Client::new(&node.base_url, None);
+    let attempt = || {
+        anonymous.post(
+            "/api/v1/session",
+            json!({"tenant": seeded.tenant.slug, "username": "niemand", "password": "falsch falsch"}),
+        )
+    };
+    for _ in 0..3 {
+        attempt().await.assert_problem(401, "login_failed");
+    }
+    let limited = attempt().await;
+    limited.assert_problem(429, "rate_limited");
+    assert!(limited.header("retry-after").is_some());
+}

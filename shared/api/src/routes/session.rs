@@ -47,6 +47,7 @@ pub struct LoginBody {
 /// went wrong and however much database work it took.
 pub async fn login(
     State(state): State<AppState>,
+    client: Option<axum::Extension<crate::peer::ClientInfo>>,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
     let LoggedIn {
@@ -56,7 +57,12 @@ pub async fn login(
         ..
     } = state
         .core
-        .password_login(&body.tenant, &body.username, body.password)
+        .password_login(
+            &body.tenant,
+            &body.username,
+            body.password,
+            client.and_then(|c| c.ip),
+        )
         .await?;
     let cookie = session_cookie(&state, &session)?;
     let body = json!({

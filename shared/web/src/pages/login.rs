@@ -188,6 +188,7 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
+    client: Option<axum::Extension<akta_api::peer::ClientInfo>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
@@ -215,7 +216,12 @@ pub async fn login(
     }
     match state
         .core
-        .password_login(&view.tenant, &form.username, form.password)
+        .password_login(
+            &view.tenant,
+            &form.username,
+            form.password,
+            client.and_then(|c| c.ip),
+        )
         .await
     {
         Ok(logged_in) => {
