@@ -38,12 +38,43 @@ impl From<sqlx::Error> for DbError {
     }
 }
 
+/// What a unique violation means to the person who caused it; constraint names stay in
+/// the database.
 fn unique_message(constraint: Option<&str>) -> String {
     match constraint {
-        Some("plan_units_tenant_id_code_key") => "a plan unit with this code exists".into(),
-        Some("tenants_slug_key") => "a tenant with this slug exists".into(),
-        Some("org_units_tenant_id_code_key") => "an org unit with this code exists".into(),
-        Some(other) => format!("duplicate value ({other})"),
-        None => "duplicate value".into(),
+        Some("plan_units_tenant_id_code_key") => "a plan unit with this code exists",
+        Some("tenants_slug_key") => "a tenant with this slug exists",
+        Some("org_units_tenant_id_code_key") => "an org unit with this code exists",
+        Some("users_tenant_id_username_key") => "a user with this username exists",
+        Some("users_tenant_id_oidc_subject_key") => {
+            "a user with this identity provider account exists"
+        }
+        Some("file_access_once") => "this grantee is on the access list already",
+        Some("files_tenant_id_reference_key" | "cases_tenant_id_reference_key") => {
+            "this Aktenzeichen exists already"
+        }
+        _ => "this exists already",
+    }
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_violations_never_show_constraint_names() {
+        for constraint in [
+            Some("users_tenant_id_username_key"),
+            Some("some_future_key"),
+            None,
+        ] {
+            let message = unique_message(constraint);
+            assert!(!message.contains("_key"), "{message}");
+        }
+        assert_eq!(
+            unique_message(Some("users_tenant_id_username_key")),
+            "a user with this username exists"
+        );
     }
 }

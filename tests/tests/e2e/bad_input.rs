@@ -682,3 +682,18 @@ async fn every_route_refuses_missing_or_invalid_tokens() {
     let files = seeded.tenant.admin.get("/api/v1/files").await;
     assert_eq!(item_ids(&files), vec![seeded.file.clone()]);
 }
+
+/// A duplicate answers 409 in words, never with the database's constraint name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_are_named_in_words_not_constraint_names() {
+    let app = TestApp::spawn().await;
+    let seeded = seed(&app, "breckerfeld").await;
+    let admin = &seeded.tenant.admin;
+    let user = json!({"username": "anna", "display_name": "Anna Muster", "role": "clerk"});
+    assert_eq!(admin.post("/api/v1/users", user.clone()).await.status, 201);
+    let again = admin.post("/api/v1/users", user).await;
+    let body = again.assert_problem(409, "conflict");
+    let detail = body["detail"].as_str().expect("detail");
+    assert_eq!(detail, "a user with this username exists");
+    assert!(!detail.contains("_key"), "{detail}");
+}
