@@ -75,9 +75,21 @@ enum Command {
         #[command(subcommand)]
         command: IndexCommand,
     },
+    /// Check the configuration (file and AKTA_* variables) without starting anything.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// The isolated text extraction process the server starts per job (JSON on stdin/stdout).
     #[command(name = "extract-worker", hide = true)]
     ExtractWorker,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration: settings, master key, TLS files; exit code 1 names what
+    /// is wrong. Opens no database and starts nothing.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -292,6 +304,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve { role } = cli.command {
         return serve(config, role).await;
     }
+    if let Command::Config {
+        command: ConfigCommand::Check,
+    } = cli.command
+    {
+        return check_config(&config);
+    }
     if let Command::Audit {
         command: AuditCommand::Keygen { out },
     } = &cli.command
@@ -312,6 +330,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let result = admin(&backend, &config, cli.command).await;
     backend.shutdown().await;
     result
+}
+
+/// `akta config check`: what `serve` would need, checked without starting anything.
+fn check_config(config: &Config) -> anyhow::Result<()> {
+    let embedded = matches!(config.database, config::Database::Embedded);
+    let key = master_key::check(config, embedded)?;
+    if let Some((cert, key_file)) = &config.tls {
+        akta_api::tls::acceptor(cert, key_file)
+            .with_context(|| format!("TLS files {} and {}", cert.display(), key_file.display()))?;
+    }
+    if let config::Blobs::S3(s3) = &config.blobs {
+        akta_blob::S3Store::new(s3.clone()).context("S3 settings")?;
+    }
+    println!(
+        "configuration ok: listen {}, database {}, blobs {}, master key {key}",
+        config.listen,
+        if embedded { "embedded" } else { "external" },
+        match &config.blobs {
+            config::Blobs::Filesystem(dir) => format!("filesystem {}", dir.display()),
+            config::Blobs::S3(s3) => format!("S3 bucket {}", s3.bucket),
+        },
+    );
+    Ok(())
 }
 
 /// The application core over this configuration's database, blob store and master key, for
@@ -336,7 +377,7 @@ fn operator_core(backend: &Backend) -> Core {
 async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::Result<()> {
     let db = &backend.db;
     match command {
-        Command::Serve { .. } => unreachable!("handled by run"),
+        Command::Serve { .. } | Command::Config { .. } => unreachable!("handled by run"),
         Command::ExtractWorker => unreachable!("handled by main"),
         Command::Migrate => eprintln!("migrations applied"),
         Command::Tenant {

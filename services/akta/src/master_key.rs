@@ -23,6 +23,21 @@ pub fn source(config: &Config) -> anyhow::Result<&MasterKeySource> {
     config.master_key.as_ref().context(NOT_CONFIGURED)
 }
 
+/// Checks that the master key can be read and parsed, without opening any database; a key
+/// file the embedded default will create on its first start counts as fine. Returns its id.
+pub fn check(config: &Config, embedded: bool) -> anyhow::Result<String> {
+    let source = source(config)?;
+    let (text, origin) = match source {
+        MasterKeySource::Value(text) => (text.clone(), "AKTA_MASTER_KEY".to_owned()),
+        MasterKeySource::File(path) if embedded && !path.exists() => {
+            return Ok(format!("created at {} on the first start", path.display()));
+        }
+        MasterKeySource::File(path) => (read(path)?, path.display().to_string()),
+    };
+    let keyring = Keyring::from_text(&text).map_err(|e| explain(e).context(origin))?;
+    Ok(keyring.master_key_id().to_owned())
+}
+
 /// The keyring of this process. `embedded`: a missing key file is created, unless the
 /// database already holds tenant keys (then it was lost and a new one would not open them).
 pub async fn load(config: &Config, db: &Db, embedded: bool) -> anyhow::Result<Keyring> {
