@@ -5,6 +5,19 @@ mod support;
 
 use support::{ok, run};
 
+/// `akta tenant create herdecke … --reference-format <format>`.
+fn create_herdecke(format: &str) -> [&str; 7] {
+    [
+        "tenant",
+        "create",
+        "herdecke",
+        "--name",
+        "Stadt Herdecke",
+        "--reference-format",
+        format,
+    ]
+}
+
 #[test]
 fn cli_creates_tenants_with_a_format_and_guards_suspended_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -12,36 +25,12 @@ fn cli_creates_tenants_with_a_format_and_guards_suspended_ones() {
     let listen = format!("127.0.0.1:{port}");
     let dir = dir.path();
 
-    let refused = run(
-        dir,
-        &listen,
-        &[
-            "tenant",
-            "create",
-            "herdecke",
-            "--name",
-            "Stadt Herdecke",
-            "--reference-format",
-            "{nr}",
-        ],
-    );
+    let refused = run(dir, &listen, &create_herdecke("{nr}"));
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("reference_format"), "{stderr}");
 
-    let (token, _) = ok(
-        dir,
-        &listen,
-        &[
-            "tenant",
-            "create",
-            "herdecke",
-            "--name",
-            "Stadt Herdecke",
-            "--reference-format",
-            "Az. {kennzeichen}/{nr}",
-        ],
-    );
+    let (token, _) = ok(dir, &listen, &create_herdecke("Az. {kennzeichen}/{nr}"));
     // The secret alone on stdout, so `T=$(akta tenant create …)` holds exactly it.
     assert!(
         token.starts_with("akta_") && token.trim_end() == token.trim(),

@@ -279,18 +279,7 @@ mod tests {
     fn the_stored_secret_stays_with_its_provider_and_client() {
         let oidc = Oidc::new(false);
         let without = oidc.check_config(input(json!({}))).expect("valid");
-        let stored = OidcConfig {
-            issuer: "https://idp.example".into(),
-            client_id: "akta".into(),
-            client_secret: "s".into(),
-            token_auth_method: "client_secret_basic".into(),
-            scopes: "openid".into(),
-            role_claim: None,
-            role_mapping: json!({}),
-            default_role: None,
-            enabled: true,
-            updated_at: time::OffsetDateTime::UNIX_EPOCH,
-        };
+        let stored = crate::test_config(None);
         assert!(without.check_secret(None).is_err(), "first configuration");
         without.check_secret(Some(&stored)).expect("same provider");
         let moved = OidcConfig {

@@ -152,18 +152,7 @@ mod tests {
 
     #[test]
     fn names_come_from_the_best_usable_claims() {
-        let cfg = OidcConfig {
-            issuer: "https://idp.example".into(),
-            client_id: "akta".into(),
-            client_secret: "s".into(),
-            token_auth_method: "client_secret_basic".into(),
-            scopes: "openid".into(),
-            role_claim: None,
-            role_mapping: json!({}),
-            default_role: Some("reader".into()),
-            enabled: true,
-            updated_at: time::OffsetDateTime::UNIX_EPOCH,
-        };
+        let cfg = crate::test_config(Some("reader"));
         let who = identity(
             &claims(json!({"sub": "42", "preferred_username": " ", "email": "a@b.example"})),
             &cfg,

@@ -23,3 +23,20 @@ pub use id_token::{validate_id_token, Claims, Expected, Jwk, KeyLookup};
 pub use identity::{identity, map_role, Identity};
 pub use login::{pkce_challenge, random_token, Callback, Started, LOGIN_TTL};
 pub use provider::{Discovery, Oidc};
+
+/// A stored provider configuration for the unit tests of this crate.
+#[cfg(test)]
+pub(crate) fn test_config(default_role: Option<&str>) -> akta_db::repo::oidc::OidcConfig {
+    akta_db::repo::oidc::OidcConfig {
+        issuer: "https://idp.example".into(),
+        client_id: "akta".into(),
+        client_secret: "s".into(),
+        token_auth_method: "client_secret_basic".into(),
+        scopes: "openid".into(),
+        role_claim: None,
+        role_mapping: serde_json::json!({}),
+        default_role: default_role.map(str::to_owned),
+        enabled: true,
+        updated_at: time::OffsetDateTime::UNIX_EPOCH,
+    }
+}
