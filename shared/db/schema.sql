@@ -78,6 +78,36 @@ CREATE FUNCTION public.akta_authenticate_session(p_hash bytea, p_idle interval) 
     END
     $$;
 
+CREATE FUNCTION public.akta_claim_extraction_job(p_lease double precision) RETURNS TABLE(id uuid, tenant_id uuid, version_id uuid, attempts integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+    #variable_conflict use_column
+    DECLARE
+        v_id uuid;
+    BEGIN
+        SELECT c.id INTO v_id FROM extraction_jobs c
+         WHERE c.state = 'pending' AND c.run_after <= now()
+         ORDER BY c.run_after LIMIT 1
+           FOR UPDATE SKIP LOCKED;
+        IF v_id IS NULL THEN
+            SELECT c.id INTO v_id FROM extraction_jobs c
+             WHERE c.state = 'running' AND c.locked_until < now()
+             ORDER BY c.locked_until LIMIT 1
+               FOR UPDATE SKIP LOCKED;
+        END IF;
+        IF v_id IS NULL THEN
+            RETURN;
+        END IF;
+        RETURN QUERY
+            UPDATE extraction_jobs j
+               SET state = 'running', attempts = j.attempts + 1,
+                   locked_until = now() + make_interval(secs => p_lease), updated_at = now()
+             WHERE j.id = v_id
+            RETURNING j.id, j.tenant_id, j.version_id, j.attempts;
+    END
+    $$;
+
 CREATE FUNCTION public.akta_current_tenant() RETURNS uuid
     LANGUAGE sql STABLE
     AS $$ SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid $$;
@@ -185,6 +215,16 @@ CREATE FUNCTION public.akta_master_key_ids() RETURNS TABLE(master_key_id text, t
          WHERE k.retired_at IS NULL GROUP BY k.master_key_id ORDER BY 1
     $$;
 
+CREATE FUNCTION public.akta_notify_channel() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        PERFORM pg_notify(TG_ARGV[0], '');
+        RETURN NULL;
+    END
+    $$;
+
 CREATE FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
@@ -203,6 +243,28 @@ CREATE FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) RETURNS boolean
             )
             SELECT 1 FROM up WHERE up.id = v_scope);
     END
+    $$;
+
+CREATE FUNCTION public.akta_rate_hit(p_buckets text[]) RETURNS TABLE(bucket text, hits integer, reset_secs integer)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        INSERT INTO rate_counters AS r (bucket, window_start, hits)
+        SELECT b, date_trunc('minute', now()), 1
+          FROM (SELECT DISTINCT unnest(p_buckets) AS b ORDER BY 1) s
+        ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1
+        RETURNING r.bucket, r.hits,
+                  GREATEST(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::integer
+    $$;
+
+CREATE FUNCTION public.akta_rate_prune() RETURNS bigint
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        WITH gone AS (
+            DELETE FROM rate_counters WHERE window_start < now() - interval '2 minutes' RETURNING 1
+        )
+        SELECT count(*) FROM gone
     $$;
 
 CREATE FUNCTION public.akta_setting_uuid(p_name text) RETURNS uuid
@@ -485,8 +547,13 @@ CREATE TABLE public.oidc_configs (
     default_role text,
     enabled boolean DEFAULT true NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    secret_sealed bytea,
+    secret_len bigint,
+    secret_wrapped_key bytea,
+    secret_key_version integer,
     CONSTRAINT oidc_configs_default_role_check CHECK ((default_role = ANY (ARRAY['admin'::text, 'clerk'::text, 'reader'::text, 'archivist'::text]))),
     CONSTRAINT oidc_configs_role_mapping_check CHECK ((jsonb_typeof(role_mapping) = 'object'::text)),
+    CONSTRAINT oidc_configs_secret_sealed_whole CHECK ((((secret_sealed IS NULL) = (secret_wrapped_key IS NULL)) AND ((secret_sealed IS NULL) = (secret_key_version IS NULL)) AND ((secret_sealed IS NULL) = (secret_len IS NULL)))),
     CONSTRAINT oidc_configs_token_auth_method_check CHECK ((token_auth_method = ANY (ARRAY['client_secret_basic'::text, 'client_secret_post'::text])))
 );
 
@@ -539,6 +606,12 @@ CREATE TABLE public.plan_units (
 );
 
 ALTER TABLE ONLY public.plan_units FORCE ROW LEVEL SECURITY;
+
+CREATE UNLOGGED TABLE public.rate_counters (
+    bucket text NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    hits integer NOT NULL
+);
 
 CREATE TABLE public.reference_counters (
     tenant_id uuid NOT NULL,
@@ -751,6 +824,9 @@ ALTER TABLE ONLY public.plan_units
 ALTER TABLE ONLY public.plan_units
     ADD CONSTRAINT plan_units_tenant_id_code_key UNIQUE (tenant_id, code);
 
+ALTER TABLE ONLY public.rate_counters
+    ADD CONSTRAINT rate_counters_pkey PRIMARY KEY (bucket, window_start);
+
 ALTER TABLE ONLY public.reference_counters
     ADD CONSTRAINT reference_counters_pkey PRIMARY KEY (scope_id, year);
 
@@ -828,6 +904,10 @@ CREATE INDEX oidc_logins_expiry ON public.oidc_logins USING btree (tenant_id, ex
 CREATE INDEX sessions_user ON public.sessions USING btree (tenant_id, user_id);
 
 CREATE TRIGGER audit_events_chain BEFORE INSERT ON public.audit_events FOR EACH ROW EXECUTE FUNCTION public.akta_audit_chain();
+
+CREATE TRIGGER extraction_jobs_notify AFTER INSERT ON public.extraction_jobs FOR EACH STATEMENT EXECUTE FUNCTION public.akta_notify_channel('akta_extraction');
+
+CREATE TRIGGER index_log_notify AFTER INSERT ON public.index_log FOR EACH STATEMENT EXECUTE FUNCTION public.akta_notify_channel('akta_index_log');
 
 ALTER TABLE ONLY public.api_tokens
     ADD CONSTRAINT api_tokens_plan_unit_id_fkey FOREIGN KEY (plan_unit_id) REFERENCES public.plan_units(id);
@@ -994,6 +1074,8 @@ ALTER TABLE public.oidc_logins ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.org_units ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY owner_claim ON public.extraction_jobs FOR UPDATE TO akta_owner USING (true) WITH CHECK (true);
+
 CREATE POLICY owner_lookup ON public.api_tokens FOR SELECT TO akta_owner USING (true);
 
 CREATE POLICY owner_lookup ON public.extraction_jobs FOR SELECT TO akta_owner USING (true);
@@ -1120,6 +1202,9 @@ GRANT ALL ON FUNCTION public.akta_authenticate(p_hash bytea) TO akta_app;
 REVOKE ALL ON FUNCTION public.akta_authenticate_session(p_hash bytea, p_idle interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_authenticate_session(p_hash bytea, p_idle interval) TO akta_app;
 
+REVOKE ALL ON FUNCTION public.akta_claim_extraction_job(p_lease double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_claim_extraction_job(p_lease double precision) TO akta_app;
+
 GRANT ALL ON FUNCTION public.akta_current_tenant() TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_due_extraction_jobs(p_limit integer) FROM PUBLIC;
@@ -1151,6 +1236,12 @@ GRANT ALL ON FUNCTION public.akta_master_key_ids() TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_rate_hit(p_buckets text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_rate_hit(p_buckets text[]) TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_rate_prune() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_rate_prune() TO akta_app;
 
 GRANT ALL ON FUNCTION public.akta_setting_uuid(p_name text) TO akta_app;
 

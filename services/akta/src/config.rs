@@ -17,6 +17,7 @@ struct FileConfig {
     orphan_grace_secs: Option<u64>,
     sweep_interval_secs: Option<u64>,
     database_pool_size: Option<u64>,
+    extract_workers: Option<u64>,
     ready_max_index_lag: Option<u64>,
     audit_signing_key_file: Option<PathBuf>,
     audit_sign_interval_secs: Option<u64>,
@@ -87,6 +88,8 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// Connections this process keeps to PostgreSQL.
     pub database_pool_size: u32,
+    /// Extraction jobs this process runs at once (each in its own isolated child).
+    pub extract_workers: usize,
     /// Not ready while the search index trails the index log by more entries.
     pub ready_max_index_lag: u64,
     /// Ed25519 key for signing audit chain heads. The embedded default keeps one in the data
@@ -202,6 +205,11 @@ impl Config {
         if !(1..=1000).contains(&pool_size) {
             bail!("AKTA_DATABASE_POOL_SIZE must be between 1 and 1000");
         }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+        let extract_workers = num("AKTA_EXTRACT_WORKERS", file.extract_workers)?.unwrap_or(cores);
+        if !(1..=64).contains(&extract_workers) {
+            bail!("AKTA_EXTRACT_WORKERS must be between 1 and 64");
+        }
         let audit_signing_key = env("AKTA_AUDIT_SIGNING_KEY_FILE")
             .map(PathBuf::from)
             .or(file.audit_signing_key_file)
@@ -293,6 +301,7 @@ impl Config {
             orphan_grace: Duration::from_secs(grace),
             sweep_interval: Duration::from_secs(interval.max(1)),
             database_pool_size: u32::try_from(pool_size)?,
+            extract_workers: usize::try_from(extract_workers)?,
             ready_max_index_lag: ready_lag,
         })
     }

@@ -294,10 +294,8 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 const CLI_ACTOR: &str = "cli";
 
-/// How often the extraction worker looks for due jobs when idle.
-const EXTRACTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
-/// How often the search index applier looks for new index log entries.
-const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often the search index applier looks at the index log without being notified.
+const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
@@ -707,7 +705,10 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
             jobs: JobSettings {
                 // Extraction runs this same binary as its isolated child (`akta extract-worker`).
                 extract_exe: Some(std::env::current_exe().context("locating the akta binary")?),
-                extraction_interval: EXTRACTION_INTERVAL,
+                extraction: akta_jobs::worker::PoolSettings {
+                    workers: config.extract_workers,
+                    ..akta_jobs::worker::PoolSettings::default()
+                },
                 index_interval: INDEX_INTERVAL,
                 sweep_interval: config.sweep_interval,
                 orphan_grace: config.orphan_grace,

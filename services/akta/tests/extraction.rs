@@ -341,3 +341,162 @@ async fn every_format_yields_its_text_and_is_found_over_the_real_stack() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// An `extract-worker` stand-in that takes its time over files named `langsam…` and hands
+/// everything to the real worker.
+fn slow_worker(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("slow-worker.sh");
+    let script = format!(
+        "#!/bin/sh\nrequest=$(cat)\ncase \"$request\" in *langsam*) sleep 6;; esac\n\
+         printf '%s' \"$request\" | exec '{}' extract-worker\n",
+        support::AKTA
+    );
+    std::fs::write(&path, script).expect("write the script");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+async fn attempts(app: &akta_testkit::TestApp, tenant: uuid::Uuid, doc: &str) -> Vec<i32> {
+    let pool = sqlx::PgPool::connect(&app.owner_url).await.expect("owner");
+    let mut tx = pool.begin().await.expect("begin");
+    // Row-level security applies to the owner too: act inside the tenant.
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant.to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("tenant");
+    let rows: Vec<(i32,)> = sqlx::query_as(
+        "SELECT j.attempts FROM extraction_jobs j
+           JOIN document_versions v ON v.id = j.version_id
+          WHERE v.document_id = $1::uuid ORDER BY v.nr",
+    )
+    .bind(doc)
+    .fetch_all(&mut *tx)
+    .await
+    .expect("attempts");
+    drop(tx);
+    pool.close().await;
+    rows.into_iter().map(|(a,)| a).collect()
+}
+
+/// A pool of workers: a slow file does not hold back the next one, a new job wakes an idle
+/// worker at once (its polling interval here is a minute), and the heartbeat keeps a
+/// one-second lease alive through a six-second extraction, so no other worker takes the job
+/// over while it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_of_workers_is_woken_by_new_jobs_and_keeps_its_leases() {
+    let app = akta_testkit::TestApp::spawn_with(akta_testkit::TestOptions {
+        backend: akta_testkit::Backend::Filesystem,
+        ..Default::default()
+    })
+    .await;
+    let scripts = tempfile::tempdir().expect("tempdir");
+    let _worker = app
+        .spawn_node_with(
+            akta_app::Role::Worker,
+            akta_app::JobSettings {
+                extract_exe: Some(slow_worker(scripts.path())),
+                extraction: akta_jobs::worker::PoolSettings {
+                    workers: 2,
+                    poll: Duration::from_secs(60),
+                    lease: Duration::from_secs(1),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            akta_core::CoreSettings::default(),
+        )
+        .await;
+    let tenant = app.create_tenant("stadt-pool").await;
+    let admin = &tenant.admin;
+    let unit = admin.create_plan_unit("10", None).await;
+    let file = admin.create_file(&unit, "Satzung").await.id();
+    let case = admin.create_case(&file, "Entwurf").await;
+
+    let slow = upload(
+        admin,
+        &case,
+        "langsam.txt",
+        "text/plain",
+        "Langsamer Text".into(),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let quick = upload(admin, &case, "schnell.txt", "text/plain", SENTENCE.into()).await;
+    let extraction = settled(admin, &quick, 1).await;
+    let took = started.elapsed();
+    assert_eq!(extraction["state"], "done", "{extraction}");
+    assert!(
+        took < Duration::from_secs(4),
+        "the quick file waited {took:?} (behind the slow one, or for a poll)"
+    );
+    let r = admin.get(&format!("/api/v1/documents/{slow}")).await;
+    assert_eq!(
+        r.body["versions"][0]["extraction"]["state"], "running",
+        "{}",
+        r.body
+    );
+
+    // Well past the slow job's one-second lease, a new job wakes the idle worker, which then
+    // looks for due work again: without the heartbeat it would take the slow job over.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let third = upload(admin, &case, "dritte.txt", "text/plain", SENTENCE.into()).await;
+    assert_eq!(settled(admin, &third, 1).await["state"], "done");
+
+    let extraction = settled(admin, &slow, 1).await;
+    assert_eq!(extraction["state"], "done", "{extraction}");
+    // One claim: the lease of one second was renewed for six, never taken over.
+    assert_eq!(attempts(&app, tenant.id, &slow).await, vec![1]);
+}
+
+/// A job whose worker died (claimed, then never renewed) is taken over once its short lease
+/// runs out, not after minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_of_a_dead_worker_is_taken_over_after_its_lease() {
+    let app = akta_testkit::TestApp::spawn_with(akta_testkit::TestOptions {
+        backend: akta_testkit::Backend::Filesystem,
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.create_tenant("stadt-verwaist").await;
+    let admin = &tenant.admin;
+    let unit = admin.create_plan_unit("10", None).await;
+    let file = admin.create_file(&unit, "Satzung").await.id();
+    let case = admin.create_case(&file, "Entwurf").await;
+    let doc = upload(admin, &case, "a.txt", "text/plain", SENTENCE.into()).await;
+
+    // A worker claims it with a 3 s lease and dies on the spot.
+    let claimed = app
+        .db
+        .claim_next_extraction_job(Duration::from_secs(3))
+        .await
+        .expect("claim")
+        .expect("a due job");
+    assert_eq!(claimed.0 .0, tenant.id);
+    let dead_at = Instant::now();
+
+    let _worker = app
+        .spawn_node_with(
+            akta_app::Role::Worker,
+            akta_app::JobSettings {
+                extract_exe: Some(support::AKTA.into()),
+                extraction: akta_jobs::worker::PoolSettings {
+                    poll: Duration::from_millis(200),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            akta_core::CoreSettings::default(),
+        )
+        .await;
+    let extraction = settled(admin, &doc, 1).await;
+    assert_eq!(extraction["state"], "done", "{extraction}");
+    let took = dead_at.elapsed();
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+        "taken over after {took:?}"
+    );
+    assert_eq!(attempts(&app, tenant.id, &doc).await, vec![2]);
+}

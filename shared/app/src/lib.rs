@@ -64,7 +64,9 @@ pub struct JobSettings {
     /// The binary that answers `extract-worker` (the `akta` binary itself); `None`:
     /// extraction jobs stay in the outbox for another node.
     pub extract_exe: Option<PathBuf>,
-    pub extraction_interval: Duration,
+    /// The extraction pool: workers, fallback poll, lease.
+    pub extraction: akta_jobs::worker::PoolSettings,
+    /// How often a node's index applier looks at the index log without being notified.
     pub index_interval: Duration,
     pub sweep_interval: Duration,
     /// How long an upload's blob may exist without a committed version before the sweeper
@@ -78,8 +80,8 @@ impl Default for JobSettings {
     fn default() -> Self {
         Self {
             extract_exe: None,
-            extraction_interval: Duration::from_secs(1),
-            index_interval: Duration::from_millis(250),
+            extraction: akta_jobs::worker::PoolSettings::default(),
+            index_interval: Duration::from_secs(2),
             sweep_interval: Duration::from_secs(600),
             orphan_grace: Duration::from_secs(6 * 3600),
             audit_signing: None,
@@ -149,7 +151,7 @@ impl App {
                 tasks.push(tokio::spawn(akta_jobs::worker::run(
                     ctx,
                     exe,
-                    jobs.extraction_interval,
+                    jobs.extraction,
                 )));
             }
             tasks.push(tokio::spawn(akta_jobs::indexer::prune(db.clone())));

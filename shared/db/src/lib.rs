@@ -9,6 +9,7 @@ pub mod events;
 mod pool;
 pub mod repo;
 pub mod serde_date;
+pub mod wake;
 
 pub use error::DbError;
 pub use events::DomainEvent;
@@ -28,6 +29,7 @@ pub use repo::support::SupportGrant;
 pub use repo::tokens::{Authenticated, NewToken, TokenRow};
 pub use repo::users::{NewUser, SessionRow, User, UserChanges};
 pub use repo::{OrgUnit, Page};
+pub use wake::Wakeup;
 
 /// The migrations in `migrations/`, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

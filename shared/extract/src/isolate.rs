@@ -83,6 +83,7 @@ fn run(
         .process_group(0);
     let cpu_seconds = limits.time_limit.as_secs().saturating_add(1);
     rlimit::limit_child(&mut cmd, limits.max_memory_bytes, cpu_seconds);
+    rlimit::die_with_parent(&mut cmd);
     let mut child = cmd
         .spawn()
         .map_err(|e| ExtractError::Other(format!("cannot start extraction worker: {e}")))?;

@@ -12,6 +12,8 @@ const LANGS: &str = "deu+eng";
 
 /// Runs a command with a wall-clock limit; returns stdout on success.
 fn run(cmd: &mut Command, timeout: Duration, what: &str) -> Result<Vec<u8>, ExtractError> {
+    // Ends with the extraction worker, which ends with the server.
+    crate::rlimit::die_with_parent(cmd);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -52,6 +52,27 @@ pub(crate) fn limit_child(cmd: &mut Command, max_memory_bytes: u64, cpu_seconds:
     }
 }
 
+/// Makes the child get SIGKILL when the thread that started it ends, which includes its
+/// parent process being killed: a server killed with `kill -9` leaves no extraction (and no
+/// OCR) running behind it.
+pub(crate) fn die_with_parent(cmd: &mut Command) {
+    let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
+    // SAFETY: runs in the forked child before exec; prctl and getppid are async-signal-safe
+    // and the error is built without allocating.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died between fork and prctl: then nobody waits for us.
+            if libc::getppid() != parent {
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Kills a whole process group (the worker and anything it started, such as tesseract).
 pub(crate) fn kill_group(pgid: u32) {
     if let Ok(pgid) = libc::pid_t::try_from(pgid) {

@@ -181,3 +181,81 @@ fn ocr_runs_inside_the_limited_worker() {
         ),
     }
 }
+
+/// Not a test of its own: the "server" of `the_worker_dies_with_its_parent`, started as a
+/// separate process running only this function. It starts a worker that never finishes.
+#[test]
+#[ignore = "helper process of the_worker_dies_with_its_parent"]
+fn parent_of_a_sleeping_worker() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(dir.path(), "x.txt", b"text");
+    let limits = Limits {
+        time_limit: Duration::from_secs(120),
+        ..Limits::default()
+    };
+    let _ = extract_isolated_misbehaving(Path::new(EXE), &input, &limits, "sleep");
+}
+
+/// The parent process id and state letter of `pid` from `/proc/<pid>/stat`.
+fn proc_stat(pid: u32) -> Option<(u32, char)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split(' ');
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((ppid, state))
+}
+
+fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| proc_stat(*pid).is_some_and(|(ppid, _)| ppid == parent))
+        .collect()
+}
+
+#[test]
+fn the_worker_dies_with_its_parent() {
+    let mut parent = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "parent_of_a_sleeping_worker",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the parent");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let worker = loop {
+        if let Some(pid) = children_of(parent.id()).first() {
+            break *pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the parent never started a worker"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // kill -9: the parent gets no chance to clean up after itself.
+    parent.kill().expect("kill the parent");
+    parent.wait().expect("reap the parent");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        // Gone, or a zombie waiting for whoever inherited it: either way no longer running.
+        match proc_stat(worker) {
+            None | Some((_, 'Z' | 'X')) => break,
+            Some(_) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "worker {worker} kept running after its parent was killed"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}

@@ -28,13 +28,18 @@ fn internal(e: impl std::fmt::Display) -> JobError {
 pub const LOG_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Applies the log every `interval` until the task is dropped. Runs on every node that
-/// serves search: the index is the node's own cache.
-pub async fn run(db: Db, keyring: Keyring, index: Arc<SearchIndex>, interval: Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// Under a stream of commits, at most one round (one index commit) per this long.
+const MIN_GAP: Duration = Duration::from_millis(50);
+
+/// Applies the log whenever entries are committed (LISTEN/NOTIFY), and every `poll` in case
+/// a notification was lost, until the task is dropped. Runs on every node that serves
+/// search: the index is the node's own cache.
+pub async fn run(db: Db, keyring: Keyring, index: Arc<SearchIndex>, poll: Duration) {
+    let mut wakeup = db.wakeup(akta_db::wake::INDEX_LOG);
+    // Listening before the first round: nothing committed after it is missed.
+    wakeup.listen().await;
     loop {
-        ticker.tick().await;
+        let started = tokio::time::Instant::now();
         // Its own task: a panic ends this round, not the applier.
         let (db2, keyring2, index2) = (db.clone(), keyring.clone(), index.clone());
         match tokio::spawn(async move { run_once(&db2, &keyring2, &index2).await }).await {
@@ -42,6 +47,8 @@ pub async fn run(db: Db, keyring: Keyring, index: Arc<SearchIndex>, interval: Du
             Ok(Err(e)) => tracing::warn!(error = %e, "applying the index log failed; will retry"),
             Err(e) => tracing::error!(error = %e, "applying the index log panicked; will retry"),
         }
+        wakeup.wait(poll).await;
+        tokio::time::sleep_until(started + MIN_GAP).await;
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use akta_blob::BlobKey;
@@ -12,15 +13,13 @@ use akta_domain::TenantId;
 use akta_extract::{ExtractError, Extracted, Limits};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
-use uuid::Uuid;
+use tokio::sync::Notify;
 
 use akta_keys::content;
 
 use crate::{JobContext, JobError};
 
 const ACTOR: &str = "system:extraction";
-/// Jobs looked at per round.
-const BATCH: i32 = 16;
 
 /// Why a job did not produce text.
 struct Failure {
@@ -49,63 +48,112 @@ impl From<ExtractError> for Failure {
     }
 }
 
-/// Processes due jobs every `interval` until the task is dropped.
-pub async fn run(ctx: JobContext, exe: PathBuf, interval: Duration) {
-    let limits = Limits::default();
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        // Its own task: a panic ends this round (its job is retried when the lease
-        // expires), not the worker.
-        let (ctx2, exe2, limits2) = (ctx.clone(), exe.clone(), limits.clone());
-        match tokio::spawn(async move { run_once(&ctx2, &exe2, &limits2).await }).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "extraction round failed; will retry"),
-            Err(e) => tracing::error!(error = %e, "extraction round panicked; will retry"),
+/// How the extraction pool runs.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Jobs extracted at once, each in its own isolated child process.
+    pub workers: usize,
+    /// How often the pool looks for due jobs without being told: retries after a backoff,
+    /// leases that ran out, a lost notification listener. New jobs wake it at once.
+    pub poll: Duration,
+    /// A running job's lease; renewed every third of it while the job runs, so the jobs of
+    /// a node that died are taken over after at most this long.
+    pub lease: Duration,
+    pub limits: Limits,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            poll: Duration::from_secs(5),
+            lease: Duration::from_secs(30),
+            limits: Limits::default(),
         }
     }
 }
 
-/// One round: every job that is due now. Returns how many this worker processed.
-pub async fn run_once(ctx: &JobContext, exe: &Path, limits: &Limits) -> Result<usize, JobError> {
-    let mut processed = 0;
-    loop {
-        let due = ctx.db.due_extraction_jobs(BATCH).await?;
-        if due.is_empty() {
-            return Ok(processed);
-        }
-        let mut claimed_any = false;
-        for (id, tenant) in due {
-            if process(ctx, exe, limits, id, tenant).await? {
-                claimed_any = true;
-                processed += 1;
+/// Runs `settings.workers` workers until the task is dropped. They sleep until a committed
+/// job is announced (LISTEN/NOTIFY) or `settings.poll` passes.
+pub async fn run(ctx: JobContext, exe: PathBuf, settings: PoolSettings) {
+    let wake = Arc::new(Notify::new());
+    let announcer = {
+        let (wake, db, poll) = (wake.clone(), ctx.db.clone(), settings.poll);
+        async move {
+            let mut wakeup = db.wakeup(akta_db::wake::EXTRACTION);
+            loop {
+                // A timeout wakes the workers too: that is the fallback poll.
+                wakeup.wait(poll).await;
+                wake.notify_waiters();
             }
         }
-        // Everything due was taken by other workers: nothing left for this round.
-        if !claimed_any {
-            return Ok(processed);
+    };
+    let workers = (0..settings.workers.max(1)).map(|_| {
+        let (ctx, exe, settings, wake) = (ctx.clone(), exe.clone(), settings.clone(), wake.clone());
+        async move {
+            loop {
+                // Registered before looking, so a job announced while this worker looks is
+                // not missed.
+                let notified = wake.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                drain(&ctx, &exe, &settings).await;
+                notified.await;
+            }
+        }
+    });
+    let workers = futures_util::future::join_all(workers);
+    tokio::join!(announcer, workers);
+}
+
+/// Extracts due jobs until none is left (or a round fails, which the next wake retries).
+async fn drain(ctx: &JobContext, exe: &Path, settings: &PoolSettings) {
+    loop {
+        // Its own task: a panic ends this job's round (its lease runs out and the job is
+        // retried), not the worker.
+        let (c, e, s) = (ctx.clone(), exe.to_owned(), settings.clone());
+        match tokio::spawn(async move { process_next(&c, &e, &s).await }).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "extraction round failed; will retry");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "extraction round panicked; will retry");
+                return;
+            }
         }
     }
 }
 
-/// Claims and runs one job; `false` if another worker holds it.
-async fn process(
+/// Every job that is due now, one after the other (tests and the CLI). Returns how many.
+pub async fn run_once(ctx: &JobContext, exe: &Path, limits: &Limits) -> Result<usize, JobError> {
+    let settings = PoolSettings {
+        workers: 1,
+        limits: limits.clone(),
+        ..PoolSettings::default()
+    };
+    let mut processed = 0;
+    while process_next(ctx, exe, &settings).await? {
+        processed += 1;
+    }
+    Ok(processed)
+}
+
+/// Claims the next due job of any tenant and runs it; `false` when nothing is due.
+async fn process_next(
     ctx: &JobContext,
     exe: &Path,
-    limits: &Limits,
-    id: Uuid,
-    tenant: TenantId,
+    settings: &PoolSettings,
 ) -> Result<bool, JobError> {
-    // The lease outlasts the child's own time limit, so only a crashed worker loses it.
-    let lease = limits.time_limit + Duration::from_secs(60);
-    let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
-    let Some(job) = tx.claim_extraction_job(id, lease).await? else {
+    let Some((tenant, job)) = ctx.db.claim_next_extraction_job(settings.lease).await? else {
         return Ok(false);
     };
-    tx.commit().await?;
-
-    let outcome = extract(ctx, exe, limits, tenant, &job).await;
+    let outcome = tokio::select! {
+        outcome = extract(ctx, exe, &settings.limits, tenant, &job) => outcome,
+        never = heartbeat(ctx, tenant, &job, settings.lease) => match never {},
+    };
     let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
     let kept = match outcome {
         Ok(extracted) => {
@@ -151,6 +199,40 @@ async fn process(
         tracing::warn!(job = %job.id, "extraction lease expired before the result was stored");
     }
     Ok(true)
+}
+
+/// Renews the job's lease every third of `lease` for as long as it is polled. Never ends: a
+/// lost lease only stops the renewing (completing the job then finds it taken over).
+async fn heartbeat(
+    ctx: &JobContext,
+    tenant: TenantId,
+    job: &ClaimedJob,
+    lease: Duration,
+) -> std::convert::Infallible {
+    let mut ticker = tokio::time::interval((lease / 3).max(Duration::from_millis(100)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let renewed = async {
+            let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
+            let renewed = tx.renew_extraction_lease(job, lease).await?;
+            tx.commit().await?;
+            Ok::<_, akta_db::DbError>(renewed)
+        }
+        .await;
+        match renewed {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(job = %job.id, "extraction lease lost to another worker");
+                return std::future::pending().await;
+            }
+            // The next beat tries again; the lease is three beats long.
+            Err(e) => {
+                tracing::warn!(job = %job.id, error = %e, "renewing the extraction lease failed")
+            }
+        }
+    }
 }
 
 /// Decrypts the version into a private temporary file and extracts it in a child process.

@@ -354,7 +354,10 @@ impl TestApp {
             },
             jobs: JobSettings {
                 extract_exe: options.extraction_worker,
-                extraction_interval: Duration::from_millis(200),
+                extraction: akta_jobs::worker::PoolSettings {
+                    poll: Duration::from_millis(200),
+                    ..akta_jobs::worker::PoolSettings::default()
+                },
                 index_interval: Duration::from_millis(250),
                 sweep_interval: Duration::from_secs(600),
                 orphan_grace: options.orphan_grace,
@@ -393,7 +396,10 @@ impl TestApp {
     pub async fn spawn_node(&self, role: Role, extraction_worker: Option<PathBuf>) -> TestNode {
         let jobs = JobSettings {
             extract_exe: extraction_worker,
-            extraction_interval: Duration::from_millis(200),
+            extraction: akta_jobs::worker::PoolSettings {
+                poll: Duration::from_millis(200),
+                ..akta_jobs::worker::PoolSettings::default()
+            },
             ..JobSettings::default()
         };
         self.spawn_node_with(role, jobs, CoreSettings::default())

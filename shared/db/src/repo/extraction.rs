@@ -122,7 +122,53 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Claims the next due job of any tenant for `lease`: pending jobs first, then jobs whose
+    /// worker stopped renewing its lease. One statement, `SKIP LOCKED`: a pool of workers
+    /// never waits on each other and never claims one job twice.
+    pub async fn claim_next_extraction_job(
+        &self,
+        lease: std::time::Duration,
+    ) -> Result<Option<(TenantId, ClaimedJob)>, DbError> {
+        let row: Option<(Uuid, Uuid, Uuid, i32)> = sqlx::query_as(
+            "SELECT id, tenant_id, version_id, attempts FROM akta_claim_extraction_job($1)",
+        )
+        .bind(lease.as_secs_f64())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(id, tenant, version_id, attempts)| {
+            (
+                TenantId(tenant),
+                ClaimedJob {
+                    id,
+                    version_id,
+                    attempts,
+                },
+            )
+        }))
+    }
+}
+
 impl TenantTx {
+    /// The worker's heartbeat: extends the lease of a job it still holds. `false` when the
+    /// lease was lost (another worker took the job over).
+    pub async fn renew_extraction_lease(
+        &mut self,
+        job: &ClaimedJob,
+        lease: std::time::Duration,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE extraction_jobs SET locked_until = now() + make_interval(secs => $3)
+              WHERE id = $1 AND state = 'running' AND attempts = $2",
+        )
+        .bind(job.id)
+        .bind(job.attempts)
+        .bind(lease.as_secs_f64())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Writes the outbox row of a new version (same transaction as the version).
     pub(crate) async fn enqueue_extraction(&mut self, version_id: Uuid) -> Result<(), DbError> {
         sqlx::query("INSERT INTO extraction_jobs (id, tenant_id, version_id) VALUES ($1, $2, $3)")
