@@ -691,13 +691,13 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 max_upload_bytes: config.max_upload_bytes,
                 session_idle: config.session_idle,
                 ready_max_index_lag: i64::try_from(config.ready_max_index_lag).unwrap_or(i64::MAX),
+                requests_per_minute: config.requests_per_minute,
                 ..CoreSettings::default()
             },
             api: ApiSettings {
                 hsts: config.hsts,
                 secure_cookies: config.secure_cookies,
                 trusted_proxies: config.trusted_proxies.clone(),
-                requests_per_minute: config.requests_per_minute,
                 public_url: config.public_url.clone(),
                 index_dir: Some(config.data_dir.join("index")),
                 ..ApiSettings::default()

@@ -72,8 +72,7 @@ impl FromRequestParts<AppState> for Auth {
         };
         if let Some((tenant_id, _)) = principal.tenant_role() {
             tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
-            state.limits.refresh(&state.core).await?;
-            state.limits.check(tenant_id)?;
+            state.core.admit_request(tenant_id).await?;
         }
         Ok(Auth(principal))
     }

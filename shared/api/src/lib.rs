@@ -6,7 +6,6 @@ mod auth;
 mod error;
 mod headers;
 mod input;
-pub mod limits;
 pub mod peer;
 mod routes;
 mod state;

@@ -1,18 +1,16 @@
 //! The state every handler shares: the application core, the HTTP settings, the OpenID
-//! Connect client and the request limits.
+//! Connect client.
 
 use crate::ApiError;
 use std::sync::Arc;
 
 /// Tunables of the HTTP layer (the records rules' own are [`akta_core::CoreSettings`]).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ApiSettings {
     /// Send Strict-Transport-Security: Akta terminates TLS itself or sits behind a TLS proxy.
     pub hsts: bool,
     /// Mark session cookies `Secure` (HTTPS only); on whenever clients use HTTPS.
     pub secure_cookies: bool,
-    /// Requests per minute and tenant unless the operator set another limit for the tenant.
-    pub requests_per_minute: u32,
     /// Reverse proxies whose X-Forwarded-For/-Proto headers are believed.
     pub trusted_proxies: Vec<crate::peer::ProxyNet>,
     /// Akta's external base URL (e.g. `https://akta.example.de`) for OpenID Connect redirect
@@ -25,19 +23,6 @@ pub struct ApiSettings {
     pub index_dir: Option<std::path::PathBuf>,
 }
 
-impl Default for ApiSettings {
-    fn default() -> Self {
-        Self {
-            hsts: false,
-            secure_cookies: false,
-            requests_per_minute: 1200,
-            trusted_proxies: Vec::new(),
-            public_url: None,
-            oidc_allow_http: false,
-            index_dir: None,
-        }
-    }
-}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -46,8 +31,6 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     /// OpenID Connect client with its discovery and key caches.
     pub oidc: Arc<akta_oidc::Oidc>,
-    /// Per-tenant request limits.
-    pub limits: Arc<crate::limits::RateLimiter>,
 }
 
 impl AppState {
@@ -55,9 +38,6 @@ impl AppState {
         Self {
             core,
             oidc: Arc::new(akta_oidc::Oidc::new(settings.oidc_allow_http)),
-            limits: Arc::new(crate::limits::RateLimiter::new(
-                settings.requests_per_minute,
-            )),
             settings: Arc::new(settings),
         }
     }

@@ -70,8 +70,11 @@ pub struct CoreSettings {
     pub ready_max_index_lag: i64,
     /// Password login attempts per client address and minute …
     pub logins_per_client_minute: u32,
-    /// … and per tenant name and minute (this process's count).
+    /// … and per tenant name and minute, counted across all replicas.
     pub logins_per_tenant_minute: u32,
+    /// Requests per minute and tenant unless the operator set another limit for the tenant;
+    /// counted across all replicas. A tenant's password logins count too.
+    pub requests_per_minute: u32,
 }
 
 impl Default for CoreSettings {
@@ -86,6 +89,7 @@ impl Default for CoreSettings {
             ready_max_index_lag: 1000,
             logins_per_client_minute: 30,
             logins_per_tenant_minute: 300,
+            requests_per_minute: 1200,
         }
     }
 }
@@ -98,7 +102,8 @@ pub struct Core {
     content: Option<Content>,
     settings: Arc<CoreSettings>,
     search: Option<Arc<SearchIndex>>,
-    logins: Arc<login_guard::LoginGuard>,
+    /// This process's cache of the per-tenant request limits (the counts are shared).
+    limits: Arc<login_guard::LimitCache>,
 }
 
 impl Core {
@@ -113,7 +118,7 @@ impl Core {
             content: Some(Content { blobs, keyring }),
             settings: Arc::new(settings),
             search: None,
-            logins: Arc::default(),
+            limits: Arc::default(),
         }
     }
 
@@ -126,7 +131,7 @@ impl Core {
             content: None,
             settings: Arc::new(settings),
             search: None,
-            logins: Arc::default(),
+            limits: Arc::default(),
         }
     }
 

@@ -1,18 +1,25 @@
-//! Bounds on password logins: Argon2id needs about 19 MiB per hash, so at most one hash per
-//! core runs at once (the rest wait), and each client address and each tenant name gets a
-//! bounded number of attempts per minute. Both are counted in this process; replicas each
-//! keep their own count (see the README's limits).
+//! Limits on requests and password logins. Argon2id needs about 19 MiB per hash, so at most
+//! one hash per core runs at once (the rest wait). Attempts are counted per minute in
+//! PostgreSQL (`rate_counters`), so the limits hold for the whole installation however many
+//! replicas serve it: every replica already shares that database, and one upsert per request
+//! is cheap next to the request's own queries. Buckets:
+//! - `req:<tenant id>`: a tenant's requests (REST, and its password logins);
+//! - `login-client:<address>` and `login-tenant:<name as typed>`: password login attempts,
+//!   counted before any password is hashed, so refused attempts cost nothing.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use akta_db::RateHit;
+use akta_domain::TenantId;
 use tokio::sync::Semaphore;
 
-use crate::CoreError;
+use crate::{Core, CoreError};
 
-const WINDOW: Duration = Duration::from_secs(60);
+/// How long the per-tenant limits set by the operator are cached by each process.
+const REFRESH: Duration = Duration::from_secs(15);
 
 /// Permits for running password hashes: one per core.
 pub(crate) fn hashing() -> &'static Semaphore {
@@ -23,55 +30,97 @@ pub(crate) fn hashing() -> &'static Semaphore {
     })
 }
 
-/// Attempts per client address and per tenant name in the current minute.
+/// This process's cache of the operator's per-tenant request limits.
 #[derive(Default)]
-pub(crate) struct LoginGuard {
-    window: Mutex<Window>,
+pub(crate) struct LimitCache {
+    state: Mutex<Option<(Instant, HashMap<TenantId, u32>)>>,
 }
 
-#[derive(Default)]
-struct Window {
-    started: Option<Instant>,
-    by_client: HashMap<IpAddr, u32>,
-    by_tenant: HashMap<String, u32>,
+impl LimitCache {
+    fn get(&self) -> Option<HashMap<TenantId, u32>> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state
+            .as_ref()
+            .filter(|(loaded, _)| loaded.elapsed() < REFRESH)
+            .map(|(_, limits)| limits.clone())
+    }
+
+    fn put(&self, limits: HashMap<TenantId, u32>) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), limits));
+    }
+
+    /// A changed limit applies at once in this process (others within [`REFRESH`]).
+    pub(crate) fn invalidate(&self) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
 }
 
-impl LoginGuard {
-    /// Counts one attempt; refuses it (429) when the client or the tenant name has used up
-    /// its minute. Counted before any password is hashed, so refused attempts cost nothing.
-    pub(crate) fn admit(
+/// 429 if any bucket went over its limit (limits in the order of the buckets).
+fn judge(hits: &[RateHit], limits: &[(String, u32)]) -> Result<(), CoreError> {
+    let over = hits.iter().filter_map(|hit| {
+        let (_, limit) = limits.iter().find(|(bucket, _)| *bucket == hit.bucket)?;
+        (i64::from(hit.hits) > i64::from(*limit)).then_some(hit.reset_secs)
+    });
+    match over.max() {
+        Some(reset) => Err(CoreError::RateLimited {
+            retry_after: u64::try_from(reset).unwrap_or(1).max(1),
+        }),
+        None => Ok(()),
+    }
+}
+
+impl Core {
+    /// The requests per minute `tenant` may make: its own limit or the default.
+    async fn request_limit(&self, tenant: TenantId) -> Result<u32, CoreError> {
+        let limits = match self.limits.get() {
+            Some(limits) => limits,
+            None => {
+                let limits: HashMap<TenantId, u32> = self
+                    .db
+                    .request_limits()
+                    .await?
+                    .into_iter()
+                    .map(|(t, n)| (t, u32::try_from(n).unwrap_or(u32::MAX)))
+                    .collect();
+                self.limits.put(limits.clone());
+                limits
+            }
+        };
+        Ok(limits
+            .get(&tenant)
+            .copied()
+            .unwrap_or(self.settings.requests_per_minute))
+    }
+
+    /// Counts one request of `tenant`; 429 (with the seconds until the minute ends) beyond
+    /// its limit, across all replicas.
+    pub async fn admit_request(&self, tenant: TenantId) -> Result<(), CoreError> {
+        let limit = self.request_limit(tenant).await?;
+        let bucket = format!("req:{}", tenant.0);
+        let hits = self.db.rate_hit(std::slice::from_ref(&bucket)).await?;
+        judge(&hits, &[(bucket, limit)])
+    }
+
+    /// Counts one password login attempt of `client` for the tenant name as typed.
+    pub(crate) async fn admit_login(
         &self,
         client: Option<IpAddr>,
         tenant: &str,
-        per_client: u32,
-        per_tenant: u32,
     ) -> Result<(), CoreError> {
-        let mut w = self.window.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        let started = *w.started.get_or_insert(now);
-        if now.duration_since(started) >= WINDOW {
-            *w = Window {
-                started: Some(now),
-                ..Window::default()
-            };
+        // A tenant name is case-insensitive; unknown names count too, one bucket each.
+        let mut limits = vec![(
+            format!("login-tenant:{}", tenant.trim().to_lowercase()),
+            self.settings.logins_per_tenant_minute,
+        )];
+        if let Some(client) = client {
+            limits.push((
+                format!("login-client:{client}"),
+                self.settings.logins_per_client_minute,
+            ));
         }
-        let retry_after = WINDOW
-            .saturating_sub(now.duration_since(w.started.unwrap_or(now)))
-            .as_secs()
-            .max(1);
-        // A tenant name is case-insensitive; unknown names count too (one bucket each, and
-        // the whole map starts over every minute).
-        let tenant = tenant.trim().to_lowercase();
-        let tenant_count = w.by_tenant.get(&tenant).copied().unwrap_or(0);
-        let client_count = client.map_or(0, |c| w.by_client.get(&c).copied().unwrap_or(0));
-        if tenant_count >= per_tenant || client_count >= per_client {
-            return Err(CoreError::RateLimited { retry_after });
-        }
-        *w.by_tenant.entry(tenant).or_default() += 1;
-        if let Some(c) = client {
-            *w.by_client.entry(c).or_default() += 1;
-        }
-        Ok(())
+        let buckets: Vec<String> = limits.iter().map(|(b, _)| b.clone()).collect();
+        let hits = self.db.rate_hit(&buckets).await?;
+        judge(&hits, &limits)
     }
 }
 
@@ -79,33 +128,25 @@ impl LoginGuard {
 mod tests {
     use super::*;
 
-    #[test]
-    fn attempts_are_bounded_per_client_and_per_tenant() {
-        let guard = LoginGuard::default();
-        let a: IpAddr = "192.0.2.1".parse().expect("ip");
-        let b: IpAddr = "192.0.2.2".parse().expect("ip");
-        for _ in 0..3 {
-            guard
-                .admit(Some(a), "witten", 3, 5)
-                .expect("within the client's limit");
+    fn hit(bucket: &str, hits: i32, reset_secs: i32) -> RateHit {
+        RateHit {
+            bucket: bucket.into(),
+            hits,
+            reset_secs,
         }
+    }
+
+    #[test]
+    fn a_bucket_over_its_limit_refuses_with_the_time_until_its_minute_ends() {
+        let limits = [("a".to_owned(), 3), ("b".to_owned(), 5)];
+        assert!(judge(&[hit("a", 3, 20), hit("b", 5, 20)], &limits).is_ok());
         assert!(matches!(
-            guard.admit(Some(a), "herdecke", 3, 5),
-            Err(CoreError::RateLimited { .. })
+            judge(&[hit("a", 4, 20), hit("b", 1, 20)], &limits),
+            Err(CoreError::RateLimited { retry_after: 20 })
         ));
-        // Another client, the same tenant: the tenant's budget (5) runs out after two more.
-        guard
-            .admit(Some(b), "Witten", 3, 5)
-            .expect("tenant budget left");
-        guard
-            .admit(Some(b), "witten", 3, 5)
-            .expect("tenant budget left");
         assert!(matches!(
-            guard.admit(Some(b), "witten", 3, 5),
-            Err(CoreError::RateLimited { .. })
+            judge(&[hit("a", 1, 0), hit("b", 6, 0)], &limits),
+            Err(CoreError::RateLimited { retry_after: 1 })
         ));
-        guard
-            .admit(Some(b), "herdecke", 3, 5)
-            .expect("another tenant");
     }
 }

@@ -154,12 +154,7 @@ impl Core {
         password: String,
         client: Option<std::net::IpAddr>,
     ) -> Result<LoggedIn, CoreError> {
-        self.logins.admit(
-            client,
-            tenant_slug,
-            self.settings.logins_per_client_minute,
-            self.settings.logins_per_tenant_minute,
-        )?;
+        self.admit_login(client, tenant_slug).await?;
         let started = tokio::time::Instant::now();
         let username = username.trim().to_lowercase();
         // A name no user can have fails like a wrong password, through the same door and in
@@ -173,6 +168,9 @@ impl Core {
             }
             Err(e) => return Err(e),
         };
+        // A login is one of the tenant's requests: over its limit, no more logins either.
+        // (That a 429 here means "this tenant exists" tells only what its flood shows anyway.)
+        self.admit_request(TenantId(tenant.id)).await?;
         let mut tx = self
             .db
             .tenant_tx(TenantId(tenant.id), &format!("user:{username}"))

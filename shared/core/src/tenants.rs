@@ -188,12 +188,8 @@ impl Core {
         let mut tx = self.db.tenant_tx(TenantId(tenant.id), actor).await?;
         tx.set_quota(quota).await?;
         tx.commit().await?;
+        self.limits.invalidate();
         Ok(())
-    }
-
-    /// Requests per minute of every tenant with its own limit.
-    pub async fn request_limits(&self) -> Result<Vec<(TenantId, i32)>, CoreError> {
-        Ok(self.db.request_limits().await?)
     }
 
     /// Refuses to give a suspended or deleted tenant new ways in.

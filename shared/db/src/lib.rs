@@ -24,6 +24,7 @@ pub use repo::files::{Case, CaseChanges, FileChanges, FileFilter, FileRecord, Lo
 pub use repo::keys::{ContentKey, StoredDek, TenantKeyRow, WrappedDekRow};
 pub use repo::plan_units::{NewPlanUnit, PlanUnit};
 pub use repo::quotas::{Quota, TenantUsage};
+pub use repo::rate::RateHit;
 pub use repo::search::{IndexLag, IndexLogEntry, SearchSource};
 pub use repo::support::SupportGrant;
 pub use repo::tokens::{Authenticated, NewToken, TokenRow};

@@ -56,6 +56,10 @@ pub async fn run(
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;
+        // Rate counters of past minutes: housekeeping of the shared limits.
+        if let Err(e) = db.prune_rate_counters().await {
+            tracing::warn!(error = %e, "pruning rate counters failed");
+        }
         if let Err(e) = sweep_once(&db, blobs.as_ref(), grace).await {
             tracing::warn!(error = %e, "orphan sweep failed; will retry");
         }

@@ -109,8 +109,7 @@ impl FromRequestParts<AppState> for Session {
             return Err(WebError::LoginRequired);
         };
         tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
-        state.limits.refresh(&state.core).await?;
-        state.limits.check(tenant_id)?;
+        state.core.admit_request(tenant_id).await?;
         let csrf = csrf_token.clone();
         let SessionContext {
             user,

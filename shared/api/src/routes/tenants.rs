@@ -85,7 +85,6 @@ pub async fn set_quota(
         requests_per_minute: body.requests_per_minute,
     };
     state.core.set_quota(&slug, quota, &op.actor()).await?;
-    state.limits.invalidate();
     Ok(Json(json!(quota)))
 }
 

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod oidc;
 pub mod plan_units;
 pub mod quotas;
+pub mod rate;
 pub mod search;
 pub mod support;
 pub mod tokens;
