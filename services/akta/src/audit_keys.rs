@@ -14,7 +14,7 @@ pub fn generate(path: &Path) -> anyhow::Result<String> {
             path.display()
         );
     }
-    let (private, public) = akta_jobs::audit_signer::generate_key_pair()?;
+    let (private, public) = akta_audit::generate_key_pair()?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }

@@ -20,6 +20,7 @@ struct FileConfig {
     extract_workers: Option<u64>,
     ready_max_index_lag: Option<u64>,
     audit_signing_key_file: Option<PathBuf>,
+    audit_anchor_file: Option<PathBuf>,
     audit_sign_interval_secs: Option<u64>,
     hsts: Option<bool>,
     secure_cookies: Option<bool>,
@@ -95,6 +96,8 @@ pub struct Config {
     /// Ed25519 key for signing audit chain heads. The embedded default keeps one in the data
     /// dir; production should give it only to a separate signer (see README).
     pub audit_signing_key: Option<PathBuf>,
+    /// Every signed audit head is also appended here (an append-only file shipped elsewhere).
+    pub audit_anchor_file: Option<PathBuf>,
     pub audit_sign_interval: Duration,
     /// Send Strict-Transport-Security (when clients reach Akta over HTTPS).
     pub hsts: bool,
@@ -290,6 +293,9 @@ impl Config {
             secure_cookies,
             session_idle: Duration::from_secs(60 * idle.max(1)),
             audit_signing_key,
+            audit_anchor_file: env("AKTA_AUDIT_ANCHOR_FILE")
+                .map(PathBuf::from)
+                .or(file.audit_anchor_file),
             audit_sign_interval: Duration::from_secs(sign_interval.max(1)),
             listen: env("AKTA_LISTEN")
                 .or(file.listen)

@@ -358,12 +358,16 @@ fn check_config(config: &Config) -> anyhow::Result<()> {
 async fn core_of(backend: &Backend, config: &Config) -> anyhow::Result<Core> {
     let keyring = master_key::load(config, &backend.db, backend.is_embedded()).await?;
     let blobs = runtime::blob_store(config)?;
-    Ok(Core::new(
-        backend.db.clone(),
-        blobs,
-        keyring,
-        CoreSettings::default(),
-    ))
+    let core = Core::new(backend.db.clone(), blobs, keyring, CoreSettings::default());
+    // With the signing key at hand, a new tenant's audit log is signed from the start.
+    Ok(
+        match config.audit_signing_key.as_deref().filter(|p| p.exists()) {
+            Some(path) => {
+                core.with_audit_seal(akta_audit::load_signing_key(path)?, anchors(config)?)
+            }
+            None => core,
+        },
+    )
 }
 
 /// The core for operator commands that need no master key (an operator can suspend or shred a
@@ -590,6 +594,14 @@ async fn keys_command(
     Ok(())
 }
 
+/// Where signed audit heads are anchored: the blob store, and the anchor file if configured.
+fn anchors(config: &Config) -> anyhow::Result<akta_audit::Anchors> {
+    Ok(akta_audit::Anchors::new(
+        runtime::blob_store(config)?,
+        config.audit_anchor_file.clone(),
+    ))
+}
+
 async fn audit_command(
     db: &akta_db::Db,
     config: &Config,
@@ -602,9 +614,9 @@ async fn audit_command(
                 .audit_signing_key
                 .as_deref()
                 .context("no signing key configured (AKTA_AUDIT_SIGNING_KEY_FILE)")?;
-            let key = akta_jobs::audit_signer::load_signing_key(path)?;
+            let key = akta_audit::load_signing_key(path)?;
             for (slug, seq) in
-                akta_jobs::audit_signer::sign_heads(db, &key, tenant.as_deref()).await?
+                akta_audit::sign_heads(db, &key, &anchors(config)?, tenant.as_deref()).await?
             {
                 match seq {
                     Some(seq) => eprintln!("{slug}: head {seq} signed"),
@@ -618,19 +630,22 @@ async fn audit_command(
         } => {
             let mut keys = Vec::new();
             if let Some(path) = config.audit_signing_key.as_deref().filter(|p| p.exists()) {
-                keys.push(akta_jobs::audit_signer::load_public_key(path)?);
+                keys.push(akta_audit::load_public_key(path)?);
             }
             for path in &public_keys {
-                keys.push(akta_jobs::audit_signer::load_public_key(path)?);
+                keys.push(akta_audit::load_public_key(path)?);
             }
             let mut broken = 0;
-            for v in akta_jobs::audit_signer::verify(db, &keys, tenant.as_deref()).await? {
+            for v in akta_audit::verify(db, &keys, &anchors(config)?, tenant.as_deref()).await? {
                 let signed = v
                     .signed_up_to
                     .map(|s| format!("signed up to entry {s}"))
                     .unwrap_or_else(|| "not signed yet".into());
                 match v.result {
-                    Ok(()) => println!("{}: ok, {} entries, {signed}", v.tenant, v.entries),
+                    Ok(()) => println!(
+                        "{}: ok, {} entries, {signed}, {} anchored heads checked",
+                        v.tenant, v.entries, v.anchors
+                    ),
                     Err(e) => {
                         broken += 1;
                         println!("{}: BROKEN: {e}", v.tenant);
@@ -676,7 +691,7 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 if backend.is_embedded() && !path.exists() {
                     audit_keys::generate(path)?;
                 }
-                let key = akta_jobs::audit_signer::load_signing_key(path)?;
+                let key = akta_audit::load_signing_key(path)?;
                 Some((key, config.audit_sign_interval))
             }
             None => None,
@@ -713,6 +728,7 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 sweep_interval: config.sweep_interval,
                 orphan_grace: config.orphan_grace,
                 audit_signing,
+                audit_anchor_file: config.audit_anchor_file.clone(),
             },
         })?;
         if backend.is_embedded() {

@@ -23,7 +23,6 @@ pub struct ApiSettings {
     pub index_dir: Option<std::path::PathBuf>,
 }
 
-
 #[derive(Clone)]
 pub struct AppState {
     /// The application core: every records operation goes through it.

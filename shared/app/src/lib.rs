@@ -74,6 +74,8 @@ pub struct JobSettings {
     pub orphan_grace: Duration,
     /// Signs the audit chain heads with this key this often.
     pub audit_signing: Option<(PKey<Private>, Duration)>,
+    /// Also appends every signed head to this file (besides the blob store's anchors).
+    pub audit_anchor_file: Option<PathBuf>,
 }
 
 impl Default for JobSettings {
@@ -85,6 +87,7 @@ impl Default for JobSettings {
             sweep_interval: Duration::from_secs(600),
             orphan_grace: Duration::from_secs(6 * 3600),
             audit_signing: None,
+            audit_anchor_file: None,
         }
     }
 }
@@ -129,7 +132,11 @@ impl App {
             // A worker serves no search: no local index to keep.
             api.index_dir = None;
         }
-        let core = Core::new(db.clone(), blobs.clone(), keyring.clone(), core);
+        let anchors = akta_audit::Anchors::new(blobs.clone(), jobs.audit_anchor_file.clone());
+        let mut core = Core::new(db.clone(), blobs.clone(), keyring.clone(), core);
+        if let Some((key, _)) = &jobs.audit_signing {
+            core = core.with_audit_seal(key.clone(), anchors.clone());
+        }
         let state = AppState::new(core, api).with_search()?;
         let mut tasks = Vec::new();
         // The index is this node's cache of search: it follows the node that serves search.
@@ -163,7 +170,7 @@ impl App {
             )));
             if let Some((key, interval)) = jobs.audit_signing {
                 tasks.push(tokio::spawn(akta_jobs::audit_signer::run_signer(
-                    db, key, interval,
+                    db, key, anchors, interval,
                 )));
             }
         }

@@ -99,6 +99,16 @@ impl From<BlobError> for CoreError {
     }
 }
 
+impl From<akta_audit::AuditError> for CoreError {
+    fn from(e: akta_audit::AuditError) -> Self {
+        match e {
+            akta_audit::AuditError::Db(e) => e.into(),
+            akta_audit::AuditError::Blob(e) => e.into(),
+            other => CoreError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<KeyError> for CoreError {
     fn from(e: KeyError) -> Self {
         match e {

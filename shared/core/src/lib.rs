@@ -104,6 +104,13 @@ pub struct Core {
     search: Option<Arc<SearchIndex>>,
     /// This process's cache of the per-tenant request limits (the counts are shared).
     limits: Arc<login_guard::LimitCache>,
+    /// Signs (and anchors) a new tenant's first audit head; on nodes with the signing key.
+    audit_seal: Option<
+        Arc<(
+            openssl::pkey::PKey<openssl::pkey::Private>,
+            akta_audit::Anchors,
+        )>,
+    >,
 }
 
 impl Core {
@@ -119,6 +126,7 @@ impl Core {
             settings: Arc::new(settings),
             search: None,
             limits: Arc::default(),
+            audit_seal: None,
         }
     }
 
@@ -132,7 +140,19 @@ impl Core {
             settings: Arc::new(settings),
             search: None,
             limits: Arc::default(),
+            audit_seal: None,
         }
+    }
+
+    /// Gives the core the audit signing key and the anchors, so a new tenant's log is signed
+    /// from its first entry on (`akta audit verify` never meets an unsigned new tenant).
+    pub fn with_audit_seal(
+        mut self,
+        key: openssl::pkey::PKey<openssl::pkey::Private>,
+        anchors: akta_audit::Anchors,
+    ) -> Core {
+        self.audit_seal = Some(Arc::new((key, anchors)));
+        self
     }
 
     fn content(&self) -> Result<&Content, CoreError> {

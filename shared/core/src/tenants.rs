@@ -94,6 +94,10 @@ impl Core {
         let (_, token) = self
             .create_token(id, Role::Admin, "initial admin", actor)
             .await?;
+        if let Some(seal) = &self.audit_seal {
+            let (key, anchors) = seal.as_ref();
+            akta_audit::sign_tenant(&self.db, key, anchors, id).await?;
+        }
         let tenant = self.db.tenant_by_id(id).await?;
         Ok((tenant, token))
     }

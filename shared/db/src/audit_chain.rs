@@ -63,6 +63,8 @@ pub enum ChainBreak {
     BadSignature { seq: i64, reason: String },
     /// A signed head names an entry that is no longer in the chain as signed.
     SignedEntryChanged { seq: i64 },
+    /// A head signed and anchored outside the database is no longer among its signatures.
+    AnchoredHeadMissing { seq: i64 },
 }
 
 impl fmt::Display for ChainBreak {
@@ -91,6 +93,10 @@ impl fmt::Display for ChainBreak {
             ChainBreak::BadSignature { seq, reason } => {
                 write!(f, "the signature of head {seq} is invalid: {reason}")
             }
+            ChainBreak::AnchoredHeadMissing { seq } => write!(
+                f,
+                "the signed head {seq} anchored outside the database is missing from it (signatures deleted)"
+            ),
             ChainBreak::SignedEntryChanged { seq } => write!(
                 f,
                 "entry {seq} differs from the signed chain head (history rewritten)"
@@ -259,8 +265,12 @@ impl TenantTx {
         .await?)
     }
 
-    /// Signs the current chain head unless it is signed already. Returns the signed seq.
-    pub async fn sign_audit_head(&mut self, key: &PKey<Private>) -> Result<Option<i64>, DbError> {
+    /// Signs the current chain head unless it is signed already. Returns the head's seq and,
+    /// when it was signed just now, the new signature (to be anchored outside PostgreSQL).
+    pub async fn sign_audit_head(
+        &mut self,
+        key: &PKey<Private>,
+    ) -> Result<Option<(i64, Option<HeadSignature>)>, DbError> {
         let Some((seq, hash)) = self.audit_head().await? else {
             return Ok(None);
         };
@@ -272,7 +282,7 @@ impl TenantTx {
         .fetch_one(&mut *self.tx)
         .await?;
         if already {
-            return Ok(Some(seq));
+            return Ok(Some((seq, None)));
         }
         let public = PKey::public_key_from_raw_bytes(
             &key.raw_public_key().map_err(ssl_err)?,
@@ -295,10 +305,19 @@ impl TenantTx {
         .bind(&hash)
         .bind(signed_at)
         .bind(key_id(&public)?)
-        .bind(signature)
+        .bind(&signature)
         .execute(&mut *self.tx)
         .await?;
-        Ok(Some(seq))
+        Ok(Some((
+            seq,
+            Some(HeadSignature {
+                seq,
+                hash,
+                signed_at,
+                key_id: key_id(&public)?,
+                signature,
+            }),
+        )))
     }
 }
 

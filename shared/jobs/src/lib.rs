@@ -35,6 +35,8 @@ pub enum JobError {
     Blob(#[from] BlobError),
     #[error(transparent)]
     Search(#[from] SearchError),
+    #[error(transparent)]
+    Audit(#[from] akta_audit::AuditError),
     /// Bad input from the operator (a tenant that does not exist).
     #[error("{field}: {detail}")]
     Invalid { field: String, detail: String },

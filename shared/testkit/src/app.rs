@@ -362,6 +362,7 @@ impl TestApp {
                 sweep_interval: Duration::from_secs(600),
                 orphan_grace: options.orphan_grace,
                 audit_signing: None,
+                audit_anchor_file: None,
             },
         })
         .expect("build the app");

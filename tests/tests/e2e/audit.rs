@@ -12,17 +12,27 @@ use crate::common::seed;
 /// An app whose tenant has a signed audit chain of several entries, and an owner connection
 /// scoped to that tenant (the owner is subject to RLS too: FORCE).
 async fn signed_log() -> (TestApp, PgConnection, Vec<PKey<openssl::pkey::Public>>) {
+    let (app, owner, keys, _) = signed_log_with_admin().await;
+    (app, owner, keys)
+}
+
+async fn signed_log_with_admin() -> (
+    TestApp,
+    PgConnection,
+    Vec<PKey<openssl::pkey::Public>>,
+    akta_testkit::Client,
+) {
     let app = TestApp::spawn().await;
     let seeded = seed(&app, "witten").await;
     let key = PKey::generate_ed25519().expect("key");
-    let signed = akta_jobs::audit_signer::sign_heads(&app.db, &key, Some("witten"))
+    let signed = akta_audit::sign_heads(&app.db, &key, &anchors(&app), Some("witten"))
         .await
         .expect("sign");
     assert!(
         matches!(signed.as_slice(), [(_, Some(n))] if *n >= 5),
         "{signed:?}"
     );
-    let keys = vec![akta_jobs::audit_signer::public_of(&key).expect("public")];
+    let keys = vec![akta_audit::public_of(&key).expect("public")];
     let report = verify(&app, &keys).await;
     assert_eq!(report, Ok(()), "untampered log must verify");
 
@@ -37,11 +47,24 @@ async fn signed_log() -> (TestApp, PgConnection, Vec<PKey<openssl::pkey::Public>
         )
         .await
         .expect("scope");
-    (app, owner, keys)
+    (app, owner, keys, seeded.tenant.admin)
+}
+
+/// Signed heads are anchored in the app's blob store.
+fn anchors(app: &TestApp) -> akta_audit::Anchors {
+    akta_audit::Anchors::new(app.blobs.clone(), None)
 }
 
 async fn verify(app: &TestApp, keys: &[PKey<openssl::pkey::Public>]) -> Result<(), ChainBreak> {
-    let mut all = akta_jobs::audit_signer::verify(&app.db, keys, Some("witten"))
+    verify_with(app, keys, &anchors(app)).await
+}
+
+async fn verify_with(
+    app: &TestApp,
+    keys: &[PKey<openssl::pkey::Public>],
+    anchors: &akta_audit::Anchors,
+) -> Result<(), ChainBreak> {
+    let mut all = akta_audit::verify(&app.db, keys, anchors, Some("witten"))
         .await
         .expect("verify runs");
     assert_eq!(all.len(), 1);
@@ -169,7 +192,7 @@ async fn inserting_an_audit_entry_is_detected() {
 async fn signatures_from_an_unknown_key_are_rejected() {
     let (app, _owner, _keys) = signed_log().await;
     let stranger = PKey::generate_ed25519().expect("key");
-    let stranger = akta_jobs::audit_signer::public_of(&stranger).expect("public");
+    let stranger = akta_audit::public_of(&stranger).expect("public");
     assert!(matches!(
         verify(&app, &[stranger]).await,
         Err(ChainBreak::BadSignature { .. })
@@ -180,8 +203,109 @@ async fn signatures_from_an_unknown_key_are_rejected() {
 async fn deleting_every_signature_is_detected() {
     let (app, mut owner, keys) = signed_log().await;
     sql(&mut owner, "DELETE FROM audit_signatures").await;
+    // Against the anchors: the signed head is missing. Without them: a log with entries and
+    // no signature at all is still refused.
     assert!(matches!(
         verify(&app, &keys).await,
+        Err(ChainBreak::AnchoredHeadMissing { .. })
+    ));
+    assert!(matches!(
+        verify_with(&app, &keys, &akta_audit::Anchors::none()).await,
         Err(ChainBreak::BadSignature { .. })
     ));
+}
+
+/// The database owner's full rewrite: delete the newer signatures, edit an entry after the
+/// oldest signature kept, recompute every hash after it and the head. The database alone
+/// then looks consistent; the anchors outside it do not agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewriting_history_after_the_oldest_kept_signature_is_caught_by_the_anchors() {
+    let (app, mut owner, keys, admin) = signed_log_with_admin().await;
+    let (first,): (i64,) = sqlx::query_as("SELECT max(seq) FROM audit_signatures")
+        .fetch_one(&mut owner)
+        .await
+        .expect("first signed head");
+    // More happens, and the signer signs (and anchors) the new head.
+    let unit = admin.create_plan_unit("20", None).await;
+    admin.create_file(&unit, "Haushalt").await;
+    let key = signing_key();
+    akta_audit::sign_heads(&app.db, &key, &anchors(&app), Some("witten"))
+        .await
+        .expect("second signature");
+    let keys = [keys, vec![akta_audit::public_of(&key).expect("public")]].concat();
+    assert_eq!(verify(&app, &keys).await, Ok(()));
+
+    sql(
+        &mut owner,
+        &format!("DELETE FROM audit_signatures WHERE seq > {first}"),
+    )
+    .await;
+    sql(
+        &mut owner,
+        &format!("UPDATE audit_events SET actor = 'token:mallory' WHERE seq = {first} + 1"),
+    )
+    .await;
+    sql(
+        &mut owner,
+        &format!(
+            "DO $$ DECLARE r record; prev bytea; BEGIN
+               SELECT hash INTO prev FROM audit_events WHERE seq = {first};
+               FOR r IN SELECT id FROM audit_events WHERE seq > {first} ORDER BY seq LOOP
+                 UPDATE audit_events SET prev_hash = prev,
+                        hash = sha256(prev || akta_audit_payload(tenant_id, seq, at, actor, action,
+                               object_type, object_id, file_id, before, after))
+                  WHERE id = r.id RETURNING hash INTO prev;
+               END LOOP;
+               UPDATE audit_heads SET hash = prev;
+             END $$"
+        ),
+    )
+    .await;
+    // What `verify` said before anchors existed: all fine.
+    assert_eq!(
+        verify_with(&app, &keys, &akta_audit::Anchors::none()).await,
+        Ok(())
+    );
+    assert!(matches!(
+        verify(&app, &keys).await,
+        Err(ChainBreak::AnchoredHeadMissing { seq }) if seq > first
+    ));
+}
+
+/// A node with the signing key signs a new tenant's log at creation: `verify` never meets a
+/// tenant the periodic signer has not reached yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_tenant_is_signed_at_creation() {
+    let app = TestApp::spawn().await;
+    let key = signing_key();
+    let node = app
+        .spawn_node_with(
+            akta_testkit::Role::Api,
+            akta_testkit::JobSettings {
+                audit_signing: Some((key.clone(), std::time::Duration::from_secs(3600))),
+                ..akta_testkit::JobSettings::default()
+            },
+            akta_testkit::CoreSettings::default(),
+        )
+        .await;
+    let operator = akta_testkit::Client::new(&node.base_url, app.operator.token.as_deref());
+    let created = operator
+        .post(
+            "/api/v1/tenants",
+            serde_json::json!({"slug": "witten", "name": "Stadt Witten"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let keys = [akta_audit::public_of(&key).expect("public")];
+    let mut all = akta_audit::verify(&app.db, &keys, &anchors(&app), Some("witten"))
+        .await
+        .expect("verify");
+    let report = all.remove(0);
+    assert_eq!(report.result, Ok(()));
+    assert_eq!(report.signed_up_to, Some(report.entries), "{report:?}");
+    assert_eq!(report.anchors, 1, "{report:?}");
+}
+
+fn signing_key() -> PKey<openssl::pkey::Private> {
+    PKey::generate_ed25519().expect("key")
 }
