@@ -734,6 +734,11 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
         if backend.is_embedded() {
             seed::demo_on_first_start(&app.state().core, &config).await?;
         }
+        // OpenID client secrets stored in the clear by an older Akta: sealed now.
+        let sealed = app.state().core.seal_stored_secrets().await?;
+        if sealed > 0 {
+            tracing::info!(tenants = sealed, "sealed stored OpenID client secrets");
+        }
         tracing::info!(
             listen = %config.listen,
             blobs = blobs.backend_name(),

@@ -83,9 +83,15 @@ impl Core {
             Err(e) => return Err(e.into()),
         };
         let mut tx = self.db.tenant_tx(tenant, ACTOR).await?;
-        let cfg = tx.oidc_config().await?.filter(|c| c.enabled);
+        let Some(mut cfg) = tx.oidc_config().await?.filter(|c| c.enabled) else {
+            return Ok(None);
+        };
+        // The secret is opened for the token request only, never stored in the clear.
+        if let Some(sealed) = cfg.sealed_secret() {
+            cfg.client_secret = self.keyring()?.open_secret(&mut tx, &sealed).await?;
+        }
         tx.commit().await?;
-        Ok(cfg.map(|c| (tenant, c)))
+        Ok(Some((tenant, cfg)))
     }
 
     /// Keeps a started login until the browser comes back with `state` (stored hashed).
@@ -217,9 +223,39 @@ impl Core {
         let mut tx = self.db.tx_for(who).await?;
         let current = tx.oidc_config().await?;
         settings.check_secret(current.as_ref())?;
-        let cfg = tx.put_oidc_config(settings.to_store()).await?;
+        let sealed = match settings.client_secret.as_deref() {
+            Some(secret) => Some(self.keyring()?.seal_secret(&mut tx, secret).await?),
+            None => None,
+        };
+        let cfg = tx
+            .put_oidc_config(settings.to_store(sealed.as_ref()))
+            .await?;
         let tenant = tx.tenant();
         tx.commit().await?;
         Ok((cfg, self.db.tenant_by_id(tenant).await?.slug))
+    }
+
+    /// Seals client secrets stored in the clear before sealing existed (run at start-up;
+    /// does nothing once all are sealed). Returns how many were sealed.
+    pub async fn seal_stored_secrets(&self) -> Result<usize, CoreError> {
+        let keyring = self.keyring()?;
+        let mut sealed = 0;
+        for tenant in self.db.list_tenants().await? {
+            if tenant.status == "deleted" {
+                continue;
+            }
+            let mut tx = self.db.system_tx(TenantId(tenant.id), ACTOR).await?;
+            let Some(cfg) = tx.oidc_config().await? else {
+                continue;
+            };
+            if cfg.sealed_secret().is_some() || cfg.client_secret.is_empty() {
+                continue;
+            }
+            let secret = keyring.seal_secret(&mut tx, &cfg.client_secret).await?;
+            tx.store_sealed_oidc_secret(&secret).await?;
+            tx.commit().await?;
+            sealed += 1;
+        }
+        Ok(sealed)
     }
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use akta_blob::BlobKey;
 use akta_crypto::{decrypt_to_vec, encrypt_to_vec, unwrap_key, wrap_key, CryptoError};
+use akta_db::repo::oidc::SealedSecret;
 use akta_db::{Db, SealedText, StoredDek, StoredText, TenantKeyRow, TenantTx};
 use akta_domain::TenantId;
 use serde_json::json;
@@ -60,6 +61,10 @@ fn tenant_context(tenant: TenantId, version: i32) -> Vec<u8> {
 
 fn blob_context(blob_key: &str) -> Vec<u8> {
     format!("blob:{blob_key}").into_bytes()
+}
+
+fn secret_context(tenant: TenantId) -> Vec<u8> {
+    format!("oidc-client-secret:{}", tenant.0).into_bytes()
 }
 
 fn text_context(blob_key: &str) -> Vec<u8> {
@@ -358,6 +363,67 @@ impl Keyring {
             .map_err(|_| KeyError::Internal(format!("sealed text of {blob_key} is not UTF-8")))
     }
 
+    /// Seals a client secret under the tenant's current key: encrypted with a fresh key of
+    /// its own, which the tenant key wraps (like a blob's DEK).
+    pub async fn seal_secret(
+        &self,
+        tx: &mut TenantTx,
+        secret: &str,
+    ) -> Result<SealedSecret, KeyError> {
+        let (version, tenant_key) = self.current_tenant_key(tx).await?;
+        let key = Key256::generate()?;
+        Ok(SealedSecret {
+            ciphertext: encrypt_to_vec(&key, secret.as_bytes())?,
+            plain_len: i64::try_from(secret.len())
+                .map_err(|_| KeyError::Internal("secret too long".into()))?,
+            wrapped_key: wrap_key(&tenant_key, &key, &secret_context(tx.tenant()))?,
+            key_version: version,
+        })
+    }
+
+    /// Opens a sealed client secret; fails once the tenant's keys are destroyed.
+    pub async fn open_secret(
+        &self,
+        tx: &mut TenantTx,
+        sealed: &SealedSecret,
+    ) -> Result<String, KeyError> {
+        let tenant_key = self.tenant_key(tx, sealed.key_version).await?;
+        let key = unwrap_key(
+            &tenant_key,
+            &sealed.wrapped_key,
+            &secret_context(tx.tenant()),
+        )?;
+        let len = u64::try_from(sealed.plain_len)
+            .map_err(|_| KeyError::Internal("negative secret length".into()))?;
+        String::from_utf8(decrypt_to_vec(&key, &sealed.ciphertext, len)?)
+            .map_err(|_| KeyError::Internal("sealed secret is not UTF-8".into()))
+    }
+
+    /// Re-wraps the tenant's sealed client secret to `version` if an older key wraps it.
+    async fn rewrap_secret(
+        &self,
+        tx: &mut TenantTx,
+        version: i32,
+        key: &Key256,
+    ) -> Result<bool, KeyError> {
+        let Some(sealed) = tx.oidc_config().await?.and_then(|c| c.sealed_secret()) else {
+            return Ok(false);
+        };
+        if sealed.key_version >= version {
+            return Ok(false);
+        }
+        let context = secret_context(tx.tenant());
+        let old = self.tenant_key(tx, sealed.key_version).await?;
+        let secret_key = unwrap_key(&old, &sealed.wrapped_key, &context)?;
+        tx.store_sealed_oidc_secret(&SealedSecret {
+            wrapped_key: wrap_key(key, &secret_key, &context)?,
+            key_version: version,
+            ..sealed
+        })
+        .await?;
+        Ok(true)
+    }
+
     /// `akta keys rotate`: a new tenant key version, every DEK re-wrapped to it, older versions
     /// retired. Runs in system transactions, which see confidential Akten too: a DEK missed
     /// here would lose its key when the old version is retired.
@@ -393,6 +459,9 @@ impl Keyring {
             let (version, key) = self.current_tenant_key(&mut tx).await?;
             let batch = tx.deks_below(version, REWRAP_BATCH).await?;
             if batch.is_empty() {
+                if self.rewrap_secret(&mut tx, version, &key).await? {
+                    rewrapped += 1;
+                }
                 // None: an upload that wrapped with an old version committed meanwhile; the
                 // next round re-wraps it (dropping `tx` rolls this one back).
                 let Some(retired) = tx.retire_tenant_keys_below(version).await? else {

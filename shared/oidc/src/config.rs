@@ -1,7 +1,7 @@
 //! The tenant admin's provider settings: the input as sent, its validation field by field,
 //! and the rule that a stored client secret never follows the settings to another provider.
 
-use akta_db::repo::oidc::{NewOidcConfig, OidcConfig};
+use akta_db::repo::oidc::{NewOidcConfig, OidcConfig, SealedSecret};
 use akta_domain::{bounded_text, optional_text, Role};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -153,12 +153,12 @@ impl ValidConfig {
         Ok(())
     }
 
-    /// The settings as the database stores them.
-    pub fn to_store(&self) -> NewOidcConfig<'_> {
+    /// The settings as the database stores them, with the new secret (if any) sealed.
+    pub fn to_store<'a>(&'a self, sealed_secret: Option<&'a SealedSecret>) -> NewOidcConfig<'a> {
         NewOidcConfig {
             issuer: &self.issuer,
             client_id: &self.client_id,
-            client_secret: self.client_secret.as_deref(),
+            client_secret: sealed_secret,
             token_auth_method: self.token_auth_method,
             scopes: &self.scopes,
             role_claim: self.role_claim.as_deref(),

@@ -683,3 +683,65 @@ async fn a_wrong_client_secret_fails_at_the_provider_and_is_audited() {
     assert_eq!(events[0].0, "login.failed");
     assert_eq!(events[0].1["reason"], "provider_error");
 }
+
+/// The client secret columns as stored: plaintext, sealed, key version.
+async fn stored_secret(conn: &mut PgConnection) -> (String, Option<Vec<u8>>, Option<i32>) {
+    sqlx::query_as("SELECT client_secret, secret_sealed, secret_key_version FROM oidc_configs")
+        .fetch_one(conn)
+        .await
+        .expect("config row")
+}
+
+/// The client secret is kept sealed under the tenant key: not in the clear in PostgreSQL,
+/// re-wrapped when the tenant key rotates (logins go on working), and a secret stored in the
+/// clear by an older Akta is sealed by the start-up pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_secret_is_sealed_rewrapped_on_rotation_and_legacy_ones_get_sealed() {
+    let Some((app, provider, a, _)) = setup().await else {
+        return;
+    };
+    let mut owner = crate::common::owner(&app, a.id).await;
+    let (plain, sealed, version) = stored_secret(&mut owner).await;
+    assert_eq!(plain, "", "the secret is stored in the clear");
+    let sealed = sealed.expect("sealed secret");
+    assert!(
+        !sealed
+            .windows(SECRET_A.len())
+            .any(|w| w == SECRET_A.as_bytes()),
+        "the sealed secret contains the plaintext"
+    );
+    assert_eq!(version, Some(1));
+
+    let rotation = app
+        .keyring
+        .rotate_tenant_key(&app.db, akta_domain::TenantId(a.id), "test")
+        .await
+        .expect("rotate");
+    assert_eq!(rotation.retired, vec![1], "{rotation:?}");
+    assert_eq!(stored_secret(&mut owner).await.2, Some(2));
+    // The provider checks the secret: a login proves it opens under the new key.
+    let page = Browser::new()
+        .login(&app, &provider, "herdecke", "anna")
+        .await;
+    assert_eq!(page.status, StatusCode::FOUND, "callback: {}", page.body);
+    assert_eq!(page.location.as_deref(), Some("/"), "{}", page.body);
+
+    // As an Akta before sealing left it.
+    sqlx::query(
+        "UPDATE oidc_configs SET client_secret = $1, secret_sealed = NULL, secret_len = NULL,
+                secret_wrapped_key = NULL, secret_key_version = NULL",
+    )
+    .bind(SECRET_A)
+    .execute(&mut owner)
+    .await
+    .expect("legacy secret");
+    assert_eq!(app.core.seal_stored_secrets().await.expect("seal"), 1);
+    assert_eq!(app.core.seal_stored_secrets().await.expect("seal"), 0);
+    let (plain, sealed, _) = stored_secret(&mut owner).await;
+    assert_eq!((plain.as_str(), sealed.is_some()), ("", true));
+    let page = Browser::new()
+        .login(&app, &provider, "herdecke", "anna")
+        .await;
+    assert_eq!(page.status, StatusCode::FOUND, "callback: {}", page.body);
+    assert_eq!(page.location.as_deref(), Some("/"), "{}", page.body);
+}

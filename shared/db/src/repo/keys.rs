@@ -229,11 +229,13 @@ impl TenantTx {
         .bind(version)
         .execute(&mut *self.tx)
         .await?;
-        let (referenced,): (i64,) =
-            sqlx::query_as("SELECT count(*) FROM document_versions WHERE tenant_key_version < $1")
-                .bind(version)
-                .fetch_one(&mut *self.tx)
-                .await?;
+        let (referenced,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM document_versions WHERE tenant_key_version < $1)
+                  + (SELECT count(*) FROM oidc_configs WHERE secret_key_version < $1)",
+        )
+        .bind(version)
+        .fetch_one(&mut *self.tx)
+        .await?;
         if referenced > 0 {
             return Ok(None);
         }
