@@ -502,8 +502,19 @@ CREATE TABLE public.files (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     resubmit_on date,
     resubmit_user_id uuid,
+    retention_set boolean DEFAULT false NOT NULL,
+    retention_years integer,
+    disposition text,
+    hold_reason text,
+    hold_until date,
+    hold_by text,
+    hold_at timestamp with time zone,
     CONSTRAINT files_confidentiality_check CHECK ((confidentiality = ANY (ARRAY['normal'::text, 'vertraulich'::text, 'streng_vertraulich'::text]))),
+    CONSTRAINT files_disposition_check CHECK ((disposition = ANY (ARRAY['A'::text, 'B'::text, 'V'::text]))),
+    CONSTRAINT files_hold_whole CHECK ((((hold_reason IS NULL) = (hold_by IS NULL)) AND ((hold_reason IS NULL) = (hold_at IS NULL)))),
     CONSTRAINT files_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT files_retention_check CHECK ((retention_set OR (retention_years IS NULL))),
+    CONSTRAINT files_retention_years_check CHECK ((retention_years >= 0)),
     CONSTRAINT files_status_check CHECK ((status = ANY (ARRAY['offen'::text, 'zdA'::text])))
 );
 
@@ -708,6 +719,52 @@ CREATE TABLE public.tenants (
     CONSTRAINT tenants_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text, 'deleted'::text])))
 );
 
+CREATE TABLE public.transfer_items (
+    transfer_id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    object_id uuid NOT NULL,
+    object_type text NOT NULL,
+    file_id uuid NOT NULL,
+    state text DEFAULT 'angeboten'::text NOT NULL,
+    rating text,
+    CONSTRAINT transfer_items_object_type_check CHECK ((object_type = ANY (ARRAY['file'::text, 'case'::text]))),
+    CONSTRAINT transfer_items_rating_check CHECK ((rating = ANY (ARRAY['A'::text, 'V'::text]))),
+    CONSTRAINT transfer_items_state_check CHECK ((state = ANY (ARRAY['angeboten'::text, 'bewertet'::text, 'übergeben'::text, 'archiviert'::text, 'vernichtet'::text])))
+);
+
+ALTER TABLE ONLY public.transfer_items FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.transfer_messages (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    transfer_id uuid NOT NULL,
+    code text NOT NULL,
+    direction text NOT NULL,
+    size_bytes bigint NOT NULL,
+    sha256 bytea NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT transfer_messages_code_check CHECK ((code ~ '^0[3-5][0-9]{2}$'::text)),
+    CONSTRAINT transfer_messages_direction_check CHECK ((direction = ANY (ARRAY['in'::text, 'out'::text])))
+);
+
+ALTER TABLE ONLY public.transfer_messages FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.transfers (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    kind text NOT NULL,
+    state text DEFAULT 'angeboten'::text NOT NULL,
+    to_tenant_id uuid,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT transfers_kind_check CHECK ((kind = ANY (ARRAY['aussonderung'::text, 'abgabe'::text]))),
+    CONSTRAINT transfers_state_check CHECK ((state = ANY (ARRAY['angeboten'::text, 'bewertet'::text, 'übergeben'::text, 'abgeschlossen'::text])))
+);
+
+ALTER TABLE ONLY public.transfers FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.upload_intents (
     blob_key text NOT NULL,
     tenant_id uuid NOT NULL,
@@ -857,6 +914,15 @@ ALTER TABLE ONLY public.tenants
 ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT tenants_slug_key UNIQUE (slug);
 
+ALTER TABLE ONLY public.transfer_items
+    ADD CONSTRAINT transfer_items_pkey PRIMARY KEY (transfer_id, object_id);
+
+ALTER TABLE ONLY public.transfer_messages
+    ADD CONSTRAINT transfer_messages_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.transfers
+    ADD CONSTRAINT transfers_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.upload_intents
     ADD CONSTRAINT upload_intents_pkey PRIMARY KEY (blob_key);
 
@@ -902,6 +968,12 @@ CREATE INDEX index_log_tenant_seq ON public.index_log USING btree (tenant_id, se
 CREATE INDEX oidc_logins_expiry ON public.oidc_logins USING btree (tenant_id, expires_at);
 
 CREATE INDEX sessions_user ON public.sessions USING btree (tenant_id, user_id);
+
+CREATE INDEX transfer_items_file ON public.transfer_items USING btree (file_id);
+
+CREATE UNIQUE INDEX transfer_items_one_open ON public.transfer_items USING btree (object_id) WHERE (state = ANY (ARRAY['angeboten'::text, 'bewertet'::text, 'übergeben'::text]));
+
+CREATE INDEX transfer_messages_transfer ON public.transfer_messages USING btree (transfer_id, created_at);
 
 CREATE TRIGGER audit_events_chain BEFORE INSERT ON public.audit_events FOR EACH ROW EXECUTE FUNCTION public.akta_audit_chain();
 
@@ -1032,6 +1104,27 @@ ALTER TABLE ONLY public.tenant_quotas
 ALTER TABLE ONLY public.tenant_usage
     ADD CONSTRAINT tenant_usage_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
+ALTER TABLE ONLY public.transfer_items
+    ADD CONSTRAINT transfer_items_file_id_fkey FOREIGN KEY (file_id) REFERENCES public.files(id);
+
+ALTER TABLE ONLY public.transfer_items
+    ADD CONSTRAINT transfer_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.transfer_items
+    ADD CONSTRAINT transfer_items_transfer_id_fkey FOREIGN KEY (transfer_id) REFERENCES public.transfers(id);
+
+ALTER TABLE ONLY public.transfer_messages
+    ADD CONSTRAINT transfer_messages_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.transfer_messages
+    ADD CONSTRAINT transfer_messages_transfer_id_fkey FOREIGN KEY (transfer_id) REFERENCES public.transfers(id);
+
+ALTER TABLE ONLY public.transfers
+    ADD CONSTRAINT transfers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.transfers
+    ADD CONSTRAINT transfers_to_tenant_id_fkey FOREIGN KEY (to_tenant_id) REFERENCES public.tenants(id);
+
 ALTER TABLE ONLY public.upload_intents
     ADD CONSTRAINT upload_intents_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
@@ -1158,6 +1251,12 @@ CREATE POLICY tenant_isolation ON public.tenant_quotas USING ((tenant_id = publi
 
 CREATE POLICY tenant_isolation ON public.tenant_usage USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
+CREATE POLICY tenant_isolation ON public.transfer_items USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.transfer_messages USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.transfers USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
 CREATE POLICY tenant_isolation ON public.upload_intents USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.users USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
@@ -1167,6 +1266,12 @@ ALTER TABLE public.tenant_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.tenant_quotas ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.tenant_usage ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.transfer_items ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.transfer_messages ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.transfers ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.upload_intents ENABLE ROW LEVEL SECURITY;
 
@@ -1312,6 +1417,12 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.tenant_quotas TO akta_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.tenant_usage TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.tenants TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.transfer_items TO akta_app;
+
+GRANT SELECT,INSERT ON TABLE public.transfer_messages TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.transfers TO akta_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.upload_intents TO akta_app;
 

@@ -22,6 +22,8 @@ pub struct FileUpdate {
     /// Required when reopening, refused otherwise.
     pub reason: Option<String>,
     pub metadata: Option<Map<String, Value>>,
+    /// With a closing: the day it was closed on paper long ago (admins and imports only).
+    pub closed_on: Option<time::Date>,
 }
 
 impl FileUpdate {
@@ -46,9 +48,10 @@ impl Core {
     /// The Akte; a read of a confidential one is audited.
     pub async fn file(&self, who: &Principal, id: Uuid) -> Result<FileRecord, CoreError> {
         self.as_caller(who, async |tx| {
-            let file = tx.file(id).await?;
+            let mut file = tx.file(id).await?;
             tx.note_read(id, "file", id).await?;
-            Ok::<_, akta_db::DbError>(file)
+            crate::retention::fill(tx, std::slice::from_mut(&mut file)).await?;
+            Ok::<_, CoreError>(file)
         })
         .await
     }
@@ -60,8 +63,12 @@ impl Core {
         after: Option<Uuid>,
         limit: i64,
     ) -> Result<Page<FileRecord>, CoreError> {
-        self.as_caller(who, async |tx| tx.list_files(filter, after, limit).await)
-            .await
+        self.as_caller(who, async |tx| {
+            let mut page = tx.list_files(filter, after, limit).await?;
+            crate::retention::fill(tx, &mut page.items).await?;
+            Ok::<_, CoreError>(page)
+        })
+        .await
     }
 
     /// Changes an Akte at the caller's `expected` version. A closed (zdA) Akte takes no
@@ -94,14 +101,38 @@ impl Core {
             Transition::Reopen { reason } => Some(reason.as_str()),
             _ => None,
         };
+        if let Some(closed_on) = update.closed_on {
+            // A date on paper is the records manager's word, not a clerk's.
+            if !matches!(who.tenant_role(), Some((_, akta_domain::Role::Admin))) {
+                return Err(CoreError::Forbidden(
+                    "only an admin may close an Akte with a past date",
+                ));
+            }
+            if transition != Transition::Close {
+                return Err(CoreError::validation(
+                    "closed_on",
+                    "is given only when closing (\"status\": \"zdA\")",
+                ));
+            }
+            let today = time::OffsetDateTime::now_utc().date();
+            akta_domain::retention::check_closed_on(closed_on, today)?;
+            if closed_on < current.period_from {
+                return Err(CoreError::validation(
+                    "closed_on",
+                    "must not be before the Akte's Laufzeit begins",
+                ));
+            }
+        }
         let changes = FileChanges {
             subject: update.subject,
             lead_org_unit_id: update.lead_org_unit_id,
             confidentiality: update.confidentiality,
             status,
             metadata: update.metadata,
+            closed_on: update.closed_on,
         };
-        let file = tx.update_file(id, expected, changes, reason).await?;
+        let mut file = tx.update_file(id, expected, changes, reason).await?;
+        crate::retention::fill(&mut tx, std::slice::from_mut(&mut file)).await?;
         tx.commit().await?;
         Ok(file)
     }

@@ -13,9 +13,11 @@ mod login_guard;
 mod oidc;
 mod people;
 mod plan;
+mod retention;
 pub mod search;
 pub mod secrets;
 mod tenants;
+pub mod transfers;
 mod views;
 
 pub use cases::CaseUpdate;

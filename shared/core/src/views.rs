@@ -115,7 +115,8 @@ impl Core {
         with_history: bool,
     ) -> Result<FileView, CoreError> {
         let mut tx = self.db.tx_for(who).await?;
-        let file = tx.file(id).await?;
+        let mut file = tx.file(id).await?;
+        crate::retention::fill(&mut tx, std::slice::from_mut(&mut file)).await?;
         let plan_unit = tx.plan_unit(file.plan_unit_id).await?;
         let org_units = tx.list_org_units().await?;
         let cases = tx.list_cases(id, None, PAGE_ITEMS).await?.items;

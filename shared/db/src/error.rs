@@ -50,6 +50,9 @@ fn unique_message(constraint: Option<&str>) -> String {
             "a user with this identity provider account exists"
         }
         Some("file_access_once") => "this grantee is on the access list already",
+        Some("transfer_items_one_open") => {
+            "an Akte or Vorgang of these is already in an unfinished transfer"
+        }
         Some("files_tenant_id_reference_key" | "cases_tenant_id_reference_key") => {
             "this Aktenzeichen exists already"
         }

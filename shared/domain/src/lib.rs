@@ -3,6 +3,7 @@
 
 pub mod lifecycle;
 mod reference;
+pub mod retention;
 mod text;
 mod types;
 

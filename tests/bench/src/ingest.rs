@@ -51,6 +51,8 @@ pub struct Ingested {
     pub requests: usize,
     /// Latency of each document upload.
     pub upload_latencies: Vec<Duration>,
+    /// Each document's id and when its upload was answered (since `started`).
+    pub uploaded_at: Vec<(String, Duration)>,
 }
 
 /// A client of one tenant's REST API.
@@ -170,6 +172,7 @@ struct FiledFile {
     text_bytes: u64,
     requests: usize,
     latencies: Vec<Duration>,
+    uploaded_at: Vec<(String, Duration)>,
 }
 
 /// Files one Akte with its Vorgänge and documents, then closes it if the corpus has it closed.
@@ -178,6 +181,7 @@ async fn file_one(
     plan_ids: &[String],
     index: usize,
     file: &corpus::File,
+    since: Instant,
 ) -> anyhow::Result<FiledFile> {
     let created = api
         .create(
@@ -208,6 +212,7 @@ async fn file_one(
         filed.case_references.push(reference_of(&created)?);
     }
     let mut latencies = Vec::with_capacity(file.documents.len());
+    let mut uploaded_at = Vec::with_capacity(file.documents.len());
     let mut text_bytes = 0;
     for (n, d) in file.documents.iter().enumerate() {
         let path = match d.case {
@@ -236,13 +241,15 @@ async fn file_one(
                     .mime_str("text/plain; charset=utf-8")?,
             );
         let started = Instant::now();
-        api.send(
-            api.http.post(api.url(&path)).multipart(form),
-            &format!("upload to {path}"),
-            StatusCode::CREATED,
-        )
-        .await?;
+        let (created, _) = api
+            .send(
+                api.http.post(api.url(&path)).multipart(form),
+                &format!("upload to {path}"),
+                StatusCode::CREATED,
+            )
+            .await?;
         latencies.push(started.elapsed());
+        uploaded_at.push((id_of(&created)?, since.elapsed()));
         requests += 1;
     }
     if file.status == "zdA" {
@@ -262,6 +269,7 @@ async fn file_one(
         text_bytes,
         requests,
         latencies,
+        uploaded_at,
     })
 }
 
@@ -310,7 +318,7 @@ pub async fn upload(
                 let Some((index, file)) = next else {
                     return Ok::<_, anyhow::Error>(done);
                 };
-                match file_one(&api, &plan_ids, index, &file).await {
+                match file_one(&api, &plan_ids, index, &file, started).await {
                     Ok(filed) => {
                         uploaded.fetch_add(filed.documents, Ordering::Relaxed);
                         done.push(filed);
@@ -365,6 +373,7 @@ pub async fn upload(
     let mut filed = vec![Filed::default(); index];
     let mut requests = plan.len();
     let mut upload_latencies = Vec::with_capacity(docs);
+    let mut uploaded_at = Vec::with_capacity(docs);
     let mut failure = None;
     for worker in workers {
         match worker.await? {
@@ -377,6 +386,7 @@ pub async fn upload(
                     loaded.text_bytes += one.text_bytes;
                     requests += one.requests;
                     upload_latencies.extend(one.latencies);
+                    uploaded_at.extend(one.uploaded_at);
                     filed[one.index] = one.filed;
                 }
             }
@@ -401,6 +411,7 @@ pub async fn upload(
         upload,
         requests,
         upload_latencies,
+        uploaded_at,
     })
 }
 

@@ -9,6 +9,7 @@
 //! `search.rs` and `ingest.rs`).
 
 mod corpus;
+mod hardening;
 mod ingest;
 mod search;
 mod setup;
@@ -34,6 +35,12 @@ enum Bench {
     /// Search latency, throughput, indexing time and index size: Akta over HTTP vs.
     /// PostgreSQL full-text search (`german`, GIN) on the same generated corpus.
     Search(search::Args),
+    /// Small text documents through the REST API until searchable (documents per second
+    /// end to end, upload → searchable), the binary before a change next to the current one.
+    Ingest(hardening::IngestArgs),
+    /// Concurrent failed password logins: peak RSS growth and /healthz latency, the binary
+    /// before a change next to the current one.
+    Logins(hardening::LoginArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,5 +51,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Bench::Upload(args) => runtime.block_on(upload::run(args)),
         Bench::Search(args) => runtime.block_on(search::run(args)),
+        Bench::Ingest(args) => runtime.block_on(hardening::ingest(args)),
+        Bench::Logins(args) => runtime.block_on(hardening::logins(args)),
     }
 }

@@ -699,13 +699,13 @@ async fn load_fts(
 // The two engines
 
 /// An `akta serve` process on the throwaway PostgreSQL; killed when dropped.
-struct Server {
-    child: tokio::process::Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: tokio::process::Child,
+    pub(crate) base: String,
     started: Instant,
 }
 
-async fn start_akta(
+pub(crate) async fn start_akta(
     akta_bin: &Path,
     urls: &akta_pgcluster::ClusterUrls,
     data_dir: &Path,
@@ -753,7 +753,11 @@ async fn start_akta(
 impl Server {
     /// The benchmark's clients are one tenant asking far more than a town would: the operator
     /// lifts that tenant's request limit, as `PUT /api/v1/tenants/{slug}/quota` does for anyone.
-    async fn lift_rate_limit(&self, operator_token: &str, slug: &str) -> anyhow::Result<()> {
+    pub(crate) async fn lift_rate_limit(
+        &self,
+        operator_token: &str,
+        slug: &str,
+    ) -> anyhow::Result<()> {
         let response = reqwest::Client::new()
             .put(format!("{}/api/v1/tenants/{slug}/quota", self.base))
             .bearer_auth(operator_token)
@@ -770,7 +774,7 @@ impl Server {
         Ok(())
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }
@@ -996,15 +1000,15 @@ enum Measure {
 }
 
 #[derive(Clone, Copy, Default)]
-struct Stats {
-    n: usize,
-    p50: f64,
-    p99: f64,
-    mean: f64,
+pub(crate) struct Stats {
+    pub(crate) n: usize,
+    pub(crate) p50: f64,
+    pub(crate) p99: f64,
+    pub(crate) mean: f64,
 }
 
 /// Nearest-rank percentiles in milliseconds.
-fn stats(mut ms: Vec<f64>) -> Stats {
+pub(crate) fn stats(mut ms: Vec<f64>) -> Stats {
     if ms.is_empty() {
         return Stats::default();
     }

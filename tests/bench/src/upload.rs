@@ -56,7 +56,7 @@ async fn content_sha256(seed: u64, size: u64) -> String {
     hex::encode(hasher.finish())
 }
 
-fn rss_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
+pub(crate) fn rss_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()

@@ -2,6 +2,7 @@
 //! process-wide throwaway PostgreSQL and Garage, and talks to it over HTTP.
 
 mod audit;
+mod aussonderung;
 mod bad_input;
 mod blob_contract;
 mod common;
@@ -18,6 +19,7 @@ mod limits;
 mod matrix;
 mod oidc;
 mod pagination;
+mod retention;
 mod rls;
 mod roles;
 mod rules;

@@ -114,6 +114,8 @@ pub struct PatchBody {
     /// Required when reopening (`"status": "offen"`).
     reason: Option<String>,
     metadata: Option<Map<String, Value>>,
+    /// With `"status": "zdA"`: the day it was closed on paper (admins only).
+    closed_on: Option<String>,
 }
 
 pub async fn patch(
@@ -141,6 +143,11 @@ pub async fn patch(
         metadata: body
             .metadata
             .map(|m| check_metadata("metadata", Some(m)))
+            .transpose()?,
+        closed_on: body
+            .closed_on
+            .as_deref()
+            .map(|d| parse_date("closed_on", d))
             .transpose()?,
     };
     let file = state
@@ -262,4 +269,63 @@ pub async fn history(
         .file_history(&reader.principal, file_id, after, limit)
         .await?;
     Ok(Json(json!(history)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    reason: String,
+    /// Holds until the end of this day; absent or null: until lifted.
+    until: Option<String>,
+}
+
+/// `PUT /files/{id}/hold`: sets the legal hold (Aussonderungssperre).
+pub async fn put_hold(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<HoldBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let until = body
+        .until
+        .as_deref()
+        .map(|d| parse_date("until", d))
+        .transpose()?;
+    let file = state
+        .core
+        .set_hold(&reader.principal, id, &body.reason, until)
+        .await?;
+    versioned(StatusCode::OK, &file, file.row_version, None)
+}
+
+/// `DELETE /files/{id}/hold`: lifts it.
+pub async fn delete_hold(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let file = state.core.lift_hold(&reader.principal, id).await?;
+    versioned(StatusCode::OK, &file, file.row_version, None)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DueQuery {
+    plan_unit_id: Option<Uuid>,
+    year: Option<i32>,
+}
+
+/// `GET /disposal/due`: closed Akten due for Aussonderung (archivists and admins).
+pub async fn due(
+    State(state): State<AppState>,
+    reader: Reader,
+    ApiQuery(q): ApiQuery<DueQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let items = state
+        .core
+        .due_for_disposal(&reader.principal, q.plan_unit_id, q.year)
+        .await?;
+    Ok(Json(json!({ "items": items })))
 }

@@ -12,6 +12,7 @@ mod resubmissions;
 mod search;
 pub mod session;
 mod tenants;
+mod transfers;
 pub(crate) mod users;
 mod versioned;
 
@@ -82,6 +83,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             post(documents::add_version),
         )
         .layer(DefaultBodyLimit::disable());
+    // xdomea messages are read whole (bounded); larger bodies answer 413.
+    let messages = Router::new()
+        .route("/api/v1/transfers/{id}/messages", post(transfers::receive))
+        .layer(DefaultBodyLimit::max(transfers::MAX_MESSAGE_BYTES));
 
     let api = Router::new()
         .route("/healthz", get(health::healthz))
@@ -149,6 +154,17 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route("/api/v1/files/{id}/history", get(files::history))
         .route(
+            "/api/v1/files/{id}/hold",
+            axum::routing::put(files::put_hold).delete(files::delete_hold),
+        )
+        .route("/api/v1/disposal/due", get(files::due))
+        .route("/api/v1/transfers", post(transfers::create))
+        .route("/api/v1/transfers/{id}", get(transfers::get))
+        .route(
+            "/api/v1/transfers/{id}/messages/{code}",
+            get(transfers::message),
+        )
+        .route(
             "/api/v1/cases/{id}",
             get(files::get_case).patch(files::patch_case),
         )
@@ -182,6 +198,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/auth/oidc/{tenant}/callback", get(oidc::callback))
         .route("/api/v1/oidc", get(oidc::get_config).put(oidc::put_config))
         .merge(uploads)
+        .merge(messages)
         // `extra` brings the fallback for unknown paths (see `router`).
         .merge(extra);
 

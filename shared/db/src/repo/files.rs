@@ -29,6 +29,42 @@ pub struct FileRecord {
     pub created_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: time::OffsetDateTime,
+    /// The Akte's own Aufbewahrung (`retention_set` with no years: unbefristet); shown
+    /// through `retention`, which the core fills in with the effective values.
+    #[serde(skip)]
+    pub retention_set: bool,
+    #[serde(skip)]
+    pub retention_years: Option<i32>,
+    #[serde(skip)]
+    pub disposition: Option<String>,
+    /// The legal hold, if any.
+    #[serde(skip)]
+    pub hold_reason: Option<String>,
+    #[serde(skip)]
+    pub hold_until: Option<time::Date>,
+    #[serde(skip)]
+    pub hold_by: Option<String>,
+    #[sqlx(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Value>,
+}
+
+impl FileRecord {
+    /// The legal hold as the domain sees it.
+    pub fn hold(&self) -> Option<akta_domain::retention::Hold> {
+        Some(akta_domain::retention::Hold {
+            reason: self.hold_reason.clone()?,
+            until: self.hold_until,
+            by: self.hold_by.clone()?,
+        })
+    }
+
+    /// The day the Akte was closed (its Laufzeit's end), while it is closed.
+    pub fn closed_on(&self) -> Option<time::Date> {
+        (self.status == FileStatus::Closed.as_str())
+            .then_some(self.period_to)
+            .flatten()
+    }
 }
 
 pub struct NewFile {
@@ -48,6 +84,8 @@ pub struct FileChanges {
     pub confidentiality: Option<Confidentiality>,
     pub status: Option<FileStatus>,
     pub metadata: Option<Map<String, Value>>,
+    /// With a closing: the day it was closed, for records closed on paper long ago.
+    pub closed_on: Option<time::Date>,
 }
 
 #[derive(Default)]
@@ -98,7 +136,8 @@ pub struct CaseChanges {
 
 const FILE_COLUMNS: &str =
     "id, plan_unit_id, reference, subject, status, lead_org_unit_id, confidentiality,
-    period_from, period_to, metadata, row_version, created_at, updated_at";
+    period_from, period_to, metadata, row_version, created_at, updated_at,
+    retention_set, retention_years, disposition, hold_reason, hold_until, hold_by";
 const CASE_COLUMNS: &str =
     "id, file_id, reference, subject, status, metadata, row_version, created_at";
 
@@ -292,7 +331,7 @@ impl TenantTx {
                     confidentiality = COALESCE($4, confidentiality), status = $5,
                     metadata = COALESCE($6, metadata),
                     -- the Laufzeit ends when the Akte is closed and reopens with it
-                    period_to = CASE WHEN $5 = 'zdA' THEN COALESCE(period_to, current_date) ELSE NULL END,
+                    period_to = CASE WHEN $5 = 'zdA' THEN COALESCE($7, period_to, current_date) ELSE NULL END,
                     row_version = row_version + 1, updated_at = now()
               WHERE id = $1 RETURNING {FILE_COLUMNS}"
         );
@@ -303,6 +342,7 @@ impl TenantTx {
             .bind(changes.confidentiality.map(Confidentiality::as_str))
             .bind(&status)
             .bind(changes.metadata.map(Value::Object))
+            .bind(changes.closed_on)
             .fetch_one(&mut *self.tx)
             .await?;
         // Closing "zu den Akten" and reopening are events of their own in the Akte's history;
@@ -318,6 +358,45 @@ impl TenantTx {
         .after(&after)?;
         self.record(event).await?;
         Ok(after)
+    }
+
+    /// Sets (`Some`) or lifts (`None`) the Akte's legal hold; each is an event of its own.
+    pub async fn set_file_hold(
+        &mut self,
+        id: Uuid,
+        hold: Option<&akta_domain::retention::Hold>,
+    ) -> Result<FileRecord, DbError> {
+        let sql = format!(
+            "UPDATE files SET hold_reason = $2, hold_until = $3, hold_by = $4,
+                    hold_at = CASE WHEN $2::text IS NULL THEN NULL ELSE now() END,
+                    updated_at = now()
+              WHERE id = $1 RETURNING {FILE_COLUMNS}"
+        );
+        let before = self.file(id).await?;
+        let after = sqlx::query_as::<_, FileRecord>(&sql)
+            .bind(id)
+            .bind(hold.map(|h| h.reason.as_str()))
+            .bind(hold.and_then(|h| h.until))
+            .bind(hold.map(|h| h.by.as_str()))
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let event = match (hold, before.hold()) {
+            (Some(h), _) => DomainEvent::new("file.hold_set", "file", id).after(h)?,
+            (None, Some(old)) => DomainEvent::new("file.hold_lifted", "file", id).before(&old)?,
+            (None, None) => return Ok(after),
+        };
+        self.record(event.in_file(id)).await?;
+        Ok(after)
+    }
+
+    /// Every closed Akte the caller sees, oldest closing first (the due list's candidates).
+    pub async fn closed_files(&mut self) -> Result<Vec<FileRecord>, DbError> {
+        let sql = format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE status = 'zdA' ORDER BY period_to, reference"
+        );
+        Ok(sqlx::query_as::<_, FileRecord>(&sql)
+            .fetch_all(&mut *self.tx)
+            .await?)
     }
 
     /// The Akte, checked to be open: nothing is added to a file closed "zu den Akten".

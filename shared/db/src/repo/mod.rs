@@ -13,6 +13,7 @@ pub mod rate;
 pub mod search;
 pub mod support;
 pub mod tokens;
+pub mod transfers;
 pub mod users;
 pub mod workplace;
 

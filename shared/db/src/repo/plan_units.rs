@@ -114,4 +114,33 @@ impl TenantTx {
             .await?;
         Ok(Page::from_rows(rows, limit, |u| u.id.to_string()))
     }
+
+    /// Every plan unit of the tenant with its effective values, by code.
+    pub async fn all_plan_units(&mut self) -> Result<Vec<PlanUnit>, DbError> {
+        let sql = format!("{SELECT_EFFECTIVE} ORDER BY u.code");
+        Ok(sqlx::query_as::<_, PlanUnit>(&sql)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
+    /// `root` and every plan unit below it.
+    pub async fn plan_subtree(
+        &mut self,
+        root: Uuid,
+    ) -> Result<std::collections::HashSet<Uuid>, DbError> {
+        let rows: Vec<(Uuid,)> = sqlx::query_as(
+            "WITH RECURSIVE sub AS (
+                 SELECT id FROM plan_units WHERE id = $1
+                 UNION ALL
+                 SELECT c.id FROM plan_units c JOIN sub s ON c.parent_id = s.id)
+             SELECT id FROM sub",
+        )
+        .bind(root)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        if rows.is_empty() {
+            return Err(DbError::NotFound);
+        }
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
 }

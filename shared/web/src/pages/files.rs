@@ -36,6 +36,12 @@ pub struct FileView {
     status: &'static str,
     open: bool,
     period: String,
+    /// "10 Jahre, A (archivwürdig)".
+    retention: String,
+    /// When the closed Akte falls due for Aussonderung.
+    due_on: Option<String>,
+    /// The legal hold, as one line.
+    hold: Option<String>,
     confidentiality: &'static str,
     resubmit_on: Option<String>,
     resubmit_iso: String,
@@ -99,6 +105,41 @@ pub fn kinds(lang: Lang) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+fn parse_iso(s: &str) -> Option<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// "10 Jahre, A (archivwürdig)" / "unbefristet, B (bewerten)" from the core's `retention`.
+fn retention_line(lang: Lang, retention: Option<&serde_json::Value>) -> String {
+    let Some(r) = retention else {
+        return "–".into();
+    };
+    let period = match r["years"].as_u64() {
+        Some(n) => format!("{n} {}", lang.t("file.retention.years")),
+        None => lang.t("file.retention.unlimited").to_owned(),
+    };
+    let disposition = r["disposition"]
+        .as_str()
+        .and_then(|d| lang.get(&format!("file.disposition.{d}")))
+        .unwrap_or("");
+    format!("{period}, {disposition}")
+}
+
+/// "Klageverfahren … (bis 31.12.2099, gesetzt von user:anna)".
+fn hold_line(lang: Lang, hold: &serde_json::Value) -> String {
+    let reason = hold["reason"].as_str().unwrap_or("");
+    let by = actor_label(lang, hold["by"].as_str().unwrap_or(""));
+    match hold["until"].as_str().and_then(parse_iso) {
+        Some(until) => format!(
+            "{reason} ({} {}, {} {by})",
+            lang.t("file.hold.until"),
+            date(until),
+            lang.t("file.hold.by")
+        ),
+        None => format!("{reason} ({} {by})", lang.t("file.hold.by")),
+    }
 }
 
 pub fn kind_label(lang: Lang, kind: &str) -> &'static str {
@@ -192,6 +233,19 @@ pub async fn show(
             Some(to) => format!("{} – {}", date(file.period_from), date(to)),
             None => format!("{} –", date(file.period_from)),
         },
+        retention: retention_line(lang, file.retention.as_ref()),
+        due_on: file
+            .retention
+            .as_ref()
+            .and_then(|r| r["due_on"].as_str())
+            .and_then(parse_iso)
+            .map(date),
+        hold: file
+            .retention
+            .as_ref()
+            .map(|r| &r["hold"])
+            .filter(|h| !h.is_null())
+            .map(|h| hold_line(lang, h)),
         confidentiality: lang.t(&format!("file.conf.{}", file.confidentiality)),
         resubmit_on: file_resubmit.map(date),
         resubmit_iso: file_resubmit.map(iso_date).unwrap_or_default(),

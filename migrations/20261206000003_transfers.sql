@@ -1,0 +1,49 @@
+-- Aussonderung (and later Abgabe), issue 11: a transfer offers Akten to an archive; its items
+-- follow each Akte and Vorgang through the process; the messages exchanged are logged. The
+-- transfer's id is the xdomea ProzessID of all its messages.
+CREATE TABLE transfers (
+    id            uuid PRIMARY KEY,
+    tenant_id     uuid NOT NULL REFERENCES tenants(id),
+    kind          text NOT NULL CHECK (kind IN ('aussonderung', 'abgabe')),
+    state         text NOT NULL DEFAULT 'angeboten'
+                  CHECK (state IN ('angeboten', 'bewertet', 'übergeben', 'abgeschlossen')),
+    to_tenant_id  uuid REFERENCES tenants(id),
+    created_by    text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CALL akta_tenant_table('transfers');
+
+CREATE TABLE transfer_items (
+    transfer_id   uuid NOT NULL REFERENCES transfers(id),
+    tenant_id     uuid NOT NULL REFERENCES tenants(id),
+    object_id     uuid NOT NULL,
+    object_type   text NOT NULL CHECK (object_type IN ('file', 'case')),
+    file_id       uuid NOT NULL REFERENCES files(id),
+    state         text NOT NULL DEFAULT 'angeboten'
+                  CHECK (state IN ('angeboten', 'bewertet', 'übergeben', 'archiviert', 'vernichtet')),
+    rating        text CHECK (rating IN ('A', 'V')),
+    PRIMARY KEY (transfer_id, object_id)
+);
+CALL akta_tenant_table('transfer_items');
+-- An Akte or Vorgang is in at most one unfinished transfer.
+CREATE UNIQUE INDEX transfer_items_one_open ON transfer_items (object_id)
+    WHERE state IN ('angeboten', 'bewertet', 'übergeben');
+CREATE INDEX transfer_items_file ON transfer_items (file_id);
+
+CREATE TABLE transfer_messages (
+    id            uuid PRIMARY KEY,
+    tenant_id     uuid NOT NULL REFERENCES tenants(id),
+    transfer_id   uuid NOT NULL REFERENCES transfers(id),
+    code          text NOT NULL CHECK (code ~ '^0[3-5][0-9]{2}$'),
+    direction     text NOT NULL CHECK (direction IN ('in', 'out')),
+    size_bytes    bigint NOT NULL,
+    sha256        bytea NOT NULL,
+    created_by    text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CALL akta_tenant_table('transfer_messages');
+CREATE INDEX transfer_messages_transfer ON transfer_messages (transfer_id, created_at);
+
+GRANT SELECT, INSERT, UPDATE ON transfers, transfer_items TO akta_app;
+GRANT SELECT, INSERT ON transfer_messages TO akta_app;

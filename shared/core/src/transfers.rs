@@ -1,0 +1,443 @@
+//! Aussonderung: offering due Akten to the archive in xdomea (0501), taking its rating (0502)
+//! and confirming it (0505). Each step is a core operation on a transfer whose id is the
+//! xdomea ProzessID; messages are checked completely before anything is applied, and a
+//! repeated message changes nothing twice.
+
+use std::collections::HashMap;
+
+use akta_db::repo::transfers::{Transfer, TransferItem, TransferMessage};
+use akta_db::{Document, FileRecord, TenantTx};
+use akta_domain::retention::{self, check_not_held};
+use akta_domain::{Principal, Role};
+use akta_xdomea::model::{
+    CaseObject, Confidentiality, DocumentObject, FileObject, Head, Keep, Party, Rating,
+    Retention as XRetention,
+};
+use akta_xdomea::read::{parse, Limits};
+use akta_xdomea::{write, MessageType, XdomeaError};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{Core, CoreError};
+
+const PAGE: i64 = 10_000;
+
+/// A transfer as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferView {
+    #[serde(flatten)]
+    pub transfer: Transfer,
+    pub items: Vec<TransferItem>,
+    pub messages: Vec<TransferMessage>,
+}
+
+/// A message Akta produced: its bytes, media type and file name.
+pub struct Produced {
+    pub bytes: Vec<u8>,
+    pub media_type: &'static str,
+    pub file_name: String,
+}
+
+/// What receiving a message did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Received {
+    pub code: &'static str,
+    /// Items whose state or rating changed (0 for a repeated message).
+    pub changed: u64,
+    pub transfer: TransferView,
+}
+
+impl From<XdomeaError> for CoreError {
+    fn from(e: XdomeaError) -> Self {
+        match e {
+            XdomeaError::Invalid {
+                element,
+                line,
+                detail,
+            } => CoreError::validation("message", format!("{element} (line {line}): {detail}")),
+            XdomeaError::TooLarge(detail) => CoreError::validation("message", detail),
+            XdomeaError::WrongMessage { expected, found } => {
+                CoreError::validation("message", format!("expected {expected}, found {found}"))
+            }
+            XdomeaError::Write(detail) => CoreError::Internal(detail),
+        }
+    }
+}
+
+fn require_archivist(who: &Principal) -> Result<(), CoreError> {
+    match who.tenant_role() {
+        Some((_, Role::Admin | Role::Archivist)) => {}
+        _ => {
+            return Err(CoreError::Forbidden(
+                "only an admin or an archivist may do this",
+            ))
+        }
+    }
+    if matches!(
+        who,
+        Principal::Tenant {
+            can_write: false,
+            ..
+        }
+    ) {
+        return Err(CoreError::Forbidden("this token has read scope only"));
+    }
+    Ok(())
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+fn keep_of(r: akta_domain::Retention) -> Keep {
+    match r.years() {
+        Some(n) => Keep::Years(n),
+        None => Keep::Unlimited,
+    }
+}
+
+fn rating_of(d: akta_domain::Disposition) -> Rating {
+    match d {
+        akta_domain::Disposition::Archive => Rating::A,
+        akta_domain::Disposition::Evaluate => Rating::B,
+        akta_domain::Disposition::Destroy => Rating::V,
+    }
+}
+
+fn document_object(d: &Document) -> DocumentObject {
+    let date = d.document_date;
+    DocumentObject {
+        id: d.id,
+        title: d.title.clone(),
+        kind: d.kind.clone(),
+        received_on: (d.kind == "Eingang").then_some(date).flatten(),
+        sent_on: (d.kind == "Ausgang").then_some(date).flatten(),
+        dated: date,
+        sender: d.sender.clone(),
+        recipient: d.recipient.clone(),
+        versions: Vec::new(),
+    }
+}
+
+impl Core {
+    /// Starts an Aussonderung of `files`: each must be closed, due and not under a legal
+    /// hold, and in no other unfinished transfer. (`abgabe` is not built yet.)
+    pub async fn create_transfer(
+        &self,
+        who: &Principal,
+        kind: &str,
+        files: &[Uuid],
+    ) -> Result<TransferView, CoreError> {
+        require_archivist(who)?;
+        match kind {
+            "aussonderung" => {}
+            "abgabe" => {
+                return Err(CoreError::validation(
+                    "kind",
+                    "Abgabe is not available yet; only aussonderung",
+                ))
+            }
+            _ => {
+                return Err(CoreError::validation(
+                    "kind",
+                    "must be aussonderung or abgabe",
+                ))
+            }
+        }
+        if files.is_empty() || files.len() > 1000 {
+            return Err(CoreError::validation(
+                "file_ids",
+                "must name 1 to 1000 Akten",
+            ));
+        }
+        let mut tx = self.lifecycle_tx(who).await?;
+        let plan = crate::retention::plan_rules(&mut tx).await?;
+        for id in files {
+            // Locked: nobody reopens or changes the Akte while it is offered.
+            let file = tx.file_locked(*id, akta_db::Lock::Share).await?;
+            check_not_held(file.hold().as_ref(), today())
+                .map_err(|m| CoreError::Conflict(m.into()))?;
+            let rule = crate::retention::rule_of(&file, &plan)?;
+            match retention::due_on(&rule, file.closed_on()) {
+                None if file.closed_on().is_none() => {
+                    return Err(CoreError::Conflict(format!(
+                        "the file {} is not closed (zdA)",
+                        file.reference
+                    )))
+                }
+                None => {
+                    return Err(CoreError::Conflict(format!(
+                        "the file {} is kept for good (unbefristet)",
+                        file.reference
+                    )))
+                }
+                Some(due) if due > today() => {
+                    return Err(CoreError::Conflict(format!(
+                        "the file {} is not due before {due}",
+                        file.reference
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        let transfer = tx.create_transfer(kind, files).await?;
+        let view = view(&mut tx, transfer).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    pub async fn transfer(&self, who: &Principal, id: Uuid) -> Result<TransferView, CoreError> {
+        require_archivist(who)?;
+        let mut tx = self.lifecycle_tx(who).await?;
+        let transfer = tx.transfer(id, false).await?;
+        let view = view(&mut tx, transfer).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Produces message `code` of the transfer: `0501` (the offer) or `0505` (the receipt of
+    /// the archive's rating, once there is one). Logged and audited.
+    pub async fn transfer_message(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        code: &str,
+    ) -> Result<Produced, CoreError> {
+        require_archivist(who)?;
+        let message = MessageType::from_code(code)
+            .ok_or_else(|| CoreError::validation("code", "is no xdomea message Akta knows"))?;
+        let mut tx = self.lifecycle_tx(who).await?;
+        let transfer = tx.transfer(id, true).await?;
+        let head = self.head(&tx, &transfer).await?;
+        let bytes = match message {
+            MessageType::Anbieteverzeichnis0501 => {
+                let files = offer(&mut tx, &transfer).await?;
+                write::anbieteverzeichnis_0501(&head, &files)?
+            }
+            MessageType::BewertungEmpfangBestaetigen0505 => {
+                let rated = tx
+                    .transfer_messages(id)
+                    .await?
+                    .iter()
+                    .any(|m| m.code == "0502" && m.direction == "in");
+                if !rated {
+                    return Err(CoreError::Conflict(
+                        "the archive's rating (0502) has not been received yet".into(),
+                    ));
+                }
+                write::receipt(
+                    message,
+                    &Head {
+                        receipt_requested: false,
+                        ..head
+                    },
+                )?
+            }
+            _ => {
+                return Err(CoreError::validation(
+                    "code",
+                    "Akta produces 0501 and 0505 here",
+                ))
+            }
+        };
+        tx.log_transfer_message(id, message.code(), "out", &bytes)
+            .await?;
+        tx.commit().await?;
+        Ok(Produced {
+            bytes,
+            media_type: "application/xml",
+            file_name: format!("{id}_{}.xml", message.root()),
+        })
+    }
+
+    /// Takes a message of the other side: `0504` (offer received) or `0502` (the rating).
+    /// The message must belong to this transfer; a rating must name only objects of it and
+    /// rate each A or V. Nothing is applied unless all of it is right.
+    pub async fn receive_transfer_message(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        body: &[u8],
+    ) -> Result<Received, CoreError> {
+        require_archivist(who)?;
+        let message = parse(body, Limits::default())?;
+        let head = message.head()?;
+        let mut tx = self.lifecycle_tx(who).await?;
+        let transfer = tx.transfer(id, true).await?;
+        if head.process_id != transfer.id {
+            return Err(CoreError::validation(
+                "message",
+                format!(
+                    "the message belongs to process {}, not to this transfer",
+                    head.process_id
+                ),
+            ));
+        }
+        let changed = match message.kind {
+            MessageType::AnbietungEmpfangBestaetigen0504 => 0,
+            MessageType::Bewertungsverzeichnis0502 => {
+                let items = tx.transfer_items(id).await?;
+                let known: HashMap<Uuid, &TransferItem> =
+                    items.iter().map(|i| (i.object_id, i)).collect();
+                let mut ratings: HashMap<Uuid, &'static str> = HashMap::new();
+                for (object, rating) in message.ratings()? {
+                    if !known.contains_key(&object) {
+                        return Err(CoreError::validation(
+                            "message",
+                            format!("BewertetesObjekt {object} was not offered in this transfer"),
+                        ));
+                    }
+                    let code = match rating {
+                        Rating::A => "A",
+                        Rating::V => "V",
+                        Rating::B => {
+                            return Err(CoreError::validation(
+                                "message",
+                                format!("BewertetesObjekt {object}: B is no final rating (A or V)"),
+                            ))
+                        }
+                    };
+                    ratings.insert(object, code);
+                }
+                // A Vorgang the archive did not rate itself shares its Akte's rating.
+                for item in &items {
+                    if item.object_type == "case" && !ratings.contains_key(&item.object_id) {
+                        if let Some(r) = ratings.get(&item.file_id).copied() {
+                            ratings.insert(item.object_id, r);
+                        }
+                    }
+                }
+                let unrated: Vec<&str> = items
+                    .iter()
+                    .filter(|i| i.object_type == "file" && !ratings.contains_key(&i.object_id))
+                    .map(|i| i.reference.as_str())
+                    .collect();
+                if !unrated.is_empty() {
+                    return Err(CoreError::validation(
+                        "message",
+                        format!("the rating leaves out the Akten {}", unrated.join(", ")),
+                    ));
+                }
+                let list: Vec<(Uuid, &str)> = ratings.into_iter().collect();
+                let changed = tx.rate_transfer_items(id, &list).await?;
+                tx.set_transfer_state(id, "bewertet").await?;
+                changed
+            }
+            other => {
+                return Err(CoreError::validation(
+                    "message",
+                    format!(
+                        "{} cannot be received in this transfer (Akta takes 0502 and 0504 here)",
+                        other.root()
+                    ),
+                ))
+            }
+        };
+        tx.log_transfer_message(id, message.kind.code(), "in", body)
+            .await?;
+        let transfer = tx.transfer(id, false).await?;
+        let view = view(&mut tx, transfer).await?;
+        tx.commit().await?;
+        Ok(Received {
+            code: message.kind.code(),
+            changed,
+            transfer: view,
+        })
+    }
+
+    async fn head(&self, tx: &TenantTx, transfer: &Transfer) -> Result<Head, CoreError> {
+        let tenant = self.db.tenant_by_id(tx.tenant()).await?;
+        Ok(Head {
+            process_id: transfer.id,
+            created: time::OffsetDateTime::now_utc(),
+            sender: Party {
+                authority_key: Some(tenant.slug),
+                institution: Some(tenant.display_name),
+            },
+            recipient: Party {
+                authority_key: None,
+                institution: Some("Zuständiges Archiv".into()),
+            },
+            receipt_requested: true,
+        })
+    }
+}
+
+async fn view(tx: &mut TenantTx, transfer: Transfer) -> Result<TransferView, CoreError> {
+    let items = tx.transfer_items(transfer.id).await?;
+    let messages = tx.transfer_messages(transfer.id).await?;
+    Ok(TransferView {
+        transfer,
+        items,
+        messages,
+    })
+}
+
+/// The offered Akten with their Vorgänge and Dokumente (metadata only).
+async fn offer(tx: &mut TenantTx, transfer: &Transfer) -> Result<Vec<FileObject>, CoreError> {
+    let items = tx.transfer_items(transfer.id).await?;
+    let plan = crate::retention::plan_rules(tx).await?;
+    let units: HashMap<Uuid, (String, String)> = tx
+        .all_plan_units()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, (u.code, u.title)))
+        .collect();
+    let org_units = tx.list_org_units().await?;
+    let mut out = Vec::new();
+    for item in items.iter().filter(|i| i.object_type == "file") {
+        let mut file: FileRecord = tx.file(item.file_id).await?;
+        crate::retention::fill(tx, std::slice::from_mut(&mut file)).await?;
+        let rule = crate::retention::rule_of(&file, &plan)?;
+        let ends = retention::due_on(&rule, file.closed_on());
+        let xr = XRetention {
+            keep: keep_of(rule.retention),
+            rating: rating_of(rule.disposition),
+            ends,
+        };
+        let mut documents = tx.list_documents(file.id, None).await?;
+        documents.sort_by_key(|d| d.created_at);
+        let cases = tx.list_cases(file.id, None, PAGE).await?.items;
+        out.push(FileObject {
+            id: file.id,
+            reference: file.reference.clone(),
+            subject: file.subject.clone(),
+            confidentiality: match file.confidentiality.as_str() {
+                "vertraulich" => Confidentiality::Confidential,
+                "streng_vertraulich" => Confidentiality::StrictlyConfidential,
+                _ => Confidentiality::Open,
+            },
+            lead: file
+                .lead_org_unit_id
+                .and_then(|o| org_units.iter().find(|u| u.id == o))
+                .map(|u| format!("{} {}", u.code, u.name)),
+            plan_unit: units.get(&file.plan_unit_id).cloned(),
+            retention: xr,
+            period_from: Some(file.period_from),
+            period_to: file.period_to,
+            closed_on: file.closed_on(),
+            documents: documents
+                .iter()
+                .filter(|d| d.case_id.is_none())
+                .map(document_object)
+                .collect(),
+            cases: cases
+                .iter()
+                .map(|c| CaseObject {
+                    id: c.id,
+                    reference: c.reference.clone(),
+                    subject: c.subject.clone(),
+                    retention: xr,
+                    closed_on: None,
+                    period_from: Some(c.created_at.date()),
+                    documents: documents
+                        .iter()
+                        .filter(|d| d.case_id == Some(c.id))
+                        .map(document_object)
+                        .collect(),
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,470 @@
+//! Reading xdomea messages from untrusted input. The message is first read into a small
+//! tree under hard limits (size, depth, element count), refusing DTDs and any entity besides
+//! XML's five and character references, so no external entity is ever fetched and no
+//! expansion can grow. Then typed readers take what Akta needs from the tree; every error
+//! names the element and its line.
+
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+use uuid::Uuid;
+
+use crate::model::{Keep, Plan, PlanUnitObject, Rating};
+use crate::{MessageType, XdomeaError, NS_300, NS_310};
+
+/// How much a message may be.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_bytes: usize,
+    pub max_depth: usize,
+    pub max_elements: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 32 * 1024 * 1024,
+            max_depth: 64,
+            max_elements: 500_000,
+        }
+    }
+}
+
+/// The schema version a message was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V300,
+    V310,
+}
+
+/// One element: its local name, whether it is in an xdomea namespace, its attributes, its
+/// text and children, and its line.
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    pub local: String,
+    pub xdomea: bool,
+    pub attrs: Vec<(String, String)>,
+    pub text: String,
+    pub children: Vec<Node>,
+    pub line: usize,
+}
+
+fn invalid(element: &str, line: usize, detail: impl Into<String>) -> XdomeaError {
+    XdomeaError::Invalid {
+        element: element.to_owned(),
+        line,
+        detail: detail.into(),
+    }
+}
+
+impl Node {
+    /// The first xdomea child named `local`.
+    pub fn child(&self, local: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.xdomea && c.local == local)
+    }
+
+    /// Every xdomea child named `local`.
+    pub fn all<'a>(&'a self, local: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children
+            .iter()
+            .filter(move |c| c.xdomea && c.local == local)
+    }
+
+    /// The child `local`, or an error naming what is missing where.
+    pub fn req(&self, local: &str) -> Result<&Node, XdomeaError> {
+        self.child(local).ok_or_else(|| {
+            invalid(
+                &self.local,
+                self.line,
+                format!("element {local} is missing"),
+            )
+        })
+    }
+
+    /// The trimmed text of the child `local`, if present and not empty.
+    pub fn text_of(&self, local: &str) -> Option<&str> {
+        self.child(local)
+            .map(|c| c.text.trim())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// The `code` of a code element (unqualified child).
+    pub fn code(&self) -> Option<&str> {
+        self.children
+            .iter()
+            .find(|c| !c.xdomea && c.local == "code")
+            .map(|c| c.text.trim())
+    }
+
+    fn error(&self, detail: impl Into<String>) -> XdomeaError {
+        invalid(&self.local, self.line, detail)
+    }
+
+    fn uuid(&self) -> Result<Uuid, XdomeaError> {
+        Uuid::parse_str(self.text.trim())
+            .map_err(|_| self.error(format!("'{}' is not a UUID", self.text.trim())))
+    }
+}
+
+/// A parsed message.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub version: Version,
+    pub kind: MessageType,
+    pub root: Node,
+}
+
+/// What every message's head says that Akta uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadIn {
+    pub process_id: Uuid,
+    pub sender_key: Option<String>,
+    pub sender_institution: Option<String>,
+}
+
+const PREDEFINED: [(&str, char); 5] = [
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+];
+
+/// Reads a message into a tree under `limits`.
+pub fn parse(bytes: &[u8], limits: Limits) -> Result<Message, XdomeaError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(XdomeaError::TooLarge(format!(
+            "the message has {} bytes; at most {} are read",
+            bytes.len(),
+            limits.max_bytes
+        )));
+    }
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(invalid("(document)", 1, "the message is not UTF-8"));
+    }
+    let mut reader = NsReader::from_reader(bytes);
+    reader.config_mut().expand_empty_elements = true;
+    let mut stack: Vec<Node> = Vec::new();
+    let mut root: Option<Node> = None;
+    let mut elements = 0usize;
+    // Line numbers: newlines counted up to each event's start, incrementally.
+    let (mut counted_to, mut line) = (0usize, 1usize);
+    let mut line_at = |pos: usize| {
+        let pos = pos.min(bytes.len());
+        if pos > counted_to {
+            line += bytes[counted_to..pos]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            counted_to = pos;
+        }
+        line
+    };
+    loop {
+        let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let here = line_at(pos);
+        let current = stack
+            .last()
+            .map_or("(document)", |n| n.local.as_str())
+            .to_owned();
+        let (ns, event) = reader
+            .read_resolved_event()
+            .map_err(|e| invalid(&current, here, format!("not well-formed XML: {e}")))?;
+        let xdomea = matches!(ns, ResolveResult::Bound(n) if n.as_ref() == NS_310.as_bytes() || n.as_ref() == NS_300.as_bytes());
+        let version = match ns {
+            ResolveResult::Bound(n) if n.as_ref() == NS_300.as_bytes() => Some(Version::V300),
+            ResolveResult::Bound(n) if n.as_ref() == NS_310.as_bytes() => Some(Version::V310),
+            _ => None,
+        };
+        match event {
+            Event::Start(start) => {
+                elements += 1;
+                if elements > limits.max_elements {
+                    return Err(XdomeaError::TooLarge(format!(
+                        "more than {} elements",
+                        limits.max_elements
+                    )));
+                }
+                if stack.len() >= limits.max_depth {
+                    return Err(XdomeaError::TooLarge(format!(
+                        "elements nested deeper than {}",
+                        limits.max_depth
+                    )));
+                }
+                let local = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+                let mut attrs = Vec::new();
+                for a in start.attributes() {
+                    let a = a.map_err(|e| invalid(&local, here, format!("attribute: {e}")))?;
+                    let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+                    let value = a
+                        .unescape_value()
+                        .map_err(|e| invalid(&local, here, format!("attribute {key}: {e}")))?
+                        .into_owned();
+                    attrs.push((key, value));
+                }
+                if stack.is_empty() && root.is_some() {
+                    return Err(invalid(&local, here, "a second root element"));
+                }
+                if stack.is_empty() && version.is_none() {
+                    return Err(invalid(
+                        &local,
+                        here,
+                        format!("not an xdomea 3.0.0 or 3.1.0 message (namespace {NS_310} or {NS_300} expected)"),
+                    ));
+                }
+                stack.push(Node {
+                    local,
+                    xdomea,
+                    attrs,
+                    text: String::new(),
+                    children: Vec::new(),
+                    line: here,
+                });
+            }
+            Event::End(_) => {
+                let Some(node) = stack.pop() else {
+                    return Err(invalid(&current, here, "unbalanced end tag"));
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(node),
+                    None => root = Some(node),
+                }
+            }
+            Event::Text(t) => {
+                let text = t
+                    .decode()
+                    .map_err(|e| invalid(&current, here, format!("text: {e}")))?;
+                match stack.last_mut() {
+                    Some(node) => node.text.push_str(&text),
+                    None if text.trim().is_empty() => {}
+                    None => return Err(invalid(&current, here, "text outside the root element")),
+                }
+            }
+            Event::CData(t) => {
+                let text = t
+                    .decode()
+                    .map_err(|e| invalid(&current, here, format!("CDATA: {e}")))?;
+                if let Some(node) = stack.last_mut() {
+                    node.text.push_str(&text);
+                }
+            }
+            Event::GeneralRef(r) => {
+                let c = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c,
+                    Ok(None) => {
+                        let name = r
+                            .decode()
+                            .map_err(|e| invalid(&current, here, format!("reference: {e}")))?;
+                        PREDEFINED
+                            .iter()
+                            .find(|(n, _)| *n == name)
+                            .map(|(_, c)| *c)
+                            .ok_or_else(|| {
+                                invalid(
+                                    &current,
+                                    here,
+                                    format!(
+                                        "entity &{name}; is not allowed (only XML's own entities)"
+                                    ),
+                                )
+                            })?
+                    }
+                    Err(e) => return Err(invalid(&current, here, format!("reference: {e}"))),
+                };
+                if let Some(node) = stack.last_mut() {
+                    node.text.push(c);
+                }
+            }
+            Event::DocType(_) => {
+                return Err(invalid(
+                    "(document)",
+                    here,
+                    "a DOCTYPE is not allowed in an xdomea message (no DTDs, no external entities)",
+                ))
+            }
+            Event::Eof => break,
+            Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+        }
+    }
+    let root = root.ok_or_else(|| invalid("(document)", line, "no root element"))?;
+    if !stack.is_empty() {
+        return Err(invalid(&root.local, root.line, "unclosed elements"));
+    }
+    let kind = MessageType::from_root(&root.local)
+        .ok_or_else(|| root.error(format!("{} is not a message Akta reads", root.local)))?;
+    let version = if root.xdomea {
+        // The namespace was checked at the root; which one it was decides the version.
+        version_of(bytes)
+    } else {
+        return Err(root.error("not an xdomea message"));
+    };
+    // The head's Nachrichtentyp must agree with the root element.
+    let code = root
+        .req("Kopf")?
+        .req("Nachrichtentyp")?
+        .code()
+        .unwrap_or_default()
+        .to_owned();
+    if code != kind.code() {
+        return Err(root.error(format!(
+            "the head says message type {code:?}, the root element {}",
+            kind.code()
+        )));
+    }
+    Ok(Message {
+        version,
+        kind,
+        root,
+    })
+}
+
+fn version_of(bytes: &[u8]) -> Version {
+    let head = &bytes[..bytes.len().min(4096)];
+    if head.windows(NS_300.len()).any(|w| w == NS_300.as_bytes()) {
+        Version::V300
+    } else {
+        Version::V310
+    }
+}
+
+impl Message {
+    /// Refuses any other message than `expected`.
+    pub fn expect(&self, expected: MessageType) -> Result<(), XdomeaError> {
+        if self.kind == expected {
+            Ok(())
+        } else {
+            Err(XdomeaError::WrongMessage {
+                expected: expected.root(),
+                found: self.kind.root(),
+            })
+        }
+    }
+
+    pub fn head(&self) -> Result<HeadIn, XdomeaError> {
+        let head = self.root.req("Kopf")?;
+        let process_id = head.req("ProzessID")?.uuid()?;
+        let sender = head.child("Absender");
+        Ok(HeadIn {
+            process_id,
+            sender_key: sender
+                .and_then(|s| s.child("Behoerdenkennung"))
+                .and_then(|b| b.child("Behoerdenschluessel"))
+                .and_then(Node::code)
+                .map(str::to_owned),
+            sender_institution: sender
+                .and_then(|s| s.child("Institution"))
+                .and_then(|i| i.text_of("Name"))
+                .map(str::to_owned),
+        })
+    }
+
+    /// The ratings of a 0502: each rated object's id with A, B or V.
+    pub fn ratings(&self) -> Result<Vec<(Uuid, Rating)>, XdomeaError> {
+        self.expect(MessageType::Bewertungsverzeichnis0502)?;
+        let mut out = Vec::new();
+        for object in self.root.all("BewertetesObjekt") {
+            let id = object.req("ID")?.uuid()?;
+            out.push((id, rating_of(object.req("Aussonderungsart")?)?));
+        }
+        if out.is_empty() {
+            return Err(self.root.error("no BewertetesObjekt"));
+        }
+        Ok(out)
+    }
+
+    /// The Aktenplan of a 0301.
+    pub fn plan(&self) -> Result<Plan, XdomeaError> {
+        self.expect(MessageType::Aktenplan0301)?;
+        let plan = self.root.req("Aktenplan")?;
+        Ok(Plan {
+            name: plan.text_of("Bezeichnung").unwrap_or_default().to_owned(),
+            version: plan.text_of("Version").unwrap_or_default().to_owned(),
+            units: plan
+                .all("Einheit")
+                .map(plan_unit)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// What a 0506 (or 0402) says about each object: its id, whether it was imported, the
+    /// archive's reference for it, and the errors reported.
+    pub fn import_results(&self) -> Result<Vec<ImportResult>, XdomeaError> {
+        let element = match self.kind {
+            MessageType::AussonderungImportBestaetigen0506 => "AusgesondertesSGO",
+            MessageType::AbgabeImportBestaetigen0402 => "AbgegebenesObjekt",
+            _ => {
+                return Err(XdomeaError::WrongMessage {
+                    expected: MessageType::AussonderungImportBestaetigen0506.root(),
+                    found: self.kind.root(),
+                })
+            }
+        };
+        let mut out = Vec::new();
+        for object in self.root.all(element) {
+            let ok = object.req("Erfolgreich")?;
+            out.push(ImportResult {
+                id: object.req("IDSGO")?.uuid()?,
+                imported: match ok.text.trim() {
+                    "1" | "true" => true,
+                    "0" | "false" => false,
+                    other => return Err(ok.error(format!("'{other}' is not a boolean"))),
+                },
+                archive_reference: object.text_of("Archivkennung").map(str::to_owned),
+                errors: object
+                    .all("Fehlermeldung")
+                    .map(|e| e.text.trim().to_owned())
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// One object's outcome in an import confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportResult {
+    pub id: Uuid,
+    pub imported: bool,
+    pub archive_reference: Option<String>,
+    pub errors: Vec<String>,
+}
+
+/// The code inside the double-wrapped Aussonderungsart.
+fn rating_of(wrapper: &Node) -> Result<Rating, XdomeaError> {
+    let inner = wrapper.req("Aussonderungsart")?;
+    let code = inner.code().ok_or_else(|| inner.error("code is missing"))?;
+    Rating::parse(code).ok_or_else(|| inner.error(format!("'{code}' is not A, B or V")))
+}
+
+fn plan_unit(unit: &Node) -> Result<PlanUnitObject, XdomeaError> {
+    let keep_node = unit.req("Aufbewahrungsdauer")?;
+    let keep =
+        match (
+            keep_node.text_of("AnzahlJahre"),
+            keep_node.child("Unbefristet"),
+        ) {
+            (Some(n), _) => Keep::Years(n.parse().map_err(|_| {
+                keep_node.error(format!("AnzahlJahre '{n}' is not a number of years"))
+            })?),
+            (None, Some(_)) => Keep::Unlimited,
+            (None, None) => return Err(keep_node.error("neither AnzahlJahre nor Unbefristet")),
+        };
+    Ok(PlanUnitObject {
+        code: unit
+            .text_of("Kennzeichen")
+            .ok_or_else(|| unit.error("Kennzeichen is missing"))?
+            .to_owned(),
+        title: unit
+            .text_of("Inhaltsangabe")
+            .or_else(|| unit.text_of("BetreffKurz"))
+            .unwrap_or_default()
+            .to_owned(),
+        rating: rating_of(unit.req("Aussonderungsart")?)?,
+        keep,
+        retired: unit.text_of("Stillgelegt") == Some("1"),
+        children: unit
+            .all("Einheit")
+            .map(plan_unit)
+            .collect::<Result<_, _>>()?,
+    })
+}

@@ -1,0 +1,378 @@
+//! Aussonderung over REST, as an archivist drives it: due Akten are offered in an xdomea
+//! 0501 that validates against the official 3.1.0 schema, the archive's 0502 rates them, Akta
+//! confirms with a 0505. Akten not closed, not due, under a legal hold or already offered
+//! cannot be offered; a message for another process, naming objects that were not offered or
+//! hostile XML changes nothing.
+
+use akta_testkit::{Client, Reply, TestApp};
+use akta_xdomea::model::{Head, Party, Rating};
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::common::{seed, upload_version};
+
+fn schema() -> Option<std::path::PathBuf> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/xdomea/3.1.0/xdomea.xsd");
+    if !path.exists() {
+        eprintln!(
+            "SKIPPED xdomea schema validation: {} not found",
+            path.display()
+        );
+        return None;
+    }
+    Some(path)
+}
+
+/// Validates `xml` with xmllint against the 3.1.0 schema (skipped where it is absent).
+fn assert_valid(xml: &[u8], what: &str) {
+    let Some(schema) = schema() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join(format!("{what}.xml"));
+    std::fs::write(&file, xml).expect("write");
+    let out = match std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema)
+        .arg(&file)
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            eprintln!("SKIPPED xdomea schema validation: xmllint not installed");
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{what} does not validate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn close(client: &Client, path: &str, closed_on: Option<&str>) {
+    let current = client.get(path).await;
+    let etag = current.header("etag").expect("etag").to_owned();
+    let mut body = json!({"status": "zdA"});
+    if let Some(d) = closed_on {
+        body["closed_on"] = json!(d);
+    }
+    let r = client
+        .send(
+            client
+                .request(Method::PATCH, path)
+                .header("if-match", etag)
+                .json(&body),
+        )
+        .await;
+    assert_eq!(r.status, 200, "closing {path}: {}", r.body);
+}
+
+async fn document(admin: &Client, target: &str, title: &str, versions: usize) -> String {
+    let r = admin
+        .upload(
+            &format!("{target}/documents"),
+            Some(
+                json!({"title": title, "kind": "Eingang", "sender": "Müller & Söhne",
+                        "document_date": "2012-03-02"}),
+            ),
+            Some(("antrag.pdf", "application/pdf", b"%PDF-1.4 eins".to_vec())),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.id();
+    for n in 1..versions {
+        let v = upload_version(
+            admin,
+            &id,
+            "antrag.pdf",
+            format!("%PDF-1.4 v{n}").into_bytes(),
+        )
+        .await;
+        assert_eq!(v.status, 201, "{}", v.body);
+    }
+    id
+}
+
+struct Setup {
+    app: TestApp,
+    tenant: akta_testkit::TestTenant,
+    admin: Client,
+    archivist: Client,
+    due: Vec<String>,
+    open: String,
+    held: String,
+    foreign: String,
+}
+
+async fn setup() -> Setup {
+    let app = TestApp::spawn().await;
+    let seeded = seed(&app, "witten").await;
+    let other = seed(&app, "herdecke").await;
+    let admin = seeded.tenant.admin.clone();
+    let unit = admin
+        .post(
+            "/api/v1/plan-units",
+            json!({"code": "63", "title": "Bauordnung", "retention_years": 10, "disposition": "A"}),
+        )
+        .await
+        .id();
+    let mut due = Vec::new();
+    for (subject, confidentiality) in [
+        ("Baugenehmigung Kindertagesstätte Lindenweg 12", "normal"),
+        ("Bauvoranfrage Gärtnerei Außenbereich", "vertraulich"),
+    ] {
+        let file = admin
+            .post(
+                "/api/v1/files",
+                json!({"plan_unit_id": unit, "subject": subject,
+                       "confidentiality": confidentiality, "period_from": "2011-01-10"}),
+            )
+            .await
+            .id();
+        document(&admin, &format!("/api/v1/files/{file}"), "Lageplan", 2).await;
+        for case in ["Bauantrag und Prüfung", "Nachbarbeteiligung"] {
+            let c = admin
+                .post(
+                    &format!("/api/v1/files/{file}/cases"),
+                    json!({"subject": case}),
+                )
+                .await
+                .id();
+            document(&admin, &format!("/api/v1/cases/{c}"), "Bauantrag Größe", 2).await;
+        }
+        close(&admin, &format!("/api/v1/files/{file}"), Some("2012-06-30")).await;
+        due.push(file);
+    }
+    let open = admin.create_file(&unit, "Laufende Sache").await.id();
+    let held = admin
+        .post(
+            "/api/v1/files",
+            json!({"plan_unit_id": unit, "subject": "Streitsache", "period_from": "2011-01-10"}),
+        )
+        .await
+        .id();
+    close(&admin, &format!("/api/v1/files/{held}"), Some("2012-06-30")).await;
+    let archivist = app.client(&seeded.tenant, "archivist").await;
+    let hold = archivist
+        .send(
+            archivist
+                .request(Method::PUT, &format!("/api/v1/files/{held}/hold"))
+                .json(&json!({"reason": "Klageverfahren"})),
+        )
+        .await;
+    assert_eq!(hold.status, 200, "{}", hold.body);
+    Setup {
+        app,
+        tenant: seeded.tenant.clone(),
+        admin,
+        archivist,
+        due,
+        open,
+        held,
+        foreign: other.file,
+    }
+}
+
+async fn offer(client: &Client, files: &[&str]) -> Reply {
+    client
+        .post(
+            "/api/v1/transfers",
+            json!({"kind": "aussonderung", "file_ids": files}),
+        )
+        .await
+}
+
+async fn post_message(client: &Client, transfer: &str, body: Vec<u8>) -> Reply {
+    client
+        .send(
+            client
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/transfers/{transfer}/messages"),
+                )
+                .header("content-type", "application/xml")
+                .body(body),
+        )
+        .await
+}
+
+fn rating_message(process: Uuid, ratings: &[(Uuid, Rating)]) -> Vec<u8> {
+    let head = Head {
+        process_id: process,
+        created: time::OffsetDateTime::now_utc(),
+        sender: Party {
+            authority_key: Some("la-nrw".into()),
+            institution: Some("Landesarchiv NRW".into()),
+        },
+        recipient: Party::default(),
+        receipt_requested: true,
+    };
+    akta_xdomea::write::bewertungsverzeichnis_0502(&head, ratings).expect("0502")
+}
+
+fn ratings_of(transfer: &Value) -> Vec<(String, String, Value)> {
+    transfer["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (
+                i["object_id"].as_str().expect("id").to_owned(),
+                i["state"].as_str().expect("state").to_owned(),
+                i["rating"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_akten_are_offered_rated_and_the_rating_confirmed_in_xdomea() {
+    let s = setup().await;
+    let due: Vec<&str> = s.due.iter().map(String::as_str).collect();
+
+    // Only archivists and admins offer; only due, closed Akten without a hold.
+    let clerk = s.app.client(&s.tenant, "clerk").await;
+    offer(&clerk, &due).await.assert_problem(403, "forbidden");
+    offer(&s.archivist, &[&s.open])
+        .await
+        .assert_problem(409, "conflict");
+    offer(&s.archivist, &[&s.held])
+        .await
+        .assert_problem(409, "conflict");
+    offer(&s.archivist, &[&s.foreign])
+        .await
+        .assert_problem(404, "not_found");
+    let abgabe = s
+        .archivist
+        .post(
+            "/api/v1/transfers",
+            json!({"kind": "abgabe", "file_ids": due}),
+        )
+        .await;
+    assert_eq!(abgabe.status, 422, "{}", abgabe.body);
+
+    let created = offer(&s.archivist, &due).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let transfer = created.id();
+    assert_eq!(created.body["state"], "angeboten");
+    // Two Akten with two Vorgänge each.
+    assert_eq!(ratings_of(&created.body).len(), 6);
+    offer(&s.archivist, &due[..1])
+        .await
+        .assert_problem(409, "conflict");
+
+    let offer_xml = s
+        .archivist
+        .get(&format!("/api/v1/transfers/{transfer}/messages/0501"))
+        .await;
+    assert_eq!(offer_xml.status, 200, "{}", offer_xml.body);
+    assert_eq!(offer_xml.header("content-type"), Some("application/xml"));
+    let text = String::from_utf8(offer_xml.bytes.clone()).expect("utf-8");
+    assert!(text.contains("Kindertagesstätte"), "{text}");
+    assert!(
+        text.contains("<code>005</code>"),
+        "the confidential Akte: {text}"
+    );
+    assert!(text.contains(&format!("<xdomea:ProzessID>{transfer}</xdomea:ProzessID>")));
+    assert_valid(&offer_xml.bytes, "0501");
+
+    s.archivist
+        .get(&format!("/api/v1/transfers/{transfer}/messages/0505"))
+        .await
+        .assert_problem(409, "conflict");
+
+    let process = Uuid::parse_str(&transfer).expect("uuid");
+    let first = Uuid::parse_str(&s.due[0]).expect("uuid");
+    let second = Uuid::parse_str(&s.due[1]).expect("uuid");
+
+    // Nothing applies from a wrong message.
+    let stranger = rating_message(process, &[(first, Rating::A), (Uuid::now_v7(), Rating::V)]);
+    let r = post_message(&s.archivist, &transfer, stranger).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let other_process = rating_message(Uuid::now_v7(), &[(first, Rating::A), (second, Rating::V)]);
+    let r = post_message(&s.archivist, &transfer, other_process).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let xxe = br#"<?xml version="1.0"?>
+<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+<x>&e;</x>"#;
+    let r = post_message(&s.archivist, &transfer, xxe.to_vec()).await;
+    r.assert_problem(422, "validation_failed");
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("line 2")),
+        "{}",
+        r.body
+    );
+    let huge = post_message(&s.archivist, &transfer, vec![b' '; 40 * 1024 * 1024]).await;
+    assert_eq!(huge.status, 413, "{}", huge.body);
+    let unchanged = s
+        .archivist
+        .get(&format!("/api/v1/transfers/{transfer}"))
+        .await;
+    assert_eq!(unchanged.body["state"], "angeboten");
+    assert!(ratings_of(&unchanged.body)
+        .iter()
+        .all(|(_, st, r)| st == "angeboten" && r.is_null()));
+
+    let rating = rating_message(process, &[(first, Rating::A), (second, Rating::V)]);
+    let r = post_message(&s.archivist, &transfer, rating.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["changed"], 6,
+        "Vorgänge share their Akte's rating: {}",
+        r.body
+    );
+    let after = &r.body["transfer"];
+    assert_eq!(after["state"], "bewertet");
+    for item in after["items"].as_array().expect("items") {
+        let expected = if item["file_id"] == s.due[0].as_str() {
+            "A"
+        } else {
+            "V"
+        };
+        assert_eq!(item["rating"], expected, "{item}");
+        assert_eq!(item["state"], "bewertet");
+    }
+    // The same rating again changes nothing.
+    let again = post_message(&s.archivist, &transfer, rating).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["changed"], 0);
+
+    let receipt = s
+        .archivist
+        .get(&format!("/api/v1/transfers/{transfer}/messages/0505"))
+        .await;
+    assert_eq!(receipt.status, 200, "{}", receipt.body);
+    assert_valid(&receipt.bytes, "0505");
+
+    let logged = s
+        .archivist
+        .get(&format!("/api/v1/transfers/{transfer}"))
+        .await;
+    let codes: Vec<(&str, &str)> = logged.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            (
+                m["code"].as_str().expect("code"),
+                m["direction"].as_str().expect("dir"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("0501", "out"),
+            ("0502", "in"),
+            ("0502", "in"),
+            ("0505", "out")
+        ]
+    );
+    let _ = &s.admin;
+}
