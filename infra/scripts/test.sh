@@ -36,6 +36,11 @@ if ! command -v tesseract >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>
     || echo "OCR tools not installed; OCR tests will check the unavailable path"
 fi
 
+if ! command -v xmllint >/dev/null 2>&1; then
+  say "installing xmllint (libxml2-utils): every xdomea message Akta writes is validated against the official XSD"
+  apt_install libxml2-utils
+fi
+
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 if ! command -v garage >/dev/null 2>&1; then
   say "installing the Garage S3 server (cargo install garage --locked, takes a while)"
