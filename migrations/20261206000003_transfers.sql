@@ -19,7 +19,8 @@ CREATE TABLE transfer_items (
     tenant_id     uuid NOT NULL REFERENCES tenants(id),
     object_id     uuid NOT NULL,
     object_type   text NOT NULL CHECK (object_type IN ('file', 'case')),
-    file_id       uuid NOT NULL REFERENCES files(id),
+    -- No reference: the transfer keeps its history when the Akte is destroyed.
+    file_id       uuid NOT NULL,
     state         text NOT NULL DEFAULT 'angeboten'
                   CHECK (state IN ('angeboten', 'bewertet', 'übergeben', 'archiviert', 'vernichtet')),
     rating        text CHECK (rating IN ('A', 'V')),
@@ -47,3 +48,44 @@ CREATE INDEX transfer_messages_transfer ON transfer_messages (transfer_id, creat
 
 GRANT SELECT, INSERT, UPDATE ON transfers, transfer_items TO akta_app;
 GRANT SELECT, INSERT ON transfer_messages TO akta_app;
+
+-- The Löschprotokoll: one entry per destroyed Akte, kept after its rows are gone.
+CREATE TABLE disposal_protocol (
+    id                 uuid PRIMARY KEY,
+    tenant_id          uuid NOT NULL REFERENCES tenants(id),
+    file_id            uuid NOT NULL,
+    reference          text NOT NULL,
+    subject            text NOT NULL,
+    period_from        date,
+    closed_on          date,
+    rating             text NOT NULL CHECK (rating IN ('A', 'V')),
+    outcome            text NOT NULL CHECK (outcome IN ('archiviert', 'vernichtet')),
+    archive_reference  text,
+    transfer_id        uuid NOT NULL REFERENCES transfers(id),
+    messages           text[] NOT NULL,
+    cases              integer NOT NULL,
+    documents          integer NOT NULL,
+    versions           integer NOT NULL,
+    bytes              bigint NOT NULL,
+    disposed_by        text NOT NULL,
+    disposed_at        timestamptz NOT NULL DEFAULT now()
+);
+CALL akta_tenant_table('disposal_protocol');
+GRANT SELECT, INSERT ON disposal_protocol TO akta_app;
+
+-- Destroying records after an Aussonderung is the only way rows of Akten leave; the core
+-- decides when. A legal hold in force is refused here too, whatever the application does.
+GRANT DELETE ON files, cases, documents, document_versions, extraction_jobs TO akta_app;
+CREATE FUNCTION akta_refuse_held_deletion() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+    AS $$
+    BEGIN
+        IF OLD.hold_reason IS NOT NULL AND (OLD.hold_until IS NULL OR OLD.hold_until >= current_date) THEN
+            RAISE EXCEPTION 'the file % is under a legal hold', OLD.reference
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN OLD;
+    END
+    $$;
+CREATE TRIGGER files_hold_blocks_deletion BEFORE DELETE ON files
+    FOR EACH ROW EXECUTE FUNCTION akta_refuse_held_deletion();

@@ -267,6 +267,19 @@ CREATE FUNCTION public.akta_rate_prune() RETURNS bigint
         SELECT count(*) FROM gone
     $$;
 
+CREATE FUNCTION public.akta_refuse_held_deletion() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        IF OLD.hold_reason IS NOT NULL AND (OLD.hold_until IS NULL OR OLD.hold_until >= current_date) THEN
+            RAISE EXCEPTION 'the file % is under a legal hold', OLD.reference
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN OLD;
+    END
+    $$;
+
 CREATE FUNCTION public.akta_setting_uuid(p_name text) RETURNS uuid
     LANGUAGE sql STABLE
     AS $$ SELECT NULLIF(current_setting(p_name, true), '')::uuid $$;
@@ -395,6 +408,31 @@ CREATE TABLE public.cases (
 );
 
 ALTER TABLE ONLY public.cases FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.disposal_protocol (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    file_id uuid NOT NULL,
+    reference text NOT NULL,
+    subject text NOT NULL,
+    period_from date,
+    closed_on date,
+    rating text NOT NULL,
+    outcome text NOT NULL,
+    archive_reference text,
+    transfer_id uuid NOT NULL,
+    messages text[] NOT NULL,
+    cases integer NOT NULL,
+    documents integer NOT NULL,
+    versions integer NOT NULL,
+    bytes bigint NOT NULL,
+    disposed_by text NOT NULL,
+    disposed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT disposal_protocol_outcome_check CHECK ((outcome = ANY (ARRAY['archiviert'::text, 'vernichtet'::text]))),
+    CONSTRAINT disposal_protocol_rating_check CHECK ((rating = ANY (ARRAY['A'::text, 'V'::text])))
+);
+
+ALTER TABLE ONLY public.disposal_protocol FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.document_versions (
     id uuid NOT NULL,
@@ -821,6 +859,9 @@ ALTER TABLE ONLY public.cases
 ALTER TABLE ONLY public.cases
     ADD CONSTRAINT cases_tenant_id_reference_key UNIQUE (tenant_id, reference);
 
+ALTER TABLE ONLY public.disposal_protocol
+    ADD CONSTRAINT disposal_protocol_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.document_versions
     ADD CONSTRAINT document_versions_blob_key_key UNIQUE (blob_key);
 
@@ -979,6 +1020,8 @@ CREATE TRIGGER audit_events_chain BEFORE INSERT ON public.audit_events FOR EACH 
 
 CREATE TRIGGER extraction_jobs_notify AFTER INSERT ON public.extraction_jobs FOR EACH STATEMENT EXECUTE FUNCTION public.akta_notify_channel('akta_extraction');
 
+CREATE TRIGGER files_hold_blocks_deletion BEFORE DELETE ON public.files FOR EACH ROW EXECUTE FUNCTION public.akta_refuse_held_deletion();
+
 CREATE TRIGGER index_log_notify AFTER INSERT ON public.index_log FOR EACH STATEMENT EXECUTE FUNCTION public.akta_notify_channel('akta_index_log');
 
 ALTER TABLE ONLY public.api_tokens
@@ -1004,6 +1047,12 @@ ALTER TABLE ONLY public.cases
 
 ALTER TABLE ONLY public.cases
     ADD CONSTRAINT cases_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.disposal_protocol
+    ADD CONSTRAINT disposal_protocol_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.disposal_protocol
+    ADD CONSTRAINT disposal_protocol_transfer_id_fkey FOREIGN KEY (transfer_id) REFERENCES public.transfers(id);
 
 ALTER TABLE ONLY public.document_versions
     ADD CONSTRAINT document_versions_document_id_fkey FOREIGN KEY (document_id) REFERENCES public.documents(id);
@@ -1105,9 +1154,6 @@ ALTER TABLE ONLY public.tenant_usage
     ADD CONSTRAINT tenant_usage_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
 ALTER TABLE ONLY public.transfer_items
-    ADD CONSTRAINT transfer_items_file_id_fkey FOREIGN KEY (file_id) REFERENCES public.files(id);
-
-ALTER TABLE ONLY public.transfer_items
     ADD CONSTRAINT transfer_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
 ALTER TABLE ONLY public.transfer_items
@@ -1146,6 +1192,8 @@ ALTER TABLE public.audit_heads ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.audit_signatures ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.cases ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.disposal_protocol ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.document_versions ENABLE ROW LEVEL SECURITY;
 
@@ -1214,6 +1262,8 @@ CREATE POLICY tenant_isolation ON public.audit_heads USING ((tenant_id = public.
 CREATE POLICY tenant_isolation ON public.audit_signatures USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.cases USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.disposal_protocol USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.document_versions USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
@@ -1366,23 +1416,25 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.audit_heads TO akta_app;
 
 GRANT SELECT,INSERT ON TABLE public.audit_signatures TO akta_app;
 
-GRANT SELECT,INSERT,UPDATE ON TABLE public.cases TO akta_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.cases TO akta_app;
 
-GRANT SELECT,INSERT ON TABLE public.document_versions TO akta_app;
+GRANT SELECT,INSERT ON TABLE public.disposal_protocol TO akta_app;
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.document_versions TO akta_app;
 
 GRANT UPDATE(wrapped_dek) ON TABLE public.document_versions TO akta_app;
 
 GRANT UPDATE(tenant_key_version) ON TABLE public.document_versions TO akta_app;
 
-GRANT SELECT,INSERT,UPDATE ON TABLE public.documents TO akta_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.documents TO akta_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.extracted_texts TO akta_app;
 
-GRANT SELECT,INSERT,UPDATE ON TABLE public.extraction_jobs TO akta_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.extraction_jobs TO akta_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.file_access TO akta_app;
 
-GRANT SELECT,INSERT,UPDATE ON TABLE public.files TO akta_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.files TO akta_app;
 
 GRANT SELECT,INSERT ON TABLE public.index_log TO akta_app;
 

@@ -41,8 +41,12 @@ impl Core {
         who: &Principal,
         new: NewFile,
     ) -> Result<FileRecord, CoreError> {
-        self.as_caller(who, async |tx| tx.create_file(new).await)
-            .await
+        self.as_caller(who, async |tx| {
+            let mut file = tx.create_file(new).await?;
+            crate::retention::fill(tx, std::slice::from_mut(&mut file)).await?;
+            Ok::<_, CoreError>(file)
+        })
+        .await
     }
 
     /// The Akte; a read of a confidential one is audited.

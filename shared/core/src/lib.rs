@@ -5,6 +5,7 @@
 //! a reason, optimistic locking, the way of an upload.
 
 mod cases;
+pub mod disposal;
 mod documents;
 mod error;
 mod files;
@@ -13,6 +14,7 @@ mod login_guard;
 mod oidc;
 mod people;
 mod plan;
+mod plan_exchange;
 mod retention;
 pub mod search;
 pub mod secrets;

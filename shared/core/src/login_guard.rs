@@ -128,6 +128,28 @@ impl Core {
 mod tests {
     use super::*;
 
+    /// With every permit taken, a password check waits instead of hashing: at most one hash
+    /// per core runs, however many logins arrive.
+    #[tokio::test]
+    async fn password_hashing_waits_for_a_permit() {
+        let all = hashing().available_permits();
+        let held = hashing()
+            .acquire_many(u32::try_from(all).expect("permits"))
+            .await
+            .expect("permits");
+        let mut check = tokio::spawn(crate::people::password_matches(
+            "falsch falsch".into(),
+            None,
+        ));
+        // A hash takes well under a second (argon2 is optimised even in test builds): one
+        // that has not finished after a second is waiting for its permit.
+        let waited = tokio::time::timeout(Duration::from_secs(1), &mut check).await;
+        assert!(waited.is_err(), "hashed without a permit");
+        drop(held);
+        let matched = check.await.expect("task").expect("hash");
+        assert!(!matched, "no stored hash never matches");
+    }
+
     fn hit(bucket: &str, hits: i32, reset_secs: i32) -> RateHit {
         RateHit {
             bucket: bucket.into(),

@@ -67,7 +67,10 @@ async fn failed(started: tokio::time::Instant) -> CoreError {
     CoreError::LoginFailed
 }
 
-async fn password_matches(password: String, stored: Option<String>) -> Result<bool, CoreError> {
+pub(crate) async fn password_matches(
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, CoreError> {
     // Bounded: each hash holds about 19 MiB while it runs.
     let _permit = crate::login_guard::hashing()
         .acquire()

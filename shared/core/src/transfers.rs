@@ -44,6 +44,8 @@ pub struct Received {
     pub code: &'static str,
     /// Items whose state or rating changed (0 for a repeated message).
     pub changed: u64,
+    /// Akten the archive reports as not imported (0506), with its reasons.
+    pub import_errors: Vec<String>,
     pub transfer: TransferView,
 }
 
@@ -64,7 +66,7 @@ impl From<XdomeaError> for CoreError {
     }
 }
 
-fn require_archivist(who: &Principal) -> Result<(), CoreError> {
+pub(crate) fn require_archivist(who: &Principal) -> Result<(), CoreError> {
     match who.tenant_role() {
         Some((_, Role::Admin | Role::Archivist)) => {}
         _ => {
@@ -273,8 +275,63 @@ impl Core {
                 ),
             ));
         }
+        let mut leftovers = Vec::new();
+        let mut import_errors = Vec::new();
         let changed = match message.kind {
             MessageType::AnbietungEmpfangBestaetigen0504 => 0,
+            MessageType::AussonderungEmpfangBestaetigen0507 => {
+                require_sent_0503(&transfer)?;
+                0
+            }
+            MessageType::AussonderungImportBestaetigen0506 => {
+                require_sent_0503(&transfer)?;
+                let items = tx.transfer_items(id).await?;
+                let results = message.import_results()?;
+                for r in &results {
+                    if !items.iter().any(|i| i.object_id == r.id) {
+                        return Err(CoreError::validation(
+                            "message",
+                            format!("AusgesondertesSGO {} was not part of this transfer", r.id),
+                        ));
+                    }
+                }
+                let mut destroy: Vec<(Uuid, &str, &str, Option<String>)> = Vec::new();
+                let mut back = Vec::new();
+                for item in items
+                    .iter()
+                    .filter(|i| i.object_type == "file" && i.state == "übergeben")
+                {
+                    match results.iter().find(|r| r.id == item.object_id) {
+                        Some(r) if r.imported => destroy.push((
+                            item.file_id,
+                            "A",
+                            "archiviert",
+                            r.archive_reference.clone(),
+                        )),
+                        Some(r) => {
+                            back.push(item.file_id);
+                            import_errors.push(format!(
+                                "{}: {}",
+                                item.reference,
+                                if r.errors.is_empty() {
+                                    "not imported".to_owned()
+                                } else {
+                                    r.errors.join("; ")
+                                }
+                            ));
+                        }
+                        None => {}
+                    }
+                }
+                // What the archive rated V goes with the end of the process.
+                destroy.extend(rated_v(&items));
+                for file in &back {
+                    tx.set_transfer_file_state(id, *file, "bewertet").await?;
+                }
+                leftovers = crate::disposal::destroy(&mut tx, id, &destroy).await?;
+                finish_if_done(&mut tx, id).await?;
+                (destroy.len() + back.len()) as u64
+            }
             MessageType::Bewertungsverzeichnis0502 => {
                 let items = tx.transfer_items(id).await?;
                 let known: HashMap<Uuid, &TransferItem> =
@@ -321,6 +378,16 @@ impl Core {
                 let list: Vec<(Uuid, &str)> = ratings.into_iter().collect();
                 let changed = tx.rate_transfer_items(id, &list).await?;
                 tx.set_transfer_state(id, "bewertet").await?;
+                // Nothing for the archive to take: what it rated V is destroyed now.
+                let rated = tx.transfer_items(id).await?;
+                let taken = rated
+                    .iter()
+                    .any(|i| i.object_type == "file" && i.rating.as_deref() == Some("A"));
+                if !taken {
+                    let destroy = rated_v(&rated);
+                    leftovers = crate::disposal::destroy(&mut tx, id, &destroy).await?;
+                    finish_if_done(&mut tx, id).await?;
+                }
                 changed
             }
             other => {
@@ -338,14 +405,16 @@ impl Core {
         let transfer = tx.transfer(id, false).await?;
         let view = view(&mut tx, transfer).await?;
         tx.commit().await?;
+        self.delete_blobs(leftovers).await;
         Ok(Received {
             code: message.kind.code(),
             changed,
+            import_errors,
             transfer: view,
         })
     }
 
-    async fn head(&self, tx: &TenantTx, transfer: &Transfer) -> Result<Head, CoreError> {
+    pub(crate) async fn head(&self, tx: &TenantTx, transfer: &Transfer) -> Result<Head, CoreError> {
         let tenant = self.db.tenant_by_id(tx.tenant()).await?;
         Ok(Head {
             process_id: transfer.id,
@@ -363,6 +432,38 @@ impl Core {
     }
 }
 
+fn require_sent_0503(transfer: &Transfer) -> Result<(), CoreError> {
+    if matches!(transfer.state.as_str(), "übergeben" | "abgeschlossen") {
+        Ok(())
+    } else {
+        Err(CoreError::Conflict(
+            "no Aussonderung (0503) has been sent in this transfer".into(),
+        ))
+    }
+}
+
+/// Akten rated V and not destroyed yet.
+fn rated_v(items: &[TransferItem]) -> Vec<(Uuid, &'static str, &'static str, Option<String>)> {
+    items
+        .iter()
+        .filter(|i| {
+            i.object_type == "file" && i.rating.as_deref() == Some("V") && i.state == "bewertet"
+        })
+        .map(|i| (i.file_id, "V", "vernichtet", None))
+        .collect()
+}
+
+/// Closes the transfer once every Akte in it is archived or destroyed.
+async fn finish_if_done(tx: &mut TenantTx, id: Uuid) -> Result<(), CoreError> {
+    let open = tx.transfer_items(id).await?.iter().any(|i| {
+        i.object_type == "file" && !matches!(i.state.as_str(), "archiviert" | "vernichtet")
+    });
+    if !open {
+        tx.set_transfer_state(id, "abgeschlossen").await?;
+    }
+    Ok(())
+}
+
 async fn view(tx: &mut TenantTx, transfer: Transfer) -> Result<TransferView, CoreError> {
     let items = tx.transfer_items(transfer.id).await?;
     let messages = tx.transfer_messages(transfer.id).await?;
@@ -375,7 +476,21 @@ async fn view(tx: &mut TenantTx, transfer: Transfer) -> Result<TransferView, Cor
 
 /// The offered Akten with their Vorgänge and Dokumente (metadata only).
 async fn offer(tx: &mut TenantTx, transfer: &Transfer) -> Result<Vec<FileObject>, CoreError> {
-    let items = tx.transfer_items(transfer.id).await?;
+    let files: Vec<Uuid> = tx
+        .transfer_items(transfer.id)
+        .await?
+        .into_iter()
+        .filter(|i| i.object_type == "file")
+        .map(|i| i.file_id)
+        .collect();
+    objects(tx, &files).await
+}
+
+/// Akten as xdomea objects with their Vorgänge and Dokumente (versions left empty).
+pub(crate) async fn objects(
+    tx: &mut TenantTx,
+    files: &[Uuid],
+) -> Result<Vec<FileObject>, CoreError> {
     let plan = crate::retention::plan_rules(tx).await?;
     let units: HashMap<Uuid, (String, String)> = tx
         .all_plan_units()
@@ -385,8 +500,8 @@ async fn offer(tx: &mut TenantTx, transfer: &Transfer) -> Result<Vec<FileObject>
         .collect();
     let org_units = tx.list_org_units().await?;
     let mut out = Vec::new();
-    for item in items.iter().filter(|i| i.object_type == "file") {
-        let mut file: FileRecord = tx.file(item.file_id).await?;
+    for file_id in files {
+        let mut file: FileRecord = tx.file(*file_id).await?;
         crate::retention::fill(tx, std::slice::from_mut(&mut file)).await?;
         let rule = crate::retention::rule_of(&file, &plan)?;
         let ends = retention::due_on(&rule, file.closed_on());

@@ -440,3 +440,47 @@ pub fn aktenplan_0301(head: &Head, plan: &Plan) -> Result<Vec<u8>> {
     x.close("Aktenplan")?;
     x.finish(message)
 }
+
+/// `Aussonderung.Aussonderung.0503`: the Akten the archive takes, with their Dokumente and
+/// every version's primary document (named as in the container), asking for the import
+/// confirmation (0506) with the archive's references and for the receipt (0507).
+pub fn aussonderung_0503(head: &Head, files: &[FileObject]) -> Result<Vec<u8>> {
+    let message = MessageType::Aussonderung0503;
+    let mut x = Xml::new()?;
+    x.root(message, AUSSONDERUNG_XSD)?;
+    x.open("Kopf")?;
+    head_basis(&mut x, message, head)?;
+    x.flag("Importbestaetigung", true)?;
+    x.flag("RueckmeldungArchivkennung", true)?;
+    x.flag("Empfangsbestaetigung", head.receipt_requested)?;
+    x.close("Kopf")?;
+    for f in files {
+        file(&mut x, f)?;
+    }
+    x.finish(message)
+}
+
+/// `Aussonderung.AussonderungImportBestaetigen.0506`, as an archive sends it (for tests and
+/// archive simulators): per object whether it was imported, and the archive's reference.
+pub fn import_bestaetigung_0506(
+    head: &Head,
+    results: &[crate::read::ImportResult],
+) -> Result<Vec<u8>> {
+    let message = MessageType::AussonderungImportBestaetigen0506;
+    let mut x = Xml::new()?;
+    x.root(message, AUSSONDERUNG_XSD)?;
+    x.open("Kopf")?;
+    head_basis(&mut x, message, head)?;
+    x.close("Kopf")?;
+    for r in results {
+        x.open("AusgesondertesSGO")?;
+        x.text("IDSGO", &r.id.to_string())?;
+        x.flag("Erfolgreich", r.imported)?;
+        for e in &r.errors {
+            x.text("Fehlermeldung", e)?;
+        }
+        x.opt("Archivkennung", r.archive_reference.as_deref())?;
+        x.close("AusgesondertesSGO")?;
+    }
+    x.finish(message)
+}

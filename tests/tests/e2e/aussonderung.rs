@@ -26,7 +26,7 @@ fn schema() -> Option<std::path::PathBuf> {
 }
 
 /// Validates `xml` with xmllint against the 3.1.0 schema (skipped where it is absent).
-fn assert_valid(xml: &[u8], what: &str) {
+pub fn assert_valid(xml: &[u8], what: &str) {
     let Some(schema) = schema() else {
         return;
     };
@@ -375,4 +375,202 @@ async fn due_akten_are_offered_rated_and_the_rating_confirmed_in_xdomea() {
         ]
     );
     let _ = &s.admin;
+}
+
+fn import_confirmation(process: Uuid, results: &[(Uuid, bool, Option<&str>)]) -> Vec<u8> {
+    let head = Head {
+        process_id: process,
+        created: time::OffsetDateTime::now_utc(),
+        sender: Party {
+            authority_key: Some("la-nrw".into()),
+            institution: Some("Landesarchiv NRW".into()),
+        },
+        recipient: Party::default(),
+        receipt_requested: false,
+    };
+    let results: Vec<akta_xdomea::read::ImportResult> = results
+        .iter()
+        .map(
+            |(id, imported, reference)| akta_xdomea::read::ImportResult {
+                id: *id,
+                imported: *imported,
+                archive_reference: reference.map(str::to_owned),
+                errors: Vec::new(),
+            },
+        )
+        .collect();
+    let xml = akta_xdomea::write::import_bestaetigung_0506(&head, &results).expect("0506");
+    assert_valid(&xml, "0506");
+    xml
+}
+
+/// The whole way out: the archive takes one Akte and rates the other V; Akta sends the taken
+/// one with every version of every document in a 0503 zip (checksums included, the XML valid),
+/// the archive confirms receipt (0507) and import (0506); then both Akten are destroyed with
+/// their content, and the Löschprotokoll names them. A legal hold set meanwhile blocks the
+/// transfer, and a repeated confirmation changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archive_takes_one_akte_the_other_is_destroyed_and_the_protocol_remains() {
+    let s = setup().await;
+    let due: Vec<&str> = s.due.iter().map(String::as_str).collect();
+    let created = offer(&s.archivist, &due).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let transfer = created.id();
+    let process = Uuid::parse_str(&transfer).expect("uuid");
+    let taken = Uuid::parse_str(&s.due[0]).expect("uuid");
+    let rejected = Uuid::parse_str(&s.due[1]).expect("uuid");
+    let blobs_before = s.app.blob_keys().await.len();
+
+    let zip_path = format!("/api/v1/transfers/{transfer}/messages/0503");
+    s.archivist
+        .get(&zip_path)
+        .await
+        .assert_problem(409, "conflict");
+    let rating = rating_message(process, &[(taken, Rating::A), (rejected, Rating::V)]);
+    assert_eq!(
+        post_message(&s.archivist, &transfer, rating).await.status,
+        200
+    );
+
+    // A hold set after the rating still blocks the handover.
+    let hold_path = format!("/api/v1/files/{taken}/hold");
+    let held = s
+        .archivist
+        .send(
+            s.archivist
+                .request(Method::PUT, &hold_path)
+                .json(&json!({"reason": "Akteneinsicht"})),
+        )
+        .await;
+    assert_eq!(held.status, 200, "{}", held.body);
+    s.archivist
+        .get(&zip_path)
+        .await
+        .assert_problem(409, "conflict");
+    let lifted = s
+        .archivist
+        .send(s.archivist.request(Method::DELETE, &hold_path))
+        .await;
+    assert_eq!(lifted.status, 200, "{}", lifted.body);
+
+    let zip = s.archivist.get(&zip_path).await;
+    assert_eq!(zip.status, 200, "{}", zip.body);
+    assert_eq!(zip.header("content-type"), Some("application/zip"));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.bytes.clone())).expect("a zip");
+    let mut entries = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).expect("entry");
+        let name = entry.name().expect("entry name").into_owned();
+        assert!(!name.contains('/'), "flat container: {name}");
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).expect("read");
+        entries.insert(name, bytes);
+    }
+    let xml_name = format!("{transfer}_Aussonderung.Aussonderung.0503.xml");
+    let xml = entries.get(&xml_name).expect("the message").clone();
+    assert_valid(&xml, "0503");
+    let text = String::from_utf8(xml).expect("utf-8");
+    assert!(text.contains("Kindertagesstätte"), "the taken Akte");
+    assert!(!text.contains("Gärtnerei"), "the Akte rated V stays out");
+    // Lageplan and two Vorgänge with one document each, two versions each: six files.
+    let sums = String::from_utf8(
+        entries
+            .get(&format!("{transfer}_Pruefsummen.sha256"))
+            .expect("checksums")
+            .clone(),
+    )
+    .expect("utf-8");
+    let listed: Vec<(&str, &str)> = sums
+        .lines()
+        .map(|l| l.split_once("  ").expect("sum and name"))
+        .collect();
+    assert_eq!(listed.len(), 6, "{sums}");
+    for (sum, name) in &listed {
+        let content = entries.get(*name).expect("listed file in the zip");
+        assert_eq!(*sum, crate::common::sha256_hex(content), "{name}");
+        assert!(
+            text.contains(&format!("<xdomea:Dateiname>{name}</xdomea:Dateiname>")),
+            "{name}"
+        );
+        assert!(
+            content.starts_with(b"%PDF-1.4 "),
+            "decrypted content of {name}"
+        );
+    }
+
+    let receipt = akta_xdomea::write::receipt(
+        akta_xdomea::MessageType::AussonderungEmpfangBestaetigen0507,
+        &Head {
+            process_id: process,
+            created: time::OffsetDateTime::now_utc(),
+            sender: Party::default(),
+            recipient: Party::default(),
+            receipt_requested: false,
+        },
+    )
+    .expect("0507");
+    assert_eq!(
+        post_message(&s.archivist, &transfer, receipt).await.status,
+        200
+    );
+
+    let confirmation = import_confirmation(
+        process,
+        &[(taken, true, Some("LAV NRW, Best. 512 Nr. 4711"))],
+    );
+    let done = post_message(&s.archivist, &transfer, confirmation.clone()).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(
+        done.body["transfer"]["state"], "abgeschlossen",
+        "{}",
+        done.body
+    );
+    for file in &s.due {
+        s.admin
+            .get(&format!("/api/v1/files/{file}"))
+            .await
+            .assert_problem(404, "not_found");
+    }
+    assert!(
+        s.app.blob_keys().await.len() + 12 <= blobs_before,
+        "the destroyed versions' blobs are deleted"
+    );
+
+    let protocol = s.archivist.get("/api/v1/disposal/protocol").await;
+    assert_eq!(protocol.status, 200, "{}", protocol.body);
+    let items = protocol.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{}", protocol.body);
+    let entry = |outcome: &str| {
+        items
+            .iter()
+            .find(|e| e["outcome"] == outcome)
+            .unwrap_or_else(|| panic!("no {outcome} entry"))
+            .clone()
+    };
+    let archived = entry("archiviert");
+    assert_eq!(archived["rating"], "A");
+    assert_eq!(archived["archive_reference"], "LAV NRW, Best. 512 Nr. 4711");
+    assert_eq!(archived["documents"], 3);
+    assert_eq!(archived["versions"], 6);
+    assert_eq!(archived["closed_on"], "2012-06-30");
+    let destroyed = entry("vernichtet");
+    assert_eq!(destroyed["rating"], "V");
+    assert!(destroyed["subject"]
+        .as_str()
+        .is_some_and(|s| s.contains("Gärtnerei")));
+    let csv = s
+        .archivist
+        .get("/api/v1/disposal/protocol?format=csv")
+        .await;
+    assert_eq!(csv.status, 200);
+    let csv = String::from_utf8(csv.bytes).expect("utf-8");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.starts_with("Aktenzeichen;Betreff;"), "{csv}");
+
+    // The same confirmation again destroys nothing twice.
+    let again = post_message(&s.archivist, &transfer, confirmation).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["changed"], 0);
+    let protocol = s.archivist.get("/api/v1/disposal/protocol").await;
+    assert_eq!(protocol.body["items"].as_array().map(Vec::len), Some(2));
 }

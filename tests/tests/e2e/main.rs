@@ -19,6 +19,7 @@ mod limits;
 mod matrix;
 mod oidc;
 mod pagination;
+mod plan_exchange;
 mod retention;
 mod rls;
 mod roles;

@@ -119,6 +119,18 @@ fn routes() -> Vec<Route> {
             None,
             RECORDS_MANAGERS,
         ),
+        r(
+            Method::GET,
+            |_| "/api/v1/disposal/protocol".into(),
+            None,
+            RECORDS_MANAGERS,
+        ),
+        r(
+            Method::GET,
+            |_| "/api/v1/plan-units/export".into(),
+            None,
+            READERS,
+        ),
         r(Method::GET, |_| "/api/v1/tenants".into(), None, OPERATOR),
         r(
             Method::POST,

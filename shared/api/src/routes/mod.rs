@@ -86,6 +86,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     // xdomea messages are read whole (bounded); larger bodies answer 413.
     let messages = Router::new()
         .route("/api/v1/transfers/{id}/messages", post(transfers::receive))
+        .route("/api/v1/plan-units/import", post(plan_units::import))
         .layer(DefaultBodyLimit::max(transfers::MAX_MESSAGE_BYTES));
 
     let api = Router::new()
@@ -145,6 +146,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/plan-units",
             post(plan_units::create).get(plan_units::list),
         )
+        .route("/api/v1/plan-units/export", get(plan_units::export))
         .route("/api/v1/plan-units/{id}", get(plan_units::get))
         .route("/api/v1/files", post(files::create).get(files::list))
         .route("/api/v1/files/{id}", get(files::get).patch(files::patch))
@@ -158,6 +160,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             axum::routing::put(files::put_hold).delete(files::delete_hold),
         )
         .route("/api/v1/disposal/due", get(files::due))
+        .route("/api/v1/disposal/protocol", get(transfers::protocol))
         .route("/api/v1/transfers", post(transfers::create))
         .route("/api/v1/transfers/{id}", get(transfers::get))
         .route(

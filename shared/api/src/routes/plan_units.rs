@@ -86,3 +86,32 @@ pub async fn list(
         .await?;
     Ok(Json(json!(page)))
 }
+
+/// `GET /plan-units/export`: the Aktenplan as `Aktenplan.Aktenplan.0301`.
+pub async fn export(
+    State(state): State<AppState>,
+    reader: Reader,
+) -> Result<axum::response::Response, ApiError> {
+    let xml = state.core.export_plan(&reader.principal).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/xml"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"Aktenplan.Aktenplan.0301.xml\"",
+            ),
+        ],
+        xml,
+    )
+        .into_response())
+}
+
+/// `POST /plan-units/import`: an `Aktenplan.Aktenplan.0301` as the body; answers the report.
+pub async fn import(
+    State(state): State<AppState>,
+    admin: Admin,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let report = state.core.import_plan(&admin.principal, &body).await?;
+    Ok(Json(json!(report)))
+}

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::Reader;
-use crate::input::{parse_id, ApiJson};
+use crate::input::{parse_id, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 /// Largest message body taken (a zip of an XML message; primary documents go elsewhere).
@@ -60,10 +60,18 @@ pub async fn get(
     Ok(Json(json!(view)))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageQuery {
+    /// 0503: `all` versions of every Dokument (default) or only the `latest`.
+    versions: Option<String>,
+}
+
 pub async fn message(
     State(state): State<AppState>,
     reader: Reader,
     Path((id, code)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<MessageQuery>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
     if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -71,6 +79,27 @@ pub async fn message(
             "code",
             "must be a message code like 0501",
         ));
+    }
+    if code == "0503" {
+        let all = match q.versions.as_deref() {
+            None | Some("all") => true,
+            Some("latest") => false,
+            Some(_) => return Err(ApiError::validation("versions", "must be all or latest")),
+        };
+        let (file_name, stream) = state
+            .core
+            .aussonderung_0503(&reader.principal, id, all)
+            .await?;
+        let mut response = axum::body::Body::from_stream(stream).into_response();
+        let h = response.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/zip"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+        return Ok(response);
     }
     let produced = state
         .core
@@ -102,4 +131,76 @@ pub async fn receive(
         .receive_transfer_message(&reader.principal, id, &body)
         .await?;
     Ok(Json(json!(received)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolQuery {
+    format: Option<String>,
+}
+
+/// `GET /disposal/protocol[?format=csv]`: the Löschprotokoll.
+pub async fn protocol(
+    State(state): State<AppState>,
+    reader: Reader,
+    ApiQuery(q): ApiQuery<ProtocolQuery>,
+) -> Result<Response, ApiError> {
+    let entries = state.core.disposal_protocol(&reader.principal).await?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(Json(json!({ "items": entries })).into_response()),
+        Some("csv") => {
+            let mut csv = String::from(
+                "Aktenzeichen;Betreff;Laufzeit von;zdA am;Bewertung;Ergebnis;Archivkennung;\
+                 Aussonderung;Nachrichten;Vorgänge;Dokumente;Versionen;Bytes;durch;am\r\n",
+            );
+            for e in &entries {
+                let fields = [
+                    e.reference.clone(),
+                    e.subject.clone(),
+                    e.period_from.map(|d| d.to_string()).unwrap_or_default(),
+                    e.closed_on.map(|d| d.to_string()).unwrap_or_default(),
+                    e.rating.clone(),
+                    e.outcome.clone(),
+                    e.archive_reference.clone().unwrap_or_default(),
+                    e.transfer_id.to_string(),
+                    e.messages.join(" "),
+                    e.cases.to_string(),
+                    e.documents.to_string(),
+                    e.versions.to_string(),
+                    e.bytes.to_string(),
+                    e.disposed_by.clone(),
+                    e.disposed_at.to_string(),
+                ];
+                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                csv.push_str(&line.join(";"));
+                csv.push_str("\r\n");
+            }
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"Loeschprotokoll.csv\"",
+                    ),
+                ],
+                csv,
+            )
+                .into_response())
+        }
+        Some(_) => Err(ApiError::validation("format", "must be json or csv")),
+    }
+}
+
+/// One CSV field: quoted when needed; a leading formula character is defused for spreadsheets.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
 }

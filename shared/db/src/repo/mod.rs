@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod disposal;
 pub mod documents;
 pub mod extraction;
 pub mod files;

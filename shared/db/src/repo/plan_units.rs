@@ -88,6 +88,41 @@ impl TenantTx {
         Ok(unit)
     }
 
+    /// Changes a unit's title, retention and disposition (an Aktenplan import); `None` for
+    /// retention or disposition inherits again.
+    pub async fn update_plan_unit(
+        &mut self,
+        id: Uuid,
+        title: &str,
+        retention: Option<Retention>,
+        disposition: Option<Disposition>,
+    ) -> Result<PlanUnit, DbError> {
+        let before = self.plan_unit(id).await?;
+        sqlx::query(
+            "UPDATE plan_units SET title = $2, retention_set = $3, retention_years = $4,
+                    disposition = $5
+              WHERE id = $1",
+        )
+        .bind(id)
+        .bind(title)
+        .bind(retention.is_some())
+        .bind(retention.and_then(Retention::years).map(i32::from))
+        .bind(disposition.map(Disposition::as_str))
+        .execute(&mut *self.tx)
+        .await?;
+        let after = self.plan_unit(id).await?;
+        self.emit(
+            "plan_unit.updated",
+            "plan_unit",
+            id,
+            None,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        Ok(after)
+    }
+
     pub async fn plan_unit(&mut self, id: Uuid) -> Result<PlanUnit, DbError> {
         let sql = format!("{SELECT_EFFECTIVE} WHERE u.id = $1");
         Ok(sqlx::query_as::<_, PlanUnit>(&sql)

@@ -101,14 +101,21 @@ impl TenantTx {
 
     pub async fn transfer_items(&mut self, id: Uuid) -> Result<Vec<TransferItem>, DbError> {
         Ok(sqlx::query_as::<_, TransferItem>(
+            // Destroyed Akten are named by their Löschprotokoll entry.
             "SELECT i.object_id, i.object_type, i.file_id,
-                    COALESCE(c.reference, f.reference) AS reference,
-                    COALESCE(c.subject, f.subject) AS subject, i.state, i.rating
+                    COALESCE(c.reference, CASE WHEN i.object_type = 'file'
+                                               THEN COALESCE(f.reference, p.reference) END, '')
+                        AS reference,
+                    COALESCE(c.subject, CASE WHEN i.object_type = 'file'
+                                             THEN COALESCE(f.subject, p.subject) END, '')
+                        AS subject,
+                    i.state, i.rating
                FROM transfer_items i
-               JOIN files f ON f.id = i.file_id
+               LEFT JOIN files f ON f.id = i.file_id
                LEFT JOIN cases c ON c.id = i.object_id
+               LEFT JOIN disposal_protocol p ON p.file_id = i.file_id AND p.transfer_id = i.transfer_id
               WHERE i.transfer_id = $1
-              ORDER BY f.reference, i.object_type DESC, c.reference",
+              ORDER BY COALESCE(f.reference, p.reference), i.object_type DESC, c.reference",
         )
         .bind(id)
         .fetch_all(&mut *self.tx)
