@@ -105,7 +105,8 @@ impl Core {
         if !matches!(who.tenant_role(), Some((_, Role::Admin))) {
             return Err(CoreError::Forbidden("only an admin imports an Aktenplan"));
         }
-        let message = parse(body, Limits::default())?;
+        let xml = akta_xdomea::read::message_bytes(body, Limits::default())?;
+        let message = parse(&xml, Limits::default())?;
         let plan = message.plan()?;
         let mut tx = self.db.tx_for(who).await?;
         let existing: HashMap<String, PlanUnit> = tx

@@ -147,6 +147,27 @@ impl Core {
         Ok(file)
     }
 
+    /// Sets the Akte's own Aufbewahrungsfrist and Aussonderungsart, or lets it inherit them
+    /// again (`None`). Records management, not content: allowed on closed Akten too, to admins
+    /// and archivists; audited with before and after.
+    pub async fn set_file_retention(
+        &self,
+        who: &Principal,
+        file_id: Uuid,
+        retention: Option<Retention>,
+        disposition: Option<Disposition>,
+    ) -> Result<FileRecord, CoreError> {
+        require_hold_setter(who)?;
+        let mut tx = self.lifecycle_tx(who).await?;
+        tx.file_locked(file_id, akta_db::Lock::Update).await?;
+        let mut file = tx
+            .set_file_retention(file_id, retention, disposition)
+            .await?;
+        fill(&mut tx, std::slice::from_mut(&mut file)).await?;
+        tx.commit().await?;
+        Ok(file)
+    }
+
     /// Closed Akten due for Aussonderung: due by today, or (with `year`) falling due in that
     /// year; optionally only under one plan unit (and its children). Oldest due first.
     pub async fn due_for_disposal(

@@ -262,7 +262,9 @@ impl Core {
         body: &[u8],
     ) -> Result<Received, CoreError> {
         require_archivist(who)?;
-        let message = parse(body, Limits::default())?;
+        // The XML itself or a container holding it.
+        let xml = akta_xdomea::read::message_bytes(body, Limits::default())?;
+        let message = parse(&xml, Limits::default())?;
         let head = message.head()?;
         let mut tx = self.lifecycle_tx(who).await?;
         let transfer = tx.transfer(id, true).await?;

@@ -4,6 +4,8 @@
 //! expansion can grow. Then typed readers take what Akta needs from the tree; every error
 //! names the element and its line.
 
+use std::borrow::Cow;
+
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
@@ -467,4 +469,65 @@ fn plan_unit(unit: &Node) -> Result<PlanUnitObject, XdomeaError> {
             .map(plan_unit)
             .collect::<Result<_, _>>()?,
     })
+}
+
+/// Entries a container may hold (one message and its primary documents).
+const MAX_ENTRIES: usize = 100_000;
+
+/// The message of a body that is either the XML itself or an xdomea container (a zip with
+/// the message `*.xml` at its root). Entry names that leave the container (`..`, absolute,
+/// backslashes) refuse the whole container; the message is read no further than
+/// `limits.max_bytes`, whatever size the zip declares (a zip bomb stops there).
+pub fn message_bytes(body: &[u8], limits: Limits) -> Result<Cow<'_, [u8]>, XdomeaError> {
+    if !body.starts_with(b"PK\x03\x04") {
+        return Ok(Cow::Borrowed(body));
+    }
+    let container = |detail: String| invalid("(zip)", 0, detail);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body))
+        .map_err(|e| container(format!("not a readable zip: {e}")))?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(XdomeaError::TooLarge(format!(
+            "the container has {} entries; at most {MAX_ENTRIES}",
+            archive.len()
+        )));
+    }
+    let mut message = None;
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|e| container(format!("entry {i}: {e}")))?;
+        let name = entry
+            .name()
+            .map_err(|e| container(format!("entry {i}: {e}")))?
+            .into_owned();
+        if name.starts_with('/') || name.contains('\\') || name.split('/').any(|part| part == "..")
+        {
+            return Err(container(format!(
+                "entry name {name:?} leaves the container"
+            )));
+        }
+        if !name.contains('/') && name.to_ascii_lowercase().ends_with(".xml") {
+            if message.is_some() {
+                return Err(container(
+                    "more than one message (*.xml) in the container".into(),
+                ));
+            }
+            message = Some(i);
+        }
+    }
+    let index = message.ok_or_else(|| container("no message (*.xml) in the container".into()))?;
+    let entry = archive
+        .by_index(index)
+        .map_err(|e| container(format!("the message entry: {e}")))?;
+    let cap = u64::try_from(limits.max_bytes).unwrap_or(u64::MAX);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(entry, cap + 1), &mut bytes)
+        .map_err(|e| container(format!("reading the message: {e}")))?;
+    if bytes.len() as u64 > cap {
+        return Err(XdomeaError::TooLarge(format!(
+            "the message in the container unpacks to more than {} bytes",
+            limits.max_bytes
+        )));
+    }
+    Ok(Cow::Owned(bytes))
 }

@@ -297,3 +297,75 @@ fn messages_of_3_0_0_are_read_too() {
     assert_eq!(read.version, akta_xdomea::read::Version::V300);
     assert_eq!(read.ratings().expect("ratings").len(), 1);
 }
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in entries {
+        zip.start_file(*name, options).expect("entry");
+        std::io::Write::write_all(&mut zip, bytes).expect("write");
+    }
+    zip.finish().expect("finish");
+    out.into_inner()
+}
+
+#[test]
+fn a_message_comes_alone_or_in_its_container_and_hostile_containers_are_refused() {
+    use akta_xdomea::read::message_bytes;
+    let h = head();
+    let xml = write::bewertungsverzeichnis_0502(&h, &[(Uuid::now_v7(), Rating::A)]).expect("0502");
+    assert_eq!(
+        message_bytes(&xml, Limits::default())
+            .expect("plain")
+            .as_ref(),
+        xml.as_slice()
+    );
+    let name = format!(
+        "{}_Aussonderung.Bewertungsverzeichnis.0502.xml",
+        h.process_id
+    );
+    let container = zip_of(&[(&name, &xml), ("begleit.txt", b"Anlage")]);
+    let unpacked = message_bytes(&container, Limits::default()).expect("container");
+    assert_eq!(unpacked.as_ref(), xml.as_slice());
+    assert_eq!(
+        parse(&unpacked, Limits::default()).expect("parses").kind,
+        MessageType::Bewertungsverzeichnis0502
+    );
+
+    let escape = zip_of(&[(&name, &xml), ("../../etc/cron.d/evil", b"x")]);
+    match message_bytes(&escape, Limits::default()) {
+        Err(XdomeaError::Invalid { detail, .. }) => {
+            assert!(detail.contains("leaves the container"), "{detail}")
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    let two = zip_of(&[("a.xml", &xml), ("b.xml", &xml)]);
+    assert!(matches!(
+        message_bytes(&two, Limits::default()),
+        Err(XdomeaError::Invalid { .. })
+    ));
+    let none = zip_of(&[("a.txt", b"x")]);
+    assert!(matches!(
+        message_bytes(&none, Limits::default()),
+        Err(XdomeaError::Invalid { .. })
+    ));
+
+    // A bomb: 64 MiB of nothing packed small; reading stops at the limit.
+    let bomb = zip_of(&[("bomb.xml", &vec![b' '; 64 * 1024 * 1024])]);
+    assert!(bomb.len() < 1024 * 1024, "packed {} bytes", bomb.len());
+    let small = Limits {
+        max_bytes: 1024 * 1024,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        message_bytes(&bomb, small),
+        Err(XdomeaError::TooLarge(_))
+    ));
+    let garbage = b"PK\x03\x04 not really a zip".to_vec();
+    assert!(matches!(
+        message_bytes(&garbage, Limits::default()),
+        Err(XdomeaError::Invalid { .. })
+    ));
+}

@@ -185,3 +185,63 @@ async fn a_legal_hold_is_set_and_lifted_by_archivists_and_audited() {
         .collect();
     assert_eq!(actions, ["file.hold_set", "file.hold_lifted"]);
 }
+
+/// An Akte may set its own Aufbewahrung (records managers only, also once closed), and
+/// inherit its plan unit's again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_akte_sets_its_own_retention_and_inherits_again() {
+    let app = TestApp::spawn().await;
+    let seeded = seed(&app, "witten").await;
+    let admin = &seeded.tenant.admin;
+    let bau = plan_unit(admin, "63", json!(10), "A").await;
+    let file = file_since(admin, &bau, "Bauantrag Lindenweg 3").await;
+    assert_eq!(close(admin, &file, Some("2012-06-30")).await.status, 200);
+    let path = format!("/api/v1/files/{file}/retention");
+    let put = |client: &Client, body: Value| {
+        let request = client.request(Method::PUT, &path).json(&body);
+        let client = client.clone();
+        async move { client.send(request).await }
+    };
+    let clerk = app.client(&seeded.tenant, "clerk").await;
+    put(&clerk, json!({"retention_years": 30}))
+        .await
+        .assert_problem(403, "forbidden");
+    let archivist = app.client(&seeded.tenant, "archivist").await;
+    let own = put(
+        &archivist,
+        json!({"retention_years": 30, "disposition": "V"}),
+    )
+    .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(
+        own.body["retention"],
+        json!({"years": 30, "unlimited": false, "disposition": "V", "due_on": "2042-12-31", "hold": null})
+    );
+    let forever = put(&archivist, json!({"retention_years": null})).await;
+    assert_eq!(
+        forever.body["retention"]["unlimited"], true,
+        "{}",
+        forever.body
+    );
+    assert_eq!(
+        forever.body["retention"]["disposition"], "A",
+        "inherited again"
+    );
+    let inherited = put(&archivist, json!({})).await;
+    assert_eq!(
+        inherited.body["retention"]["years"], 10,
+        "{}",
+        inherited.body
+    );
+    assert_eq!(inherited.body["retention"]["due_on"], "2022-12-31");
+    let bad = put(&archivist, json!({"retention_years": -1})).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let history = admin.get(&format!("/api/v1/files/{file}/history")).await;
+    let set = history.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "file.retention_set")
+        .count();
+    assert_eq!(set, 3);
+}

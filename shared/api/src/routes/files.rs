@@ -329,3 +329,37 @@ pub async fn due(
         .await?;
     Ok(Json(json!({ "items": items })))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionBody {
+    /// Absent: inherit from the plan unit; `null`: unbefristet; a number: years.
+    #[serde(default, deserialize_with = "double_option")]
+    retention_years: Option<Option<i64>>,
+    /// Absent or `null`: inherit; `A`, `B` or `V`.
+    disposition: Option<String>,
+}
+
+/// `PUT /files/{id}/retention`: the Akte's own Aufbewahrung (archivists and admins).
+pub async fn put_retention(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RetentionBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let retention = body
+        .retention_years
+        .map(akta_domain::Retention::from_years)
+        .transpose()?;
+    let disposition = body
+        .disposition
+        .as_deref()
+        .map(akta_domain::Disposition::parse)
+        .transpose()?;
+    let file = state
+        .core
+        .set_file_retention(&reader.principal, id, retention, disposition)
+        .await?;
+    versioned(StatusCode::OK, &file, file.row_version, None)
+}

@@ -159,6 +159,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/files/{id}/hold",
             axum::routing::put(files::put_hold).delete(files::delete_hold),
         )
+        .route(
+            "/api/v1/files/{id}/retention",
+            axum::routing::put(files::put_retention),
+        )
         .route("/api/v1/disposal/due", get(files::due))
         .route("/api/v1/disposal/protocol", get(transfers::protocol))
         .route("/api/v1/transfers", post(transfers::create))

@@ -389,6 +389,47 @@ impl TenantTx {
         Ok(after)
     }
 
+    /// Sets the Akte's own Aufbewahrung (`None` parts inherit from its plan unit again).
+    pub async fn set_file_retention(
+        &mut self,
+        id: Uuid,
+        retention: Option<akta_domain::Retention>,
+        disposition: Option<akta_domain::Disposition>,
+    ) -> Result<FileRecord, DbError> {
+        let before = self.file(id).await?;
+        let sql = format!(
+            "UPDATE files SET retention_set = $2, retention_years = $3, disposition = $4,
+                    updated_at = now()
+              WHERE id = $1 RETURNING {FILE_COLUMNS}"
+        );
+        let after = sqlx::query_as::<_, FileRecord>(&sql)
+            .bind(id)
+            .bind(retention.is_some())
+            .bind(
+                retention
+                    .and_then(akta_domain::Retention::years)
+                    .map(i32::from),
+            )
+            .bind(disposition.map(akta_domain::Disposition::as_str))
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let shown = |f: &FileRecord| {
+            serde_json::json!({
+                "retention_set": f.retention_set,
+                "retention_years": f.retention_years,
+                "disposition": f.disposition,
+            })
+        };
+        self.record(
+            DomainEvent::new("file.retention_set", "file", id)
+                .in_file(id)
+                .before(&shown(&before))?
+                .after(&shown(&after))?,
+        )
+        .await?;
+        Ok(after)
+    }
+
     /// Every closed Akte the caller sees, oldest closing first (the due list's candidates).
     pub async fn closed_files(&mut self) -> Result<Vec<FileRecord>, DbError> {
         let sql = format!(
