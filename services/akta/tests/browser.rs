@@ -159,3 +159,100 @@ async fn clerk_flows_accessibility_and_four_click_filing_in_chromium() {
         output.status
     );
 }
+
+/// The archivist's Aussonderung in chromium (`tests/browser/archiv.mjs`): due list, offer
+/// (0501), the archive's rating (0502), the transfer with the documents (0503), the import
+/// confirmation (0506) and the Löschprotokoll, each page scanned by axe-core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archivist_takes_akten_through_the_aussonderung_in_chromium() {
+    if let Some(missing) = missing_prerequisite() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "browser tests cannot run in CI: {missing}; infra/scripts/test.sh installs it"
+        );
+        eprintln!("SKIPPED: browser tests: {missing}; infra/scripts/test.sh installs it");
+        return;
+    }
+    let app = TestApp::spawn_with(TestOptions {
+        backend: Backend::Filesystem,
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.create_tenant("wetter").await;
+    create_user(&tenant, "greta", "Greta Graf", "archivist").await;
+    let admin = &tenant.admin;
+    let unit = admin
+        .post(
+            "/api/v1/plan-units",
+            json!({"code": "63", "title": "Bauordnung", "retention_years": 10, "disposition": "A"}),
+        )
+        .await
+        .id();
+    let (mut ids, mut refs) = (Vec::new(), Vec::new());
+    for subject in [
+        "Neubau Kindertagesstätte Lindenweg 12",
+        "Gartenhaus Am Bach 3",
+    ] {
+        let file = admin
+            .post(
+                "/api/v1/files",
+                json!({"plan_unit_id": unit, "subject": subject, "period_from": "2011-02-01"}),
+            )
+            .await;
+        assert_eq!(file.status, 201, "{}", file.body);
+        let id = file.id();
+        let upload = admin
+            .upload(
+                &format!("/api/v1/files/{id}/documents"),
+                Some(json!({"title": "Bauantrag", "kind": "Eingang"})),
+                Some((
+                    "antrag.txt",
+                    "text/plain",
+                    b"Bauantrag vom 1. Februar 2011".to_vec(),
+                )),
+            )
+            .await;
+        assert_eq!(upload.status, 201, "{}", upload.body);
+        let current = admin.get(&format!("/api/v1/files/{id}")).await;
+        let closed = admin
+            .send(
+                admin
+                    .request(reqwest::Method::PATCH, &format!("/api/v1/files/{id}"))
+                    .header("if-match", current.header("etag").expect("etag"))
+                    .json(&json!({"status": "zdA", "closed_on": "2012-06-30"})),
+            )
+            .await;
+        assert_eq!(closed.status, 200, "{}", closed.body);
+        refs.push(
+            file.body["reference"]
+                .as_str()
+                .expect("reference")
+                .to_owned(),
+        );
+        ids.push(id);
+    }
+    let screenshots = screenshot_dir();
+    std::fs::create_dir_all(&screenshots).expect("screenshot dir");
+    let mut cmd = Command::new("node");
+    cmd.arg(browser_dir().join("archiv.mjs"))
+        .current_dir(browser_dir())
+        .env("AKTA_URL", &app.base_url)
+        .env("AKTA_TENANT", &tenant.slug)
+        .env("AKTA_PASSWORD", PASSWORD)
+        .env("AKTA_ARCHIVIST", "greta")
+        .env("AKTA_DUE_IDS", ids.join(","))
+        .env("AKTA_DUE_REFS", refs.join(","))
+        .env("AKTA_CHROMIUM", chromium())
+        .env("AKTA_SCREENSHOTS", &screenshots);
+    let output = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("run node");
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the archivist's browser test failed ({}); see the output above",
+        output.status
+    );
+}

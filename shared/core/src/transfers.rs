@@ -188,6 +188,15 @@ impl Core {
         Ok(view)
     }
 
+    /// Every transfer of the tenant, newest first.
+    pub async fn transfers(&self, who: &Principal) -> Result<Vec<Transfer>, CoreError> {
+        require_archivist(who)?;
+        let mut tx = self.lifecycle_tx(who).await?;
+        let all = tx.list_transfers().await?;
+        tx.commit().await?;
+        Ok(all)
+    }
+
     pub async fn transfer(&self, who: &Principal, id: Uuid) -> Result<TransferView, CoreError> {
         require_archivist(who)?;
         let mut tx = self.lifecycle_tx(who).await?;
@@ -213,6 +222,11 @@ impl Core {
         let head = self.head(&tx, &transfer).await?;
         let bytes = match message {
             MessageType::Anbieteverzeichnis0501 => {
+                if transfer.state == "abgeschlossen" {
+                    return Err(CoreError::Conflict(
+                        "the transfer is finished; its Akten are archived or destroyed".into(),
+                    ));
+                }
                 let files = offer(&mut tx, &transfer).await?;
                 write::anbieteverzeichnis_0501(&head, &files)?
             }

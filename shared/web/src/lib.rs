@@ -34,6 +34,10 @@
 //! | `GET,POST /dokumente/{id}/bearbeiten` | edit a document's metadata |
 //! | `POST /dokumente/{id}/versionen` | new version (multipart: `csrf_token`, `file`) |
 //! | `GET /suche?q=&kind=&plan_unit=&year=&cursor=` | search with facets |
+//! | `GET /aussonderung[?einheit=&jahr=]`, `POST /aussonderung` | archivists, admins: Akten due for Aussonderung; offer the chosen (`akte`, repeated) |
+//! | `GET /aussonderung/{id}`, `GET /aussonderung/{id}/nachrichten/{0501,0505,0503}` | one Aussonderung; the messages Akta produces as downloads |
+//! | `POST /aussonderung/{id}/nachrichten` | a message of the archive (multipart: `csrf_token`, `nachricht`) |
+//! | `GET /loeschprotokoll` | the Löschprotokoll |
 //! | `GET,POST /verwaltung/erscheinungsbild` | tenant branding (admins) |
 //! | `GET /branding/logo`, `GET /branding/theme.css` | the tenant's logo and accent colour |
 //! | `GET /static/akta.css`, `GET /static/akta.js`, `GET /static/favicon.svg` | the only style sheet, script and icon |
@@ -58,7 +62,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-use pages::{admin, documents, files, login, plan, search, workplace};
+use pages::{admin, archive, documents, files, login, plan, search, workplace};
 
 /// The web UI's routes, to merge into the API router.
 pub fn routes() -> Router<AppState> {
@@ -67,6 +71,10 @@ pub fn routes() -> Router<AppState> {
         .route("/akten/{id}/dokumente", post(documents::upload))
         .route("/dokumente/{id}/versionen", post(documents::add_version))
         .layer(DefaultBodyLimit::disable());
+    // An archive's message, read whole (bounded by the handler as by the REST route).
+    let messages = Router::new()
+        .route("/aussonderung/{id}/nachrichten", post(archive::upload))
+        .layer(DefaultBodyLimit::max(33 * 1024 * 1024));
     Router::new()
         .route("/", get(login::root))
         .route("/anmelden", get(login::login_page).post(login::login))
@@ -116,6 +124,13 @@ pub fn routes() -> Router<AppState> {
             get(documents::edit_form).post(documents::update),
         )
         .route("/suche", get(search::show))
+        .route("/aussonderung", get(archive::due).post(archive::offer))
+        .route("/aussonderung/{id}", get(archive::show))
+        .route(
+            "/aussonderung/{id}/nachrichten/{code}",
+            get(archive::download),
+        )
+        .route("/loeschprotokoll", get(archive::protocol))
         .route(
             "/verwaltung/erscheinungsbild",
             get(admin::form).post(admin::save),
@@ -126,6 +141,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/akta.js", get(assets::js))
         .route("/static/favicon.svg", get(assets::icon))
         .merge(uploads)
+        .merge(messages)
         .fallback(not_found)
         .layer(axum::middleware::from_fn(error::render_error_pages))
 }

@@ -21,6 +21,8 @@ pub struct Chrome {
     pub csrf: String,
     pub can_write: bool,
     pub is_admin: bool,
+    /// Admins and archivists: Aussonderung and the Löschprotokoll.
+    pub is_records_manager: bool,
     pub query: String,
     /// Which main navigation entry is current (`workplace`, `plan`, `search`, `admin`).
     pub nav: &'static str,

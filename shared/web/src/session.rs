@@ -68,6 +68,15 @@ impl Session {
         }
     }
 
+    /// Aussonderung and the Löschprotokoll: admins and archivists.
+    pub fn require_records_manager(&self) -> Result<(), WebError> {
+        if self.chrome.is_records_manager {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
     /// Checks a form's synchronizer token against this session's.
     pub fn check_csrf(&self, sent: &str) -> Result<(), WebError> {
         if tokens_match(sent, &self.csrf) {
@@ -133,6 +142,7 @@ impl FromRequestParts<AppState> for Session {
                         ..
                     }
                 ),
+            is_records_manager: matches!(role, Role::Admin | Role::Archivist),
             query: String::new(),
             nav: "",
         };

@@ -88,6 +88,14 @@ impl TenantTx {
         Ok(transfer)
     }
 
+    /// Every transfer of the tenant, newest first.
+    pub async fn list_transfers(&mut self) -> Result<Vec<Transfer>, DbError> {
+        let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers ORDER BY created_at DESC");
+        Ok(sqlx::query_as::<_, Transfer>(&sql)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
     pub async fn transfer(&mut self, id: Uuid, lock: bool) -> Result<Transfer, DbError> {
         let sql = format!(
             "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1 {}",

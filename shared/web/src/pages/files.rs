@@ -112,7 +112,7 @@ fn parse_iso(s: &str) -> Option<time::Date> {
 }
 
 /// "10 Jahre, A (archivwürdig)" / "unbefristet, B (bewerten)" from the core's `retention`.
-fn retention_line(lang: Lang, retention: Option<&serde_json::Value>) -> String {
+pub(crate) fn retention_line(lang: Lang, retention: Option<&serde_json::Value>) -> String {
     let Some(r) = retention else {
         return "–".into();
     };

@@ -2,6 +2,7 @@
 //! shared functions), and render.
 
 pub mod admin;
+pub mod archive;
 pub mod documents;
 pub mod files;
 pub mod login;
