@@ -531,3 +531,243 @@ pub fn message_bytes(body: &[u8], limits: Limits) -> Result<Cow<'_, [u8]>, Xdome
     }
     Ok(Cow::Owned(bytes))
 }
+
+fn date_of(node: &Node, local: &str) -> Result<Option<time::Date>, XdomeaError> {
+    let Some(text) = node.text_of(local) else {
+        return Ok(None);
+    };
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    // A time zone after the date (allowed by xs:date) is dropped: Akta keeps days.
+    let day = text.get(..10).unwrap_or(text);
+    time::Date::parse(day, &format)
+        .map(Some)
+        .map_err(|_| node.error(format!("{local} '{text}' is not a date")))
+}
+
+fn time_of(node: &Node, local: &str) -> Option<time::OffsetDateTime> {
+    let text = node.text_of(local)?;
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// A contact's name as one line: institution, or person, or unit.
+fn contact_name(contact: &Node) -> Option<String> {
+    if let Some(name) = contact.child("Institution").and_then(|i| i.text_of("Name")) {
+        return Some(name.to_owned());
+    }
+    if let Some(person) = contact.child("Name") {
+        let part = |local: &str| {
+            person
+                .child(local)
+                .and_then(|p| p.text_of("Name"))
+                .map(str::to_owned)
+        };
+        let name = [part("Vorname"), part("Familienname")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !name.is_empty() {
+            return Some(name);
+        }
+    }
+    contact
+        .child("Organisationseinheit")
+        .and_then(|o| o.text_of("Name"))
+        .map(str::to_owned)
+}
+
+fn retention_in(node: &Node) -> Result<crate::model::Retention, XdomeaError> {
+    let meta = node.child("ArchivspezifischeMetadaten");
+    let keep = match meta.and_then(|m| m.child("Aufbewahrungsdauer")) {
+        Some(k) => match (k.text_of("AnzahlJahre"), k.child("Unbefristet")) {
+            (Some(n), _) => Keep::Years(
+                n.parse()
+                    .map_err(|_| k.error(format!("AnzahlJahre '{n}' is not a number")))?,
+            ),
+            _ => Keep::Unlimited,
+        },
+        None => Keep::Unlimited,
+    };
+    let rating = match meta.and_then(|m| m.child("Aussonderungsart")) {
+        Some(w) => rating_of(w)?,
+        None => Rating::B,
+    };
+    Ok(crate::model::Retention {
+        keep,
+        rating,
+        ends: meta
+            .map(|m| date_of(m, "Aufbewahrungsende"))
+            .transpose()?
+            .flatten(),
+    })
+}
+
+fn document_in(node: &Node) -> Result<crate::model::DocumentObject, XdomeaError> {
+    let meta = node.child("AllgemeineMetadaten");
+    let mut versions = Vec::new();
+    for version in node.all("Version") {
+        let number: u32 = version
+            .text_of("Nummer")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(versions.len() as u32 + 1);
+        // Several formats of one version (an original and its PDF/A): the first is kept.
+        let Some(format) = version.child("Format") else {
+            continue;
+        };
+        let primary = format.req("Primaerdokument")?;
+        let file_name = primary
+            .text_of("Dateiname")
+            .ok_or_else(|| primary.error("Dateiname is missing"))?
+            .to_owned();
+        versions.push(crate::model::VersionObject {
+            number,
+            original_name: primary
+                .text_of("DateinameOriginal")
+                .map(str::to_owned)
+                .unwrap_or_else(|| file_name.clone()),
+            file_name,
+            format_code: format
+                .child("Name")
+                .and_then(Node::code)
+                .unwrap_or("100")
+                .to_owned(),
+            created: time_of(primary, "DatumUhrzeit")
+                .unwrap_or_else(time::OffsetDateTime::now_utc),
+            created_by: primary.text_of("Ersteller").unwrap_or_default().to_owned(),
+        });
+    }
+    versions.sort_by_key(|v| v.number);
+    Ok(crate::model::DocumentObject {
+        id: node.req("Identifikation")?.req("ID")?.uuid()?,
+        title: meta
+            .and_then(|m| m.text_of("Betreff"))
+            .unwrap_or("Dokument")
+            .to_owned(),
+        kind: node.text_of("Typ").unwrap_or_default().to_owned(),
+        received_on: date_of(node, "Posteingangsdatum")?,
+        sent_on: date_of(node, "Postausgangsdatum")?,
+        dated: date_of(node, "DatumDesSchreibens")?,
+        sender: node.child("Absender").and_then(contact_name),
+        recipient: node.child("Empfaenger").and_then(contact_name),
+        versions,
+    })
+}
+
+fn case_in(node: &Node, into: &mut Vec<crate::model::CaseObject>) -> Result<(), XdomeaError> {
+    let meta = node.child("AllgemeineMetadaten");
+    let laufzeit = node.child("Laufzeit");
+    into.push(crate::model::CaseObject {
+        id: node.req("Identifikation")?.req("ID")?.uuid()?,
+        reference: meta
+            .and_then(|m| m.text_of("Kennzeichen"))
+            .unwrap_or_default()
+            .to_owned(),
+        subject: meta
+            .and_then(|m| m.text_of("Betreff"))
+            .unwrap_or("Vorgang")
+            .to_owned(),
+        retention: retention_in(node)?,
+        closed_on: date_of(node, "ZdADatum")?,
+        period_from: laufzeit.map(|l| date_of(l, "Beginn")).transpose()?.flatten(),
+        documents: node.all("Dokument").map(document_in).collect::<Result<_, _>>()?,
+    });
+    // Teilvorgänge become Vorgänge of their own in the Akte: Akta has no deeper level.
+    for sub in node.all("Teilvorgang") {
+        case_in(sub, into)?;
+    }
+    Ok(())
+}
+
+fn file_in(node: &Node) -> Result<crate::model::FileObject, XdomeaError> {
+    let meta = node.child("AllgemeineMetadaten");
+    let laufzeit = node.child("Laufzeit");
+    let content = node.child("Akteninhalt");
+    let mut cases = Vec::new();
+    let mut documents = Vec::new();
+    if let Some(content) = content {
+        for d in content.all("Dokument") {
+            documents.push(document_in(d)?);
+        }
+        for c in content.all("Vorgang") {
+            case_in(c, &mut cases)?;
+        }
+        // A Teilakte's content is kept as Vorgänge named after it.
+        for part in content.all("Teilakte") {
+            let sub = file_in(part)?;
+            cases.push(crate::model::CaseObject {
+                id: sub.id,
+                reference: sub.reference.clone(),
+                subject: sub.subject.clone(),
+                retention: sub.retention,
+                closed_on: sub.closed_on,
+                period_from: sub.period_from,
+                documents: sub.documents,
+            });
+            cases.extend(sub.cases);
+        }
+    }
+    let confidentiality = match meta
+        .and_then(|m| m.child("Vertraulichkeitsstufe"))
+        .and_then(Node::code)
+    {
+        Some("001" | "002" | "004" | "005") => crate::model::Confidentiality::Confidential,
+        _ => crate::model::Confidentiality::Open,
+    };
+    Ok(crate::model::FileObject {
+        id: node.req("Identifikation")?.req("ID")?.uuid()?,
+        reference: meta
+            .and_then(|m| m.text_of("Kennzeichen"))
+            .unwrap_or_default()
+            .to_owned(),
+        subject: meta
+            .and_then(|m| m.text_of("Betreff"))
+            .ok_or_else(|| node.error("AllgemeineMetadaten/Betreff is missing"))?
+            .to_owned(),
+        confidentiality,
+        lead: meta.and_then(|m| m.text_of("Federfuehrung")).map(str::to_owned),
+        plan_unit: meta.and_then(|m| m.child("Aktenplaneinheit")).and_then(|p| {
+            Some((
+                p.text_of("Kennzeichen")?.to_owned(),
+                p.text_of("Inhaltsangabe").unwrap_or_default().to_owned(),
+            ))
+        }),
+        retention: retention_in(node)?,
+        period_from: laufzeit.map(|l| date_of(l, "Beginn")).transpose()?.flatten(),
+        period_to: laufzeit.map(|l| date_of(l, "Ende")).transpose()?.flatten(),
+        closed_on: date_of(node, "ZdADatum")?,
+        documents,
+        cases,
+    })
+}
+
+impl Message {
+    /// The Akten of a 0503 or 0401 with everything in them, primary documents by their file
+    /// names in the container. Vorgänge and Dokumente directly under the message become an
+    /// Akte each is not supported: Akta files them into Akten only.
+    pub fn objects(&self) -> Result<Vec<crate::model::FileObject>, XdomeaError> {
+        if !matches!(
+            self.kind,
+            MessageType::Aussonderung0503 | MessageType::Abgabe0401
+        ) {
+            return Err(XdomeaError::WrongMessage {
+                expected: MessageType::Abgabe0401.root(),
+                found: self.kind.root(),
+            });
+        }
+        let mut out = Vec::new();
+        for object in self.root.all("Schriftgutobjekt") {
+            match object.child("Akte") {
+                Some(akte) => out.push(file_in(akte)?),
+                None => {
+                    return Err(object.error(
+                        "only Akten are taken here (a Vorgang or Dokument needs an Akte to go into)",
+                    ))
+                }
+            }
+        }
+        if out.is_empty() {
+            return Err(self.root.error("no Schriftgutobjekt"));
+        }
+        Ok(out)
+    }
+}

@@ -484,3 +484,21 @@ pub fn import_bestaetigung_0506(
     }
     x.finish(message)
 }
+
+/// `Abgabe.Abgabe.0401`: Akten handed to another authority with their Dokumente and every
+/// version's primary document, asking for the import confirmation (0402) and the receipt
+/// (0403).
+pub fn abgabe_0401(head: &Head, files: &[FileObject]) -> Result<Vec<u8>> {
+    let message = MessageType::Abgabe0401;
+    let mut x = Xml::new()?;
+    x.root(message, "xdomea-Nachrichten-AbgabeDurchfuehren.xsd")?;
+    x.open("Kopf")?;
+    head_basis(&mut x, message, head)?;
+    x.flag("Importbestaetigung", true)?;
+    x.flag("Empfangsbestaetigung", head.receipt_requested)?;
+    x.close("Kopf")?;
+    for f in files {
+        file(&mut x, f)?;
+    }
+    x.finish(message)
+}

@@ -369,3 +369,46 @@ fn a_message_comes_alone_or_in_its_container_and_hostile_containers_are_refused(
         Err(XdomeaError::Invalid { .. })
     ));
 }
+
+#[test]
+fn transfers_with_primary_documents_validate_and_read_back_as_written() {
+    let files = vec![akte(Confidentiality::Open, 2)];
+    let mut h = head();
+    h.receipt_requested = true;
+    for (message, xml) in [
+        (MessageType::Aussonderung0503, write::aussonderung_0503(&h, &files).expect("0503")),
+        (MessageType::Abgabe0401, write::abgabe_0401(&h, &files).expect("0401")),
+    ] {
+        assert_valid(&xml, message.code());
+        let read = parse(&xml, Limits::default()).expect("reads");
+        assert_eq!(read.kind, message);
+        let back = read.objects().expect("objects");
+        assert_eq!(back.len(), 1);
+        let (a, b) = (&files[0], &back[0]);
+        assert_eq!((b.id, &b.reference, &b.subject), (a.id, &a.reference, &a.subject));
+        assert_eq!((b.period_from, b.period_to, b.closed_on), (a.period_from, a.period_to, a.closed_on));
+        assert_eq!(b.retention.keep, a.retention.keep);
+        assert_eq!(b.cases.len(), 2);
+        assert_eq!(b.cases[0].reference, a.cases[0].reference);
+        let docs = |f: &FileObject| -> Vec<(Uuid, String, Vec<(u32, String, String)>)> {
+            f.documents
+                .iter()
+                .chain(f.cases.iter().flat_map(|c| c.documents.iter()))
+                .map(|d| {
+                    (
+                        d.id,
+                        d.title.clone(),
+                        d.versions
+                            .iter()
+                            .map(|v| (v.number, v.file_name.clone(), v.original_name.clone()))
+                            .collect(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(docs(b), docs(a));
+        let first = &b.cases[0].documents[0];
+        assert_eq!(first.sender.as_deref(), Some("Müller & Söhne <GmbH>"));
+        assert_eq!(first.received_on, Some(date!(2012 - 03 - 02)));
+    }
+}
