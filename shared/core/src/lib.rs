@@ -10,6 +10,7 @@ mod documents;
 mod error;
 mod files;
 mod filing;
+pub mod import;
 mod login_guard;
 mod oidc;
 mod people;

@@ -475,61 +475,137 @@ fn plan_unit(unit: &Node) -> Result<PlanUnitObject, XdomeaError> {
 const MAX_ENTRIES: usize = 100_000;
 
 /// The message of a body that is either the XML itself or an xdomea container (a zip with
-/// the message `*.xml` at its root). Entry names that leave the container (`..`, absolute,
-/// backslashes) refuse the whole container; the message is read no further than
-/// `limits.max_bytes`, whatever size the zip declares (a zip bomb stops there).
+/// the message `*.xml` at its root). See [`Container`].
 pub fn message_bytes(body: &[u8], limits: Limits) -> Result<Cow<'_, [u8]>, XdomeaError> {
     if !body.starts_with(b"PK\x03\x04") {
         return Ok(Cow::Borrowed(body));
     }
-    let container = |detail: String| invalid("(zip)", 0, detail);
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body))
-        .map_err(|e| container(format!("not a readable zip: {e}")))?;
-    if archive.len() > MAX_ENTRIES {
-        return Err(XdomeaError::TooLarge(format!(
-            "the container has {} entries; at most {MAX_ENTRIES}",
-            archive.len()
-        )));
-    }
-    let mut message = None;
-    for i in 0..archive.len() {
-        let entry = archive
-            .by_index_raw(i)
-            .map_err(|e| container(format!("entry {i}: {e}")))?;
-        let name = entry
-            .name()
-            .map_err(|e| container(format!("entry {i}: {e}")))?
-            .into_owned();
-        if name.starts_with('/') || name.contains('\\') || name.split('/').any(|part| part == "..")
-        {
-            return Err(container(format!(
-                "entry name {name:?} leaves the container"
+    let mut container = Container::open(std::io::Cursor::new(body), limits)?;
+    Ok(Cow::Owned(container.message()?))
+}
+
+/// An xdomea container: a zip with the message `*.xml` and the primary documents at its root.
+/// Entry names that leave the container (`..`, absolute, backslashes) refuse the whole
+/// container; every entry is read no further than its limit, whatever size the zip declares
+/// (a zip bomb stops there).
+pub struct Container<R: std::io::Read + std::io::Seek> {
+    archive: zip::ZipArchive<R>,
+    message: usize,
+    limits: Limits,
+}
+
+fn container_error(detail: String) -> XdomeaError {
+    invalid("(zip)", 0, detail)
+}
+
+impl<R: std::io::Read + std::io::Seek> Container<R> {
+    pub fn open(reader: R, limits: Limits) -> Result<Self, XdomeaError> {
+        let mut archive = zip::ZipArchive::new(reader)
+            .map_err(|e| container_error(format!("not a readable zip: {e}")))?;
+        if archive.len() > MAX_ENTRIES {
+            return Err(XdomeaError::TooLarge(format!(
+                "the container has {} entries; at most {MAX_ENTRIES}",
+                archive.len()
             )));
         }
-        if !name.contains('/') && name.to_ascii_lowercase().ends_with(".xml") {
-            if message.is_some() {
-                return Err(container(
-                    "more than one message (*.xml) in the container".into(),
-                ));
+        let mut message = None;
+        for i in 0..archive.len() {
+            let entry = archive
+                .by_index_raw(i)
+                .map_err(|e| container_error(format!("entry {i}: {e}")))?;
+            let name = entry
+                .name()
+                .map_err(|e| container_error(format!("entry {i}: {e}")))?
+                .into_owned();
+            if name.starts_with('/')
+                || name.contains('\\')
+                || name.split('/').any(|part| part == "..")
+            {
+                return Err(container_error(format!(
+                    "entry name {name:?} leaves the container"
+                )));
             }
-            message = Some(i);
+            if !name.contains('/') && name.to_ascii_lowercase().ends_with(".xml") {
+                if message.is_some() {
+                    return Err(container_error(
+                        "more than one message (*.xml) in the container".into(),
+                    ));
+                }
+                message = Some(i);
+            }
+        }
+        let message =
+            message.ok_or_else(|| container_error("no message (*.xml) in the container".into()))?;
+        Ok(Container {
+            archive,
+            message,
+            limits,
+        })
+    }
+
+    /// The message XML, at most `limits.max_bytes`.
+    pub fn message(&mut self) -> Result<Vec<u8>, XdomeaError> {
+        let entry = self
+            .archive
+            .by_index(self.message)
+            .map_err(|e| container_error(format!("the message entry: {e}")))?;
+        read_capped(entry, self.limits.max_bytes as u64, "the message")
+    }
+
+    /// The names of every entry.
+    pub fn names(&self) -> Vec<String> {
+        self.archive
+            .file_names()
+            .filter_map(|n| n.ok().map(|n| n.into_owned()))
+            .collect()
+    }
+
+    /// Whether the container holds a file of this name.
+    pub fn contains(&mut self, name: &str) -> bool {
+        self.archive.index_for_name(name).is_some()
+    }
+
+    /// The entry `name`, read through `visit` in chunks, at most `max` bytes.
+    pub fn read_entry(
+        &mut self,
+        name: &str,
+        max: u64,
+        mut visit: impl FnMut(&[u8]) -> Result<(), XdomeaError>,
+    ) -> Result<u64, XdomeaError> {
+        let entry = self
+            .archive
+            .by_name(name)
+            .map_err(|e| container_error(format!("{name}: {e}")))?;
+        let mut limited = std::io::Read::take(entry, max + 1);
+        let mut buffer = vec![0u8; 256 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = std::io::Read::read(&mut limited, &mut buffer)
+                .map_err(|e| container_error(format!("{name}: {e}")))?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n as u64;
+            if total > max {
+                return Err(XdomeaError::TooLarge(format!(
+                    "{name} unpacks to more than {max} bytes"
+                )));
+            }
+            visit(&buffer[..n])?;
         }
     }
-    let index = message.ok_or_else(|| container("no message (*.xml) in the container".into()))?;
-    let entry = archive
-        .by_index(index)
-        .map_err(|e| container(format!("the message entry: {e}")))?;
-    let cap = u64::try_from(limits.max_bytes).unwrap_or(u64::MAX);
+}
+
+fn read_capped(entry: impl std::io::Read, cap: u64, what: &str) -> Result<Vec<u8>, XdomeaError> {
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut std::io::Read::take(entry, cap + 1), &mut bytes)
-        .map_err(|e| container(format!("reading the message: {e}")))?;
+        .map_err(|e| container_error(format!("reading {what}: {e}")))?;
     if bytes.len() as u64 > cap {
         return Err(XdomeaError::TooLarge(format!(
-            "the message in the container unpacks to more than {} bytes",
-            limits.max_bytes
+            "{what} in the container unpacks to more than {cap} bytes"
         )));
     }
-    Ok(Cow::Owned(bytes))
+    Ok(bytes)
 }
 
 fn date_of(node: &Node, local: &str) -> Result<Option<time::Date>, XdomeaError> {
@@ -631,8 +707,7 @@ fn document_in(node: &Node) -> Result<crate::model::DocumentObject, XdomeaError>
                 .and_then(Node::code)
                 .unwrap_or("100")
                 .to_owned(),
-            created: time_of(primary, "DatumUhrzeit")
-                .unwrap_or_else(time::OffsetDateTime::now_utc),
+            created: time_of(primary, "DatumUhrzeit").unwrap_or_else(time::OffsetDateTime::now_utc),
             created_by: primary.text_of("Ersteller").unwrap_or_default().to_owned(),
         });
     }
@@ -668,8 +743,14 @@ fn case_in(node: &Node, into: &mut Vec<crate::model::CaseObject>) -> Result<(), 
             .to_owned(),
         retention: retention_in(node)?,
         closed_on: date_of(node, "ZdADatum")?,
-        period_from: laufzeit.map(|l| date_of(l, "Beginn")).transpose()?.flatten(),
-        documents: node.all("Dokument").map(document_in).collect::<Result<_, _>>()?,
+        period_from: laufzeit
+            .map(|l| date_of(l, "Beginn"))
+            .transpose()?
+            .flatten(),
+        documents: node
+            .all("Dokument")
+            .map(document_in)
+            .collect::<Result<_, _>>()?,
     });
     // Teilvorgänge become Vorgänge of their own in the Akte: Akta has no deeper level.
     for sub in node.all("Teilvorgang") {
@@ -724,15 +805,22 @@ fn file_in(node: &Node) -> Result<crate::model::FileObject, XdomeaError> {
             .ok_or_else(|| node.error("AllgemeineMetadaten/Betreff is missing"))?
             .to_owned(),
         confidentiality,
-        lead: meta.and_then(|m| m.text_of("Federfuehrung")).map(str::to_owned),
-        plan_unit: meta.and_then(|m| m.child("Aktenplaneinheit")).and_then(|p| {
-            Some((
-                p.text_of("Kennzeichen")?.to_owned(),
-                p.text_of("Inhaltsangabe").unwrap_or_default().to_owned(),
-            ))
-        }),
+        lead: meta
+            .and_then(|m| m.text_of("Federfuehrung"))
+            .map(str::to_owned),
+        plan_unit: meta
+            .and_then(|m| m.child("Aktenplaneinheit"))
+            .and_then(|p| {
+                Some((
+                    p.text_of("Kennzeichen")?.to_owned(),
+                    p.text_of("Inhaltsangabe").unwrap_or_default().to_owned(),
+                ))
+            }),
         retention: retention_in(node)?,
-        period_from: laufzeit.map(|l| date_of(l, "Beginn")).transpose()?.flatten(),
+        period_from: laufzeit
+            .map(|l| date_of(l, "Beginn"))
+            .transpose()?
+            .flatten(),
         period_to: laufzeit.map(|l| date_of(l, "Ende")).transpose()?.flatten(),
         closed_on: date_of(node, "ZdADatum")?,
         documents,
@@ -758,11 +846,9 @@ impl Message {
         for object in self.root.all("Schriftgutobjekt") {
             match object.child("Akte") {
                 Some(akte) => out.push(file_in(akte)?),
-                None => {
-                    return Err(object.error(
-                        "only Akten are taken here (a Vorgang or Dokument needs an Akte to go into)",
-                    ))
-                }
+                None => return Err(object.error(
+                    "only Akten are taken here (a Vorgang or Dokument needs an Akte to go into)",
+                )),
             }
         }
         if out.is_empty() {

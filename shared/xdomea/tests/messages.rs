@@ -370,14 +370,23 @@ fn a_message_comes_alone_or_in_its_container_and_hostile_containers_are_refused(
     ));
 }
 
+/// A document's id, title and versions (number, container name, original name).
+type DocumentSummary = (Uuid, String, Vec<(u32, String, String)>);
+
 #[test]
 fn transfers_with_primary_documents_validate_and_read_back_as_written() {
     let files = vec![akte(Confidentiality::Open, 2)];
     let mut h = head();
     h.receipt_requested = true;
     for (message, xml) in [
-        (MessageType::Aussonderung0503, write::aussonderung_0503(&h, &files).expect("0503")),
-        (MessageType::Abgabe0401, write::abgabe_0401(&h, &files).expect("0401")),
+        (
+            MessageType::Aussonderung0503,
+            write::aussonderung_0503(&h, &files).expect("0503"),
+        ),
+        (
+            MessageType::Abgabe0401,
+            write::abgabe_0401(&h, &files).expect("0401"),
+        ),
     ] {
         assert_valid(&xml, message.code());
         let read = parse(&xml, Limits::default()).expect("reads");
@@ -385,12 +394,18 @@ fn transfers_with_primary_documents_validate_and_read_back_as_written() {
         let back = read.objects().expect("objects");
         assert_eq!(back.len(), 1);
         let (a, b) = (&files[0], &back[0]);
-        assert_eq!((b.id, &b.reference, &b.subject), (a.id, &a.reference, &a.subject));
-        assert_eq!((b.period_from, b.period_to, b.closed_on), (a.period_from, a.period_to, a.closed_on));
+        assert_eq!(
+            (b.id, &b.reference, &b.subject),
+            (a.id, &a.reference, &a.subject)
+        );
+        assert_eq!(
+            (b.period_from, b.period_to, b.closed_on),
+            (a.period_from, a.period_to, a.closed_on)
+        );
         assert_eq!(b.retention.keep, a.retention.keep);
         assert_eq!(b.cases.len(), 2);
         assert_eq!(b.cases[0].reference, a.cases[0].reference);
-        let docs = |f: &FileObject| -> Vec<(Uuid, String, Vec<(u32, String, String)>)> {
+        let docs = |f: &FileObject| -> Vec<DocumentSummary> {
             f.documents
                 .iter()
                 .chain(f.cases.iter().flat_map(|c| c.documents.iter()))

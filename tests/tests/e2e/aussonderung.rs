@@ -106,6 +106,7 @@ struct Setup {
     open: String,
     held: String,
     foreign: String,
+    other: akta_testkit::TestTenant,
 }
 
 async fn setup() -> Setup {
@@ -174,6 +175,7 @@ async fn setup() -> Setup {
         open,
         held,
         foreign: other.file,
+        other: other.tenant,
     }
 }
 
@@ -450,7 +452,6 @@ async fn the_archive_takes_one_akte_the_other_is_destroyed_and_the_protocol_rema
     let process = Uuid::parse_str(&transfer).expect("uuid");
     let taken = Uuid::parse_str(&s.due[0]).expect("uuid");
     let rejected = Uuid::parse_str(&s.due[1]).expect("uuid");
-    let blobs_before = s.app.blob_keys().await.len();
 
     let zip_path = format!("/api/v1/transfers/{transfer}/messages/0503");
     s.archivist
@@ -529,6 +530,85 @@ async fn the_archive_takes_one_akte_the_other_is_destroyed_and_the_protocol_rema
         );
     }
 
+    // The same container, taken in by another town's Akta (the Abgabe path): the same
+    // documents byte for byte, the same metadata, the previous Aktenzeichen kept.
+    let b = &s.other.admin;
+    let unit = b
+        .post(
+            "/api/v1/plan-units",
+            json!({"code": "63", "title": "Bauordnung"}),
+        )
+        .await
+        .id();
+    let import = |bytes: Vec<u8>| {
+        let request = b
+            .request(
+                Method::POST,
+                &format!("/api/v1/transfers/incoming?plan_unit_id={unit}"),
+            )
+            .header("content-type", "application/zip")
+            .body(bytes);
+        let b = b.clone();
+        async move { b.send(request).await }
+    };
+    let imported = import(zip.bytes.clone()).await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    assert_eq!(imported.body["documents"], 3, "{}", imported.body);
+    assert_eq!(imported.body["versions"], 6, "{}", imported.body);
+    assert_eq!(imported.body["missing"], json!([]));
+    let new_file = imported.body["files"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let copy = b.get(&format!("/api/v1/files/{new_file}")).await;
+    assert_eq!(
+        copy.body["subject"],
+        "Baugenehmigung Kindertagesstätte Lindenweg 12"
+    );
+    assert_eq!(copy.body["status"], "zdA");
+    assert_eq!(copy.body["period_from"], "2011-01-10");
+    assert_eq!(copy.body["period_to"], "2012-06-30");
+    let original = s.admin.get(&format!("/api/v1/files/{}", s.due[0])).await;
+    assert_eq!(
+        copy.body["metadata"]["vorheriges_aktenzeichen"],
+        original.body["reference"]
+    );
+    let mut sums_b = Vec::new();
+    let cases = b.get(&format!("/api/v1/files/{new_file}/cases")).await;
+    assert_eq!(cases.body["items"].as_array().map(Vec::len), Some(2));
+    // The Akte's list holds every document in it, its Vorgänge' included.
+    {
+        let docs = b.get(&format!("/api/v1/files/{new_file}/documents")).await;
+        assert_eq!(docs.body["items"].as_array().map(Vec::len), Some(3));
+        for d in docs.body["items"].as_array().expect("documents") {
+            let id = d["id"].as_str().expect("id");
+            let full = b.get(&format!("/api/v1/documents/{id}")).await;
+            for v in full.body["versions"].as_array().expect("versions") {
+                let content = b
+                    .get(&format!(
+                        "/api/v1/documents/{id}/versions/{}/content",
+                        v["number"]
+                    ))
+                    .await;
+                sums_b.push(crate::common::sha256_hex(&content.bytes));
+            }
+            assert_eq!(full.body["sender"], "Müller & Söhne");
+        }
+    }
+    let mut sums_a: Vec<String> = listed.iter().map(|(sum, _)| (*sum).to_owned()).collect();
+    sums_a.sort();
+    sums_b.sort();
+    assert_eq!(sums_b, sums_a, "byte-identical documents");
+    let again = import(zip.bytes.clone()).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        again.body["files"],
+        json!([]),
+        "imported twice: {}",
+        again.body
+    );
+    assert_eq!(again.body["skipped"].as_array().map(Vec::len), Some(1));
+
     let receipt = akta_xdomea::write::receipt(
         akta_xdomea::MessageType::AussonderungEmpfangBestaetigen0507,
         &Head {
@@ -545,6 +625,7 @@ async fn the_archive_takes_one_akte_the_other_is_destroyed_and_the_protocol_rema
         200
     );
 
+    let blobs_before = s.app.blob_keys().await.len();
     let confirmation = import_confirmation(
         process,
         &[(taken, true, Some("LAV NRW, Best. 512 Nr. 4711"))],

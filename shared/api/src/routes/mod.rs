@@ -82,6 +82,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/documents/{id}/versions",
             post(documents::add_version),
         )
+        .route("/api/v1/transfers/incoming", post(transfers::import))
         .layer(DefaultBodyLimit::disable());
     // xdomea messages are read whole (bounded); larger bodies answer 413.
     let messages = Router::new()

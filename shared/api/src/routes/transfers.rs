@@ -204,3 +204,24 @@ fn csv_field(value: &str) -> String {
         value
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    plan_unit_id: Uuid,
+}
+
+/// `POST /transfers/incoming?plan_unit_id=…`: an xdomea container from outside (a 0401 Abgabe
+/// or a 0503 Aussonderung, as a zip) taken into the tenant under that plan unit.
+pub async fn import(
+    State(state): State<AppState>,
+    reader: Reader,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: axum::body::Body,
+) -> Result<Json<Value>, ApiError> {
+    let report = state
+        .core
+        .import_transfer_from(&reader.principal, q.plan_unit_id, body.into_data_stream())
+        .await?;
+    Ok(Json(json!(report)))
+}

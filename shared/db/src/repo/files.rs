@@ -430,6 +430,21 @@ impl TenantTx {
         Ok(after)
     }
 
+    /// The Akte whose free metadata has `key` = `value` (an import's source id), if any.
+    pub async fn file_with_metadata(
+        &mut self,
+        key: &str,
+        value: &str,
+    ) -> Result<Option<Uuid>, DbError> {
+        let row: Option<(Uuid,)> =
+            sqlx::query_as("SELECT id FROM files WHERE metadata->>$1 = $2 LIMIT 1")
+                .bind(key)
+                .bind(value)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
     /// Every closed Akte the caller sees, oldest closing first (the due list's candidates).
     pub async fn closed_files(&mut self) -> Result<Vec<FileRecord>, DbError> {
         let sql = format!(

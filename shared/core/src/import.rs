@@ -1,0 +1,389 @@
+//! Taking Akten in from an xdomea container (`Aussonderung.Aussonderung.0503` or
+//! `Abgabe.Abgabe.0401`, 3.0.0 or 3.1.0): each Akte becomes a new Akte under the chosen plan
+//! unit (with Akta's own Aktenzeichen; the previous one kept as metadata), its Vorgänge and
+//! Dokumente with every version, dates, sender and recipient, through the same core
+//! operations as any filing (sealed, audited, extracted, indexed). A container's checksum
+//! list is verified before anything is written; a primary document missing from the
+//! container is reported and the rest goes in; an Akte imported before (same xdomea id) is
+//! not imported twice.
+
+use std::path::{Path, PathBuf};
+
+use akta_db::{DocumentTarget, FileChanges, NewDocument, NewFile};
+use akta_domain::{Confidentiality, DocumentKind, FileName, FileStatus, Principal};
+use akta_xdomea::model::{DocumentObject, FileObject};
+use akta_xdomea::read::{parse, Container, Limits};
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::{Core, CoreError};
+
+/// Largest primary document taken from a container.
+const MAX_DOCUMENT: u64 = 4 * 1024 * 1024 * 1024;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub files: Vec<ImportedFile>,
+    /// Previous Aktenzeichen of Akten imported before: not imported again.
+    pub skipped: Vec<String>,
+    /// Primary documents the message names and the container lacks.
+    pub missing: Vec<String>,
+    pub documents: usize,
+    pub versions: usize,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportedFile {
+    pub id: Uuid,
+    pub reference: String,
+    pub previous_reference: String,
+    pub subject: String,
+    /// The xdomea id of the Akte in the sending system.
+    pub source_id: Uuid,
+}
+
+fn limits() -> Limits {
+    Limits::default()
+}
+
+fn open(path: &Path) -> Result<Container<std::fs::File>, CoreError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| CoreError::Internal(format!("opening the container: {e}")))?;
+    Ok(Container::open(file, limits())?)
+}
+
+/// The message's Akten and the names of the primary documents present, after verifying the
+/// container's checksum list (if it has one) against every listed entry.
+fn read_container(path: &Path) -> Result<(Vec<FileObject>, Vec<String>), CoreError> {
+    let mut container = open(path)?;
+    let xml = container.message()?;
+    let message = parse(&xml, limits())?;
+    let files = message.objects()?;
+    let names: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            f.documents
+                .iter()
+                .chain(f.cases.iter().flat_map(|c| c.documents.iter()))
+        })
+        .flat_map(|d| d.versions.iter().map(|v| v.file_name.clone()))
+        .collect();
+    let present: Vec<String> = names
+        .iter()
+        .filter(|n| container.contains(n))
+        .cloned()
+        .collect();
+    if let Some(list) = container
+        .names()
+        .into_iter()
+        .find(|n| !n.contains('/') && n.ends_with("_Pruefsummen.sha256"))
+    {
+        let mut text = Vec::new();
+        container.read_entry(&list, 16 * 1024 * 1024, |chunk| {
+            text.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        for line in String::from_utf8_lossy(&text).lines() {
+            let Some((sum, name)) = line.split_once("  ") else {
+                continue;
+            };
+            if !present.iter().any(|p| p == name) {
+                continue;
+            }
+            let mut hasher = openssl::sha::Sha256::new();
+            container.read_entry(name, MAX_DOCUMENT, |chunk| {
+                hasher.update(chunk);
+                Ok(())
+            })?;
+            if hex::encode(hasher.finish()) != sum.trim() {
+                return Err(CoreError::validation(
+                    "message",
+                    format!("{name}: its content does not match its checksum"),
+                ));
+            }
+        }
+    }
+    Ok((files, present))
+}
+
+/// The entry `name` as a stream of chunks, read on a blocking thread.
+fn entry_stream(
+    path: PathBuf,
+    name: String,
+) -> tokio_stream::wrappers::ReceiverStream<Result<Bytes, std::io::Error>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let sent = (|| {
+            let mut container = open(&path).map_err(|e| e.to_string())?;
+            container
+                .read_entry(&name, MAX_DOCUMENT, |chunk| {
+                    tx.blocking_send(Ok(Bytes::copy_from_slice(chunk)))
+                        .map_err(|_| akta_xdomea::XdomeaError::Write("reader gone".into()))
+                })
+                .map_err(|e| e.to_string())
+        })();
+        if let Err(e) = sent {
+            let _ = tx.blocking_send(Err(std::io::Error::other(e)));
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+fn media_type(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        "xml" => "application/xml",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "tif" | "tiff" => "image/tiff",
+        "eml" => "message/rfc822",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A file name Akta takes: the original if it is one, else its safe characters.
+fn file_name(original: &str, fallback: &str) -> String {
+    if FileName::parse(original).is_ok() {
+        return original.to_owned();
+    }
+    let safe: String = original
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
+        .collect();
+    match FileName::parse(safe.trim()) {
+        Ok(n) => n.as_str().to_owned(),
+        Err(_) => fallback.to_owned(),
+    }
+}
+
+fn kind_of(text: &str) -> DocumentKind {
+    DocumentKind::parse(text).unwrap_or(DocumentKind::Other)
+}
+
+impl Core {
+    /// Imports a container that arrives as a stream (a request body): it is written to a
+    /// private temporary file first, never held in memory whole.
+    pub async fn import_transfer_from<S, E>(
+        &self,
+        who: &Principal,
+        plan_unit_id: Uuid,
+        mut body: S,
+    ) -> Result<ImportReport, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        if !who.can_write() {
+            return Err(CoreError::Forbidden(
+                "importing records needs a role that writes",
+            ));
+        }
+        let io = |e: std::io::Error| CoreError::Internal(format!("temporary file: {e}"));
+        let dir = tempfile::tempdir().map_err(io)?;
+        let path = dir.path().join("container.zip");
+        let mut file = tokio::fs::File::create(&path).await.map_err(io)?;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| CoreError::UploadInterrupted(e.to_string()))?;
+            file.write_all(&chunk).await.map_err(io)?;
+        }
+        file.flush().await.map_err(io)?;
+        drop(file);
+        self.import_transfer(who, plan_unit_id, &path).await
+    }
+
+    /// Imports the Akten of the container at `path` under `plan_unit_id` for `who`.
+    pub async fn import_transfer(
+        &self,
+        who: &Principal,
+        plan_unit_id: Uuid,
+        path: &Path,
+    ) -> Result<ImportReport, CoreError> {
+        if !who.can_write() {
+            return Err(CoreError::Forbidden(
+                "importing records needs a role that writes",
+            ));
+        }
+        // The target first: another tenant's or a missing plan unit answers 404 at once.
+        self.plan_unit(who, plan_unit_id).await?;
+        let owned = path.to_owned();
+        let (files, present) = tokio::task::spawn_blocking(move || read_container(&owned))
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))??;
+        let mut report = ImportReport::default();
+        for f in files {
+            if self.imported_before(who, f.id).await? {
+                report.skipped.push(f.reference.clone());
+                continue;
+            }
+            let mut metadata = Map::new();
+            metadata.insert("vorheriges_aktenzeichen".into(), json!(f.reference));
+            metadata.insert("xdomea_id".into(), json!(f.id));
+            let akte = self
+                .create_file(
+                    who,
+                    NewFile {
+                        plan_unit_id,
+                        subject: f.subject.clone(),
+                        lead_org_unit_id: None,
+                        confidentiality: match f.confidentiality {
+                            akta_xdomea::model::Confidentiality::Open => Confidentiality::Normal,
+                            _ => Confidentiality::Confidential,
+                        },
+                        period_from: f.period_from,
+                        metadata,
+                    },
+                )
+                .await?;
+            for d in &f.documents {
+                self.import_document(
+                    who,
+                    DocumentTarget::File(akte.id),
+                    d,
+                    path,
+                    &present,
+                    &mut report,
+                )
+                .await?;
+            }
+            for c in &f.cases {
+                let mut metadata = Map::new();
+                metadata.insert("vorheriges_vorgangszeichen".into(), json!(c.reference));
+                metadata.insert("xdomea_id".into(), json!(c.id));
+                let case = self.create_case(who, akte.id, &c.subject, metadata).await?;
+                for d in &c.documents {
+                    self.import_document(
+                        who,
+                        DocumentTarget::Case(case.id),
+                        d,
+                        path,
+                        &present,
+                        &mut report,
+                    )
+                    .await?;
+                }
+            }
+            if let Some(closed_on) = f.closed_on {
+                self.close_imported(who, akte.id, closed_on).await?;
+            }
+            report.files.push(ImportedFile {
+                id: akte.id,
+                reference: akte.reference.clone(),
+                previous_reference: f.reference.clone(),
+                subject: akte.subject.clone(),
+                source_id: f.id,
+            });
+        }
+        Ok(report)
+    }
+
+    async fn import_document(
+        &self,
+        who: &Principal,
+        target: DocumentTarget,
+        d: &DocumentObject,
+        path: &Path,
+        present: &[String],
+        report: &mut ImportReport,
+    ) -> Result<(), CoreError> {
+        let mut document: Option<Uuid> = None;
+        for v in &d.versions {
+            if !present.contains(&v.file_name) {
+                report.missing.push(v.file_name.clone());
+                continue;
+            }
+            let name = file_name(&v.original_name, &v.file_name);
+            let media = media_type(&name);
+            let body = entry_stream(path.to_owned(), v.file_name.clone());
+            let stored = match document {
+                None => {
+                    let mut metadata = Map::new();
+                    metadata.insert("xdomea_id".into(), json!(d.id));
+                    if !d.kind.is_empty() {
+                        metadata.insert("dokumenttyp".into(), Value::String(d.kind.clone()));
+                    }
+                    let created = self
+                        .file_document(
+                            who,
+                            target,
+                            NewDocument {
+                                title: d.title.clone(),
+                                kind: kind_of(&d.kind),
+                                sender: d.sender.clone(),
+                                recipient: d.recipient.clone(),
+                                document_date: d.dated.or(d.received_on).or(d.sent_on),
+                                metadata,
+                            },
+                            &name,
+                            Some(media),
+                            body,
+                        )
+                        .await?;
+                    document = Some(created.id);
+                    created.versions.last().map(|v| v.size_bytes)
+                }
+                Some(id) => Some(
+                    self.file_version(who, id, &name, Some(media), body)
+                        .await?
+                        .size_bytes,
+                ),
+            };
+            report.versions += 1;
+            report.bytes += stored.map_or(0, |b| u64::try_from(b).unwrap_or(0));
+        }
+        if document.is_some() {
+            report.documents += 1;
+        }
+        Ok(())
+    }
+
+    /// Whether an Akte with this xdomea id came in before.
+    async fn imported_before(&self, who: &Principal, source: Uuid) -> Result<bool, CoreError> {
+        self.as_caller(who, async |tx| {
+            tx.file_with_metadata("xdomea_id", &source.to_string())
+                .await
+        })
+        .await
+        .map(|found| found.is_some())
+    }
+
+    /// Closes an imported Akte on the day it was closed where it came from (imports may give
+    /// a past date, like admins).
+    async fn close_imported(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        closed_on: time::Date,
+    ) -> Result<(), CoreError> {
+        let mut tx = self.db.tx_for(who).await?;
+        let current = tx.file_locked(id, akta_db::Lock::Update).await?;
+        let today = time::OffsetDateTime::now_utc().date();
+        let closed_on =
+            akta_domain::retention::check_closed_on(closed_on, today)?.max(current.period_from);
+        tx.update_file(
+            id,
+            current.row_version,
+            FileChanges {
+                status: Some(FileStatus::Closed),
+                closed_on: Some(closed_on),
+                ..FileChanges::default()
+            },
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
