@@ -7,7 +7,9 @@ CREATE TABLE transfers (
     kind          text NOT NULL CHECK (kind IN ('aussonderung', 'abgabe')),
     state         text NOT NULL DEFAULT 'angeboten'
                   CHECK (state IN ('angeboten', 'bewertet', 'übergeben', 'abgeschlossen')),
+    -- Abgabe inside Akta: the receiving tenant; and whether the sender keeps a closed copy.
     to_tenant_id  uuid REFERENCES tenants(id),
+    keep_copy     boolean NOT NULL DEFAULT false,
     created_by    text NOT NULL,
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()
@@ -22,7 +24,8 @@ CREATE TABLE transfer_items (
     -- No reference: the transfer keeps its history when the Akte is destroyed.
     file_id       uuid NOT NULL,
     state         text NOT NULL DEFAULT 'angeboten'
-                  CHECK (state IN ('angeboten', 'bewertet', 'übergeben', 'archiviert', 'vernichtet')),
+                  CHECK (state IN ('angeboten', 'bewertet', 'übergeben', 'archiviert', 'vernichtet',
+                                   'abgegeben')),
     rating        text CHECK (rating IN ('A', 'V')),
     PRIMARY KEY (transfer_id, object_id)
 );
@@ -58,8 +61,9 @@ CREATE TABLE disposal_protocol (
     subject            text NOT NULL,
     period_from        date,
     closed_on          date,
-    rating             text NOT NULL CHECK (rating IN ('A', 'V')),
-    outcome            text NOT NULL CHECK (outcome IN ('archiviert', 'vernichtet')),
+    -- The archive's rating (an Abgabe has none).
+    rating             text CHECK (rating IN ('A', 'V')),
+    outcome            text NOT NULL CHECK (outcome IN ('archiviert', 'vernichtet', 'abgegeben')),
     archive_reference  text,
     transfer_id        uuid NOT NULL REFERENCES transfers(id),
     messages           text[] NOT NULL,
@@ -89,3 +93,21 @@ CREATE FUNCTION akta_refuse_held_deletion() RETURNS trigger
     $$;
 CREATE TRIGGER files_hold_blocks_deletion BEFORE DELETE ON files
     FOR EACH ROW EXECUTE FUNCTION akta_refuse_held_deletion();
+
+-- An Abgabe offered to this tenant by another tenant of the same Akta, until it is accepted.
+CREATE TABLE incoming_transfers (
+    id                uuid PRIMARY KEY,
+    tenant_id         uuid NOT NULL REFERENCES tenants(id),
+    source_tenant_id  uuid NOT NULL REFERENCES tenants(id),
+    source_name       text NOT NULL,
+    -- What is offered: [{"reference", "subject"}].
+    files             jsonb NOT NULL CHECK (jsonb_typeof(files) = 'array'),
+    state             text NOT NULL DEFAULT 'offen' CHECK (state IN ('offen', 'angenommen')),
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    accepted_at       timestamptz,
+    accepted_by       text,
+    -- What came in: [{"id", "reference", "previous_reference"}].
+    accepted_files    jsonb
+);
+CALL akta_tenant_table('incoming_transfers');
+GRANT SELECT, INSERT, UPDATE ON incoming_transfers TO akta_app;

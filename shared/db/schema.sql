@@ -417,7 +417,7 @@ CREATE TABLE public.disposal_protocol (
     subject text NOT NULL,
     period_from date,
     closed_on date,
-    rating text NOT NULL,
+    rating text,
     outcome text NOT NULL,
     archive_reference text,
     transfer_id uuid NOT NULL,
@@ -428,7 +428,7 @@ CREATE TABLE public.disposal_protocol (
     bytes bigint NOT NULL,
     disposed_by text NOT NULL,
     disposed_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT disposal_protocol_outcome_check CHECK ((outcome = ANY (ARRAY['archiviert'::text, 'vernichtet'::text]))),
+    CONSTRAINT disposal_protocol_outcome_check CHECK ((outcome = ANY (ARRAY['archiviert'::text, 'vernichtet'::text, 'abgegeben'::text]))),
     CONSTRAINT disposal_protocol_rating_check CHECK ((rating = ANY (ARRAY['A'::text, 'V'::text])))
 );
 
@@ -557,6 +557,23 @@ CREATE TABLE public.files (
 );
 
 ALTER TABLE ONLY public.files FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.incoming_transfers (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    source_tenant_id uuid NOT NULL,
+    source_name text NOT NULL,
+    files jsonb NOT NULL,
+    state text DEFAULT 'offen'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    accepted_at timestamp with time zone,
+    accepted_by text,
+    accepted_files jsonb,
+    CONSTRAINT incoming_transfers_files_check CHECK ((jsonb_typeof(files) = 'array'::text)),
+    CONSTRAINT incoming_transfers_state_check CHECK ((state = ANY (ARRAY['offen'::text, 'angenommen'::text])))
+);
+
+ALTER TABLE ONLY public.incoming_transfers FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.index_log (
     seq bigint NOT NULL,
@@ -767,7 +784,7 @@ CREATE TABLE public.transfer_items (
     rating text,
     CONSTRAINT transfer_items_object_type_check CHECK ((object_type = ANY (ARRAY['file'::text, 'case'::text]))),
     CONSTRAINT transfer_items_rating_check CHECK ((rating = ANY (ARRAY['A'::text, 'V'::text]))),
-    CONSTRAINT transfer_items_state_check CHECK ((state = ANY (ARRAY['angeboten'::text, 'bewertet'::text, 'übergeben'::text, 'archiviert'::text, 'vernichtet'::text])))
+    CONSTRAINT transfer_items_state_check CHECK ((state = ANY (ARRAY['angeboten'::text, 'bewertet'::text, 'übergeben'::text, 'archiviert'::text, 'vernichtet'::text, 'abgegeben'::text])))
 );
 
 ALTER TABLE ONLY public.transfer_items FORCE ROW LEVEL SECURITY;
@@ -794,6 +811,7 @@ CREATE TABLE public.transfers (
     kind text NOT NULL,
     state text DEFAULT 'angeboten'::text NOT NULL,
     to_tenant_id uuid,
+    keep_copy boolean DEFAULT false NOT NULL,
     created_by text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -891,6 +909,9 @@ ALTER TABLE ONLY public.files
 
 ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_tenant_id_reference_key UNIQUE (tenant_id, reference);
+
+ALTER TABLE ONLY public.incoming_transfers
+    ADD CONSTRAINT incoming_transfers_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.index_log_horizon
     ADD CONSTRAINT index_log_horizon_pkey PRIMARY KEY (singleton);
@@ -1108,6 +1129,12 @@ ALTER TABLE ONLY public.files
 ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
+ALTER TABLE ONLY public.incoming_transfers
+    ADD CONSTRAINT incoming_transfers_source_tenant_id_fkey FOREIGN KEY (source_tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.incoming_transfers
+    ADD CONSTRAINT incoming_transfers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
 ALTER TABLE ONLY public.index_log
     ADD CONSTRAINT index_log_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
@@ -1207,6 +1234,8 @@ ALTER TABLE public.file_access ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.files ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.incoming_transfers ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.index_log ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.oidc_configs ENABLE ROW LEVEL SECURITY;
@@ -1276,6 +1305,8 @@ CREATE POLICY tenant_isolation ON public.extraction_jobs USING ((tenant_id = pub
 CREATE POLICY tenant_isolation ON public.file_access USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.files USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.incoming_transfers USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.index_log USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
@@ -1435,6 +1466,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.extraction_jobs TO akta_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.file_access TO akta_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.files TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.incoming_transfers TO akta_app;
 
 GRANT SELECT,INSERT ON TABLE public.index_log TO akta_app;
 

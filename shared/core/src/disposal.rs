@@ -21,7 +21,7 @@ use crate::{Core, CoreError};
 pub type ZipStream = tokio_stream::wrappers::ReceiverStream<Result<bytes::Bytes, std::io::Error>>;
 
 /// One primary document for the container.
-struct Entry {
+pub(crate) struct Entry {
     name: String,
     blob_key: BlobKey,
     dek: Option<akta_keys::Key256>,
@@ -127,43 +127,8 @@ impl Core {
                 .map_err(|m| CoreError::Conflict(m.into()))?;
         }
         let mut files = crate::transfers::objects(&mut tx, &taken).await?;
-        let mut entries = Vec::new();
+        let entries = with_documents(&keyring, &mut tx, &mut files, all_versions).await?;
         for file in files.iter_mut() {
-            let documents = file
-                .documents
-                .iter_mut()
-                .chain(file.cases.iter_mut().flat_map(|c| c.documents.iter_mut()));
-            for doc in documents {
-                let stored = tx.document(doc.id).await?;
-                let count = stored.versions.len();
-                let chosen = stored
-                    .versions
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| all_versions || *i + 1 == count)
-                    .map(|(_, v)| v);
-                for v in chosen {
-                    let name = container_name(&v.file_name);
-                    let blob_key = BlobKey::parse(&v.blob_key)?;
-                    let dek = keyring.open_dek(&mut tx, &blob_key).await?;
-                    entries.push(Entry {
-                        name: name.clone(),
-                        blob_key,
-                        dek,
-                        size: u64::try_from(v.size_bytes).unwrap_or(0),
-                        sha256: v.sha256.clone(),
-                    });
-                    doc.versions.push(VersionObject {
-                        number: u32::try_from(v.nr).unwrap_or(0),
-                        file_name: name,
-                        original_name: v.file_name.clone(),
-                        format_code: akta_xdomea::model::format_code(&v.media_type, &v.file_name)
-                            .to_owned(),
-                        created: v.created_at,
-                        created_by: v.author.clone(),
-                    });
-                }
-            }
             file.retention.rating = akta_xdomea::model::Rating::A;
             for case in &mut file.cases {
                 case.retention.rating = akta_xdomea::model::Rating::A;
@@ -179,56 +144,9 @@ impl Core {
             .await?;
         tx.commit().await?;
 
-        let (sender, receiver) = tokio::sync::mpsc::channel(4);
-        let handle = tokio::runtime::Handle::current();
-        let xml_name = format!("{id}_{}.xml", MessageType::Aussonderung0503.root());
-        let sums_name = format!("{id}_Pruefsummen.sha256");
-        tokio::task::spawn_blocking(move || {
-            let errors = sender.clone();
-            let written = (|| -> Result<(), String> {
-                let mut zip = zip::ZipWriter::new_stream(ChannelWriter {
-                    tx: sender,
-                    buffer: Vec::new(),
-                });
-                let options = zip::write::SimpleFileOptions::default()
-                    .compression_method(zip::CompressionMethod::Stored)
-                    .large_file(true);
-                let e = |e: &dyn std::fmt::Display| e.to_string();
-                zip.start_file(xml_name, options).map_err(|x| e(&x))?;
-                zip.write_all(&xml).map_err(|x| e(&x))?;
-                let mut sums = String::new();
-                for entry in entries {
-                    zip.start_file(entry.name.clone(), options)
-                        .map_err(|x| e(&x))?;
-                    let mut body = handle
-                        .block_on(content::open(
-                            blobs.as_ref(),
-                            &entry.blob_key,
-                            entry.dek,
-                            entry.size,
-                            None,
-                        ))
-                        .map_err(|x| e(&x))?;
-                    while let Some(chunk) = handle.block_on(body.next()) {
-                        zip.write_all(&chunk.map_err(|x| e(&x))?)
-                            .map_err(|x| e(&x))?;
-                    }
-                    sums.push_str(&format!("{}  {}\n", entry.sha256, entry.name));
-                }
-                zip.start_file(sums_name, options).map_err(|x| e(&x))?;
-                zip.write_all(sums.as_bytes()).map_err(|x| e(&x))?;
-                let mut out = zip.finish().map_err(|x| e(&x))?;
-                out.flush().map_err(|x| e(&x))?;
-                Ok(())
-            })();
-            if let Err(detail) = written {
-                tracing::warn!(transfer = %id, error = %detail, "writing the 0503 failed");
-                let _ = errors.blocking_send(Err(std::io::Error::other(detail)));
-            }
-        });
         Ok((
             format!("{id}_{}.zip", MessageType::Aussonderung0503.root()),
-            tokio_stream::wrappers::ReceiverStream::new(receiver),
+            stream_container(id, MessageType::Aussonderung0503, xml, entries, blobs),
         ))
     }
 
@@ -267,7 +185,7 @@ impl Core {
 pub(crate) async fn destroy(
     tx: &mut akta_db::TenantTx,
     transfer: Uuid,
-    files: &[(Uuid, &str, &str, Option<String>)],
+    files: &[(Uuid, Option<&str>, &str, Option<String>)],
 ) -> Result<Vec<String>, CoreError> {
     let messages: Vec<String> = tx
         .transfer_messages(transfer)
@@ -284,7 +202,7 @@ pub(crate) async fn destroy(
             tx.destroy_file(
                 *file,
                 Disposal {
-                    rating,
+                    rating: *rating,
                     outcome,
                     archive_reference: archive_reference.as_deref(),
                     transfer_id: transfer,
@@ -296,4 +214,158 @@ pub(crate) async fn destroy(
         tx.set_transfer_file_state(transfer, *file, outcome).await?;
     }
     Ok(blobs)
+}
+
+/// Attaches every version (or the latest) of every Dokument of `files` as a primary document
+/// named for the container; returns what the container must hold.
+pub(crate) async fn with_documents(
+    keyring: &akta_keys::Keyring,
+    tx: &mut akta_db::TenantTx,
+    files: &mut [akta_xdomea::model::FileObject],
+    all_versions: bool,
+) -> Result<Vec<Entry>, CoreError> {
+    let mut entries = Vec::new();
+    for file in files.iter_mut() {
+        let documents = file
+            .documents
+            .iter_mut()
+            .chain(file.cases.iter_mut().flat_map(|c| c.documents.iter_mut()));
+        for doc in documents {
+            let stored = tx.document(doc.id).await?;
+            let count = stored.versions.len();
+            let chosen = stored
+                .versions
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| all_versions || *i + 1 == count)
+                .map(|(_, v)| v);
+            for v in chosen {
+                let name = container_name(&v.file_name);
+                let blob_key = BlobKey::parse(&v.blob_key)?;
+                let dek = keyring.open_dek(tx, &blob_key).await?;
+                entries.push(Entry {
+                    name: name.clone(),
+                    blob_key,
+                    dek,
+                    size: u64::try_from(v.size_bytes).unwrap_or(0),
+                    sha256: v.sha256.clone(),
+                });
+                doc.versions.push(VersionObject {
+                    number: u32::try_from(v.nr).unwrap_or(0),
+                    file_name: name,
+                    original_name: v.file_name.clone(),
+                    format_code: akta_xdomea::model::format_code(&v.media_type, &v.file_name)
+                        .to_owned(),
+                    created: v.created_at,
+                    created_by: v.author.clone(),
+                });
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// Writes the container: the message, each primary document decrypted from the blob store,
+/// and the checksum list. Blocking: runs on a blocking thread, pulling content through `handle`.
+fn write_container<W: Write>(
+    out: W,
+    process: Uuid,
+    message: MessageType,
+    xml: &[u8],
+    entries: Vec<Entry>,
+    blobs: &dyn akta_blob::BlobStore,
+    handle: &tokio::runtime::Handle,
+) -> Result<(), String> {
+    let mut zip = zip::ZipWriter::new_stream(out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    zip.start_file(format!("{process}_{}.xml", message.root()), options)
+        .map_err(|x| e(&x))?;
+    zip.write_all(xml).map_err(|x| e(&x))?;
+    let mut sums = String::new();
+    for entry in entries {
+        zip.start_file(entry.name.clone(), options)
+            .map_err(|x| e(&x))?;
+        let mut body = handle
+            .block_on(content::open(
+                blobs,
+                &entry.blob_key,
+                entry.dek,
+                entry.size,
+                None,
+            ))
+            .map_err(|x| e(&x))?;
+        while let Some(chunk) = handle.block_on(body.next()) {
+            zip.write_all(&chunk.map_err(|x| e(&x))?)
+                .map_err(|x| e(&x))?;
+        }
+        sums.push_str(&format!("{}  {}\n", entry.sha256, entry.name));
+    }
+    zip.start_file(format!("{process}_Pruefsummen.sha256"), options)
+        .map_err(|x| e(&x))?;
+    zip.write_all(sums.as_bytes()).map_err(|x| e(&x))?;
+    let mut out = zip.finish().map_err(|x| e(&x))?;
+    out.flush().map_err(|x| e(&x))?;
+    Ok(())
+}
+
+/// The container as a stream of chunks, written while it is read.
+pub(crate) fn stream_container(
+    process: Uuid,
+    message: MessageType,
+    xml: Vec<u8>,
+    entries: Vec<Entry>,
+    blobs: std::sync::Arc<dyn akta_blob::BlobStore>,
+) -> ZipStream {
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let errors = sender.clone();
+        let out = ChannelWriter {
+            tx: sender,
+            buffer: Vec::new(),
+        };
+        if let Err(detail) = write_container(
+            out,
+            process,
+            message,
+            &xml,
+            entries,
+            blobs.as_ref(),
+            &handle,
+        ) {
+            tracing::warn!(transfer = %process, error = %detail, "writing a container failed");
+            let _ = errors.blocking_send(Err(std::io::Error::other(detail)));
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(receiver)
+}
+
+/// The container written to `path` (for a transfer inside Akta).
+pub(crate) async fn container_file(
+    path: std::path::PathBuf,
+    process: Uuid,
+    message: MessageType,
+    xml: Vec<u8>,
+    entries: Vec<Entry>,
+    blobs: std::sync::Arc<dyn akta_blob::BlobStore>,
+) -> Result<(), CoreError> {
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+        write_container(
+            std::io::BufWriter::new(file),
+            process,
+            message,
+            &xml,
+            entries,
+            blobs.as_ref(),
+            &handle,
+        )
+    })
+    .await
+    .map_err(|e| CoreError::Internal(e.to_string()))?
+    .map_err(CoreError::Internal)
 }

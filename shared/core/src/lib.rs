@@ -4,6 +4,7 @@
 //! nothing below them, so every surface obeys the same rules: the zdA rule, reopening with
 //! a reason, optimistic locking, the way of an upload.
 
+pub mod abgabe;
 mod cases;
 pub mod disposal;
 mod documents;

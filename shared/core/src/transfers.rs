@@ -133,12 +133,7 @@ impl Core {
         require_archivist(who)?;
         match kind {
             "aussonderung" => {}
-            "abgabe" => {
-                return Err(CoreError::validation(
-                    "kind",
-                    "Abgabe is not available yet; only aussonderung",
-                ))
-            }
+            "abgabe" => return Err(CoreError::validation("kind", "use Core::create_abgabe")),
             _ => {
                 return Err(CoreError::validation(
                     "kind",
@@ -291,10 +286,63 @@ impl Core {
                 ),
             ));
         }
+        let for_abgabe = matches!(
+            message.kind,
+            MessageType::AbgabeImportBestaetigen0402 | MessageType::AbgabeEmpfangBestaetigen0403
+        );
+        if for_abgabe != (transfer.kind == "abgabe") {
+            return Err(CoreError::validation(
+                "message",
+                format!(
+                    "{} does not belong to an {}",
+                    message.kind.root(),
+                    transfer.kind
+                ),
+            ));
+        }
         let mut leftovers = Vec::new();
         let mut import_errors = Vec::new();
         let changed = match message.kind {
             MessageType::AnbietungEmpfangBestaetigen0504 => 0,
+            MessageType::AbgabeEmpfangBestaetigen0403 => {
+                require_sent_0503(&transfer)?;
+                0
+            }
+            MessageType::AbgabeImportBestaetigen0402 => {
+                require_sent_0503(&transfer)?;
+                let items = tx.transfer_items(id).await?;
+                let results = message.import_results()?;
+                for r in &results {
+                    if !items.iter().any(|i| i.object_id == r.id) {
+                        return Err(CoreError::validation(
+                            "message",
+                            format!("AbgegebenesObjekt {} was not part of this transfer", r.id),
+                        ));
+                    }
+                }
+                let mut taken = Vec::new();
+                for item in items
+                    .iter()
+                    .filter(|i| i.object_type == "file" && i.state == "übergeben")
+                {
+                    match results.iter().find(|r| r.id == item.object_id) {
+                        Some(r) if r.imported => taken.push(item.file_id),
+                        Some(r) => {
+                            tx.set_transfer_file_state(id, item.file_id, "angeboten")
+                                .await?;
+                            import_errors.push(format!(
+                                "{}: {}",
+                                item.reference,
+                                r.errors.join("; ")
+                            ));
+                        }
+                        None => {}
+                    }
+                }
+                leftovers =
+                    crate::abgabe::finish_sender(&mut tx, id, transfer.keep_copy, &taken).await?;
+                taken.len() as u64
+            }
             MessageType::AussonderungEmpfangBestaetigen0507 => {
                 require_sent_0503(&transfer)?;
                 0
@@ -311,7 +359,7 @@ impl Core {
                         ));
                     }
                 }
-                let mut destroy: Vec<(Uuid, &str, &str, Option<String>)> = Vec::new();
+                let mut destroy: Vec<(Uuid, Option<&str>, &str, Option<String>)> = Vec::new();
                 let mut back = Vec::new();
                 for item in items
                     .iter()
@@ -320,7 +368,7 @@ impl Core {
                     match results.iter().find(|r| r.id == item.object_id) {
                         Some(r) if r.imported => destroy.push((
                             item.file_id,
-                            "A",
+                            Some("A"),
                             "archiviert",
                             r.archive_reference.clone(),
                         )),
@@ -409,10 +457,7 @@ impl Core {
             other => {
                 return Err(CoreError::validation(
                     "message",
-                    format!(
-                        "{} cannot be received in this transfer (Akta takes 0502 and 0504 here)",
-                        other.root()
-                    ),
+                    format!("{} cannot be received in this transfer", other.root()),
                 ))
             }
         };
@@ -459,20 +504,23 @@ fn require_sent_0503(transfer: &Transfer) -> Result<(), CoreError> {
 }
 
 /// Akten rated V and not destroyed yet.
-fn rated_v(items: &[TransferItem]) -> Vec<(Uuid, &'static str, &'static str, Option<String>)> {
+fn rated_v(
+    items: &[TransferItem],
+) -> Vec<(Uuid, Option<&'static str>, &'static str, Option<String>)> {
     items
         .iter()
         .filter(|i| {
             i.object_type == "file" && i.rating.as_deref() == Some("V") && i.state == "bewertet"
         })
-        .map(|i| (i.file_id, "V", "vernichtet", None))
+        .map(|i| (i.file_id, Some("V"), "vernichtet", None))
         .collect()
 }
 
 /// Closes the transfer once every Akte in it is archived or destroyed.
-async fn finish_if_done(tx: &mut TenantTx, id: Uuid) -> Result<(), CoreError> {
+pub(crate) async fn finish_if_done(tx: &mut TenantTx, id: Uuid) -> Result<(), CoreError> {
     let open = tx.transfer_items(id).await?.iter().any(|i| {
-        i.object_type == "file" && !matches!(i.state.as_str(), "archiviert" | "vernichtet")
+        i.object_type == "file"
+            && !matches!(i.state.as_str(), "archiviert" | "vernichtet" | "abgegeben")
     });
     if !open {
         tx.set_transfer_state(id, "abgeschlossen").await?;
@@ -480,7 +528,7 @@ async fn finish_if_done(tx: &mut TenantTx, id: Uuid) -> Result<(), CoreError> {
     Ok(())
 }
 
-async fn view(tx: &mut TenantTx, transfer: Transfer) -> Result<TransferView, CoreError> {
+pub(crate) async fn view(tx: &mut TenantTx, transfer: Transfer) -> Result<TransferView, CoreError> {
     let items = tx.transfer_items(transfer.id).await?;
     let messages = tx.transfer_messages(transfer.id).await?;
     Ok(TransferView {

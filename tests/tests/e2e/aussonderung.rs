@@ -259,14 +259,14 @@ async fn due_akten_are_offered_rated_and_the_rating_confirmed_in_xdomea() {
     offer(&s.archivist, &[&s.foreign])
         .await
         .assert_problem(404, "not_found");
-    let abgabe = s
+    let misplaced = s
         .archivist
         .post(
             "/api/v1/transfers",
-            json!({"kind": "abgabe", "file_ids": due}),
+            json!({"kind": "aussonderung", "file_ids": due, "to_tenant": "herdecke"}),
         )
         .await;
-    assert_eq!(abgabe.status, 422, "{}", abgabe.body);
+    assert_eq!(misplaced.status, 422, "{}", misplaced.body);
 
     let created = offer(&s.archivist, &due).await;
     assert_eq!(created.status, 201, "{}", created.body);

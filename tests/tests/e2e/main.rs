@@ -1,6 +1,7 @@
 //! End-to-end tests: each test starts a real Akta (random port, fresh database) over the
 //! process-wide throwaway PostgreSQL and Garage, and talks to it over HTTP.
 
+mod abgabe;
 mod audit;
 mod aussonderung;
 mod bad_input;

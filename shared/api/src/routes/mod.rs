@@ -82,7 +82,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/documents/{id}/versions",
             post(documents::add_version),
         )
-        .route("/api/v1/transfers/incoming", post(transfers::import))
+        .route(
+            "/api/v1/transfers/incoming",
+            post(transfers::import).get(transfers::incoming),
+        )
         .layer(DefaultBodyLimit::disable());
     // xdomea messages are read whole (bounded); larger bodies answer 413.
     let messages = Router::new()
@@ -168,6 +171,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/v1/disposal/protocol", get(transfers::protocol))
         .route("/api/v1/transfers", post(transfers::create))
         .route("/api/v1/transfers/{id}", get(transfers::get))
+        .route(
+            "/api/v1/transfers/incoming/{id}/accept",
+            post(transfers::accept),
+        )
         .route(
             "/api/v1/transfers/{id}/messages/{code}",
             get(transfers::message),

@@ -25,6 +25,8 @@ pub struct CreateBody {
     file_ids: Vec<Uuid>,
     /// For an Abgabe inside Akta: the receiving tenant.
     to_tenant: Option<String>,
+    /// For an Abgabe: keep a closed copy (`true`) instead of deleting once it is taken.
+    keep_copy: Option<bool>,
 }
 
 pub async fn create(
@@ -32,16 +34,28 @@ pub async fn create(
     reader: Reader,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<Response, ApiError> {
-    if body.to_tenant.is_some() && body.kind != "abgabe" {
+    if (body.to_tenant.is_some() || body.keep_copy.is_some()) && body.kind != "abgabe" {
         return Err(ApiError::validation(
             "to_tenant",
-            "is given only for an Abgabe",
+            "to_tenant and keep_copy are given only for an Abgabe",
         ));
     }
-    let view = state
-        .core
-        .create_transfer(&reader.principal, &body.kind, &body.file_ids)
-        .await?;
+    let view = if body.kind == "abgabe" {
+        state
+            .core
+            .create_abgabe(
+                &reader.principal,
+                &body.file_ids,
+                body.to_tenant.as_deref(),
+                body.keep_copy.unwrap_or(false),
+            )
+            .await?
+    } else {
+        state
+            .core
+            .create_transfer(&reader.principal, &body.kind, &body.file_ids)
+            .await?
+    };
     let location = format!("/api/v1/transfers/{}", view.transfer.id);
     let mut response = (StatusCode::CREATED, Json(json!(view))).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -79,6 +93,19 @@ pub async fn message(
             "code",
             "must be a message code like 0501",
         ));
+    }
+    if code == "0401" {
+        let (file_name, stream) = state.core.abgabe_0401(&reader.principal, id).await?;
+        let mut response = axum::body::Body::from_stream(stream).into_response();
+        let h = response.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/zip"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+        return Ok(response);
     }
     if code == "0503" {
         let all = match q.versions.as_deref() {
@@ -159,7 +186,7 @@ pub async fn protocol(
                     e.subject.clone(),
                     e.period_from.map(|d| d.to_string()).unwrap_or_default(),
                     e.closed_on.map(|d| d.to_string()).unwrap_or_default(),
-                    e.rating.clone(),
+                    e.rating.clone().unwrap_or_default(),
                     e.outcome.clone(),
                     e.archive_reference.clone().unwrap_or_default(),
                     e.transfer_id.to_string(),
@@ -224,4 +251,34 @@ pub async fn import(
         .import_transfer_from(&reader.principal, q.plan_unit_id, body.into_data_stream())
         .await?;
     Ok(Json(json!(report)))
+}
+
+/// `GET /transfers/incoming`: Abgaben other tenants offered this one.
+pub async fn incoming(
+    State(state): State<AppState>,
+    reader: Reader,
+) -> Result<Json<Value>, ApiError> {
+    let items = state.core.incoming_transfers(&reader.principal).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    plan_unit_id: Uuid,
+}
+
+/// `POST /transfers/incoming/{id}/accept`: takes an Abgabe in under a plan unit.
+pub async fn accept(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AcceptBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let accepted = state
+        .core
+        .accept_incoming(&reader.principal, id, body.plan_unit_id)
+        .await?;
+    Ok(Json(json!(accepted)))
 }

@@ -18,9 +18,9 @@ pub struct ProtocolEntry {
     pub period_from: Option<time::Date>,
     #[serde(with = "crate::serde_date::iso_date::option")]
     pub closed_on: Option<time::Date>,
-    /// The archive's rating: A (taken) or V (to be destroyed).
-    pub rating: String,
-    /// `archiviert` or `vernichtet`.
+    /// The archive's rating: A (taken) or V (to be destroyed); none for an Abgabe.
+    pub rating: Option<String>,
+    /// `archiviert`, `vernichtet` or `abgegeben`.
     pub outcome: String,
     pub archive_reference: Option<String>,
     pub transfer_id: Uuid,
@@ -37,7 +37,7 @@ pub struct ProtocolEntry {
 
 /// Why an Akte is destroyed.
 pub struct Disposal<'a> {
-    pub rating: &'a str,
+    pub rating: Option<&'a str>,
     pub outcome: &'a str,
     pub archive_reference: Option<&'a str>,
     pub transfer_id: Uuid,

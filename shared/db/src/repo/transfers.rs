@@ -11,6 +11,10 @@ pub struct Transfer {
     pub id: Uuid,
     pub kind: String,
     pub state: String,
+    /// Abgabe inside Akta: the receiving tenant.
+    pub to_tenant_id: Option<Uuid>,
+    /// Abgabe: the sender keeps a closed copy instead of deleting.
+    pub keep_copy: bool,
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
@@ -44,7 +48,26 @@ pub struct TransferMessage {
     pub created_at: time::OffsetDateTime,
 }
 
-const TRANSFER_COLUMNS: &str = "id, kind, state, created_by, created_at, updated_at";
+const TRANSFER_COLUMNS: &str =
+    "id, kind, state, to_tenant_id, keep_copy, created_by, created_at, updated_at";
+
+/// An Abgabe offered to this tenant by another tenant of the same Akta.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct IncomingTransfer {
+    pub id: Uuid,
+    pub source_name: String,
+    pub files: serde_json::Value,
+    pub state: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    pub accepted_by: Option<String>,
+    pub accepted_files: Option<serde_json::Value>,
+    #[serde(skip)]
+    pub source_tenant_id: Uuid,
+}
+
+const INCOMING_COLUMNS: &str =
+    "id, source_name, files, state, created_at, accepted_by, accepted_files, source_tenant_id";
 
 impl TenantTx {
     /// A new transfer of `files` (each with its Vorgänge) in state `angeboten`. An Akte or
@@ -86,6 +109,92 @@ impl TenantTx {
         )
         .await?;
         Ok(transfer)
+    }
+
+    /// Makes the new transfer an Abgabe to `to_tenant` (inside Akta) or outside (`None`).
+    pub async fn set_transfer_target(
+        &mut self,
+        id: Uuid,
+        to_tenant: Option<Uuid>,
+        keep_copy: bool,
+    ) -> Result<(), DbError> {
+        sqlx::query("UPDATE transfers SET to_tenant_id = $2, keep_copy = $3 WHERE id = $1")
+            .bind(id)
+            .bind(to_tenant)
+            .bind(keep_copy)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records an Abgabe offered to this tenant (in the receiving tenant's transaction).
+    pub async fn insert_incoming(
+        &mut self,
+        id: Uuid,
+        source_tenant: Uuid,
+        source_name: &str,
+        files: &serde_json::Value,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO incoming_transfers (id, tenant_id, source_tenant_id, source_name, files)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(self.tenant.0)
+        .bind(source_tenant)
+        .bind(source_name)
+        .bind(files)
+        .execute(&mut *self.tx)
+        .await?;
+        self.record(
+            DomainEvent::new("transfer.incoming", "transfer", id)
+                .after(&serde_json::json!({"from": source_name, "files": files}))?,
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list_incoming(&mut self) -> Result<Vec<IncomingTransfer>, DbError> {
+        let sql =
+            format!("SELECT {INCOMING_COLUMNS} FROM incoming_transfers ORDER BY created_at DESC");
+        Ok(sqlx::query_as::<_, IncomingTransfer>(&sql)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
+    pub async fn incoming(&mut self, id: Uuid, lock: bool) -> Result<IncomingTransfer, DbError> {
+        let sql = format!(
+            "SELECT {INCOMING_COLUMNS} FROM incoming_transfers WHERE id = $1 {}",
+            if lock { "FOR UPDATE" } else { "" }
+        );
+        Ok(sqlx::query_as::<_, IncomingTransfer>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    /// Marks an incoming Abgabe accepted with what came in.
+    pub async fn accept_incoming(
+        &mut self,
+        id: Uuid,
+        files: &serde_json::Value,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE incoming_transfers SET state = 'angenommen', accepted_at = now(),
+                    accepted_by = $2, accepted_files = $3
+              WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&self.actor)
+        .bind(files)
+        .execute(&mut *self.tx)
+        .await?;
+        self.record(
+            DomainEvent::new("transfer.accepted", "transfer", id)
+                .after(&serde_json::json!({"files": files}))?,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Every transfer of the tenant, newest first.

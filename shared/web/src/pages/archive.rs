@@ -412,7 +412,7 @@ pub async fn protocol(
                 documents: e.documents,
                 disposed: date_time(e.disposed_at),
                 by: actor_label(lang, &e.disposed_by),
-                rating: e.rating,
+                rating: e.rating.unwrap_or_default(),
                 reference: e.reference,
                 subject: e.subject,
             })
