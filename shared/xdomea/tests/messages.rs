@@ -375,7 +375,10 @@ type DocumentSummary = (Uuid, String, Vec<(u32, String, String)>);
 
 #[test]
 fn transfers_with_primary_documents_validate_and_read_back_as_written() {
-    let files = vec![akte(Confidentiality::Open, 2)];
+    let files = vec![
+        akte(Confidentiality::Open, 2),
+        akte(Confidentiality::StrictlyConfidential, 3),
+    ];
     let mut h = head();
     h.receipt_requested = true;
     for (message, xml) in [
@@ -392,7 +395,8 @@ fn transfers_with_primary_documents_validate_and_read_back_as_written() {
         let read = parse(&xml, Limits::default()).expect("reads");
         assert_eq!(read.kind, message);
         let back = read.objects().expect("objects");
-        assert_eq!(back.len(), 1);
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[1].confidentiality, Confidentiality::Confidential);
         let (a, b) = (&files[0], &back[0]);
         assert_eq!(
             (b.id, &b.reference, &b.subject),

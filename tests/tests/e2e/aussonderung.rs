@@ -479,6 +479,10 @@ async fn the_archive_takes_one_akte_the_other_is_destroyed_and_the_protocol_rema
         .get(&zip_path)
         .await
         .assert_problem(409, "conflict");
+    assert_eq!(
+        s.admin.get(&format!("/api/v1/files/{taken}")).await.status,
+        200
+    );
     let lifted = s
         .archivist
         .send(s.archivist.request(Method::DELETE, &hold_path))
@@ -625,11 +629,36 @@ async fn the_archive_takes_one_akte_the_other_is_destroyed_and_the_protocol_rema
         200
     );
 
-    let blobs_before = s.app.blob_keys().await.len();
     let confirmation = import_confirmation(
         process,
         &[(taken, true, Some("LAV NRW, Best. 512 Nr. 4711"))],
     );
+    // A hold set after the handover blocks the destruction: the confirmation is refused and
+    // nothing is deleted, not even the Akte rated V.
+    let held = s
+        .archivist
+        .send(
+            s.archivist
+                .request(Method::PUT, &hold_path)
+                .json(&json!({"reason": "Presseanfrage"})),
+        )
+        .await;
+    assert_eq!(held.status, 200, "{}", held.body);
+    post_message(&s.archivist, &transfer, confirmation.clone())
+        .await
+        .assert_problem(409, "conflict");
+    for file in &s.due {
+        let still = s.admin.get(&format!("/api/v1/files/{file}")).await;
+        assert_eq!(still.status, 200, "{file} deleted under a hold");
+    }
+    let protocol = s.archivist.get("/api/v1/disposal/protocol").await;
+    assert_eq!(protocol.body["items"], json!([]));
+    let lifted = s
+        .archivist
+        .send(s.archivist.request(Method::DELETE, &hold_path))
+        .await;
+    assert_eq!(lifted.status, 200, "{}", lifted.body);
+    let blobs_before = s.app.blob_keys().await.len();
     let done = post_message(&s.archivist, &transfer, confirmation.clone()).await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert_eq!(
