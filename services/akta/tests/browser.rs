@@ -56,6 +56,19 @@ fn missing_prerequisite() -> Option<String> {
     None
 }
 
+/// Whether the browser tests must be skipped here (never in CI, where that fails).
+fn browser_missing() -> bool {
+    let Some(missing) = missing_prerequisite() else {
+        return false;
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "browser tests cannot run in CI: {missing}; infra/scripts/test.sh installs it"
+    );
+    eprintln!("SKIPPED: browser tests: {missing}; infra/scripts/test.sh installs it");
+    true
+}
+
 /// `target/browser-screenshots`, next to the `target/tmp` cargo gives integration tests.
 fn screenshot_dir() -> PathBuf {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -87,12 +100,7 @@ async fn create_unit(tenant: &TestTenant, code: &str, title: &str, parent: Optio
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clerk_flows_accessibility_and_four_click_filing_in_chromium() {
-    if let Some(missing) = missing_prerequisite() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "browser tests cannot run in CI: {missing}; infra/scripts/test.sh installs it"
-        );
-        eprintln!("SKIPPED: browser tests: {missing}; infra/scripts/test.sh installs it");
+    if browser_missing() {
         return;
     }
 
@@ -165,12 +173,7 @@ async fn clerk_flows_accessibility_and_four_click_filing_in_chromium() {
 /// confirmation (0506) and the Löschprotokoll, each page scanned by axe-core.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_archivist_takes_akten_through_the_aussonderung_in_chromium() {
-    if let Some(missing) = missing_prerequisite() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "browser tests cannot run in CI: {missing}; infra/scripts/test.sh installs it"
-        );
-        eprintln!("SKIPPED: browser tests: {missing}; infra/scripts/test.sh installs it");
+    if browser_missing() {
         return;
     }
     let app = TestApp::spawn_with(TestOptions {

@@ -23,24 +23,12 @@ use crate::{Core, CoreError};
 
 /// Who hands Akten over: records managers and those who write records.
 fn require_sender(who: &Principal) -> Result<(), CoreError> {
-    match who.tenant_role() {
-        Some((_, Role::Admin | Role::Archivist | Role::Clerk)) => {}
-        _ => {
-            return Err(CoreError::Forbidden(
-                "handing over Akten needs a role that writes",
-            ))
-        }
-    }
-    if matches!(
+    crate::retention::require_role(
         who,
-        Principal::Tenant {
-            can_write: false,
-            ..
-        }
-    ) {
-        return Err(CoreError::Forbidden("this token has read scope only"));
-    }
-    Ok(())
+        &[Role::Admin, Role::Archivist, Role::Clerk],
+        true,
+        "handing over Akten needs a role that writes",
+    )
 }
 
 /// What accepting an Abgabe brought in.

@@ -70,29 +70,46 @@ pub(crate) async fn fill(tx: &mut TenantTx, files: &mut [FileRecord]) -> Result<
     Ok(())
 }
 
-/// Who may see the due list: the tenant's admins and archivists.
-fn require_records_manager(who: &Principal) -> Result<(), CoreError> {
-    match who.tenant_role() {
-        Some((_, Role::Admin | Role::Archivist)) => Ok(()),
-        _ => Err(CoreError::Forbidden(
-            "only an admin or an archivist may do this",
-        )),
+/// The lifecycle's one role check: `roles` of the caller's tenant, and for a change
+/// (`writes`) no token limited to reading.
+pub(crate) fn require_role(
+    who: &Principal,
+    roles: &[Role],
+    writes: bool,
+    refusal: &'static str,
+) -> Result<(), CoreError> {
+    if !who
+        .tenant_role()
+        .is_some_and(|(_, role)| roles.contains(&role))
+    {
+        return Err(CoreError::Forbidden(refusal));
     }
-}
-
-/// Who may set and lift holds: admins and archivists, and of tokens only those that may write.
-fn require_hold_setter(who: &Principal) -> Result<(), CoreError> {
-    require_records_manager(who)?;
-    if matches!(
-        who,
-        Principal::Tenant {
-            can_write: false,
-            ..
-        }
-    ) {
+    if writes
+        && matches!(
+            who,
+            Principal::Tenant {
+                can_write: false,
+                ..
+            }
+        )
+    {
         return Err(CoreError::Forbidden("this token has read scope only"));
     }
     Ok(())
+}
+
+/// Records managers: the tenant's admins and archivists.
+pub(crate) const RECORDS_MANAGERS: &[Role] = &[Role::Admin, Role::Archivist];
+const ONLY_RECORDS_MANAGERS: &str = "only an admin or an archivist may do this";
+
+/// Who may see the due list.
+fn require_records_manager(who: &Principal) -> Result<(), CoreError> {
+    require_role(who, RECORDS_MANAGERS, false, ONLY_RECORDS_MANAGERS)
+}
+
+/// Who may set and lift holds and an Akte's own retention.
+pub(crate) fn require_hold_setter(who: &Principal) -> Result<(), CoreError> {
+    require_role(who, RECORDS_MANAGERS, true, ONLY_RECORDS_MANAGERS)
 }
 
 impl Core {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use akta_db::repo::transfers::{Transfer, TransferItem, TransferMessage};
 use akta_db::{Document, FileRecord, TenantTx};
 use akta_domain::retention::{self, check_not_held};
-use akta_domain::{Principal, Role};
+use akta_domain::Principal;
 use akta_xdomea::model::{
     CaseObject, Confidentiality, DocumentObject, FileObject, Head, Keep, Party, Rating,
     Retention as XRetention,
@@ -67,24 +67,7 @@ impl From<XdomeaError> for CoreError {
 }
 
 pub(crate) fn require_archivist(who: &Principal) -> Result<(), CoreError> {
-    match who.tenant_role() {
-        Some((_, Role::Admin | Role::Archivist)) => {}
-        _ => {
-            return Err(CoreError::Forbidden(
-                "only an admin or an archivist may do this",
-            ))
-        }
-    }
-    if matches!(
-        who,
-        Principal::Tenant {
-            can_write: false,
-            ..
-        }
-    ) {
-        return Err(CoreError::Forbidden("this token has read scope only"));
-    }
-    Ok(())
+    crate::retention::require_hold_setter(who)
 }
 
 fn today() -> time::Date {
@@ -311,15 +294,7 @@ impl Core {
             MessageType::AbgabeImportBestaetigen0402 => {
                 require_sent_0503(&transfer)?;
                 let items = tx.transfer_items(id).await?;
-                let results = message.import_results()?;
-                for r in &results {
-                    if !items.iter().any(|i| i.object_id == r.id) {
-                        return Err(CoreError::validation(
-                            "message",
-                            format!("AbgegebenesObjekt {} was not part of this transfer", r.id),
-                        ));
-                    }
-                }
+                let results = confirmed(&message, &items, "AbgegebenesObjekt")?;
                 let mut taken = Vec::new();
                 for item in items
                     .iter()
@@ -350,15 +325,7 @@ impl Core {
             MessageType::AussonderungImportBestaetigen0506 => {
                 require_sent_0503(&transfer)?;
                 let items = tx.transfer_items(id).await?;
-                let results = message.import_results()?;
-                for r in &results {
-                    if !items.iter().any(|i| i.object_id == r.id) {
-                        return Err(CoreError::validation(
-                            "message",
-                            format!("AusgesondertesSGO {} was not part of this transfer", r.id),
-                        ));
-                    }
-                }
+                let results = confirmed(&message, &items, "AusgesondertesSGO")?;
                 let mut destroy: Vec<(Uuid, Option<&str>, &str, Option<String>)> = Vec::new();
                 let mut back = Vec::new();
                 for item in items
@@ -491,6 +458,26 @@ impl Core {
             receipt_requested: true,
         })
     }
+}
+
+/// The objects an import confirmation (0506, 0402) reports on, each checked to be part of
+/// the transfer (`element` names them in the refusal).
+fn confirmed(
+    message: &akta_xdomea::read::Message,
+    items: &[TransferItem],
+    element: &str,
+) -> Result<Vec<akta_xdomea::read::ImportResult>, CoreError> {
+    let results = message.import_results()?;
+    if let Some(stranger) = results
+        .iter()
+        .find(|r| !items.iter().any(|i| i.object_id == r.id))
+    {
+        return Err(CoreError::validation(
+            "message",
+            format!("{element} {} was not part of this transfer", stranger.id),
+        ));
+    }
+    Ok(results)
 }
 
 fn require_sent_0503(transfer: &Transfer) -> Result<(), CoreError> {

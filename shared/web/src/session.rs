@@ -207,3 +207,47 @@ pub fn random_token() -> String {
     rand::thread_rng().fill_bytes(&mut raw);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
+
+/// The parts of a posted multipart form, each at most `max` bytes, after checking the
+/// `csrf_token` part, which must come first (so nothing is read for a forged request).
+pub async fn multipart_parts(
+    session: &Session,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    max: usize,
+) -> Result<Vec<(String, Vec<u8>)>, WebError> {
+    // A body that is no multipart form gets the HTML error page, not axum's plain text.
+    let mut multipart = multipart.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let mut parts = Vec::new();
+    let mut csrf = false;
+    while let Some(mut part) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?
+    {
+        let name = part.name().unwrap_or("").to_owned();
+        if !csrf && name != "csrf_token" {
+            return Err(WebError::Csrf);
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part
+            .chunk()
+            .await
+            .map_err(|e| WebError::BadRequest(e.body_text()))?
+        {
+            if bytes.len() + chunk.len() > max {
+                return Err(WebError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if name == "csrf_token" && !csrf {
+            session.check_csrf(&String::from_utf8_lossy(&bytes))?;
+            csrf = true;
+            continue;
+        }
+        parts.push((name, bytes));
+    }
+    if !csrf {
+        return Err(WebError::Csrf);
+    }
+    Ok(parts)
+}

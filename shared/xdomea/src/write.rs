@@ -164,6 +164,42 @@ fn head_basis(x: &mut Xml, message: MessageType, head: &Head) -> Result<()> {
     x.close("SendendesSystem")
 }
 
+/// What a head adds after its NkBasis part, in the schema's order.
+#[derive(Clone, Copy)]
+enum HeadKind {
+    /// NkBasisType: nothing (receipts, import confirmations).
+    Basis,
+    /// `Empfangsbestaetigung` (0501, 0502, 0301).
+    WithReceipt,
+    /// NkAussonderungType (0503).
+    Aussonderung,
+    /// NkAbgabeType (0401).
+    Abgabe,
+}
+
+/// A message's declaration, root element and complete head.
+fn start(message: MessageType, schema_file: &str, head: &Head, kind: HeadKind) -> Result<Xml> {
+    let mut x = Xml::new()?;
+    x.root(message, schema_file)?;
+    x.open("Kopf")?;
+    head_basis(&mut x, message, head)?;
+    match kind {
+        HeadKind::Basis => {}
+        HeadKind::WithReceipt => x.flag("Empfangsbestaetigung", head.receipt_requested)?,
+        HeadKind::Aussonderung => {
+            x.flag("Importbestaetigung", true)?;
+            x.flag("RueckmeldungArchivkennung", true)?;
+            x.flag("Empfangsbestaetigung", head.receipt_requested)?;
+        }
+        HeadKind::Abgabe => {
+            x.flag("Importbestaetigung", true)?;
+            x.flag("Empfangsbestaetigung", head.receipt_requested)?;
+        }
+    }
+    x.close("Kopf")?;
+    Ok(x)
+}
+
 fn rating(x: &mut Xml, r: Rating) -> Result<()> {
     let label = match r {
         Rating::A => "Das Schriftgutobjekt ist archivwürdig.",
@@ -348,17 +384,13 @@ fn file(x: &mut Xml, f: &FileObject) -> Result<()> {
 }
 
 const AUSSONDERUNG_XSD: &str = "xdomea-Nachrichten-AussonderungDurchfuehren.xsd";
+const ABGABE_XSD: &str = "xdomea-Nachrichten-AbgabeDurchfuehren.xsd";
 
 /// `Aussonderung.Anbieteverzeichnis.0501`: the offer of due Akten to the archive, metadata
 /// only (no primary documents), asking for the receipt (0504).
 pub fn anbieteverzeichnis_0501(head: &Head, files: &[FileObject]) -> Result<Vec<u8>> {
     let message = MessageType::Anbieteverzeichnis0501;
-    let mut x = Xml::new()?;
-    x.root(message, AUSSONDERUNG_XSD)?;
-    x.open("Kopf")?;
-    head_basis(&mut x, message, head)?;
-    x.flag("Empfangsbestaetigung", head.receipt_requested)?;
-    x.close("Kopf")?;
+    let mut x = start(message, AUSSONDERUNG_XSD, head, HeadKind::WithReceipt)?;
     for f in files {
         file(&mut x, f)?;
     }
@@ -371,7 +403,7 @@ pub fn receipt(message: MessageType, head: &Head) -> Result<Vec<u8>> {
         MessageType::AnbietungEmpfangBestaetigen0504
         | MessageType::BewertungEmpfangBestaetigen0505
         | MessageType::AussonderungEmpfangBestaetigen0507 => AUSSONDERUNG_XSD,
-        MessageType::AbgabeEmpfangBestaetigen0403 => "xdomea-Nachrichten-AbgabeDurchfuehren.xsd",
+        MessageType::AbgabeEmpfangBestaetigen0403 => ABGABE_XSD,
         other => {
             return Err(XdomeaError::Write(format!(
                 "{} is not a receipt",
@@ -379,12 +411,7 @@ pub fn receipt(message: MessageType, head: &Head) -> Result<Vec<u8>> {
             )))
         }
     };
-    let mut x = Xml::new()?;
-    x.root(message, schema)?;
-    x.open("Kopf")?;
-    head_basis(&mut x, message, head)?;
-    x.close("Kopf")?;
-    x.finish(message)
+    start(message, schema, head, HeadKind::Basis)?.finish(message)
 }
 
 /// `Aussonderung.Bewertungsverzeichnis.0502`, as an archive would send it (for tests and
@@ -394,12 +421,7 @@ pub fn bewertungsverzeichnis_0502(
     ratings: &[(uuid::Uuid, Rating)],
 ) -> Result<Vec<u8>> {
     let message = MessageType::Bewertungsverzeichnis0502;
-    let mut x = Xml::new()?;
-    x.root(message, AUSSONDERUNG_XSD)?;
-    x.open("Kopf")?;
-    head_basis(&mut x, message, head)?;
-    x.flag("Empfangsbestaetigung", head.receipt_requested)?;
-    x.close("Kopf")?;
+    let mut x = start(message, AUSSONDERUNG_XSD, head, HeadKind::WithReceipt)?;
     for (id, r) in ratings {
         x.open("BewertetesObjekt")?;
         x.text("ID", &id.to_string())?;
@@ -425,12 +447,12 @@ fn plan_unit(x: &mut Xml, u: &PlanUnitObject) -> Result<()> {
 /// `Aktenplan.Aktenplan.0301`: a tenant's Aktenplan.
 pub fn aktenplan_0301(head: &Head, plan: &Plan) -> Result<Vec<u8>> {
     let message = MessageType::Aktenplan0301;
-    let mut x = Xml::new()?;
-    x.root(message, "xdomea-Nachrichten-AktenplanAustauschen.xsd")?;
-    x.open("Kopf")?;
-    head_basis(&mut x, message, head)?;
-    x.flag("Empfangsbestaetigung", head.receipt_requested)?;
-    x.close("Kopf")?;
+    let mut x = start(
+        message,
+        "xdomea-Nachrichten-AktenplanAustauschen.xsd",
+        head,
+        HeadKind::WithReceipt,
+    )?;
     x.open("Aktenplan")?;
     x.text("Bezeichnung", &plan.name)?;
     x.text("Version", &plan.version)?;
@@ -446,14 +468,7 @@ pub fn aktenplan_0301(head: &Head, plan: &Plan) -> Result<Vec<u8>> {
 /// confirmation (0506) with the archive's references and for the receipt (0507).
 pub fn aussonderung_0503(head: &Head, files: &[FileObject]) -> Result<Vec<u8>> {
     let message = MessageType::Aussonderung0503;
-    let mut x = Xml::new()?;
-    x.root(message, AUSSONDERUNG_XSD)?;
-    x.open("Kopf")?;
-    head_basis(&mut x, message, head)?;
-    x.flag("Importbestaetigung", true)?;
-    x.flag("RueckmeldungArchivkennung", true)?;
-    x.flag("Empfangsbestaetigung", head.receipt_requested)?;
-    x.close("Kopf")?;
+    let mut x = start(message, AUSSONDERUNG_XSD, head, HeadKind::Aussonderung)?;
     for f in files {
         file(&mut x, f)?;
     }
@@ -467,11 +482,7 @@ pub fn import_bestaetigung_0506(
     results: &[crate::read::ImportResult],
 ) -> Result<Vec<u8>> {
     let message = MessageType::AussonderungImportBestaetigen0506;
-    let mut x = Xml::new()?;
-    x.root(message, AUSSONDERUNG_XSD)?;
-    x.open("Kopf")?;
-    head_basis(&mut x, message, head)?;
-    x.close("Kopf")?;
+    let mut x = start(message, AUSSONDERUNG_XSD, head, HeadKind::Basis)?;
     for r in results {
         x.open("AusgesondertesSGO")?;
         x.text("IDSGO", &r.id.to_string())?;
@@ -490,13 +501,7 @@ pub fn import_bestaetigung_0506(
 /// (0403).
 pub fn abgabe_0401(head: &Head, files: &[FileObject]) -> Result<Vec<u8>> {
     let message = MessageType::Abgabe0401;
-    let mut x = Xml::new()?;
-    x.root(message, "xdomea-Nachrichten-AbgabeDurchfuehren.xsd")?;
-    x.open("Kopf")?;
-    head_basis(&mut x, message, head)?;
-    x.flag("Importbestaetigung", true)?;
-    x.flag("Empfangsbestaetigung", head.receipt_requested)?;
-    x.close("Kopf")?;
+    let mut x = start(message, ABGABE_XSD, head, HeadKind::Abgabe)?;
     for f in files {
         file(&mut x, f)?;
     }

@@ -278,22 +278,7 @@ pub async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
         "\n{} small text documents filed through the REST API by {} clients, until every text is searchable",
         args.docs, args.uploaders
     );
-    print!("\n| |");
-    for (label, _) in &results {
-        print!(" {label} |");
-    }
-    print!("\n|---|");
-    for _ in &results {
-        print!("--:|");
-    }
-    println!();
-    let row = |name: &str, f: &dyn Fn(&IngestResult) -> String| {
-        print!("| {name} |");
-        for (_, r) in &results {
-            print!(" {} |", f(r));
-        }
-        println!();
-    };
+    let row = table_header(&results);
     row("documents", &|r| r.documents.to_string());
     row("upload phase", &|r| {
         format!("{:.1} s", r.upload.as_secs_f64())
@@ -420,22 +405,7 @@ pub async fn logins(args: LoginArgs) -> anyhow::Result<()> {
         "\n{} concurrent failed password logins (tenant unknown, one client address)",
         args.attempts
     );
-    print!("\n| |");
-    for (label, _) in &results {
-        print!(" {label} |");
-    }
-    print!("\n|---|");
-    for _ in &results {
-        print!("--:|");
-    }
-    println!();
-    let row = |name: &str, f: &dyn Fn(&LoginResult) -> String| {
-        print!("| {name} |");
-        for (_, r) in &results {
-            print!(" {} |", f(r));
-        }
-        println!();
-    };
+    let row = table_header(&results);
     row("answers", &|r| {
         r.statuses
             .iter()
@@ -457,4 +427,26 @@ pub async fn logins(args: LoginArgs) -> anyhow::Result<()> {
         )
     });
     Ok(())
+}
+
+/// Prints the header of a table with one column per binary; returns the printer of a row.
+fn table_header<'a, R>(
+    results: &'a [(&'static str, R)],
+) -> impl Fn(&str, &dyn Fn(&R) -> String) + 'a {
+    print!("\n| |");
+    for (label, _) in results {
+        print!(" {label} |");
+    }
+    print!("\n|---|");
+    for _ in results {
+        print!("--:|");
+    }
+    println!();
+    move |name: &str, f: &dyn Fn(&R) -> String| {
+        print!("| {name} |");
+        for (_, r) in results {
+            print!(" {} |", f(r));
+        }
+        println!();
+    }
 }

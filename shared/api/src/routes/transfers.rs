@@ -96,16 +96,7 @@ pub async fn message(
     }
     if code == "0401" {
         let (file_name, stream) = state.core.abgabe_0401(&reader.principal, id).await?;
-        let mut response = axum::body::Body::from_stream(stream).into_response();
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/zip"),
-        );
-        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
-        return Ok(response);
+        return Ok(zip_download(&file_name, stream));
     }
     if code == "0503" {
         let all = match q.versions.as_deref() {
@@ -117,16 +108,7 @@ pub async fn message(
             .core
             .aussonderung_0503(&reader.principal, id, all)
             .await?;
-        let mut response = axum::body::Body::from_stream(stream).into_response();
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/zip"),
-        );
-        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
-        return Ok(response);
+        return Ok(zip_download(&file_name, stream));
     }
     let produced = state
         .core
@@ -281,4 +263,18 @@ pub async fn accept(
         .accept_incoming(&reader.principal, id, body.plan_unit_id)
         .await?;
     Ok(Json(json!(accepted)))
+}
+
+/// A container as an attachment, streamed while it is written.
+fn zip_download(file_name: &str, stream: akta_core::disposal::ZipStream) -> Response {
+    let mut response = axum::body::Body::from_stream(stream).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
 }

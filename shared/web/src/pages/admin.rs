@@ -92,47 +92,18 @@ pub async fn save(
     session: Session,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
-    // A body that is no multipart form gets the HTML error page, not axum's plain text.
-    let mut multipart = multipart.map_err(|e| WebError::BadRequest(e.body_text()))?;
     session.require_admin()?;
-    let mut csrf = None;
     let (mut header_name, mut accent, mut remove, mut logo) =
         (String::new(), String::new(), false, Vec::new());
-    while let Some(mut part) = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(e.body_text()))?
-    {
-        let name = part.name().unwrap_or("").to_owned();
-        if csrf.is_none() && name != "csrf_token" {
-            return Err(WebError::Csrf);
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part
-            .chunk()
-            .await
-            .map_err(|e| WebError::BadRequest(e.body_text()))?
-        {
-            if bytes.len() + chunk.len() > LOGO_MAX + 1 {
-                return Err(WebError::TooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+    for (name, bytes) in crate::session::multipart_parts(&session, multipart, LOGO_MAX + 1).await? {
         let text = || String::from_utf8_lossy(&bytes).into_owned();
         match name.as_str() {
-            "csrf_token" => {
-                session.check_csrf(&text())?;
-                csrf = Some(());
-            }
             "header_name" => header_name = text(),
             "accent_color" => accent = text(),
             "remove_logo" => remove = true,
             "logo" => logo = bytes,
             _ => return Err(WebError::BadRequest(format!("unknown part {name}"))),
         }
-    }
-    if csrf.is_none() {
-        return Err(WebError::Csrf);
     }
     let mut errors = Errors::new(session.lang());
     let name = errors.text("header_name", &header_name, 120, false);

@@ -321,42 +321,14 @@ pub async fn upload(
     Path(id): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let mut multipart = multipart.map_err(|e| WebError::BadRequest(e.body_text()))?;
     session.require_records_manager()?;
     let id = parse_id(&id)?;
-    let mut csrf = false;
     let mut message = Vec::new();
-    while let Some(mut part) = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(e.body_text()))?
-    {
-        let name = part.name().unwrap_or("").to_owned();
-        if !csrf && name != "csrf_token" {
-            return Err(WebError::Csrf);
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part
-            .chunk()
-            .await
-            .map_err(|e| WebError::BadRequest(e.body_text()))?
-        {
-            if bytes.len() + chunk.len() > MESSAGE_MAX {
-                return Err(WebError::TooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+    for (name, bytes) in crate::session::multipart_parts(&session, multipart, MESSAGE_MAX).await? {
         match name.as_str() {
-            "csrf_token" => {
-                session.check_csrf(&String::from_utf8_lossy(&bytes))?;
-                csrf = true;
-            }
             "nachricht" => message = bytes,
             _ => return Err(WebError::BadRequest(format!("unknown part {name}"))),
         }
-    }
-    if !csrf {
-        return Err(WebError::Csrf);
     }
     match state
         .core
