@@ -3,6 +3,7 @@
 
 mod audit_keys;
 mod config;
+mod import;
 mod master_key;
 mod runtime;
 mod seed;
@@ -75,6 +76,11 @@ enum Command {
         #[command(subcommand)]
         command: IndexCommand,
     },
+    /// Import records from other systems: `xdomea` messages (0503, 0401).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Check the configuration (file and AKTA_* variables) without starting anything.
     Config {
         #[command(subcommand)]
@@ -90,6 +96,31 @@ enum ConfigCommand {
     /// Validate the configuration: settings, master key, TLS files; exit code 1 names what
     /// is wrong. Opens no database and starts nothing.
     Check,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Akten from xdomea messages (Aussonderung 0503, Abgabe 0401; 3.0.0 or 3.1.0): each a zip,
+    /// an XML file beside its primary documents, or a directory holding both. Exit code 0:
+    /// everything went in; 1: something was refused; 2: usage or environment error.
+    Xdomea {
+        /// The tenant (slug) the Akten go to.
+        #[arg(long)]
+        tenant: String,
+        /// Report what would be created and refused; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// CSV of `message plan code,tenant plan code` for codes that differ.
+        #[arg(long)]
+        plan_map: Option<PathBuf>,
+        /// Add plan units the tenant lacks from the message's own data (else such Akten are
+        /// refused with the reason).
+        #[arg(long)]
+        create_plan_units: bool,
+        /// The messages.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -279,11 +310,17 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let importing = matches!(cli.command, Command::Import { .. });
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("akta: {e:#}");
-            std::process::ExitCode::FAILURE
+            // An import tells refusals (1) from usage and environment errors (2).
+            match (importing, e.downcast_ref::<import::Refused>()) {
+                (true, Some(_)) => std::process::ExitCode::from(1),
+                (true, None) => std::process::ExitCode::from(2),
+                (false, _) => std::process::ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -505,6 +542,29 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                 "created user {} ({}) in {}",
                 user.username, user.role, tenant.slug
             );
+        }
+        Command::Import {
+            command:
+                ImportCommand::Xdomea {
+                    tenant,
+                    dry_run,
+                    plan_map,
+                    create_plan_units,
+                    paths,
+                },
+        } => {
+            let core = core_of(backend, config).await?;
+            import::xdomea(
+                &core,
+                import::Options {
+                    tenant: &tenant,
+                    dry_run,
+                    plan_map: plan_map.as_deref(),
+                    create_plan_units,
+                    paths: &paths,
+                },
+            )
+            .await?;
         }
         Command::Index {
             command: IndexCommand::Rebuild { tenant },

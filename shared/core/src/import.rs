@@ -7,10 +7,11 @@
 //! container is reported and the rest goes in; an Akte imported before (same xdomea id) is
 //! not imported twice.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use akta_db::{DocumentTarget, FileChanges, NewDocument, NewFile};
-use akta_domain::{Confidentiality, DocumentKind, FileName, FileStatus, Principal};
+use akta_db::{DocumentTarget, FileChanges, NewDocument, NewFile, NewPlanUnit};
+use akta_domain::{Confidentiality, DocumentKind, FileName, FileStatus, PlanCode, Principal};
 use akta_xdomea::model::{DocumentObject, FileObject};
 use akta_xdomea::read::{parse, Container, Limits};
 use bytes::Bytes;
@@ -23,17 +24,75 @@ use crate::{Core, CoreError};
 /// Largest primary document taken from a container.
 const MAX_DOCUMENT: u64 = 4 * 1024 * 1024 * 1024;
 
-/// What an import did.
+/// What an import did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
+    pub dry_run: bool,
     pub files: Vec<ImportedFile>,
-    /// Previous Aktenzeichen of Akten imported before: not imported again.
+    /// Previous Aktenzeichen of Akten that came in whole before: nothing added.
     pub skipped: Vec<String>,
+    /// Akten that cannot go in, with the reason.
+    pub refused: Vec<Refused>,
     /// Primary documents the message names and the container lacks.
     pub missing: Vec<String>,
+    /// Plan units added (or, dry, to be added) for Akten whose unit the plan lacked.
+    pub plan_units_created: Vec<String>,
+    /// A dry run's counts of what would be created.
+    pub planned: Planned,
     pub documents: usize,
     pub versions: usize,
     pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Refused {
+    pub reference: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Planned {
+    pub files: usize,
+    pub cases: usize,
+    pub documents: usize,
+    pub versions: usize,
+    pub bytes: u64,
+}
+
+impl ImportReport {
+    fn count_planned(&mut self, f: &FileObject, present: &[String], sizes: &HashMap<String, u64>) {
+        self.planned.files += 1;
+        self.planned.cases += f.cases.len();
+        for d in f
+            .documents
+            .iter()
+            .chain(f.cases.iter().flat_map(|c| c.documents.iter()))
+        {
+            self.planned.documents += 1;
+            for v in &d.versions {
+                if present.contains(&v.file_name) {
+                    self.planned.versions += 1;
+                    self.planned.bytes += sizes.get(&v.file_name).copied().unwrap_or(0);
+                } else {
+                    self.missing.push(v.file_name.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Where an import puts Akten and what it does.
+#[derive(Debug, Clone, Default)]
+pub struct ImportPlan {
+    /// Every Akte under this plan unit (the Abgabe path); else by the message's plan codes.
+    pub into: Option<Uuid>,
+    /// Plan code in the message → plan code in this tenant's Aktenplan.
+    pub plan_map: HashMap<String, String>,
+    /// Adds plan units the tenant lacks from the message's own data; else such Akten are
+    /// refused with the reason.
+    pub create_plan_units: bool,
+    /// Reports what would be created and refused, and writes nothing.
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,7 +117,11 @@ fn open(path: &Path) -> Result<Container<std::fs::File>, CoreError> {
 
 /// The message's Akten and the names of the primary documents present, after verifying the
 /// container's checksum list (if it has one) against every listed entry.
-fn read_container(path: &Path) -> Result<(Vec<FileObject>, Vec<String>), CoreError> {
+/// The message's Akten, the names of the primary documents present and their sizes.
+#[allow(clippy::type_complexity)]
+fn read_container(
+    path: &Path,
+) -> Result<(Vec<FileObject>, Vec<String>, HashMap<String, u64>), CoreError> {
     let mut container = open(path)?;
     let xml = container.message()?;
     let message = parse(&xml, limits())?;
@@ -107,7 +170,11 @@ fn read_container(path: &Path) -> Result<(Vec<FileObject>, Vec<String>), CoreErr
             }
         }
     }
-    Ok((files, present))
+    let sizes = present
+        .iter()
+        .filter_map(|n| container.size_of(n).map(|s| (n.clone(), s)))
+        .collect();
+    Ok((files, present, sizes))
 }
 
 /// The entry `name` as a stream of chunks, read on a blocking thread.
@@ -204,69 +271,103 @@ impl Core {
         self.import_transfer(who, plan_unit_id, &path).await
     }
 
-    /// Imports the Akten of the container at `path` under `plan_unit_id` for `who`.
+    /// Imports the Akten of the container at `path` under `plan_unit_id` for `who` (the Abgabe
+    /// path: one plan unit for everything).
     pub async fn import_transfer(
         &self,
         who: &Principal,
         plan_unit_id: Uuid,
         path: &Path,
     ) -> Result<ImportReport, CoreError> {
+        let plan = ImportPlan {
+            into: Some(plan_unit_id),
+            ..ImportPlan::default()
+        };
+        self.import_with(who, path, &plan).await
+    }
+
+    /// Imports the Akten of the container at `path`, each under the plan unit `plan` says (by
+    /// the message's Aktenplaneinheit, mapped), or only reports what it would do (`dry_run`).
+    /// Resumable: an Akte, Vorgang, Dokument or version that came in before (same xdomea id,
+    /// same version count) is not created again, so a run that stopped half-way finishes
+    /// where it stopped when run again.
+    pub async fn import_with(
+        &self,
+        who: &Principal,
+        path: &Path,
+        plan: &ImportPlan,
+    ) -> Result<ImportReport, CoreError> {
         if !who.can_write() {
             return Err(CoreError::Forbidden(
                 "importing records needs a role that writes",
             ));
         }
-        // The target first: another tenant's or a missing plan unit answers 404 at once.
-        self.plan_unit(who, plan_unit_id).await?;
+        if let Some(unit) = plan.into {
+            // The target first: another tenant's or a missing plan unit answers 404 at once.
+            self.plan_unit(who, unit).await?;
+        }
         let owned = path.to_owned();
-        let (files, present) = tokio::task::spawn_blocking(move || read_container(&owned))
+        let (files, present, sizes) = tokio::task::spawn_blocking(move || read_container(&owned))
             .await
             .map_err(|e| CoreError::Internal(e.to_string()))??;
-        let mut report = ImportReport::default();
+        let mut units = self.unit_codes(who).await?;
+        let mut report = ImportReport {
+            dry_run: plan.dry_run,
+            ..ImportReport::default()
+        };
         for f in files {
-            if self.imported_before(who, f.id).await? {
-                report.skipped.push(f.reference.clone());
+            let unit = match self.unit_for(who, &f, plan, &mut units, &mut report).await {
+                Ok(unit) => unit,
+                Err(reason) => {
+                    report.refused.push(Refused {
+                        reference: f.reference.clone(),
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            if plan.dry_run {
+                report.count_planned(&f, &present, &sizes);
                 continue;
             }
-            let mut metadata = Map::new();
-            metadata.insert("vorheriges_aktenzeichen".into(), json!(f.reference));
-            metadata.insert("xdomea_id".into(), json!(f.id));
-            let akte = self
-                .create_file(
-                    who,
-                    NewFile {
-                        plan_unit_id,
-                        subject: f.subject.clone(),
-                        lead_org_unit_id: None,
-                        confidentiality: match f.confidentiality {
-                            akta_xdomea::model::Confidentiality::Open => Confidentiality::Normal,
-                            _ => Confidentiality::Confidential,
+            let before = (report.documents, report.versions);
+            let existing = self
+                .as_caller(who, async |tx| {
+                    tx.file_with_metadata("xdomea_id", &f.id.to_string()).await
+                })
+                .await?;
+            let akte = match existing {
+                Some(id) => self.file(who, id).await?,
+                None => {
+                    let mut metadata = Map::new();
+                    metadata.insert("vorheriges_aktenzeichen".into(), json!(f.reference));
+                    metadata.insert("xdomea_id".into(), json!(f.id));
+                    self.create_file(
+                        who,
+                        NewFile {
+                            plan_unit_id: unit,
+                            subject: f.subject.clone(),
+                            lead_org_unit_id: None,
+                            confidentiality: match f.confidentiality {
+                                akta_xdomea::model::Confidentiality::Open => {
+                                    Confidentiality::Normal
+                                }
+                                _ => Confidentiality::Confidential,
+                            },
+                            period_from: f.period_from,
+                            metadata,
                         },
-                        period_from: f.period_from,
-                        metadata,
-                    },
-                )
-                .await?;
-            for d in &f.documents {
-                self.import_document(
-                    who,
-                    DocumentTarget::File(akte.id),
-                    d,
-                    path,
-                    &present,
-                    &mut report,
-                )
-                .await?;
-            }
-            for c in &f.cases {
-                let mut metadata = Map::new();
-                metadata.insert("vorheriges_vorgangszeichen".into(), json!(c.reference));
-                metadata.insert("xdomea_id".into(), json!(c.id));
-                let case = self.create_case(who, akte.id, &c.subject, metadata).await?;
-                for d in &c.documents {
+                    )
+                    .await?
+                }
+            };
+            let open = akte.status == FileStatus::Open.as_str();
+            if open {
+                for d in &f.documents {
                     self.import_document(
                         who,
-                        DocumentTarget::Case(case.id),
+                        akte.id,
+                        DocumentTarget::File(akte.id),
                         d,
                         path,
                         &present,
@@ -274,9 +375,46 @@ impl Core {
                     )
                     .await?;
                 }
+                for c in &f.cases {
+                    let found = self
+                        .as_caller(who, async |tx| {
+                            tx.case_with_metadata(akte.id, "xdomea_id", &c.id.to_string())
+                                .await
+                        })
+                        .await?;
+                    let case = match found {
+                        Some(id) => id,
+                        None => {
+                            let mut metadata = Map::new();
+                            metadata
+                                .insert("vorheriges_vorgangszeichen".into(), json!(c.reference));
+                            metadata.insert("xdomea_id".into(), json!(c.id));
+                            self.create_case(who, akte.id, &c.subject, metadata)
+                                .await?
+                                .id
+                        }
+                    };
+                    for d in &c.documents {
+                        self.import_document(
+                            who,
+                            akte.id,
+                            DocumentTarget::Case(case),
+                            d,
+                            path,
+                            &present,
+                            &mut report,
+                        )
+                        .await?;
+                    }
+                }
+                if let Some(closed_on) = f.closed_on {
+                    self.close_imported(who, akte.id, closed_on).await?;
+                }
             }
-            if let Some(closed_on) = f.closed_on {
-                self.close_imported(who, akte.id, closed_on).await?;
+            if existing.is_some() && before == (report.documents, report.versions) {
+                // Came in whole before: nothing was added.
+                report.skipped.push(f.reference.clone());
+                continue;
             }
             report.files.push(ImportedFile {
                 id: akte.id,
@@ -289,17 +427,97 @@ impl Core {
         Ok(report)
     }
 
+    /// The tenant's plan units by code.
+    async fn unit_codes(&self, who: &Principal) -> Result<HashMap<String, Uuid>, CoreError> {
+        self.as_caller(who, async |tx| tx.all_plan_units().await)
+            .await
+            .map(|units| units.into_iter().map(|u| (u.code, u.id)).collect())
+    }
+
+    /// The plan unit an Akte goes into, or why it cannot go in.
+    async fn unit_for(
+        &self,
+        who: &Principal,
+        f: &FileObject,
+        plan: &ImportPlan,
+        units: &mut HashMap<String, Uuid>,
+        report: &mut ImportReport,
+    ) -> Result<Uuid, String> {
+        if let Some(unit) = plan.into {
+            return Ok(unit);
+        }
+        let Some((code, title)) = &f.plan_unit else {
+            return Err("the message names no Aktenplaneinheit for it".into());
+        };
+        let code = plan.plan_map.get(code).unwrap_or(code).clone();
+        if let Some(id) = units.get(&code) {
+            return Ok(*id);
+        }
+        if !plan.create_plan_units {
+            return Err(format!(
+                "plan unit {code} is not in the Aktenplan (map it with --plan-map or add it with --create-plan-units)"
+            ));
+        }
+        // Under the longest code of the plan that the new code extends.
+        let parent = units
+            .iter()
+            .filter(|(c, _)| code.starts_with(c.as_str()) && c.len() < code.len())
+            .max_by_key(|(c, _)| c.len())
+            .map(|(_, id)| *id);
+        let parsed =
+            PlanCode::parse(&code).map_err(|e| format!("plan unit {code}: {}", e.message))?;
+        let title = if title.trim().is_empty() {
+            code.clone()
+        } else {
+            title.clone()
+        };
+        report.plan_units_created.push(code.clone());
+        if plan.dry_run {
+            // Counted as if it were there, so the Akten under it count as going in.
+            units.insert(code, Uuid::nil());
+            return Ok(Uuid::nil());
+        }
+        let created = self
+            .create_plan_unit(
+                who,
+                NewPlanUnit {
+                    code: parsed,
+                    title,
+                    parent_id: parent,
+                    retention: None,
+                    disposition: None,
+                },
+            )
+            .await
+            .map_err(|e| format!("plan unit {code} could not be added: {e}"))?;
+        units.insert(code, created.id);
+        Ok(created.id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn import_document(
         &self,
         who: &Principal,
+        file: Uuid,
         target: DocumentTarget,
         d: &DocumentObject,
         path: &Path,
         present: &[String],
         report: &mut ImportReport,
     ) -> Result<(), CoreError> {
-        let mut document: Option<Uuid> = None;
-        for v in &d.versions {
+        // Resuming: a Dokument that came in before keeps its versions; only later ones follow.
+        let found = self
+            .as_caller(who, async |tx| {
+                tx.document_with_metadata(file, "xdomea_id", &d.id.to_string())
+                    .await
+            })
+            .await?;
+        let (mut document, have) = match found {
+            Some((id, versions)) => (Some(id), usize::try_from(versions).unwrap_or(0)),
+            None => (None, 0),
+        };
+        let mut added = false;
+        for v in d.versions.iter().skip(have) {
             if !present.contains(&v.file_name) {
                 report.missing.push(v.file_name.clone());
                 continue;
@@ -340,23 +558,14 @@ impl Core {
                         .size_bytes,
                 ),
             };
+            added = true;
             report.versions += 1;
             report.bytes += stored.map_or(0, |b| u64::try_from(b).unwrap_or(0));
         }
-        if document.is_some() {
+        if added && have == 0 {
             report.documents += 1;
         }
         Ok(())
-    }
-
-    /// Whether an Akte with this xdomea id came in before.
-    async fn imported_before(&self, who: &Principal, source: Uuid) -> Result<bool, CoreError> {
-        self.as_caller(who, async |tx| {
-            tx.file_with_metadata("xdomea_id", &source.to_string())
-                .await
-        })
-        .await
-        .map(|found| found.is_some())
     }
 
     /// Closes an imported Akte on the day it was closed where it came from (imports may give

@@ -560,6 +560,11 @@ impl<R: std::io::Read + std::io::Seek> Container<R> {
             .collect()
     }
 
+    /// The size an entry declares (unpacked).
+    pub fn size_of(&mut self, name: &str) -> Option<u64> {
+        self.archive.by_name(name).ok().map(|e| e.size())
+    }
+
     /// Whether the container holds a file of this name.
     pub fn contains(&mut self, name: &str) -> bool {
         self.archive.index_for_name(name).is_some()

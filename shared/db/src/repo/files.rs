@@ -445,6 +445,43 @@ impl TenantTx {
         Ok(row.map(|(id,)| id))
     }
 
+    /// The Vorgang of Akte `file` whose free metadata has `key` = `value`, if any.
+    pub async fn case_with_metadata(
+        &mut self,
+        file: Uuid,
+        key: &str,
+        value: &str,
+    ) -> Result<Option<Uuid>, DbError> {
+        let row: Option<(Uuid,)> = sqlx::query_as(
+            "SELECT id FROM cases WHERE file_id = $1 AND metadata->>$2 = $3 LIMIT 1",
+        )
+        .bind(file)
+        .bind(key)
+        .bind(value)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    /// The Dokument of Akte `file` whose free metadata has `key` = `value`, with its number
+    /// of versions, if any.
+    pub async fn document_with_metadata(
+        &mut self,
+        file: Uuid,
+        key: &str,
+        value: &str,
+    ) -> Result<Option<(Uuid, i64)>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT d.id, (SELECT count(*) FROM document_versions v WHERE v.document_id = d.id)
+               FROM documents d WHERE d.file_id = $1 AND d.metadata->>$2 = $3 LIMIT 1",
+        )
+        .bind(file)
+        .bind(key)
+        .bind(value)
+        .fetch_optional(&mut *self.tx)
+        .await?)
+    }
+
     /// Every closed Akte the caller sees, oldest closing first (the due list's candidates).
     pub async fn closed_files(&mut self) -> Result<Vec<FileRecord>, DbError> {
         let sql = format!(

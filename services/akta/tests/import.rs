@@ -1,0 +1,393 @@
+//! `akta import xdomea` over the real binary on the embedded default: messages of 3.1.0 (zip)
+//! and 3.0.0 (a directory) go in by their plan codes, with a dry run that writes nothing, a
+//! plan map, missing plan units refused or added, a second run that changes nothing, a run
+//! that stopped half-way finished by the next, documents byte for byte; hostile containers
+//! and usage errors answer exit code 2, refusals 1.
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+
+use akta_testkit::Client;
+use akta_xdomea::model::*;
+use serde_json::json;
+use support::{run, serve_first_start, stop};
+use time::macros::{date, datetime};
+use uuid::Uuid;
+
+/// A primary document: its name in the container and its content.
+struct Primary {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+fn document(title: &str, contents: &[&str], primaries: &mut Vec<Primary>) -> DocumentObject {
+    DocumentObject {
+        id: Uuid::now_v7(),
+        title: title.into(),
+        kind: "Eingang".into(),
+        received_on: Some(date!(2014 - 05 - 02)),
+        sent_on: None,
+        dated: Some(date!(2014 - 04 - 30)),
+        sender: Some("Familie Öztürk".into()),
+        recipient: None,
+        versions: contents
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let name = format!("{}_antrag-{}.txt", Uuid::now_v7(), i + 1);
+                primaries.push(Primary {
+                    name: name.clone(),
+                    bytes: text.as_bytes().to_vec(),
+                });
+                VersionObject {
+                    number: u32::try_from(i + 1).expect("number"),
+                    file_name: name,
+                    original_name: format!("antrag-{}.txt", i + 1),
+                    format_code: "045".into(),
+                    created: datetime!(2014-05-02 09:00:00 UTC),
+                    created_by: "meier".into(),
+                }
+            })
+            .collect(),
+    }
+}
+
+fn akte(code: &str, subject: &str, documents: Vec<DocumentObject>) -> FileObject {
+    FileObject {
+        id: Uuid::now_v7(),
+        reference: format!("{code}-0007/2014"),
+        subject: subject.into(),
+        confidentiality: Confidentiality::Open,
+        lead: None,
+        plan_unit: Some((code.into(), format!("Einheit {code}"))),
+        retention: Retention {
+            keep: Keep::Years(10),
+            rating: Rating::A,
+            ends: None,
+        },
+        period_from: Some(date!(2014 - 01 - 15)),
+        period_to: Some(date!(2015 - 06 - 30)),
+        closed_on: Some(date!(2015 - 06 - 30)),
+        documents: Vec::new(),
+        cases: vec![CaseObject {
+            id: Uuid::now_v7(),
+            reference: format!("{code}-0007/2014-1"),
+            subject: "Antrag".into(),
+            retention: Retention {
+                keep: Keep::Years(10),
+                rating: Rating::A,
+                ends: None,
+            },
+            closed_on: None,
+            period_from: None,
+            documents,
+        }],
+    }
+}
+
+fn message(files: &[FileObject]) -> (Uuid, Vec<u8>) {
+    let head = Head {
+        process_id: Uuid::now_v7(),
+        created: datetime!(2026-12-01 10:00:00 +1),
+        sender: Party {
+            authority_key: Some("altsystem".into()),
+            institution: Some("Stadt Wetter (Altsystem)".into()),
+        },
+        recipient: Party::default(),
+        receipt_requested: false,
+    };
+    let xml = akta_xdomea::write::aussonderung_0503(&head, files).expect("0503");
+    (head.process_id, xml)
+}
+
+fn zip_to(path: &Path, process: Uuid, xml: &[u8], primaries: &[Primary], extra: &[(&str, &[u8])]) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).expect("zip file"));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file(
+        format!("{process}_Aussonderung.Aussonderung.0503.xml"),
+        options,
+    )
+    .expect("entry");
+    zip.write_all(xml).expect("xml");
+    for p in primaries {
+        zip.start_file(p.name.as_str(), options).expect("entry");
+        zip.write_all(&p.bytes).expect("write");
+    }
+    for (name, bytes) in extra {
+        zip.start_file(*name, options).expect("entry");
+        zip.write_all(bytes).expect("write");
+    }
+    zip.finish().expect("finish");
+}
+
+fn import(dir: &Path, listen: &str, args: &[&str]) -> (i32, String) {
+    let mut all = vec!["import", "xdomea", "--tenant", "wetter"];
+    all.extend_from_slice(args);
+    let out = run(dir, listen, &all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), format!("{stdout}{stderr}"))
+}
+
+fn last_line(output: &str) -> &str {
+    output
+        .lines()
+        .rfind(|l| l.starts_with("created") || l.starts_with("would create"))
+        .unwrap_or("")
+}
+
+/// Every imported Akte's subject with the SHA-256s of all its versions.
+async fn contents(client: &Client) -> Vec<(String, usize, Vec<String>)> {
+    let files = client.get("/api/v1/files?limit=200").await;
+    let mut out = Vec::new();
+    for f in files.body["items"].as_array().expect("files") {
+        let id = f["id"].as_str().expect("id");
+        let docs = client.get(&format!("/api/v1/files/{id}/documents")).await;
+        let mut sums = Vec::new();
+        let docs = docs.body["items"].as_array().expect("docs").clone();
+        for d in &docs {
+            let doc = d["id"].as_str().expect("id");
+            let full = client.get(&format!("/api/v1/documents/{doc}")).await;
+            for v in full.body["versions"].as_array().expect("versions") {
+                sums.push(v["sha256"].as_str().expect("sha").to_owned());
+            }
+        }
+        sums.sort();
+        out.push((
+            f["subject"].as_str().expect("subject").to_owned(),
+            docs.len(),
+            sums,
+        ));
+    }
+    out.sort();
+    out
+}
+
+fn sha(text: &str) -> String {
+    hex::encode(openssl::sha::sha256(text.as_bytes()))
+}
+
+#[test]
+fn xdomea_messages_come_in_by_their_plan_codes_resumably_and_exactly_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let messages = tempfile::tempdir().expect("messages");
+    let port = akta_pgcluster::free_port().expect("port");
+    let listen = format!("127.0.0.1:{port}");
+    let dir = dir.path();
+    let (server, _) = serve_first_start(dir, &listen);
+    // Stopped however the test ends, so a failure leaves no server behind.
+    let server = Server(Some(server));
+    let (token, _) = support::ok(
+        dir,
+        &listen,
+        &["tenant", "create", "wetter", "--name", "Stadt Wetter"],
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let admin = Client::new(&format!("http://{listen}"), Some(token.trim()));
+    rt.block_on(async {
+        let bau = admin.create_plan_unit("63", None).await;
+        let r = admin
+            .post(
+                "/api/v1/plan-units",
+                json!({"code": "63.01", "title": "Baugenehmigungen", "parent_id": bau}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    });
+
+    // A 3.1.0 zip: one Akte for 63.01, one for a unit the plan lacks.
+    let mut primaries = Vec::new();
+    let known = akte(
+        "63.01",
+        "Bauantrag Gartenstraße 4",
+        vec![document(
+            "Antrag",
+            &["Antrag vom Mai", "Antrag, ergänzt"],
+            &mut primaries,
+        )],
+    );
+    let unknown = akte(
+        "99.9",
+        "Sondersache",
+        vec![document("Vermerk", &["Vermerk"], &mut primaries)],
+    );
+    let (process, xml) = message(&[known.clone(), unknown.clone()]);
+    let first = messages.path().join("erste.zip");
+    zip_to(&first, process, &xml, &primaries, &[]);
+    let first = first.to_str().expect("path");
+
+    let (code, out) = import(dir, &listen, &["--dry-run", first]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        last_line(&out),
+        "would create 1, skipped 0, refused 1",
+        "{out}"
+    );
+    assert!(out.contains("99.9 is not in the Aktenplan"), "{out}");
+    rt.block_on(async { assert!(contents(&admin).await.is_empty(), "a dry run wrote") });
+
+    let (code, out) = import(dir, &listen, &[first]);
+    assert_eq!(
+        (code, last_line(&out)),
+        (1, "created 1, skipped 0, refused 1"),
+        "{out}"
+    );
+    let (code, out) = import(dir, &listen, &["--create-plan-units", first]);
+    assert_eq!(
+        (code, last_line(&out)),
+        (0, "created 1, skipped 1, refused 0"),
+        "{out}"
+    );
+
+    // A 3.0.0 message as a directory, its plan code mapped onto the tenant's.
+    let mut primaries = Vec::new();
+    let mapped = akte(
+        "6301",
+        "Abbruch Scheune",
+        vec![document("Anzeige", &["Abbruchanzeige"], &mut primaries)],
+    );
+    let (process, xml) = message(&[mapped]);
+    let old = String::from_utf8(xml)
+        .expect("utf-8")
+        .replace("schema:3.1.0", "schema:3.0.0");
+    let folder = messages.path().join("zweite");
+    std::fs::create_dir(&folder).expect("dir");
+    std::fs::write(
+        folder.join(format!("{process}_Aussonderung.Aussonderung.0503.xml")),
+        old,
+    )
+    .expect("xml");
+    for p in &primaries {
+        std::fs::write(folder.join(&p.name), &p.bytes).expect("primary");
+    }
+    let map = messages.path().join("plan.csv");
+    std::fs::write(&map, "nachricht,akta\n6301,63.01\n").expect("map");
+    let (code, out) = import(
+        dir,
+        &listen,
+        &[
+            "--plan-map",
+            map.to_str().expect("path"),
+            folder.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(
+        (code, last_line(&out)),
+        (0, "created 1, skipped 0, refused 0"),
+        "{out}"
+    );
+
+    // Stopped half-way: the first run got the Akte with one of its two documents; the next
+    // run brings the other and duplicates nothing.
+    let mut primaries = Vec::new();
+    let first_doc = document("Bescheid", &["Bescheid"], &mut primaries);
+    let second_doc = document(
+        "Widerspruch",
+        &["Widerspruch", "Widerspruch, begründet"],
+        &mut primaries,
+    );
+    let mut partial = akte(
+        "63.01",
+        "Nutzungsänderung Hofladen",
+        vec![first_doc.clone()],
+    );
+    // Interrupted before its end, the Akte is not closed yet (closing comes last).
+    let mut interrupted = partial.clone();
+    interrupted.closed_on = None;
+    let (process, xml) = message(&[interrupted]);
+    let half = messages.path().join("halb.zip");
+    zip_to(&half, process, &xml, &primaries[..1], &[]);
+    let (code, out) = import(dir, &listen, &[half.to_str().expect("path")]);
+    assert_eq!(code, 0, "{out}");
+    partial.cases[0].documents = vec![first_doc, second_doc];
+    let (process, xml) = message(&[partial]);
+    let whole = messages.path().join("ganz.zip");
+    zip_to(&whole, process, &xml, &primaries, &[]);
+    let (code, out) = import(dir, &listen, &[whole.to_str().expect("path")]);
+    assert_eq!(
+        (code, last_line(&out)),
+        (0, "created 1, skipped 0, refused 0"),
+        "{out}"
+    );
+    // Run again: nothing changes (99.9 was added to the plan by --create-plan-units above).
+    let (code, out) = import(dir, &listen, &[whole.to_str().expect("path"), first]);
+    assert_eq!(
+        (code, last_line(&out)),
+        (0, "created 0, skipped 3, refused 0"),
+        "{out}"
+    );
+
+    rt.block_on(async {
+        let all = contents(&admin).await;
+        let expect = |subject: &str, docs: usize, texts: &[&str]| {
+            let mut sums: Vec<String> = texts.iter().map(|t| sha(t)).collect();
+            sums.sort();
+            (subject.to_owned(), docs, sums)
+        };
+        assert_eq!(
+            all,
+            vec![
+                expect("Abbruch Scheune", 1, &["Abbruchanzeige"]),
+                expect(
+                    "Bauantrag Gartenstraße 4",
+                    1,
+                    &["Antrag vom Mai", "Antrag, ergänzt"]
+                ),
+                expect(
+                    "Nutzungsänderung Hofladen",
+                    2,
+                    &["Bescheid", "Widerspruch", "Widerspruch, begründet"]
+                ),
+                expect("Sondersache", 1, &["Vermerk"]),
+            ]
+        );
+        let files = admin.get("/api/v1/files?limit=200").await;
+        let garden = files.body["items"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .find(|f| f["subject"] == "Bauantrag Gartenstraße 4")
+            .expect("imported")
+            .clone();
+        assert_eq!(garden["status"], "zdA");
+        assert_eq!(garden["period_from"], "2014-01-15");
+        assert_eq!(garden["period_to"], "2015-06-30");
+        assert_eq!(
+            garden["metadata"]["vorheriges_aktenzeichen"],
+            "63.01-0007/2014"
+        );
+    });
+
+    // Hostile or wrong: exit code 2, nothing changed.
+    let hostile = messages.path().join("boese.zip");
+    zip_to(
+        &hostile,
+        Uuid::now_v7(),
+        b"<x/>",
+        &[],
+        &[("../../etc/cron.d/x", b"x")],
+    );
+    let (code, out) = import(dir, &listen, &[hostile.to_str().expect("path")]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("leaves the container"), "{out}");
+    let out = run(
+        dir,
+        &listen,
+        &["import", "xdomea", "--tenant", "gibt-es-nicht", first],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    rt.block_on(async { assert_eq!(contents(&admin).await.len(), 4) });
+    drop(server);
+}
+
+struct Server(Option<std::process::Child>);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.take() {
+            stop(child);
+        }
+    }
+}
