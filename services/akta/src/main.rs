@@ -121,6 +121,21 @@ enum ImportCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Files from a file share, as a CSV manifest names them: header
+    /// `path,plan_code,file_subject,case_subject,title,date,kind` (path relative to the
+    /// manifest; rows with the same plan_code and file_subject form one Akte; case_subject may
+    /// be empty; date YYYY-MM-DD). Same exit codes as `xdomea`.
+    Folder {
+        /// The tenant (slug) the Akten go to.
+        #[arg(long)]
+        tenant: String,
+        /// The CSV manifest.
+        #[arg(long)]
+        manifest: PathBuf,
+        /// Report what would be created and refused; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -565,6 +580,17 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                 },
             )
             .await?;
+        }
+        Command::Import {
+            command:
+                ImportCommand::Folder {
+                    tenant,
+                    manifest,
+                    dry_run,
+                },
+        } => {
+            let core = core_of(backend, config).await?;
+            import::folder(&core, &tenant, &manifest, dry_run).await?;
         }
         Command::Index {
             command: IndexCommand::Rebuild { tenant },

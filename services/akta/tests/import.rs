@@ -391,3 +391,112 @@ impl Drop for Server {
         }
     }
 }
+
+/// `akta import folder`: a file share's tree as a manifest names it; missing files and
+/// symlinks out of the tree are refused by line; running again changes nothing.
+#[test]
+fn a_folder_tree_comes_in_by_its_manifest_exactly_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let share = tempfile::tempdir().expect("share");
+    let port = akta_pgcluster::free_port().expect("port");
+    let listen = format!("127.0.0.1:{port}");
+    let dir = dir.path();
+    let (server, _) = serve_first_start(dir, &listen);
+    let server = Server(Some(server));
+    let (token, _) = support::ok(
+        dir,
+        &listen,
+        &["tenant", "create", "wetter", "--name", "Stadt Wetter"],
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let admin = Client::new(&format!("http://{listen}"), Some(token.trim()));
+    rt.block_on(async {
+        admin.create_plan_unit("63", None).await;
+    });
+    let root = share.path();
+    let write = |path: &str, text: &str| {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("dirs");
+        std::fs::write(p, text).expect("file");
+    };
+    write(
+        "Bauamt/2019/Musterweg 3/Antrag.txt",
+        "Bauantrag Musterweg 3",
+    );
+    write(
+        "Bauamt/2019/Musterweg 3/Bescheid.txt",
+        "Baugenehmigung Musterweg 3",
+    );
+    write("Bauamt/2020/Lindenweg/Plan.txt", "Lageplan Lindenweg");
+    std::os::unix::fs::symlink("/etc/hostname", root.join("Bauamt/ausserhalb.txt"))
+        .expect("symlink");
+    let good = "path,plan_code,file_subject,case_subject,title,date,kind,aktenart\n\
+        Bauamt/2019/Musterweg 3/Antrag.txt,63,\"Musterweg 3, Neubau\",Bauantrag,Antrag,2019-03-01,Eingang,Bauakte\n\
+        Bauamt/2019/Musterweg 3/Bescheid.txt,63,\"Musterweg 3, Neubau\",Bauantrag,Bescheid,2019-08-12,Bescheid,Bauakte\n\
+        Bauamt/2020/Lindenweg/Plan.txt,63,Lindenweg,,Lageplan,2020-02-02,Sonstiges,Bauakte\n";
+    let bad = format!(
+        "{good}Bauamt/ausserhalb.txt,63,Lindenweg,,Fremd,2020-02-02,Sonstiges,x\nBauamt/fehlt.txt,63,Lindenweg,,Fehlt,,Eingang,x\n"
+    );
+    let manifest = root.join("manifest.csv");
+    std::fs::write(&manifest, &bad).expect("manifest");
+    let manifest_arg = manifest.to_str().expect("path");
+    let folder = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "folder",
+            "--tenant",
+            "wetter",
+            "--manifest",
+            manifest_arg,
+        ];
+        args.extend_from_slice(extra);
+        let out = run(dir, &listen, &args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    };
+    let (code, out) = folder(&["--dry-run"]);
+    assert_eq!(
+        (code, last_line(&out)),
+        (1, "would create 2, skipped 0, refused 2"),
+        "{out}"
+    );
+    rt.block_on(async { assert!(contents(&admin).await.is_empty(), "a dry run wrote") });
+    let (code, out) = folder(&[]);
+    assert_eq!(
+        (code, last_line(&out)),
+        (1, "created 2, skipped 0, refused 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Bauamt/ausserhalb.txt: no regular file"),
+        "{out}"
+    );
+    std::fs::write(&manifest, good).expect("manifest");
+    let (code, out) = folder(&[]);
+    assert_eq!(
+        (code, last_line(&out)),
+        (0, "created 0, skipped 2, refused 0"),
+        "{out}"
+    );
+    rt.block_on(async {
+        assert_eq!(
+            contents(&admin).await,
+            vec![
+                ("Lindenweg".to_owned(), 1, vec![sha("Lageplan Lindenweg")]),
+                ("Musterweg 3, Neubau".to_owned(), 2, {
+                    let mut s = vec![
+                        sha("Bauantrag Musterweg 3"),
+                        sha("Baugenehmigung Musterweg 3"),
+                    ];
+                    s.sort();
+                    s
+                }),
+            ]
+        );
+    });
+    drop(server);
+}
