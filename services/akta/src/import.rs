@@ -113,6 +113,25 @@ fn print_report(source: &Path, report: &ImportReport) {
     }
 }
 
+/// Runs `work` as a token of its own for `tenant` (audited as `token:akta import`), revoked
+/// when it ends, however it ends.
+async fn as_import_token<T>(
+    core: &Core,
+    tenant: TenantId,
+    work: impl AsyncFnOnce(&akta_domain::Principal) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let (row, token) = core
+        .create_token(tenant, Role::Admin, "akta import", "cli")
+        .await?;
+    let who = core
+        .authenticate_token(&token)
+        .await?
+        .context("the import token does not authenticate")?;
+    let result = work(&who).await;
+    core.revoke_token(&who, row.id).await?;
+    result
+}
+
 pub struct Options<'a> {
     pub tenant: &'a str,
     pub dry_run: bool,
@@ -139,43 +158,28 @@ pub async fn xdomea(core: &Core, options: Options<'_>) -> anyhow::Result<()> {
         create_plan_units: options.create_plan_units,
         dry_run: options.dry_run,
     };
-    // The import acts through a token of its own, audited as `token:akta import`, revoked
-    // when it ends.
-    let (token_row, token) = core
-        .create_token(TenantId(tenant.id), Role::Admin, "akta import", "cli")
-        .await?;
-    let who = core
-        .authenticate_token(&token)
-        .await?
-        .context("the import token does not authenticate")?;
     let scratch = tempfile::tempdir()?;
-    let mut totals = (0usize, 0usize, 0usize);
-    let mut outcome = Ok(());
-    for path in options.paths {
-        let run = async {
-            let packed = container(path, scratch.path())?;
-            Ok::<_, anyhow::Error>(core.import_with(&who, &packed, &plan).await?)
+    let totals = as_import_token(core, TenantId(tenant.id), async |who| {
+        let mut totals = (0usize, 0usize, 0usize);
+        for path in options.paths {
+            let packed = container(path, scratch.path())
+                .with_context(|| format!("importing {}", path.display()))?;
+            let report = core
+                .import_with(who, &packed, &plan)
+                .await
+                .with_context(|| format!("importing {}", path.display()))?;
+            print_report(path, &report);
+            totals.0 += if report.dry_run {
+                report.planned.files
+            } else {
+                report.files.len()
+            };
+            totals.1 += report.skipped.len();
+            totals.2 += report.refused.len();
         }
-        .await;
-        match run {
-            Ok(report) => {
-                print_report(path, &report);
-                totals.0 += if report.dry_run {
-                    report.planned.files
-                } else {
-                    report.files.len()
-                };
-                totals.1 += report.skipped.len();
-                totals.2 += report.refused.len();
-            }
-            Err(e) => {
-                outcome = Err(e.context(format!("importing {}", path.display())));
-                break;
-            }
-        }
-    }
-    core.revoke_token(&who, token_row.id).await?;
-    outcome?;
+        Ok(totals)
+    })
+    .await?;
     let verb = if options.dry_run {
         "would create"
     } else {
@@ -462,16 +466,10 @@ pub async fn folder(
         dry_run,
         ..ImportPlan::default()
     };
-    let (token_row, token) = core
-        .create_token(TenantId(tenant.id), Role::Admin, "akta import", "cli")
-        .await?;
-    let who = core
-        .authenticate_token(&token)
-        .await?
-        .context("the import token does not authenticate")?;
-    let result = core.import_with(&who, &packed, &plan).await;
-    core.revoke_token(&who, token_row.id).await?;
-    let report = result?;
+    let report = as_import_token(core, TenantId(tenant.id), async |who| {
+        Ok(core.import_with(who, &packed, &plan).await?)
+    })
+    .await?;
     print_report(manifest, &report);
     for (line, reason) in &refused_rows {
         println!("  ! line {line}: {reason}");

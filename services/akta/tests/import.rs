@@ -171,21 +171,9 @@ fn sha(text: &str) -> String {
 
 #[test]
 fn xdomea_messages_come_in_by_their_plan_codes_resumably_and_exactly_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let messages = tempfile::tempdir().expect("messages");
-    let port = akta_pgcluster::free_port().expect("port");
-    let listen = format!("127.0.0.1:{port}");
-    let dir = dir.path();
-    let (server, _) = serve_first_start(dir, &listen);
-    // Stopped however the test ends, so a failure leaves no server behind.
-    let server = Server(Some(server));
-    let (token, _) = support::ok(
-        dir,
-        &listen,
-        &["tenant", "create", "wetter", "--name", "Stadt Wetter"],
-    );
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let admin = Client::new(&format!("http://{listen}"), Some(token.trim()));
+    let w = Wetter::start();
+    let (dir, listen, rt, admin) = (w.dir.path(), w.listen.as_str(), &w.rt, &w.admin);
     rt.block_on(async {
         let bau = admin.create_plan_unit("63", None).await;
         let r = admin
@@ -218,7 +206,7 @@ fn xdomea_messages_come_in_by_their_plan_codes_resumably_and_exactly_once() {
     zip_to(&first, process, &xml, &primaries, &[]);
     let first = first.to_str().expect("path");
 
-    let (code, out) = import(dir, &listen, &["--dry-run", first]);
+    let (code, out) = import(dir, listen, &["--dry-run", first]);
     assert_eq!(code, 1, "{out}");
     assert_eq!(
         last_line(&out),
@@ -226,15 +214,15 @@ fn xdomea_messages_come_in_by_their_plan_codes_resumably_and_exactly_once() {
         "{out}"
     );
     assert!(out.contains("99.9 is not in the Aktenplan"), "{out}");
-    rt.block_on(async { assert!(contents(&admin).await.is_empty(), "a dry run wrote") });
+    rt.block_on(async { assert!(contents(admin).await.is_empty(), "a dry run wrote") });
 
-    let (code, out) = import(dir, &listen, &[first]);
+    let (code, out) = import(dir, listen, &[first]);
     assert_eq!(
         (code, last_line(&out)),
         (1, "created 1, skipped 0, refused 1"),
         "{out}"
     );
-    let (code, out) = import(dir, &listen, &["--create-plan-units", first]);
+    let (code, out) = import(dir, listen, &["--create-plan-units", first]);
     assert_eq!(
         (code, last_line(&out)),
         (0, "created 1, skipped 1, refused 0"),
@@ -266,7 +254,7 @@ fn xdomea_messages_come_in_by_their_plan_codes_resumably_and_exactly_once() {
     std::fs::write(&map, "nachricht,akta\n6301,63.01\n").expect("map");
     let (code, out) = import(
         dir,
-        &listen,
+        listen,
         &[
             "--plan-map",
             map.to_str().expect("path"),
@@ -299,20 +287,20 @@ fn xdomea_messages_come_in_by_their_plan_codes_resumably_and_exactly_once() {
     let (process, xml) = message(&[interrupted]);
     let half = messages.path().join("halb.zip");
     zip_to(&half, process, &xml, &primaries[..1], &[]);
-    let (code, out) = import(dir, &listen, &[half.to_str().expect("path")]);
+    let (code, out) = import(dir, listen, &[half.to_str().expect("path")]);
     assert_eq!(code, 0, "{out}");
     partial.cases[0].documents = vec![first_doc, second_doc];
     let (process, xml) = message(&[partial]);
     let whole = messages.path().join("ganz.zip");
     zip_to(&whole, process, &xml, &primaries, &[]);
-    let (code, out) = import(dir, &listen, &[whole.to_str().expect("path")]);
+    let (code, out) = import(dir, listen, &[whole.to_str().expect("path")]);
     assert_eq!(
         (code, last_line(&out)),
         (0, "created 1, skipped 0, refused 0"),
         "{out}"
     );
     // Run again: nothing changes (99.9 was added to the plan by --create-plan-units above).
-    let (code, out) = import(dir, &listen, &[whole.to_str().expect("path"), first]);
+    let (code, out) = import(dir, listen, &[whole.to_str().expect("path"), first]);
     assert_eq!(
         (code, last_line(&out)),
         (0, "created 0, skipped 3, refused 0"),
@@ -320,7 +308,7 @@ fn xdomea_messages_come_in_by_their_plan_codes_resumably_and_exactly_once() {
     );
 
     rt.block_on(async {
-        let all = contents(&admin).await;
+        let all = contents(admin).await;
         let expect = |subject: &str, docs: usize, texts: &[&str]| {
             let mut sums: Vec<String> = texts.iter().map(|t| sha(t)).collect();
             sums.sort();
@@ -369,24 +357,54 @@ fn xdomea_messages_come_in_by_their_plan_codes_resumably_and_exactly_once() {
         &[],
         &[("../../etc/cron.d/x", b"x")],
     );
-    let (code, out) = import(dir, &listen, &[hostile.to_str().expect("path")]);
+    let (code, out) = import(dir, listen, &[hostile.to_str().expect("path")]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("leaves the container"), "{out}");
     let out = run(
         dir,
-        &listen,
+        listen,
         &["import", "xdomea", "--tenant", "gibt-es-nicht", first],
     );
     assert_eq!(out.status.code(), Some(2));
-    rt.block_on(async { assert_eq!(contents(&admin).await.len(), 4) });
-    drop(server);
+    rt.block_on(async { assert_eq!(contents(admin).await.len(), 4) });
 }
 
-struct Server(Option<std::process::Child>);
+/// `akta serve` on a fresh embedded default with the tenant `wetter` and its admin's client;
+/// the server is stopped however the test ends, so a failure leaves none behind.
+struct Wetter {
+    dir: tempfile::TempDir,
+    listen: String,
+    rt: tokio::runtime::Runtime,
+    admin: Client,
+    server: Option<std::process::Child>,
+}
 
-impl Drop for Server {
+impl Wetter {
+    fn start() -> Wetter {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = akta_pgcluster::free_port().expect("port");
+        let listen = format!("127.0.0.1:{port}");
+        let (server, _) = serve_first_start(dir.path(), &listen);
+        let mut w = Wetter {
+            rt: tokio::runtime::Runtime::new().expect("runtime"),
+            admin: Client::new(&format!("http://{listen}"), None),
+            server: Some(server),
+            listen,
+            dir,
+        };
+        let (token, _) = support::ok(
+            w.dir.path(),
+            &w.listen,
+            &["tenant", "create", "wetter", "--name", "Stadt Wetter"],
+        );
+        w.admin = w.admin.with_token(Some(token.trim()));
+        w
+    }
+}
+
+impl Drop for Wetter {
     fn drop(&mut self) {
-        if let Some(child) = self.0.take() {
+        if let Some(child) = self.server.take() {
             stop(child);
         }
     }
@@ -396,20 +414,9 @@ impl Drop for Server {
 /// symlinks out of the tree are refused by line; running again changes nothing.
 #[test]
 fn a_folder_tree_comes_in_by_its_manifest_exactly_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let share = tempfile::tempdir().expect("share");
-    let port = akta_pgcluster::free_port().expect("port");
-    let listen = format!("127.0.0.1:{port}");
-    let dir = dir.path();
-    let (server, _) = serve_first_start(dir, &listen);
-    let server = Server(Some(server));
-    let (token, _) = support::ok(
-        dir,
-        &listen,
-        &["tenant", "create", "wetter", "--name", "Stadt Wetter"],
-    );
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let admin = Client::new(&format!("http://{listen}"), Some(token.trim()));
+    let w = Wetter::start();
+    let (dir, listen, rt, admin) = (w.dir.path(), w.listen.as_str(), &w.rt, &w.admin);
     rt.block_on(async {
         admin.create_plan_unit("63", None).await;
     });
@@ -450,7 +457,7 @@ fn a_folder_tree_comes_in_by_its_manifest_exactly_once() {
             manifest_arg,
         ];
         args.extend_from_slice(extra);
-        let out = run(dir, &listen, &args);
+        let out = run(dir, listen, &args);
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -464,7 +471,7 @@ fn a_folder_tree_comes_in_by_its_manifest_exactly_once() {
         (1, "would create 2, skipped 0, refused 2"),
         "{out}"
     );
-    rt.block_on(async { assert!(contents(&admin).await.is_empty(), "a dry run wrote") });
+    rt.block_on(async { assert!(contents(admin).await.is_empty(), "a dry run wrote") });
     let (code, out) = folder(&[]);
     assert_eq!(
         (code, last_line(&out)),
@@ -484,7 +491,7 @@ fn a_folder_tree_comes_in_by_its_manifest_exactly_once() {
     );
     rt.block_on(async {
         assert_eq!(
-            contents(&admin).await,
+            contents(admin).await,
             vec![
                 ("Lindenweg".to_owned(), 1, vec![sha("Lageplan Lindenweg")]),
                 ("Musterweg 3, Neubau".to_owned(), 2, {
@@ -498,5 +505,4 @@ fn a_folder_tree_comes_in_by_its_manifest_exactly_once() {
             ]
         );
     });
-    drop(server);
 }
