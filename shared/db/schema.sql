@@ -558,6 +558,21 @@ CREATE TABLE public.files (
 
 ALTER TABLE ONLY public.files FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.imports (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    state text DEFAULT 'laufend'::text NOT NULL,
+    dry_run boolean NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    report jsonb,
+    error text,
+    CONSTRAINT imports_state_check CHECK ((state = ANY (ARRAY['laufend'::text, 'fertig'::text, 'fehlgeschlagen'::text])))
+);
+
+ALTER TABLE ONLY public.imports FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.incoming_transfers (
     id uuid NOT NULL,
     tenant_id uuid NOT NULL,
@@ -910,6 +925,9 @@ ALTER TABLE ONLY public.files
 ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_tenant_id_reference_key UNIQUE (tenant_id, reference);
 
+ALTER TABLE ONLY public.imports
+    ADD CONSTRAINT imports_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.incoming_transfers
     ADD CONSTRAINT incoming_transfers_pkey PRIMARY KEY (id);
 
@@ -1129,6 +1147,9 @@ ALTER TABLE ONLY public.files
 ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
+ALTER TABLE ONLY public.imports
+    ADD CONSTRAINT imports_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
 ALTER TABLE ONLY public.incoming_transfers
     ADD CONSTRAINT incoming_transfers_source_tenant_id_fkey FOREIGN KEY (source_tenant_id) REFERENCES public.tenants(id);
 
@@ -1234,6 +1255,8 @@ ALTER TABLE public.file_access ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.files ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.imports ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.incoming_transfers ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.index_log ENABLE ROW LEVEL SECURITY;
@@ -1305,6 +1328,8 @@ CREATE POLICY tenant_isolation ON public.extraction_jobs USING ((tenant_id = pub
 CREATE POLICY tenant_isolation ON public.file_access USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.files USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.imports USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.incoming_transfers USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
@@ -1466,6 +1491,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.extraction_jobs TO akta_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.file_access TO akta_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.files TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.imports TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.incoming_transfers TO akta_app;
 

@@ -200,6 +200,27 @@ fn entry_stream(
     tokio_stream::wrappers::ReceiverStream::new(rx)
 }
 
+/// Writes a request body to a private temporary file (never held in memory whole); the
+/// directory lives as long as the returned guard.
+async fn spool<S, E>(mut body: S) -> Result<(tempfile::TempDir, PathBuf), CoreError>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let io = |e: std::io::Error| CoreError::Internal(format!("temporary file: {e}"));
+    let dir = tempfile::tempdir().map_err(io)?;
+    let path = dir.path().join("container.zip");
+    let mut file = tokio::fs::File::create(&path).await.map_err(io)?;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| CoreError::UploadInterrupted(e.to_string()))?;
+        file.write_all(&chunk).await.map_err(io)?;
+    }
+    file.flush().await.map_err(io)?;
+    Ok((dir, path))
+}
+
 fn media_type(name: &str) -> &'static str {
     let ext = name
         .rsplit_once('.')
@@ -239,35 +260,78 @@ fn kind_of(text: &str) -> DocumentKind {
 }
 
 impl Core {
+    /// Starts an import of a container that arrives as a stream (a request body) as a
+    /// background job of this node: the body is stored first, then the job runs; its state
+    /// and report are read with [`Core::import_job`]. An import that stopped with its node is
+    /// started again the same way and resumes (see [`Core::import_with`]).
+    pub async fn start_import<S, E>(
+        &self,
+        who: &Principal,
+        body: S,
+        plan: ImportPlan,
+    ) -> Result<Uuid, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        if !matches!(who.tenant_role(), Some((_, akta_domain::Role::Admin))) || !who.can_write() {
+            return Err(CoreError::Forbidden(
+                "imports are started by a tenant admin",
+            ));
+        }
+        let (dir, path) = spool(body).await?;
+        let id = Uuid::now_v7();
+        self.as_caller(who, async |tx| tx.insert_import(id, plan.dry_run).await)
+            .await?;
+        let (core, who) = (self.clone(), who.clone());
+        tokio::spawn(async move {
+            let outcome = core.import_with(&who, &path, &plan).await;
+            drop(dir);
+            let (report, error) = match outcome {
+                Ok(report) => (serde_json::to_value(&report).ok(), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            let finished = core
+                .as_caller(&who, async |tx| {
+                    tx.finish_import(id, report.as_ref(), error.as_deref())
+                        .await
+                })
+                .await;
+            if let Err(e) = finished {
+                tracing::warn!(import = %id, error = %e, "the import's report could not be stored");
+            }
+        });
+        Ok(id)
+    }
+
+    /// An import's state and, once finished, its report.
+    pub async fn import_job(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<akta_db::repo::imports::ImportJob, CoreError> {
+        self.as_caller(who, async |tx| tx.import_job(id).await)
+            .await
+    }
+
     /// Imports a container that arrives as a stream (a request body): it is written to a
     /// private temporary file first, never held in memory whole.
     pub async fn import_transfer_from<S, E>(
         &self,
         who: &Principal,
         plan_unit_id: Uuid,
-        mut body: S,
+        body: S,
     ) -> Result<ImportReport, CoreError>
     where
         S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        use futures_util::StreamExt;
-        use tokio::io::AsyncWriteExt;
         if !who.can_write() {
             return Err(CoreError::Forbidden(
                 "importing records needs a role that writes",
             ));
         }
-        let io = |e: std::io::Error| CoreError::Internal(format!("temporary file: {e}"));
-        let dir = tempfile::tempdir().map_err(io)?;
-        let path = dir.path().join("container.zip");
-        let mut file = tokio::fs::File::create(&path).await.map_err(io)?;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| CoreError::UploadInterrupted(e.to_string()))?;
-            file.write_all(&chunk).await.map_err(io)?;
-        }
-        file.flush().await.map_err(io)?;
-        drop(file);
+        let (_dir, path) = spool(body).await?;
         self.import_transfer(who, plan_unit_id, &path).await
     }
 

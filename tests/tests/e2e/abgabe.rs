@@ -328,3 +328,83 @@ async fn an_abgabe_to_outside_is_a_0401_container_confirmed_by_a_0402() {
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.body["changed"], 0);
 }
+
+/// `POST /imports`: a container from outside imported in the background by its plan codes;
+/// its state and report are read back; only admins start one; a dry run writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_over_rest_runs_in_the_background_and_reports() {
+    let app = TestApp::spawn().await;
+    let source = seed(&app, "witten").await;
+    let target = seed(&app, "herdecke").await;
+    let a = &source.tenant.admin;
+    let unit = a
+        .post(
+            "/api/v1/plan-units",
+            json!({"code": "32", "title": "Ordnungsamt"}),
+        )
+        .await
+        .id();
+    let (file, sums) = akte(a, &unit, "Marktrecht Kirmes").await;
+    let sent = offer(a, json!({"kind": "abgabe", "file_ids": [file]})).await;
+    let container = a
+        .get(&format!("/api/v1/transfers/{}/messages/0401", sent.id()))
+        .await;
+    assert_eq!(container.status, 200, "{}", container.body);
+
+    let b = &target.tenant.admin;
+    let start = |query: &'static str| {
+        let request = b
+            .request(Method::POST, &format!("/api/v1/imports{query}"))
+            .header("content-type", "application/zip")
+            .body(container.bytes.clone());
+        let b = b.clone();
+        async move { b.send(request).await }
+    };
+    let finished = |id: String| {
+        let b = b.clone();
+        async move {
+            for _ in 0..200 {
+                let job = b.get(&format!("/api/v1/imports/{id}")).await;
+                assert_eq!(job.status, 200, "{}", job.body);
+                if job.body["state"] != "laufend" {
+                    return job.body;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!("the import did not finish");
+        }
+    };
+    let clerk = app.client(&target.tenant, "clerk").await;
+    let refused = clerk
+        .send(
+            clerk
+                .request(Method::POST, "/api/v1/imports")
+                .body(container.bytes.clone()),
+        )
+        .await;
+    refused.assert_problem(403, "forbidden");
+
+    let dry = start("?dry_run=true&create_plan_units=true").await;
+    assert_eq!(dry.status, 202, "{}", dry.body);
+    let report = finished(dry.id()).await;
+    assert_eq!(report["state"], "fertig", "{report}");
+    assert_eq!(report["report"]["planned"]["files"], 1, "{report}");
+    assert_eq!(report["report"]["plan_units_created"], json!(["32"]));
+    assert!(b.get("/api/v1/plan-units").await.body["items"]
+        .as_array()
+        .is_some_and(|u| u.iter().all(|u| u["code"] != "32")));
+
+    let real = start("?create_plan_units=true").await;
+    assert_eq!(real.status, 202, "{}", real.body);
+    let report = finished(real.id()).await;
+    assert_eq!(report["state"], "fertig", "{report}");
+    let new_file = report["report"]["files"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(sums_of(b, &new_file).await, sums);
+    // Another tenant cannot read the import.
+    a.get(&format!("/api/v1/imports/{}", real.id()))
+        .await
+        .assert_problem(404, "not_found");
+}

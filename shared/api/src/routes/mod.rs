@@ -86,6 +86,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/transfers/incoming",
             post(transfers::import).get(transfers::incoming),
         )
+        .route("/api/v1/imports", post(transfers::start_import))
         .layer(DefaultBodyLimit::disable());
     // xdomea messages are read whole (bounded); larger bodies answer 413.
     let messages = Router::new()
@@ -171,6 +172,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/v1/disposal/protocol", get(transfers::protocol))
         .route("/api/v1/transfers", post(transfers::create))
         .route("/api/v1/transfers/{id}", get(transfers::get))
+        .route("/api/v1/imports/{id}", get(transfers::import_job))
         .route(
             "/api/v1/transfers/incoming/{id}/accept",
             post(transfers::accept),

@@ -278,3 +278,45 @@ fn zip_download(file_name: &str, stream: akta_core::disposal::ZipStream) -> Resp
     }
     response
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartImportQuery {
+    dry_run: Option<bool>,
+    create_plan_units: Option<bool>,
+}
+
+/// `POST /imports[?dry_run=true&create_plan_units=true]`: an xdomea container (zip body)
+/// imported in the background by its plan codes; answers 202 with the import's id.
+pub async fn start_import(
+    State(state): State<AppState>,
+    reader: Reader,
+    ApiQuery(q): ApiQuery<StartImportQuery>,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let plan = akta_core::import::ImportPlan {
+        dry_run: q.dry_run.unwrap_or(false),
+        create_plan_units: q.create_plan_units.unwrap_or(false),
+        ..Default::default()
+    };
+    let id = state
+        .core
+        .start_import(&reader.principal, body.into_data_stream(), plan)
+        .await?;
+    let mut response = (StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/imports/{id}")) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// `GET /imports/{id}`: state (`laufend`, `fertig`, `fehlgeschlagen`) and the report.
+pub async fn import_job(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let job = state.core.import_job(&reader.principal, id).await?;
+    Ok(Json(json!(job)))
+}

@@ -6,6 +6,7 @@ pub mod disposal;
 pub mod documents;
 pub mod extraction;
 pub mod files;
+pub mod imports;
 pub mod keys;
 pub mod oidc;
 pub mod plan_units;

@@ -1,0 +1,64 @@
+//! Imports started over REST: their state and report.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{DbError, TenantTx};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ImportJob {
+    pub id: Uuid,
+    pub state: String,
+    pub dry_run: bool,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<time::OffsetDateTime>,
+    pub report: Option<serde_json::Value>,
+    pub error: Option<String>,
+}
+
+const COLUMNS: &str = "id, state, dry_run, created_by, created_at, finished_at, report, error";
+
+impl TenantTx {
+    pub async fn insert_import(&mut self, id: Uuid, dry_run: bool) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO imports (id, tenant_id, dry_run, created_by) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(self.tenant.0)
+        .bind(dry_run)
+        .bind(&self.actor)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn finish_import(
+        &mut self,
+        id: Uuid,
+        report: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE imports SET state = CASE WHEN $3::text IS NULL THEN 'fertig' ELSE 'fehlgeschlagen' END,
+                    finished_at = now(), report = $2, error = $3
+              WHERE id = $1",
+        )
+        .bind(id)
+        .bind(report)
+        .bind(error)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn import_job(&mut self, id: Uuid) -> Result<ImportJob, DbError> {
+        let sql = format!("SELECT {COLUMNS} FROM imports WHERE id = $1");
+        Ok(sqlx::query_as::<_, ImportJob>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+}
