@@ -67,6 +67,26 @@ async fn sums_of(client: &Client, file: &str) -> Vec<String> {
     out
 }
 
+/// An Akte offered to an authority outside Akta: its id, its versions' SHA-256s, the
+/// transfer and the 0401 container as downloaded.
+async fn outside(a: &Client) -> (String, Vec<String>, String, akta_testkit::Reply) {
+    let unit = a
+        .post(
+            "/api/v1/plan-units",
+            json!({"code": "32", "title": "Ordnungsamt"}),
+        )
+        .await
+        .id();
+    let (file, sums) = akte(a, &unit, "Marktrecht Kirmes").await;
+    let sent = offer(a, json!({"kind": "abgabe", "file_ids": [file]})).await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let transfer = sent.id();
+    let container = a
+        .get(&format!("/api/v1/transfers/{transfer}/messages/0401"))
+        .await;
+    (file, sums, transfer, container)
+}
+
 async fn offer(client: &Client, body: Value) -> akta_testkit::Reply {
     client.post("/api/v1/transfers", body).await
 }
@@ -234,20 +254,7 @@ async fn an_abgabe_to_outside_is_a_0401_container_confirmed_by_a_0402() {
     let app = TestApp::spawn().await;
     let witten = seed(&app, "witten").await;
     let a = &witten.tenant.admin;
-    let unit = a
-        .post(
-            "/api/v1/plan-units",
-            json!({"code": "32", "title": "Ordnungsamt"}),
-        )
-        .await
-        .id();
-    let (file, sums) = akte(a, &unit, "Marktrecht Kirmes").await;
-    let sent = offer(a, json!({"kind": "abgabe", "file_ids": [file]})).await;
-    assert_eq!(sent.status, 201, "{}", sent.body);
-    let transfer = sent.id();
-    let container = a
-        .get(&format!("/api/v1/transfers/{transfer}/messages/0401"))
-        .await;
+    let (file, sums, transfer, container) = outside(a).await;
     assert_eq!(container.status, 200, "{}", container.body);
     assert_eq!(container.header("content-type"), Some("application/zip"));
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(container.bytes.clone())).expect("zip");
@@ -337,18 +344,7 @@ async fn an_import_over_rest_runs_in_the_background_and_reports() {
     let source = seed(&app, "witten").await;
     let target = seed(&app, "herdecke").await;
     let a = &source.tenant.admin;
-    let unit = a
-        .post(
-            "/api/v1/plan-units",
-            json!({"code": "32", "title": "Ordnungsamt"}),
-        )
-        .await
-        .id();
-    let (file, sums) = akte(a, &unit, "Marktrecht Kirmes").await;
-    let sent = offer(a, json!({"kind": "abgabe", "file_ids": [file]})).await;
-    let container = a
-        .get(&format!("/api/v1/transfers/{}/messages/0401", sent.id()))
-        .await;
+    let (_, sums, _, container) = outside(a).await;
     assert_eq!(container.status, 200, "{}", container.body);
 
     let b = &target.tenant.admin;
