@@ -38,10 +38,6 @@ pub struct Accepted {
     pub import: ImportReport,
 }
 
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
-
 impl Core {
     /// Offers `files` to another authority: to tenant `to_tenant` of this Akta, or (`None`)
     /// outside, as a 0401 container to download. No Akte may be under a legal hold.
@@ -84,7 +80,7 @@ impl Core {
         let mut offered = Vec::new();
         for id in files {
             let file = tx.file_locked(*id, akta_db::Lock::Share).await?;
-            check_not_held(file.hold().as_ref(), today())
+            check_not_held(file.hold().as_ref(), crate::retention::today())
                 .map_err(|m| CoreError::Conflict(m.into()))?;
             offered.push(json!({"reference": file.reference, "subject": file.subject}));
         }
@@ -160,7 +156,7 @@ impl Core {
         let files = file_items(&mut theirs, id).await?;
         for file in &files {
             let record = theirs.file_locked(*file, akta_db::Lock::Share).await?;
-            check_not_held(record.hold().as_ref(), today())
+            check_not_held(record.hold().as_ref(), crate::retention::today())
                 .map_err(|m| CoreError::Conflict(m.into()))?;
         }
         let mut objects = crate::transfers::objects(&mut theirs, &files).await?;
@@ -239,7 +235,7 @@ impl Core {
         let files = file_items(&mut tx, id).await?;
         for file in &files {
             let record = tx.file_locked(*file, akta_db::Lock::Share).await?;
-            check_not_held(record.hold().as_ref(), today())
+            check_not_held(record.hold().as_ref(), crate::retention::today())
                 .map_err(|m| CoreError::Conflict(m.into()))?;
         }
         let mut objects = crate::transfers::objects(&mut tx, &files).await?;

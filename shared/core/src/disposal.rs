@@ -120,7 +120,7 @@ impl Core {
                 "the archive takes none of the offered Akten".into(),
             ));
         }
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = crate::retention::today();
         for file in &taken {
             let record = tx.file_locked(*file, akta_db::Lock::Share).await?;
             check_not_held(record.hold().as_ref(), today)
@@ -193,7 +193,7 @@ pub(crate) async fn destroy(
         .into_iter()
         .map(|m| m.code)
         .collect();
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = crate::retention::today();
     let mut blobs = Vec::new();
     for (file, rating, outcome, archive_reference) in files {
         let record = tx.file_locked(*file, akta_db::Lock::Update).await?;

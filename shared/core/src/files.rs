@@ -118,7 +118,7 @@ impl Core {
                     "is given only when closing (\"status\": \"zdA\")",
                 ));
             }
-            let today = time::OffsetDateTime::now_utc().date();
+            let today = crate::retention::today();
             akta_domain::retention::check_closed_on(closed_on, today)?;
             if closed_on < current.period_from {
                 return Err(CoreError::validation(

@@ -642,7 +642,7 @@ impl Core {
     ) -> Result<(), CoreError> {
         let mut tx = self.db.tx_for(who).await?;
         let current = tx.file_locked(id, akta_db::Lock::Update).await?;
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = crate::retention::today();
         let closed_on =
             akta_domain::retention::check_closed_on(closed_on, today)?.max(current.period_from);
         tx.update_file(

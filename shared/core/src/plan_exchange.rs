@@ -29,14 +29,16 @@ pub struct PlanImport {
     pub kept: Vec<String>,
 }
 
-fn keep_of(r: Retention) -> Keep {
+/// Akta's Aufbewahrungsfrist in xdomea.
+pub(crate) fn keep_of(r: Retention) -> Keep {
     match r.years() {
         Some(n) => Keep::Years(n),
         None => Keep::Unlimited,
     }
 }
 
-fn rating_of(d: Disposition) -> Rating {
+/// Akta's Aussonderungsart in xdomea.
+pub(crate) fn rating_of(d: Disposition) -> Rating {
     match d {
         Disposition::Archive => Rating::A,
         Disposition::Evaluate => Rating::B,

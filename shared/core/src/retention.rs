@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::{Core, CoreError};
 
-fn today() -> time::Date {
+/// Today (UTC): the day the lifecycle's rules are judged on.
+pub(crate) fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
 

@@ -10,7 +10,7 @@ use akta_db::{Document, FileRecord, TenantTx};
 use akta_domain::retention::{self, check_not_held};
 use akta_domain::Principal;
 use akta_xdomea::model::{
-    CaseObject, Confidentiality, DocumentObject, FileObject, Head, Keep, Party, Rating,
+    CaseObject, Confidentiality, DocumentObject, FileObject, Head, Party, Rating,
     Retention as XRetention,
 };
 use akta_xdomea::read::{parse, Limits};
@@ -70,25 +70,6 @@ pub(crate) fn require_archivist(who: &Principal) -> Result<(), CoreError> {
     crate::retention::require_hold_setter(who)
 }
 
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
-
-fn keep_of(r: akta_domain::Retention) -> Keep {
-    match r.years() {
-        Some(n) => Keep::Years(n),
-        None => Keep::Unlimited,
-    }
-}
-
-fn rating_of(d: akta_domain::Disposition) -> Rating {
-    match d {
-        akta_domain::Disposition::Archive => Rating::A,
-        akta_domain::Disposition::Evaluate => Rating::B,
-        akta_domain::Disposition::Destroy => Rating::V,
-    }
-}
-
 fn document_object(d: &Document) -> DocumentObject {
     let date = d.document_date;
     DocumentObject {
@@ -135,7 +116,7 @@ impl Core {
         for id in files {
             // Locked: nobody reopens or changes the Akte while it is offered.
             let file = tx.file_locked(*id, akta_db::Lock::Share).await?;
-            check_not_held(file.hold().as_ref(), today())
+            check_not_held(file.hold().as_ref(), crate::retention::today())
                 .map_err(|m| CoreError::Conflict(m.into()))?;
             let rule = crate::retention::rule_of(&file, &plan)?;
             match retention::due_on(&rule, file.closed_on()) {
@@ -151,7 +132,7 @@ impl Core {
                         file.reference
                     )))
                 }
-                Some(due) if due > today() => {
+                Some(due) if due > crate::retention::today() => {
                     return Err(CoreError::Conflict(format!(
                         "the file {} is not due before {due}",
                         file.reference
@@ -557,8 +538,8 @@ pub(crate) async fn objects(
         let rule = crate::retention::rule_of(&file, &plan)?;
         let ends = retention::due_on(&rule, file.closed_on());
         let xr = XRetention {
-            keep: keep_of(rule.retention),
-            rating: rating_of(rule.disposition),
+            keep: crate::plan_exchange::keep_of(rule.retention),
+            rating: crate::plan_exchange::rating_of(rule.disposition),
             ends,
         };
         let mut documents = tx.list_documents(file.id, None).await?;

@@ -100,6 +100,11 @@ pub fn iso_date(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// A `YYYY-MM-DD` date (as the API and the core write them).
+pub fn parse_iso_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 /// `25.11.2026 14:03` in German local time (CET/CEST by the EU rule).
 pub fn date_time(t: time::OffsetDateTime) -> String {
     let local = t.to_offset(berlin_offset(t));

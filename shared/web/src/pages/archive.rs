@@ -61,10 +61,6 @@ pub struct DueQuery {
     fehler: Option<String>,
 }
 
-fn parse_iso(s: &str) -> Option<time::Date> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
-}
-
 /// `GET /aussonderung`: the due list with its filter, and the Aussonderungen so far.
 pub async fn due(
     State(state): State<AppState>,
@@ -113,7 +109,7 @@ pub async fn due(
                     closed_on: f.closed_on().map(date).unwrap_or_default(),
                     due_on: r["due_on"]
                         .as_str()
-                        .and_then(parse_iso)
+                        .and_then(crate::render::parse_iso_date)
                         .map(date)
                         .unwrap_or_default(),
                     retention: crate::pages::files::retention_line(lang, f.retention.as_ref()),

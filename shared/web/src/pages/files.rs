@@ -107,10 +107,6 @@ pub fn kinds(lang: Lang) -> Vec<(String, String)> {
         .collect()
 }
 
-fn parse_iso(s: &str) -> Option<time::Date> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
-}
-
 /// "10 Jahre, A (archivwürdig)" / "unbefristet, B (bewerten)" from the core's `retention`.
 pub(crate) fn retention_line(lang: Lang, retention: Option<&serde_json::Value>) -> String {
     let Some(r) = retention else {
@@ -131,7 +127,10 @@ pub(crate) fn retention_line(lang: Lang, retention: Option<&serde_json::Value>) 
 fn hold_line(lang: Lang, hold: &serde_json::Value) -> String {
     let reason = hold["reason"].as_str().unwrap_or("");
     let by = actor_label(lang, hold["by"].as_str().unwrap_or(""));
-    match hold["until"].as_str().and_then(parse_iso) {
+    match hold["until"]
+        .as_str()
+        .and_then(crate::render::parse_iso_date)
+    {
         Some(until) => format!(
             "{reason} ({} {}, {} {by})",
             lang.t("file.hold.until"),
@@ -238,7 +237,7 @@ pub async fn show(
             .retention
             .as_ref()
             .and_then(|r| r["due_on"].as_str())
-            .and_then(parse_iso)
+            .and_then(crate::render::parse_iso_date)
             .map(date),
         hold: file
             .retention
