@@ -6,10 +6,9 @@
 //! refused, 2 on a usage or environment error; the last line is the summary.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use akta_core::import::{ImportPlan, ImportReport};
+use akta_core::import::{Entries, ImportInput, ImportPlan, ImportReport, Progress};
 use akta_core::Core;
 use akta_domain::{Role, TenantId};
 use anyhow::{bail, Context};
@@ -41,40 +40,46 @@ fn plan_map(path: &Path) -> anyhow::Result<HashMap<String, String>> {
     Ok(map)
 }
 
-/// The message as a container: a zip as it is, a directory (or the directory of an XML file)
-/// packed into a temporary zip of its files.
-fn container(path: &Path, scratch: &Path) -> anyhow::Result<PathBuf> {
-    let dir = if path.is_dir() {
-        path.to_owned()
-    } else if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
-    {
-        path.parent().map(Path::to_owned).unwrap_or_default()
-    } else {
-        if !path.is_file() {
-            bail!("{} does not exist", path.display());
-        }
-        return Ok(path.to_owned());
-    };
-    let packed = scratch.join(format!("{}.zip", uuid::Uuid::new_v4()));
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(&packed)?);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(true);
-    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry?;
-        // Only the directory's own regular files: a symlink could lead out of the tree.
-        let kind = std::fs::symlink_metadata(entry.path())?.file_type();
-        if !kind.is_file() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy().into_owned();
-        zip.start_file(name, options)?;
-        std::io::copy(&mut std::fs::File::open(entry.path())?, &mut zip)?;
+fn duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
-    zip.finish()?.flush()?;
-    Ok(packed)
+}
+
+/// Runs one import of `input` for `who`: kept as an import of the tenant (its progress and
+/// report can be read over REST and in the web UI), with a progress bar on a terminal.
+async fn run_import(
+    core: &Core,
+    who: &akta_domain::Principal,
+    input: &ImportInput,
+    plan: &ImportPlan,
+    source: &Path,
+) -> anyhow::Result<ImportReport> {
+    let id = core
+        .record_import_start(who, plan.dry_run, &source.display().to_string())
+        .await?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} Dateien, {bytes_per_sec}, noch {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(source.display().to_string());
+    let recorder = core.progress_recorder(who, id);
+    let show = |p: Progress| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+        recorder(p);
+    };
+    let outcome = core.import_input(who, input, plan, Some(&show)).await;
+    bar.finish_and_clear();
+    core.record_import_end(who, id, &outcome).await;
+    Ok(outcome?)
 }
 
 fn print_report(source: &Path, report: &ImportReport) {
@@ -110,6 +115,9 @@ fn print_report(source: &Path, report: &ImportReport) {
             "  would create {} Akten, {} Vorgänge, {} documents with {} versions, {} bytes",
             p.files, p.cases, p.documents, p.versions, p.bytes
         );
+        if let Some(seconds) = p.estimated_seconds {
+            println!("  estimated duration of the import: {}", duration(seconds));
+        }
     }
 }
 
@@ -158,14 +166,14 @@ pub async fn xdomea(core: &Core, options: Options<'_>) -> anyhow::Result<()> {
         create_plan_units: options.create_plan_units,
         dry_run: options.dry_run,
     };
-    let scratch = tempfile::tempdir()?;
     let totals = as_import_token(core, TenantId(tenant.id), async |who| {
         let mut totals = (0usize, 0usize, 0usize);
         for path in options.paths {
-            let packed = container(path, scratch.path())
+            let owned = path.clone();
+            let input = tokio::task::spawn_blocking(move || ImportInput::open(&owned))
+                .await?
                 .with_context(|| format!("importing {}", path.display()))?;
-            let report = core
-                .import_with(who, &packed, &plan)
+            let report = run_import(core, who, &input, &plan, path)
                 .await
                 .with_context(|| format!("importing {}", path.display()))?;
             print_report(path, &report);
@@ -205,6 +213,8 @@ struct Row {
     title: String,
     date: Option<time::Date>,
     kind: String,
+    /// The manifest's further columns (name, value), kept as the document's metadata.
+    extra: Vec<(String, String)>,
 }
 
 /// RFC 4180 fields of one line (quotes, doubled quotes inside).
@@ -299,18 +309,25 @@ fn read_manifest(path: &Path) -> anyhow::Result<Vec<Row>> {
                 })?)
             },
             kind: get(6),
+            extra: header
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| !index.contains(k))
+                .filter_map(|(k, name)| {
+                    let value = fields.get(k)?.trim();
+                    (!value.is_empty() && !name.trim().is_empty())
+                        .then(|| (name.trim().to_owned(), value.to_owned()))
+                })
+                .collect(),
         });
     }
     Ok(rows)
 }
 
-/// The manifest's files as an xdomea container (a 0503 holding one Akte per plan code and
-/// Akte subject), written to `scratch`; rows whose file is missing or leaves the manifest's
-/// directory are returned as refusals.
-fn folder_container(
-    manifest: &Path,
-    scratch: &Path,
-) -> anyhow::Result<(PathBuf, Vec<(usize, String)>)> {
+/// The manifest's files as the import engine's input (one Akte per plan code and Akte
+/// subject, with stable ids so that a second run finds what the first brought in); rows whose
+/// file is missing or leaves the manifest's directory are returned as refusals.
+fn folder_input(manifest: &Path) -> anyhow::Result<(ImportInput, Vec<(usize, String)>)> {
     use akta_xdomea::model::*;
     let base = manifest
         .parent()
@@ -319,7 +336,8 @@ fn folder_container(
     let rows = read_manifest(manifest)?;
     let mut refused = Vec::new();
     let mut files: Vec<FileObject> = Vec::new();
-    let mut payload: Vec<(String, PathBuf)> = Vec::new();
+    let mut payload: HashMap<String, PathBuf> = HashMap::new();
+    let mut document_metadata = HashMap::new();
     let keep = Retention {
         keep: Keep::Unlimited,
         rating: Rating::B,
@@ -353,7 +371,13 @@ fn folder_container(
             .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
         let doc_id = stable_id(&format!("doc|{}", row.path));
         let entry = format!("{doc_id}_{}", payload.len());
-        payload.push((entry.clone(), source.clone()));
+        payload.insert(entry.clone(), source.clone());
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("pfad".into(), row.path.clone().into());
+        for (name, value) in &row.extra {
+            metadata.insert(name.clone(), value.clone().into());
+        }
+        document_metadata.insert(doc_id, metadata);
         let document = DocumentObject {
             id: doc_id,
             title: if row.title.is_empty() {
@@ -364,7 +388,8 @@ fn folder_container(
             kind: row.kind.clone(),
             received_on: None,
             sent_on: None,
-            dated: row.date,
+            // The manifest's date, else the file's own.
+            dated: row.date.or(Some(modified.date())),
             sender: None,
             recipient: None,
             versions: vec![VersionObject {
@@ -422,31 +447,14 @@ fn folder_container(
             }
         }
     }
-    let process = stable_id(&format!("manifest|{}", manifest.display()));
-    let head = Head {
-        process_id: process,
-        created: time::OffsetDateTime::now_utc(),
-        sender: Party::default(),
-        recipient: Party::default(),
-        receipt_requested: false,
+    let input = ImportInput {
+        files,
+        entries: Entries::Files(payload),
+        source: manifest.display().to_string(),
+        message_id: None,
+        document_metadata,
     };
-    let xml = akta_xdomea::write::aussonderung_0503(&head, &files)?;
-    let packed = scratch.join(format!("{process}.zip"));
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(&packed)?);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(true);
-    zip.start_file(
-        format!("{process}_Aussonderung.Aussonderung.0503.xml"),
-        options,
-    )?;
-    zip.write_all(&xml)?;
-    for (entry, source) in payload {
-        zip.start_file(entry, options)?;
-        std::io::copy(&mut std::fs::File::open(source)?, &mut zip)?;
-    }
-    zip.finish()?.flush()?;
-    Ok((packed, refused))
+    Ok((input, refused))
 }
 
 /// `akta import folder`: the files a manifest names, as Akten, Vorgänge and Dokumente.
@@ -460,14 +468,14 @@ pub async fn folder(
         .tenant_by_slug(tenant)
         .await
         .with_context(|| format!("no tenant '{tenant}'"))?;
-    let scratch = tempfile::tempdir()?;
-    let (packed, refused_rows) = folder_container(manifest, scratch.path())?;
+    let owned = manifest.to_owned();
+    let (input, refused_rows) = tokio::task::spawn_blocking(move || folder_input(&owned)).await??;
     let plan = ImportPlan {
         dry_run,
         ..ImportPlan::default()
     };
     let report = as_import_token(core, TenantId(tenant.id), async |who| {
-        Ok(core.import_with(who, &packed, &plan).await?)
+        run_import(core, who, &input, &plan, manifest).await
     })
     .await?;
     print_report(manifest, &report);

@@ -43,6 +43,24 @@ impl StoredBlob {
     }
 }
 
+/// What a stored blob becomes in [`Upload::commit_many`].
+pub enum Filing {
+    Document {
+        target: DocumentTarget,
+        metadata: NewDocument,
+    },
+    Version {
+        document_id: Uuid,
+    },
+}
+
+/// A blob filed by [`Upload::commit_many`].
+#[derive(Debug, Clone, Copy)]
+pub struct Filed {
+    pub document_id: Uuid,
+    pub size: u64,
+}
+
 /// One upload on behalf of a caller; every step runs as the caller, so confidential Akten and
 /// token scopes hold throughout.
 pub struct Upload {
@@ -147,22 +165,84 @@ impl Upload {
         &self,
         file_name: &str,
         media_type: Option<&str>,
-        mut body: S,
+        body: S,
     ) -> Result<StoredBlob, CoreError>
     where
         S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
         let file_name = FileName::parse(file_name)?;
+        let key = self.new_key()?;
+        let mut tx = self.tx().await?;
+        tx.record_upload_intent(key.as_str()).await?;
+        tx.commit().await?;
+        self.write(key, file_name, media_type, body).await
+    }
+
+    fn new_key(&self) -> Result<BlobKey, CoreError> {
+        Ok(BlobKey::parse(&format!(
+            "t/{}/{}",
+            self.tenant,
+            Uuid::now_v7()
+        ))?)
+    }
+
+    /// Stores several bodies (imports): their upload intents in one transaction, then up to
+    /// `parallel` of them streaming into the blob store at once. Each answers for itself: a
+    /// body that fails leaves no blob and does not stop the others.
+    pub async fn store_many<S, E>(
+        &self,
+        items: Vec<(String, Option<String>, S)>,
+        parallel: usize,
+    ) -> Result<Vec<Result<StoredBlob, CoreError>>, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut keyed = Vec::with_capacity(items.len());
+        let mut tx = self.tx().await?;
+        for (name, media_type, body) in items {
+            let key = self.new_key()?;
+            tx.record_upload_intent(key.as_str()).await?;
+            keyed.push((key, name, media_type, body));
+        }
+        tx.commit().await?;
+        let written = futures_util::stream::iter(keyed.into_iter().map(
+            |(key, name, media_type, body)| async move {
+                match FileName::parse(&name) {
+                    Ok(file_name) => {
+                        self.write(key, file_name, media_type.as_deref(), body)
+                            .await
+                    }
+                    Err(e) => {
+                        self.discard(&key).await;
+                        Err(e.into())
+                    }
+                }
+            },
+        ))
+        .buffered(parallel.max(1))
+        .collect()
+        .await;
+        Ok(written)
+    }
+
+    /// Seals `body` into the blob store under `key`, whose upload intent is committed.
+    async fn write<S, E>(
+        &self,
+        key: BlobKey,
+        file_name: FileName,
+        media_type: Option<&str>,
+        mut body: S,
+    ) -> Result<StoredBlob, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
         let media_type = media_type
             .filter(|m| is_plausible_media_type(m))
             .unwrap_or("application/octet-stream")
             .to_owned();
-        let key = BlobKey::parse(&format!("t/{}/{}", self.tenant, Uuid::now_v7()))?;
-
-        let mut tx = self.tx().await?;
-        tx.record_upload_intent(key.as_str()).await?;
-        tx.commit().await?;
 
         // The blob store wants a 'static stream, the caller's body may borrow its request:
         // a small channel bridges them and bounds what is buffered.
@@ -240,6 +320,51 @@ impl Upload {
         .await;
         if written.is_err() {
             self.discard_blob(blob).await;
+        }
+        written
+    }
+
+    /// Files stored blobs, each as a new Dokument or the next version of one, in one
+    /// transaction (imports), every audit entry marked with `provenance`. If it fails, every
+    /// blob is deleted and nothing of the batch is filed.
+    pub async fn commit_many(
+        &self,
+        items: Vec<(StoredBlob, Filing)>,
+        provenance: Option<serde_json::Value>,
+    ) -> Result<Vec<Filed>, CoreError> {
+        let written = async {
+            let mut tx = self.tx().await?;
+            tx.set_provenance(provenance);
+            let mut filed = Vec::with_capacity(items.len());
+            for (blob, filing) in &items {
+                let new_version = blob.new_version(&self.core, &mut tx).await?;
+                filed.push(match filing {
+                    Filing::Document { target, metadata } => {
+                        let doc = tx
+                            .create_document(*target, metadata.clone(), new_version)
+                            .await?;
+                        Filed {
+                            document_id: doc.id,
+                            size: blob.content.size,
+                        }
+                    }
+                    Filing::Version { document_id } => {
+                        tx.add_version(*document_id, new_version).await?;
+                        Filed {
+                            document_id: *document_id,
+                            size: blob.content.size,
+                        }
+                    }
+                });
+            }
+            tx.commit().await?;
+            Ok::<_, CoreError>(filed)
+        }
+        .await;
+        if written.is_err() {
+            for (blob, _) in items {
+                self.discard(&blob.key).await;
+            }
         }
         written
     }

@@ -1,28 +1,46 @@
-//! Taking Akten in from an xdomea container (`Aussonderung.Aussonderung.0503` or
-//! `Abgabe.Abgabe.0401`, 3.0.0 or 3.1.0): each Akte becomes a new Akte under the chosen plan
-//! unit (with Akta's own Aktenzeichen; the previous one kept as metadata), its Vorgänge and
-//! Dokumente with every version, dates, sender and recipient, through the same core
-//! operations as any filing (sealed, audited, extracted, indexed). A container's checksum
-//! list is verified before anything is written; a primary document missing from the
-//! container is reported and the rest goes in; an Akte imported before (same xdomea id) is
-//! not imported twice.
+//! Taking Akten in from other systems: an xdomea container (`Aussonderung.Aussonderung.0503`
+//! or `Abgabe.Abgabe.0401`, 3.0.0 or 3.1.0; a zip, or the XML beside its primary documents)
+//! or a file share's tree described as the same objects (see the CLI's manifest). Each Akte
+//! becomes a new Akte under the chosen plan unit (with Akta's own Aktenzeichen; the previous
+//! one kept as metadata), its Vorgänge and Dokumente with every version, dates, sender and
+//! recipient, through the same filing as any upload (sealed, audited as imported with their
+//! source, extracted, indexed).
+//!
+//! One engine for every source. It works in batches: up to [`BATCH`] versions are streamed
+//! into the blob store [`PARALLEL_WRITES`] at a time and filed in one transaction, so memory
+//! stays bounded whatever the size of the import. A container's checksum list is verified
+//! before anything is written; a primary document missing from the container is reported
+//! and the rest goes in. Resumable: an Akte, Vorgang, Dokument or version that came in
+//! before (same xdomea id, same version count) is not created again, so a run that stopped
+//! half-way (even killed) finishes where it stopped when run again.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use akta_db::{DocumentTarget, FileChanges, NewDocument, NewFile, NewPlanUnit};
 use akta_domain::{Confidentiality, DocumentKind, FileName, FileStatus, PlanCode, Principal};
-use akta_xdomea::model::{DocumentObject, FileObject};
+use akta_xdomea::model::{DocumentObject, FileObject, VersionObject};
 use akta_xdomea::read::{parse, Container, Limits};
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use tokio_stream::wrappers::ReceiverStream;
 use uuid::Uuid;
 
+use crate::filing::{Filing, StoredBlob};
 use crate::{Core, CoreError};
 
 /// Largest primary document taken from a container.
 const MAX_DOCUMENT: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Versions filed per transaction: large enough that a commit's cost spreads thin, small
+/// enough that an interrupted batch costs little and memory stays bounded.
+const BATCH: usize = 200;
+
+/// Blobs written at once within a batch.
+const PARALLEL_WRITES: usize = 8;
 
 /// What an import did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -31,7 +49,7 @@ pub struct ImportReport {
     pub files: Vec<ImportedFile>,
     /// Previous Aktenzeichen of Akten that came in whole before: nothing added.
     pub skipped: Vec<String>,
-    /// Akten that cannot go in, with the reason.
+    /// Akten (or single documents) that cannot go in, with the reason.
     pub refused: Vec<Refused>,
     /// Primary documents the message names and the container lacks.
     pub missing: Vec<String>,
@@ -57,29 +75,22 @@ pub struct Planned {
     pub documents: usize,
     pub versions: usize,
     pub bytes: u64,
+    /// Estimated duration of the import itself, from a sample read and sealed as the import
+    /// would (extraction and indexing follow in the background).
+    pub estimated_seconds: Option<f64>,
 }
 
-impl ImportReport {
-    fn count_planned(&mut self, f: &FileObject, present: &[String], sizes: &HashMap<String, u64>) {
-        self.planned.files += 1;
-        self.planned.cases += f.cases.len();
-        for d in f
-            .documents
-            .iter()
-            .chain(f.cases.iter().flat_map(|c| c.documents.iter()))
-        {
-            self.planned.documents += 1;
-            for v in &d.versions {
-                if present.contains(&v.file_name) {
-                    self.planned.versions += 1;
-                    self.planned.bytes += sizes.get(&v.file_name).copied().unwrap_or(0);
-                } else {
-                    self.missing.push(v.file_name.clone());
-                }
-            }
-        }
-    }
+/// How far an import is: versions (files) and bytes done of the total.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Progress {
+    pub total: usize,
+    pub done: usize,
+    pub bytes_total: u64,
+    pub bytes_done: u64,
 }
+
+/// Told of the progress after every batch.
+pub type OnProgress<'a> = &'a (dyn Fn(Progress) + Send + Sync);
 
 /// Where an import puts Akten and what it does.
 #[derive(Debug, Clone, Default)]
@@ -105,60 +116,160 @@ pub struct ImportedFile {
     pub source_id: Uuid,
 }
 
+/// Where the primary documents of an import are read from.
+pub enum Entries {
+    /// A zip container, opened once and read entry by entry.
+    Zip(Arc<Mutex<Container<std::fs::File>>>),
+    /// Regular files on disk by entry name (a message beside its folder, a manifest's tree);
+    /// whoever builds the map has checked that each lies inside its tree.
+    Files(HashMap<String, PathBuf>),
+}
+
+/// What an import reads: the Akten, their primary documents, and what the audit entries
+/// name as the source.
+pub struct ImportInput {
+    pub files: Vec<FileObject>,
+    pub entries: Entries,
+    /// A file name or path, recorded with every audit entry of the import.
+    pub source: String,
+    /// The message's process id, where there is a message.
+    pub message_id: Option<Uuid>,
+    /// Further metadata of single documents (by xdomea id), e.g. a manifest's own columns.
+    pub document_metadata: HashMap<Uuid, Map<String, Value>>,
+}
+
 fn limits() -> Limits {
     Limits::default()
 }
 
-fn open(path: &Path) -> Result<Container<std::fs::File>, CoreError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| CoreError::Internal(format!("opening the container: {e}")))?;
-    Ok(Container::open(file, limits())?)
+fn versions_of(f: &FileObject) -> impl Iterator<Item = &DocumentObject> {
+    f.documents
+        .iter()
+        .chain(f.cases.iter().flat_map(|c| c.documents.iter()))
 }
 
-/// The message's Akten and the names of the primary documents present, after verifying the
-/// container's checksum list (if it has one) against every listed entry.
-/// The message's Akten, the names of the primary documents present and their sizes.
-#[allow(clippy::type_complexity)]
-fn read_container(
-    path: &Path,
-) -> Result<(Vec<FileObject>, Vec<String>, HashMap<String, u64>), CoreError> {
-    let mut container = open(path)?;
-    let xml = container.message()?;
-    let message = parse(&xml, limits())?;
-    let files = message.objects()?;
-    let names: Vec<String> = files
-        .iter()
-        .flat_map(|f| {
-            f.documents
-                .iter()
-                .chain(f.cases.iter().flat_map(|c| c.documents.iter()))
-        })
-        .flat_map(|d| d.versions.iter().map(|v| v.file_name.clone()))
-        .collect();
-    let present: Vec<String> = names
-        .iter()
-        .filter(|n| container.contains(n))
-        .cloned()
-        .collect();
-    if let Some(list) = container
-        .names()
-        .into_iter()
-        .find(|n| !n.contains('/') && n.ends_with("_Pruefsummen.sha256"))
-    {
+fn io_error(context: &str) -> impl Fn(std::io::Error) -> CoreError + '_ {
+    move |e| CoreError::validation("message", format!("{context}: {e}"))
+}
+
+/// A message file in a directory: the one `*.xml` at its top (one message per directory).
+fn message_in(dir: &Path) -> Result<(PathBuf, HashMap<String, PathBuf>), CoreError> {
+    let mut message = None;
+    let mut files = HashMap::new();
+    for entry in std::fs::read_dir(dir).map_err(io_error("reading the directory"))? {
+        let entry = entry.map_err(io_error("reading the directory"))?;
+        // Only the directory's own regular files: a symlink could lead out of the tree.
+        let kind = std::fs::symlink_metadata(entry.path())
+            .map_err(io_error("reading the directory"))?
+            .file_type();
+        if !kind.is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.to_ascii_lowercase().ends_with(".xml") {
+            if message.is_some() {
+                return Err(CoreError::validation(
+                    "message",
+                    "more than one message (*.xml) in the directory",
+                ));
+            }
+            message = Some(entry.path());
+        } else {
+            files.insert(name, entry.path());
+        }
+    }
+    let message = message
+        .ok_or_else(|| CoreError::validation("message", "no message (*.xml) in the directory"))?;
+    Ok((message, files))
+}
+
+impl ImportInput {
+    /// An xdomea message: a zip container, a directory holding the message and its primary
+    /// documents, or the message's XML file in such a directory. The container's checksum
+    /// list, where it has one, is verified against every listed entry first.
+    pub fn open(path: &Path) -> Result<ImportInput, CoreError> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| CoreError::validation("message", format!("{}: {e}", path.display())))?;
+        let is_xml = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+        let (xml, entries) = if meta.is_dir() || is_xml {
+            let dir = if meta.is_dir() {
+                path.to_owned()
+            } else {
+                path.parent().map(Path::to_owned).unwrap_or_default()
+            };
+            let (message, files) = message_in(&dir)?;
+            let size = std::fs::metadata(&message)
+                .map_err(io_error("the message"))?
+                .len();
+            if size > limits().max_bytes as u64 {
+                return Err(CoreError::validation(
+                    "message",
+                    format!("the message is larger than {} bytes", limits().max_bytes),
+                ));
+            }
+            let xml = std::fs::read(&message).map_err(io_error("the message"))?;
+            (xml, Entries::Files(files))
+        } else {
+            let file = std::fs::File::open(path).map_err(io_error("opening the container"))?;
+            let mut container = Container::open(file, limits())?;
+            let xml = container.message()?;
+            (xml, Entries::Zip(Arc::new(Mutex::new(container))))
+        };
+        let message = parse(&xml, limits())?;
+        let message_id = message.head().ok().map(|h| h.process_id);
+        let input = ImportInput {
+            files: message.objects()?,
+            entries,
+            source: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            message_id,
+            document_metadata: HashMap::new(),
+        };
+        input.verify_checksums()?;
+        Ok(input)
+    }
+
+    /// Checks the container's `*_Pruefsummen.sha256` list (if any) against the entries it
+    /// names that the message uses.
+    fn verify_checksums(&self) -> Result<(), CoreError> {
+        let Entries::Zip(zip) = &self.entries else {
+            return Ok(());
+        };
+        let mut zip = zip
+            .lock()
+            .map_err(|_| CoreError::Internal("container lock".into()))?;
+        let Some(list) = zip
+            .names()
+            .into_iter()
+            .find(|n| !n.contains('/') && n.ends_with("_Pruefsummen.sha256"))
+        else {
+            return Ok(());
+        };
         let mut text = Vec::new();
-        container.read_entry(&list, 16 * 1024 * 1024, |chunk| {
+        zip.read_entry(&list, 16 * 1024 * 1024, |chunk| {
             text.extend_from_slice(chunk);
             Ok(())
         })?;
+        let used: std::collections::HashSet<&str> = self
+            .files
+            .iter()
+            .flat_map(versions_of)
+            .flat_map(|d| d.versions.iter().map(|v| v.file_name.as_str()))
+            .collect();
         for line in String::from_utf8_lossy(&text).lines() {
             let Some((sum, name)) = line.split_once("  ") else {
                 continue;
             };
-            if !present.iter().any(|p| p == name) {
+            if !used.contains(name) || !zip.contains(name) {
                 continue;
             }
+            let declared = zip.size_of(name).unwrap_or(0).min(MAX_DOCUMENT);
             let mut hasher = openssl::sha::Sha256::new();
-            container.read_entry(name, MAX_DOCUMENT, |chunk| {
+            zip.read_entry(name, declared, |chunk| {
                 hasher.update(chunk);
                 Ok(())
             })?;
@@ -169,35 +280,70 @@ fn read_container(
                 ));
             }
         }
+        Ok(())
     }
-    let sizes = present
-        .iter()
-        .filter_map(|n| container.size_of(n).map(|s| (n.clone(), s)))
-        .collect();
-    Ok((files, present, sizes))
 }
 
-/// The entry `name` as a stream of chunks, read on a blocking thread.
-fn entry_stream(
-    path: PathBuf,
-    name: String,
-) -> tokio_stream::wrappers::ReceiverStream<Result<Bytes, std::io::Error>> {
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    tokio::task::spawn_blocking(move || {
-        let sent = (|| {
-            let mut container = open(&path).map_err(|e| e.to_string())?;
-            container
-                .read_entry(&name, MAX_DOCUMENT, |chunk| {
-                    tx.blocking_send(Ok(Bytes::copy_from_slice(chunk)))
-                        .map_err(|_| akta_xdomea::XdomeaError::Write("reader gone".into()))
-                })
-                .map_err(|e| e.to_string())
-        })();
-        if let Err(e) = sent {
-            let _ = tx.blocking_send(Err(std::io::Error::other(e)));
+impl Entries {
+    fn size_of(&self, name: &str) -> Option<u64> {
+        match self {
+            Entries::Zip(zip) => zip.lock().ok()?.size_of(name),
+            Entries::Files(files) => std::fs::metadata(files.get(name)?).ok().map(|m| m.len()),
         }
-    });
-    tokio_stream::wrappers::ReceiverStream::new(rx)
+    }
+
+    /// The entry as a stream of chunks, read on a blocking thread; at most `MAX_DOCUMENT`
+    /// bytes and, in a zip, never more than the entry declares (a zip bomb stops there).
+    fn stream(&self, name: &str) -> ReceiverStream<Result<Bytes, std::io::Error>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let name = name.to_owned();
+        let source = match self {
+            Entries::Zip(zip) => Ok(zip.clone()),
+            Entries::Files(files) => Err(files.get(&name).cloned()),
+        };
+        tokio::task::spawn_blocking(move || {
+            let send = |chunk: &[u8]| {
+                tx.blocking_send(Ok(Bytes::copy_from_slice(chunk)))
+                    .map_err(|_| "the reader is gone".to_owned())
+            };
+            let read = match source {
+                Ok(zip) => (|| {
+                    let mut zip = zip.lock().map_err(|_| "container lock".to_owned())?;
+                    let declared = zip.size_of(&name).unwrap_or(0);
+                    zip.read_entry(&name, declared.min(MAX_DOCUMENT), |chunk| {
+                        send(chunk).map_err(akta_xdomea::XdomeaError::Write)
+                    })
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+                })(),
+                Err(path) => (|| {
+                    use std::io::Read;
+                    let path = path.ok_or_else(|| format!("{name} is not there"))?;
+                    let mut file = std::fs::File::open(&path)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    let mut buffer = vec![0u8; 256 * 1024];
+                    let mut total = 0u64;
+                    loop {
+                        let n = file
+                            .read(&mut buffer)
+                            .map_err(|e| format!("{}: {e}", path.display()))?;
+                        if n == 0 {
+                            return Ok(());
+                        }
+                        total += n as u64;
+                        if total > MAX_DOCUMENT {
+                            return Err(format!("{name} is larger than {MAX_DOCUMENT} bytes"));
+                        }
+                        send(&buffer[..n])?;
+                    }
+                })(),
+            };
+            if let Err(e) = read {
+                let _ = tx.blocking_send(Err(std::io::Error::other(e)));
+            }
+        });
+        ReceiverStream::new(rx)
+    }
 }
 
 /// Writes a request body to a private temporary file (never held in memory whole); the
@@ -221,7 +367,7 @@ where
     Ok((dir, path))
 }
 
-fn media_type(name: &str) -> &'static str {
+pub fn media_type(name: &str) -> &'static str {
     let ext = name
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
@@ -259,11 +405,184 @@ fn kind_of(text: &str) -> DocumentKind {
     DocumentKind::parse(text).unwrap_or(DocumentKind::Other)
 }
 
+/// One version waiting to be filed.
+struct Pending {
+    /// What it becomes: a new Dokument (its first version here) or the next version of one.
+    filing: PendingFiling,
+    version: VersionObject,
+    /// The versions of a new Dokument that follow its first (filed once it has an id).
+    later: Vec<VersionObject>,
+    /// The Dokument's xdomea id, for the report and follow-ups.
+    document: Uuid,
+}
+
+enum PendingFiling {
+    New(DocumentTarget, Box<NewDocument>),
+    Next(Uuid),
+}
+
+/// The state of one run: what waits to be filed, and what follows a filed batch.
+struct Run<'a> {
+    core: &'a Core,
+    who: &'a Principal,
+    input: &'a ImportInput,
+    queue: Vec<Pending>,
+    /// Akten to close once everything queued before them is filed.
+    closes: Vec<(Uuid, time::Date)>,
+    report: ImportReport,
+    progress: Progress,
+    on_progress: Option<OnProgress<'a>>,
+    provenance: Value,
+}
+
+impl Run<'_> {
+    fn tell(&self) {
+        if let Some(on) = self.on_progress {
+            on(self.progress);
+        }
+    }
+
+    /// Files everything queued, batch by batch (follow-up versions of new Dokumente in the
+    /// next batch), then closes the Akten waiting for it.
+    async fn flush(&mut self) -> Result<(), CoreError> {
+        while !self.queue.is_empty() {
+            let take = self.queue.len().min(BATCH);
+            let batch: Vec<Pending> = self.queue.drain(..take).collect();
+            self.file_batch(batch).await?;
+            self.tell();
+        }
+        for (id, closed_on) in std::mem::take(&mut self.closes) {
+            self.core.close_imported(self.who, id, closed_on).await?;
+        }
+        Ok(())
+    }
+
+    async fn file_batch(&mut self, batch: Vec<Pending>) -> Result<(), CoreError> {
+        let upload = self.core.upload(self.who)?;
+        let bodies = batch
+            .iter()
+            .map(|p| {
+                let name = file_name(&p.version.original_name, &p.version.file_name);
+                let media = media_type(&name).to_owned();
+                let body = self.input.entries.stream(&p.version.file_name);
+                (name, Some(media), body)
+            })
+            .collect();
+        let stored = upload.store_many(bodies, PARALLEL_WRITES).await?;
+        let mut filings: Vec<(StoredBlob, Filing)> = Vec::with_capacity(batch.len());
+        let mut kept: Vec<Pending> = Vec::with_capacity(batch.len());
+        for (pending, blob) in batch.into_iter().zip(stored) {
+            match blob {
+                Ok(blob) => {
+                    let filing = match &pending.filing {
+                        PendingFiling::New(target, metadata) => Filing::Document {
+                            target: *target,
+                            metadata: (**metadata).clone(),
+                        },
+                        PendingFiling::Next(id) => Filing::Version { document_id: *id },
+                    };
+                    filings.push((blob, filing));
+                    kept.push(pending);
+                }
+                Err(e) => {
+                    // This document fails on its own (unreadable entry, bad name); the rest
+                    // goes in. Its later versions wait for a run that can read it.
+                    self.progress.done += 1 + pending.later.len();
+                    self.report.refused.push(Refused {
+                        reference: pending.version.file_name.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+        let filed = upload
+            .commit_many(filings, Some(self.provenance.clone()))
+            .await?;
+        for (pending, filed) in kept.into_iter().zip(filed) {
+            self.report.versions += 1;
+            self.report.bytes += filed.size;
+            self.progress.done += 1;
+            self.progress.bytes_done += self
+                .input
+                .entries
+                .size_of(&pending.version.file_name)
+                .unwrap_or(filed.size);
+            if matches!(pending.filing, PendingFiling::New(..)) {
+                self.report.documents += 1;
+            }
+            let mut later = pending.later.into_iter();
+            if let Some(next) = later.next() {
+                self.queue.push(Pending {
+                    filing: PendingFiling::Next(filed.document_id),
+                    version: next,
+                    later: later.collect(),
+                    document: pending.document,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues what of `d` is not in Akta yet; `have` is how many of its versions are.
+    fn queue_document(
+        &mut self,
+        target: DocumentTarget,
+        d: &DocumentObject,
+        known: Option<(Uuid, i64)>,
+    ) {
+        let have = known.map_or(0, |(_, n)| usize::try_from(n).unwrap_or(0));
+        let mut todo = Vec::new();
+        for v in d.versions.iter().skip(have) {
+            if self.input.entries.size_of(&v.file_name).is_some() {
+                todo.push(v.clone());
+            } else {
+                self.report.missing.push(v.file_name.clone());
+            }
+        }
+        let mut todo = todo.into_iter();
+        let Some(first) = todo.next() else {
+            return;
+        };
+        let filing = match known {
+            Some((id, _)) => PendingFiling::Next(id),
+            None => {
+                let mut metadata = self
+                    .input
+                    .document_metadata
+                    .get(&d.id)
+                    .cloned()
+                    .unwrap_or_default();
+                metadata.insert("xdomea_id".into(), json!(d.id));
+                if !d.kind.is_empty() {
+                    metadata.insert("dokumenttyp".into(), Value::String(d.kind.clone()));
+                }
+                PendingFiling::New(
+                    target,
+                    Box::new(NewDocument {
+                        title: d.title.clone(),
+                        kind: kind_of(&d.kind),
+                        sender: d.sender.clone(),
+                        recipient: d.recipient.clone(),
+                        document_date: d.dated.or(d.received_on).or(d.sent_on),
+                        metadata,
+                    }),
+                )
+            }
+        };
+        self.queue.push(Pending {
+            filing,
+            version: first,
+            later: todo.collect(),
+            document: d.id,
+        });
+    }
+}
+
 impl Core {
     /// Starts an import of a container that arrives as a stream (a request body) as a
-    /// background job of this node: the body is stored first, then the job runs; its state
-    /// and report are read with [`Core::import_job`]. An import that stopped with its node is
-    /// started again the same way and resumes (see [`Core::import_with`]).
+    /// background job of this node: the body is stored first, then the job runs; its state,
+    /// progress and report are read with [`Core::import_job`]. An import that stopped with
+    /// its node is started again the same way and resumes (see [`Core::import_with`]).
     pub async fn start_import<S, E>(
         &self,
         who: &Principal,
@@ -274,37 +593,101 @@ impl Core {
         S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
+        Self::require_import_admin(who)?;
+        let (dir, path) = spool(body).await?;
+        let id = self
+            .record_import_start(who, plan.dry_run, "REST-Upload")
+            .await?;
+        let (core, who) = (self.clone(), who.clone());
+        tokio::spawn(async move {
+            let progress = core.progress_recorder(&who, id);
+            let outcome = match ImportInput::open(&path) {
+                Ok(input) => {
+                    core.import_input(&who, &input, &plan, Some(&*progress))
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            drop(dir);
+            core.record_import_end(&who, id, &outcome).await;
+        });
+        Ok(id)
+    }
+
+    fn require_import_admin(who: &Principal) -> Result<(), CoreError> {
         if !matches!(who.tenant_role(), Some((_, akta_domain::Role::Admin))) || !who.can_write() {
             return Err(CoreError::Forbidden(
                 "imports are started by a tenant admin",
             ));
         }
-        let (dir, path) = spool(body).await?;
+        Ok(())
+    }
+
+    /// Records an import that starts now (REST, CLI), so its progress and report are kept
+    /// and can be read and downloaded later.
+    pub async fn record_import_start(
+        &self,
+        who: &Principal,
+        dry_run: bool,
+        source: &str,
+    ) -> Result<Uuid, CoreError> {
+        Self::require_import_admin(who)?;
         let id = Uuid::now_v7();
-        self.as_caller(who, async |tx| tx.insert_import(id, plan.dry_run).await)
+        self.as_caller(who, async |tx| tx.insert_import(id, dry_run, source).await)
             .await?;
-        let (core, who) = (self.clone(), who.clone());
-        tokio::spawn(async move {
-            let outcome = core.import_with(&who, &path, &plan).await;
-            drop(dir);
-            let (report, error) = match outcome {
-                Ok(report) => (serde_json::to_value(&report).ok(), None),
-                Err(e) => (None, Some(e.to_string())),
-            };
-            let finished = core
-                .as_caller(&who, async |tx| {
-                    tx.finish_import(id, report.as_ref(), error.as_deref())
-                        .await
-                })
-                .await;
-            if let Err(e) = finished {
-                tracing::warn!(import = %id, error = %e, "the import's report could not be stored");
-            }
-        });
         Ok(id)
     }
 
-    /// An import's state and, once finished, its report.
+    /// Keeps an import's report (or why it failed).
+    pub async fn record_import_end(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        outcome: &Result<ImportReport, CoreError>,
+    ) {
+        let (report, error) = match outcome {
+            Ok(report) => (serde_json::to_value(report).ok(), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let finished = self
+            .as_caller(who, async |tx| {
+                tx.finish_import(id, report.as_ref(), error.as_deref())
+                    .await
+            })
+            .await;
+        if let Err(e) = finished {
+            tracing::warn!(import = %id, error = %e, "the import's report could not be stored");
+        }
+    }
+
+    /// A progress callback that writes the import's progress to its row (at most every
+    /// half second, from a task of its own so the import never waits for it).
+    pub fn progress_recorder(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Box<dyn Fn(Progress) + Send + Sync> {
+        let (sender, mut receiver) = tokio::sync::watch::channel(Progress::default());
+        let (core, who) = (self.clone(), who.clone());
+        tokio::spawn(async move {
+            while receiver.changed().await.is_ok() {
+                let progress = *receiver.borrow_and_update();
+                let value = json!(progress);
+                let stored = core
+                    .as_caller(&who, async |tx| tx.import_progress(id, &value).await)
+                    .await;
+                if let Err(e) = stored {
+                    tracing::debug!(import = %id, error = %e, "import progress not stored");
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
+        Box::new(move |p| {
+            let _ = sender.send(p);
+        })
+    }
+
+    /// An import's state, progress and, once finished, its report.
     pub async fn import_job(
         &self,
         who: &Principal,
@@ -312,6 +695,14 @@ impl Core {
     ) -> Result<akta_db::repo::imports::ImportJob, CoreError> {
         self.as_caller(who, async |tx| tx.import_job(id).await)
             .await
+    }
+
+    /// The tenant's imports, newest first.
+    pub async fn imports(
+        &self,
+        who: &Principal,
+    ) -> Result<Vec<akta_db::repo::imports::ImportJob>, CoreError> {
+        self.as_caller(who, async |tx| tx.imports(100).await).await
     }
 
     /// Imports a container that arrives as a stream (a request body): it is written to a
@@ -350,16 +741,30 @@ impl Core {
         self.import_with(who, path, &plan).await
     }
 
-    /// Imports the Akten of the container at `path`, each under the plan unit `plan` says (by
-    /// the message's Aktenplaneinheit, mapped), or only reports what it would do (`dry_run`).
-    /// Resumable: an Akte, Vorgang, Dokument or version that came in before (same xdomea id,
-    /// same version count) is not created again, so a run that stopped half-way finishes
-    /// where it stopped when run again.
+    /// Imports the message at `path` (a zip, a directory, or the XML in one); see
+    /// [`Core::import_input`].
     pub async fn import_with(
         &self,
         who: &Principal,
         path: &Path,
         plan: &ImportPlan,
+    ) -> Result<ImportReport, CoreError> {
+        let owned = path.to_owned();
+        let input = tokio::task::spawn_blocking(move || ImportInput::open(&owned))
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))??;
+        self.import_input(who, &input, plan, None).await
+    }
+
+    /// Imports the Akten of `input`, each under the plan unit `plan` says (by the message's
+    /// Aktenplaneinheit, mapped), or only reports what it would do (`dry_run`, with an
+    /// estimate of the duration from a measured sample).
+    pub async fn import_input(
+        &self,
+        who: &Principal,
+        input: &ImportInput,
+        plan: &ImportPlan,
+        on_progress: Option<OnProgress<'_>>,
     ) -> Result<ImportReport, CoreError> {
         if !who.can_write() {
             return Err(CoreError::Forbidden(
@@ -370,84 +775,84 @@ impl Core {
             // The target first: another tenant's or a missing plan unit answers 404 at once.
             self.plan_unit(who, unit).await?;
         }
-        let owned = path.to_owned();
-        let (files, present, sizes) = tokio::task::spawn_blocking(move || read_container(&owned))
-            .await
-            .map_err(|e| CoreError::Internal(e.to_string()))??;
         let mut units = self.unit_codes(who).await?;
-        let mut report = ImportReport {
-            dry_run: plan.dry_run,
-            ..ImportReport::default()
+        let mut progress = Progress::default();
+        for d in input.files.iter().flat_map(versions_of) {
+            for v in &d.versions {
+                if let Some(size) = input.entries.size_of(&v.file_name) {
+                    progress.total += 1;
+                    progress.bytes_total += size;
+                }
+            }
+        }
+        let mut run = Run {
+            core: self,
+            who,
+            input,
+            queue: Vec::new(),
+            closes: Vec::new(),
+            report: ImportReport {
+                dry_run: plan.dry_run,
+                ..ImportReport::default()
+            },
+            progress,
+            on_progress,
+            provenance: json!({"source": input.source, "message_id": input.message_id}),
         };
-        for f in files {
-            let unit = match self.unit_for(who, &f, plan, &mut units, &mut report).await {
+        run.tell();
+        for f in &input.files {
+            let unit = match self
+                .unit_for(who, f, plan, &mut units, &mut run.report)
+                .await
+            {
                 Ok(unit) => unit,
                 Err(reason) => {
-                    report.refused.push(Refused {
+                    run.report.refused.push(Refused {
                         reference: f.reference.clone(),
                         reason,
                     });
+                    run.progress.done += present_versions(f, &input.entries);
                     continue;
                 }
             };
+            let existing = self
+                .as_caller(who, async |tx| tx.file_by_xdomea_id(f.id).await)
+                .await?;
             if plan.dry_run {
-                report.count_planned(&f, &present, &sizes);
+                if existing.is_some() {
+                    run.report.skipped.push(f.reference.clone());
+                } else {
+                    count_planned(&mut run.report, f, &input.entries);
+                }
                 continue;
             }
-            let before = (report.documents, report.versions);
-            let existing = self
-                .as_caller(who, async |tx| {
-                    tx.file_with_metadata("xdomea_id", &f.id.to_string()).await
-                })
-                .await?;
+            let queued = run.queue.len();
             let akte = match existing {
                 Some(id) => self.file(who, id).await?,
-                None => {
-                    let mut metadata = Map::new();
-                    metadata.insert("vorheriges_aktenzeichen".into(), json!(f.reference));
-                    metadata.insert("xdomea_id".into(), json!(f.id));
-                    self.create_file(
-                        who,
-                        NewFile {
-                            plan_unit_id: unit,
-                            subject: f.subject.clone(),
-                            lead_org_unit_id: None,
-                            confidentiality: match f.confidentiality {
-                                akta_xdomea::model::Confidentiality::Open => {
-                                    Confidentiality::Normal
-                                }
-                                _ => Confidentiality::Confidential,
-                            },
-                            period_from: f.period_from,
-                            metadata,
-                        },
-                    )
-                    .await?
-                }
+                None => self.create_imported_file(who, f, unit).await?,
             };
-            let open = akte.status == FileStatus::Open.as_str();
-            if open {
+            if akte.status == FileStatus::Open.as_str() {
+                let (cases, documents) = if existing.is_some() {
+                    self.as_caller(who, async |tx| {
+                        Ok::<_, akta_db::DbError>((
+                            tx.cases_by_xdomea_id(akte.id).await?,
+                            tx.documents_by_xdomea_id(akte.id).await?,
+                        ))
+                    })
+                    .await?
+                } else {
+                    Default::default()
+                };
                 for d in &f.documents {
-                    self.import_document(
-                        who,
-                        akte.id,
+                    run.queue_document(
                         DocumentTarget::File(akte.id),
                         d,
-                        path,
-                        &present,
-                        &mut report,
-                    )
-                    .await?;
+                        documents.get(&d.id).copied(),
+                    );
                 }
                 for c in &f.cases {
-                    let found = self
-                        .as_caller(who, async |tx| {
-                            tx.case_with_metadata(akte.id, "xdomea_id", &c.id.to_string())
-                                .await
-                        })
-                        .await?;
-                    let case = match found {
-                        Some(id) => id,
+                    let case = match cases.get(&c.id) {
+                        Some(id) => *id,
                         None => {
                             let mut metadata = Map::new();
                             metadata
@@ -459,36 +864,136 @@ impl Core {
                         }
                     };
                     for d in &c.documents {
-                        self.import_document(
-                            who,
-                            akte.id,
+                        run.queue_document(
                             DocumentTarget::Case(case),
                             d,
-                            path,
-                            &present,
-                            &mut report,
-                        )
-                        .await?;
+                            documents.get(&d.id).copied(),
+                        );
                     }
                 }
                 if let Some(closed_on) = f.closed_on {
-                    self.close_imported(who, akte.id, closed_on).await?;
+                    run.closes.push((akte.id, closed_on));
                 }
             }
-            if existing.is_some() && before == (report.documents, report.versions) {
+            if existing.is_some()
+                && run.queue.len() == queued
+                && !run.closes.iter().any(|(id, _)| *id == akte.id)
+            {
                 // Came in whole before: nothing was added.
-                report.skipped.push(f.reference.clone());
-                continue;
+                run.report.skipped.push(f.reference.clone());
+                run.progress.done += present_versions(f, &input.entries);
+            } else {
+                run.report.files.push(ImportedFile {
+                    id: akte.id,
+                    reference: akte.reference.clone(),
+                    previous_reference: f.reference.clone(),
+                    subject: akte.subject.clone(),
+                    source_id: f.id,
+                });
             }
-            report.files.push(ImportedFile {
-                id: akte.id,
-                reference: akte.reference.clone(),
-                previous_reference: f.reference.clone(),
-                subject: akte.subject.clone(),
-                source_id: f.id,
-            });
+            if run.queue.len() >= BATCH {
+                run.flush().await?;
+            }
         }
-        Ok(report)
+        if plan.dry_run {
+            run.report.planned.estimated_seconds = self.estimate(who, &run.report, input).await;
+            return Ok(run.report);
+        }
+        run.flush().await?;
+        run.progress.done = run.progress.total;
+        run.progress.bytes_done = run.progress.bytes_total;
+        run.tell();
+        Ok(run.report)
+    }
+
+    async fn create_imported_file(
+        &self,
+        who: &Principal,
+        f: &FileObject,
+        unit: Uuid,
+    ) -> Result<akta_db::FileRecord, CoreError> {
+        let mut metadata = Map::new();
+        metadata.insert("vorheriges_aktenzeichen".into(), json!(f.reference));
+        metadata.insert("xdomea_id".into(), json!(f.id));
+        self.create_file(
+            who,
+            NewFile {
+                plan_unit_id: unit,
+                subject: f.subject.clone(),
+                lead_org_unit_id: None,
+                confidentiality: match f.confidentiality {
+                    akta_xdomea::model::Confidentiality::Open => Confidentiality::Normal,
+                    _ => Confidentiality::Confidential,
+                },
+                period_from: f.period_from,
+                metadata,
+            },
+        )
+        .await
+    }
+
+    /// How long writing the planned import would take: a sample of its documents is read
+    /// and sealed exactly as the import would (into nothing), and a database round trip is
+    /// timed; scaled by bytes and document count (batches of [`BATCH`] in one transaction).
+    async fn estimate(
+        &self,
+        who: &Principal,
+        report: &ImportReport,
+        input: &ImportInput,
+    ) -> Option<f64> {
+        use futures_util::StreamExt;
+        let p = &report.planned;
+        if p.versions == 0 {
+            return Some(0.0);
+        }
+        let sample: Vec<String> = input
+            .files
+            .iter()
+            .flat_map(versions_of)
+            .flat_map(|d| d.versions.iter())
+            .filter(|v| input.entries.size_of(&v.file_name).is_some())
+            .take(32)
+            .map(|v| v.file_name.clone())
+            .collect();
+        let started = Instant::now();
+        let mut bytes = 0u64;
+        for name in &sample {
+            let body = input
+                .entries
+                .stream(name)
+                .map(|c| c.map_err(std::io::Error::other));
+            let (sealed, sealing) = akta_keys::content::seal(
+                Box::pin(body),
+                self.settings.max_upload_bytes,
+                self.settings.encrypt_uploads,
+            )
+            .ok()?;
+            let mut sealed = sealed;
+            while let Some(chunk) = sealed.next().await {
+                bytes += chunk.ok()?.len() as u64;
+            }
+            drop(sealing);
+        }
+        let sealing = started.elapsed().as_secs_f64();
+        let round_trip = {
+            let started = Instant::now();
+            self.unit_codes(who).await.ok()?;
+            started.elapsed().as_secs_f64()
+        };
+        let n = sample.len().max(1) as f64;
+        let per_byte = if bytes > 0 {
+            sealing / bytes as f64
+        } else {
+            0.0
+        };
+        // Reading and sealing scale with bytes (spread over the parallel writes); every
+        // version costs about four statements in its batch's transaction, every batch a
+        // handful of round trips more.
+        let by_bytes = per_byte * p.bytes as f64 / PARALLEL_WRITES.min(2) as f64;
+        let by_rows = round_trip * (4.0 * p.versions as f64 + 3.0 * p.files as f64);
+        let by_batches = round_trip * 3.0 * (p.versions as f64 / BATCH as f64).ceil();
+        let per_doc_floor = sealing / n * p.versions as f64 / PARALLEL_WRITES as f64;
+        Some((by_bytes.max(per_doc_floor) + by_rows + by_batches).max(0.0))
     }
 
     /// The tenant's plan units by code.
@@ -558,80 +1063,6 @@ impl Core {
         Ok(created.id)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn import_document(
-        &self,
-        who: &Principal,
-        file: Uuid,
-        target: DocumentTarget,
-        d: &DocumentObject,
-        path: &Path,
-        present: &[String],
-        report: &mut ImportReport,
-    ) -> Result<(), CoreError> {
-        // Resuming: a Dokument that came in before keeps its versions; only later ones follow.
-        let found = self
-            .as_caller(who, async |tx| {
-                tx.document_with_metadata(file, "xdomea_id", &d.id.to_string())
-                    .await
-            })
-            .await?;
-        let (mut document, have) = match found {
-            Some((id, versions)) => (Some(id), usize::try_from(versions).unwrap_or(0)),
-            None => (None, 0),
-        };
-        let mut added = false;
-        for v in d.versions.iter().skip(have) {
-            if !present.contains(&v.file_name) {
-                report.missing.push(v.file_name.clone());
-                continue;
-            }
-            let name = file_name(&v.original_name, &v.file_name);
-            let media = media_type(&name);
-            let body = entry_stream(path.to_owned(), v.file_name.clone());
-            let stored = match document {
-                None => {
-                    let mut metadata = Map::new();
-                    metadata.insert("xdomea_id".into(), json!(d.id));
-                    if !d.kind.is_empty() {
-                        metadata.insert("dokumenttyp".into(), Value::String(d.kind.clone()));
-                    }
-                    let created = self
-                        .file_document(
-                            who,
-                            target,
-                            NewDocument {
-                                title: d.title.clone(),
-                                kind: kind_of(&d.kind),
-                                sender: d.sender.clone(),
-                                recipient: d.recipient.clone(),
-                                document_date: d.dated.or(d.received_on).or(d.sent_on),
-                                metadata,
-                            },
-                            &name,
-                            Some(media),
-                            body,
-                        )
-                        .await?;
-                    document = Some(created.id);
-                    created.versions.last().map(|v| v.size_bytes)
-                }
-                Some(id) => Some(
-                    self.file_version(who, id, &name, Some(media), body)
-                        .await?
-                        .size_bytes,
-                ),
-            };
-            added = true;
-            report.versions += 1;
-            report.bytes += stored.map_or(0, |b| u64::try_from(b).unwrap_or(0));
-        }
-        if added && have == 0 {
-            report.documents += 1;
-        }
-        Ok(())
-    }
-
     /// Closes an imported Akte on the day it was closed where it came from (imports may give
     /// a past date, like admins).
     async fn close_imported(
@@ -642,6 +1073,9 @@ impl Core {
     ) -> Result<(), CoreError> {
         let mut tx = self.db.tx_for(who).await?;
         let current = tx.file_locked(id, akta_db::Lock::Update).await?;
+        if current.status != FileStatus::Open.as_str() {
+            return Ok(());
+        }
         let today = crate::retention::today();
         let closed_on =
             akta_domain::retention::check_closed_on(closed_on, today)?.max(current.period_from);
@@ -658,5 +1092,29 @@ impl Core {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+fn present_versions(f: &FileObject, entries: &Entries) -> usize {
+    versions_of(f)
+        .flat_map(|d| d.versions.iter())
+        .filter(|v| entries.size_of(&v.file_name).is_some())
+        .count()
+}
+
+fn count_planned(report: &mut ImportReport, f: &FileObject, entries: &Entries) {
+    report.planned.files += 1;
+    report.planned.cases += f.cases.len();
+    for d in versions_of(f) {
+        report.planned.documents += 1;
+        for v in &d.versions {
+            match entries.size_of(&v.file_name) {
+                Some(size) => {
+                    report.planned.versions += 1;
+                    report.planned.bytes += size;
+                }
+                None => report.missing.push(v.file_name.clone()),
+            }
+        }
     }
 }

@@ -152,6 +152,7 @@ impl Db {
             tenant,
             actor: actor.to_owned(),
             subject,
+            provenance: None,
         })
     }
 
@@ -277,6 +278,9 @@ pub struct TenantTx {
     pub(crate) tenant: TenantId,
     pub(crate) actor: String,
     pub(crate) subject: Subject,
+    /// Where the changes of this transaction came from when they are not the actor's own
+    /// (an import: its source); recorded with every audit entry.
+    pub(crate) provenance: Option<serde_json::Value>,
 }
 
 /// On whose behalf a transaction acts, for access lists of confidential Akten.
@@ -291,6 +295,11 @@ pub(crate) enum Subject {
 impl TenantTx {
     pub fn tenant(&self) -> TenantId {
         self.tenant
+    }
+
+    /// Marks every audit entry of this transaction with where its changes came from.
+    pub fn set_provenance(&mut self, provenance: Option<serde_json::Value>) {
+        self.provenance = provenance;
     }
 
     pub async fn commit(self) -> Result<(), DbError> {

@@ -54,6 +54,13 @@ impl TenantTx {
             };
             map.insert("reason".into(), serde_json::Value::String(reason.clone()));
         }
+        if let Some(provenance) = &self.provenance {
+            if let serde_json::Value::Object(map) =
+                after.get_or_insert_with(|| serde_json::json!({}))
+            {
+                map.insert("imported_from".into(), provenance.clone());
+            }
+        }
         sqlx::query(
             "INSERT INTO audit_events (tenant_id, actor, action, object_type, object_id, file_id, before, after)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -57,6 +57,7 @@ pub struct Version {
     pub extraction: Option<crate::repo::extraction::Extraction>,
 }
 
+#[derive(Debug, Clone)]
 pub struct NewDocument {
     pub title: String,
     pub kind: DocumentKind,

@@ -430,56 +430,53 @@ impl TenantTx {
         Ok(after)
     }
 
-    /// The Akte whose free metadata has `key` = `value` (an import's source id), if any.
-    pub async fn file_with_metadata(
-        &mut self,
-        key: &str,
-        value: &str,
-    ) -> Result<Option<Uuid>, DbError> {
-        let row: Option<(Uuid,)> =
-            sqlx::query_as("SELECT id FROM files WHERE metadata->>$1 = $2 LIMIT 1")
-                .bind(key)
-                .bind(value)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        Ok(row.map(|(id,)| id))
-    }
-
-    /// The Vorgang of Akte `file` whose free metadata has `key` = `value`, if any.
-    pub async fn case_with_metadata(
-        &mut self,
-        file: Uuid,
-        key: &str,
-        value: &str,
-    ) -> Result<Option<Uuid>, DbError> {
+    /// The Akte an import brought in from the xdomea object `id`, if any.
+    pub async fn file_by_xdomea_id(&mut self, id: Uuid) -> Result<Option<Uuid>, DbError> {
         let row: Option<(Uuid,)> = sqlx::query_as(
-            "SELECT id FROM cases WHERE file_id = $1 AND metadata->>$2 = $3 LIMIT 1",
+            "SELECT id FROM files WHERE metadata ? 'xdomea_id' AND metadata->>'xdomea_id' = $1 LIMIT 1",
         )
-        .bind(file)
-        .bind(key)
-        .bind(value)
+        .bind(id.to_string())
         .fetch_optional(&mut *self.tx)
         .await?;
         Ok(row.map(|(id,)| id))
     }
 
-    /// The Dokument of Akte `file` whose free metadata has `key` = `value`, with its number
-    /// of versions, if any.
-    pub async fn document_with_metadata(
+    /// The Vorgänge of Akte `file` an import brought in, by their xdomea ids.
+    pub async fn cases_by_xdomea_id(
         &mut self,
         file: Uuid,
-        key: &str,
-        value: &str,
-    ) -> Result<Option<(Uuid, i64)>, DbError> {
-        Ok(sqlx::query_as(
-            "SELECT d.id, (SELECT count(*) FROM document_versions v WHERE v.document_id = d.id)
-               FROM documents d WHERE d.file_id = $1 AND d.metadata->>$2 = $3 LIMIT 1",
+    ) -> Result<std::collections::HashMap<Uuid, Uuid>, DbError> {
+        let rows: Vec<(String, Uuid)> = sqlx::query_as(
+            "SELECT metadata->>'xdomea_id', id FROM cases
+              WHERE file_id = $1 AND metadata ? 'xdomea_id'",
         )
         .bind(file)
-        .bind(key)
-        .bind(value)
-        .fetch_optional(&mut *self.tx)
-        .await?)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(x, id)| Some((x.parse().ok()?, id)))
+            .collect())
+    }
+
+    /// The Dokumente of Akte `file` an import brought in, by their xdomea ids, with their
+    /// number of versions.
+    pub async fn documents_by_xdomea_id(
+        &mut self,
+        file: Uuid,
+    ) -> Result<std::collections::HashMap<Uuid, (Uuid, i64)>, DbError> {
+        let rows: Vec<(String, Uuid, i64)> = sqlx::query_as(
+            "SELECT d.metadata->>'xdomea_id', d.id,
+                    (SELECT count(*) FROM document_versions v WHERE v.document_id = d.id)
+               FROM documents d WHERE d.file_id = $1 AND d.metadata ? 'xdomea_id'",
+        )
+        .bind(file)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(x, id, n)| Some((x.parse().ok()?, (id, n))))
+            .collect())
     }
 
     /// Every closed Akte the caller sees, oldest closing first (the due list's candidates).

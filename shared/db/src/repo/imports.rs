@@ -17,19 +17,31 @@ pub struct ImportJob {
     pub finished_at: Option<time::OffsetDateTime>,
     pub report: Option<serde_json::Value>,
     pub error: Option<String>,
+    /// What is imported (a file name, a manifest's path, "REST upload").
+    pub source: String,
+    /// While it runs: versions and bytes done of the total.
+    pub progress: Option<serde_json::Value>,
 }
 
-const COLUMNS: &str = "id, state, dry_run, created_by, created_at, finished_at, report, error";
+const COLUMNS: &str =
+    "id, state, dry_run, created_by, created_at, finished_at, report, error, source, progress";
 
 impl TenantTx {
-    pub async fn insert_import(&mut self, id: Uuid, dry_run: bool) -> Result<(), DbError> {
+    pub async fn insert_import(
+        &mut self,
+        id: Uuid,
+        dry_run: bool,
+        source: &str,
+    ) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO imports (id, tenant_id, dry_run, created_by) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO imports (id, tenant_id, dry_run, created_by, source)
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
         .bind(self.tenant.0)
         .bind(dry_run)
         .bind(&self.actor)
+        .bind(source)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -52,6 +64,28 @@ impl TenantTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    pub async fn import_progress(
+        &mut self,
+        id: Uuid,
+        progress: &serde_json::Value,
+    ) -> Result<(), DbError> {
+        sqlx::query("UPDATE imports SET progress = $2 WHERE id = $1 AND state = 'laufend'")
+            .bind(id)
+            .bind(progress)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The tenant's imports, newest first.
+    pub async fn imports(&mut self, limit: i64) -> Result<Vec<ImportJob>, DbError> {
+        let sql = format!("SELECT {COLUMNS} FROM imports ORDER BY created_at DESC LIMIT $1");
+        Ok(sqlx::query_as::<_, ImportJob>(&sql)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?)
     }
 
     pub async fn import_job(&mut self, id: Uuid) -> Result<ImportJob, DbError> {
