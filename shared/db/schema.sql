@@ -112,6 +112,14 @@ CREATE FUNCTION public.akta_current_tenant() RETURNS uuid
     LANGUAGE sql STABLE
     AS $$ SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid $$;
 
+CREATE FUNCTION public.akta_document_id_visible(p_document uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+    BEGIN
+        RETURN EXISTS (SELECT 1 FROM public.documents d WHERE d.id = p_document);
+    END
+    $$;
+
 CREATE FUNCTION public.akta_due_extraction_jobs(p_limit integer) RETURNS TABLE(id uuid, tenant_id uuid)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
@@ -127,6 +135,14 @@ CREATE FUNCTION public.akta_expired_upload_intents(p_older_than timestamp with t
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$ SELECT u.blob_key, u.tenant_id FROM upload_intents u WHERE u.created_at < p_older_than $$;
+
+CREATE FUNCTION public.akta_file_id_visible(p_file uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+    BEGIN
+        RETURN EXISTS (SELECT 1 FROM public.files f WHERE f.id = p_file);
+    END
+    $$;
 
 CREATE FUNCTION public.akta_file_visible(p_file uuid, p_plan_unit uuid, p_confidentiality text) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -315,6 +331,14 @@ CREATE PROCEDURE public.akta_tenant_table(IN tbl regclass)
         EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
         EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (tenant_id = akta_current_tenant())'
                        ' WITH CHECK (tenant_id = akta_current_tenant())', tbl);
+    END
+    $$;
+
+CREATE FUNCTION public.akta_version_id_visible(p_version uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+    BEGIN
+        RETURN EXISTS (SELECT 1 FROM public.document_versions v WHERE v.id = p_version);
     END
     $$;
 
@@ -568,6 +592,8 @@ CREATE TABLE public.imports (
     finished_at timestamp with time zone,
     report jsonb,
     error text,
+    source text DEFAULT ''::text NOT NULL,
+    progress jsonb,
     CONSTRAINT imports_state_check CHECK ((state = ANY (ARRAY['laufend'::text, 'fertig'::text, 'fehlgeschlagen'::text])))
 );
 
@@ -1025,9 +1051,13 @@ CREATE INDEX audit_signatures_tenant ON public.audit_signatures USING btree (ten
 
 CREATE INDEX cases_resubmit ON public.cases USING btree (tenant_id, resubmit_on) WHERE (resubmit_on IS NOT NULL);
 
+CREATE INDEX cases_xdomea_id ON public.cases USING btree (file_id, ((metadata ->> 'xdomea_id'::text))) WHERE (metadata ? 'xdomea_id'::text);
+
 CREATE INDEX document_versions_key_version ON public.document_versions USING btree (tenant_id, tenant_key_version) WHERE (tenant_key_version IS NOT NULL);
 
 CREATE INDEX documents_file ON public.documents USING btree (tenant_id, file_id);
+
+CREATE INDEX documents_xdomea_id ON public.documents USING btree (file_id, ((metadata ->> 'xdomea_id'::text))) WHERE (metadata ? 'xdomea_id'::text);
 
 CREATE INDEX extraction_jobs_due ON public.extraction_jobs USING btree (run_after) WHERE (state = 'pending'::text);
 
@@ -1040,6 +1070,8 @@ CREATE INDEX files_confidential ON public.files USING btree (tenant_id, id) WHER
 CREATE INDEX files_plan_unit ON public.files USING btree (tenant_id, plan_unit_id, id);
 
 CREATE INDEX files_resubmit ON public.files USING btree (tenant_id, resubmit_on) WHERE (resubmit_on IS NOT NULL);
+
+CREATE INDEX files_xdomea_id ON public.files USING btree (((metadata ->> 'xdomea_id'::text))) WHERE (metadata ? 'xdomea_id'::text);
 
 CREATE INDEX index_log_created ON public.index_log USING btree (created_at);
 
@@ -1383,25 +1415,15 @@ ALTER TABLE public.upload_intents ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.users ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY visibility ON public.cases AS RESTRICTIVE FOR SELECT TO akta_app USING ((EXISTS ( SELECT 1
-   FROM public.files f
-  WHERE (f.id = cases.file_id))));
+CREATE POLICY visibility ON public.cases AS RESTRICTIVE FOR SELECT TO akta_app USING (public.akta_file_id_visible(file_id));
 
-CREATE POLICY visibility ON public.document_versions AS RESTRICTIVE FOR SELECT TO akta_app USING ((EXISTS ( SELECT 1
-   FROM public.documents d
-  WHERE (d.id = document_versions.document_id))));
+CREATE POLICY visibility ON public.document_versions AS RESTRICTIVE FOR SELECT TO akta_app USING (public.akta_document_id_visible(document_id));
 
-CREATE POLICY visibility ON public.documents AS RESTRICTIVE FOR SELECT TO akta_app USING ((EXISTS ( SELECT 1
-   FROM public.files f
-  WHERE (f.id = documents.file_id))));
+CREATE POLICY visibility ON public.documents AS RESTRICTIVE FOR SELECT TO akta_app USING (public.akta_file_id_visible(file_id));
 
-CREATE POLICY visibility ON public.extracted_texts AS RESTRICTIVE FOR SELECT TO akta_app USING ((EXISTS ( SELECT 1
-   FROM public.document_versions v
-  WHERE (v.id = extracted_texts.version_id))));
+CREATE POLICY visibility ON public.extracted_texts AS RESTRICTIVE FOR SELECT TO akta_app USING (public.akta_version_id_visible(version_id));
 
-CREATE POLICY visibility ON public.file_access AS RESTRICTIVE FOR SELECT TO akta_app USING ((EXISTS ( SELECT 1
-   FROM public.files f
-  WHERE (f.id = file_access.file_id))));
+CREATE POLICY visibility ON public.file_access AS RESTRICTIVE FOR SELECT TO akta_app USING (public.akta_file_id_visible(file_id));
 
 CREATE POLICY visibility ON public.files AS RESTRICTIVE FOR SELECT TO akta_app USING (public.akta_file_visible(id, plan_unit_id, confidentiality));
 

@@ -1118,3 +1118,59 @@ fn count_planned(report: &mut ImportReport, f: &FileObject, entries: &Entries) {
         }
     }
 }
+
+/// An import's report as CSV (`ergebnis,aktenzeichen,vorher,betreff_oder_grund`): what a
+/// town keeps of its migration.
+pub fn report_csv(job: &akta_db::repo::imports::ImportJob) -> String {
+    fn field(v: &Value) -> String {
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            v => v.to_string(),
+        };
+        // Quoted always; a leading formula character is defused for spreadsheets.
+        let s = if s.starts_with(['=', '+', '-', '@']) {
+            format!("'{s}")
+        } else {
+            s
+        };
+        format!("\"{}\"", s.replace('"', "\"\""))
+    }
+    let mut out = String::from("ergebnis,aktenzeichen,vorher,betreff_oder_grund\n");
+    let mut line = |cells: [&Value; 4]| {
+        let cells: Vec<String> = cells.iter().map(|c| field(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    };
+    let Some(report) = &job.report else {
+        let state = json!(job.state);
+        let error = json!(job.error.clone().unwrap_or_default());
+        line([&state, &Value::Null, &Value::Null, &error]);
+        return out;
+    };
+    let list = |k: &str| report[k].as_array().cloned().unwrap_or_default();
+    let (created, skipped, refused, missing) = (
+        json!("angelegt"),
+        json!("übersprungen"),
+        json!("abgelehnt"),
+        json!("fehlt"),
+    );
+    for f in list("files") {
+        line([
+            &created,
+            &f["reference"],
+            &f["previous_reference"],
+            &f["subject"],
+        ]);
+    }
+    for r in list("skipped") {
+        line([&skipped, &Value::Null, &r, &Value::Null]);
+    }
+    for r in list("refused") {
+        line([&refused, &Value::Null, &r["reference"], &r["reason"]]);
+    }
+    for m in list("missing") {
+        line([&missing, &Value::Null, &m, &Value::Null]);
+    }
+    out
+}

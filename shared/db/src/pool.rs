@@ -153,6 +153,7 @@ impl Db {
             actor: actor.to_owned(),
             subject,
             provenance: None,
+            pending_index: Vec::new(),
         })
     }
 
@@ -281,6 +282,9 @@ pub struct TenantTx {
     /// Where the changes of this transaction came from when they are not the actor's own
     /// (an import: its source); recorded with every audit entry.
     pub(crate) provenance: Option<serde_json::Value>,
+    /// Index log entries (document, op) written at commit: the log's shared lock is then
+    /// held only for that last statement, not for a whole (possibly long) batch.
+    pub(crate) pending_index: Vec<(Uuid, &'static str)>,
 }
 
 /// On whose behalf a transaction acts, for access lists of confidential Akten.
@@ -302,7 +306,8 @@ impl TenantTx {
         self.provenance = provenance;
     }
 
-    pub async fn commit(self) -> Result<(), DbError> {
+    pub async fn commit(mut self) -> Result<(), DbError> {
+        self.flush_index_log().await?;
         self.tx.commit().await?;
         Ok(())
     }

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -115,24 +115,32 @@ fn run(
         }
         buf
     });
-    let deadline = Instant::now() + limits.time_limit + GRACE;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                rlimit::kill_group(pid);
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(ExtractError::Timeout(format!(
-                    "extraction did not finish within {} s and was stopped",
-                    limits.time_limit.as_secs()
-                )));
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(20)),
-            Err(e) => {
-                rlimit::kill_group(pid);
-                return Err(ExtractError::Other(format!("waiting for worker: {e}")));
-            }
+    // A thread waits for the child, so its end is seen at once (no polling); the deadline
+    // kills its whole process group, which ends that wait too.
+    let (ended, waited) = std::sync::mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let status = child.wait();
+        let _ = ended.send(());
+        status
+    });
+    let limit = limits.time_limit + GRACE;
+    if waited.recv_timeout(limit).is_err() {
+        rlimit::kill_group(pid);
+        let _ = waiter.join();
+        return Err(ExtractError::Timeout(format!(
+            "extraction did not finish within {} s and was stopped",
+            limits.time_limit.as_secs()
+        )));
+    }
+    let status = match waiter.join() {
+        Ok(Ok(status)) => status,
+        Ok(Err(e)) => {
+            rlimit::kill_group(pid);
+            return Err(ExtractError::Other(format!("waiting for worker: {e}")));
+        }
+        Err(_) => {
+            rlimit::kill_group(pid);
+            return Err(ExtractError::Other("waiting for worker failed".into()));
         }
     };
     // Leftover grandchildren (if any) must not outlive the job.

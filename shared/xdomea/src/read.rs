@@ -471,6 +471,11 @@ fn plan_unit(unit: &Node) -> Result<PlanUnitObject, XdomeaError> {
     })
 }
 
+/// An entry larger than this that compresses better than [`BOMB_RATIO`]:1 is no document
+/// but a zip bomb (scans and office files compress little; text perhaps 10:1).
+const BOMB_MIN_BYTES: u64 = 16 * 1024 * 1024;
+const BOMB_RATIO: u64 = 100;
+
 /// Entries a container may hold (one message and its primary documents).
 const MAX_ENTRIES: usize = 100_000;
 
@@ -523,6 +528,13 @@ impl<R: std::io::Read + std::io::Seek> Container<R> {
             {
                 return Err(container_error(format!(
                     "entry name {name:?} leaves the container"
+                )));
+            }
+            let (packed, unpacked) = (entry.compressed_size(), entry.size());
+            if unpacked > BOMB_MIN_BYTES && unpacked > packed.saturating_mul(BOMB_RATIO) {
+                return Err(XdomeaError::TooLarge(format!(
+                    "entry {name} unpacks from {packed} to {unpacked} bytes (more than \
+                     {BOMB_RATIO}:1): refused as a zip bomb"
                 )));
             }
             if !name.contains('/') && name.to_ascii_lowercase().ends_with(".xml") {

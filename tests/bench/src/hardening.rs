@@ -58,15 +58,18 @@ pub struct LoginArgs {
 }
 
 /// A running server of one binary with its own database and tenant.
-struct Node {
-    server: Server,
-    api: Api,
+pub(crate) struct Node {
+    pub(crate) server: Server,
+    pub(crate) api: Api,
     owner: PgPool,
+    pub(crate) urls: akta_pgcluster::ClusterUrls,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) master_key_hex: String,
     _scratch: tempfile::TempDir,
 }
 
 /// Runs one of the binary's CLI commands against the database; returns its stdout.
-fn cli(
+pub(crate) fn cli(
     bin: &Path,
     urls: &akta_pgcluster::ClusterUrls,
     data_dir: &Path,
@@ -94,7 +97,7 @@ fn cli(
     Ok(String::from_utf8(out.stdout)?.trim().to_owned())
 }
 
-async fn start_node(bin: &Path) -> anyhow::Result<Node> {
+pub(crate) async fn start_node(bin: &Path) -> anyhow::Result<Node> {
     let urls = akta_testkit::postgres::fresh_database().await;
     let master_key_hex = akta_crypto::Key256::generate()?.to_hex();
     let scratch = tempfile::tempdir()?;
@@ -118,6 +121,9 @@ async fn start_node(bin: &Path) -> anyhow::Result<Node> {
         server,
         api,
         owner,
+        urls,
+        data_dir,
+        master_key_hex,
         _scratch: scratch,
     })
 }
@@ -248,7 +254,7 @@ async fn ingest_once(bin: &Path, args: &IngestArgs) -> anyhow::Result<IngestResu
     })
 }
 
-fn binaries(
+pub(crate) fn binaries(
     akta_bin: Option<PathBuf>,
     before_bin: Option<PathBuf>,
 ) -> anyhow::Result<Vec<(&'static str, PathBuf)>> {
@@ -430,7 +436,7 @@ pub async fn logins(args: LoginArgs) -> anyhow::Result<()> {
 }
 
 /// Prints the header of a table with one column per binary; returns the printer of a row.
-fn table_header<'a, R>(
+pub(crate) fn table_header<'a, R>(
     results: &'a [(&'static str, R)],
 ) -> impl Fn(&str, &dyn Fn(&R) -> String) + 'a {
     print!("\n| |");

@@ -96,7 +96,7 @@ impl Api {
         format!("{}{path}", self.base)
     }
 
-    async fn create(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+    pub(crate) async fn create(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let request = self.http.post(self.url(path)).json(&body);
         Ok(self
             .send(request, &format!("POST {path}"), StatusCode::CREATED)

@@ -10,6 +10,7 @@
 
 mod corpus;
 mod hardening;
+mod import;
 mod ingest;
 mod search;
 mod setup;
@@ -41,6 +42,10 @@ enum Bench {
     /// Concurrent failed password logins: peak RSS growth and /healthz latency, the binary
     /// before a change next to the current one.
     Logins(hardening::LoginArgs),
+    /// A generated file share moved in with `akta import folder` (text documents, then
+    /// large PDFs) until searchable, next to the same documents filed one by one through the
+    /// REST API by 4 clients: documents/s and MiB/s end to end, peak RSS.
+    Import(import::ImportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -53,5 +58,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Search(args) => runtime.block_on(search::run(args)),
         Bench::Ingest(args) => runtime.block_on(hardening::ingest(args)),
         Bench::Logins(args) => runtime.block_on(hardening::logins(args)),
+        Bench::Import(args) => runtime.block_on(import::run(args)),
     }
 }

@@ -86,7 +86,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/transfers/incoming",
             post(transfers::import).get(transfers::incoming),
         )
-        .route("/api/v1/imports", post(transfers::start_import))
+        .route(
+            "/api/v1/imports",
+            post(transfers::start_import).get(transfers::imports),
+        )
         .layer(DefaultBodyLimit::disable());
     // xdomea messages are read whole (bounded); larger bodies answer 413.
     let messages = Router::new()
@@ -173,6 +176,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/v1/transfers", post(transfers::create))
         .route("/api/v1/transfers/{id}", get(transfers::get))
         .route("/api/v1/imports/{id}", get(transfers::import_job))
+        .route(
+            "/api/v1/imports/{id}/report.csv",
+            get(transfers::import_report_csv),
+        )
         .route(
             "/api/v1/transfers/incoming/{id}/accept",
             post(transfers::accept),

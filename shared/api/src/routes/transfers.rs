@@ -320,3 +320,35 @@ pub async fn import_job(
     let job = state.core.import_job(&reader.principal, id).await?;
     Ok(Json(json!(job)))
 }
+
+/// `GET /imports`: the tenant's imports (REST and CLI), newest first, with their progress.
+pub async fn imports(
+    State(state): State<AppState>,
+    reader: Reader,
+) -> Result<Json<Value>, ApiError> {
+    let items = state.core.imports(&reader.principal).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `GET /imports/{id}/report.csv`: the finished import's report as a table, one line per
+/// Akte created, skipped or refused and per missing primary document.
+pub async fn import_report_csv(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let job = state.core.import_job(&reader.principal, id).await?;
+    let csv = akta_core::import::report_csv(&job);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"import-{id}.csv\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}

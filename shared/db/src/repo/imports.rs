@@ -55,7 +55,11 @@ impl TenantTx {
     ) -> Result<(), DbError> {
         sqlx::query(
             "UPDATE imports SET state = CASE WHEN $3::text IS NULL THEN 'fertig' ELSE 'fehlgeschlagen' END,
-                    finished_at = now(), report = $2, error = $3
+                    finished_at = now(), report = $2, error = $3,
+                    progress = CASE WHEN $3::text IS NULL AND progress IS NOT NULL
+                                    THEN progress || jsonb_build_object('done', progress->'total',
+                                                                        'bytes_done', progress->'bytes_total')
+                                    ELSE progress END
               WHERE id = $1",
         )
         .bind(id)

@@ -145,19 +145,37 @@ impl TenantTx {
         Ok(())
     }
 
-    /// Appends an index log entry (in the transaction of the change it describes).
+    /// Appends an index log entry (in the transaction of the change it describes); written
+    /// when the transaction commits (see [`TenantTx::flush_index_log`]).
     pub(crate) async fn log_index_change(
         &mut self,
         document_id: Uuid,
-        op: &str,
+        op: &'static str,
     ) -> Result<(), DbError> {
+        self.pending_index.push((document_id, op));
+        Ok(())
+    }
+
+    /// Writes the pending index log entries, in the order they were logged, in one
+    /// statement under the log's shared lock.
+    pub(crate) async fn flush_index_log(&mut self) -> Result<(), DbError> {
+        if self.pending_index.is_empty() {
+            return Ok(());
+        }
+        let (ids, ops): (Vec<Uuid>, Vec<&str>) =
+            std::mem::take(&mut self.pending_index).into_iter().unzip();
         self.hold_index_log_lock().await?;
-        sqlx::query("INSERT INTO index_log (tenant_id, document_id, op) VALUES ($1, $2, $3)")
-            .bind(self.tenant.0)
-            .bind(document_id)
-            .bind(op)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO index_log (tenant_id, document_id, op)
+             SELECT $1, e.document_id, e.op
+               FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS e(document_id, op, n)
+              ORDER BY e.n",
+        )
+        .bind(self.tenant.0)
+        .bind(&ids)
+        .bind(&ops)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
@@ -212,6 +230,7 @@ impl TenantTx {
 
     /// Logs that every node must empty this tenant's index (the tenant was deleted).
     pub(crate) async fn log_index_purge(&mut self) -> Result<(), DbError> {
+        self.flush_index_log().await?;
         self.hold_index_log_lock().await?;
         sqlx::query(
             "INSERT INTO index_log (tenant_id, document_id, op) VALUES ($1, NULL, 'purge')",
@@ -225,6 +244,7 @@ impl TenantTx {
     /// Logs an upsert for every document of the Akte: what the index stores of the Akte
     /// (Betreff, status, Federführung) changed.
     pub(crate) async fn log_file_change(&mut self, file_id: Uuid) -> Result<(), DbError> {
+        self.flush_index_log().await?;
         self.hold_index_log_lock().await?;
         sqlx::query(
             "INSERT INTO index_log (tenant_id, document_id, op)
