@@ -447,7 +447,10 @@ fn rate(r: &Run) -> f64 {
     r.documents as f64 / r.searchable.as_secs_f64()
 }
 
-fn rows(row: &dyn Fn(&str, &dyn Fn(&Run) -> String)) {
+/// Prints one table row: its name and a cell per run.
+type Row<'a> = &'a dyn Fn(&str, &dyn Fn(&Run) -> String);
+
+fn rows(row: Row<'_>) {
     row("documents", &|r| r.documents.to_string());
     row("MiB", &|r| format!("{:.1}", r.bytes as f64 / 1048576.0));
     row("written (import ended / last upload answered)", &|r| {
