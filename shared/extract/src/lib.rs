@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 #[doc(hidden)]
 pub use isolate::extract_isolated_misbehaving;
-pub use isolate::{extract_isolated, worker_main, WORKER_ARG};
+pub use isolate::{extract_isolated, extract_isolated_many, worker_main, Input, WORKER_ARG};
 pub use ocr::tesseract_status;
 
 /// Resource limits for one extraction (including everything nested in it).

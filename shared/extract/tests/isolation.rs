@@ -259,3 +259,43 @@ fn the_worker_dies_with_its_parent() {
         }
     }
 }
+
+/// Several files in one child: each gets its own result, a broken one fails alone.
+#[test]
+fn a_batch_answers_each_file_for_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let docx_path = write(dir.path(), "antrag.docx", &docx());
+    let broken = write(dir.path(), "kaputt.pdf", &noise(4096, 3));
+    let eml = write(dir.path(), "mail.eml", EML.as_bytes());
+    let inputs = [
+        akta_extract::Input {
+            path: &docx_path,
+            media_type: "",
+            file_name: "antrag.docx",
+        },
+        akta_extract::Input {
+            path: &broken,
+            media_type: "application/pdf",
+            file_name: "kaputt.pdf",
+        },
+        akta_extract::Input {
+            path: &eml,
+            media_type: "message/rfc822",
+            file_name: "mail.eml",
+        },
+    ];
+    let results = akta_extract::extract_isolated_many(Path::new(EXE), &inputs, &Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(results.len(), 3);
+    let first = results[0].as_ref().expect("docx extracted");
+    assert!(first.text.contains(SENTENCE), "{:?}", first.text);
+    assert!(
+        matches!(results[1], Err(ExtractError::Corrupt(_))),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(
+        results[2].as_ref().expect("mail extracted").method,
+        Method::Email
+    );
+}

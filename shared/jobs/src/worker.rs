@@ -1,5 +1,6 @@
 //! The extraction worker: takes jobs from the PostgreSQL outbox, extracts text from the
-//! decrypted content in an isolated child process (`<exe> extract-worker`) and stores it.
+//! decrypted content in an isolated child process (`<exe> extract-worker`, one per batch of
+//! claimed jobs) and stores it.
 //! A file that cannot be read fails its own job only; the server and other jobs carry on.
 
 use std::os::unix::fs::PermissionsExt;
@@ -51,7 +52,8 @@ impl From<ExtractError> for Failure {
 /// How the extraction pool runs.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
-    /// Jobs extracted at once, each in its own isolated child process.
+    /// Workers at once; each claims up to 16 due jobs and extracts them in one isolated
+    /// child process (one child per job should that child fail).
     pub workers: usize,
     /// How often the pool looks for due jobs without being told: retries after a backoff,
     /// leases that ran out, a lost notification listener. New jobs wake it at once.
@@ -112,9 +114,9 @@ async fn drain(ctx: &JobContext, exe: &Path, settings: &PoolSettings) {
         // Its own task: a panic ends this job's round (its lease runs out and the job is
         // retried), not the worker.
         let (c, e, s) = (ctx.clone(), exe.to_owned(), settings.clone());
-        match tokio::spawn(async move { process_next(&c, &e, &s).await }).await {
-            Ok(Ok(true)) => {}
-            Ok(Ok(false)) => return,
+        match tokio::spawn(async move { process_batch(&c, &e, &s).await }).await {
+            Ok(Ok(0)) => return,
+            Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "extraction round failed; will retry");
                 return;
@@ -141,6 +143,9 @@ pub async fn run_once(ctx: &JobContext, exe: &Path, limits: &Limits) -> Result<u
     Ok(processed)
 }
 
+/// Jobs one worker claims at once and extracts in one child process.
+const BATCH: usize = 16;
+
 /// Claims the next due job of any tenant and runs it; `false` when nothing is due.
 async fn process_next(
     ctx: &JobContext,
@@ -154,6 +159,60 @@ async fn process_next(
         outcome = extract(ctx, exe, &settings.limits, tenant, &job) => outcome,
         never = heartbeat(ctx, tenant, &job, settings.lease) => match never {},
     };
+    finish(ctx, tenant, &job, outcome).await?;
+    Ok(true)
+}
+
+/// Claims up to [`BATCH`] due jobs and extracts them in one child process (small documents
+/// then cost one process start per batch, not per document); returns how many it ran. A
+/// child that fails as a whole is no verdict on any one file: each is then extracted alone.
+async fn process_batch(
+    ctx: &JobContext,
+    exe: &Path,
+    settings: &PoolSettings,
+) -> Result<usize, JobError> {
+    let mut jobs = Vec::new();
+    while jobs.len() < BATCH {
+        match ctx.db.claim_next_extraction_job(settings.lease).await? {
+            Some(claimed) => jobs.push(claimed),
+            None => break,
+        }
+    }
+    match jobs.len() {
+        0 => return Ok(0),
+        1 => {
+            let (tenant, job) = jobs.remove(0);
+            let outcome = tokio::select! {
+                outcome = extract(ctx, exe, &settings.limits, tenant, &job) => outcome,
+                never = heartbeat(ctx, tenant, &job, settings.lease) => match never {},
+            };
+            finish(ctx, tenant, &job, outcome).await?;
+            return Ok(1);
+        }
+        _ => {}
+    }
+    let beats = futures_util::future::select_all(
+        jobs.iter()
+            .map(|(tenant, job)| Box::pin(heartbeat(ctx, *tenant, job, settings.lease))),
+    );
+    let outcomes = tokio::select! {
+        outcomes = extract_many(ctx, exe, &settings.limits, &jobs) => outcomes,
+        (never, _, _) = beats => match never {},
+    };
+    let ran = jobs.len();
+    for ((tenant, job), outcome) in jobs.iter().zip(outcomes) {
+        finish(ctx, *tenant, job, outcome).await?;
+    }
+    Ok(ran)
+}
+
+/// Stores a job's outcome: its text (sealed) or why it failed.
+async fn finish(
+    ctx: &JobContext,
+    tenant: TenantId,
+    job: &ClaimedJob,
+    outcome: Result<Extracted, Failure>,
+) -> Result<(), JobError> {
     let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
     let kept = match outcome {
         Ok(extracted) => {
@@ -198,7 +257,7 @@ async fn process_next(
     if !kept {
         tracing::warn!(job = %job.id, "extraction lease expired before the result was stored");
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Renews the job's lease every third of `lease` for as long as it is polled. Never ends: a
@@ -243,6 +302,94 @@ async fn extract(
     tenant: TenantId,
     job: &ClaimedJob,
 ) -> Result<Extracted, Failure> {
+    let input = prepare(ctx, limits, tenant, job).await?;
+    let (exe, limits) = (exe.to_owned(), limits.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        // `input.file` lives until the child is done with it, then is removed.
+        akta_extract::extract_isolated(
+            &exe,
+            input.file.path(),
+            &input.media_type,
+            &input.file_name,
+            &limits,
+        )
+    })
+    .await
+    .map_err(|e| JobError::Internal(format!("extraction task: {e}")))?;
+    Ok(result?)
+}
+
+/// [`extract`] for several jobs: one child for all of them; should it fail as a whole, one
+/// child per job.
+async fn extract_many(
+    ctx: &JobContext,
+    exe: &Path,
+    limits: &Limits,
+    jobs: &[(TenantId, ClaimedJob)],
+) -> Vec<Result<Extracted, Failure>> {
+    let mut prepared = Vec::with_capacity(jobs.len());
+    for (tenant, job) in jobs {
+        prepared.push(prepare(ctx, limits, *tenant, job).await);
+    }
+    let (exe, limits) = (exe.to_owned(), limits.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        let ready: Vec<&Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
+        let inputs: Vec<akta_extract::Input<'_>> = ready
+            .iter()
+            .map(|p| akta_extract::Input {
+                path: p.file.path(),
+                media_type: &p.media_type,
+                file_name: &p.file_name,
+            })
+            .collect();
+        let mut together = match akta_extract::extract_isolated_many(&exe, &inputs, &limits) {
+            Ok(results) => Some(results.into_iter()),
+            Err(e) => {
+                tracing::info!(error = %e, "batch extraction failed; extracting one by one");
+                None
+            }
+        };
+        prepared
+            .into_iter()
+            .map(|p| {
+                let p = p?;
+                let result = match together.as_mut().and_then(Iterator::next) {
+                    Some(result) => result,
+                    None => akta_extract::extract_isolated(
+                        &exe,
+                        p.file.path(),
+                        &p.media_type,
+                        &p.file_name,
+                        &limits,
+                    ),
+                };
+                Ok(result?)
+            })
+            .collect::<Vec<Result<Extracted, Failure>>>()
+    })
+    .await;
+    match outcome {
+        Ok(results) => results,
+        Err(e) => jobs
+            .iter()
+            .map(|_| Err(JobError::Internal(format!("extraction task: {e}")).into()))
+            .collect(),
+    }
+}
+
+/// A version decrypted into a private temporary file, ready for a child to read.
+struct Prepared {
+    file: tempfile::NamedTempFile,
+    media_type: String,
+    file_name: String,
+}
+
+async fn prepare(
+    ctx: &JobContext,
+    limits: &Limits,
+    tenant: TenantId,
+    job: &ClaimedJob,
+) -> Result<Prepared, Failure> {
     let mut tx = ctx
         .db
         .system_tx(tenant, ACTOR)
@@ -286,14 +433,9 @@ async fn extract(
     out.flush().await.map_err(io)?;
     drop(out);
 
-    let exe = exe.to_owned();
-    let limits = limits.clone();
-    let (media_type, file_name) = (source.media_type, source.file_name);
-    let result = tokio::task::spawn_blocking(move || {
-        // `file` lives until the child is done with it, then is removed.
-        akta_extract::extract_isolated(&exe, file.path(), &media_type, &file_name, &limits)
+    Ok(Prepared {
+        file,
+        media_type: source.media_type,
+        file_name: source.file_name,
     })
-    .await
-    .map_err(|e| JobError::Internal(format!("extraction task: {e}")))?;
-    Ok(result?)
 }
