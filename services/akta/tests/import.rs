@@ -506,3 +506,224 @@ fn a_folder_tree_comes_in_by_its_manifest_exactly_once() {
         );
     });
 }
+
+/// A file share of `akten` Akten with `per_akte` documents each (every third in a Vorgang),
+/// and its manifest with a column of its own (`aktenart`).
+fn share_with(root: &Path, akten: usize, per_akte: usize) -> std::path::PathBuf {
+    let mut manifest =
+        String::from("path,plan_code,file_subject,case_subject,title,date,kind,aktenart\n");
+    for a in 0..akten {
+        for d in 0..per_akte {
+            let path = format!("Bauamt/Akte {a:02}/Schreiben {d:03}.txt");
+            let file = root.join(&path);
+            std::fs::create_dir_all(file.parent().expect("parent")).expect("dirs");
+            std::fs::write(
+                &file,
+                format!("Akte {a} Schreiben {d}: Sehr geehrte Damen und Herren"),
+            )
+            .expect("file");
+            let case = if d % 3 == 0 { "Anhörung" } else { "" };
+            manifest.push_str(&format!(
+                "{path},63,Grundstück {a:02},{case},Schreiben {d},2021-03-{:02},Eingang,Bauakte\n",
+                d % 28 + 1
+            ));
+        }
+    }
+    let path = root.join("manifest.csv");
+    std::fs::write(&path, manifest).expect("manifest");
+    path
+}
+
+/// `kill -9` in the middle of an import, then the same command again: the tenant ends up
+/// exactly as one that imported without interruption (same Akten, documents and bytes), with
+/// nothing twice; the manifest's own column is kept as metadata and the audit names the
+/// import's source.
+#[test]
+fn an_import_killed_in_the_middle_finishes_on_the_next_run_like_an_uninterrupted_one() {
+    let share = tempfile::tempdir().expect("share");
+    let manifest = share_with(share.path(), 6, 100);
+    let manifest_arg = manifest.to_str().expect("path");
+    let w = Wetter::start();
+    let (dir, listen, rt, admin) = (w.dir.path(), w.listen.as_str(), &w.rt, &w.admin);
+    let (token, _) = support::ok(
+        dir,
+        listen,
+        &["tenant", "create", "herdecke", "--name", "Stadt Herdecke"],
+    );
+    let other = Client::new(&format!("http://{listen}"), Some(token.trim()));
+    rt.block_on(async {
+        admin.create_plan_unit("63", None).await;
+        other.create_plan_unit("63", None).await;
+    });
+    let folder = |tenant: &'static str| {
+        vec![
+            "import",
+            "folder",
+            "--tenant",
+            tenant,
+            "--manifest",
+            manifest_arg,
+        ]
+    };
+
+    // Without interruption, into the other tenant.
+    let out = run(dir, listen, &folder("herdecke"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        (out.status.code(), last_line(&text)),
+        (Some(0), "created 6, skipped 0, refused 0"),
+        "{text}"
+    );
+
+    // Killed once at least one batch is in and before the end.
+    let mut child = support::akta(dir, listen)
+        .args(folder("wetter"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("import");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let progress = rt.block_on(async {
+        loop {
+            let imports = admin.get("/api/v1/imports").await;
+            assert_eq!(imports.status, 200, "{}", imports.body);
+            let done = imports.body["items"][0]["progress"]["done"]
+                .as_u64()
+                .unwrap_or(0);
+            if done >= 200 {
+                return imports.body["items"][0]["progress"].clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no progress: {}",
+                imports.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    });
+    child.kill().expect("kill -9");
+    child.wait().expect("wait");
+    assert!(
+        progress["done"].as_u64() < progress["total"].as_u64(),
+        "the import ended before it could be killed: {progress}"
+    );
+    let interrupted = rt.block_on(async {
+        let imports = admin.get("/api/v1/imports").await;
+        assert_eq!(imports.body["items"][0]["state"], "laufend");
+        contents(admin)
+            .await
+            .iter()
+            .map(|(_, docs, _)| docs)
+            .sum::<usize>()
+    });
+    assert!(
+        (200..600).contains(&interrupted),
+        "{interrupted} documents after the kill"
+    );
+
+    let out = run(dir, listen, &folder("wetter"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(last_line(&text).ends_with("refused 0"), "{text}");
+    rt.block_on(async {
+        let resumed = contents(admin).await;
+        assert_eq!(resumed.iter().map(|(_, d, _)| d).sum::<usize>(), 600);
+        assert_eq!(resumed, contents(&other).await);
+
+        // A document: the manifest's own column and path as metadata; its Akte's history
+        // names the import as the source.
+        let files = admin.get("/api/v1/files?limit=10").await;
+        let file = files.body["items"][0]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let docs = admin.get(&format!("/api/v1/files/{file}/documents")).await;
+        let doc = &docs.body["items"][0];
+        assert_eq!(doc["metadata"]["aktenart"], "Bauakte", "{doc}");
+        assert!(
+            doc["metadata"]["pfad"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("Bauamt/")),
+            "{doc}"
+        );
+        let history = admin.get(&format!("/api/v1/files/{file}/history")).await;
+        assert!(
+            history.body.to_string().contains("manifest.csv"),
+            "{}",
+            history.body
+        );
+        // Kept and downloadable: both runs with their reports.
+        let imports = admin.get("/api/v1/imports").await;
+        let items = imports.body["items"].as_array().expect("items");
+        assert_eq!(items[0]["state"], "fertig");
+        assert_eq!(items[0]["progress"]["done"], items[0]["progress"]["total"]);
+        let id = items[0]["id"].as_str().expect("id");
+        let csv = admin.get(&format!("/api/v1/imports/{id}/report.csv")).await;
+        assert_eq!(csv.status, 200);
+        let csv = String::from_utf8_lossy(&csv.bytes);
+        assert!(csv.starts_with("ergebnis,"), "{csv}");
+        assert!(csv.contains("\"angelegt\""), "{csv}");
+    });
+}
+
+/// Hostile messages change nothing: a zip bomb and an external entity are refused with
+/// exit code 2 and a clear reason; a primary document that is a symlink out of its
+/// directory is not read (reported missing), the rest goes in.
+#[test]
+fn hostile_messages_are_refused_and_change_nothing() {
+    let messages = tempfile::tempdir().expect("messages");
+    let w = Wetter::start();
+    let (dir, listen, rt, admin) = (w.dir.path(), w.listen.as_str(), &w.rt, &w.admin);
+    rt.block_on(async {
+        admin.create_plan_unit("63", None).await;
+    });
+    let mut primaries = Vec::new();
+    let files = [akte(
+        "63",
+        "Bauvoranfrage",
+        vec![document("Anfrage", &["Anfrage"], &mut primaries)],
+    )];
+    let (process, xml) = message(&files);
+
+    let bomb = messages.path().join("bombe.zip");
+    let zeros = vec![0u8; 64 * 1024 * 1024];
+    zip_to(&bomb, process, &xml, &primaries, &[("nullen.bin", &zeros)]);
+    let (code, out) = import(dir, listen, &[bomb.to_str().expect("path")]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("zip bomb"), "{out}");
+
+    let xxe = String::from_utf8(xml.clone()).expect("utf-8").replacen(
+        "?>",
+        "?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>",
+        1,
+    );
+    let entity = messages.path().join("entitaet.zip");
+    zip_to(&entity, process, xxe.as_bytes(), &primaries, &[]);
+    let (code, out) = import(dir, listen, &[entity.to_str().expect("path")]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("DOCTYPE is not allowed"), "{out}");
+    rt.block_on(async { assert!(contents(admin).await.is_empty(), "something went in") });
+
+    // The primary document is a symlink to a file outside: not read.
+    let folder = messages.path().join("ordner");
+    std::fs::create_dir(&folder).expect("dir");
+    std::fs::write(
+        folder.join(format!("{process}_Aussonderung.Aussonderung.0503.xml")),
+        &xml,
+    )
+    .expect("xml");
+    std::os::unix::fs::symlink("/etc/hostname", folder.join(&primaries[0].name)).expect("symlink");
+    let (code, out) = import(dir, listen, &[folder.to_str().expect("path")]);
+    assert_eq!(
+        (code, last_line(&out)),
+        (0, "created 1, skipped 0, refused 0"),
+        "{out}"
+    );
+    assert!(out.contains("is missing"), "{out}");
+    rt.block_on(async {
+        assert_eq!(
+            contents(admin).await,
+            vec![("Bauvoranfrage".to_owned(), 0, Vec::new())]
+        );
+    });
+}
