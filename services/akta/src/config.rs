@@ -29,6 +29,7 @@ struct FileConfig {
     tls_key_file: Option<PathBuf>,
     trusted_proxies: Option<Vec<String>>,
     requests_per_minute: Option<u32>,
+    import_dir: Option<PathBuf>,
     public_url: Option<String>,
     master_key_file: Option<PathBuf>,
     s3: Option<S3File>,
@@ -98,6 +99,8 @@ pub struct Config {
     pub audit_signing_key: Option<PathBuf>,
     /// Every signed audit head is also appended here (an append-only file shipped elsewhere).
     pub audit_anchor_file: Option<PathBuf>,
+    /// Tenant admins may import manifests under `<import_dir>/<tenant slug>/` over REST.
+    pub import_dir: Option<PathBuf>,
     pub audit_sign_interval: Duration,
     /// Send Strict-Transport-Security (when clients reach Akta over HTTPS).
     pub hsts: bool,
@@ -293,6 +296,9 @@ impl Config {
             secure_cookies,
             session_idle: Duration::from_secs(60 * idle.max(1)),
             audit_signing_key,
+            import_dir: env("AKTA_IMPORT_DIR")
+                .map(PathBuf::from)
+                .or(file.import_dir),
             audit_anchor_file: env("AKTA_AUDIT_ANCHOR_FILE")
                 .map(PathBuf::from)
                 .or(file.audit_anchor_file),

@@ -793,6 +793,7 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 session_idle: config.session_idle,
                 ready_max_index_lag: i64::try_from(config.ready_max_index_lag).unwrap_or(i64::MAX),
                 requests_per_minute: config.requests_per_minute,
+                import_dir: config.import_dir.clone(),
                 ..CoreSettings::default()
             },
             api: ApiSettings {

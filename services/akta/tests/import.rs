@@ -471,6 +471,7 @@ fn a_folder_tree_comes_in_by_its_manifest_exactly_once() {
         (1, "would create 2, skipped 0, refused 2"),
         "{out}"
     );
+    assert!(out.contains("estimated duration of the import: "), "{out}");
     rt.block_on(async { assert!(contents(admin).await.is_empty(), "a dry run wrote") });
     let (code, out) = folder(&[]);
     assert_eq!(
@@ -726,4 +727,160 @@ fn hostile_messages_are_refused_and_change_nothing() {
             vec![("Bauvoranfrage".to_owned(), 0, Vec::new())]
         );
     });
+}
+
+/// The primary document names a message refers to (`<xdomea:Dateiname>`), in order.
+fn primary_names(xml: &str) -> Vec<String> {
+    xml.split("<xdomea:Dateiname>")
+        .skip(1)
+        .filter_map(|rest| rest.split('<').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Validates a fixture against its official schema with xmllint, where both are at hand.
+fn assert_schema_valid(path: &Path, version: &str) {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/xdomea")
+        .join(version)
+        .join("xdomea.xsd");
+    if !schema.exists() {
+        eprintln!("SKIPPED schema validation: {} not found", schema.display());
+        return;
+    }
+    match std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema)
+        .arg(path)
+        .output()
+    {
+        Ok(out) => assert!(
+            out.status.success(),
+            "{} does not validate: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) => eprintln!("SKIPPED schema validation: xmllint not installed"),
+    }
+}
+
+/// Messages written by hand from the xdomea specification, not by Akta's own writer (an Akte
+/// with two Vorgänge, documents of two versions, a version in two formats, a Teilakte with a
+/// Vorgang and a Teilvorgang, optional elements Akta does not use): 3.1.0 as a zip, 3.0.0 as
+/// a directory, each into its own tenant. Every Vorgang, Teilakte and Teilvorgang becomes a
+/// Vorgang of the Akte (Akta has no deeper level), every version comes in byte for byte (of
+/// several formats the first).
+#[test]
+fn messages_written_from_the_specification_come_in_whole() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xdomea");
+    let messages = tempfile::tempdir().expect("messages");
+    let w = Wetter::start();
+    let (dir, listen, rt, admin) = (w.dir.path(), w.listen.as_str(), &w.rt, &w.admin);
+    let (token, _) = support::ok(
+        dir,
+        listen,
+        &["tenant", "create", "herdecke", "--name", "Stadt Herdecke"],
+    );
+    let herdecke = Client::new(&format!("http://{listen}"), Some(token.trim()));
+    for (version, tenant, client, zipped) in [
+        ("3.1.0", "wetter", admin, true),
+        ("3.0.0", "herdecke", &herdecke, false),
+    ] {
+        let fixture = fixtures.join(format!("spezifikation-{version}.xml"));
+        assert_schema_valid(&fixture, version);
+        let xml = std::fs::read_to_string(&fixture).expect("fixture");
+        assert!(xml.contains(&format!("schema:{version}")));
+        let names = primary_names(&xml);
+        assert_eq!(names.len(), 7, "{names:?}");
+        let content = |name: &str| format!("Inhalt von {name}");
+        let source = if zipped {
+            let path = messages.path().join(format!("{version}.zip"));
+            let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).expect("zip"));
+            let options = zip::write::SimpleFileOptions::default();
+            zip.start_file("abc_Aussonderung.Aussonderung.0503.xml", options)
+                .expect("entry");
+            zip.write_all(xml.as_bytes()).expect("xml");
+            for name in &names {
+                zip.start_file(name.as_str(), options).expect("entry");
+                zip.write_all(content(name).as_bytes()).expect("write");
+            }
+            zip.finish().expect("finish");
+            path
+        } else {
+            let folder = messages.path().join(version);
+            std::fs::create_dir(&folder).expect("dir");
+            std::fs::copy(
+                &fixture,
+                folder.join("abc_Aussonderung.Aussonderung.0503.xml"),
+            )
+            .expect("xml");
+            for name in &names {
+                std::fs::write(folder.join(name), content(name)).expect("primary");
+            }
+            folder
+        };
+        let out = run(
+            dir,
+            listen,
+            &[
+                "import",
+                "xdomea",
+                "--tenant",
+                tenant,
+                "--create-plan-units",
+                source.to_str().expect("path"),
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            (out.status.code(), last_line(&text)),
+            (Some(0), "created 1, skipped 0, refused 0"),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        rt.block_on(async {
+            // The second format of a version (its PDF rendition) stays out.
+            let mut sums: Vec<String> = names
+                .iter()
+                .filter(|n| !n.ends_with("_Baugenehmigung_v2.pdf"))
+                .map(|n| sha(&content(n)))
+                .collect();
+            sums.sort();
+            assert_eq!(
+                contents(client).await,
+                vec![(
+                    "Baugenehmigung Neubau Kindertagesstätte Lindenweg 12".to_owned(),
+                    4,
+                    sums
+                )]
+            );
+            let files = client.get("/api/v1/files").await;
+            let akte = &files.body["items"][0];
+            assert_eq!(akte["status"], "zdA", "{akte}");
+            assert_eq!(
+                akte["metadata"]["vorheriges_aktenzeichen"],
+                "63.01.02-0017/2015"
+            );
+            let id = akte["id"].as_str().expect("id");
+            let cases = client.get(&format!("/api/v1/files/{id}/cases")).await;
+            let mut subjects: Vec<String> = cases.body["items"]
+                .as_array()
+                .expect("cases")
+                .iter()
+                .map(|c| c["subject"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            subjects.sort();
+            assert_eq!(
+                subjects,
+                [
+                    "Bauantrag und bauaufsichtliche Prüfung",
+                    "Baugenehmigung und Schlussabnahme",
+                    "Nachforderung Bewehrungsplan",
+                    "Prüfstatik",
+                    "Statische Berechnung",
+                ]
+            );
+        });
+    }
 }

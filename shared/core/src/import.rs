@@ -30,6 +30,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use uuid::Uuid;
 
 use crate::filing::{Filing, StoredBlob};
+
+mod manifest;
 use crate::{Core, CoreError};
 
 /// Largest primary document taken from a container.
@@ -136,6 +138,9 @@ pub struct ImportInput {
     pub message_id: Option<Uuid>,
     /// Further metadata of single documents (by xdomea id), e.g. a manifest's own columns.
     pub document_metadata: HashMap<Uuid, Map<String, Value>>,
+    /// What the source itself could not describe (a manifest's bad lines): reported as
+    /// refused, the rest goes in.
+    pub refused: Vec<Refused>,
 }
 
 fn limits() -> Limits {
@@ -228,9 +233,18 @@ impl ImportInput {
                 .unwrap_or_default(),
             message_id,
             document_metadata: HashMap::new(),
+            refused: Vec::new(),
         };
         input.verify_checksums()?;
         Ok(input)
+    }
+
+    /// The files a CSV manifest names (see the `manifest` module): path relative to the
+    /// manifest, plan code, Akte and Vorgang subject, title, date, kind, and further columns
+    /// kept as metadata. Lines naming no regular file inside the manifest's directory are
+    /// refused by line.
+    pub fn manifest(path: &Path) -> Result<ImportInput, CoreError> {
+        manifest::folder_input(path)
     }
 
     /// Checks the container's `*_Pruefsummen.sha256` list (if any) against the entries it
@@ -614,6 +628,66 @@ impl Core {
         Ok(id)
     }
 
+    /// Starts an import of the manifest at `relative` under this tenant's import directory
+    /// (`<import_dir>/<tenant slug>/`, set up by the operator) as a background job, like
+    /// [`Core::start_import`]. Paths that leave that directory answer 422.
+    pub async fn start_manifest_import(
+        &self,
+        who: &Principal,
+        relative: &str,
+        plan: ImportPlan,
+    ) -> Result<Uuid, CoreError> {
+        Self::require_import_admin(who)?;
+        let (tenant, _) = who.tenant_role().ok_or(CoreError::NotFound)?;
+        let Some(root) = &self.settings.import_dir else {
+            return Err(CoreError::Conflict(
+                "imports from the server's file system are not set up (AKTA_IMPORT_DIR)".into(),
+            ));
+        };
+        let slug = self.tenant_by_id(tenant).await?.slug;
+        let base = root.join(&slug);
+        let outside = || {
+            CoreError::validation(
+                "manifest",
+                format!("no manifest {relative:?} in this town's import directory"),
+            )
+        };
+        let path = Path::new(relative);
+        if relative.is_empty()
+            || path.is_absolute()
+            || path
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(outside());
+        }
+        // Resolved, so a symlink out of the town's directory is caught too.
+        let manifest = match (base.canonicalize(), base.join(path).canonicalize()) {
+            (Ok(b), Ok(m)) if m.starts_with(&b) && m.is_file() => m,
+            _ => return Err(outside()),
+        };
+        let id = self
+            .record_import_start(who, plan.dry_run, relative)
+            .await?;
+        let (core, who) = (self.clone(), who.clone());
+        tokio::spawn(async move {
+            let progress = core.progress_recorder(&who, id);
+            let opened = tokio::task::spawn_blocking(move || ImportInput::manifest(&manifest))
+                .await
+                .map_err(|e| CoreError::Internal(e.to_string()))
+                .and_then(|r| r);
+            let outcome = match opened {
+                Ok(input) => {
+                    core.import_input(&who, &input, &plan, Some(&*progress))
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            core.record_import_end(&who, id, &outcome).await;
+        });
+        Ok(id)
+    }
+
     fn require_import_admin(who: &Principal) -> Result<(), CoreError> {
         if !matches!(who.tenant_role(), Some((_, akta_domain::Role::Admin))) || !who.can_write() {
             return Err(CoreError::Forbidden(
@@ -793,6 +867,7 @@ impl Core {
             closes: Vec::new(),
             report: ImportReport {
                 dry_run: plan.dry_run,
+                refused: input.refused.clone(),
                 ..ImportReport::default()
             },
             progress,

@@ -81,6 +81,9 @@ pub struct CoreSettings {
     /// Requests per minute and tenant unless the operator set another limit for the tenant;
     /// counted across all replicas. A tenant's password logins count too.
     pub requests_per_minute: u32,
+    /// Where tenant admins may point imports at manifests over REST: `<import_dir>/<tenant
+    /// slug>/…` (the operator puts a town's file share there); `None`: only uploads.
+    pub import_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for CoreSettings {
@@ -96,6 +99,7 @@ impl Default for CoreSettings {
             logins_per_client_minute: 30,
             logins_per_tenant_minute: 300,
             requests_per_minute: 1200,
+            import_dir: None,
         }
     }
 }

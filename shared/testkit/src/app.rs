@@ -36,6 +36,8 @@ pub struct TestOptions {
     pub search: bool,
     /// What the node does: `All` (default), only requests (`Api`) or only jobs (`Worker`).
     pub role: Role,
+    /// Manifests under `<import_dir>/<tenant slug>/` may be imported over REST.
+    pub import_dir: Option<PathBuf>,
 }
 
 impl Default for TestOptions {
@@ -48,6 +50,7 @@ impl Default for TestOptions {
             extraction_worker: None,
             search: true,
             role: Role::All,
+            import_dir: None,
         }
     }
 }
@@ -343,6 +346,7 @@ impl TestApp {
                 // Every test logs in from 127.0.0.1; the limits have tests of their own.
                 logins_per_client_minute: 10_000,
                 logins_per_tenant_minute: 10_000,
+                import_dir: options.import_dir.clone(),
                 ..CoreSettings::default()
             },
             api: ApiSettings {

@@ -35,6 +35,7 @@
 //! | `POST /dokumente/{id}/versionen` | new version (multipart: `csrf_token`, `file`) |
 //! | `GET /suche?q=&kind=&plan_unit=&year=&cursor=` | search with facets |
 //! | `GET /aussonderung[?einheit=&jahr=]`, `POST /aussonderung` | archivists, admins: Akten due for Aussonderung; offer the chosen (`akte`, repeated) |
+//! | `GET /importe`, `POST /importe` | admins: the tenant's imports with progress and report; start one from an xdomea container (multipart: `csrf_token`, `probelauf`, `plan_anlegen`, `container`) |
 //! | `GET /aussonderung/{id}`, `GET /aussonderung/{id}/nachrichten/{0501,0505,0503}` | one Aussonderung; the messages Akta produces as downloads |
 //! | `POST /aussonderung/{id}/nachrichten` | a message of the archive (multipart: `csrf_token`, `nachricht`) |
 //! | `GET /loeschprotokoll` | the Löschprotokoll |
@@ -62,7 +63,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-use pages::{admin, archive, documents, files, login, plan, search, workplace};
+use pages::{admin, archive, documents, files, imports, login, plan, search, workplace};
 
 /// The web UI's routes, to merge into the API router.
 pub fn routes() -> Router<AppState> {
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
     let uploads = Router::new()
         .route("/akten/{id}/dokumente", post(documents::upload))
         .route("/dokumente/{id}/versionen", post(documents::add_version))
+        .route("/importe", post(imports::start))
         .layer(DefaultBodyLimit::disable());
     // An archive's message, read whole (bounded by the handler as by the REST route).
     let messages = Router::new()
@@ -131,6 +133,7 @@ pub fn routes() -> Router<AppState> {
             get(archive::download),
         )
         .route("/loeschprotokoll", get(archive::protocol))
+        .route("/importe", get(imports::list))
         .route(
             "/verwaltung/erscheinungsbild",
             get(admin::form).post(admin::save),

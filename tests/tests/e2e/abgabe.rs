@@ -69,7 +69,7 @@ async fn sums_of(client: &Client, file: &str) -> Vec<String> {
 
 /// An Akte offered to an authority outside Akta: its id, its versions' SHA-256s, the
 /// transfer and the 0401 container as downloaded.
-async fn outside(a: &Client) -> (String, Vec<String>, String, akta_testkit::Reply) {
+pub(crate) async fn outside(a: &Client) -> (String, Vec<String>, String, akta_testkit::Reply) {
     let unit = a
         .post(
             "/api/v1/plan-units",
@@ -403,4 +403,98 @@ async fn an_import_over_rest_runs_in_the_background_and_reports() {
     a.get(&format!("/api/v1/imports/{}", real.id()))
         .await
         .assert_problem(404, "not_found");
+}
+
+/// `POST /imports` with `{"manifest": …}`: a file share the operator put under the town's
+/// import directory comes in as a background job with progress and report; paths out of
+/// that directory (`..`, absolute, a symlink to another town's share) answer 422; without an
+/// import directory 409; clerks 403.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_under_the_towns_import_directory_is_imported_over_rest() {
+    let root = tempfile::tempdir().expect("import dir");
+    let app = TestApp::spawn_with(akta_testkit::TestOptions {
+        import_dir: Some(root.path().to_owned()),
+        ..Default::default()
+    })
+    .await;
+    let witten = seed(&app, "witten").await;
+    let a = &witten.tenant.admin;
+    a.post(
+        "/api/v1/plan-units",
+        json!({"code": "32", "title": "Ordnungsamt"}),
+    )
+    .await
+    .id();
+    let share = root.path().join("witten/ablage");
+    std::fs::create_dir_all(share.join("Markt")).expect("dirs");
+    std::fs::write(share.join("Markt/Antrag.txt"), "Antrag Kirmes 2025").expect("file");
+    std::fs::write(share.join("Markt/Bescheid.txt"), "Bescheid Kirmes 2025").expect("file");
+    std::fs::write(
+        share.join("manifest.csv"),
+        "path,plan_code,file_subject,case_subject,title,date,kind\n\
+         Markt/Antrag.txt,32,Kirmes 2025,,Antrag,2025-03-01,Eingang\n\
+         Markt/Bescheid.txt,32,Kirmes 2025,,Bescheid,2025-04-01,Bescheid\n",
+    )
+    .expect("manifest");
+    let other = root.path().join("herdecke");
+    std::fs::create_dir_all(&other).expect("dirs");
+    std::fs::write(other.join("manifest.csv"), "path\n").expect("manifest");
+    std::os::unix::fs::symlink(other.join("manifest.csv"), share.join("fremd.csv"))
+        .expect("symlink");
+
+    let start = |manifest: &str| {
+        let request = a
+            .request(Method::POST, "/api/v1/imports")
+            .json(&json!({ "manifest": manifest }));
+        let a = a.clone();
+        async move { a.send(request).await }
+    };
+    for bad in [
+        "../herdecke/manifest.csv",
+        "/etc/passwd",
+        "ablage/fremd.csv",
+        "ablage/fehlt.csv",
+    ] {
+        start(bad).await.assert_problem(422, "validation_failed");
+    }
+    let clerk = app.client(&witten.tenant, "clerk").await;
+    clerk
+        .send(
+            clerk
+                .request(Method::POST, "/api/v1/imports")
+                .json(&json!({"manifest": "ablage/manifest.csv"})),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+
+    let started = start("ablage/manifest.csv").await;
+    assert_eq!(started.status, 202, "{}", started.body);
+    let id = started.id();
+    let mut job = a.get(&format!("/api/v1/imports/{id}")).await;
+    for _ in 0..200 {
+        if job.body["state"] != "laufend" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        job = a.get(&format!("/api/v1/imports/{id}")).await;
+    }
+    assert_eq!(job.body["state"], "fertig", "{}", job.body);
+    assert_eq!(job.body["source"], "ablage/manifest.csv");
+    assert_eq!(job.body["progress"]["done"], 2, "{}", job.body);
+    assert_eq!(job.body["report"]["files"][0]["subject"], "Kirmes 2025");
+    assert_eq!(job.body["report"]["documents"], 2);
+
+    // Another Akta without an import directory.
+    let plain = TestApp::spawn().await;
+    let tenant = plain.create_tenant("wetter").await;
+    tenant
+        .admin
+        .send(
+            tenant
+                .admin
+                .request(Method::POST, "/api/v1/imports")
+                .json(&json!({"manifest": "x.csv"})),
+        )
+        .await
+        .assert_problem(409, "conflict");
 }

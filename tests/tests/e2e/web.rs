@@ -1447,3 +1447,61 @@ async fn web_obeys_the_same_zda_rule_as_rest() {
     assert_eq!(reopen_events.len(), 1, "{}", history.body);
     assert_eq!(reopen_events[0]["after"]["reason"], "Nachtrag");
 }
+
+/// `/importe`: a tenant admin starts an import from a container in the web UI (a dry run,
+/// then the real one), sees it run and finish with its result and report; a clerk cannot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_imports_a_container_with_a_dry_run_first() {
+    let app = TestApp::spawn().await;
+    let source = app.create_tenant("witten").await;
+    let (_, _, _, container) = crate::abgabe::outside(&source.admin).await;
+    assert_eq!(container.status, 200, "{}", container.body);
+    let tenant = app.create_tenant("herdecke").await;
+    create_user(&tenant, "ida", "admin").await;
+    create_user(&tenant, "anna", "clerk").await;
+    let mut clerk = Browser::new(&app);
+    clerk.login("herdecke", "anna").await;
+    assert_eq!(clerk.get("/importe").await.status, 403);
+
+    let mut admin = Browser::new(&app);
+    admin.login("herdecke", "ida").await;
+    for (dry, result) in [(true, "1 würden angelegt"), (false, "1 angelegt")] {
+        let page = admin.get("/importe").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("data-testid=\"nav-imports\""));
+        let mut form = reqwest::multipart::Form::new().text("csrf_token", page.csrf());
+        if dry {
+            form = form.text("probelauf", "1");
+        }
+        let form = form.text("plan_anlegen", "1").part(
+            "container",
+            reqwest::multipart::Part::bytes(container.bytes.clone())
+                .file_name("abgabe.zip")
+                .mime_str("application/zip")
+                .expect("mime"),
+        );
+        let started = admin
+            .send(
+                admin
+                    .http
+                    .post(format!("{}/importe", admin.base))
+                    .multipart(form),
+            )
+            .await;
+        assert_eq!(started.status, 303, "{}", started.body);
+        assert_eq!(started.location(), "/importe");
+        let mut page = admin.get("/importe").await;
+        for _ in 0..200 {
+            if !page.body.contains(">läuft<") {
+                break;
+            }
+            assert!(page.body.contains("http-equiv=\"refresh\""));
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            page = admin.get("/importe").await;
+        }
+        assert!(page.body.contains(result), "{}", page.body);
+        assert!(page.body.contains("data-testid=\"import-report\""));
+    }
+    let files = tenant.admin.get("/api/v1/files").await;
+    assert_eq!(files.body["items"][0]["subject"], "Marktrecht Kirmes");
+}

@@ -286,12 +286,20 @@ pub struct StartImportQuery {
     create_plan_units: Option<bool>,
 }
 
-/// `POST /imports[?dry_run=true&create_plan_units=true]`: an xdomea container (zip body)
-/// imported in the background by its plan codes; answers 202 with the import's id.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestImport {
+    manifest: String,
+}
+
+/// `POST /imports[?dry_run=true&create_plan_units=true]`: an xdomea container (zip body), or
+/// `{"manifest": "…"}` naming a manifest under the town's import directory, imported in the
+/// background; answers 202 with the import's id.
 pub async fn start_import(
     State(state): State<AppState>,
     reader: Reader,
     ApiQuery(q): ApiQuery<StartImportQuery>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let plan = akta_core::import::ImportPlan {
@@ -299,10 +307,27 @@ pub async fn start_import(
         create_plan_units: q.create_plan_units.unwrap_or(false),
         ..Default::default()
     };
-    let id = state
-        .core
-        .start_import(&reader.principal, body.into_data_stream(), plan)
-        .await?;
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    let id = if json {
+        // `{"manifest": "<path under the town's import directory>"}`.
+        let bytes = axum::body::to_bytes(body, 64 * 1024)
+            .await
+            .map_err(|_| ApiError::validation("manifest", "the request body is too large"))?;
+        let request: ManifestImport = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::validation("manifest", format!("invalid JSON: {e}")))?;
+        state
+            .core
+            .start_manifest_import(&reader.principal, &request.manifest, plan)
+            .await?
+    } else {
+        state
+            .core
+            .start_import(&reader.principal, body.into_data_stream(), plan)
+            .await?
+    };
     let mut response = (StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/imports/{id}")) {
         response.headers_mut().insert(header::LOCATION, v);

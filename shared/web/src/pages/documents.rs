@@ -146,7 +146,7 @@ pub async fn show(
 }
 
 /// Reads a small text part completely, refusing anything larger than `limit` bytes.
-async fn small_text(mut part: Part<'_>, limit: usize) -> Result<String, WebError> {
+pub(crate) async fn small_text(mut part: Part<'_>, limit: usize) -> Result<String, WebError> {
     let mut out = Vec::new();
     while let Some(chunk) = part
         .chunk()
@@ -166,7 +166,10 @@ async fn small_text(mut part: Part<'_>, limit: usize) -> Result<String, WebError
 }
 
 /// The first part of every upload form is the CSRF token: checked before anything is stored.
-async fn check_first_part(session: &Session, multipart: &mut Multipart) -> Result<(), WebError> {
+pub(crate) async fn check_first_part(
+    session: &Session,
+    multipart: &mut Multipart,
+) -> Result<(), WebError> {
     let first = multipart
         .next_field()
         .await

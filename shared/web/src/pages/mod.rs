@@ -5,6 +5,7 @@ pub mod admin;
 pub mod archive;
 pub mod documents;
 pub mod files;
+pub mod imports;
 pub mod login;
 pub mod plan;
 pub mod search;
