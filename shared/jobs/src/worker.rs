@@ -236,7 +236,7 @@ async fn finish(
             let full = akta_db::full_text(text.clone(), &parts);
             let sealed = ctx.keyring.seal_text(&mut tx, &blob_key, &full).await?;
             tx.complete_extraction_job(
-                &job,
+                job,
                 ExtractedText {
                     method: &method,
                     text: &text,
@@ -249,7 +249,7 @@ async fn finish(
         }
         Err(failure) => {
             tracing::info!(job = %job.id, reason = %failure.reason, "extraction failed");
-            tx.fail_extraction_job(&job, &failure.reason, failure.final_error)
+            tx.fail_extraction_job(job, &failure.reason, failure.final_error)
                 .await?
         }
     };
