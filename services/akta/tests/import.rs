@@ -653,6 +653,14 @@ fn an_import_killed_in_the_middle_finishes_on_the_next_run_like_an_uninterrupted
             "{}",
             history.body
         );
+        // The chain links every entry an import wrote in batches.
+        let verified = run(dir, listen, &["audit", "verify", "--tenant", "wetter"]);
+        assert!(
+            verified.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&verified.stdout),
+            String::from_utf8_lossy(&verified.stderr)
+        );
         // Kept and downloadable: both runs with their reports.
         let imports = admin.get("/api/v1/imports").await;
         let items = imports.body["items"].as_array().expect("items");

@@ -32,14 +32,31 @@ impl StoredBlob {
             Some(dek) => Some(core.keyring()?.wrap_dek(tx, &self.key, dek).await?),
             None => None,
         };
-        Ok(NewVersion {
+        Ok(self.version_row(dek))
+    }
+
+    /// [`StoredBlob::new_version`] under a tenant key already opened in this transaction.
+    fn new_version_under(
+        &self,
+        core: &Core,
+        tenant_key: &(i32, akta_keys::Key256),
+    ) -> Result<NewVersion, CoreError> {
+        let dek = match &self.content.dek {
+            Some(dek) => Some(core.keyring()?.wrap_dek_under(tenant_key, &self.key, dek)?),
+            None => None,
+        };
+        Ok(self.version_row(dek))
+    }
+
+    fn version_row(&self, dek: Option<akta_db::StoredDek>) -> NewVersion {
+        NewVersion {
             blob_key: self.key.as_str().to_owned(),
             sha256_hex: self.content.sha256_hex.clone(),
             size: self.content.size,
             media_type: self.media_type.clone(),
             file_name: self.file_name.as_str().to_owned(),
             dek,
-        })
+        }
     }
 }
 
@@ -335,9 +352,17 @@ impl Upload {
         let written = async {
             let mut tx = self.tx().await?;
             tx.set_provenance(provenance);
+            tx.batch_writes();
+            let tenant_key = match self.core.keyring() {
+                Ok(keyring) => Some(keyring.current_tenant_key(&mut tx).await?),
+                Err(_) => None,
+            };
             let mut filed = Vec::with_capacity(items.len());
             for (blob, filing) in &items {
-                let new_version = blob.new_version(&self.core, &mut tx).await?;
+                let new_version = match &tenant_key {
+                    Some(key) => blob.new_version_under(&self.core, key)?,
+                    None => blob.new_version(&self.core, &mut tx).await?,
+                };
                 filed.push(match filing {
                     Filing::Document { target, metadata } => {
                         let doc = tx

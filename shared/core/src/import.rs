@@ -419,6 +419,26 @@ fn kind_of(text: &str) -> DocumentKind {
     DocumentKind::parse(text).unwrap_or(DocumentKind::Other)
 }
 
+/// A batch's blobs as stored, each or why not.
+type Stored = Vec<Result<StoredBlob, CoreError>>;
+
+/// Streams a batch's versions into the blob store, [`PARALLEL_WRITES`] at a time.
+async fn store(
+    upload: &crate::filing::Upload,
+    entries: &Entries,
+    batch: &[Pending],
+) -> Result<Stored, CoreError> {
+    let bodies = batch
+        .iter()
+        .map(|p| {
+            let name = file_name(&p.version.original_name, &p.version.file_name);
+            let media = media_type(&name).to_owned();
+            (name, Some(media), entries.stream(&p.version.file_name))
+        })
+        .collect();
+    upload.store_many(bodies, PARALLEL_WRITES).await
+}
+
 /// One version waiting to be filed.
 struct Pending {
     /// What it becomes: a new Dokument (its first version here) or the next version of one.
@@ -456,14 +476,50 @@ impl Run<'_> {
         }
     }
 
-    /// Files everything queued, batch by batch (follow-up versions of new Dokumente in the
-    /// next batch), then closes the Akten waiting for it.
+    /// Files everything queued, batch by batch (follow-up versions of new Dokumente in a
+    /// later batch), then closes the Akten waiting for it. The next batch streams into the
+    /// blob store while the current one commits.
     async fn flush(&mut self) -> Result<(), CoreError> {
-        while !self.queue.is_empty() {
+        let upload = self.core.upload(self.who)?;
+        let input = self.input;
+        let mut pending: Option<(Vec<Pending>, Stored)> = None;
+        loop {
             let take = self.queue.len().min(BATCH);
-            let batch: Vec<Pending> = self.queue.drain(..take).collect();
-            self.file_batch(batch).await?;
+            let next: Vec<Pending> = self.queue.drain(..take).collect();
+            let Some((batch, stored)) = pending.take() else {
+                if next.is_empty() {
+                    break;
+                }
+                let stored = store(&upload, &input.entries, &next).await?;
+                pending = Some((next, stored));
+                continue;
+            };
+            let (filings, kept) = self.sort_out(batch, stored);
+            let (filed, next_stored) = tokio::join!(
+                upload.commit_many(filings, Some(self.provenance.clone())),
+                async {
+                    if next.is_empty() {
+                        Ok(Vec::new())
+                    } else {
+                        store(&upload, &input.entries, &next).await
+                    }
+                }
+            );
+            let filed = match filed {
+                Ok(filed) => filed,
+                Err(e) => {
+                    // Nothing of this batch is filed; the next one's blobs go too.
+                    for blob in next_stored.into_iter().flatten().flatten() {
+                        upload.discard_blob(blob).await;
+                    }
+                    return Err(e);
+                }
+            };
+            self.account(kept, filed);
             self.tell();
+            if !next.is_empty() {
+                pending = Some((next, next_stored?));
+            }
         }
         for (id, closed_on) in std::mem::take(&mut self.closes) {
             self.core.close_imported(self.who, id, closed_on).await?;
@@ -471,20 +527,16 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn file_batch(&mut self, batch: Vec<Pending>) -> Result<(), CoreError> {
-        let upload = self.core.upload(self.who)?;
-        let bodies = batch
-            .iter()
-            .map(|p| {
-                let name = file_name(&p.version.original_name, &p.version.file_name);
-                let media = media_type(&name).to_owned();
-                let body = self.input.entries.stream(&p.version.file_name);
-                (name, Some(media), body)
-            })
-            .collect();
-        let stored = upload.store_many(bodies, PARALLEL_WRITES).await?;
-        let mut filings: Vec<(StoredBlob, Filing)> = Vec::with_capacity(batch.len());
-        let mut kept: Vec<Pending> = Vec::with_capacity(batch.len());
+    /// The stored blobs of a batch with what each becomes; a document whose blob could not
+    /// be stored fails on its own (unreadable entry, bad name) and the rest goes in. Its
+    /// later versions wait for a run that can read it.
+    fn sort_out(
+        &mut self,
+        batch: Vec<Pending>,
+        stored: Stored,
+    ) -> (Vec<(StoredBlob, Filing)>, Vec<Pending>) {
+        let mut filings = Vec::with_capacity(batch.len());
+        let mut kept = Vec::with_capacity(batch.len());
         for (pending, blob) in batch.into_iter().zip(stored) {
             match blob {
                 Ok(blob) => {
@@ -499,8 +551,6 @@ impl Run<'_> {
                     kept.push(pending);
                 }
                 Err(e) => {
-                    // This document fails on its own (unreadable entry, bad name); the rest
-                    // goes in. Its later versions wait for a run that can read it.
                     self.progress.done += 1 + pending.later.len();
                     self.report.refused.push(Refused {
                         reference: pending.version.file_name.clone(),
@@ -509,9 +559,11 @@ impl Run<'_> {
                 }
             }
         }
-        let filed = upload
-            .commit_many(filings, Some(self.provenance.clone()))
-            .await?;
+        (filings, kept)
+    }
+
+    /// Counts a filed batch and queues the next versions of its new Dokumente.
+    fn account(&mut self, kept: Vec<Pending>, filed: Vec<crate::filing::Filed>) {
         for (pending, filed) in kept.into_iter().zip(filed) {
             self.report.versions += 1;
             self.report.bytes += filed.size;
@@ -534,7 +586,6 @@ impl Run<'_> {
                 });
             }
         }
-        Ok(())
     }
 
     /// Queues what of `d` is not in Akta yet; `have` is how many of its versions are.

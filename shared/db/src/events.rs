@@ -103,6 +103,19 @@ impl DomainEvent {
     }
 }
 
+/// What a transaction in batch mode (many documents filed at once, see
+/// [`TenantTx::batch_writes`]) writes at commit instead of after each change: audit entries
+/// in their order, extraction jobs, the usage charge; and the targets it resolved, each
+/// resolved (and locked) once. The audit chain's head is then locked only for the final
+/// insert, not for the whole batch.
+#[derive(Default)]
+pub(crate) struct Batched {
+    audit: Vec<(DomainEvent, Option<Value>)>,
+    extractions: Vec<Uuid>,
+    pub(crate) usage: (i64, i64),
+    pub(crate) targets: std::collections::HashMap<(bool, Uuid), (Uuid, Option<Uuid>)>,
+}
+
 enum SearchEffect {
     None,
     Document(Uuid),
@@ -114,6 +127,9 @@ impl TenantTx {
     /// Records `event` and everything that follows from it, in this transaction: it commits
     /// or rolls back with the change.
     pub async fn record(&mut self, event: DomainEvent) -> Result<(), DbError> {
+        if self.batch.is_some() {
+            return self.record_batched(event).await;
+        }
         if event.audited() {
             self.write_audit_entry(&event).await?;
         }
@@ -125,6 +141,94 @@ impl TenantTx {
         }
         if let Some(version) = event.version_id {
             self.enqueue_extraction(version).await?;
+        }
+        Ok(())
+    }
+
+    /// Files many documents in this transaction: what follows from each change is written
+    /// at commit (see [`Batched`]). Only for transactions that create documents and
+    /// versions.
+    pub fn batch_writes(&mut self) {
+        self.batch.get_or_insert_with(Batched::default);
+    }
+
+    async fn record_batched(&mut self, event: DomainEvent) -> Result<(), DbError> {
+        match event.search_effect() {
+            SearchEffect::None => {}
+            SearchEffect::Document(id) => self.log_index_change(id, "upsert").await?,
+            SearchEffect::FileDocuments(id) => self.log_file_change(id).await?,
+            SearchEffect::Purge => self.log_index_purge().await?,
+        }
+        let after = if event.audited() {
+            Some(self.audit_after(&event)?)
+        } else {
+            None
+        };
+        let batch = self.batch.get_or_insert_with(Batched::default);
+        if let Some(version) = event.version_id {
+            batch.extractions.push(version);
+        }
+        if let Some(after) = after {
+            batch.audit.push((event, after));
+        }
+        Ok(())
+    }
+
+    /// Writes what batch mode gathered: audit entries in one statement (in order, so the
+    /// chain links them as if written one by one), extraction jobs in one, the usage charge
+    /// with its quota check.
+    pub(crate) async fn flush_batch(&mut self) -> Result<(), DbError> {
+        let Some(batch) = self.batch.take() else {
+            return Ok(());
+        };
+        if !batch.audit.is_empty() {
+            let mut actions = Vec::with_capacity(batch.audit.len());
+            let mut types = Vec::with_capacity(batch.audit.len());
+            let mut objects = Vec::with_capacity(batch.audit.len());
+            let mut files: Vec<Option<Uuid>> = Vec::with_capacity(batch.audit.len());
+            let mut befores: Vec<Option<String>> = Vec::with_capacity(batch.audit.len());
+            let mut afters: Vec<Option<String>> = Vec::with_capacity(batch.audit.len());
+            for (event, after) in &batch.audit {
+                actions.push(event.kind.clone());
+                types.push(event.object_type.clone());
+                objects.push(event.object_id);
+                files.push(event.file_id);
+                befores.push(event.before.as_ref().map(Value::to_string));
+                afters.push(after.as_ref().map(Value::to_string));
+            }
+            sqlx::query(
+                "INSERT INTO audit_events (tenant_id, actor, action, object_type, object_id, file_id, before, after)
+                 SELECT $1, $2, e.action, e.object_type, e.object_id, e.file_id, e.before::jsonb, e.after::jsonb
+                   FROM unnest($3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[], $8::text[])
+                        WITH ORDINALITY AS e(action, object_type, object_id, file_id, before, after, n)
+                  ORDER BY e.n",
+            )
+            .bind(self.tenant.0)
+            .bind(&self.actor)
+            .bind(&actions)
+            .bind(&types)
+            .bind(&objects)
+            .bind(&files)
+            .bind(&befores)
+            .bind(&afters)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        if !batch.extractions.is_empty() {
+            let ids: Vec<Uuid> = batch.extractions.iter().map(|_| Uuid::now_v7()).collect();
+            sqlx::query(
+                "INSERT INTO extraction_jobs (id, tenant_id, version_id)
+                 SELECT e.id, $1, e.version_id FROM unnest($2::uuid[], $3::uuid[]) AS e(id, version_id)",
+            )
+            .bind(self.tenant.0)
+            .bind(&ids)
+            .bind(&batch.extractions)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        let (bytes, documents) = batch.usage;
+        if bytes != 0 || documents != 0 {
+            self.charge_usage_now(bytes, documents).await?;
         }
         Ok(())
     }

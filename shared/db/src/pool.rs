@@ -154,6 +154,7 @@ impl Db {
             subject,
             provenance: None,
             pending_index: Vec::new(),
+            batch: None,
         })
     }
 
@@ -285,6 +286,9 @@ pub struct TenantTx {
     /// Index log entries (document, op) written at commit: the log's shared lock is then
     /// held only for that last statement, not for a whole (possibly long) batch.
     pub(crate) pending_index: Vec<(Uuid, &'static str)>,
+    /// Set by [`TenantTx::batch_writes`]: what follows from each change is gathered and
+    /// written at commit, in few statements.
+    pub(crate) batch: Option<crate::events::Batched>,
 }
 
 /// On whose behalf a transaction acts, for access lists of confidential Akten.
@@ -307,6 +311,7 @@ impl TenantTx {
     }
 
     pub async fn commit(mut self) -> Result<(), DbError> {
+        self.flush_batch().await?;
         self.flush_index_log().await?;
         self.tx.commit().await?;
         Ok(())

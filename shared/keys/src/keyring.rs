@@ -294,6 +294,20 @@ impl Keyring {
         })
     }
 
+    /// [`Keyring::wrap_dek`] under a tenant key already at hand (from
+    /// [`Keyring::current_tenant_key`] in the same transaction): a batch opens it once.
+    pub fn wrap_dek_under(
+        &self,
+        tenant_key: &(i32, Key256),
+        blob_key: &BlobKey,
+        dek: &Key256,
+    ) -> Result<StoredDek, KeyError> {
+        Ok(StoredDek {
+            wrapped: wrap_key(&tenant_key.1, dek, &blob_context(blob_key.as_str()))?,
+            key_version: tenant_key.0,
+        })
+    }
+
     /// The DEK of a stored blob; `None` for content stored before encryption existed.
     pub async fn open_dek(
         &self,

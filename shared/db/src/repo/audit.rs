@@ -45,7 +45,12 @@ impl TenantTx {
     }
 
     /// The audit chain's entry of `event`; a reason is kept beside the object's fields.
-    pub(crate) async fn write_audit_entry(&mut self, event: &DomainEvent) -> Result<(), DbError> {
+    /// What an event's audit entry stores as `after`: the object after the change, with the
+    /// reason and where an import took it from.
+    pub(crate) fn audit_after(
+        &self,
+        event: &DomainEvent,
+    ) -> Result<Option<serde_json::Value>, DbError> {
         let mut after = event.after.clone();
         if let Some(reason) = &event.reason {
             let map = match after.get_or_insert_with(|| serde_json::json!({})) {
@@ -61,6 +66,11 @@ impl TenantTx {
                 map.insert("imported_from".into(), provenance.clone());
             }
         }
+        Ok(after)
+    }
+
+    pub(crate) async fn write_audit_entry(&mut self, event: &DomainEvent) -> Result<(), DbError> {
+        let after = self.audit_after(event)?;
         sqlx::query(
             "INSERT INTO audit_events (tenant_id, actor, action, object_type, object_id, file_id, before, after)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

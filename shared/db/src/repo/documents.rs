@@ -90,6 +90,25 @@ impl TenantTx {
         &mut self,
         target: DocumentTarget,
     ) -> Result<(Uuid, Option<Uuid>), DbError> {
+        let key = match target {
+            DocumentTarget::File(f) => (false, f),
+            DocumentTarget::Case(c) => (true, c),
+        };
+        // In batch mode each target is resolved (and locked until commit) once.
+        if let Some(known) = self.batch.as_ref().and_then(|b| b.targets.get(&key)) {
+            return Ok(*known);
+        }
+        let resolved = self.resolve_target_now(target).await?;
+        if let Some(batch) = self.batch.as_mut() {
+            batch.targets.insert(key, resolved);
+        }
+        Ok(resolved)
+    }
+
+    async fn resolve_target_now(
+        &mut self,
+        target: DocumentTarget,
+    ) -> Result<(Uuid, Option<Uuid>), DbError> {
         let (file_id, case_id) = match target {
             DocumentTarget::File(f) => (f, None),
             DocumentTarget::Case(c) => {

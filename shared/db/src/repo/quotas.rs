@@ -73,6 +73,20 @@ impl TenantTx {
         bytes: i64,
         new_document: bool,
     ) -> Result<(), DbError> {
+        if let Some(batch) = self.batch.as_mut() {
+            // Charged (and checked against the quota) once, at commit.
+            batch.usage.0 += bytes;
+            batch.usage.1 += i64::from(new_document);
+            return Ok(());
+        }
+        self.charge_usage_now(bytes, i64::from(new_document)).await
+    }
+
+    pub(crate) async fn charge_usage_now(
+        &mut self,
+        bytes: i64,
+        new_documents: i64,
+    ) -> Result<(), DbError> {
         let (storage, documents): (i64, i64) = sqlx::query_as(
             "INSERT INTO tenant_usage (tenant_id, storage_bytes, documents) VALUES ($1, $2, $3)
              ON CONFLICT (tenant_id) DO UPDATE SET storage_bytes = tenant_usage.storage_bytes + $2,
@@ -81,7 +95,7 @@ impl TenantTx {
         )
         .bind(self.tenant.0)
         .bind(bytes)
-        .bind(i64::from(new_document))
+        .bind(new_documents)
         .fetch_one(&mut *self.tx)
         .await?;
         let quota: Option<Quota> = sqlx::query_as(
