@@ -926,6 +926,9 @@ impl Core {
             provenance: json!({"source": input.source, "message_id": input.message_id}),
         };
         run.tell();
+        let known = self
+            .as_caller(who, async |tx| tx.files_by_xdomea_id().await)
+            .await?;
         for f in &input.files {
             let unit = match self
                 .unit_for(who, f, plan, &mut units, &mut run.report)
@@ -941,9 +944,7 @@ impl Core {
                     continue;
                 }
             };
-            let existing = self
-                .as_caller(who, async |tx| tx.file_by_xdomea_id(f.id).await)
-                .await?;
+            let existing = known.get(&f.id).copied();
             if plan.dry_run {
                 if existing.is_some() {
                     run.report.skipped.push(f.reference.clone());

@@ -430,15 +430,21 @@ impl TenantTx {
         Ok(after)
     }
 
-    /// The Akte an import brought in from the xdomea object `id`, if any.
-    pub async fn file_by_xdomea_id(&mut self, id: Uuid) -> Result<Option<Uuid>, DbError> {
-        let row: Option<(Uuid,)> = sqlx::query_as(
-            "SELECT id FROM files WHERE metadata ? 'xdomea_id' AND metadata->>'xdomea_id' = $1 LIMIT 1",
+    /// Every Akte an import brought in, by its xdomea id (one scan for a whole import: a
+    /// lookup per Akte cannot use the index under the Akten's row-level security, whose
+    /// policy runs before the non-leakproof `->>`).
+    pub async fn files_by_xdomea_id(
+        &mut self,
+    ) -> Result<std::collections::HashMap<Uuid, Uuid>, DbError> {
+        let rows: Vec<(String, Uuid)> = sqlx::query_as(
+            "SELECT metadata->>'xdomea_id', id FROM files WHERE metadata ? 'xdomea_id'",
         )
-        .bind(id.to_string())
-        .fetch_optional(&mut *self.tx)
+        .fetch_all(&mut *self.tx)
         .await?;
-        Ok(row.map(|(id,)| id))
+        Ok(rows
+            .into_iter()
+            .filter_map(|(x, id)| Some((x.parse().ok()?, id)))
+            .collect())
     }
 
     /// The Vorgänge of Akte `file` an import brought in, by their xdomea ids.
