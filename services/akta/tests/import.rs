@@ -392,13 +392,20 @@ impl Wetter {
             listen,
             dir,
         };
-        let (token, _) = support::ok(
-            w.dir.path(),
-            &w.listen,
-            &["tenant", "create", "wetter", "--name", "Stadt Wetter"],
-        );
-        w.admin = w.admin.with_token(Some(token.trim()));
+        w.admin = w.tenant("wetter", "Stadt Wetter");
         w
+    }
+}
+
+impl Wetter {
+    /// Another tenant of the same Akta: its admin's client.
+    fn tenant(&self, slug: &str, name: &str) -> Client {
+        let (token, _) = support::ok(
+            self.dir.path(),
+            &self.listen,
+            &["tenant", "create", slug, "--name", name],
+        );
+        Client::new(&format!("http://{}", self.listen), Some(token.trim()))
     }
 }
 
@@ -546,12 +553,7 @@ fn an_import_killed_in_the_middle_finishes_on_the_next_run_like_an_uninterrupted
     let manifest_arg = manifest.to_str().expect("path");
     let w = Wetter::start();
     let (dir, listen, rt, admin) = (w.dir.path(), w.listen.as_str(), &w.rt, &w.admin);
-    let (token, _) = support::ok(
-        dir,
-        listen,
-        &["tenant", "create", "herdecke", "--name", "Stadt Herdecke"],
-    );
-    let other = Client::new(&format!("http://{listen}"), Some(token.trim()));
+    let other = w.tenant("herdecke", "Stadt Herdecke");
     rt.block_on(async {
         admin.create_plan_unit("63", None).await;
         other.create_plan_unit("63", None).await;
@@ -785,12 +787,7 @@ fn messages_written_from_the_specification_come_in_whole() {
     let messages = tempfile::tempdir().expect("messages");
     let w = Wetter::start();
     let (dir, listen, rt, admin) = (w.dir.path(), w.listen.as_str(), &w.rt, &w.admin);
-    let (token, _) = support::ok(
-        dir,
-        listen,
-        &["tenant", "create", "herdecke", "--name", "Stadt Herdecke"],
-    );
-    let herdecke = Client::new(&format!("http://{listen}"), Some(token.trim()));
+    let herdecke = w.tenant("herdecke", "Stadt Herdecke");
     for (version, tenant, client, zipped) in [
         ("3.1.0", "wetter", admin, true),
         ("3.0.0", "herdecke", &herdecke, false),

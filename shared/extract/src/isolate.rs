@@ -258,7 +258,8 @@ fn interpret(
 }
 
 /// Entry point of the worker process: reads a JSON request on stdin, writes
-/// `{"Ok": Extracted}` or `{"Err": ExtractError}` on stdout. Returns the exit code.
+/// `{"Ok": Extracted}` or `{"Err": ExtractError}` on stdout; or, for a JSON array of
+/// requests, an array of results. Returns the exit code.
 pub fn worker_main() -> i32 {
     let mut input = Vec::new();
     if let Err(e) = std::io::stdin().take(1 << 20).read_to_end(&mut input) {
@@ -266,19 +267,31 @@ pub fn worker_main() -> i32 {
         return 2;
     }
     if input.first() == Some(&b'[') {
-        return worker_batch(&input);
-    }
-    let request: Request = match serde_json::from_slice(&input) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("extract-worker: invalid request: {e}");
+        let Some(requests) = parse_request::<Vec<Request>>(&input) else {
             return 2;
-        }
+        };
+        let results: Vec<Result<Extracted, ExtractError>> =
+            requests.iter().map(extract_request).collect();
+        return write_result(&results);
+    }
+    let Some(request) = parse_request::<Request>(&input) else {
+        return 2;
     };
     if let Some(m) = &request.misbehave {
         misbehave(m);
     }
-    let result = read_input(&request).and_then(|bytes| {
+    write_result(&extract_request(&request))
+}
+
+fn parse_request<T: serde::de::DeserializeOwned>(input: &[u8]) -> Option<T> {
+    serde_json::from_slice(input)
+        .map_err(|e| eprintln!("extract-worker: invalid request: {e}"))
+        .ok()
+}
+
+/// One file's extraction; a panic of an extractor is that file's error.
+fn extract_request(request: &Request) -> Result<Extracted, ExtractError> {
+    read_input(request).and_then(|bytes| {
         catch_unwind(AssertUnwindSafe(|| {
             extract(
                 &bytes,
@@ -292,51 +305,13 @@ pub fn worker_main() -> i32 {
                 "the extractor failed on this file".into(),
             ))
         })
-    });
-    let mut stdout = std::io::stdout().lock();
-    match serde_json::to_writer(&mut stdout, &result) {
-        Ok(()) => {
-            let _ = stdout.flush();
-            0
-        }
-        Err(e) => {
-            eprintln!("extract-worker: cannot write result: {e}");
-            3
-        }
-    }
+    })
 }
 
-/// The batch form of [`worker_main`]: a JSON array of requests, an array of results.
-fn worker_batch(input: &[u8]) -> i32 {
-    let requests: Vec<Request> = match serde_json::from_slice(input) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("extract-worker: invalid request: {e}");
-            return 2;
-        }
-    };
-    let results: Vec<Result<Extracted, ExtractError>> = requests
-        .iter()
-        .map(|request| {
-            read_input(request).and_then(|bytes| {
-                catch_unwind(AssertUnwindSafe(|| {
-                    extract(
-                        &bytes,
-                        &request.media_type,
-                        &request.file_name,
-                        &request.limits,
-                    )
-                }))
-                .unwrap_or_else(|_| {
-                    Err(ExtractError::Corrupt(
-                        "the extractor failed on this file".into(),
-                    ))
-                })
-            })
-        })
-        .collect();
+/// Writes the answer on stdout; the exit code.
+fn write_result<T: Serialize>(result: &T) -> i32 {
     let mut stdout = std::io::stdout().lock();
-    match serde_json::to_writer(&mut stdout, &results) {
+    match serde_json::to_writer(&mut stdout, result) {
         Ok(()) => {
             let _ = stdout.flush();
             0
