@@ -15,6 +15,7 @@ use akta_extract::{ExtractError, Extracted, Limits};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
+use uuid::Uuid;
 
 use akta_keys::content;
 
@@ -199,14 +200,11 @@ async fn process_batch(
         outcomes = extract_many(ctx, exe, &settings.limits, &jobs) => outcomes,
         (never, _, _) = beats => match never {},
     };
-    let ran = jobs.len();
-    for ((tenant, job), outcome) in jobs.iter().zip(outcomes) {
-        finish(ctx, *tenant, job, outcome).await?;
-    }
-    Ok(ran)
+    finish_many(ctx, &jobs, outcomes).await?;
+    Ok(jobs.len())
 }
 
-/// Stores a job's outcome: its text (sealed) or why it failed.
+/// Stores a job's outcome in its own transaction.
 async fn finish(
     ctx: &JobContext,
     tenant: TenantId,
@@ -214,7 +212,70 @@ async fn finish(
     outcome: Result<Extracted, Failure>,
 ) -> Result<(), JobError> {
     let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
-    let kept = match outcome {
+    let kept = store_outcome(ctx, &mut tx, job, &outcome).await?;
+    tx.commit().await?;
+    if !kept {
+        tracing::warn!(job = %job.id, "extraction lease expired before the result was stored");
+    }
+    Ok(())
+}
+
+/// A job of a batch with its outcome.
+type Done<'a> = (&'a ClaimedJob, Result<Extracted, Failure>);
+
+/// Stores the outcomes of a batch, one transaction per tenant. Should one of them fail (a
+/// document deleted meanwhile, say), its jobs are stored one by one, so no job holds up
+/// the others.
+async fn finish_many(
+    ctx: &JobContext,
+    jobs: &[(TenantId, ClaimedJob)],
+    outcomes: Vec<Result<Extracted, Failure>>,
+) -> Result<(), JobError> {
+    let mut by_tenant: std::collections::BTreeMap<Uuid, Vec<Done<'_>>> =
+        std::collections::BTreeMap::new();
+    for ((tenant, job), outcome) in jobs.iter().zip(outcomes) {
+        by_tenant.entry(tenant.0).or_default().push((job, outcome));
+    }
+    for (tenant, done) in by_tenant {
+        let tenant = TenantId(tenant);
+        let together = async {
+            let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
+            let mut lost = Vec::new();
+            for (job, outcome) in &done {
+                if !store_outcome(ctx, &mut tx, job, outcome).await? {
+                    lost.push(job.id);
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, JobError>(lost)
+        }
+        .await;
+        match together {
+            Ok(lost) => {
+                for id in lost {
+                    tracing::warn!(job = %id, "extraction lease expired before the result was stored");
+                }
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "storing a batch of extractions failed; one by one");
+                for (job, outcome) in done {
+                    finish(ctx, tenant, job, outcome).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes a job's outcome in `tx`: its text (sealed) or why it failed. `false` when the
+/// job's lease was lost to another worker (nothing is stored then).
+async fn store_outcome(
+    ctx: &JobContext,
+    tx: &mut akta_db::TenantTx,
+    job: &ClaimedJob,
+    outcome: &Result<Extracted, Failure>,
+) -> Result<bool, JobError> {
+    Ok(match outcome {
         Ok(extracted) => {
             // PostgreSQL text and jsonb cannot hold NUL characters.
             let clean = |s: &str| s.replace('\0', "");
@@ -234,7 +295,7 @@ async fn finish(
             let source = tx.extraction_source(job.version_id).await?;
             let blob_key = BlobKey::parse(&source.blob_key)?;
             let full = akta_db::full_text(text.clone(), &parts);
-            let sealed = ctx.keyring.seal_text(&mut tx, &blob_key, &full).await?;
+            let sealed = ctx.keyring.seal_text(tx, &blob_key, &full).await?;
             tx.complete_extraction_job(
                 job,
                 ExtractedText {
@@ -252,12 +313,7 @@ async fn finish(
             tx.fail_extraction_job(job, &failure.reason, failure.final_error)
                 .await?
         }
-    };
-    tx.commit().await?;
-    if !kept {
-        tracing::warn!(job = %job.id, "extraction lease expired before the result was stored");
-    }
-    Ok(())
+    })
 }
 
 /// Renews the job's lease every third of `lease` for as long as it is polled. Never ends: a
