@@ -259,7 +259,10 @@ async fn finish_many(
             Err(e) => {
                 tracing::info!(error = %e, "storing a batch of extractions failed; one by one");
                 for (job, outcome) in done {
-                    finish(ctx, tenant, job, outcome).await?;
+                    // One that cannot be stored is retried after its lease, as alone.
+                    if let Err(e) = finish(ctx, tenant, job, outcome).await {
+                        tracing::warn!(job = %job.id, error = %e, "storing an extraction failed; will retry");
+                    }
                 }
             }
         }
