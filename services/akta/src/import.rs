@@ -49,14 +49,15 @@ fn duration(seconds: f64) -> String {
     }
 }
 
-/// Runs one import of `input` for `who`: kept as an import of the tenant (its progress and
-/// report can be read over REST and in the web UI), with a progress bar on a terminal.
+/// Runs one import of what `open` reads for `who`: kept as an import of the tenant (its
+/// progress and report can be read over REST and in the web UI), with a progress bar on a
+/// terminal.
 async fn run_import(
     core: &Core,
     who: &akta_domain::Principal,
-    input: &ImportInput,
     plan: &ImportPlan,
     source: &Path,
+    open: impl FnOnce() -> Result<ImportInput, akta_core::CoreError> + Send + 'static,
 ) -> anyhow::Result<ImportReport> {
     let id = core
         .record_import_start(who, plan.dry_run, &source.display().to_string())
@@ -70,15 +71,12 @@ async fn run_import(
         .progress_chars("=> "),
     );
     bar.set_message(source.display().to_string());
-    let recorder = core.progress_recorder(who, id);
     let show = |p: Progress| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
-        recorder(p);
     };
-    let outcome = core.import_input(who, input, plan, Some(&show)).await;
+    let outcome = core.run_kept(who, id, plan, open, Some(&show)).await;
     bar.finish_and_clear();
-    core.record_import_end(who, id, &outcome).await;
     Ok(outcome?)
 }
 
@@ -170,10 +168,7 @@ pub async fn xdomea(core: &Core, options: Options<'_>) -> anyhow::Result<()> {
         let mut totals = (0usize, 0usize, 0usize);
         for path in options.paths {
             let owned = path.clone();
-            let input = tokio::task::spawn_blocking(move || ImportInput::open(&owned))
-                .await?
-                .with_context(|| format!("importing {}", path.display()))?;
-            let report = run_import(core, who, &input, &plan, path)
+            let report = run_import(core, who, &plan, path, move || ImportInput::open(&owned))
                 .await
                 .with_context(|| format!("importing {}", path.display()))?;
             print_report(path, &report);
@@ -215,13 +210,15 @@ pub async fn folder(
         .await
         .with_context(|| format!("no tenant '{tenant}'"))?;
     let owned = manifest.to_owned();
-    let input = tokio::task::spawn_blocking(move || ImportInput::manifest(&owned)).await??;
     let plan = ImportPlan {
         dry_run,
         ..ImportPlan::default()
     };
     let report = as_import_token(core, TenantId(tenant.id), async |who| {
-        run_import(core, who, &input, &plan, manifest).await
+        run_import(core, who, &plan, manifest, move || {
+            ImportInput::manifest(&owned)
+        })
+        .await
     })
     .await?;
     print_report(manifest, &report);

@@ -32,7 +32,9 @@ use uuid::Uuid;
 use crate::filing::{Filing, StoredBlob};
 
 mod manifest;
+
 use crate::{Core, CoreError};
+pub use akta_db::repo::imports::ImportJob;
 
 /// Largest primary document taken from a container.
 const MAX_DOCUMENT: u64 = 4 * 1024 * 1024 * 1024;
@@ -663,19 +665,7 @@ impl Core {
         let id = self
             .record_import_start(who, plan.dry_run, "REST-Upload")
             .await?;
-        let (core, who) = (self.clone(), who.clone());
-        tokio::spawn(async move {
-            let progress = core.progress_recorder(&who, id);
-            let outcome = match ImportInput::open(&path) {
-                Ok(input) => {
-                    core.import_input(&who, &input, &plan, Some(&*progress))
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            drop(dir);
-            core.record_import_end(&who, id, &outcome).await;
-        });
+        self.spawn_kept(who, id, plan, dir, move || ImportInput::open(&path));
         Ok(id)
     }
 
@@ -720,23 +710,53 @@ impl Core {
         let id = self
             .record_import_start(who, plan.dry_run, relative)
             .await?;
+        self.spawn_kept(who, id, plan, (), move || ImportInput::manifest(&manifest));
+        Ok(id)
+    }
+
+    /// Runs [`Core::run_kept`] as a background task of this node; `keep` (a spooled
+    /// container's directory) lives until it ends.
+    fn spawn_kept<K: Send + 'static>(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        plan: ImportPlan,
+        keep: K,
+        open: impl FnOnce() -> Result<ImportInput, CoreError> + Send + 'static,
+    ) {
         let (core, who) = (self.clone(), who.clone());
         tokio::spawn(async move {
-            let progress = core.progress_recorder(&who, id);
-            let opened = tokio::task::spawn_blocking(move || ImportInput::manifest(&manifest))
-                .await
-                .map_err(|e| CoreError::Internal(e.to_string()))
-                .and_then(|r| r);
-            let outcome = match opened {
-                Ok(input) => {
-                    core.import_input(&who, &input, &plan, Some(&*progress))
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            core.record_import_end(&who, id, &outcome).await;
+            // The outcome is kept in the import's row.
+            let _ = core.run_kept(&who, id, &plan, open, None).await;
+            drop(keep);
         });
-        Ok(id)
+    }
+
+    /// Runs the import recorded as `id` (see [`Core::record_import_start`]): its input opened
+    /// on a blocking thread, its progress written to its row (and told to `on_progress`), its
+    /// report or error kept at the end. REST, web and CLI imports all run through here.
+    pub async fn run_kept(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        plan: &ImportPlan,
+        open: impl FnOnce() -> Result<ImportInput, CoreError> + Send + 'static,
+        on_progress: Option<OnProgress<'_>>,
+    ) -> Result<ImportReport, CoreError> {
+        let recorder = self.progress_recorder(who, id);
+        let tell = |p: Progress| {
+            recorder(p);
+            if let Some(on) = on_progress {
+                on(p);
+            }
+        };
+        let outcome = match tokio::task::spawn_blocking(open).await {
+            Ok(Ok(input)) => self.import_input(who, &input, plan, Some(&tell)).await,
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(CoreError::Internal(format!("opening the import: {e}"))),
+        };
+        self.record_import_end(who, id, &outcome).await;
+        outcome
     }
 
     fn require_import_admin(who: &Principal) -> Result<(), CoreError> {
@@ -764,7 +784,7 @@ impl Core {
     }
 
     /// Keeps an import's report (or why it failed).
-    pub async fn record_import_end(
+    async fn record_import_end(
         &self,
         who: &Principal,
         id: Uuid,
@@ -787,7 +807,7 @@ impl Core {
 
     /// A progress callback that writes the import's progress to its row (at most every
     /// half second, from a task of its own so the import never waits for it).
-    pub fn progress_recorder(
+    fn progress_recorder(
         &self,
         who: &Principal,
         id: Uuid,
@@ -813,20 +833,13 @@ impl Core {
     }
 
     /// An import's state, progress and, once finished, its report.
-    pub async fn import_job(
-        &self,
-        who: &Principal,
-        id: Uuid,
-    ) -> Result<akta_db::repo::imports::ImportJob, CoreError> {
+    pub async fn import_job(&self, who: &Principal, id: Uuid) -> Result<ImportJob, CoreError> {
         self.as_caller(who, async |tx| tx.import_job(id).await)
             .await
     }
 
     /// The tenant's imports, newest first.
-    pub async fn imports(
-        &self,
-        who: &Principal,
-    ) -> Result<Vec<akta_db::repo::imports::ImportJob>, CoreError> {
+    pub async fn imports(&self, who: &Principal) -> Result<Vec<ImportJob>, CoreError> {
         self.as_caller(who, async |tx| tx.imports(100).await).await
     }
 
@@ -1244,60 +1257,4 @@ fn count_planned(report: &mut ImportReport, f: &FileObject, entries: &Entries) {
             }
         }
     }
-}
-
-/// An import's report as CSV (`ergebnis,aktenzeichen,vorher,betreff_oder_grund`): what a
-/// town keeps of its migration.
-pub fn report_csv(job: &akta_db::repo::imports::ImportJob) -> String {
-    fn field(v: &Value) -> String {
-        let s = match v {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            v => v.to_string(),
-        };
-        // Quoted always; a leading formula character is defused for spreadsheets.
-        let s = if s.starts_with(['=', '+', '-', '@']) {
-            format!("'{s}")
-        } else {
-            s
-        };
-        format!("\"{}\"", s.replace('"', "\"\""))
-    }
-    let mut out = String::from("ergebnis,aktenzeichen,vorher,betreff_oder_grund\n");
-    let mut line = |cells: [&Value; 4]| {
-        let cells: Vec<String> = cells.iter().map(|c| field(c)).collect();
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    };
-    let Some(report) = &job.report else {
-        let state = json!(job.state);
-        let error = json!(job.error.clone().unwrap_or_default());
-        line([&state, &Value::Null, &Value::Null, &error]);
-        return out;
-    };
-    let list = |k: &str| report[k].as_array().cloned().unwrap_or_default();
-    let (created, skipped, refused, missing) = (
-        json!("angelegt"),
-        json!("übersprungen"),
-        json!("abgelehnt"),
-        json!("fehlt"),
-    );
-    for f in list("files") {
-        line([
-            &created,
-            &f["reference"],
-            &f["previous_reference"],
-            &f["subject"],
-        ]);
-    }
-    for r in list("skipped") {
-        line([&skipped, &Value::Null, &r, &Value::Null]);
-    }
-    for r in list("refused") {
-        line([&refused, &Value::Null, &r["reference"], &r["reason"]]);
-    }
-    for m in list("missing") {
-        line([&missing, &Value::Null, &m, &Value::Null]);
-    }
-    out
 }

@@ -200,13 +200,18 @@ pub async fn protocol(
     }
 }
 
-/// One CSV field: quoted when needed; a leading formula character is defused for spreadsheets.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
+/// A value a spreadsheet will not take for a formula (a leading `=`, `+`, `-` or `@`).
+fn defused(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@']) {
         format!("'{value}")
     } else {
         value.to_owned()
-    };
+    }
+}
+
+/// One CSV field: quoted when needed, defused.
+fn csv_field(value: &str) -> String {
+    let value = defused(value);
     if value.contains([';', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
@@ -364,7 +369,7 @@ pub async fn import_report_csv(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "id")?;
     let job = state.core.import_job(&reader.principal, id).await?;
-    let csv = akta_core::import::report_csv(&job);
+    let csv = report_csv(&job);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -376,4 +381,55 @@ pub async fn import_report_csv(
         csv,
     )
         .into_response())
+}
+
+/// An import's report as CSV (`ergebnis,aktenzeichen,vorher,betreff_oder_grund`): what a
+/// town keeps of its migration.
+fn report_csv(job: &akta_core::import::ImportJob) -> String {
+    // Quoted always (the report's reasons hold commas).
+    fn field(v: &Value) -> String {
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            v => v.to_string(),
+        };
+        format!("\"{}\"", defused(&s).replace('"', "\"\""))
+    }
+    let mut out = String::from("ergebnis,aktenzeichen,vorher,betreff_oder_grund\n");
+    let mut line = |cells: [&Value; 4]| {
+        let cells: Vec<String> = cells.iter().map(|c| field(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    };
+    let Some(report) = &job.report else {
+        let state = json!(job.state);
+        let error = json!(job.error.clone().unwrap_or_default());
+        line([&state, &Value::Null, &Value::Null, &error]);
+        return out;
+    };
+    let list = |k: &str| report[k].as_array().cloned().unwrap_or_default();
+    let (created, skipped, refused, missing) = (
+        json!("angelegt"),
+        json!("übersprungen"),
+        json!("abgelehnt"),
+        json!("fehlt"),
+    );
+    for f in list("files") {
+        line([
+            &created,
+            &f["reference"],
+            &f["previous_reference"],
+            &f["subject"],
+        ]);
+    }
+    for r in list("skipped") {
+        line([&skipped, &Value::Null, &r, &Value::Null]);
+    }
+    for r in list("refused") {
+        line([&refused, &Value::Null, &r["reference"], &r["reason"]]);
+    }
+    for m in list("missing") {
+        line([&missing, &Value::Null, &m, &Value::Null]);
+    }
+    out
 }
