@@ -807,11 +807,7 @@ impl Core {
 
     /// A progress callback that writes the import's progress to its row (at most every
     /// half second, from a task of its own so the import never waits for it).
-    fn progress_recorder(
-        &self,
-        who: &Principal,
-        id: Uuid,
-    ) -> Box<dyn Fn(Progress) + Send + Sync> {
+    fn progress_recorder(&self, who: &Principal, id: Uuid) -> Box<dyn Fn(Progress) + Send + Sync> {
         let (sender, mut receiver) = tokio::sync::watch::channel(Progress::default());
         let (core, who) = (self.clone(), who.clone());
         tokio::spawn(async move {
@@ -1120,20 +1116,13 @@ impl Core {
             self.unit_codes(who).await.ok()?;
             started.elapsed().as_secs_f64()
         };
+        // Reading and sealing: the sample's pace, by documents or by bytes, whichever is
+        // slower; the database: a few statements per version and per Akte, in batches.
         let n = sample.len().max(1) as f64;
-        let per_byte = if bytes > 0 {
-            sealing / bytes as f64
-        } else {
-            0.0
-        };
-        // Reading and sealing scale with bytes (spread over the parallel writes); every
-        // version costs about four statements in its batch's transaction, every batch a
-        // handful of round trips more.
-        let by_bytes = per_byte * p.bytes as f64 / PARALLEL_WRITES.min(2) as f64;
-        let by_rows = round_trip * (4.0 * p.versions as f64 + 3.0 * p.files as f64);
-        let by_batches = round_trip * 3.0 * (p.versions as f64 / BATCH as f64).ceil();
-        let per_doc_floor = sealing / n * p.versions as f64 / PARALLEL_WRITES as f64;
-        Some((by_bytes.max(per_doc_floor) + by_rows + by_batches).max(0.0))
+        let by_documents = sealing / n * p.versions as f64;
+        let by_bytes = sealing / bytes.max(1) as f64 * p.bytes as f64;
+        let database = round_trip * (3.0 * p.versions as f64 + 3.0 * p.files as f64);
+        Some(by_documents.max(by_bytes) + database)
     }
 
     /// The tenant's plan units by code.

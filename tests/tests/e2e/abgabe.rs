@@ -457,6 +457,13 @@ async fn a_manifest_under_the_towns_import_directory_is_imported_over_rest() {
     ] {
         start(bad).await.assert_problem(422, "validation_failed");
     }
+    a.send(
+        a.request(Method::POST, "/api/v1/imports")
+            .header("content-type", "application/json")
+            .body("{\"manifest\": 7, \"x\": \"ü\u{0}\"}"),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     let clerk = app.client(&witten.tenant, "clerk").await;
     clerk
         .send(
@@ -483,6 +490,19 @@ async fn a_manifest_under_the_towns_import_directory_is_imported_over_rest() {
     assert_eq!(job.body["progress"]["done"], 2, "{}", job.body);
     assert_eq!(job.body["report"]["files"][0]["subject"], "Kirmes 2025");
     assert_eq!(job.body["report"]["documents"], 2);
+    // Another town does not see the import or its report.
+    let herdecke = seed(&app, "herdecke").await;
+    for path in [
+        format!("/api/v1/imports/{id}"),
+        format!("/api/v1/imports/{id}/report.csv"),
+    ] {
+        herdecke
+            .tenant
+            .admin
+            .get(&path)
+            .await
+            .assert_problem(404, "not_found");
+    }
 
     // Another Akta without an import directory.
     let plain = TestApp::spawn().await;
