@@ -1425,7 +1425,7 @@ CREATE POLICY visibility ON public.extracted_texts AS RESTRICTIVE FOR SELECT TO 
 
 CREATE POLICY visibility ON public.file_access AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_file_id_visible(file_id)));
 
-CREATE POLICY visibility ON public.files AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_file_visible(id, plan_unit_id, confidentiality)));
+CREATE POLICY visibility ON public.files AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR ((confidentiality = 'normal'::text) AND (COALESCE(current_setting('app.plan_scope'::text, true), ''::text) = ''::text)) OR public.akta_file_visible(id, plan_unit_id, confidentiality)));
 
 GRANT ALL ON FUNCTION public.akta_audit_payload(p_tenant uuid, p_seq bigint, p_at timestamp with time zone, p_actor text, p_action text, p_object_type text, p_object_id uuid, p_file_id uuid, p_before jsonb, p_after jsonb) TO akta_app;
 

@@ -198,6 +198,8 @@ impl S3Store {
             .key(object_key)
             .content_length(data.len() as i64)
             .body(SdkByteStream::from(data))
+            .customize()
+            .disable_payload_signing()
             .send()
             .await
             .map_err(|e| sdk_err("PutObject", object_key, e))?;
@@ -313,6 +315,8 @@ impl MultipartUpload {
         let key = self.key.clone();
         self.in_flight.spawn(async move {
             let out = request
+                .customize()
+                .disable_payload_signing()
                 .send()
                 .await
                 .map_err(|e| sdk_err(&format!("UploadPart #{number}"), &key, e))?;

@@ -112,6 +112,8 @@ pub struct Core {
     content: Option<Content>,
     settings: Arc<CoreSettings>,
     search: Option<Arc<SearchIndex>>,
+    /// Searches running in the index at once (see [`Core::with_search`]).
+    search_slots: Arc<tokio::sync::Semaphore>,
     /// This process's cache of the per-tenant request limits (the counts are shared).
     limits: Arc<login_guard::LimitCache>,
     /// Signs (and anchors) a new tenant's first audit head; on nodes with the signing key.
@@ -135,6 +137,7 @@ impl Core {
             content: Some(Content { blobs, keyring }),
             settings: Arc::new(settings),
             search: None,
+            search_slots: Arc::new(tokio::sync::Semaphore::new(1)),
             limits: Arc::default(),
             audit_seal: None,
         }
@@ -149,6 +152,7 @@ impl Core {
             content: None,
             settings: Arc::new(settings),
             search: None,
+            search_slots: Arc::new(tokio::sync::Semaphore::new(1)),
             limits: Arc::default(),
             audit_seal: None,
         }
@@ -179,9 +183,14 @@ impl Core {
         Ok(&self.content()?.blobs)
     }
 
-    /// Serves search from this node's index.
+    /// Serves search from this node's index, at most one search per CPU at a time. Searches
+    /// are CPU-bound: more at once only share the cores, so a heavy query (a phrase of common
+    /// words) takes several times its own time; in a fair queue it waits for a slot instead and
+    /// then runs at full speed.
     pub fn with_search(mut self, index: Arc<SearchIndex>) -> Core {
+        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
         self.search = Some(index);
+        self.search_slots = Arc::new(tokio::sync::Semaphore::new(cpus));
         self
     }
 

@@ -60,17 +60,26 @@ impl Core {
             .map_err(CoreError::from)?;
         options.visibility = Visibility {
             plan_scope,
-            confidential_files: Some(confidential_files),
+            confidential_files: Some(confidential_files.clone()),
         };
         let searcher = index.clone();
-        let mut results =
-            tokio::task::spawn_blocking(move || searcher.manager.search(tenant, &query, &options))
-                .await
-                .map_err(|e| CoreError::Internal(format!("search task: {e}")))??;
+        let slot = self
+            .search_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| CoreError::Internal(format!("search slots: {e}")))?;
+        let mut results = tokio::task::spawn_blocking(move || {
+            let found = searcher.manager.search(tenant, &query, &options);
+            drop(slot);
+            found
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("search task: {e}")))??;
         // The second wall: RLS re-checks every hit of the page.
         let ids: Vec<Uuid> = results.items.iter().map(|h| h.document_id).collect();
         let visible = tx
-            .visible_search_hits(&ids)
+            .visible_search_hits(&ids, &confidential_files)
             .await
             .map_err(CoreError::from)?;
         results.items.retain(|h| visible.contains(&h.document_id));

@@ -41,6 +41,18 @@ pub fn german_plain_analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// An analyzer for highlighting hits of `terms` (analysed forms, as in the index): it yields
+/// the same tokens as [`german_analyzer`] for every word that can produce one of the terms,
+/// and an empty token for any other word. A snippet is cut from a hit's text on every search,
+/// and stemming and decompounding every word of it cost more than the search itself; a word
+/// can only produce a term when its folded form contains that term (stems and compound parts
+/// are pieces of the folded word), so the others are skipped unanalysed.
+pub fn highlight_analyzer(terms: Vec<String>) -> TextAnalyzer {
+    TextAnalyzer::from(HighlightTokenizer {
+        terms: terms.into(),
+    })
+}
+
 /// Tokens of `text` as the given analyzer produces them (text, position).
 pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize)> {
     let mut out = Vec::new();
@@ -54,13 +66,33 @@ pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize)> 
 
 /// Lowercases and folds umlauts, `ß` and their two-letter spellings.
 pub fn fold(word: &str) -> String {
-    let lower = word.to_lowercase();
-    let chars: Vec<char> = lower.chars().collect();
-    let mut out = String::with_capacity(lower.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
+    let mut out = String::with_capacity(word.len());
+    fold_into(word, &mut out);
+    out
+}
+
+/// [`fold`] into `out` (cleared first), reusing its allocation.
+fn fold_into(word: &str, out: &mut String) {
+    out.clear();
+    // Most words are ASCII: lowercasing them needs no Unicode tables.
+    let lower;
+    let source = if word
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        word
+    } else if word.is_ascii() {
+        lower = word.to_ascii_lowercase();
+        lower.as_str()
+    } else {
+        lower = word.to_lowercase();
+        lower.as_str()
+    };
+    // One pass over the lowercased characters, looking back one and ahead one.
+    let mut chars = source.chars().peekable();
+    let mut previous = None;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
         match c {
             'ä' | 'à' | 'á' | 'â' => out.push('a'),
             'ö' | 'ò' | 'ó' | 'ô' => out.push('o'),
@@ -70,17 +102,16 @@ pub fn fold(word: &str) -> String {
             // `ae`/`oe`/`ue` are the typewriter spellings of umlauts; `que` (Quelle) is not.
             'a' | 'o' if next == Some('e') => {
                 out.push(c);
-                i += 1;
+                chars.next();
             }
-            'u' if next == Some('e') && (i == 0 || chars[i - 1] != 'q') => {
+            'u' if next == Some('e') && previous != Some('q') => {
                 out.push('u');
-                i += 1;
+                chars.next();
             }
             _ => out.push(c),
         }
-        i += 1;
+        previous = Some(c);
     }
-    out
 }
 
 /// Common German function words, authored for Akta (folded when loaded).
@@ -256,6 +287,70 @@ impl Tokenizer for GermanTokenizer {
     }
 }
 
+/// See [`highlight_analyzer`].
+#[derive(Clone)]
+struct HighlightTokenizer {
+    terms: std::sync::Arc<[String]>,
+}
+
+impl Tokenizer for HighlightTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        let mut full = german_analyzer();
+        // About one word per six bytes of German text.
+        let mut tokens = Vec::with_capacity(text.len() / 6 + 1);
+        let mut position = 0;
+        let mut folded = String::new();
+        let mut word = |from: usize, to: usize, tokens: &mut Vec<Token>| {
+            let pos = position;
+            position += 1;
+            fold_into(&text[from..to], &mut folded);
+            if self.terms.iter().any(|t| folded.contains(t.as_str())) {
+                let before = tokens.len();
+                let mut stream = full.token_stream(&text[from..to]);
+                while stream.advance() {
+                    let t = stream.token();
+                    tokens.push(Token {
+                        offset_from: from,
+                        offset_to: to,
+                        position: pos,
+                        text: t.text.clone(),
+                        position_length: 1,
+                    });
+                }
+                if tokens.len() > before {
+                    return;
+                }
+            }
+            // Still a token, so that fragments span their words as before.
+            tokens.push(Token {
+                offset_from: from,
+                offset_to: to,
+                position: pos,
+                text: String::new(),
+                position_length: 1,
+            });
+        };
+        let mut start = None;
+        for (i, c) in text.char_indices() {
+            if c.is_alphanumeric() {
+                start.get_or_insert(i);
+            } else if let Some(s) = start.take() {
+                word(s, i, &mut tokens);
+            }
+        }
+        if let Some(s) = start {
+            word(s, text.len(), &mut tokens);
+        }
+        VecTokenStream {
+            tokens,
+            next: 0,
+            current: Token::default(),
+        }
+    }
+}
+
 /// Token stream over eagerly computed tokens (documents are analysed once, so the
 /// allocation is not worth avoiding).
 struct VecTokenStream {
@@ -348,6 +443,49 @@ mod tests {
         // Pathological input stays cheap.
         assert_eq!(decompound(&"bau".repeat(21).replace("bau", "bax")), None);
         assert!(decompound(&"bau".repeat(20)).is_some());
+    }
+
+    #[test]
+    fn highlighting_finds_what_the_full_analyzer_finds_and_nothing_else() {
+        let text = "Widerspruch gegen die Baugenehmigung vom 3. März; Anträge und Straßenreinigungsgebühren, \
+                    die Abwasserleitung.";
+        for query in [
+            "Widerspruch",
+            "Genehmigung",
+            "Antrag",
+            "Gebühr",
+            "Straße",
+            "leitung",
+            "März",
+        ] {
+            let terms: Vec<String> = texts(query);
+            let full: Vec<(usize, usize)> = {
+                let mut a = german_analyzer();
+                let mut s = a.token_stream(text);
+                let mut v = Vec::new();
+                while s.advance() {
+                    if terms.contains(&s.token().text) {
+                        v.push((s.token().offset_from, s.token().offset_to));
+                    }
+                }
+                v
+            };
+            let mut h = highlight_analyzer(terms.clone());
+            let mut s = h.token_stream(text);
+            let mut got = Vec::new();
+            let mut words = 0;
+            while s.advance() {
+                if s.token().text.is_empty() || terms.contains(&s.token().text) {
+                    words += 1;
+                }
+                if terms.contains(&s.token().text) {
+                    got.push((s.token().offset_from, s.token().offset_to));
+                }
+            }
+            assert!(!full.is_empty(), "{query}");
+            assert_eq!(got, full, "{query}");
+            assert!(words >= text.split_whitespace().count(), "{query}");
+        }
     }
 
     #[test]

@@ -1,21 +1,21 @@
 //! Per-tenant tantivy indexes: schema, writing, and turning a [`Query`] plus
 //! [`SearchOptions`] into hits, counts, facets and snippets.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery,
     Query as TQuery, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
-    Facet, FacetOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing,
-    TextOptions, Value, STORED, STRING,
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST,
+    STORED, STRING,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
@@ -27,7 +27,8 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::analysis::{self, GERMAN, GERMAN_PLAIN};
-use crate::doc::{DocKind, DocStatus, FacetCount, Facets, SearchDoc, SearchHit, SearchResults};
+use crate::doc::{DocKind, DocStatus, Facets, SearchDoc, SearchHit, SearchResults};
+use crate::facets::{self, FacetCounter};
 use crate::query::{looks_like_reference, Clause, Query, QueryField};
 use crate::SearchError;
 
@@ -39,10 +40,13 @@ const MIN_WRITER_MEMORY: usize = 15_000_000;
 pub const MAX_LIMIT: usize = 200;
 /// Changes with every incompatible change of the index schema; indexes live in a directory
 /// per version, so a new version starts empty and is filled from PostgreSQL.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// Words shorter than this are not retried with a typo tolerance (too many neighbours).
 const FUZZY_MIN_CHARS: usize = 5;
 const SNIPPET_CHARS: usize = 200;
+const YEAR_FIELD: &str = "year";
+const KIND_FIELD: &str = "kind_code";
+const PLAN_TOP_FIELD: &str = "plan_top";
 /// How much of a document's text is searched for a snippet.
 const SNIPPET_SCAN_BYTES: usize = 16 * 1024;
 
@@ -181,9 +185,8 @@ struct Fields {
     plain: Field,
     date: Field,
     year: Field,
-    kind_facet: Field,
-    plan_facet: Field,
-    year_facet: Field,
+    kind_code: Field,
+    plan_top: Field,
     stored: Field,
 }
 
@@ -221,10 +224,13 @@ fn build_schema() -> (Schema, Fields) {
         content: b.add_text_field("content", german.set_stored()),
         plain: b.add_text_field("plain", plain),
         date: b.add_i64_field("date", NumericOptions::default().set_indexed().set_fast()),
-        year: b.add_i64_field("year", NumericOptions::default().set_indexed()),
-        kind_facet: b.add_facet_field("kind_facet", FacetOptions::default()),
-        plan_facet: b.add_facet_field("plan_facet", FacetOptions::default()),
-        year_facet: b.add_facet_field("year_facet", FacetOptions::default()),
+        // Fast fields for the facets (see `facets.rs`).
+        year: b.add_i64_field(
+            YEAR_FIELD,
+            NumericOptions::default().set_indexed().set_fast(),
+        ),
+        kind_code: b.add_u64_field(KIND_FIELD, NumericOptions::default().set_fast()),
+        plan_top: b.add_text_field(PLAN_TOP_FIELD, STRING | FAST),
         stored: b.add_text_field("stored", STORED),
     };
     (b.build(), fields)
@@ -431,10 +437,9 @@ impl IndexManager {
         let date = d.effective_date();
         doc.add_i64(f.date, i64::from(date.to_julian_day()));
         doc.add_i64(f.year, i64::from(date.year()));
-        doc.add_facet(f.kind_facet, Facet::from_path([d.kind.as_str()]));
-        doc.add_facet(f.year_facet, Facet::from_path([date.year().to_string()]));
-        if !d.plan_unit_path.is_empty() {
-            doc.add_facet(f.plan_facet, Facet::from_path(&d.plan_unit_path));
+        doc.add_u64(f.kind_code, facets::kind_code(d.kind));
+        if let Some(top) = d.plan_unit_path.first() {
+            doc.add_text(f.plan_top, top);
         }
         let stored = StoredHit {
             document_id: d.document_id,
@@ -478,15 +483,14 @@ impl IndexManager {
         };
         let filters = self.filters(options);
         let mut tq = builder.build(query, false, &filters);
-        let (mut total, mut page) = self.page(&searcher, &tq, options, offset)?;
+        let (mut total, mut page, mut facets) = self.page(&searcher, &tq, options, offset)?;
         let mut fuzzy = false;
         if total == 0 && builder.has_fuzzy_candidates(query) {
             tq = builder.build(query, true, &filters);
-            (total, page) = self.page(&searcher, &tq, options, offset)?;
+            (total, page, facets) = self.page(&searcher, &tq, options, offset)?;
             fuzzy = true;
         }
-        let mut snippets = SnippetGenerator::create(&searcher, &tq, self.fields.content)?;
-        snippets.set_max_num_chars(SNIPPET_CHARS);
+        let snippets = self.snippet_generator(&searcher, &tq)?;
         let mut items = Vec::with_capacity(page.len());
         for (score, addr) in page {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -524,11 +528,6 @@ impl IndexManager {
         let end = offset + items.len();
         let next_cursor = (end < total as usize && !items.is_empty() && end <= MAX_OFFSET)
             .then(|| encode_cursor(end));
-        let facets = if options.facets {
-            Some(self.facets(&searcher, &tq)?)
-        } else {
-            None
-        };
         Ok(SearchResults {
             total,
             items,
@@ -538,71 +537,76 @@ impl IndexManager {
         })
     }
 
+    /// Counts, ranks one page and (when asked) counts the facets, in one pass over the hits.
     fn page(
         &self,
         searcher: &Searcher,
         q: &dyn TQuery,
         options: &SearchOptions,
         offset: usize,
-    ) -> Result<(u64, Page), SearchError> {
-        // Counting and ranking share one pass over the postings.
+    ) -> Result<(u64, Page, Option<Facets>), SearchError> {
         let top = TopDocs::with_limit(options.limit).and_offset(offset);
-        Ok(match options.sort {
+        let facets = options.facets.then_some(FacetCounter {
+            kind: KIND_FIELD,
+            plan: PLAN_TOP_FIELD,
+            year: YEAR_FIELD,
+        });
+        let (n, page, counts) = match options.sort {
             SortOrder::Relevance => {
-                let (n, docs) = searcher.search(q, &(Count, top.order_by_score()))?;
-                (
-                    n as u64,
-                    docs.into_iter().map(|(s, a)| (Some(s), a)).collect(),
-                )
+                let (n, docs, counts) =
+                    searcher.search(q, &(Count, top.order_by_score(), facets))?;
+                let page = docs.into_iter().map(|(s, a)| (Some(s), a)).collect();
+                (n, page, counts)
             }
             SortOrder::DateDesc => {
                 let by_date = top.order_by_fast_field::<i64>("date", Order::Desc);
-                let (n, docs) = searcher.search(q, &(Count, by_date))?;
-                (n as u64, docs.into_iter().map(|(_, a)| (None, a)).collect())
+                let (n, docs, counts) = searcher.search(q, &(Count, by_date, facets))?;
+                let page = docs.into_iter().map(|(_, a)| (None, a)).collect();
+                (n, page, counts)
             }
-        })
+        };
+        Ok((n as u64, page, counts.map(facets::Counts::into_facets)))
     }
 
-    fn facets(&self, searcher: &Searcher, q: &dyn TQuery) -> Result<Facets, SearchError> {
-        let collector = |name: &str| {
-            let mut c = FacetCollector::for_field(name);
-            c.add_facet(Facet::root());
-            c
-        };
-        let (kind, plan, year) = searcher.search(
-            q,
-            &(
-                collector("kind_facet"),
-                collector("plan_facet"),
-                collector("year_facet"),
-            ),
-        )?;
-        let list = |counts: &tantivy::collector::FacetCounts| {
-            let mut v: Vec<FacetCount> = counts
-                .get(Facet::root())
-                .map(|(facet, count)| FacetCount {
-                    value: facet
-                        .to_path()
-                        .last()
-                        .copied()
-                        .unwrap_or_default()
-                        .to_string(),
-                    count,
-                })
-                .collect();
-            v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            v
-        };
-        Ok(Facets {
-            kind: list(&kind),
-            plan_unit: list(&plan),
-            year: list(&year),
-        })
+    /// Highlights the query's words in the text of a hit, analysing only the words that
+    /// can be one of them (see [`analysis::highlight_analyzer`]).
+    fn snippet_generator(
+        &self,
+        searcher: &Searcher,
+        q: &dyn TQuery,
+    ) -> Result<SnippetGenerator, SearchError> {
+        let content = self.fields.content;
+        let mut terms: Vec<Term> = Vec::new();
+        q.query_terms(&mut |term, _| {
+            if term.field() == content && !terms.contains(term) {
+                terms.push(term.clone());
+            }
+        });
+        let mut scored = BTreeMap::new();
+        for term in terms {
+            let Some(text) = term.value().as_str().map(str::to_owned) else {
+                continue;
+            };
+            // Rarer words weigh more when choosing the fragment, as tantivy's own generator does.
+            let doc_freq = searcher.doc_freq(&term)?;
+            if doc_freq > 0 {
+                scored.insert(text, 1.0 / (1.0 + doc_freq as f32));
+            }
+        }
+        let analyzer = analysis::highlight_analyzer(scored.keys().cloned().collect());
+        Ok(SnippetGenerator::new(
+            scored,
+            analyzer,
+            content,
+            SNIPPET_CHARS,
+        ))
     }
 
-    fn filters(&self, o: &SearchOptions) -> Vec<Box<dyn TQuery>> {
+    /// What every hit must match, and what no hit may match.
+    fn filters(&self, o: &SearchOptions) -> Filters {
         let f = &self.fields;
         let mut out: Vec<Box<dyn TQuery>> = Vec::new();
+        let mut hidden: Vec<Box<dyn TQuery>> = Vec::new();
         let mut term = |field: Field, value: String| {
             out.push(Box::new(TermQuery::new(
                 Term::from_field_text(field, &value),
@@ -634,9 +638,11 @@ impl IndexManager {
             term(f.metadata_kv, format!("{k}={}", v.to_lowercase()));
         }
         if let Some(files) = &o.visibility.confidential_files {
-            // Not confidential, or in one of the confidential Akten the caller may see.
-            let open: Box<dyn TQuery> = Box::new(TermQuery::new(
-                Term::from_field_text(f.confidential, "0"),
+            // Left out: confidential and not in one of the confidential Akten the caller may
+            // see. Said as an exclusion, the filter walks the few confidential documents, not
+            // every hit twice.
+            let confidential: Box<dyn TQuery> = Box::new(TermQuery::new(
+                Term::from_field_text(f.confidential, "1"),
                 IndexRecordOption::Basic,
             ));
             let listed: Box<dyn TQuery> = Box::new(TermSetQuery::new(
@@ -644,9 +650,9 @@ impl IndexManager {
                     .iter()
                     .map(|id| Term::from_field_text(f.file_id, &id.to_string())),
             ));
-            out.push(Box::new(BooleanQuery::new(vec![
-                (Occur::Should, open),
-                (Occur::Should, listed),
+            hidden.push(Box::new(BooleanQuery::new(vec![
+                (Occur::Must, confidential),
+                (Occur::MustNot, listed),
             ])));
         }
         if o.date_from.is_some() || o.date_to.is_some() {
@@ -661,7 +667,10 @@ impl IndexManager {
                 bound(o.date_to),
             )));
         }
-        out
+        Filters {
+            required: out,
+            excluded: hidden,
+        }
     }
 }
 
@@ -717,6 +726,12 @@ fn text_fields(f: &Fields) -> [(Field, f32); 6] {
     ]
 }
 
+/// The options' restrictions as queries.
+struct Filters {
+    required: Vec<Box<dyn TQuery>>,
+    excluded: Vec<Box<dyn TQuery>>,
+}
+
 struct QueryBuilder<'a> {
     fields: &'a Fields,
     analyzer: TextAnalyzer,
@@ -731,7 +746,7 @@ impl QueryBuilder<'_> {
     }
 
     /// The whole query with filters. `fuzzy` widens eligible words to one edit.
-    fn build(&mut self, q: &Query, fuzzy: bool, filters: &[Box<dyn TQuery>]) -> BooleanQuery {
+    fn build(&mut self, q: &Query, fuzzy: bool, filters: &Filters) -> BooleanQuery {
         let mut subs: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
         let (mut positive, mut kept) = (0, 0);
         for clause in &q.clauses {
@@ -755,8 +770,11 @@ impl QueryBuilder<'_> {
             // Exclusions alone (or an empty query) apply to everything.
             subs.push((Occur::Must, Box::new(AllQuery)));
         }
-        for f in filters {
+        for f in &filters.required {
             subs.push((Occur::Must, f.box_clone()));
+        }
+        for f in &filters.excluded {
+            subs.push((Occur::MustNot, f.box_clone()));
         }
         BooleanQuery::new(subs)
     }

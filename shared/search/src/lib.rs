@@ -11,6 +11,7 @@
 
 pub mod analysis;
 mod doc;
+mod facets;
 mod index;
 mod node;
 mod query;

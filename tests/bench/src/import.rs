@@ -74,7 +74,7 @@ fn segment(s: &str) -> String {
 /// Writes the corpus as a tree with its manifest; returns the manifest, the plan units
 /// (code, title, parent code) and the number of documents and bytes.
 #[allow(clippy::type_complexity)]
-fn write_tree(
+pub(crate) fn write_tree(
     root: &Path,
     seed: u64,
     docs: usize,

@@ -46,6 +46,44 @@ fn content(seed: u64, size: u64) -> impl futures_util::Stream<Item = Bytes> + Se
     })
 }
 
+/// Writes what [`content`] yields to `path`: clients of every upload in the comparison read
+/// their bytes from a file (from the page cache, as boto3's `upload_file` does), so none pays
+/// for generating them on the machine's two cores while the others do not.
+async fn write_content(seed: u64, size: u64, path: &std::path::Path) -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut out = tokio::io::BufWriter::new(tokio::fs::File::create(path).await?);
+    let mut s = Box::pin(content(seed, size));
+    while let Some(chunk) = s.next().await {
+        out.write_all(&chunk).await?;
+    }
+    out.flush().await?;
+    Ok(())
+}
+
+/// The file's bytes as a stream of 1 MiB chunks.
+fn file_stream(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    stream::unfold(Some(file), |file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut file = file?;
+        let mut buf = vec![0u8; CHUNK];
+        let mut filled = 0;
+        while filled < CHUNK {
+            match file.read(&mut buf[filled..]).await {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) => return Some((Err(e), None)),
+            }
+        }
+        if filled == 0 {
+            return None;
+        }
+        buf.truncate(filled);
+        Some((Ok(Bytes::from(buf)), Some(file)))
+    })
+}
+
 /// SHA-256 of what [`content`] yields, for checking what the server stored.
 async fn content_sha256(seed: u64, size: u64) -> String {
     let mut hasher = openssl::sha::Sha256::new();
@@ -291,6 +329,9 @@ async fn akta_upload(
         .with_context(|| format!("no file id in {file}"))?
         .to_owned();
 
+    let scratch = tempfile::tempdir()?;
+    let source = scratch.path().join("upload.bin");
+    write_content(seed, size, &source).await?;
     // Let the server settle so the RSS baseline is its idle footprint.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_idle_kib = rss_kib(pid, "VmRSS:")?;
@@ -309,8 +350,9 @@ async fn akta_upload(
             peak
         })
     };
+    let file = tokio::fs::File::open(&source).await?;
     let started = Instant::now();
-    let body = reqwest::Body::wrap_stream(content(seed, size).map(Ok::<_, std::io::Error>));
+    let body = reqwest::Body::wrap_stream(file_stream(file));
     let form = reqwest::multipart::Form::new()
         .part(
             "metadata",
@@ -376,6 +418,67 @@ async fn akta_upload(
 
 /// akta_crypto's streaming encryption alone, in this process, over `size` bytes in 1 MiB
 /// chunks (one random chunk repeated, so generating content costs nothing).
+/// The issue's baseline: boto3's managed upload (16 MiB parts, 4 in flight) of a file of
+/// `size` random bytes to the same Garage, timed inside Python around `upload_file` alone.
+/// `None` (with the reason) when python3 or boto3 is missing.
+async fn boto3_put(
+    garage: &akta_testkit::garage::GarageInfo,
+    key: &str,
+    size: u64,
+) -> anyhow::Result<Result<Measured, String>> {
+    const SCRIPT: &str = r#"
+import sys, time
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+endpoint, region, bucket, ak, sk, key, path = sys.argv[1:8]
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=ak,
+                  aws_secret_access_key=sk,
+                  config=Config(s3={"addressing_style": "path"},
+                                request_checksum_calculation="when_required"))
+mib = 1024 * 1024
+cfg = TransferConfig(multipart_threshold=16 * mib, multipart_chunksize=16 * mib,
+                     max_concurrency=4, use_threads=True)
+started = time.monotonic()
+s3.upload_file(path, bucket, key, Config=cfg)
+print(time.monotonic() - started)
+"#;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("boto3.bin");
+    write_content(4, size, &file).await?;
+    let script = dir.path().join("put.py");
+    std::fs::write(&script, SCRIPT)?;
+    let output = match tokio::process::Command::new("python3")
+        .arg(&script)
+        .args([
+            &garage.endpoint,
+            &garage.region,
+            &garage.bucket,
+            &garage.access_key_id,
+            &garage.secret_access_key,
+            key,
+        ])
+        .arg(&file)
+        .output()
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => return Ok(Err(format!("python3: {e}"))),
+    };
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        return Ok(Err(format!(
+            "boto3 upload failed: {}",
+            err.lines().last().unwrap_or("")
+        )));
+    }
+    let seconds: f64 = String::from_utf8_lossy(&output.stdout).trim().parse()?;
+    Ok(Ok(Measured {
+        seconds,
+        bytes: size,
+    }))
+}
+
 async fn crypto_in_process(size: u64) -> anyhow::Result<Measured> {
     let mut chunk = vec![0u8; CHUNK];
     rand::rngs::StdRng::seed_from_u64(3).fill_bytes(&mut chunk);
@@ -489,6 +592,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     )
     .await?;
     eprintln!(
+        "uploading {} MiB directly with boto3 (16 MiB parts, 4 in flight) …",
+        args.size_mib
+    );
+    let boto3 = boto3_put(&garage, "bench-direct/boto3.bin", size).await?;
+    eprintln!(
         "encrypting {} MiB in process with akta_crypto …",
         args.size_mib
     );
@@ -514,6 +622,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         direct.seconds,
         direct.mib_per_s()
     );
+    match &boto3 {
+        Ok(b) => println!(
+            "| direct boto3 upload_file, 16 MiB × 4 in flight  | {:7.2} | {:7.1} |            |",
+            b.seconds,
+            b.mib_per_s()
+        ),
+        Err(why) => println!("| direct boto3 upload_file: not run ({why}) | | | |"),
+    }
     for (name, run) in [
         ("Akta API, unencrypted (AKTA_ENCRYPTION=off)", &plain),
         ("Akta API, encrypted (default)", &encrypted),
@@ -543,6 +659,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "encrypted Akta / direct S3 PUT          : {:.2}   (foundation target for Akta ≥ 0.70)",
         enc / direct.mib_per_s()
     );
+    if let Ok(b) = &boto3 {
+        println!(
+            "encrypted Akta / direct boto3 PUT       : {:.2}   (issue #15 target ≥ 0.90)",
+            enc / b.mib_per_s()
+        );
+    }
     println!(
         "unencrypted Akta / direct S3 PUT        : {:.2}",
         plain.measured.mib_per_s() / direct.mib_per_s()

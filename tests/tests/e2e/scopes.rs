@@ -310,6 +310,11 @@ async fn confidential_files_are_visible_only_to_those_named_on_them() {
         reads.contains(&("user:hanna".into(), "file".into())),
         "{reads:?}"
     );
+    // A search hit shows the document's title and text: a read too.
+    assert!(
+        reads.contains(&("token:Bauamt".into(), "search_hit".into())),
+        "{reads:?}"
+    );
 
     // Housekeeping still sees the confidential blob: the sweeper keeps it.
     app.sweep(Duration::ZERO).await;

@@ -295,21 +295,24 @@ impl TenantTx {
 
     /// Ids among `ids` that this transaction may see (RLS: plan scope, confidential Akten).
     /// A hit shows content (title, snippet): hits in confidential Akten are audited as
-    /// reads, like downloads.
-    pub async fn visible_search_hits(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, DbError> {
-        let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-            "SELECT d.id, d.file_id, f.confidentiality
-               FROM documents d JOIN files f ON f.id = d.file_id
-              WHERE d.id = ANY($1)",
-        )
-        .bind(ids)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        for (id, file_id, confidentiality) in &rows {
-            if confidentiality != "normal" {
+    /// reads, like downloads. `confidential_files` are the confidential Akten this transaction
+    /// may see (from [`TenantTx::search_visibility`]): knowing them, the query needs no join
+    /// on `files`, whose row-level policy would be evaluated once more per hit.
+    pub async fn visible_search_hits(
+        &mut self,
+        ids: &[Uuid],
+        confidential_files: &[Uuid],
+    ) -> Result<Vec<Uuid>, DbError> {
+        let rows: Vec<(Uuid, Uuid)> =
+            sqlx::query_as("SELECT d.id, d.file_id FROM documents d WHERE d.id = ANY($1)")
+                .bind(ids)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        for (id, file_id) in &rows {
+            if confidential_files.contains(file_id) {
                 self.note_read(*file_id, "search_hit", *id).await?;
             }
         }
-        Ok(rows.into_iter().map(|(id, _, _)| id).collect())
+        Ok(rows.into_iter().map(|(id, _)| id).collect())
     }
 }
