@@ -268,22 +268,27 @@ impl Tokenizer for GermanTokenizer {
                 tokens.push(mk(part));
             }
         };
-        let mut start = None;
-        for (i, c) in text.char_indices() {
-            if c.is_alphanumeric() {
-                start.get_or_insert(i);
-            } else if let Some(s) = start.take() {
-                emit(s, i, &mut tokens);
-            }
-        }
-        if let Some(s) = start {
-            emit(s, text.len(), &mut tokens);
-        }
+        for_each_word(text, |from, to| emit(from, to, &mut tokens));
         VecTokenStream {
             tokens,
             next: 0,
             current: Token::default(),
         }
+    }
+}
+
+/// Calls `f(from, to)` with the byte range of every run of alphanumeric characters.
+fn for_each_word(text: &str, mut f: impl FnMut(usize, usize)) {
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            f(s, i);
+        }
+    }
+    if let Some(s) = start {
+        f(s, text.len());
     }
 }
 
@@ -332,17 +337,7 @@ impl Tokenizer for HighlightTokenizer {
                 position_length: 1,
             });
         };
-        let mut start = None;
-        for (i, c) in text.char_indices() {
-            if c.is_alphanumeric() {
-                start.get_or_insert(i);
-            } else if let Some(s) = start.take() {
-                word(s, i, &mut tokens);
-            }
-        }
-        if let Some(s) = start {
-            word(s, text.len(), &mut tokens);
-        }
+        for_each_word(text, |from, to| word(from, to, &mut tokens));
         VecTokenStream {
             tokens,
             next: 0,

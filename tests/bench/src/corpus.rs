@@ -1242,7 +1242,7 @@ const FIRST_NAMES: &[&str] = &[
     "Giuseppe",
 ];
 
-const LAST_NAMES: &[&str] = &[
+pub(crate) const LAST_NAMES: &[&str] = &[
     "Müller",
     "Schmidt",
     "Schneider",

@@ -234,21 +234,65 @@ struct Run {
     last_line: String,
 }
 
+/// Where an import goes: the database, data dir and master key of a running server, and
+/// the tenant.
+#[derive(Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub(crate) urls: &'a akta_pgcluster::ClusterUrls,
+    pub(crate) data_dir: &'a Path,
+    pub(crate) master_key_hex: &'a str,
+    pub(crate) slug: &'a str,
+}
+
+impl<'a> From<&'a Node> for Target<'a> {
+    fn from(node: &'a Node) -> Self {
+        Target {
+            urls: &node.urls,
+            data_dir: &node.data_dir,
+            master_key_hex: &node.master_key_hex,
+            slug: "bench",
+        }
+    }
+}
+
+/// Creates the Aktenplan `units` (code, title, parent code; parents first) over the API.
+pub(crate) async fn create_plan(
+    api: &ingest::Api,
+    units: &[(String, String, Option<String>)],
+) -> anyhow::Result<()> {
+    let mut ids: std::collections::HashMap<String, String> = Default::default();
+    for (code, title, parent) in units {
+        let created = api
+            .create(
+                "/api/v1/plan-units",
+                serde_json::json!({
+                    "code": code,
+                    "title": title,
+                    "parent_id": parent.as_ref().and_then(|p| ids.get(p)),
+                }),
+            )
+            .await?;
+        let id = created["id"].as_str().context("plan unit id")?.to_owned();
+        ids.insert(code.clone(), id);
+    }
+    Ok(())
+}
+
 /// Runs `akta import folder` for `manifest` against `node`, sampling peak RSS; returns the
 /// import's wall time, its own peak RSS and its summary line.
-async fn import_folder(
+pub(crate) async fn import_folder(
     bin: &Path,
-    node: &Node,
+    node: Target<'_>,
     manifest: &Path,
 ) -> anyhow::Result<(Duration, u64, String)> {
     let started = Instant::now();
     let mut child = tokio::process::Command::new(bin)
-        .args(["import", "folder", "--tenant", "bench", "--manifest"])
+        .args(["import", "folder", "--tenant", node.slug, "--manifest"])
         .arg(manifest)
         .env("AKTA_DATABASE_URL", &node.urls.app_url)
         .env("AKTA_DATABASE_OWNER_URL", &node.urls.owner_url)
-        .env("AKTA_DATA_DIR", &node.data_dir)
-        .env("AKTA_MASTER_KEY", &node.master_key_hex)
+        .env("AKTA_DATA_DIR", node.data_dir)
+        .env("AKTA_MASTER_KEY", node.master_key_hex)
         .env("AKTA_LOG", "warn")
         .env_remove("AKTA_MASTER_KEY_FILE")
         .env_remove("AKTA_S3_BUCKET")
@@ -340,25 +384,10 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
 
     // The import.
     let node = start_node(&bin).await?;
-    let mut ids: std::collections::HashMap<String, String> = Default::default();
-    for (code, title, parent) in &units {
-        let created = node
-            .api
-            .create(
-                "/api/v1/plan-units",
-                serde_json::json!({
-                    "code": code,
-                    "title": title,
-                    "parent_id": parent.as_ref().and_then(|p| ids.get(p)),
-                }),
-            )
-            .await?;
-        let id = created["id"].as_str().context("plan unit id")?.to_owned();
-        ids.insert(code.clone(), id);
-    }
+    create_plan(&node.api, &units).await?;
     eprintln!("importing with akta import folder …");
     let started = Instant::now();
-    let (written, import_peak, last_line) = import_folder(&bin, &node, &manifest).await?;
+    let (written, import_peak, last_line) = import_folder(&bin, (&node).into(), &manifest).await?;
     eprintln!(
         "  {last_line} in {:.1} s; waiting until every text is searchable …",
         written.as_secs_f64()
@@ -383,7 +412,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             write_pdfs(&share, args.pdf_mib, args.pdf_each_mib, args.seed)?;
         eprintln!("importing {count} PDFs …");
         let started = Instant::now();
-        let (written, peak, last_line) = import_folder(&bin, &node, &plans).await?;
+        let (written, peak, last_line) = import_folder(&bin, (&node).into(), &plans).await?;
         let searchable = wait_for(&node, PDF_WORD, count as u64, started, timeout).await?;
         pdf_run = Some(Run {
             documents: count,

@@ -162,10 +162,15 @@ fn query_set(reference: &str) -> anyhow::Result<Vec<QuerySpec>> {
         reference: true,
         ..QuerySpec::text("reference", reference)
     });
+    let surnames: Vec<&str> = corpus::LAST_NAMES
+        .iter()
+        .chain(&SURNAME_VARIANTS)
+        .copied()
+        .collect();
     let mix: [(&'static str, &[&str]); 5] = [
         ("frequent", &FREQUENT),
         ("compound part", &COMPOUND_PARTS),
-        ("surname", &SURNAMES),
+        ("surname", &surnames),
         ("two words", &TWO_WORDS),
         ("phrase", &PHRASES),
     ];
@@ -266,48 +271,8 @@ const COMPOUND_PARTS: [&str; 40] = [
     "kita",
 ];
 
-const SURNAMES: [&str; 40] = [
-    "Müller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Meyer",
-    "Wagner",
-    "Becker",
-    "Schulz",
-    "Hoffmann",
-    "Schäfer",
-    "Koch",
-    "Bauer",
-    "Richter",
-    "Klein",
-    "Wolf",
-    "Schröder",
-    "Neumann",
-    "Schwarz",
-    "Zimmermann",
-    "Braun",
-    "Krüger",
-    "Hofmann",
-    "Hartmann",
-    "Lange",
-    "Schmitt",
-    "Werner",
-    "Krause",
-    "Meier",
-    "Lehmann",
-    "Yılmaz",
-    "Kowalski",
-    "Nowak",
-    "Öztürk",
-    "Große",
-    "mueller",
-    "schroeder",
-    "kruger",
-    "Schmid",
-    "Maier",
-];
+/// The corpus' surnames, and some as clerks type them without umlauts or misspell them.
+const SURNAME_VARIANTS: [&str; 5] = ["mueller", "schroeder", "kruger", "Schmid", "Maier"];
 
 const TWO_WORDS: [&str; 45] = [
     "Widerspruch Grundsteuer",
@@ -1598,76 +1563,20 @@ async fn load_via_import(
         base: server.base.clone(),
         token: token.to_owned(),
     };
-    let mut ids: std::collections::HashMap<String, String> = Default::default();
-    for (code, title, parent) in &units {
-        let created = api
-            .create(
-                "/api/v1/plan-units",
-                serde_json::json!({
-                    "code": code,
-                    "title": title,
-                    "parent_id": parent.as_ref().and_then(|p| ids.get(p)),
-                }),
-            )
-            .await?;
-        let id = created["id"].as_str().context("plan unit id")?.to_owned();
-        ids.insert(code.clone(), id);
-    }
+    crate::import::create_plan(&api, &units).await?;
     eprintln!("importing with akta import folder …");
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(akta_bin)
-        .args(["import", "folder", "--tenant", slug, "--manifest"])
-        .arg(&manifest)
-        .env("AKTA_DATABASE_URL", &urls.app_url)
-        .env("AKTA_DATABASE_OWNER_URL", &urls.owner_url)
-        .env("AKTA_DATA_DIR", data_dir)
-        .env("AKTA_MASTER_KEY", master_key_hex)
-        .env("AKTA_LOG", "warn")
-        .env_remove("AKTA_MASTER_KEY_FILE")
-        .env_remove("AKTA_S3_BUCKET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting akta import folder")?;
-    let pid = child.id().context("import pid")?;
-    let mut out = child.stdout.take().context("stdout")?;
-    let reading = tokio::spawn(async move {
-        let mut stdout = String::new();
-        let _ = tokio::io::AsyncReadExt::read_to_string(&mut out, &mut stdout).await;
-        stdout
-    });
-    let mut import_peak_kib = 0;
-    let mut last_report = Instant::now();
-    let status = loop {
-        if let Ok(kib) = crate::upload::rss_kib(pid, "VmHWM:") {
-            import_peak_kib = import_peak_kib.max(kib);
-        }
-        if last_report.elapsed() > Duration::from_secs(60) {
-            let (found, lag) = api.text_searchable().await?;
-            eprintln!(
-                "  importing: {found} documents searchable, index_lag {lag} ({:.0} s)",
-                started.elapsed().as_secs_f64()
-            );
-            last_report = Instant::now();
-        }
-        tokio::select! {
-            status = child.wait() => break status?,
-            () = tokio::time::sleep(Duration::from_millis(200)) => {}
-        }
+    let target = crate::import::Target {
+        urls,
+        data_dir,
+        master_key_hex,
+        slug,
     };
-    let written = started.elapsed();
-    let stdout = reading.await?;
-    if !status.success() {
-        bail!(
-            "akta import folder failed ({status}): {}",
-            stdout.lines().last().unwrap_or("")
-        );
-    }
+    let (written, import_peak_kib, last_line) =
+        crate::import::import_folder(akta_bin, target, &manifest).await?;
     eprintln!(
-        "  import done after {:.1} s: {}",
-        written.as_secs_f64(),
-        stdout.lines().last().unwrap_or("")
+        "  import done after {:.1} s: {last_line}",
+        written.as_secs_f64()
     );
     let searchable = ingest::wait_searchable(&api, loaded.documents, started, timeout).await?;
     Ok((
