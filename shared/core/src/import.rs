@@ -744,8 +744,12 @@ impl Core {
         on_progress: Option<OnProgress<'_>>,
     ) -> Result<ImportReport, CoreError> {
         let recorder = self.progress_recorder(who, id);
+        let last = std::sync::Mutex::new(None);
         let tell = |p: Progress| {
             recorder(p);
+            *last
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(p);
             if let Some(on) = on_progress {
                 on(p);
             }
@@ -755,7 +759,10 @@ impl Core {
             Ok(Err(e)) => Err(e),
             Err(e) => Err(CoreError::Internal(format!("opening the import: {e}"))),
         };
-        self.record_import_end(who, id, &outcome).await;
+        let last = *last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.record_import_end(who, id, &outcome, last).await;
         outcome
     }
 
@@ -789,14 +796,16 @@ impl Core {
         who: &Principal,
         id: Uuid,
         outcome: &Result<ImportReport, CoreError>,
+        last_progress: Option<Progress>,
     ) {
         let (report, error) = match outcome {
             Ok(report) => (serde_json::to_value(report).ok(), None),
             Err(e) => (None, Some(e.to_string())),
         };
+        let progress = last_progress.map(|p| json!(p));
         let finished = self
             .as_caller(who, async |tx| {
-                tx.finish_import(id, report.as_ref(), error.as_deref())
+                tx.finish_import(id, report.as_ref(), error.as_deref(), progress.as_ref())
                     .await
             })
             .await;

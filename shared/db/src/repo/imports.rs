@@ -52,19 +52,24 @@ impl TenantTx {
         id: Uuid,
         report: Option<&serde_json::Value>,
         error: Option<&str>,
+        last_progress: Option<&serde_json::Value>,
     ) -> Result<(), DbError> {
+        // The last progress the import told, which the throttled progress writer may not
+        // have stored yet (a small import ends before its first write).
         sqlx::query(
             "UPDATE imports SET state = CASE WHEN $3::text IS NULL THEN 'fertig' ELSE 'fehlgeschlagen' END,
                     finished_at = now(), report = $2, error = $3,
-                    progress = CASE WHEN $3::text IS NULL AND progress IS NOT NULL
-                                    THEN progress || jsonb_build_object('done', progress->'total',
-                                                                        'bytes_done', progress->'bytes_total')
-                                    ELSE progress END
+                    progress = CASE WHEN $3::text IS NULL AND coalesce($4, progress) IS NOT NULL
+                                    THEN coalesce($4, progress)
+                                         || jsonb_build_object('done', coalesce($4, progress)->'total',
+                                                               'bytes_done', coalesce($4, progress)->'bytes_total')
+                                    ELSE coalesce($4, progress) END
               WHERE id = $1",
         )
         .bind(id)
         .bind(report)
         .bind(error)
+        .bind(last_progress)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
