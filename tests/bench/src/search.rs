@@ -375,6 +375,17 @@ pub(crate) struct Loaded {
     pub(crate) reference: String,
 }
 
+impl Loaded {
+    /// Keeps the first Aktenzeichen of the corpus, or the first one under 63.01.
+    fn consider_reference(&mut self, plan_code: &str, reference: &str) {
+        if self.reference.is_empty()
+            || (plan_code == "63.01" && !self.reference.starts_with("63.01"))
+        {
+            self.reference = reference.to_owned();
+        }
+    }
+}
+
 /// Opens a transaction in which row-level security lets the owner write `tenant`'s rows.
 async fn tenant_tx(
     pool: &PgPool,
@@ -460,12 +471,7 @@ async fn load_akta(
     loop {
         let done = match corpus.next() {
             Some(file) => {
-                if loaded.reference.is_empty()
-                    || (plan[file.plan_unit].code == "63.01"
-                        && !loaded.reference.starts_with("63.01"))
-                {
-                    loaded.reference = file.reference.clone();
-                }
+                loaded.consider_reference(plan[file.plan_unit].code, &file.reference);
                 pending_docs += file.documents.len();
                 pending.push(file);
                 if pending_docs < batch {
@@ -1519,11 +1525,7 @@ fn corpus_summary(seed: u64, docs: usize) -> Loaded {
     let plan = corpus.plan().to_vec();
     let mut loaded = Loaded::default();
     for file in corpus.by_ref() {
-        if loaded.reference.is_empty()
-            || (plan[file.plan_unit].code == "63.01" && !loaded.reference.starts_with("63.01"))
-        {
-            loaded.reference = file.reference.clone();
-        }
+        loaded.consider_reference(plan[file.plan_unit].code, &file.reference);
         loaded.files += 1;
         loaded.cases += file.cases.len();
         for d in &file.documents {
