@@ -29,9 +29,9 @@ pub struct DocumentUpdate {
 /// (the whole or a range) when asked.
 pub struct Readable {
     pub version: Version,
-    key: BlobKey,
-    dek: Option<Key256>,
-    blobs: Arc<dyn BlobStore>,
+    pub(crate) key: BlobKey,
+    pub(crate) dek: Option<Key256>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
 }
 
 impl Readable {

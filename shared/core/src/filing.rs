@@ -26,6 +26,10 @@ pub struct StoredBlob {
 }
 
 impl StoredBlob {
+    pub fn file_name(&self) -> &FileName {
+        &self.file_name
+    }
+
     /// The version row, with the data key wrapped in the transaction that stores it.
     async fn new_version(&self, core: &Core, tx: &mut TenantTx) -> Result<NewVersion, CoreError> {
         let dek = match &self.content.dek {
@@ -155,6 +159,10 @@ impl Core {
 }
 
 impl Upload {
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
     async fn tx(&self) -> Result<TenantTx, CoreError> {
         Ok(self.core.db.tx_for(&self.principal).await?)
     }
@@ -312,6 +320,26 @@ impl Upload {
             let doc = tx.create_document(target, metadata, new_version).await?;
             tx.commit().await?;
             Ok::<_, CoreError>(doc)
+        }
+        .await;
+        if written.is_err() {
+            self.discard_blob(blob).await;
+        }
+        written
+    }
+
+    /// Puts the stored blob into a Posteingang (see [`Upload::commit_document`]).
+    pub(crate) async fn commit_inbox_item(
+        &self,
+        blob: StoredBlob,
+        new: akta_db::NewInboxItem,
+    ) -> Result<akta_db::InboxItem, CoreError> {
+        let written = async {
+            let mut tx = self.tx().await?;
+            let content = blob.new_version(&self.core, &mut tx).await?;
+            let item = tx.receive_inbox_item(new, content).await?;
+            tx.commit().await?;
+            Ok::<_, CoreError>(item)
         }
         .await;
         if written.is_err() {

@@ -12,6 +12,7 @@ mod error;
 mod files;
 mod filing;
 pub mod import;
+mod inbox;
 mod login_guard;
 mod oidc;
 mod people;
@@ -29,6 +30,7 @@ pub use documents::{DocumentUpdate, Readable};
 pub use error::CoreError;
 pub use files::FileUpdate;
 pub use filing::{StoredBlob, Upload};
+pub use inbox::{Delivery, Forward};
 pub use oidc::SignInRefusal;
 pub use people::{LoggedIn, NewSession, UserInput, UserUpdate};
 pub use tenants::{parse_username, TenantOverview, TokenSpec};
@@ -44,8 +46,9 @@ pub mod model {
     pub use akta_db::Grantee;
     pub use akta_db::{
         AccessEntry, AuditEvent, Case, Document, DocumentTarget, Extraction, FileFilter,
-        FileRecord, IndexLag, NewDocument, NewFile, NewPlanUnit, OperatorTokenRow, OrgUnit, Page,
-        PlanUnit, Quota, SupportGrant, TenantRow, TenantUsage, TokenRow, User, Version,
+        FileRecord, InboxItem, IndexLag, NewDocument, NewFile, NewPlanUnit, OperatorTokenRow,
+        OrgUnit, Page, PlanUnit, Quota, SupportGrant, TenantRow, TenantUsage, TokenRow, User,
+        Version,
     };
 }
 

@@ -2,7 +2,7 @@
 //! tenant index, only what the caller may see (inside the search, so totals and facets
 //! count visible documents only), then RLS re-checks the hits of the page.
 
-use akta_db::IndexLag;
+use akta_db::{DocumentTarget, IndexLag, RecordHit};
 use akta_domain::Principal;
 use akta_search::{Query, SearchError, SearchOptions, SearchResults, Visibility};
 use uuid::Uuid;
@@ -12,7 +12,27 @@ use crate::{Core, CoreError};
 /// What a search returns, with how far this node's index trails the log for the tenant.
 pub struct Found {
     pub results: SearchResults,
+    /// Akten and Vorgänge found by their Zeichen or Betreff (first page only).
+    pub records: Vec<RecordHit>,
     pub lag: IndexLag,
+}
+
+/// Akten and Vorgänge shown above the documents of a search's first page.
+const RECORD_HITS: i64 = 10;
+
+/// Whether Akten and Vorgänge are looked up beside the documents: on the first page, and
+/// only while no filter narrows to what only documents have.
+fn wants_records(options: &SearchOptions) -> bool {
+    options.cursor.is_none()
+        && options.kind.is_none()
+        && options.metadata.is_empty()
+        && options.date_from.is_none()
+        && options.date_to.is_none()
+        && options.file_id.is_none()
+        && options.case_id.is_none()
+        && options.plan_unit.is_none()
+        && options.org_unit.is_none()
+        && options.status.is_none()
 }
 
 /// Why a search could not answer.
@@ -62,6 +82,9 @@ impl Core {
             plan_scope,
             confidential_files: Some(confidential_files.clone()),
         };
+        let record_terms = wants_records(&options)
+            .then(|| query.record_terms())
+            .flatten();
         let searcher = index.clone();
         let slot = self
             .search_slots
@@ -83,7 +106,45 @@ impl Core {
             .await
             .map_err(CoreError::from)?;
         results.items.retain(|h| visible.contains(&h.document_id));
+        let records = match record_terms {
+            Some(terms) => tx
+                .find_records(&terms.reference, &terms.words, RECORD_HITS)
+                .await
+                .map_err(CoreError::from)?,
+            None => Vec::new(),
+        };
         tx.commit().await.map_err(CoreError::from)?;
-        Ok(Found { results, lag })
+        Ok(Found {
+            results,
+            records,
+            lag,
+        })
+    }
+}
+
+impl Core {
+    /// Akten and Vorgänge by Zeichen (prefix) or Betreff words, for search-as-you-type where
+    /// a clerk names an Akte (filing from the Posteingang).
+    pub async fn find_records(
+        &self,
+        who: &Principal,
+        typed: &str,
+        limit: i64,
+    ) -> Result<Vec<RecordHit>, CoreError> {
+        let words: Vec<String> = typed.split_whitespace().map(str::to_owned).collect();
+        self.as_caller(who, async |tx| {
+            tx.find_records(typed, &words, limit.clamp(1, 50)).await
+        })
+        .await
+    }
+
+    /// The Akte or Vorgang with exactly this Zeichen, if the caller sees it.
+    pub async fn target_by_reference(
+        &self,
+        who: &Principal,
+        reference: &str,
+    ) -> Result<Option<DocumentTarget>, CoreError> {
+        self.as_caller(who, async |tx| tx.target_by_reference(reference).await)
+            .await
     }
 }

@@ -21,10 +21,12 @@ pub use repo::extraction::{
     full_text, ClaimedJob, ExtractedText, Extraction, ExtractionSource, SealedText, StoredText,
 };
 pub use repo::files::{Case, CaseChanges, FileChanges, FileFilter, FileRecord, Lock, NewFile};
+pub use repo::inbox::{InboxItem, InboxScope, NewInboxItem};
 pub use repo::keys::{ContentKey, StoredDek, TenantKeyRow, WrappedDekRow};
 pub use repo::plan_units::{NewPlanUnit, PlanUnit};
 pub use repo::quotas::{Quota, TenantUsage};
 pub use repo::rate::RateHit;
+pub use repo::records::RecordHit;
 pub use repo::search::{IndexLag, IndexLogEntry, SearchSource};
 pub use repo::support::SupportGrant;
 pub use repo::tokens::{Authenticated, NewToken, TokenRow};

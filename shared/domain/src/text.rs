@@ -197,11 +197,42 @@ impl FileName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The title a document gets from its file name unless someone gives it one, as a clerk
+    /// would write it: without the extension, separators as spaces, the first letter
+    /// capitalised ("nachbarzustimmung_2026-03.pdf" → "Nachbarzustimmung 2026-03").
+    pub fn suggested_title(&self) -> String {
+        let stem = match self.0.rsplit_once('.') {
+            Some((stem, ext)) if !stem.is_empty() && (1..=5).contains(&ext.len()) => stem,
+            _ => self.0.as_str(),
+        };
+        let spaced: String = stem
+            .split(['_', ' '])
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut chars = spaced.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => self.0.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_suggested_by_file_names_read_like_titles() {
+        let title = |n: &str| FileName::parse(n).unwrap().suggested_title();
+        assert_eq!(title("nachbarzustimmung.pdf"), "Nachbarzustimmung");
+        assert_eq!(title("scan_2026-03_bauamt.PDF"), "Scan 2026-03 bauamt");
+        assert_eq!(title("ärger.txt"), "Ärger");
+        assert_eq!(title(".profile"), ".profile");
+        assert_eq!(title("brief"), "Brief");
+        assert_eq!(title("___.pdf"), "___.pdf");
+    }
 
     #[test]
     fn bounded_text_trims_and_limits_length() {

@@ -127,6 +127,8 @@ pub struct SearchHit {
     pub case_reference: Option<String>,
     #[serde(with = "iso_date::option")]
     pub document_date: Option<Date>,
+    /// The Akte's Betreff.
+    pub subject: String,
     /// Relevance; `None` when sorted by date.
     pub score: Option<f32>,
     /// HTML fragment of the content, escaped, with matches in `<mark>…</mark>`; empty when

@@ -40,7 +40,7 @@ const MIN_WRITER_MEMORY: usize = 15_000_000;
 pub const MAX_LIMIT: usize = 200;
 /// Changes with every incompatible change of the index schema; indexes live in a directory
 /// per version, so a new version starts empty and is filled from PostgreSQL.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 /// Words shorter than this are not retried with a typo tolerance (too many neighbours).
 const FUZZY_MIN_CHARS: usize = 5;
 const SNIPPET_CHARS: usize = 200;
@@ -248,6 +248,8 @@ struct StoredHit {
     reference: String,
     case_reference: Option<String>,
     document_date: Option<Date>,
+    /// The Akte's Betreff, shown with the hit.
+    subject: String,
 }
 
 struct TenantIndex {
@@ -451,6 +453,7 @@ impl IndexManager {
             reference: d.reference.clone(),
             case_reference: d.case_reference.clone(),
             document_date: d.document_date,
+            subject: d.subject.clone(),
         };
         doc.add_text(f.stored, serde_json::to_string(&stored)?);
         Ok(doc)
@@ -517,6 +520,7 @@ impl IndexManager {
                 reference: s.reference,
                 case_reference: s.case_reference,
                 document_date: s.document_date,
+                subject: s.subject,
                 score,
                 snippet: if snippet.highlighted().is_empty() {
                     String::new()

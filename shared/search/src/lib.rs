@@ -24,7 +24,7 @@ pub use index::{
     SCHEMA_VERSION,
 };
 pub use node::SearchIndex;
-pub use query::{Query, QueryError, QueryErrorKind, QueryField};
+pub use query::{Query, QueryError, QueryErrorKind, QueryField, RecordTerms};
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]

@@ -208,6 +208,44 @@ impl Query {
     pub fn is_empty(&self) -> bool {
         self.clauses.is_empty()
     }
+
+    /// What Akten and Vorgänge themselves are found by: a Zeichen (prefix) and the words
+    /// their Betreff must contain. `None` when the query asks for something only documents
+    /// have (a kind, a sender, a title, a year) or excludes words.
+    pub fn record_terms(&self) -> Option<RecordTerms> {
+        let mut terms = RecordTerms::default();
+        let mut free = Vec::new();
+        for clause in &self.clauses {
+            if clause.negated {
+                return None;
+            }
+            match clause.field {
+                None => free.push(clause.value.trim()),
+                Some(QueryField::Reference | QueryField::CaseReference) => {
+                    terms.reference = clause.value.trim().to_owned();
+                }
+                Some(_) => return None,
+            }
+        }
+        if terms.reference.is_empty() {
+            terms.reference = free.join(" ");
+        }
+        terms.words = free
+            .iter()
+            .flat_map(|v| v.split_whitespace())
+            .map(str::to_owned)
+            .collect();
+        (!terms.reference.is_empty() || !terms.words.is_empty()).then_some(terms)
+    }
+}
+
+/// See [`Query::record_terms`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordTerms {
+    /// Matches Zeichen that start with it.
+    pub reference: String,
+    /// All must occur in the Betreff.
+    pub words: Vec<String>,
 }
 
 fn err(position: usize, kind: QueryErrorKind) -> QueryError {
@@ -222,6 +260,20 @@ pub(crate) fn looks_like_reference(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn akten_are_found_by_zeichen_and_betreff_words_only() {
+        let terms = |q: &str| Query::parse(q).unwrap().record_terms();
+        let t = terms("63.02-0001/2026").unwrap();
+        assert_eq!(t.reference, "63.02-0001/2026");
+        assert_eq!(t.words, vec!["63.02-0001/2026"]);
+        let t = terms("Bahnhofstraße \"Neubau Kita\"").unwrap();
+        assert_eq!(t.words, vec!["Bahnhofstraße", "Neubau", "Kita"]);
+        assert_eq!(terms("az:63.01 Musterweg").unwrap().reference, "63.01");
+        assert_eq!(terms("art:Bescheid Musterweg"), None);
+        assert_eq!(terms("Musterweg -Garage"), None);
+        assert_eq!(terms(""), None);
+    }
 
     fn clause(negated: bool, field: Option<QueryField>, value: &str, phrase: bool) -> Clause {
         Clause {

@@ -17,6 +17,8 @@
 //! | `GET /sprache/{de,en}` | sets the UI language cookie `akta_lang` (before login) |
 //! | `POST /sprache` | saves the logged-in user's UI language (`lang=de|en`) to the account |
 //! | `GET /arbeitsplatz` | "Mein Arbeitsplatz": due Wiedervorlagen, my open Akten and Vorgänge, recent changes |
+//! | `GET /posteingang`, `POST /posteingang` | the Posteingang; put a document in (multipart: `csrf_token`, `file`) |
+//! | `GET,POST /posteingang/{id}` | an item with preview; file it (`action=ablegen`, `aktenzeichen`, `title`, `kind`, `sender`, `document_date`) or forward it (`action=weiterleiten`, `colleague`, `note`) |
 //! | `GET /aktenplan[?einheit={id}]` | Aktenplan tree with counts; the Akten of the chosen unit |
 //! | `GET /akten/neu?einheit={id}`, `POST /akten` | create an Akte |
 //! | `GET /akten/{id}[?register=akte\|verlauf\|{case id}]` | the Akte with its registers (documents filed directly, one per Vorgang, history) |
@@ -63,7 +65,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-use pages::{admin, archive, documents, files, imports, login, plan, search, workplace};
+use pages::{admin, archive, documents, files, imports, inbox, login, plan, search, workplace};
 
 /// The web UI's routes, to merge into the API router.
 pub fn routes() -> Router<AppState> {
@@ -72,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/akten/{id}/dokumente", post(documents::upload))
         .route("/dokumente/{id}/versionen", post(documents::add_version))
         .route("/importe", post(imports::start))
+        .route("/posteingang", post(inbox::deliver))
         .layer(DefaultBodyLimit::disable());
     // An archive's message, read whole (bounded by the handler as by the REST route).
     let messages = Router::new()
@@ -86,6 +89,8 @@ pub fn routes() -> Router<AppState> {
         .route("/sprache", post(login::save_language))
         .route("/arbeitsplatz", get(workplace::show))
         .route("/aktenplan", get(plan::show))
+        .route("/posteingang", get(inbox::list))
+        .route("/posteingang/{id}", get(inbox::show).post(inbox::act))
         .route("/akten", post(files::create))
         .route("/akten/neu", get(files::new_form))
         .route("/akten/{id}", get(files::show))

@@ -175,6 +175,39 @@
     });
   }
 
+  // Aktenzeichen fields: Akten and Vorgänge matching what is typed (Zeichen or Betreff)
+  // appear as suggestions; without the script the server resolves the typed Zeichen.
+  document.querySelectorAll("input[data-records-suggest]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("data-records-suggest"));
+    if (!list) { return; }
+    var timer = null;
+    var asked = "";
+    function suggest() {
+      var typed = input.value.trim();
+      if (typed.length < 2 || typed === asked) { return; }
+      asked = typed;
+      fetch("/api/v1/records?limit=10&q=" + encodeURIComponent(typed), {
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (body) {
+          if (input.value.trim() !== typed) { return; }
+          list.textContent = "";
+          (body.items || []).forEach(function (hit) {
+            var option = document.createElement("option");
+            option.value = hit.reference;
+            option.label = hit.subject + (hit.type === "case" ? " (" + hit.file_reference + ")" : "");
+            list.appendChild(option);
+          });
+        })
+        .catch(function () { /* suggestions are a convenience */ });
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(suggest, 150);
+    });
+  });
+
   document.querySelectorAll(".dropzone[data-upload-url]").forEach(function (zone) {
     zone.hidden = false;
     var url = zone.getAttribute("data-upload-url");

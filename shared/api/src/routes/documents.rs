@@ -59,22 +59,33 @@ impl UploadMetadata {
     }
 }
 
-#[derive(Default)]
-struct Parts {
-    metadata: Option<NewDocument>,
-    file: Option<StoredBlob>,
+pub(crate) struct Parts<M> {
+    pub(crate) metadata: Option<M>,
+    pub(crate) file: Option<StoredBlob>,
 }
 
-/// Reads all parts of an upload request, streaming the file part through the core's upload.
-/// On any failure, a blob already written is removed before returning.
-async fn read_upload(
+/// How a `metadata` part is read; `None`: the request takes none.
+pub(crate) type MetadataParser<M> = Option<fn(&[u8]) -> Result<M, ApiError>>;
+
+fn document_metadata(bytes: &[u8]) -> Result<NewDocument, ApiError> {
+    let meta: UploadMetadata = parse_json(bytes, "metadata.")?;
+    meta.into_new_document()
+}
+
+/// Reads all parts of an upload request, streaming the file part through the core's upload;
+/// a `metadata` part before the file is checked before the file streams. On any failure, a
+/// blob already written is removed before returning.
+pub(crate) async fn read_upload<M>(
     state: &AppState,
     upload: &Upload,
     req: Request,
-    accept_metadata: bool,
-) -> Result<Parts, ApiError> {
-    let mut parts = Parts::default();
-    let result = read_parts(state, upload, req, accept_metadata, &mut parts).await;
+    metadata: MetadataParser<M>,
+) -> Result<Parts<M>, ApiError> {
+    let mut parts = Parts {
+        metadata: None,
+        file: None,
+    };
+    let result = read_parts(state, upload, req, metadata, &mut parts).await;
     if let Err(e) = result {
         if let Some(blob) = parts.file.take() {
             upload.discard_blob(blob).await;
@@ -84,12 +95,12 @@ async fn read_upload(
     Ok(parts)
 }
 
-async fn read_parts(
+async fn read_parts<M>(
     state: &AppState,
     upload: &Upload,
     req: Request,
-    accept_metadata: bool,
-    parts: &mut Parts,
+    metadata: MetadataParser<M>,
+    parts: &mut Parts<M>,
 ) -> Result<(), ApiError> {
     let mut multipart = Multipart::from_request(req, state)
         .await
@@ -101,10 +112,11 @@ async fn read_parts(
     {
         let name = field.name().unwrap_or("").to_owned();
         match name.as_str() {
-            "metadata" if accept_metadata && parts.metadata.is_none() => {
+            "metadata" if metadata.is_some() && parts.metadata.is_none() => {
                 let bytes = read_small(field, METADATA_PART_LIMIT).await?;
-                let meta: UploadMetadata = parse_json(&bytes, "metadata.")?;
-                parts.metadata = Some(meta.into_new_document()?);
+                if let Some(parse) = metadata {
+                    parts.metadata = Some(parse(&bytes)?);
+                }
             }
             "file" if parts.file.is_none() => {
                 let file_name = field.file_name().unwrap_or("dokument").to_owned();
@@ -161,7 +173,7 @@ async fn create_document(
     let upload = state.core.upload(&writer.principal)?;
     // Fail fast on a wrong or closed target before reading a possibly large body.
     upload.check_target(target).await?;
-    let parts = read_upload(&state, &upload, req, true).await?;
+    let parts = read_upload(&state, &upload, req, Some(document_metadata)).await?;
     let Some(blob) = parts.file else {
         return Err(ApiError::bad_request(
             "missing_part",
@@ -216,7 +228,7 @@ pub async fn add_version(
     let doc_id = parse_id(&id, "id")?;
     let upload = state.core.upload(&writer.principal)?;
     upload.check_version_target(doc_id).await?;
-    let parts = read_upload(&state, &upload, req, false).await?;
+    let parts = read_upload::<()>(&state, &upload, req, None).await?;
     let Some(blob) = parts.file else {
         return Err(ApiError::bad_request(
             "missing_part",
@@ -345,7 +357,7 @@ pub enum ContentDisposition {
 #[serde(deny_unknown_fields)]
 pub struct ContentQuery {
     #[serde(default)]
-    disposition: ContentDisposition,
+    pub(crate) disposition: ContentDisposition,
 }
 
 /// Media types shown inline in the preview; anything else (HTML, SVG, …) is always a download.
@@ -496,6 +508,16 @@ async fn content(
         .core
         .open_version(&reader.principal, document_id, nr)
         .await?;
+    serve_content(readable, headers, disposition).await
+}
+
+/// Streams readable content with ETag, Range and the headers that keep a browser from
+/// interpreting it (documents' versions and Posteingang items alike).
+pub(crate) async fn serve_content(
+    readable: akta_core::Readable,
+    headers: &HeaderMap,
+    disposition: ContentDisposition,
+) -> Result<Response, ApiError> {
     let version = readable.version.clone();
     let etag = format!("\"{}\"", version.sha256);
     let header_str = |name| {

@@ -6,6 +6,7 @@ mod admin;
 pub(crate) mod documents;
 mod files;
 mod health;
+mod inbox;
 mod oidc;
 mod plan_units;
 mod resubmissions;
@@ -90,6 +91,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/imports",
             post(transfers::start_import).get(transfers::imports),
         )
+        .route("/api/v1/inbox", post(inbox::deliver).get(inbox::list))
         .layer(DefaultBodyLimit::disable());
     // xdomea messages are read whole (bounded); larger bodies answer 413.
     let messages = Router::new()
@@ -126,6 +128,11 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/support-access/{id}",
             axum::routing::delete(admin::revoke_support),
         )
+        .route("/api/v1/records", get(search::records))
+        .route("/api/v1/inbox/{id}", get(inbox::get))
+        .route("/api/v1/inbox/{id}/content", get(inbox::content))
+        .route("/api/v1/inbox/{id}/file", post(inbox::file))
+        .route("/api/v1/inbox/{id}/forward", post(inbox::forward))
         .route(
             "/api/v1/files/{id}/access",
             post(access::grant).get(access::list),

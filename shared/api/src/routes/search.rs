@@ -114,7 +114,11 @@ pub async fn search(
     let query =
         Query::parse(q.q.as_deref().unwrap_or("")).map_err(|e| invalid("q", e.message_en()))?;
     let options = options(&q)?;
-    let Found { results, lag } = state
+    let Found {
+        results,
+        records,
+        lag,
+    } = state
         .core
         .search(&reader.principal, query, options)
         .await
@@ -132,13 +136,50 @@ pub async fn search(
             }
             SearchFailure::Core(e) => e.into(),
         })?;
+    // Akten and Vorgänge found by Zeichen or Betreff come first on the first page, each
+    // item saying what it is; `total` counts documents.
+    let mut items: Vec<Value> = Vec::with_capacity(records.len() + results.items.len());
+    for record in &records {
+        items.push(json!(record));
+    }
+    for hit in &results.items {
+        let mut item = json!(hit);
+        if let Some(fields) = item.as_object_mut() {
+            fields.insert("type".into(), json!("document"));
+        }
+        items.push(item);
+    }
     Ok(Json(json!({
         "total": results.total,
-        "items": results.items,
+        "records_total": records.len(),
+        "items": items,
         "facets": results.facets,
         "next_cursor": results.next_cursor,
         "fuzzy": results.fuzzy,
         "index_lag": lag.entries,
         "index_lag_seconds": lag.seconds,
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordsQuery {
+    q: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/records?q=`: Akten and Vorgänge by Zeichen (prefix) or Betreff words, for
+/// search-as-you-type (filing from the Posteingang); each item says its `type`.
+pub async fn records(
+    State(state): State<AppState>,
+    reader: Reader,
+    ApiQuery(q): ApiQuery<RecordsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let typed = q.q.unwrap_or_default();
+    akta_domain::check_input("q", &typed)?;
+    let items = state
+        .core
+        .find_records(&reader.principal, &typed, q.limit.unwrap_or(10))
+        .await?;
+    Ok(Json(json!({"items": items})))
 }

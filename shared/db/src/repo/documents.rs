@@ -78,6 +78,16 @@ pub struct NewVersion {
     pub dek: Option<crate::StoredDek>,
 }
 
+/// Where a new version's blob comes from, which decides what protects it until the version
+/// commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Intent {
+    /// Just uploaded: its upload intent ends with the version.
+    Upload,
+    /// A Posteingang item, whose row held it (see [`TenantTx::file_inbox_item`]).
+    Inbox,
+}
+
 const DOC_COLUMNS: &str = "id, file_id, case_id, title, kind, sender, recipient, document_date,
     metadata, row_version, created_at";
 const VERSION_COLUMNS: &str =
@@ -174,6 +184,7 @@ impl TenantTx {
         document_id: Uuid,
         nr: i32,
         v: &NewVersion,
+        intent: Intent,
     ) -> Result<(Version, Uuid), DbError> {
         let size =
             i64::try_from(v.size).map_err(|_| DbError::Conflict("size out of range".into()))?;
@@ -200,7 +211,7 @@ impl TenantTx {
             .fetch_one(&mut *self.tx)
             .await?;
         // The blob is now referenced by a committed version (once this commits): no orphan.
-        if !self.forget_upload_intent(&v.blob_key).await? {
+        if intent == Intent::Upload && !self.forget_upload_intent(&v.blob_key).await? {
             // The sweeper took this upload for an orphan (it outlived the grace period) and
             // is deleting its blob: the version must not point at it.
             return Err(DbError::Conflict(
@@ -218,6 +229,17 @@ impl TenantTx {
         target: DocumentTarget,
         new: NewDocument,
         content: NewVersion,
+    ) -> Result<Document, DbError> {
+        self.create_document_from(target, new, content, Intent::Upload)
+            .await
+    }
+
+    pub(crate) async fn create_document_from(
+        &mut self,
+        target: DocumentTarget,
+        new: NewDocument,
+        content: NewVersion,
+        intent: Intent,
     ) -> Result<Document, DbError> {
         let (file_id, case_id) = self.resolve_target(target).await?;
         let sql = format!(
@@ -238,7 +260,7 @@ impl TenantTx {
             .bind(Value::Object(new.metadata))
             .fetch_one(&mut *self.tx)
             .await?;
-        let (version, version_id) = self.insert_version(doc.id, 1, &content).await?;
+        let (version, version_id) = self.insert_version(doc.id, 1, &content, intent).await?;
         doc.versions.push(version);
         let event = DomainEvent::new("document.created", "document", doc.id)
             .in_file(file_id)
@@ -269,7 +291,7 @@ impl TenantTx {
                 .fetch_one(&mut *self.tx)
                 .await?;
         let (version, version_id) = self
-            .insert_version(document_id, last.unwrap_or(0) + 1, &content)
+            .insert_version(document_id, last.unwrap_or(0) + 1, &content, Intent::Upload)
             .await?;
         let event = DomainEvent::new("document.version_added", "document", document_id)
             .in_file(doc.file_id)

@@ -169,10 +169,14 @@ impl TenantTx {
     pub async fn content_key(&mut self, blob_key: &str) -> Result<ContentKey, DbError> {
         Ok(sqlx::query_as::<_, ContentKey>(
             "SELECT v.wrapped_dek, v.tenant_key_version, k.wrapped_key, k.master_key_id
-               FROM document_versions v
+               FROM (SELECT tenant_id, wrapped_dek, tenant_key_version
+                       FROM document_versions WHERE blob_key = $1
+                     UNION ALL
+                     SELECT tenant_id, wrapped_dek, tenant_key_version
+                       FROM inbox_items WHERE blob_key = $1 AND filed_document_id IS NULL) v
                LEFT JOIN tenant_keys k
                  ON k.tenant_id = v.tenant_id AND k.version = v.tenant_key_version
-              WHERE v.blob_key = $1",
+              LIMIT 1",
         )
         .bind(blob_key)
         .fetch_one(&mut *self.tx)
@@ -186,14 +190,29 @@ impl TenantTx {
         version: i32,
         limit: i64,
     ) -> Result<Vec<WrappedDekRow>, DbError> {
-        Ok(sqlx::query_as::<_, WrappedDekRow>(
+        let mut rows = sqlx::query_as::<_, WrappedDekRow>(
             "SELECT id, blob_key, wrapped_dek, tenant_key_version FROM document_versions
               WHERE tenant_key_version < $1 ORDER BY id LIMIT $2 FOR UPDATE",
         )
         .bind(version)
         .bind(limit)
         .fetch_all(&mut *self.tx)
-        .await?)
+        .await?;
+        // Posteingang items hold the keys of content not yet filed.
+        let room = limit - rows.len() as i64;
+        if room > 0 {
+            rows.extend(
+                sqlx::query_as::<_, WrappedDekRow>(
+                    "SELECT id, blob_key, wrapped_dek, tenant_key_version FROM inbox_items
+                      WHERE tenant_key_version < $1 ORDER BY id LIMIT $2 FOR UPDATE",
+                )
+                .bind(version)
+                .bind(room)
+                .fetch_all(&mut *self.tx)
+                .await?,
+            );
+        }
+        Ok(rows)
     }
 
     /// Replaces a version's wrapped DEK; the only change a document version ever gets.
@@ -203,14 +222,19 @@ impl TenantTx {
         wrapped_dek: &[u8],
         tenant_key_version: i32,
     ) -> Result<(), DbError> {
-        sqlx::query(
-            "UPDATE document_versions SET wrapped_dek = $2, tenant_key_version = $3 WHERE id = $1",
-        )
-        .bind(version_id)
-        .bind(wrapped_dek)
-        .bind(tenant_key_version)
-        .execute(&mut *self.tx)
-        .await?;
+        for table in ["document_versions", "inbox_items"] {
+            let done = sqlx::query(&format!(
+                "UPDATE {table} SET wrapped_dek = $2, tenant_key_version = $3 WHERE id = $1"
+            ))
+            .bind(version_id)
+            .bind(wrapped_dek)
+            .bind(tenant_key_version)
+            .execute(&mut *self.tx)
+            .await?;
+            if done.rows_affected() > 0 {
+                break;
+            }
+        }
         Ok(())
     }
 
@@ -231,6 +255,7 @@ impl TenantTx {
         .await?;
         let (referenced,): (i64,) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM document_versions WHERE tenant_key_version < $1)
+                  + (SELECT count(*) FROM inbox_items WHERE tenant_key_version < $1)
                   + (SELECT count(*) FROM oidc_configs WHERE secret_key_version < $1)",
         )
         .bind(version)

@@ -33,6 +33,8 @@ const TITLE_MAX: usize = 300;
 
 pub enum Preview {
     Pdf(String),
+    /// Plain text shown from its URL (content not yet extracted, as in the Posteingang).
+    Frame(String),
     Image(String),
     Text(String),
     Pending,

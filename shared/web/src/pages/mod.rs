@@ -6,6 +6,7 @@ pub mod archive;
 pub mod documents;
 pub mod files;
 pub mod imports;
+pub mod inbox;
 pub mod login;
 pub mod plan;
 pub mod search;

@@ -64,7 +64,11 @@ pub struct Hit {
     title: String,
     kind: &'static str,
     date: String,
+    /// The Aktenzeichen and the Akte's Betreff.
     reference: String,
+    subject: String,
+    /// The Vorgangszeichen, where the document lies in a Vorgang.
+    case_reference: Option<String>,
     file_href: String,
     /// HTML from the search crate: the text is escaped there, only `<mark>` is markup.
     snippet: String,
@@ -98,8 +102,21 @@ struct SearchPage {
     total: u64,
     fuzzy: bool,
     hits: Vec<Hit>,
+    records: Vec<RecordRow>,
     facets: Vec<FacetGroup>,
     next: Option<String>,
+}
+
+/// An Akte or a Vorgang found by its Zeichen or Betreff.
+pub struct RecordRow {
+    href: String,
+    is_case: bool,
+    reference: String,
+    subject: String,
+    closed: bool,
+    /// For a Vorgang: its Akte.
+    file_reference: String,
+    file_subject: String,
 }
 
 fn doc_kind(s: &str) -> Option<DocKind> {
@@ -143,6 +160,7 @@ pub async fn show(
         total: 0,
         fuzzy: false,
         hits: Vec::new(),
+        records: Vec::new(),
         facets: Vec::new(),
         next: None,
     };
@@ -174,8 +192,8 @@ pub async fn show(
         facets: true,
         ..SearchOptions::default()
     };
-    let results = match state.core.search(&session.principal, query, options).await {
-        Ok(found) => found.results,
+    let (results, records) = match state.core.search(&session.principal, query, options).await {
+        Ok(found) => (found.results, found.records),
         Err(e) if e.is_invalid_input() => {
             template.error = Some(e.to_string());
             return page(&template);
@@ -198,6 +216,18 @@ pub async fn show(
         }
         .href()
     });
+    template.records = records
+        .into_iter()
+        .map(|r| RecordRow {
+            href: item_href(r.file_id, r.case_id),
+            is_case: r.kind == "case",
+            closed: r.status == "zdA",
+            reference: r.reference,
+            subject: r.subject,
+            file_reference: r.file_reference,
+            file_subject: r.file_subject,
+        })
+        .collect();
     template.hits = results
         .items
         .into_iter()
@@ -206,12 +236,22 @@ pub async fn show(
             kind: kind_label(lang, h.kind.as_str()),
             date: h.document_date.map(date).unwrap_or_default(),
             file_href: item_href(h.file_id, h.case_id),
-            reference: h.case_reference.unwrap_or(h.reference),
+            reference: h.reference,
+            subject: h.subject,
+            case_reference: h.case_reference,
             title: h.title,
             snippet: h.snippet,
         })
         .collect();
     if let Some(f) = results.facets {
+        // Plan units by name, not by a bare code.
+        let plan_titles: std::collections::HashMap<String, String> = state
+            .core
+            .plan_tree(&session.principal)
+            .await?
+            .into_iter()
+            .map(|n| (n.code, n.title))
+            .collect();
         let group =
             |title: &'static str, facet: &str, values: Vec<akta_search::FacetCount>| FacetGroup {
                 title,
@@ -219,10 +259,13 @@ pub async fn show(
                     .into_iter()
                     .map(|v| {
                         let (href, active) = p.toggled(facet, &v.value);
-                        let label = if facet == "kind" {
-                            kind_label(lang, &v.value).to_owned()
-                        } else {
-                            v.value
+                        let label = match facet {
+                            "kind" => kind_label(lang, &v.value).to_owned(),
+                            "plan_unit" => match plan_titles.get(&v.value) {
+                                Some(title) => format!("{} {title}", v.value),
+                                None => v.value,
+                            },
+                            _ => v.value,
                         };
                         FacetValue {
                             label,

@@ -44,6 +44,7 @@ struct WorkplacePage {
     files: Vec<Item>,
     cases: Vec<Item>,
     recent: Vec<Recent>,
+    inbox: Vec<crate::pages::inbox::Row>,
 }
 
 pub async fn show(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
@@ -56,6 +57,8 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Result<Res
         .core
         .workplace(&session.principal, session.user_id)
         .await?;
+    let waiting = state.core.inbox(&session.principal).await?;
+    let inbox = crate::pages::inbox::rows(&session, waiting);
     let today = today();
     let lang = session.lang();
     let item = |w: WorkItem| Item {
@@ -88,6 +91,7 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Result<Res
                 when: date_time(r.at),
             })
             .collect(),
+        inbox,
         c: session.chrome.with_nav("workplace"),
     };
     page(&template)

@@ -1,0 +1,229 @@
+//! The Posteingang over REST: scanners and Fachverfahren deliver documents without an Akte
+//! (multipart like a document upload), clerks list, preview, file and forward them.
+
+use akta_core::model::{DocumentTarget, NewDocument};
+use akta_core::{Delivery, Forward};
+use akta_domain::{bounded_text, optional_text, DocumentKind};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::auth::{Reader, Writer};
+use crate::input::{parse_date, parse_id, parse_json, ApiJson, ApiQuery};
+use crate::routes::documents::{read_upload, serve_content, ContentQuery};
+use crate::routes::versioned::{if_match, versioned};
+use crate::{ApiError, AppState};
+
+/// The optional `metadata` part of a delivery.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DeliveryMetadata {
+    title: Option<String>,
+    kind: Option<String>,
+    sender: Option<String>,
+    document_date: Option<String>,
+    note: Option<String>,
+    org_unit_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+}
+
+fn delivery(bytes: &[u8]) -> Result<Delivery, ApiError> {
+    let m: DeliveryMetadata = parse_json(bytes, "metadata.")?;
+    let prefixed = |e: akta_domain::DomainError| {
+        ApiError::validation(format!("metadata.{}", e.field), e.message)
+    };
+    if m.org_unit_id.is_some() && m.user_id.is_some() {
+        return Err(ApiError::validation(
+            "metadata.user_id",
+            "address a delivery to a person or an org unit, not both",
+        ));
+    }
+    Ok(Delivery {
+        org_unit_id: m.org_unit_id,
+        user_id: m.user_id,
+        title: m
+            .title
+            .as_deref()
+            .map(|t| bounded_text("title", t, 300))
+            .transpose()
+            .map_err(prefixed)?,
+        kind: m
+            .kind
+            .as_deref()
+            .map(DocumentKind::parse)
+            .transpose()
+            .map_err(prefixed)?,
+        sender: optional_text("sender", m.sender.as_deref().unwrap_or(""), 300)
+            .map_err(prefixed)?,
+        document_date: m
+            .document_date
+            .as_deref()
+            .map(|d| parse_date("metadata.document_date", d))
+            .transpose()?,
+        note: optional_text("note", m.note.as_deref().unwrap_or(""), 2000).map_err(prefixed)?,
+    })
+}
+
+/// `POST /api/v1/inbox`: a `file` part and an optional `metadata` part (title, kind,
+/// sender, document_date, note, and `org_unit_id` or `user_id`; neither: the general one).
+pub async fn deliver(
+    State(state): State<AppState>,
+    writer: Writer,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let upload = state.core.upload(&writer.principal)?;
+    let parts = read_upload(&state, &upload, req, Some(delivery)).await?;
+    let Some(blob) = parts.file else {
+        return Err(ApiError::bad_request(
+            "missing_part",
+            Some("file"),
+            "the multipart part 'file' is missing",
+        ));
+    };
+    let item = state
+        .core
+        .deliver_to_inbox(&upload, blob, parts.metadata.unwrap_or_default())
+        .await?;
+    versioned(
+        StatusCode::CREATED,
+        &item,
+        item.row_version,
+        Some(format!("/api/v1/inbox/{}", item.id)),
+    )
+}
+
+/// `GET /api/v1/inbox`: what waits in the caller's Posteingang, oldest first.
+pub async fn list(State(state): State<AppState>, reader: Reader) -> Result<Json<Value>, ApiError> {
+    let items = state.core.inbox(&reader.principal).await?;
+    Ok(Json(json!({"items": items, "next_cursor": null})))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let item = state.core.inbox_item(&reader.principal, id).await?;
+    versioned(StatusCode::OK, &item, item.row_version, None)
+}
+
+/// `GET /api/v1/inbox/{id}/content`: the waiting item's content (`?disposition=inline` for
+/// the preview).
+pub async fn content(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ContentQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let readable = state.core.open_inbox_item(&reader.principal, id).await?;
+    serve_content(readable, &headers, q.disposition).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBody {
+    file_id: Option<Uuid>,
+    case_id: Option<Uuid>,
+    title: Option<String>,
+    kind: Option<String>,
+    sender: Option<String>,
+    recipient: Option<String>,
+    document_date: Option<String>,
+}
+
+/// `POST /api/v1/inbox/{id}/file`: files the item into an Akte (`file_id`) or a Vorgang
+/// (`case_id`) with its metadata (absent fields keep what the item has); 201 with the new
+/// document. `If-Match` is optional: an item is filed once, a second filing answers 409.
+pub async fn file(
+    State(state): State<AppState>,
+    writer: Writer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<FileBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let target = match (body.file_id, body.case_id) {
+        (Some(f), None) => DocumentTarget::File(f),
+        (None, Some(c)) => DocumentTarget::Case(c),
+        _ => {
+            return Err(ApiError::validation(
+                "file_id",
+                "give either file_id (an Akte) or case_id (a Vorgang)",
+            ))
+        }
+    };
+    let item = state.core.inbox_item(&writer.principal, id).await?;
+    let metadata = NewDocument {
+        title: match body.title.as_deref() {
+            Some(t) => bounded_text("title", t, 300)?,
+            None => item.title.clone(),
+        },
+        kind: match body.kind.as_deref() {
+            Some(k) => DocumentKind::parse(k)?,
+            None => DocumentKind::parse(&item.kind)?,
+        },
+        sender: match body.sender.as_deref() {
+            Some(s) => optional_text("sender", s, 300)?,
+            None => item.sender.clone(),
+        },
+        recipient: optional_text("recipient", body.recipient.as_deref().unwrap_or(""), 300)?,
+        document_date: match body.document_date.as_deref() {
+            Some(d) => Some(parse_date("document_date", d)?),
+            None => item.document_date,
+        },
+        metadata: Default::default(),
+    };
+    let expected = if_match(&headers).or(Some(item.row_version));
+    let doc = state
+        .core
+        .file_inbox_item(&writer.principal, id, expected, target, metadata)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/documents/{}", doc.id))],
+        Json(json!(doc)),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardBody {
+    user_id: Option<Uuid>,
+    org_unit_id: Option<Uuid>,
+    note: Option<String>,
+}
+
+/// `POST /api/v1/inbox/{id}/forward`: to a colleague (`user_id`) or an org unit, with a note.
+pub async fn forward(
+    State(state): State<AppState>,
+    writer: Writer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ForwardBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let to = match (body.user_id, body.org_unit_id) {
+        (Some(u), None) => Forward::Person(u),
+        (None, Some(o)) => Forward::OrgUnit(o),
+        _ => {
+            return Err(ApiError::validation(
+                "user_id",
+                "give either user_id (a colleague) or org_unit_id (an org unit)",
+            ))
+        }
+    };
+    let note = optional_text("note", body.note.as_deref().unwrap_or(""), 2000)?;
+    let item = state
+        .core
+        .forward_inbox_item(&writer.principal, id, if_match(&headers), to, note)
+        .await?;
+    versioned(StatusCode::OK, &item, item.row_version, None)
+}
