@@ -599,6 +599,39 @@ CREATE TABLE public.imports (
 
 ALTER TABLE ONLY public.imports FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.inbox_items (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    org_unit_id uuid,
+    user_id uuid,
+    title text NOT NULL,
+    kind text DEFAULT 'Eingang'::text NOT NULL,
+    sender text,
+    document_date date,
+    note text,
+    blob_key text NOT NULL,
+    sha256 text NOT NULL,
+    size_bytes bigint NOT NULL,
+    media_type text NOT NULL,
+    file_name text NOT NULL,
+    wrapped_dek bytea,
+    tenant_key_version integer,
+    received_by text NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    filed_document_id uuid,
+    filed_by text,
+    filed_at timestamp with time zone,
+    row_version integer DEFAULT 1 NOT NULL,
+    CONSTRAINT inbox_items_dek_check CHECK (((wrapped_dek IS NULL) = (tenant_key_version IS NULL))),
+    CONSTRAINT inbox_items_filed_whole CHECK ((((filed_document_id IS NULL) = (filed_by IS NULL)) AND ((filed_by IS NULL) = (filed_at IS NULL)))),
+    CONSTRAINT inbox_items_kind_check CHECK ((kind = ANY (ARRAY['Eingang'::text, 'Ausgang'::text, 'Vermerk'::text, 'Bescheid'::text, 'Sonstiges'::text]))),
+    CONSTRAINT inbox_items_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT inbox_items_size_bytes_check CHECK ((size_bytes >= 0)),
+    CONSTRAINT inbox_items_title_check CHECK (((length(title) >= 1) AND (length(title) <= 500)))
+);
+
+ALTER TABLE ONLY public.inbox_items FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.incoming_transfers (
     id uuid NOT NULL,
     tenant_id uuid NOT NULL,
@@ -954,6 +987,12 @@ ALTER TABLE ONLY public.files
 ALTER TABLE ONLY public.imports
     ADD CONSTRAINT imports_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.inbox_items
+    ADD CONSTRAINT inbox_items_blob_key_key UNIQUE (blob_key);
+
+ALTER TABLE ONLY public.inbox_items
+    ADD CONSTRAINT inbox_items_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.incoming_transfers
     ADD CONSTRAINT incoming_transfers_pkey PRIMARY KEY (id);
 
@@ -1073,6 +1112,8 @@ CREATE INDEX files_resubmit ON public.files USING btree (tenant_id, resubmit_on)
 
 CREATE INDEX files_xdomea_id ON public.files USING btree (((metadata ->> 'xdomea_id'::text))) WHERE (metadata ? 'xdomea_id'::text);
 
+CREATE INDEX inbox_items_waiting ON public.inbox_items USING btree (tenant_id, received_at) WHERE (filed_document_id IS NULL);
+
 CREATE INDEX index_log_created ON public.index_log USING btree (created_at);
 
 CREATE INDEX index_log_tenant_seq ON public.index_log USING btree (tenant_id, seq);
@@ -1182,6 +1223,15 @@ ALTER TABLE ONLY public.files
 ALTER TABLE ONLY public.imports
     ADD CONSTRAINT imports_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
+ALTER TABLE ONLY public.inbox_items
+    ADD CONSTRAINT inbox_items_org_unit_id_fkey FOREIGN KEY (org_unit_id) REFERENCES public.org_units(id);
+
+ALTER TABLE ONLY public.inbox_items
+    ADD CONSTRAINT inbox_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.inbox_items
+    ADD CONSTRAINT inbox_items_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
 ALTER TABLE ONLY public.incoming_transfers
     ADD CONSTRAINT incoming_transfers_source_tenant_id_fkey FOREIGN KEY (source_tenant_id) REFERENCES public.tenants(id);
 
@@ -1289,6 +1339,8 @@ ALTER TABLE public.files ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.imports ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.inbox_items ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.incoming_transfers ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.index_log ENABLE ROW LEVEL SECURITY;
@@ -1362,6 +1414,8 @@ CREATE POLICY tenant_isolation ON public.file_access USING ((tenant_id = public.
 CREATE POLICY tenant_isolation ON public.files USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.imports USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.inbox_items USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.incoming_transfers USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
@@ -1515,6 +1569,8 @@ GRANT SELECT,INSERT,DELETE ON TABLE public.file_access TO akta_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.files TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.imports TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.inbox_items TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.incoming_transfers TO akta_app;
 

@@ -15,6 +15,7 @@ mod files;
 mod flow;
 mod headers;
 mod hostile_text;
+mod inbox;
 mod isolation;
 mod limits;
 mod matrix;
