@@ -75,7 +75,7 @@ fn screenshot_dir() -> PathBuf {
     tmp.parent().unwrap_or(tmp).join("browser-screenshots")
 }
 
-async fn create_user(tenant: &TestTenant, username: &str, name: &str, role: &str) {
+async fn create_user(tenant: &TestTenant, username: &str, name: &str, role: &str) -> String {
     let reply = tenant
         .admin
         .post(
@@ -84,6 +84,98 @@ async fn create_user(tenant: &TestTenant, username: &str, name: &str, role: &str
         )
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.id()
+}
+
+/// Runs a browser script to its end and fails the test if it failed; its output is kept
+/// beside the screenshots as `{log}`.
+async fn run_script(mut cmd: Command, log: &str) {
+    let output = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    let screenshots = screenshot_dir();
+    std::fs::create_dir_all(&screenshots).expect("screenshot dir");
+    std::fs::write(screenshots.join(log), stdout.as_bytes()).expect("write the log");
+    assert!(
+        output.status.success(),
+        "browser script failed ({}); see the output above",
+        output.status
+    );
+}
+
+/// Only this run's failure pictures: an earlier run's `{prefix}*.png` go (the browser tests
+/// run at once and share the directory, so nothing else is removed).
+fn forget_failures(screenshots: &Path, prefix: &str) {
+    std::fs::create_dir_all(screenshots).expect("screenshot dir");
+    for entry in std::fs::read_dir(screenshots)
+        .expect("screenshot dir")
+        .flatten()
+    {
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A clerk's working day (issue 14, `tests/browser/arbeitstag.mjs`): a scanned letter filed
+/// from the Posteingang with its metadata (clicks counted), forwarding to a colleague, and
+/// finding Akten by Betreff and Aktenzeichen; every page scanned by axe-core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerks_working_day_in_chromium() {
+    if browser_missing() {
+        return;
+    }
+    let app = TestApp::spawn_with(TestOptions {
+        backend: Backend::Filesystem,
+        ..Default::default()
+    })
+    .await;
+    let tenant = app.create_tenant("herdecke").await;
+    let clerk = create_user(&tenant, "paula", "Paula Peters", "clerk").await;
+    create_user(&tenant, "claudia", "Claudia Conrad", "clerk").await;
+    let token = tenant
+        .admin
+        .post(
+            "/api/v1/tokens",
+            json!({"name": "Scanner Poststelle", "role": "clerk"}),
+        )
+        .await;
+    assert_eq!(token.status, 201, "{}", token.body);
+    let parent = create_unit(&tenant, "63", "Bauordnung", None).await;
+    let unit = create_unit(&tenant, "63.01", "Baugenehmigungen", Some(&parent)).await;
+    let subject = "Neubau Einfamilienhaus, Musterweg 3";
+    let file = tenant.admin.create_file(&unit, subject).await;
+    let reference = file.body["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    tenant.admin.create_case(&file.id(), "Bauantrag").await;
+
+    forget_failures(&screenshot_dir(), "arbeitstag-failed-");
+    let mut cmd = Command::new("node");
+    cmd.arg(browser_dir().join("arbeitstag.mjs"))
+        .current_dir(browser_dir())
+        .env("AKTA_URL", &app.base_url)
+        .env("AKTA_TENANT", &tenant.slug)
+        .env("AKTA_PASSWORD", PASSWORD)
+        .env("AKTA_CLERK", "paula")
+        .env("AKTA_CLERK_ID", &clerk)
+        .env("AKTA_COLLEAGUE", "claudia")
+        .env("AKTA_COLLEAGUE_NAME", "Claudia Conrad")
+        .env(
+            "AKTA_SCANNER_TOKEN",
+            token.body["token"].as_str().expect("token"),
+        )
+        .env("AKTA_FILE", file.id())
+        .env("AKTA_FILE_REFERENCE", &reference)
+        .env("AKTA_FILE_SUBJECT", subject)
+        .env("AKTA_CHROMIUM", chromium())
+        .env("AKTA_SCREENSHOTS", screenshot_dir());
+    run_script(cmd, "arbeitstag.log").await;
 }
 
 async fn create_unit(tenant: &TestTenant, code: &str, title: &str, parent: Option<&str>) -> String {
@@ -130,9 +222,7 @@ async fn clerk_flows_accessibility_and_four_click_filing_in_chromium() {
     let case_id = tenant.admin.create_case(&file_id, "Bauantrag").await;
 
     let screenshots = screenshot_dir();
-    // Only this run's pictures: no failure screenshot of an earlier run stays behind.
-    let _ = std::fs::remove_dir_all(&screenshots);
-    std::fs::create_dir_all(&screenshots).expect("screenshot dir");
+    forget_failures(&screenshots, "failed-");
     let mut cmd = Command::new("node");
     cmd.arg(browser_dir().join("akta.mjs"))
         .current_dir(browser_dir())

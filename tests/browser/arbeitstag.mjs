@@ -1,0 +1,279 @@
+// A clerk's working day (issue 14) in Debian's chromium (playwright-core): a scanned letter
+// waits in the Posteingang and is filed with its metadata into an existing Akte (clicks
+// counted from the login), an item is forwarded to a colleague, and search finds Akten by
+// Betreff and Aktenzeichen. axe-core scans every page (no serious or critical violations);
+// screenshots go to AKTA_SCREENSHOTS. Started by services/akta/tests/browser.rs.
+import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+
+function env(name) {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set (run through: cargo test -p akta --test browser)`);
+  }
+  return value;
+}
+
+const BASE = env("AKTA_URL");
+const TENANT = env("AKTA_TENANT");
+const PASSWORD = env("AKTA_PASSWORD");
+const CLERK = env("AKTA_CLERK");
+const COLLEAGUE = env("AKTA_COLLEAGUE");
+const COLLEAGUE_NAME = env("AKTA_COLLEAGUE_NAME");
+const CLERK_ID = env("AKTA_CLERK_ID");
+const SCANNER_TOKEN = env("AKTA_SCANNER_TOKEN");
+const FILE = env("AKTA_FILE");
+const FILE_REFERENCE = env("AKTA_FILE_REFERENCE");
+const FILE_SUBJECT = env("AKTA_FILE_SUBJECT");
+const SCREENSHOTS = env("AKTA_SCREENSHOTS");
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+// A one-page PDF with a text layer, as a scanner with OCR delivers it.
+function pdfFile(line) {
+  const stream = `BT /F1 14 Tf 72 720 Td (${line}) Tj ET`;
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " +
+      "/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+    `<< /Length ${Buffer.byteLength(stream, "latin1")} >>\nstream\n${stream}\nendstream`,
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+  ];
+  let out = "%PDF-1.4\n";
+  const offsets = [];
+  objects.forEach((body, i) => {
+    offsets.push(Buffer.byteLength(out, "latin1"));
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(out, "latin1");
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const offset of offsets) {
+    out += `${String(offset).padStart(10, "0")} 00000 n \n`;
+  }
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, "latin1");
+}
+
+/// What the scanner does: a PDF into a person's Posteingang over REST.
+async function scan(name, line, userId) {
+  const form = new FormData();
+  form.append("metadata", new Blob([JSON.stringify({ user_id: userId })], { type: "application/json" }));
+  form.append("file", new Blob([pdfFile(line)], { type: "application/pdf" }), name);
+  const r = await fetch(`${BASE}/api/v1/inbox`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${SCANNER_TOKEN}` },
+    body: form,
+  });
+  const body = await r.json();
+  assert(r.status === 201, `the scanner's delivery failed: ${r.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+const failures = [];
+let lastPage = null;
+let currentStep = "";
+
+function step(text) {
+  currentStep = text;
+  console.log(`  · ${text}`);
+}
+
+function assert(condition, message) {
+  if (!condition) {
+    throw new Error(message);
+  }
+}
+
+async function scenario(name, fn) {
+  console.log(`\n▶ ${name}`);
+  const started = Date.now();
+  try {
+    await fn();
+    console.log(`✔ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    console.log(`✘ ${name}: failed at "${currentStep}"\n${e && e.stack ? e.stack : e}`);
+    failures.push(name);
+    if (lastPage && !lastPage.isClosed()) {
+      console.log(`  the page was ${lastPage.url()}`);
+      await lastPage.screenshot({ path: join(SCREENSHOTS, `arbeitstag-failed-${failures.length}.png`), fullPage: true }).catch(() => {});
+      await lastPage.context().close();
+    }
+  }
+}
+
+setTimeout(() => {
+  console.log(`\nthe working-day browser test timed out at "${currentStep}"`);
+  process.exit(2);
+}, 4 * 60_000).unref();
+
+const browser = await chromium.launch({
+  executablePath: env("AKTA_CHROMIUM"),
+  headless: true,
+  args: ["--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-gpu", "--no-first-run"],
+});
+
+async function newPage() {
+  // axe needs its script in the page; the pages' CSP would block it, so scans bypass the CSP.
+  const context = await browser.newContext({ locale: "de-DE", bypassCSP: true });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  lastPage = page;
+  page.problems = [];
+  page.on("pageerror", (e) => page.problems.push(`script error: ${e.message}`));
+  page.on("response", (r) => {
+    if (r.status() >= 500) {
+      page.problems.push(`HTTP ${r.status()} for ${r.url()} on ${page.url()}`);
+    }
+  });
+  return page;
+}
+
+async function axeScan(page, name) {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+  console.log(`    axe ${name}: ${violations.length} violation(s)`);
+  for (const v of violations) {
+    console.log(`      [${v.impact}] ${v.id}: ${v.help} (${v.nodes.join(", ")})`);
+  }
+  assert(violations.length === 0, `${name}: ${violations.map((v) => v.id).join(", ")}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+await scenario("Posteingang: a scanned letter filed with its metadata into an Akte in at most 4 clicks", async () => {
+  step("the scanner delivers a letter into the clerk's Posteingang");
+  const item = await scan("nachbarzustimmung.pdf", "Zustimmung zum Bauvorhaben Musterweg 3", CLERK_ID);
+  assert(item.title === "Nachbarzustimmung", `title from the file name: ${item.title}`);
+
+  const page = await newPage();
+  let clicks = 0;
+  const click = async (locator, what) => {
+    clicks += 1;
+    console.log(`    click ${clicks}: ${what}`);
+    await locator.click();
+  };
+  step("log in (the login page knows the town from the address)");
+  await page.goto(`${BASE}/t/${TENANT}/anmelden`);
+  await page.getByLabel("Benutzername").fill(CLERK);
+  await page.getByLabel("Passwort").fill(PASSWORD);
+  await click(page.locator("[data-testid=login-form] button[type=submit]"), "Anmelden");
+  await page.waitForURL(`${BASE}/arbeitsplatz`);
+  await page.locator("[data-testid=workplace-inbox-item]", { hasText: "Nachbarzustimmung" }).waitFor();
+  await axeScan(page, "workplace with Posteingang");
+
+  step("open the letter from the workplace's Posteingang");
+  await click(page.locator("[data-testid=workplace-inbox-item] a", { hasText: "Nachbarzustimmung" }), "the letter");
+  await page.waitForURL(`${BASE}/posteingang/${item.id}`);
+  await page.locator("[data-testid=preview-pdf]").waitFor();
+  await axeScan(page, "Posteingang item");
+
+  step("type the Aktenzeichen: suggestions appear as one types");
+  const field = page.locator("#aktenzeichen");
+  await field.pressSequentially(FILE_REFERENCE.slice(0, 6), { delay: 30 });
+  await page.waitForFunction(
+    (ref) => Array.from(document.querySelectorAll("#akten-vorschlaege option")).some((o) => o.value === ref),
+    FILE_REFERENCE,
+  );
+  await field.fill(FILE_REFERENCE);
+  await page.locator("#sender").fill("Erika Musterfrau");
+  await page.locator("#document_date").fill("2026-11-30");
+  await shot(page, "posteingang-eintrag");
+  await click(page.locator("[data-testid=inbox-file-submit]"), "Ablegen");
+  await page.waitForURL(`${BASE}/posteingang?abgelegt=1`);
+  await page.locator("[data-testid=inbox-filed]").waitFor();
+  console.log(`    filed from the Posteingang with ${clicks} clicks after opening the login page`);
+  assert(clicks <= 4, `filing from the Posteingang took ${clicks} clicks`);
+  await axeScan(page, "Posteingang after filing");
+
+  step("the Akte holds the letter with its metadata");
+  await page.goto(`${BASE}/akten/${FILE}`);
+  const row = page.locator("[data-testid=document-link]", { hasText: "Nachbarzustimmung" });
+  await row.waitFor();
+  await row.click();
+  await page.locator("[data-testid=document-title]", { hasText: "Nachbarzustimmung" }).waitFor();
+  const meta = await page.locator("dl.meta").textContent();
+  assert(meta.includes("Erika Musterfrau") && meta.includes("30.11.2026"), `metadata: ${meta}`);
+
+  step("a wrong Aktenzeichen is said at the field and loses nothing");
+  const second = await scan("rechnung.pdf", "Rechnung Nr. 4711", CLERK_ID);
+  await page.goto(`${BASE}/posteingang/${second.id}`);
+  await page.locator("#aktenzeichen").fill("99.99-9999/1999");
+  await page.locator("[data-testid=inbox-file-submit]").click();
+  await page.locator("[data-testid=aktenzeichen-error]").waitFor();
+  assert(page.url() === `${BASE}/posteingang/${second.id}`, `the address bar holds ${page.url()}`);
+  assert(await page.locator("#title").inputValue() === "Rechnung", "the title was lost");
+  await axeScan(page, "Posteingang item with an error");
+  await shot(page, "posteingang-fehler");
+
+  step(`forward it to ${COLLEAGUE_NAME}`);
+  await page.locator("#colleague").selectOption({ label: COLLEAGUE_NAME });
+  await page.locator("#note").fill("Bitte übernehmen, Rechnung für Ihr Verfahren.");
+  await page.locator("[data-testid=inbox-forward-submit]").click();
+  await page.waitForURL(`${BASE}/posteingang`);
+  assert(await page.locator("[data-testid=inbox-row]", { hasText: "Rechnung" }).count() === 0,
+    "the forwarded item still waits here");
+  await shot(page, "posteingang");
+  assert(page.problems.length === 0, page.problems.join("\n"));
+  await page.context().close();
+
+  step(`${COLLEAGUE_NAME} finds it in her Posteingang with the note`);
+  const hers = await newPage();
+  await hers.goto(`${BASE}/t/${TENANT}/anmelden`);
+  await hers.getByLabel("Benutzername").fill(COLLEAGUE);
+  await hers.getByLabel("Passwort").fill(PASSWORD);
+  await hers.locator("[data-testid=login-form] button[type=submit]").click();
+  await hers.waitForURL(`${BASE}/arbeitsplatz`);
+  await hers.locator("[data-testid=nav-inbox]").click();
+  await hers.locator("[data-testid=inbox-row] a", { hasText: "Rechnung" }).click();
+  const note = await hers.locator("[data-testid=inbox-note]").textContent();
+  assert(note.includes("Bitte übernehmen"), `note: ${note}`);
+  await axeScan(hers, "colleague's Posteingang item");
+  assert(hers.problems.length === 0, hers.problems.join("\n"));
+  await hers.context().close();
+});
+
+await scenario("finding: search finds Akten and Vorgänge by Betreff and Aktenzeichen", async () => {
+  const page = await newPage();
+  await page.goto(`${BASE}/t/${TENANT}/anmelden`);
+  await page.getByLabel("Benutzername").fill(CLERK);
+  await page.getByLabel("Passwort").fill(PASSWORD);
+  await page.locator("[data-testid=login-form] button[type=submit]").click();
+  await page.waitForURL(`${BASE}/arbeitsplatz`);
+  for (const q of [FILE_SUBJECT.split(",")[0], FILE_REFERENCE]) {
+    step(`search for "${q}"`);
+    await page.goto(`${BASE}/suche?q=${encodeURIComponent(q)}`);
+    const hit = page.locator("[data-testid=record-hit]", { hasText: FILE_REFERENCE }).first();
+    await hit.waitFor();
+    const text = await hit.textContent();
+    assert(text.includes(FILE_SUBJECT), `the hit lacks the Betreff: ${text}`);
+  }
+  await shot(page, "suche-akten");
+  await axeScan(page, "search with Akten");
+  step("a word nothing has: no empty 'similar spellings' line");
+  await page.goto(`${BASE}/suche?q=Xylophonquartett`);
+  await page.locator("[data-testid=search-results]").waitFor();
+  const results = await page.locator("[data-testid=search-results]").textContent();
+  assert(!results.includes("ähnliche"), `an empty fuzzy notice: ${results}`);
+  assert(page.problems.length === 0, page.problems.join("\n"));
+  await page.context().close();
+});
+
+await browser.close();
+if (failures.length > 0) {
+  console.log(`\n${failures.length} scenario(s) failed: ${failures.join("; ")}`);
+  process.exit(1);
+}
+console.log("\nall working-day scenarios passed");
