@@ -1,11 +1,13 @@
 // A clerk's working day (issue 14) in Debian's chromium (playwright-core): a scanned letter
 // waits in the Posteingang and is filed with its metadata into an existing Akte (clicks
-// counted from the login), an item is forwarded to a colleague, and search finds Akten by
-// Betreff and Aktenzeichen. axe-core scans every page (no serious or critical violations);
+// counted from the login), an item is forwarded to a colleague, search finds Akten by
+// Betreff and Aktenzeichen, and an Akte prints like paper (print layout, Aktenauszug PDF read
+// back with pdftotext). axe-core scans every page (no serious or critical violations);
 // screenshots go to AKTA_SCREENSHOTS. Started by services/akta/tests/browser.rs.
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
@@ -267,6 +269,39 @@ await scenario("finding: search finds Akten and Vorgänge by Betreff and Aktenze
   await page.locator("[data-testid=search-results]").waitFor();
   const results = await page.locator("[data-testid=search-results]").textContent();
   assert(!results.includes("ähnliche"), `an empty fuzzy notice: ${results}`);
+  assert(page.problems.length === 0, page.problems.join("\n"));
+  await page.context().close();
+});
+
+await scenario("the file reads like paper: Aktendeckel and Inhaltsverzeichnis as PDF, a print layout", async () => {
+  const page = await newPage();
+  await page.goto(`${BASE}/t/${TENANT}/anmelden`);
+  await page.getByLabel("Benutzername").fill(CLERK);
+  await page.getByLabel("Passwort").fill(PASSWORD);
+  await page.locator("[data-testid=login-form] button[type=submit]").click();
+  await page.waitForURL(`${BASE}/arbeitsplatz`);
+  await page.goto(`${BASE}/akten/${FILE}`);
+
+  step("the Akte's printout shows the record, not the application");
+  await page.emulateMedia({ media: "print" });
+  assert(!(await page.locator("header.top").isVisible()), "the print layout shows the page header");
+  assert(!(await page.locator("nav.main-nav").isVisible()), "the print layout shows the navigation");
+  assert(await page.locator("[data-testid=file-reference]").isVisible(), "the print layout hides the Aktenzeichen");
+  await shot(page, "akte-druckansicht");
+  await page.emulateMedia({ media: "screen" });
+
+  step("the Aktenauszug (PDF) holds Aktenzeichen, Betreff and the Inhaltsverzeichnis");
+  const href = await page.locator("[data-testid=aktenauszug]").getAttribute("href");
+  const reply = await page.request.get(`${BASE}${href}`);
+  assert(reply.status() === 200, `Aktenauszug: HTTP ${reply.status()}`);
+  assert(reply.headers()["content-type"] === "application/pdf", `type ${reply.headers()["content-type"]}`);
+  const pdf = join(SCREENSHOTS, "aktenauszug.pdf");
+  writeFileSync(pdf, await reply.body());
+  const text = execFileSync("pdftotext", ["-layout", pdf, "-"]).toString("utf8");
+  for (const expected of [FILE_REFERENCE, FILE_SUBJECT, "Aktendeckel", "Inhaltsverzeichnis",
+    "Nachbarzustimmung", "Erika Musterfrau", "30.11.2026", "Bauantrag"]) {
+    assert(text.includes(expected), `the Aktenauszug lacks "${expected}":\n${text}`);
+  }
   assert(page.problems.length === 0, page.problems.join("\n"));
   await page.context().close();
 });

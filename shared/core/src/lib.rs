@@ -5,6 +5,7 @@
 //! a reason, optimistic locking, the way of an upload.
 
 pub mod abgabe;
+mod aktenauszug;
 mod cases;
 pub mod disposal;
 mod documents;

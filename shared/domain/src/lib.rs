@@ -1,6 +1,7 @@
 //! Pure types and rules of the records model (Aktenplan → Akte → Vorgang → Dokument).
 //! Everything here is parsed once at the edge ("parse, don't validate") and trusted afterwards.
 
+pub mod german;
 pub mod lifecycle;
 mod reference;
 pub mod retention;

@@ -56,6 +56,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.archive", "Aussonderung", "Disposal"),
     ("nav.imports", "Importe", "Imports"),
     ("nav.inbox", "Posteingang", "Inbox"),
+    ("file.summary_pdf", "Aktendeckel und Inhaltsverzeichnis (PDF)", "Cover sheet and table of contents (PDF)"),
     ("inbox.title", "Posteingang", "Inbox"),
     ("inbox.intro", "Hier warten eingegangene Dokumente – gescannte Post, Lieferungen von Fachverfahren, hochgeladene Dateien – darauf, einer Akte zugeordnet zu werden: Ihre eigenen, die Ihrer Organisationseinheit und die der ganzen Behörde.", "Documents that have arrived – scanned mail, deliveries from specialist software, uploads – wait here to be filed into an Akte: your own, your org unit's and the whole authority's."),
     ("inbox.waiting", "Wartende Dokumente", "Waiting documents"),

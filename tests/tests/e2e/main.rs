@@ -2,6 +2,7 @@
 //! process-wide throwaway PostgreSQL and Garage, and talks to it over HTTP.
 
 mod abgabe;
+mod aktenauszug;
 mod audit;
 mod aussonderung;
 mod bad_input;

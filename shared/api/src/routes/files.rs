@@ -4,8 +4,8 @@ use akta_core::model::{FileFilter, NewFile};
 use akta_core::{CaseUpdate, FileUpdate};
 use akta_domain::{bounded_text, Confidentiality, FileStatus};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -362,4 +362,33 @@ pub async fn put_retention(
         .set_file_retention(&reader.principal, id, retention, disposition)
         .await?;
     versioned(StatusCode::OK, &file, file.row_version, None)
+}
+
+/// `GET /api/v1/files/{id}/summary.pdf`: the Aktenauszug (Aktendeckel and
+/// Inhaltsverzeichnis) as a PDF, shown inline.
+pub async fn summary_pdf(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let pdf = state.core.aktenauszug(&reader.principal, id).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("inline; filename=\"Aktenauszug.pdf\""),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
 }

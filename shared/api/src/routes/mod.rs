@@ -129,6 +129,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             axum::routing::delete(admin::revoke_support),
         )
         .route("/api/v1/records", get(search::records))
+        .route("/api/v1/files/{id}/summary.pdf", get(files::summary_pdf))
         .route("/api/v1/inbox/{id}", get(inbox::get))
         .route("/api/v1/inbox/{id}/content", get(inbox::content))
         .route("/api/v1/inbox/{id}/file", post(inbox::file))
