@@ -424,8 +424,6 @@ CREATE TABLE public.cases (
     status text DEFAULT 'offen'::text NOT NULL,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    resubmit_on date,
-    resubmit_user_id uuid,
     row_version integer DEFAULT 1 NOT NULL,
     CONSTRAINT cases_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT cases_status_check CHECK ((status = ANY (ARRAY['offen'::text, 'zdA'::text])))
@@ -562,8 +560,6 @@ CREATE TABLE public.files (
     row_version integer DEFAULT 1 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    resubmit_on date,
-    resubmit_user_id uuid,
     retention_set boolean DEFAULT false NOT NULL,
     retention_years integer,
     disposition text,
@@ -761,6 +757,26 @@ CREATE TABLE public.reference_counters (
 );
 
 ALTER TABLE ONLY public.reference_counters FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.resubmissions (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    file_id uuid NOT NULL,
+    case_id uuid,
+    due_on date NOT NULL,
+    user_id uuid,
+    note text,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    done_at timestamp with time zone,
+    done_by text,
+    done_reason text,
+    CONSTRAINT resubmissions_done_reason_check CHECK ((done_reason = ANY (ARRAY['erledigt'::text, 'zdA'::text, 'ersetzt'::text]))),
+    CONSTRAINT resubmissions_done_whole CHECK ((((done_at IS NULL) = (done_by IS NULL)) AND ((done_at IS NULL) = (done_reason IS NULL)))),
+    CONSTRAINT resubmissions_note_check CHECK ((length(note) <= 2000))
+);
+
+ALTER TABLE ONLY public.resubmissions FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.sessions (
     id uuid NOT NULL,
@@ -1032,6 +1048,9 @@ ALTER TABLE ONLY public.rate_counters
 ALTER TABLE ONLY public.reference_counters
     ADD CONSTRAINT reference_counters_pkey PRIMARY KEY (scope_id, year);
 
+ALTER TABLE ONLY public.resubmissions
+    ADD CONSTRAINT resubmissions_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_pkey PRIMARY KEY (id);
 
@@ -1088,8 +1107,6 @@ CREATE INDEX audit_events_file ON public.audit_events USING btree (tenant_id, fi
 
 CREATE INDEX audit_signatures_tenant ON public.audit_signatures USING btree (tenant_id, seq);
 
-CREATE INDEX cases_resubmit ON public.cases USING btree (tenant_id, resubmit_on) WHERE (resubmit_on IS NOT NULL);
-
 CREATE INDEX cases_xdomea_id ON public.cases USING btree (file_id, ((metadata ->> 'xdomea_id'::text))) WHERE (metadata ? 'xdomea_id'::text);
 
 CREATE INDEX document_versions_key_version ON public.document_versions USING btree (tenant_id, tenant_key_version) WHERE (tenant_key_version IS NOT NULL);
@@ -1108,8 +1125,6 @@ CREATE INDEX files_confidential ON public.files USING btree (tenant_id, id) WHER
 
 CREATE INDEX files_plan_unit ON public.files USING btree (tenant_id, plan_unit_id, id);
 
-CREATE INDEX files_resubmit ON public.files USING btree (tenant_id, resubmit_on) WHERE (resubmit_on IS NOT NULL);
-
 CREATE INDEX files_xdomea_id ON public.files USING btree (((metadata ->> 'xdomea_id'::text))) WHERE (metadata ? 'xdomea_id'::text);
 
 CREATE INDEX inbox_items_waiting ON public.inbox_items USING btree (tenant_id, received_at) WHERE (filed_document_id IS NULL);
@@ -1119,6 +1134,10 @@ CREATE INDEX index_log_created ON public.index_log USING btree (created_at);
 CREATE INDEX index_log_tenant_seq ON public.index_log USING btree (tenant_id, seq);
 
 CREATE INDEX oidc_logins_expiry ON public.oidc_logins USING btree (tenant_id, expires_at);
+
+CREATE INDEX resubmissions_due ON public.resubmissions USING btree (tenant_id, due_on) WHERE (done_at IS NULL);
+
+CREATE INDEX resubmissions_file ON public.resubmissions USING btree (file_id) WHERE (done_at IS NULL);
 
 CREATE INDEX sessions_user ON public.sessions USING btree (tenant_id, user_id);
 
@@ -1153,9 +1172,6 @@ ALTER TABLE ONLY public.audit_signatures
 
 ALTER TABLE ONLY public.cases
     ADD CONSTRAINT cases_file_id_fkey FOREIGN KEY (file_id) REFERENCES public.files(id);
-
-ALTER TABLE ONLY public.cases
-    ADD CONSTRAINT cases_resubmit_user_id_fkey FOREIGN KEY (resubmit_user_id) REFERENCES public.users(id);
 
 ALTER TABLE ONLY public.cases
     ADD CONSTRAINT cases_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
@@ -1215,9 +1231,6 @@ ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_plan_unit_id_fkey FOREIGN KEY (plan_unit_id) REFERENCES public.plan_units(id);
 
 ALTER TABLE ONLY public.files
-    ADD CONSTRAINT files_resubmit_user_id_fkey FOREIGN KEY (resubmit_user_id) REFERENCES public.users(id);
-
-ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
 ALTER TABLE ONLY public.imports
@@ -1261,6 +1274,18 @@ ALTER TABLE ONLY public.plan_units
 
 ALTER TABLE ONLY public.reference_counters
     ADD CONSTRAINT reference_counters_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.resubmissions
+    ADD CONSTRAINT resubmissions_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.cases(id);
+
+ALTER TABLE ONLY public.resubmissions
+    ADD CONSTRAINT resubmissions_file_id_fkey FOREIGN KEY (file_id) REFERENCES public.files(id);
+
+ALTER TABLE ONLY public.resubmissions
+    ADD CONSTRAINT resubmissions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.resubmissions
+    ADD CONSTRAINT resubmissions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
@@ -1381,6 +1406,8 @@ ALTER TABLE public.plan_units ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.reference_counters ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.resubmissions ENABLE ROW LEVEL SECURITY;
+
 CREATE POLICY scope_on_insert ON public.files AS RESTRICTIVE FOR INSERT TO akta_app WITH CHECK (public.akta_plan_scope_allows(plan_unit_id));
 
 ALTER TABLE public.sessions ENABLE ROW LEVEL SECURITY;
@@ -1431,6 +1458,8 @@ CREATE POLICY tenant_isolation ON public.plan_units USING ((tenant_id = public.a
 
 CREATE POLICY tenant_isolation ON public.reference_counters USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
+CREATE POLICY tenant_isolation ON public.resubmissions USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
 CREATE POLICY tenant_isolation ON public.sessions USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.support_grants USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
@@ -1480,6 +1509,8 @@ CREATE POLICY visibility ON public.extracted_texts AS RESTRICTIVE FOR SELECT TO 
 CREATE POLICY visibility ON public.file_access AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_file_id_visible(file_id)));
 
 CREATE POLICY visibility ON public.files AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR ((confidentiality = 'normal'::text) AND (COALESCE(current_setting('app.plan_scope'::text, true), ''::text) = ''::text)) OR public.akta_file_visible(id, plan_unit_id, confidentiality)));
+
+CREATE POLICY visibility ON public.resubmissions AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_file_id_visible(file_id)));
 
 GRANT ALL ON FUNCTION public.akta_audit_payload(p_tenant uuid, p_seq bigint, p_at timestamp with time zone, p_actor text, p_action text, p_object_type text, p_object_id uuid, p_file_id uuid, p_before jsonb, p_after jsonb) TO akta_app;
 
@@ -1587,6 +1618,8 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.org_units TO akta_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.plan_units TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.reference_counters TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.resubmissions TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.sessions TO akta_app;
 

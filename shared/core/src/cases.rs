@@ -88,6 +88,11 @@ impl Core {
             status,
         };
         let case = tx.update_case(id, expected, changes, reason).await?;
+        if transition == Transition::Close {
+            // A closed Vorgang comes back to no one: its Wiedervorlagen end with it.
+            tx.close_resubmissions(akta_db::repo::workplace::ResubmissionTarget::Case(id))
+                .await?;
+        }
         tx.commit().await?;
         Ok(case)
     }

@@ -1,6 +1,8 @@
 //! Akten: creating, reading, changing, closing (zdA) and reopening with a reason.
 
-use akta_db::repo::workplace::ResubmissionTarget;
+use akta_db::repo::workplace::{
+    NewResubmission, Resubmission, ResubmissionEnd, ResubmissionSelection, ResubmissionTarget,
+};
 use akta_db::Lock;
 use akta_db::{
     AccessEntry, AuditEvent, FileChanges, FileFilter, FileRecord, Grantee, NewFile, Page,
@@ -136,6 +138,10 @@ impl Core {
             closed_on: update.closed_on,
         };
         let mut file = tx.update_file(id, expected, changes, reason).await?;
+        if transition == Transition::Close {
+            // A closed Akte comes back to no one: its Wiedervorlagen end with it.
+            tx.close_resubmissions(ResubmissionTarget::File(id)).await?;
+        }
         crate::retention::fill(&mut tx, std::slice::from_mut(&mut file)).await?;
         tx.commit().await?;
         Ok(file)
@@ -218,25 +224,105 @@ impl Core {
         Ok(())
     }
 
-    /// Sets (`Some`) or clears (`None`) a Wiedervorlage: for the person who sets it, or for
-    /// everyone when a token sets it. None on a closed Akte or Vorgang. Returns the Akte.
+    /// Sets (`Some`) or clears (`None`) the caller's own Wiedervorlage on an Akte or Vorgang
+    /// (for everyone when a token sets it), replacing the caller's earlier one there. None on
+    /// a closed Akte or Vorgang. Returns the Akte.
     pub async fn set_resubmission(
         &self,
         who: &Principal,
         target: ResubmissionTarget,
         on: Option<time::Date>,
+        note: Option<String>,
     ) -> Result<Uuid, CoreError> {
-        let user = match who {
-            Principal::User { user_id, .. } => Some(*user_id),
-            _ => None,
-        };
+        let user = caller_user(who);
         let mut tx = self.db.tx_for(who).await?;
         let file_id = match target {
             ResubmissionTarget::File(id) => tx.file(id).await?.id,
             ResubmissionTarget::Case(id) => tx.case(id).await?.file_id,
         };
-        tx.set_resubmission(target, on, user).await?;
+        let why = if on.is_some() {
+            ResubmissionEnd::Replaced
+        } else {
+            ResubmissionEnd::Done
+        };
+        tx.end_resubmissions(ResubmissionSelection::OfUser { target, user }, why)
+            .await?;
+        if let Some(due_on) = on {
+            let new = NewResubmission {
+                due_on,
+                user_id: user,
+                note,
+            };
+            tx.add_resubmission(target, new).await?;
+        }
         tx.commit().await?;
         Ok(file_id)
+    }
+
+    /// A further Wiedervorlage on an open Akte or Vorgang: for `new.user_id` (a colleague),
+    /// or, when none is named, for the person who sets it (for everyone when a token does).
+    pub async fn add_resubmission(
+        &self,
+        who: &Principal,
+        target: ResubmissionTarget,
+        mut new: NewResubmission,
+    ) -> Result<Resubmission, CoreError> {
+        if !who.can_write() {
+            return Err(CoreError::Forbidden(
+                "a Wiedervorlage needs a role that writes",
+            ));
+        }
+        if new.user_id.is_none() {
+            new.user_id = caller_user(who);
+        }
+        self.as_caller(who, async |tx| tx.add_resubmission(target, new).await)
+            .await
+    }
+
+    /// Marks a Wiedervorlage done and returns it.
+    pub async fn complete_resubmission(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<Resubmission, CoreError> {
+        if !who.can_write() {
+            return Err(CoreError::Forbidden(
+                "a Wiedervorlage needs a role that writes",
+            ));
+        }
+        let mut tx = self.db.tx_for(who).await?;
+        // Visible only with its Akte; done only while the Akte is open.
+        let current = tx.resubmission(id).await?;
+        let target = match current.case_id {
+            Some(case) => akta_db::DocumentTarget::Case(case),
+            None => akta_db::DocumentTarget::File(current.file_id),
+        };
+        tx.resolve_target(target).await?;
+        let mut ended = tx
+            .end_resubmissions(ResubmissionSelection::One(id), ResubmissionEnd::Done)
+            .await?;
+        tx.commit().await?;
+        ended.pop().ok_or(CoreError::NotFound)
+    }
+
+    /// The open Wiedervorlagen of an Akte and its Vorgänge.
+    pub async fn resubmissions_in_file(
+        &self,
+        who: &Principal,
+        file_id: Uuid,
+    ) -> Result<Vec<Resubmission>, CoreError> {
+        self.as_caller(who, async |tx| {
+            tx.file(file_id).await?;
+            tx.resubmissions_in_file(file_id).await
+        })
+        .await
+    }
+}
+
+/// The person a caller is; tokens are no one (their Wiedervorlagen are for everyone).
+fn caller_user(who: &Principal) -> Option<Uuid> {
+    match who {
+        Principal::User { user_id, .. } => Some(*user_id),
+        _ => None,
     }
 }

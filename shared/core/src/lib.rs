@@ -41,8 +41,8 @@ pub use views::{DocumentView, FileView, PlanOverview, SessionContext, Workplace}
 pub mod model {
     pub use akta_db::repo::oidc::{OidcConfig, PendingOidcLogin};
     pub use akta_db::repo::workplace::{
-        Branding, DueItem, LogoChange, PlanNode, RecentChange, Resubmission, ResubmissionTarget,
-        WorkItem,
+        Branding, DueItem, LogoChange, NewResubmission, PlanNode, RecentChange, Resubmission,
+        ResubmissionTarget, WorkItem,
     };
     pub use akta_db::Grantee;
     pub use akta_db::{

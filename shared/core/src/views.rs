@@ -63,7 +63,7 @@ impl Core {
         let actor = who.actor();
         let mut tx = self.db.tx_for(who).await?;
         let view = Workplace {
-            due: tx.due_resubmissions(user_id, 50).await?,
+            due: tx.due_resubmissions(&[user_id], 50).await?,
             files: tx.my_open_files(&actor, 20).await?,
             cases: tx.my_open_cases(&actor, 20).await?,
             recent: tx.recent_changes(10).await?,

@@ -23,7 +23,8 @@
 //! | `GET /akten/neu?einheit={id}`, `POST /akten` | create an Akte |
 //! | `GET /akten/{id}[?register=akte\|verlauf\|{case id}]` | the Akte with its registers (documents filed directly, one per Vorgang, history) |
 //! | `GET,POST /akten/{id}/bearbeiten` | edit Betreff, Federführung, Vertraulichkeit |
-//! | `POST /akten/{id}/wiedervorlage`, `POST /vorgaenge/{id}/wiedervorlage` | `date` + `action=set`, or `action=clear` |
+//! | `POST /akten/{id}/wiedervorlage`, `POST /vorgaenge/{id}/wiedervorlage` | `date`, `fuer` (a colleague's id, empty: me), `note` + `action=set` adds one; `action=clear` ends my own |
+//! | `POST /wiedervorlagen/{id}/erledigt` | marks a Wiedervorlage done |
 //! | `GET,POST /akten/{id}/zda` | confirmation, then zdA |
 //! | `GET,POST /akten/{id}/wiedereroeffnen` | reopen with a `reason` |
 //! | `GET /akten/{id}/vorgaenge/neu`, `POST /akten/{id}/vorgaenge` | new Vorgang |
@@ -99,6 +100,10 @@ pub fn routes() -> Router<AppState> {
             get(files::edit_form).post(files::update),
         )
         .route("/akten/{id}/wiedervorlage", post(files::resubmit_file))
+        .route(
+            "/wiedervorlagen/{id}/erledigt",
+            post(files::complete_resubmission),
+        )
         .route("/vorgaenge/{id}", get(files::show_case))
         .route(
             "/vorgaenge/{id}/bearbeiten",

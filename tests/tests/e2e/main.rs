@@ -33,3 +33,4 @@ mod sessions;
 mod support;
 mod uploads;
 mod web;
+mod wiedervorlagen;

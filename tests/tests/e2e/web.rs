@@ -1505,3 +1505,85 @@ async fn web_imports_a_container_with_a_dry_run_first() {
     let files = tenant.admin.get("/api/v1/files").await;
     assert_eq!(files.body["items"][0]["subject"], "Marktrecht Kirmes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_wiedervorlagen_assigned_to_a_person_show_on_her_start_page_and_are_marked_done() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "wetter").await;
+    let users = tenant.admin.get("/api/v1/users").await;
+    let anna = users.body["items"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["username"] == "anna")
+        .and_then(|u| u["id"].as_str())
+        .expect("anna")
+        .to_owned();
+    let berta = tenant
+        .admin
+        .post(
+            "/api/v1/users",
+            json!({"username": "berta", "display_name": "Berta Brandt", "role": "clerk", "password": PASSWORD}),
+        )
+        .await
+        .id();
+    let unit = tenant.admin.create_plan_unit("63", None).await;
+    let file = tenant
+        .admin
+        .create_file(&unit, "Gartenhaus Am Bach")
+        .await
+        .id();
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    for (who, note) in [
+        (&anna, "Für Anna: Unterlagen prüfen"),
+        (&berta, "Für Berta: Ortstermin"),
+    ] {
+        let r = tenant
+            .admin
+            .post(
+                &format!("/api/v1/files/{file}/resubmissions"),
+                json!({"due_on": today, "user_id": who, "note": note}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let start = browser.get("/arbeitsplatz").await;
+    let due = start
+        .body
+        .split("data-testid=\"due-resubmissions\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("due section");
+    assert!(due.contains("Für Anna: Unterlagen prüfen"), "{due}");
+    assert!(!due.contains("Für Berta"), "another's Wiedervorlage: {due}");
+
+    // The Akte lists both with their people; Anna marks hers done.
+    let akte = browser.get(&format!("/akten/{file}")).await;
+    assert!(akte.body.contains("Berta Brandt"), "the Akte lacks Berta's");
+    let annas = tenant
+        .admin
+        .get(&format!("/api/v1/files/{file}/resubmissions"))
+        .await
+        .body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|r| r["user_id"] == anna.as_str())
+        .and_then(|r| r["id"].as_str())
+        .expect("anna's")
+        .to_owned();
+    let csrf = akte.csrf();
+    let done = browser
+        .post(
+            &format!("/wiedervorlagen/{annas}/erledigt"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let start = browser.get("/arbeitsplatz").await;
+    assert!(
+        start.body.contains("Keine fälligen Wiedervorlagen."),
+        "{}",
+        start.body
+    );
+}

@@ -129,6 +129,15 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             axum::routing::delete(admin::revoke_support),
         )
         .route("/api/v1/records", get(search::records))
+        .route(
+            "/api/v1/files/{id}/resubmissions",
+            post(resubmissions::add_to_file).get(resubmissions::list_in_file),
+        )
+        .route(
+            "/api/v1/cases/{id}/resubmissions",
+            post(resubmissions::add_to_case),
+        )
+        .route("/api/v1/resubmissions/{id}/done", post(resubmissions::done))
         .route("/api/v1/files/{id}/summary.pdf", get(files::summary_pdf))
         .route("/api/v1/inbox/{id}", get(inbox::get))
         .route("/api/v1/inbox/{id}/content", get(inbox::content))

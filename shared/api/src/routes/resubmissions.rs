@@ -1,14 +1,19 @@
-//! Wiedervorlage (resubmission date) of an Akte or Vorgang: `PUT {"date": "2026-12-01"}`
-//! sets it for the calling user (for everyone when a token sets it), `DELETE` clears it.
+//! Wiedervorlagen of Akten and Vorgänge: several per object, each for a person (or for
+//! everyone) with a note. `PUT …/resubmission {"date": "2026-12-01"}` sets the caller's own
+//! (for everyone when a token sets it), `DELETE` ends it; `POST …/resubmissions` adds one for
+//! anyone, `POST /api/v1/resubmissions/{id}/done` ends one.
 
-use akta_core::model::ResubmissionTarget;
+use akta_core::model::{NewResubmission, ResubmissionTarget};
+use akta_domain::optional_text_multiline;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use uuid::Uuid;
 
-use crate::auth::Writer;
+use crate::auth::{Reader, Writer};
 use crate::input::{parse_date, parse_id, ApiJson};
 use crate::{ApiError, AppState};
 
@@ -27,7 +32,7 @@ async fn set(
 ) -> Result<(), ApiError> {
     state
         .core
-        .set_resubmission(&writer.principal, target, date)
+        .set_resubmission(&writer.principal, target, date, None)
         .await?;
     Ok(())
 }
@@ -74,4 +79,80 @@ pub async fn delete_case(
     let id = parse_id(&id, "id")?;
     set(&state, &writer, ResubmissionTarget::Case(id), None).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/files/{id}/resubmissions` and `/api/v1/cases/{id}/resubmissions`: one more
+/// Wiedervorlage, for `user_id` (a colleague) or the caller, with a note.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewBody {
+    due_on: String,
+    user_id: Option<Uuid>,
+    note: Option<String>,
+}
+
+async fn add(
+    state: &AppState,
+    writer: &Writer,
+    target: ResubmissionTarget,
+    body: NewBody,
+) -> Result<Response, ApiError> {
+    let new = NewResubmission {
+        due_on: parse_date("due_on", &body.due_on)?,
+        user_id: body.user_id,
+        note: optional_text_multiline("note", body.note.as_deref().unwrap_or(""), 2000)?,
+    };
+    let created = state
+        .core
+        .add_resubmission(&writer.principal, target, new)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(created))).into_response())
+}
+
+pub async fn add_to_file(
+    State(state): State<AppState>,
+    writer: Writer,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    add(&state, &writer, ResubmissionTarget::File(id), body).await
+}
+
+pub async fn add_to_case(
+    State(state): State<AppState>,
+    writer: Writer,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "id")?;
+    add(&state, &writer, ResubmissionTarget::Case(id), body).await
+}
+
+/// `GET /api/v1/files/{id}/resubmissions`: the open ones on the Akte and its Vorgänge.
+pub async fn list_in_file(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let items = state
+        .core
+        .resubmissions_in_file(&reader.principal, id)
+        .await?;
+    Ok(Json(json!({"items": items, "next_cursor": null})))
+}
+
+/// `POST /api/v1/resubmissions/{id}/done`: marks it done.
+pub async fn done(
+    State(state): State<AppState>,
+    writer: Writer,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let ended = state
+        .core
+        .complete_resubmission(&writer.principal, id)
+        .await?;
+    Ok(Json(json!(ended)))
 }

@@ -15,9 +15,37 @@ pub enum ResubmissionTarget {
     Case(Uuid),
 }
 
+impl ResubmissionTarget {
+    fn as_document_target(self) -> crate::DocumentTarget {
+        match self {
+            ResubmissionTarget::File(id) => crate::DocumentTarget::File(id),
+            ResubmissionTarget::Case(id) => crate::DocumentTarget::Case(id),
+        }
+    }
+
+    fn object(self) -> (&'static str, Uuid) {
+        match self {
+            ResubmissionTarget::File(id) => ("file", id),
+            ResubmissionTarget::Case(id) => ("case", id),
+        }
+    }
+}
+
+/// Which open Wiedervorlagen [`TenantTx::end_resubmissions`] ends.
+#[derive(Debug, Clone, Copy)]
+pub enum ResubmissionSelection {
+    One(Uuid),
+    /// Those of `user` (`None`: the ones for everyone) directly on `target`.
+    OfUser {
+        target: ResubmissionTarget,
+        user: Option<Uuid>,
+    },
+}
+
 /// A Wiedervorlage as shown on the start page.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DueItem {
+    pub id: Uuid,
     pub file_id: Uuid,
     /// Set when the Wiedervorlage is on a Vorgang.
     pub case_id: Option<Uuid>,
@@ -25,6 +53,7 @@ pub struct DueItem {
     pub subject: String,
     #[serde(with = "iso_date")]
     pub resubmit_on: time::Date,
+    pub note: Option<String>,
 }
 
 /// An open Akte or Vorgang on the start page.
@@ -60,12 +89,55 @@ pub struct PlanNode {
     pub file_count: i64,
 }
 
-/// The Wiedervorlage dates inside one Akte (on the Akte itself and its Vorgänge).
+/// A Wiedervorlage on an Akte or one of its Vorgänge, for a person or (no `user_id`) for
+/// everyone.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Resubmission {
-    pub object_id: Uuid,
+    pub id: Uuid,
+    pub file_id: Uuid,
+    pub case_id: Option<Uuid>,
     #[serde(with = "iso_date")]
-    pub resubmit_on: time::Date,
+    pub due_on: time::Date,
+    pub user_id: Option<Uuid>,
+    /// The person's display name.
+    pub user_name: Option<String>,
+    pub note: Option<String>,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+/// What a new Wiedervorlage says.
+#[derive(Debug, Clone)]
+pub struct NewResubmission {
+    pub due_on: time::Date,
+    /// `None`: for everyone.
+    pub user_id: Option<Uuid>,
+    pub note: Option<String>,
+}
+
+const RESUBMISSION_COLUMNS: &str = "r.id, r.file_id, r.case_id, r.due_on, r.user_id,
+    u.display_name AS user_name, r.note, r.created_by, r.created_at";
+
+/// Why Wiedervorlagen end.
+#[derive(Debug, Clone, Copy)]
+pub enum ResubmissionEnd {
+    /// Someone marked it done.
+    Done,
+    /// Its Akte or Vorgang was closed.
+    Closed,
+    /// A new date replaced it (`PUT …/resubmission`).
+    Replaced,
+}
+
+impl ResubmissionEnd {
+    fn as_str(self) -> &'static str {
+        match self {
+            ResubmissionEnd::Done => "erledigt",
+            ResubmissionEnd::Closed => "zdA",
+            ResubmissionEnd::Replaced => "ersetzt",
+        }
+    }
 }
 
 /// A tenant's header in the web UI.
@@ -103,90 +175,190 @@ const MY_EVENTS: &str = "SELECT a.file_id, a.object_id FROM audit_events a
 const READ_ACTIONS: &str = "('file.read')";
 
 impl TenantTx {
-    /// Sets (`Some`) or clears (`None`) the Wiedervorlage of an Akte or Vorgang, for `user`
-    /// (`None`: for everyone, as when a token sets it). Audited in the Akte's history.
-    pub async fn set_resubmission(
+    /// A new Wiedervorlage on an open Akte or Vorgang; audited in the Akte's history.
+    pub async fn add_resubmission(
         &mut self,
         target: ResubmissionTarget,
-        on: Option<time::Date>,
-        user: Option<Uuid>,
-    ) -> Result<(), DbError> {
+        new: NewResubmission,
+    ) -> Result<Resubmission, DbError> {
         // Like every change, none to an Akte or Vorgang closed "zu den Akten".
-        let document_target = match target {
-            ResubmissionTarget::File(id) => crate::DocumentTarget::File(id),
-            ResubmissionTarget::Case(id) => crate::DocumentTarget::Case(id),
-        };
-        self.resolve_target(document_target).await?;
-        let (sql, id, object_type) = match target {
-            ResubmissionTarget::File(id) => (
-                "UPDATE files SET resubmit_on = $2, resubmit_user_id = $3 WHERE id = $1
-                 RETURNING id",
-                id,
-                "file",
-            ),
-            ResubmissionTarget::Case(id) => (
-                "UPDATE cases SET resubmit_on = $2, resubmit_user_id = $3 WHERE id = $1
-                 RETURNING file_id",
-                id,
-                "case",
-            ),
-        };
-        let (file_id,): (Uuid,) = sqlx::query_as(sql)
-            .bind(id)
-            .bind(on)
-            .bind(on.and(user))
-            .fetch_one(&mut *self.tx)
+        let (file_id, case_id) = self.resolve_target(target.as_document_target()).await?;
+        if let Some(user) = new.user_id {
+            self.require(
+                "SELECT 1 FROM users WHERE id = $1 AND disabled_at IS NULL",
+                user,
+                "user_id",
+            )
             .await?;
-        let action = if on.is_some() {
-            format!("{object_type}.resubmission_set")
-        } else {
-            format!("{object_type}.resubmission_cleared")
-        };
-        let after = serde_json::json!({
-            "resubmit_on": on.map(|d| d.to_string()),
-            "user_id": on.and(user),
-        });
-        self.emit::<(), _>(&action, object_type, id, Some(file_id), None, Some(&after))
-            .await
+        }
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO resubmissions (id, tenant_id, file_id, case_id, due_on, user_id, note,
+                                        created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(self.tenant.0)
+        .bind(file_id)
+        .bind(case_id)
+        .bind(new.due_on)
+        .bind(new.user_id)
+        .bind(&new.note)
+        .bind(&self.actor)
+        .execute(&mut *self.tx)
+        .await?;
+        let created = self.resubmission(id).await?;
+        let (object_type, object_id) = target.object();
+        self.emit::<(), _>(
+            &format!("{object_type}.resubmission_set"),
+            object_type,
+            object_id,
+            Some(file_id),
+            None,
+            Some(&created),
+        )
+        .await?;
+        Ok(created)
     }
 
-    /// Wiedervorlagen of an Akte and its Vorgänge.
+    pub async fn resubmission(&mut self, id: Uuid) -> Result<Resubmission, DbError> {
+        let sql = format!(
+            "SELECT {RESUBMISSION_COLUMNS} FROM resubmissions r
+               LEFT JOIN users u ON u.id = r.user_id
+              WHERE r.id = $1"
+        );
+        Ok(sqlx::query_as::<_, Resubmission>(&sql)
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    /// Ends open Wiedervorlagen: one (`id`), or all of `user` on a target (`PUT`/`DELETE`
+    /// of `…/resubmission`), each audited. Returns the ended ones.
+    pub async fn end_resubmissions(
+        &mut self,
+        selection: ResubmissionSelection,
+        why: ResubmissionEnd,
+    ) -> Result<Vec<Resubmission>, DbError> {
+        let (sql, a, b, c) = match selection {
+            ResubmissionSelection::One(id) => (
+                "UPDATE resubmissions SET done_at = now(), done_by = $4, done_reason = $5
+                  WHERE id = $1 AND done_at IS NULL AND $2::uuid IS NULL AND $3::uuid IS NULL
+                  RETURNING id",
+                Some(id),
+                None,
+                None,
+            ),
+            ResubmissionSelection::OfUser { target, user } => {
+                let (file, case) = match target {
+                    ResubmissionTarget::File(f) => (Some(f), None),
+                    ResubmissionTarget::Case(c) => (None, Some(c)),
+                };
+                (
+                    "UPDATE resubmissions SET done_at = now(), done_by = $4, done_reason = $5
+                      WHERE done_at IS NULL AND user_id IS NOT DISTINCT FROM $1
+                        AND (($2::uuid IS NOT NULL AND file_id = $2 AND case_id IS NULL)
+                             OR ($3::uuid IS NOT NULL AND case_id = $3))
+                      RETURNING id",
+                    user,
+                    file,
+                    case,
+                )
+            }
+        };
+        let ids: Vec<(Uuid,)> = sqlx::query_as(sql)
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .bind(&self.actor)
+            .bind(why.as_str())
+            .fetch_all(&mut *self.tx)
+            .await?;
+        if matches!(selection, ResubmissionSelection::One(_)) && ids.is_empty() {
+            return Err(DbError::NotFound);
+        }
+        let mut ended = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            let r = self.resubmission(id).await?;
+            let (object_type, object_id) = match r.case_id {
+                Some(case) => ("case", case),
+                None => ("file", r.file_id),
+            };
+            let after = serde_json::json!({"resubmission": &r, "reason": why.as_str()});
+            self.emit::<(), _>(
+                &format!("{object_type}.resubmission_cleared"),
+                object_type,
+                object_id,
+                Some(r.file_id),
+                None,
+                Some(&after),
+            )
+            .await?;
+            ended.push(r);
+        }
+        Ok(ended)
+    }
+
+    /// Ends every open Wiedervorlage of a closing Akte (with its Vorgänge) or Vorgang, in
+    /// the closing transaction; the history keeps the closing itself.
+    pub async fn close_resubmissions(
+        &mut self,
+        target: ResubmissionTarget,
+    ) -> Result<u64, DbError> {
+        let (file, case) = match target {
+            ResubmissionTarget::File(f) => (Some(f), None),
+            ResubmissionTarget::Case(c) => (None, Some(c)),
+        };
+        let done = sqlx::query(
+            "UPDATE resubmissions SET done_at = now(), done_by = $3, done_reason = 'zdA'
+              WHERE done_at IS NULL AND (file_id = $1 OR case_id = $2)",
+        )
+        .bind(file)
+        .bind(case)
+        .bind(&self.actor)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The open Wiedervorlagen of an Akte and its Vorgänge, soonest first.
     pub async fn resubmissions_in_file(
         &mut self,
         file_id: Uuid,
     ) -> Result<Vec<Resubmission>, DbError> {
-        Ok(sqlx::query_as::<_, Resubmission>(
-            "SELECT id AS object_id, resubmit_on FROM files
-              WHERE id = $1 AND resubmit_on IS NOT NULL
-             UNION ALL
-             SELECT id, resubmit_on FROM cases WHERE file_id = $1 AND resubmit_on IS NOT NULL",
-        )
-        .bind(file_id)
-        .fetch_all(&mut *self.tx)
-        .await?)
+        let sql = format!(
+            "SELECT {RESUBMISSION_COLUMNS} FROM resubmissions r
+               LEFT JOIN users u ON u.id = r.user_id
+              WHERE r.file_id = $1 AND r.done_at IS NULL
+              ORDER BY r.due_on, r.created_at"
+        );
+        Ok(sqlx::query_as::<_, Resubmission>(&sql)
+            .bind(file_id)
+            .fetch_all(&mut *self.tx)
+            .await?)
     }
 
-    /// Wiedervorlagen of open Akten and Vorgänge due today (in German local time) or
-    /// overdue, for `user` or for everyone, oldest first. Closing (zdA) ends them.
+    /// Open Wiedervorlagen due today (in German local time) or overdue, for one of `users`
+    /// (a person and those they stand in for) or for everyone, oldest first.
     pub async fn due_resubmissions(
         &mut self,
-        user: Uuid,
+        users: &[Uuid],
         limit: i64,
     ) -> Result<Vec<DueItem>, DbError> {
         Ok(sqlx::query_as::<_, DueItem>(
-            "WITH today AS (SELECT (now() AT TIME ZONE 'Europe/Berlin')::date AS d)
-             SELECT f.id AS file_id, NULL::uuid AS case_id, f.reference, f.subject, f.resubmit_on
-               FROM files f, today
-              WHERE f.resubmit_on <= today.d AND f.status = 'offen'
-                AND (f.resubmit_user_id = $1 OR f.resubmit_user_id IS NULL)
-             UNION ALL
-             SELECT c.file_id, c.id, c.reference, c.subject, c.resubmit_on
-               FROM cases c JOIN files f ON f.id = c.file_id, today
-              WHERE c.resubmit_on <= today.d AND c.status = 'offen' AND f.status = 'offen'
-                AND (c.resubmit_user_id = $1 OR c.resubmit_user_id IS NULL)
-              ORDER BY resubmit_on, reference LIMIT $2",
+            "SELECT r.id, r.file_id, r.case_id,
+                    coalesce(c.reference, f.reference) AS reference,
+                    coalesce(c.subject, f.subject) AS subject,
+                    r.due_on AS resubmit_on, r.note
+               FROM resubmissions r
+               JOIN files f ON f.id = r.file_id
+               LEFT JOIN cases c ON c.id = r.case_id
+              WHERE r.done_at IS NULL
+                AND r.due_on <= (now() AT TIME ZONE 'Europe/Berlin')::date
+                AND (r.user_id = ANY($1) OR r.user_id IS NULL)
+              ORDER BY r.due_on, reference LIMIT $2",
         )
-        .bind(user)
+        .bind(users)
         .bind(limit)
         .fetch_all(&mut *self.tx)
         .await?)

@@ -43,8 +43,21 @@ pub struct FileView {
     /// The legal hold, as one line.
     hold: Option<String>,
     confidentiality: &'static str,
+    /// The caller's own next Wiedervorlage on the Akte itself.
     resubmit_on: Option<String>,
     resubmit_iso: String,
+}
+
+/// One open Wiedervorlage of the Akte or one of its Vorgänge.
+pub struct WvRow {
+    id: Uuid,
+    date: String,
+    overdue: bool,
+    /// A person's name, or "alle".
+    whom: String,
+    note: String,
+    /// The Vorgangszeichen, or empty for the Akte itself.
+    on_case: String,
 }
 
 pub struct CaseView {
@@ -92,6 +105,9 @@ struct FilePage {
     history: Vec<HistoryRow>,
     upload_url: String,
     kinds: Vec<(String, String)>,
+    wv: Vec<WvRow>,
+    /// Whom a new Wiedervorlage can be for: (id, name), the caller first.
+    colleagues: Vec<(String, String)>,
 }
 
 /// Document kinds with their labels, for selects.
@@ -173,12 +189,36 @@ pub async fn show(
         .file_view(&session.principal, id, show_history)
         .await?;
 
+    let me = session.user_id;
+    // The caller's own (or everyone's) next date on the Akte itself or on a Vorgang.
     let resubmit = |object: Uuid| {
         resubmissions
             .iter()
-            .find(|r| r.object_id == object)
-            .map(|r| r.resubmit_on)
+            .filter(|r| r.case_id.unwrap_or(r.file_id) == object)
+            .filter(|r| r.user_id.is_none_or(|u| u == me))
+            .map(|r| r.due_on)
+            .min()
     };
+    let today = crate::render::today();
+    let case_refs: std::collections::HashMap<Uuid, String> =
+        cases.iter().map(|c| (c.id, c.reference.clone())).collect();
+    let wv: Vec<WvRow> = resubmissions
+        .iter()
+        .map(|r| WvRow {
+            id: r.id,
+            date: date(r.due_on),
+            overdue: r.due_on < today,
+            whom: r
+                .user_name
+                .clone()
+                .unwrap_or_else(|| lang.t("wv.everyone").to_owned()),
+            note: r.note.clone().unwrap_or_default(),
+            on_case: r
+                .case_id
+                .and_then(|c| case_refs.get(&c).cloned())
+                .unwrap_or_default(),
+        })
+        .collect();
     let selected_case = cases.iter().find(|c| c.id.to_string() == register).cloned();
     let mut registers = vec![Register {
         key: "akte".into(),
@@ -187,7 +227,11 @@ pub async fn show(
     }];
     registers.extend(cases.iter().map(|c| Register {
         key: c.id.to_string(),
-        label: format!("{} {}", c.reference, c.subject),
+        label: if c.status == FileStatus::Closed.as_str() {
+            format!("{} {} (zdA)", c.reference, c.subject)
+        } else {
+            format!("{} {}", c.reference, c.subject)
+        },
         selected: selected_case.as_ref().is_some_and(|s| s.id == c.id),
     }));
     registers.push(Register {
@@ -299,10 +343,32 @@ pub async fn show(
             .collect(),
         upload_url,
         kinds: kinds(lang),
+        wv,
+        colleagues: colleague_choices(&state, &session).await?,
         f,
         c: session.chrome.with_nav("plan"),
     };
     page(&template)
+}
+
+/// Whom a Wiedervorlage can be for: the caller first ("mich"), then colleagues by name.
+async fn colleague_choices(
+    state: &AppState,
+    session: &Session,
+) -> Result<Vec<(String, String)>, WebError> {
+    let mut choices = vec![(String::new(), session.lang().t("wv.me").to_owned())];
+    if session.chrome.can_write {
+        choices.extend(
+            state
+                .core
+                .colleagues(&session.principal)
+                .await?
+                .into_iter()
+                .filter(|(id, _)| *id != session.user_id)
+                .map(|(id, name)| (id.to_string(), name)),
+        );
+    }
+    Ok(choices)
 }
 
 #[derive(Template)]
@@ -567,6 +633,11 @@ pub struct ResubmissionFields {
     date: String,
     #[serde(default)]
     action: String,
+    /// For whom (a user id); empty: the caller.
+    #[serde(default)]
+    fuer: String,
+    #[serde(default)]
+    note: String,
 }
 
 async fn resubmit(
@@ -577,19 +648,62 @@ async fn resubmit(
 ) -> Result<Uuid, WebError> {
     session.require_write()?;
     let mut errors = Errors::new(session.lang());
-    let on = if form.action == "clear" {
-        None
-    } else {
-        match errors.date("date", &form.date) {
-            Some(d) => Some(d),
-            None => return Err(WebError::BadRequest("date".into())),
-        }
+    if form.action == "clear" {
+        return Ok(state
+            .core
+            .set_resubmission(&session.principal, target, None, None)
+            .await?);
+    }
+    let (Some(due_on), Some(user_id), note) = (
+        errors.date("date", &form.date),
+        errors.id("fuer", &form.fuer),
+        errors.text("note", &form.note, 2000, false),
+    ) else {
+        return Err(WebError::BadRequest("date".into()));
     };
-    Ok(state
+    if !errors.is_empty() {
+        return Err(WebError::BadRequest("date".into()));
+    }
+    // My own Wiedervorlage on an Akte is one date that moves; a colleague gets one more.
+    let Some(user_id) = user_id.filter(|u| *u != session.user_id) else {
+        return Ok(state
+            .core
+            .set_resubmission(&session.principal, target, Some(due_on), note)
+            .await?);
+    };
+    let new = akta_core::model::NewResubmission {
+        due_on,
+        user_id: Some(user_id),
+        note,
+    };
+    let created = state
         .core
-        .set_resubmission(&session.principal, target, on)
-        .await?)
+        .add_resubmission(&session.principal, target, new)
+        .await?;
+    Ok(created.file_id)
 }
+
+/// `POST /wiedervorlagen/{id}/erledigt`: marks a Wiedervorlage done.
+pub async fn complete_resubmission(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<CsrfOnly>,
+) -> Result<Response, WebError> {
+    posted.session.require_write()?;
+    let id = parse_id(&id)?;
+    let done = state
+        .core
+        .complete_resubmission(&posted.session.principal, id)
+        .await?;
+    Ok(see_other(&crate::pages::item_href(
+        done.file_id,
+        done.case_id,
+    )))
+}
+
+/// A form that carries nothing but its CSRF token (checked by [`Posted`]).
+#[derive(Deserialize)]
+pub struct CsrfOnly {}
 
 pub async fn resubmit_file(
     State(state): State<AppState>,

@@ -269,7 +269,7 @@ pub async fn act(
             }
             None => None,
         };
-        let note = errors.long_text("note", &form.note, 2000);
+        let note = errors.text("note", &form.note, 2000, false);
         let Some(to) = to.filter(|_| errors.is_empty()) else {
             return item_page(
                 &state,

@@ -18,6 +18,7 @@ pub struct Due {
     subject: String,
     date: String,
     overdue: bool,
+    note: String,
 }
 
 pub struct Item {
@@ -76,6 +77,7 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Result<Res
                 subject: d.subject,
                 date: date(d.resubmit_on),
                 overdue: d.resubmit_on < today,
+                note: d.note.unwrap_or_default(),
             })
             .collect(),
         files: files.into_iter().map(item).collect(),
