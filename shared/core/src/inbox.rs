@@ -210,19 +210,3 @@ impl Core {
         Ok(item)
     }
 }
-
-impl Core {
-    /// The colleagues an item can be forwarded to: the tenant's active users by name.
-    pub async fn colleagues(&self, who: &Principal) -> Result<Vec<(Uuid, String)>, CoreError> {
-        let users = self
-            .as_caller(who, async |tx| tx.list_users().await)
-            .await?;
-        let mut named: Vec<(Uuid, String)> = users
-            .into_iter()
-            .filter(|u| u.disabled_at.is_none())
-            .map(|u| (u.id, u.display_name))
-            .collect();
-        named.sort_by(|a, b| a.1.cmp(&b.1));
-        Ok(named)
-    }
-}

@@ -333,3 +333,34 @@ impl Core {
             .await
     }
 }
+
+impl Core {
+    /// The tenant's active people as (id, login name, display name), by display name: whom
+    /// an item can be forwarded to or a Wiedervorlage be for, and how the Verlauf names
+    /// whoever did something.
+    pub async fn directory(
+        &self,
+        who: &Principal,
+    ) -> Result<Vec<(Uuid, String, String)>, CoreError> {
+        let users = self
+            .as_caller(who, async |tx| tx.list_users().await)
+            .await?;
+        let mut named: Vec<(Uuid, String, String)> = users
+            .into_iter()
+            .filter(|u| u.disabled_at.is_none())
+            .map(|u| (u.id, u.username, u.display_name))
+            .collect();
+        named.sort_by(|a, b| a.2.cmp(&b.2));
+        Ok(named)
+    }
+
+    /// [`Core::directory`] as (id, display name).
+    pub async fn colleagues(&self, who: &Principal) -> Result<Vec<(Uuid, String)>, CoreError> {
+        Ok(self
+            .directory(who)
+            .await?
+            .into_iter()
+            .map(|(id, _, name)| (id, name))
+            .collect())
+    }
+}

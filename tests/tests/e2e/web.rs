@@ -989,10 +989,23 @@ async fn web_files_documents_without_script_and_closes_and_reopens_the_akte() {
     let history = browser
         .get(&format!("/akten/{file}?register=verlauf"))
         .await;
+    // The Verlauf reads in sentences: names, titles (escaped), version numbers, reasons.
+    for expected in [
+        "hat die Akte wieder eröffnet. Grund: Widerspruch eingegangen",
+        "hat das Dokument „Ortstermin“ abgelegt.",
+        "hat Version 2 von „Antrag &#60;b&#62;fett&#60;/b&#62;“ abgelegt.",
+        "hat die Akte zu den Akten verfügt (zdA).",
+        "Anna Muster",
+    ] {
+        assert!(
+            history.body.contains(expected),
+            "no {expected:?} in {}",
+            history.body
+        );
+    }
     assert!(
-        history.body.contains("Akte wieder eröffnet"),
-        "{}",
-        history.body
+        !history.body.contains(">anna<"),
+        "a login name in the Verlauf"
     );
     let events = tenant
         .admin

@@ -18,7 +18,7 @@ use crate::error::WebError;
 use crate::forms::Errors;
 use crate::i18n::Lang;
 use crate::pages::simple::{Field, SimpleForm};
-use crate::pages::{action_label, actor_label, parse_id};
+use crate::pages::{actor_label, parse_id};
 use crate::render::{
     berlin_offset, date, date_time, iso_date, page, page_with_status, see_other, Chrome,
 };
@@ -239,6 +239,20 @@ pub async fn show(
         label: lang.t("file.register.history").into(),
         selected: show_history,
     });
+    let names = if show_history {
+        let people = state.core.directory(&session.principal).await?;
+        crate::pages::history::Names {
+            people: people
+                .iter()
+                .map(|(_, login, name)| (login.clone(), name.clone()))
+                .collect(),
+            people_by_id: people.into_iter().map(|(id, _, name)| (id, name)).collect(),
+            documents: documents.iter().map(|d| (d.id, d.title.clone())).collect(),
+            cases: cases.iter().map(|c| (c.id, c.reference.clone())).collect(),
+        }
+    } else {
+        crate::pages::history::Names::default()
+    };
     let case_id = selected_case.as_ref().map(|c| c.id);
     let documents = documents
         .into_iter()
@@ -334,11 +348,11 @@ pub async fn show(
         documents,
         show_history,
         history: history
-            .into_iter()
+            .iter()
             .map(|e| HistoryRow {
                 when: date_time(e.at),
-                actor: actor_label(lang, &e.actor),
-                action: action_label(lang, &e.action),
+                actor: names.actor(lang, &e.actor),
+                action: crate::pages::history::sentence(lang, e, &names),
             })
             .collect(),
         upload_url,

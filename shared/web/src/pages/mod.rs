@@ -5,6 +5,7 @@ pub mod admin;
 pub mod archive;
 pub mod documents;
 pub mod files;
+pub mod history;
 pub mod imports;
 pub mod inbox;
 pub mod login;
