@@ -190,7 +190,7 @@ impl App {
     /// health probes.
     pub fn router(&self) -> axum::Router {
         if self.role.serves_requests() {
-            akta_api::router_with(self.state.clone(), akta_web::routes())
+            akta_api::router_with(self.state.clone(), akta_web::routes(self.state.clone()))
         } else {
             akta_api::health_router(self.state.clone())
         }

@@ -3,14 +3,15 @@
 //! page with the request id, so support can find the request in the logs.
 
 use akta_api::ApiError;
+use akta_api::AppState;
 use akta_core::CoreError;
 use askama::Template;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::i18n::Lang;
+use crate::render::Chrome;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -139,35 +140,41 @@ impl From<askama::Error> for WebError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorTemplate<'a> {
-    lang: Lang,
+    /// The usual header and navigation for a logged-in person, the bare one otherwise.
+    c: Chrome,
     status: u16,
     message: &'static str,
     request_id: &'a str,
 }
 
-impl ErrorTemplate<'_> {
-    fn t(&self, key: &str) -> &'static str {
-        self.lang.t(key)
-    }
-}
-
-/// Renders the page for responses that carry an [`ErrorPage`]; other responses pass.
-pub async fn render_error_pages(req: Request, next: Next) -> Response {
+/// Renders the page for responses that carry an [`ErrorPage`], and for a method the path
+/// does not take (a POST-only address opened from the address bar); other responses pass.
+pub async fn render_error_pages(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let request_id = req
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_owned();
-    let lang = crate::session::lang_of(req.headers());
+    let headers = req.headers().clone();
+    let api = req.uri().path().starts_with("/api/");
     let mut response = next.run(req).await;
-    let Some(page) = response.extensions_mut().remove::<ErrorPage>() else {
-        return response;
+    let page = match response.extensions_mut().remove::<ErrorPage>() {
+        Some(page) => page,
+        None if response.status() == StatusCode::METHOD_NOT_ALLOWED && !api => ErrorPage {
+            message_key: "error.405",
+        },
+        None => return response,
     };
+    let chrome = crate::session::Session::chrome_for_error(&headers, &state).await;
     let template = ErrorTemplate {
-        lang,
+        message: chrome.lang.t(page.message_key),
+        c: chrome,
         status: response.status().as_u16(),
-        message: lang.t(page.message_key),
         request_id: &request_id,
     };
     let body = template

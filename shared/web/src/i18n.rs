@@ -56,6 +56,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.archive", "Aussonderung", "Disposal"),
     ("nav.imports", "Importe", "Imports"),
     ("nav.inbox", "Posteingang", "Inbox"),
+    ("case.in", "in", "in"),
     ("history.field.metadata", "weitere Angaben", "further details"),
     ("history.file.created", "hat die Akte angelegt.", "created the file."),
     ("history.file.updated", "hat die Akte geändert: {fields}.", "changed the file: {fields}."),
@@ -377,7 +378,9 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("error.429", "Zu viele Anfragen. Bitte warten Sie einen Moment.", "Too many requests. Please wait a moment."),
     ("error.500", "Ein interner Fehler ist aufgetreten.", "An internal error occurred."),
     ("error.503", "Der Dienst ist vorübergehend nicht verfügbar.", "The service is temporarily unavailable."),
-    ("error.request_id", "Vorgangsnummer für den Support", "Request id for support"),
+    ("error.request_id", "Fehlerkennung für den Support", "Error reference for support"),
+    ("error.405", "Diese Adresse nimmt nur ausgefüllte Formulare entgegen. Bitte öffnen Sie die Seite über die Navigation oder gehen Sie zurück.", "This address only takes submitted forms. Please open the page from the navigation or go back."),
+    ("error.back", "Zurück", "Back"),
     ("error.home", "Zur Startseite", "To the start page"),
 ];
 

@@ -69,10 +69,15 @@ use axum::Router;
 use pages::{admin, archive, documents, files, imports, inbox, login, plan, search, workplace};
 
 /// The web UI's routes, to merge into the API router.
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     // Uploads stream into the blob store, which enforces the upload limit itself.
     let uploads = Router::new()
         .route("/akten/{id}/dokumente", post(documents::upload))
+        // The upload form posts to its own address (PRG: an error leaves a page there).
+        .route(
+            "/akten/{id}/dokumente/neu",
+            get(documents::upload_form).post(documents::upload),
+        )
         .route("/dokumente/{id}/versionen", post(documents::add_version))
         .route("/importe", post(imports::start))
         .route("/posteingang", post(inbox::deliver))
@@ -93,7 +98,7 @@ pub fn routes() -> Router<AppState> {
         .route("/posteingang", get(inbox::list))
         .route("/posteingang/{id}", get(inbox::show).post(inbox::act))
         .route("/akten", post(files::create))
-        .route("/akten/neu", get(files::new_form))
+        .route("/akten/neu", get(files::new_form).post(files::create))
         .route("/akten/{id}", get(files::show))
         .route(
             "/akten/{id}/bearbeiten",
@@ -123,9 +128,11 @@ pub fn routes() -> Router<AppState> {
             "/akten/{id}/wiedereroeffnen",
             get(files::reopen_form).post(files::reopen),
         )
-        .route("/akten/{id}/vorgaenge/neu", get(files::new_case_form))
+        .route(
+            "/akten/{id}/vorgaenge/neu",
+            get(files::new_case_form).post(files::create_case),
+        )
         .route("/akten/{id}/vorgaenge", post(files::create_case))
-        .route("/akten/{id}/dokumente/neu", get(documents::upload_form))
         .route(
             "/akten/{id}/vermerk",
             get(documents::note_form).post(documents::create_note),
@@ -156,7 +163,10 @@ pub fn routes() -> Router<AppState> {
         .merge(uploads)
         .merge(messages)
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(error::render_error_pages))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            error::render_error_pages,
+        ))
 }
 
 /// Unknown paths: the German error page, but problem+json where a program asks (the API).

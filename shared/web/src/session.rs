@@ -100,15 +100,30 @@ impl Session {
     }
 }
 
-impl FromRequestParts<AppState> for Session {
-    type Rejection = WebError;
+impl Session {
+    /// The header and navigation of an error page: the person's, if the request carries a
+    /// live session, else the bare one (never an error of its own, never a counted request).
+    pub async fn chrome_for_error(headers: &HeaderMap, state: &AppState) -> Chrome {
+        let anonymous = || Chrome {
+            lang: lang_of(headers),
+            tenant_name: lang_of(headers).t("app.name").to_owned(),
+            ..Chrome::default()
+        };
+        match Session::principal(headers, state).await {
+            Ok(Some(principal)) => match Session::of(principal, headers, state).await {
+                Ok(session) => session.chrome,
+                Err(_) => anonymous(),
+            },
+            _ => anonymous(),
+        }
+    }
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let principal = Session::principal(&parts.headers, state)
-            .await?
-            .ok_or(WebError::LoginRequired)?;
+    async fn of(
+        principal: Principal,
+        headers: &HeaderMap,
+        state: &AppState,
+    ) -> Result<Session, WebError> {
         let Principal::User {
-            tenant_id,
             role,
             user_id,
             ref csrf_token,
@@ -117,8 +132,6 @@ impl FromRequestParts<AppState> for Session {
         else {
             return Err(WebError::LoginRequired);
         };
-        tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
-        state.core.admit_request(tenant_id).await?;
         let csrf = csrf_token.clone();
         let SessionContext {
             user,
@@ -126,7 +139,7 @@ impl FromRequestParts<AppState> for Session {
             tenant,
         } = state.core.session_context(&principal).await?;
         let chrome = Chrome {
-            lang: lang_of(&parts.headers),
+            lang: lang_of(headers),
             user_name: Some(user.display_name),
             tenant_name: branding.header_name.clone().unwrap_or(tenant.display_name),
             has_logo: branding.logo_media_type.is_some(),
@@ -152,6 +165,22 @@ impl FromRequestParts<AppState> for Session {
             csrf,
             chrome,
         })
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let principal = Session::principal(&parts.headers, state)
+            .await?
+            .ok_or(WebError::LoginRequired)?;
+        let Some((tenant_id, _)) = principal.tenant_role() else {
+            return Err(WebError::LoginRequired);
+        };
+        tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
+        state.core.admit_request(tenant_id).await?;
+        Session::of(principal, &parts.headers, state).await
     }
 }
 

@@ -723,7 +723,12 @@ async fn web_wiedervorlage_appears_on_the_start_page() {
     let akte = browser
         .get(&format!("/akten/{file}?register=verlauf"))
         .await;
-    assert!(akte.body.contains("Akte zdA verfügt"), "{}", akte.body);
+    assert!(
+        akte.body
+            .contains("hat die Akte zu den Akten verfügt (zdA)."),
+        "{}",
+        akte.body
+    );
     // Like every change, no new Wiedervorlage on a closed Akte.
     let refused = tenant
         .admin
@@ -1223,8 +1228,14 @@ async fn web_edits_vorgang_and_document_metadata() {
     let history = browser
         .get(&format!("/akten/{file}?register=verlauf"))
         .await;
-    assert!(history.body.contains("Dokument geändert"));
-    assert!(history.body.contains("Vorgang geändert"));
+    assert!(
+        history
+            .body
+            .contains("hat die Angaben zu „Baugenehmigung“ geändert: Titel, Art"),
+        "{}",
+        history.body
+    );
+    assert!(history.body.contains("geändert."), "{}", history.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1296,8 +1307,16 @@ async fn web_closes_a_vorgang_which_then_takes_no_documents_and_reopens_it_with_
     let history = browser
         .get(&format!("/akten/{file}?register=verlauf"))
         .await;
-    assert!(history.body.contains("Vorgang zdA verfügt"));
-    assert!(history.body.contains("Vorgang wieder eröffnet"));
+    assert!(
+        history.body.contains("zu den Akten verfügt (zdA)."),
+        "{}",
+        history.body
+    );
+    assert!(
+        history.body.contains("wieder eröffnet. Grund:"),
+        "{}",
+        history.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1598,5 +1617,101 @@ async fn web_wiedervorlagen_assigned_to_a_person_show_on_her_start_page_and_are_
         start.body.contains("Keine fälligen Wiedervorlagen."),
         "{}",
         start.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_error_pages_keep_header_and_navigation_and_forms_post_to_their_own_page() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "herdecke").await;
+    let unit = tenant.admin.create_plan_unit("63", None).await;
+    let created = tenant.admin.create_file(&unit, "Umbau Rathaus").await;
+    let file = created.id();
+    let reference = created.body["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+
+    // A missing page: the person's header and navigation, the request's Fehlerkennung.
+    let missing = browser
+        .get(&format!("/akten/{}", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(missing.status, 404);
+    for expected in [
+        "class=\"main-nav\"",
+        "Anna Muster",
+        "Fehlerkennung",
+        "data-testid=\"request-id\"",
+    ] {
+        assert!(
+            missing.body.contains(expected),
+            "no {expected:?} in {}",
+            missing.body
+        );
+    }
+    assert!(!missing.body.contains("Vorgangsnummer"), "{}", missing.body);
+
+    // A form's address opened from the address bar: the German page, not the browser's 405.
+    for path in [
+        format!("/akten/{file}/wiedervorlage"),
+        "/abmelden".to_owned(),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, 405, "{path}");
+        assert!(
+            page.body
+                .contains("nimmt nur ausgefüllte Formulare entgegen"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains("class=\"main-nav\""),
+            "{path}: {}",
+            page.body
+        );
+    }
+
+    // The new-Vorgang form names its Akte and posts to its own address, so after an error
+    // the address bar holds the form, which a reload shows again.
+    let form = browser.get(&format!("/akten/{file}/vorgaenge/neu")).await;
+    assert!(
+        form.body.contains(&format!("Neuer Vorgang in {reference}")),
+        "{}",
+        form.body
+    );
+    let action = format!("action=\"/akten/{file}/vorgaenge/neu\"");
+    assert!(form.body.contains(&action), "{}", form.body);
+    let csrf = form.csrf();
+    let refused = browser
+        .post(
+            &format!("/akten/{file}/vorgaenge/neu"),
+            &[("csrf_token", &csrf), ("subject", " ")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let again = browser.get(&format!("/akten/{file}/vorgaenge/neu")).await;
+    assert_eq!(again.status, 200);
+    let created = browser
+        .post(
+            &format!("/akten/{file}/vorgaenge/neu"),
+            &[("csrf_token", &csrf), ("subject", "Brandschutz")],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let upload_form = browser.get(&format!("/akten/{file}/dokumente/neu")).await;
+    assert!(
+        upload_form
+            .body
+            .contains(&format!("action=\"/akten/{file}/dokumente/neu\"")),
+        "{}",
+        upload_form.body
+    );
+    let new_file = browser.get(&format!("/akten/neu?einheit={unit}")).await;
+    assert!(
+        new_file
+            .body
+            .contains(&format!("action=\"/akten/neu?einheit={unit}\"")),
+        "{}",
+        new_file.body
     );
 }

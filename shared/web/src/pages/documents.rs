@@ -230,7 +230,7 @@ fn upload_page(
     SimpleForm {
         heading: format!("{} – {reference}", lang.t("doc.new")),
         explain: None,
-        action: format!("/akten/{file_id}/dokumente"),
+        action: format!("/akten/{file_id}/dokumente/neu"),
         testid: "upload-form",
         hidden: Vec::new(),
         fields: vec![

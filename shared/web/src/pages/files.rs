@@ -440,7 +440,8 @@ async fn file_form(
         ),
         None => (
             lang.t("file.new"),
-            "/akten".to_owned(),
+            // The form's own address: after an error the address bar still holds a page.
+            format!("/akten/neu?einheit={}", fields.plan_unit_id),
             lang.t("file.create"),
             format!("/aktenplan?einheit={}", fields.plan_unit_id),
         ),
@@ -874,10 +875,13 @@ pub async fn reopen(
 
 /// The Vorgang form: one field, the Betreff. New (`id` is the Akte) or edit (`id` is the
 /// Vorgang).
+/// The new-Vorgang form says for which Akte (`reference`); the edit form edits the Vorgang.
+#[allow(clippy::too_many_arguments)]
 fn case_form(
     session: Session,
     new: bool,
     id: Uuid,
+    reference: &str,
     version: i32,
     subject: String,
     errors: Errors,
@@ -885,21 +889,21 @@ fn case_form(
     let lang = session.lang();
     let (heading, action, submit, cancel) = if new {
         (
-            "case.new",
-            format!("/akten/{id}/vorgaenge"),
+            format!("{} {} {reference}", lang.t("case.new"), lang.t("case.in")),
+            format!("/akten/{id}/vorgaenge/neu"),
             "case.create",
             format!("/akten/{id}"),
         )
     } else {
         (
-            "case.edit",
+            lang.t("case.edit").to_owned(),
             format!("/vorgaenge/{id}/bearbeiten"),
             "file.save",
             format!("/vorgaenge/{id}"),
         )
     };
     SimpleForm {
-        heading: lang.t(heading).to_owned(),
+        heading,
         explain: None,
         action,
         testid: "case-form",
@@ -924,9 +928,17 @@ pub async fn new_case_form(
 ) -> Result<Response, WebError> {
     session.require_write()?;
     let id = parse_id(&id)?;
-    state.core.file(&session.principal, id).await?;
+    let file = state.core.file(&session.principal, id).await?;
     let errors = Errors::new(session.lang());
-    page(&case_form(session, true, id, 0, String::new(), errors))
+    page(&case_form(
+        session,
+        true,
+        id,
+        &file.reference,
+        0,
+        String::new(),
+        errors,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -947,8 +959,8 @@ pub async fn create_case(
     let id = parse_id(&id)?;
     let mut errors = Errors::new(session.lang());
     let Some(subject) = errors.text("subject", &form.subject, SUBJECT_MAX, true) else {
-        state.core.file(&session.principal, id).await?;
-        let page_ = case_form(session, true, id, 0, form.subject, errors);
+        let file = state.core.file(&session.principal, id).await?;
+        let page_ = case_form(session, true, id, &file.reference, 0, form.subject, errors);
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
     };
     let case = state
@@ -985,6 +997,7 @@ pub async fn edit_case_form(
         session,
         false,
         id,
+        "",
         case.row_version,
         case.subject,
         errors,
@@ -1002,7 +1015,7 @@ pub async fn update_case(
     let mut errors = Errors::new(session.lang());
     let Some(subject) = errors.text("subject", &form.subject, SUBJECT_MAX, true) else {
         state.core.case(&session.principal, id).await?;
-        let page_ = case_form(session, false, id, form.version, form.subject, errors);
+        let page_ = case_form(session, false, id, "", form.version, form.subject, errors);
         return page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page_);
     };
     let update = CaseUpdate {
