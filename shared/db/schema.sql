@@ -470,6 +470,8 @@ CREATE TABLE public.document_versions (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     wrapped_dek bytea,
     tenant_key_version integer,
+    change_note text,
+    CONSTRAINT document_versions_change_note_check CHECK ((length(change_note) <= 2000)),
     CONSTRAINT document_versions_dek_check CHECK (((wrapped_dek IS NULL) = (tenant_key_version IS NULL))),
     CONSTRAINT document_versions_nr_check CHECK ((nr >= 1)),
     CONSTRAINT document_versions_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),

@@ -273,6 +273,43 @@ await scenario("finding: search finds Akten and Vorgänge by Betreff and Aktenze
   await page.context().close();
 });
 
+await scenario("versions beside a PDF preview: a change note, the current version marked, an identical file pointed out", async () => {
+  const page = await newPage();
+  await page.goto(`${BASE}/t/${TENANT}/anmelden`);
+  await page.getByLabel("Benutzername").fill(CLERK);
+  await page.getByLabel("Passwort").fill(PASSWORD);
+  await page.locator("[data-testid=login-form] button[type=submit]").click();
+  await page.waitForURL(`${BASE}/arbeitsplatz`);
+  await page.goto(`${BASE}/akten/${FILE}`);
+  await page.locator("[data-testid=document-link]", { hasText: "Nachbarzustimmung" }).click();
+  await page.locator("[data-testid=preview-pdf]").waitFor();
+  const docUrl = page.url();
+
+  step("choose a file on the page with the PDF preview and upload it with a change note");
+  const second = pdfFile("Zustimmung zum Bauvorhaben Musterweg 3, ergaenzt");
+  await page.locator("#version-note").fill("Unterschrift ergänzt");
+  await page.locator("#version-file").setInputFiles({ name: "nachbarzustimmung-2.pdf", mimeType: "application/pdf", buffer: second });
+  await page.locator("[data-testid=new-version-form] button[type=submit]").click();
+  await page.waitForURL(docUrl);
+  await page.locator("[data-testid=version-row]").nth(1).waitFor();
+  const rows = await page.locator("[data-testid=version-row]").allTextContents();
+  assert(rows.length === 2, `${rows.length} versions`);
+  assert(rows[0].includes("aktuell") && rows[0].includes("Unterschrift ergänzt"), `newest row: ${rows[0]}`);
+  assert(!rows[1].includes("aktuell"), `the old version is marked current: ${rows[1]}`);
+  await axeScan(page, "document with versions");
+  await shot(page, "dokument-versionen");
+
+  step("the same file again is pointed out, nothing stored");
+  await page.locator("#version-file").setInputFiles({ name: "nochmal.pdf", mimeType: "application/pdf", buffer: second });
+  await page.locator("[data-testid=new-version-form] button[type=submit]").click();
+  await page.locator("[data-testid=identical-version]").waitFor();
+  const notice = await page.locator("[data-testid=identical-version]").textContent();
+  assert(notice.includes("identisch mit Version 2"), `notice: ${notice}`);
+  assert(await page.locator("[data-testid=version-row]").count() === 2, "an identical version was stored");
+  assert(page.problems.length === 0, page.problems.join("\n"));
+  await page.context().close();
+});
+
 await scenario("the file reads like paper: Aktendeckel and Inhaltsverzeichnis as PDF, a print layout", async () => {
   const page = await newPage();
   await page.goto(`${BASE}/t/${TENANT}/anmelden`);

@@ -213,6 +213,7 @@ impl From<CoreError> for ApiError {
             CoreError::Forbidden(why) => ApiError::Forbidden(why),
             CoreError::Validation { field, detail } => ApiError::Validation { field, detail },
             CoreError::Conflict(m) => ApiError::Conflict(m),
+            e @ CoreError::IdenticalVersion(_) => ApiError::Conflict(e.to_string()),
             CoreError::PreconditionFailed => ApiError::PreconditionFailed,
             CoreError::PreconditionRequired => ApiError::PreconditionRequired,
             CoreError::QuotaExceeded(what) => ApiError::InsufficientStorage(what),

@@ -26,6 +26,9 @@ pub enum CoreError {
     /// A change that needs the caller's version of the object came without it.
     #[error("this change needs the object's version (If-Match)")]
     PreconditionRequired,
+    /// A new version identical to the current version (number given): nothing stored.
+    #[error("the file is identical to version {0} (same SHA-256); no new version was stored")]
+    IdenticalVersion(i32),
     #[error("the tenant's {0} quota is exhausted")]
     QuotaExceeded(&'static str),
     /// One answer for every failed login, whatever failed.
@@ -65,6 +68,7 @@ impl From<DbError> for CoreError {
                 CoreError::validation(field, "refers to nothing that exists")
             }
             DbError::VersionMismatch => CoreError::PreconditionFailed,
+            DbError::IdenticalVersion(nr) => CoreError::IdenticalVersion(nr),
             DbError::QuotaExceeded(what) => CoreError::QuotaExceeded(what),
             e @ (DbError::Sqlx(_) | DbError::Migrate(_)) => CoreError::Internal(e.to_string()),
         }

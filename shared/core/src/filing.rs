@@ -138,7 +138,8 @@ impl Core {
         upload.commit_document(blob, target, metadata).await
     }
 
-    /// Adds a version to a Dokument from `body` (see [`Core::file_document`]).
+    /// Adds a version with its Änderungsvermerk to a Dokument from `body` (see
+    /// [`Core::file_document`]).
     pub async fn file_version<S, E>(
         &self,
         who: &Principal,
@@ -146,6 +147,7 @@ impl Core {
         file_name: &str,
         media_type: Option<&str>,
         body: S,
+        note: Option<String>,
     ) -> Result<Version, CoreError>
     where
         S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
@@ -154,7 +156,7 @@ impl Core {
         let upload = self.upload(who)?;
         upload.check_version_target(document_id).await?;
         let blob = upload.store(file_name, media_type, body).await?;
-        upload.commit_version(blob, document_id).await
+        upload.commit_noted_version(blob, document_id, note).await
     }
 }
 
@@ -355,10 +357,23 @@ impl Upload {
         blob: StoredBlob,
         document_id: Uuid,
     ) -> Result<Version, CoreError> {
+        self.commit_noted_version(blob, document_id, None).await
+    }
+
+    /// [`Upload::commit_version`] with an Änderungsvermerk. A version identical to the
+    /// current one is refused (409) and its blob removed.
+    pub async fn commit_noted_version(
+        &self,
+        blob: StoredBlob,
+        document_id: Uuid,
+        note: Option<String>,
+    ) -> Result<Version, CoreError> {
         let written = async {
             let mut tx = self.tx().await?;
             let new_version = blob.new_version(&self.core, &mut tx).await?;
-            let version = tx.add_version(document_id, new_version).await?;
+            let version = tx
+                .add_noted_version(document_id, new_version, note.as_deref())
+                .await?;
             tx.commit().await?;
             Ok::<_, CoreError>(version)
         }

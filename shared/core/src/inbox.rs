@@ -153,6 +153,7 @@ impl Core {
                 file_name: item.file_name,
                 author: item.received_by,
                 created_at: item.received_at,
+                change_note: None,
                 blob_key: item.blob_key,
                 extraction: None,
             },

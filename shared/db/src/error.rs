@@ -14,6 +14,9 @@ pub enum DbError {
     /// Optimistic locking: the caller's `If-Match` no longer names the current version.
     #[error("the object was changed by someone else")]
     VersionMismatch,
+    /// A new version identical (same SHA-256) to the current version `0`: nothing to store.
+    #[error("the file is identical to version {0} (same SHA-256); no new version was stored")]
+    IdenticalVersion(i32),
     /// The tenant's quota (storage bytes or documents) would be exceeded.
     #[error("the tenant's {0} quota is exhausted")]
     QuotaExceeded(&'static str),

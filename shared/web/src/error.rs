@@ -117,6 +117,7 @@ impl From<CoreError> for WebError {
                 WebError::BadRequest(format!("{field}: {detail}"))
             }
             CoreError::Conflict(m) => WebError::Conflict(m),
+            e @ CoreError::IdenticalVersion(_) => WebError::Conflict(e.to_string()),
             CoreError::PreconditionFailed | CoreError::PreconditionRequired => {
                 WebError::Conflict("changed meanwhile".into())
             }

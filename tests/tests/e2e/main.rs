@@ -3,6 +3,7 @@
 
 mod abgabe;
 mod aktenauszug;
+mod arbeitstag;
 mod audit;
 mod aussonderung;
 mod bad_input;

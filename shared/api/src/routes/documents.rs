@@ -67,6 +67,19 @@ pub(crate) struct Parts<M> {
 /// How a `metadata` part is read; `None`: the request takes none.
 pub(crate) type MetadataParser<M> = Option<fn(&[u8]) -> Result<M, ApiError>>;
 
+/// The optional `metadata` part of a new version: `{"note": "…"}`, the Änderungsvermerk.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionMetadata {
+    note: Option<String>,
+}
+
+fn version_metadata(bytes: &[u8]) -> Result<Option<String>, ApiError> {
+    let meta: VersionMetadata = parse_json(bytes, "metadata.")?;
+    akta_domain::optional_text_multiline("note", meta.note.as_deref().unwrap_or(""), 2000)
+        .map_err(|e| ApiError::validation(format!("metadata.{}", e.field), e.message))
+}
+
 fn document_metadata(bytes: &[u8]) -> Result<NewDocument, ApiError> {
     let meta: UploadMetadata = parse_json(bytes, "metadata.")?;
     meta.into_new_document()
@@ -228,7 +241,7 @@ pub async fn add_version(
     let doc_id = parse_id(&id, "id")?;
     let upload = state.core.upload(&writer.principal)?;
     upload.check_version_target(doc_id).await?;
-    let parts = read_upload::<()>(&state, &upload, req, None).await?;
+    let parts = read_upload(&state, &upload, req, Some(version_metadata)).await?;
     let Some(blob) = parts.file else {
         return Err(ApiError::bad_request(
             "missing_part",
@@ -236,7 +249,8 @@ pub async fn add_version(
             "the multipart part 'file' is missing",
         ));
     };
-    let version = upload.commit_version(blob, doc_id).await?;
+    let note = parts.metadata.flatten();
+    let version = upload.commit_noted_version(blob, doc_id, note).await?;
     let location = format!("/api/v1/documents/{doc_id}/versions/{}/content", version.nr);
     Ok((
         StatusCode::CREATED,

@@ -49,6 +49,9 @@ pub struct Version {
     pub author: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
+    /// The Änderungsvermerk: what this version changed.
+    #[serde(rename = "note")]
+    pub change_note: Option<String>,
     #[serde(skip)]
     pub blob_key: String,
     /// Text extraction state; filled where the API shows it (absent in audit events).
@@ -91,7 +94,7 @@ pub(crate) enum Intent {
 const DOC_COLUMNS: &str = "id, file_id, case_id, title, kind, sender, recipient, document_date,
     metadata, row_version, created_at";
 const VERSION_COLUMNS: &str =
-    "nr, sha256, size_bytes, media_type, file_name, author, created_at, blob_key";
+    "nr, sha256, size_bytes, media_type, file_name, author, created_at, change_note, blob_key";
 
 impl TenantTx {
     /// Resolves where a document goes and checks the Akte is open. Called before an upload
@@ -185,14 +188,16 @@ impl TenantTx {
         nr: i32,
         v: &NewVersion,
         intent: Intent,
+        note: Option<&str>,
     ) -> Result<(Version, Uuid), DbError> {
         let size =
             i64::try_from(v.size).map_err(|_| DbError::Conflict("size out of range".into()))?;
         let sql = format!(
             "INSERT INTO document_versions (id, tenant_id, document_id, nr, blob_key, sha256, size_bytes,
                                             media_type, file_name, author, wrapped_dek,
-                                            tenant_key_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {VERSION_COLUMNS}"
+                                            tenant_key_version, change_note)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             RETURNING {VERSION_COLUMNS}"
         );
         let version_id = Uuid::now_v7();
         let version = sqlx::query_as::<_, Version>(&sql)
@@ -208,6 +213,7 @@ impl TenantTx {
             .bind(&self.actor)
             .bind(v.dek.as_ref().map(|d| &d.wrapped))
             .bind(v.dek.as_ref().map(|d| d.key_version))
+            .bind(note)
             .fetch_one(&mut *self.tx)
             .await?;
         // The blob is now referenced by a committed version (once this commits): no orphan.
@@ -260,7 +266,9 @@ impl TenantTx {
             .bind(Value::Object(new.metadata))
             .fetch_one(&mut *self.tx)
             .await?;
-        let (version, version_id) = self.insert_version(doc.id, 1, &content, intent).await?;
+        let (version, version_id) = self
+            .insert_version(doc.id, 1, &content, intent, None)
+            .await?;
         doc.versions.push(version);
         let event = DomainEvent::new("document.created", "document", doc.id)
             .in_file(file_id)
@@ -275,6 +283,17 @@ impl TenantTx {
         document_id: Uuid,
         content: NewVersion,
     ) -> Result<Version, DbError> {
+        self.add_noted_version(document_id, content, None).await
+    }
+
+    /// The next version of a Dokument with its Änderungsvermerk. A version identical to the
+    /// current one (same SHA-256) is refused: it would change nothing but the count.
+    pub async fn add_noted_version(
+        &mut self,
+        document_id: Uuid,
+        content: NewVersion,
+        note: Option<&str>,
+    ) -> Result<Version, DbError> {
         // Locking the document row serialises concurrent uploads of new versions.
         let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1 FOR UPDATE");
         let doc = sqlx::query_as::<_, Document>(&sql)
@@ -285,13 +304,27 @@ impl TenantTx {
         if let Some(case) = doc.case_id {
             self.resolve_target(DocumentTarget::Case(case)).await?;
         }
-        let (last,): (Option<i32>,) =
-            sqlx::query_as("SELECT max(nr) FROM document_versions WHERE document_id = $1")
-                .bind(document_id)
-                .fetch_one(&mut *self.tx)
-                .await?;
+        let latest: Option<(i32, String)> = sqlx::query_as(
+            "SELECT nr, sha256 FROM document_versions WHERE document_id = $1
+              ORDER BY nr DESC LIMIT 1",
+        )
+        .bind(document_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if let Some((nr, sha)) = &latest {
+            if *sha == content.sha256_hex {
+                return Err(DbError::IdenticalVersion(*nr));
+            }
+        }
+        let last = latest.map(|(nr, _)| nr);
         let (version, version_id) = self
-            .insert_version(document_id, last.unwrap_or(0) + 1, &content, Intent::Upload)
+            .insert_version(
+                document_id,
+                last.unwrap_or(0) + 1,
+                &content,
+                Intent::Upload,
+                note,
+            )
             .await?;
         let event = DomainEvent::new("document.version_added", "document", document_id)
             .in_file(doc.file_id)

@@ -54,6 +54,8 @@ pub struct DocView {
 
 pub struct VersionRow {
     nr: i32,
+    current: bool,
+    note: String,
     file_name: String,
     media_type: String,
     size: String,
@@ -69,6 +71,13 @@ struct DocumentPage {
     preview: Preview,
     versions: Vec<VersionRow>,
     can_add_version: bool,
+    /// After refusing an identical file: the version it matched.
+    identical: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    identisch: Option<i32>,
 }
 
 fn essence(media_type: &str) -> String {
@@ -84,9 +93,14 @@ pub async fn show(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let lang = session.lang();
+    let identical = q.identisch.map(|nr| {
+        lang.t("doc.version.identical")
+            .replace("{nr}", &nr.to_string())
+    });
     let DocumentView {
         document: doc,
         file,
@@ -116,7 +130,24 @@ pub async fn show(
             },
         },
     };
+    let latest_nr = latest.as_ref().map(|v| v.nr);
+    // Authors by name, as the Verlauf names them.
+    let people: std::collections::HashMap<String, String> = state
+        .core
+        .directory(&session.principal)
+        .await?
+        .into_iter()
+        .map(|(_, login, name)| (login, name))
+        .collect();
+    let author = |actor: &str| match actor.strip_prefix("user:") {
+        Some(login) => people
+            .get(login)
+            .cloned()
+            .unwrap_or_else(|| login.to_owned()),
+        None => actor_label(lang, actor),
+    };
     let template = DocumentPage {
+        identical,
         d: DocView {
             id,
             kind: kind_label(lang, &doc.kind),
@@ -134,11 +165,13 @@ pub async fn show(
             .rev()
             .map(|v| VersionRow {
                 nr: v.nr,
+                current: Some(v.nr) == latest_nr,
+                note: v.change_note.clone().unwrap_or_default(),
                 size: size(v.size_bytes),
                 created: date_time(v.created_at),
                 file_name: v.file_name,
                 media_type: v.media_type,
-                author: actor_label(lang, &v.author),
+                author: author(&v.author),
             })
             .collect(),
         can_add_version: session.chrome.can_write && file.status == "offen" && case_open,
@@ -379,18 +412,30 @@ pub async fn add_version(
     session.require_write()?;
     let id = parse_id(&id)?;
     check_first_part(&session, &mut multipart).await?;
-    let part = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(e.body_text()))?
-        .filter(|p| p.name() == Some("file"))
-        .ok_or_else(|| WebError::BadRequest("the part 'file' is missing".into()))?;
+    // An optional Änderungsvermerk, then the file.
+    let mut note = None;
+    let part = loop {
+        let part = multipart
+            .next_field()
+            .await
+            .map_err(|e| WebError::BadRequest(e.body_text()))?
+            .ok_or_else(|| WebError::BadRequest("the part 'file' is missing".into()))?;
+        match part.name() {
+            Some("note") if note.is_none() => {
+                let text = small_text(part, 8 * 1024).await?;
+                note = Some(text.trim().chars().take(2000).collect::<String>())
+                    .filter(|t: &String| !t.is_empty());
+            }
+            Some("file") => break part,
+            _ => return Err(WebError::BadRequest("unexpected form field".into())),
+        }
+    };
     let file_name = part.file_name().unwrap_or("").to_owned();
     if file_name.is_empty() {
         return Err(WebError::BadRequest("no file chosen".into()));
     }
     let media_type = part.content_type().map(str::to_owned);
-    state
+    let filed = state
         .core
         .file_version(
             &session.principal,
@@ -398,9 +443,17 @@ pub async fn add_version(
             &file_name,
             media_type.as_deref(),
             part,
+            note,
         )
-        .await?;
-    Ok(see_other(&format!("/dokumente/{id}")))
+        .await;
+    match filed {
+        Ok(_) => Ok(see_other(&format!("/dokumente/{id}"))),
+        // Said on the document's page; nothing was stored, nothing is lost.
+        Err(akta_core::CoreError::IdenticalVersion(nr)) => {
+            Ok(see_other(&format!("/dokumente/{id}?identisch={nr}")))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize, Default)]
