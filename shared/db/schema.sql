@@ -431,6 +431,22 @@ CREATE TABLE public.cases (
 
 ALTER TABLE ONLY public.cases FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.deputies (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    deputy_id uuid NOT NULL,
+    from_day date NOT NULL,
+    until_day date NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    ended_at timestamp with time zone,
+    CONSTRAINT deputies_not_self CHECK ((user_id <> deputy_id)),
+    CONSTRAINT deputies_period CHECK ((from_day <= until_day))
+);
+
+ALTER TABLE ONLY public.deputies FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.disposal_protocol (
     id uuid NOT NULL,
     tenant_id uuid NOT NULL,
@@ -546,6 +562,24 @@ CREATE TABLE public.file_access (
 );
 
 ALTER TABLE ONLY public.file_access FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.file_favourites (
+    tenant_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    file_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.file_favourites FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.file_visits (
+    tenant_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    file_id uuid NOT NULL,
+    visited_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.file_visits FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.files (
     id uuid NOT NULL,
@@ -969,6 +1003,9 @@ ALTER TABLE ONLY public.cases
 ALTER TABLE ONLY public.cases
     ADD CONSTRAINT cases_tenant_id_reference_key UNIQUE (tenant_id, reference);
 
+ALTER TABLE ONLY public.deputies
+    ADD CONSTRAINT deputies_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.disposal_protocol
     ADD CONSTRAINT disposal_protocol_pkey PRIMARY KEY (id);
 
@@ -995,6 +1032,12 @@ ALTER TABLE ONLY public.extraction_jobs
 
 ALTER TABLE ONLY public.file_access
     ADD CONSTRAINT file_access_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.file_favourites
+    ADD CONSTRAINT file_favourites_pkey PRIMARY KEY (user_id, file_id);
+
+ALTER TABLE ONLY public.file_visits
+    ADD CONSTRAINT file_visits_pkey PRIMARY KEY (user_id, file_id);
 
 ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_pkey PRIMARY KEY (id);
@@ -1111,6 +1154,8 @@ CREATE INDEX audit_signatures_tenant ON public.audit_signatures USING btree (ten
 
 CREATE INDEX cases_xdomea_id ON public.cases USING btree (file_id, ((metadata ->> 'xdomea_id'::text))) WHERE (metadata ? 'xdomea_id'::text);
 
+CREATE INDEX deputies_active ON public.deputies USING btree (deputy_id, until_day) WHERE (ended_at IS NULL);
+
 CREATE INDEX document_versions_key_version ON public.document_versions USING btree (tenant_id, tenant_key_version) WHERE (tenant_key_version IS NOT NULL);
 
 CREATE INDEX documents_file ON public.documents USING btree (tenant_id, file_id);
@@ -1122,6 +1167,8 @@ CREATE INDEX extraction_jobs_due ON public.extraction_jobs USING btree (run_afte
 CREATE INDEX extraction_jobs_locked ON public.extraction_jobs USING btree (locked_until) WHERE (state = 'running'::text);
 
 CREATE UNIQUE INDEX file_access_once ON public.file_access USING btree (file_id, COALESCE(user_id, org_unit_id, token_id));
+
+CREATE INDEX file_visits_recent ON public.file_visits USING btree (user_id, visited_at DESC);
 
 CREATE INDEX files_confidential ON public.files USING btree (tenant_id, id) WHERE (confidentiality <> 'normal'::text);
 
@@ -1178,6 +1225,15 @@ ALTER TABLE ONLY public.cases
 ALTER TABLE ONLY public.cases
     ADD CONSTRAINT cases_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
+ALTER TABLE ONLY public.deputies
+    ADD CONSTRAINT deputies_deputy_id_fkey FOREIGN KEY (deputy_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.deputies
+    ADD CONSTRAINT deputies_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.deputies
+    ADD CONSTRAINT deputies_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
 ALTER TABLE ONLY public.disposal_protocol
     ADD CONSTRAINT disposal_protocol_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
@@ -1225,6 +1281,24 @@ ALTER TABLE ONLY public.file_access
 
 ALTER TABLE ONLY public.file_access
     ADD CONSTRAINT file_access_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.file_favourites
+    ADD CONSTRAINT file_favourites_file_id_fkey FOREIGN KEY (file_id) REFERENCES public.files(id);
+
+ALTER TABLE ONLY public.file_favourites
+    ADD CONSTRAINT file_favourites_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.file_favourites
+    ADD CONSTRAINT file_favourites_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.file_visits
+    ADD CONSTRAINT file_visits_file_id_fkey FOREIGN KEY (file_id) REFERENCES public.files(id);
+
+ALTER TABLE ONLY public.file_visits
+    ADD CONSTRAINT file_visits_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.file_visits
+    ADD CONSTRAINT file_visits_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
 
 ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_lead_org_unit_id_fkey FOREIGN KEY (lead_org_unit_id) REFERENCES public.org_units(id);
@@ -1350,6 +1424,8 @@ ALTER TABLE public.audit_signatures ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.cases ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.deputies ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.disposal_protocol ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.document_versions ENABLE ROW LEVEL SECURITY;
@@ -1361,6 +1437,10 @@ ALTER TABLE public.extracted_texts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.extraction_jobs ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.file_access ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.file_favourites ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.file_visits ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.files ENABLE ROW LEVEL SECURITY;
 
@@ -1428,6 +1508,8 @@ CREATE POLICY tenant_isolation ON public.audit_signatures USING ((tenant_id = pu
 
 CREATE POLICY tenant_isolation ON public.cases USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
+CREATE POLICY tenant_isolation ON public.deputies USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
 CREATE POLICY tenant_isolation ON public.disposal_protocol USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.document_versions USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
@@ -1439,6 +1521,10 @@ CREATE POLICY tenant_isolation ON public.extracted_texts USING ((tenant_id = pub
 CREATE POLICY tenant_isolation ON public.extraction_jobs USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.file_access USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.file_favourites USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.file_visits USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.files USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
@@ -1509,6 +1595,10 @@ CREATE POLICY visibility ON public.documents AS RESTRICTIVE FOR SELECT TO akta_a
 CREATE POLICY visibility ON public.extracted_texts AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_version_id_visible(version_id)));
 
 CREATE POLICY visibility ON public.file_access AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_file_id_visible(file_id)));
+
+CREATE POLICY visibility ON public.file_favourites AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_file_id_visible(file_id)));
+
+CREATE POLICY visibility ON public.file_visits AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_file_id_visible(file_id)));
 
 CREATE POLICY visibility ON public.files AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR ((confidentiality = 'normal'::text) AND (COALESCE(current_setting('app.plan_scope'::text, true), ''::text) = ''::text)) OR public.akta_file_visible(id, plan_unit_id, confidentiality)));
 
@@ -1583,6 +1673,8 @@ GRANT SELECT,INSERT ON TABLE public.audit_signatures TO akta_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.cases TO akta_app;
 
+GRANT SELECT,INSERT,UPDATE ON TABLE public.deputies TO akta_app;
+
 GRANT SELECT,INSERT ON TABLE public.disposal_protocol TO akta_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.document_versions TO akta_app;
@@ -1598,6 +1690,10 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.extracted_texts TO akta_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.extraction_jobs TO akta_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.file_access TO akta_app;
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.file_favourites TO akta_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.file_visits TO akta_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.files TO akta_app;
 

@@ -192,7 +192,7 @@ function noProblems(page) {
 async function login(page, username) {
   step(`log in as ${username}`);
   await page.goto(`${BASE}/anmelden`);
-  await page.getByLabel("Behörde (Kennung)").fill(TENANT);
+  await page.getByLabel("Behörde").selectOption(TENANT);
   await page.getByLabel("Benutzername").fill(username);
   await page.getByLabel("Passwort").fill(PASSWORD);
   await page.locator("[data-testid=login-form] button[type=submit]").click();

@@ -224,6 +224,29 @@ impl Core {
         Ok(())
     }
 
+    /// Open Akten of `plan_unit` whose Betreff is `subject` (ignoring case and outer
+    /// spaces): pointed out before a second one is created.
+    pub async fn files_with_subject(
+        &self,
+        who: &Principal,
+        plan_unit: Uuid,
+        subject: &str,
+    ) -> Result<Vec<FileRecord>, CoreError> {
+        let wanted = subject.trim().to_lowercase();
+        let filter = akta_db::FileFilter {
+            plan_unit_id: Some(plan_unit),
+            status: Some(FileStatus::Open),
+        };
+        let files = self
+            .as_caller(who, async |tx| tx.list_files(&filter, None, 1000).await)
+            .await?;
+        Ok(files
+            .items
+            .into_iter()
+            .filter(|f| f.subject.trim().to_lowercase() == wanted)
+            .collect())
+    }
+
     /// Sets (`Some`) or clears (`None`) the caller's own Wiedervorlage on an Akte or Vorgang
     /// (for everyone when a token sets it), replacing the caller's earlier one there. None on
     /// a closed Akte or Vorgang. Returns the Akte.

@@ -7,7 +7,7 @@
 
 use akta_blob::BlobKey;
 use akta_db::{
-    Document, DocumentTarget, InboxItem, InboxScope, NewDocument, NewInboxItem, Version,
+    Document, DocumentTarget, InboxItem, InboxScope, NewDocument, NewInboxItem, TenantTx, Version,
 };
 use akta_domain::{DocumentKind, Principal, Role};
 use bytes::Bytes;
@@ -35,8 +35,9 @@ pub enum Forward {
     OrgUnit(Uuid),
 }
 
-/// The Posteingang `who` reads.
-pub(crate) fn inbox_scope(who: &Principal) -> Result<InboxScope, CoreError> {
+/// The Posteingang `who` reads: admins and API tokens all of it, a person their own (and
+/// of those they stand in for today), their org unit's and the general one.
+async fn inbox_scope(tx: &mut TenantTx, who: &Principal) -> Result<InboxScope, CoreError> {
     match who {
         Principal::Tenant { .. } => Ok(InboxScope::All),
         Principal::User {
@@ -46,10 +47,14 @@ pub(crate) fn inbox_scope(who: &Principal) -> Result<InboxScope, CoreError> {
             user_id,
             org_unit_id,
             ..
-        } => Ok(InboxScope::Person {
-            user_id: *user_id,
-            org_unit_id: *org_unit_id,
-        }),
+        } => {
+            let mut user_ids = vec![*user_id];
+            user_ids.extend(tx.standing_in_for(*user_id).await?);
+            Ok(InboxScope::Person {
+                user_ids,
+                org_unit_id: *org_unit_id,
+            })
+        }
         Principal::Operator { .. } => Err(CoreError::NotFound),
     }
 }
@@ -121,22 +126,26 @@ impl Core {
 
     /// The items waiting in the caller's Posteingang, oldest first.
     pub async fn inbox(&self, who: &Principal) -> Result<Vec<InboxItem>, CoreError> {
-        let scope = inbox_scope(who)?;
-        self.as_caller(who, async |tx| tx.list_inbox(scope).await)
-            .await
+        self.as_caller(who, async |tx| {
+            let scope = inbox_scope(tx, who).await?;
+            Ok::<_, CoreError>(tx.list_inbox(&scope).await?)
+        })
+        .await
     }
 
     pub async fn inbox_item(&self, who: &Principal, id: Uuid) -> Result<InboxItem, CoreError> {
-        let scope = inbox_scope(who)?;
-        self.as_caller(who, async |tx| tx.inbox_item(scope, id).await)
-            .await
+        self.as_caller(who, async |tx| {
+            let scope = inbox_scope(tx, who).await?;
+            Ok::<_, CoreError>(tx.inbox_item(&scope, id).await?)
+        })
+        .await
     }
 
     /// A waiting item's content for the preview and download.
     pub async fn open_inbox_item(&self, who: &Principal, id: Uuid) -> Result<Readable, CoreError> {
-        let scope = inbox_scope(who)?;
         let mut tx = self.db.tx_for(who).await?;
-        let item = tx.inbox_item(scope, id).await?;
+        let scope = inbox_scope(&mut tx, who).await?;
+        let item = tx.inbox_item(&scope, id).await?;
         if item.filed_document_id.is_some() {
             // The content belongs to its document now, read there.
             return Err(CoreError::NotFound);
@@ -175,12 +184,12 @@ impl Core {
         metadata: NewDocument,
     ) -> Result<Document, CoreError> {
         require_writer(who)?;
-        let scope = inbox_scope(who)?;
         let mut tx = self.db.tx_for(who).await?;
-        let current = tx.inbox_item(scope, id).await?;
+        let scope = inbox_scope(&mut tx, who).await?;
+        let current = tx.inbox_item(&scope, id).await?;
         let expected = expected_or_current(expected, current.row_version)?;
         let doc = tx
-            .file_inbox_item(scope, id, expected, target, metadata)
+            .file_inbox_item(&scope, id, expected, target, metadata)
             .await?;
         tx.commit().await?;
         Ok(doc)
@@ -196,16 +205,16 @@ impl Core {
         note: Option<String>,
     ) -> Result<InboxItem, CoreError> {
         require_writer(who)?;
-        let scope = inbox_scope(who)?;
         let mut tx = self.db.tx_for(who).await?;
-        let current = tx.inbox_item(scope, id).await?;
+        let scope = inbox_scope(&mut tx, who).await?;
+        let current = tx.inbox_item(&scope, id).await?;
         let expected = expected_or_current(expected, current.row_version)?;
         let (user, unit) = match to {
             Forward::Person(u) => (Some(u), None),
             Forward::OrgUnit(o) => (None, Some(o)),
         };
         let item = tx
-            .forward_inbox_item(scope, id, expected, user, unit, note)
+            .forward_inbox_item(&scope, id, expected, user, unit, note)
             .await?;
         tx.commit().await?;
         Ok(item)

@@ -7,6 +7,7 @@
 pub mod abgabe;
 mod aktenauszug;
 mod cases;
+mod desk;
 pub mod disposal;
 mod documents;
 mod error;
@@ -27,6 +28,7 @@ pub mod transfers;
 mod views;
 
 pub use cases::CaseUpdate;
+pub use desk::Desk;
 pub use documents::{DocumentUpdate, Readable};
 pub use error::CoreError;
 pub use files::FileUpdate;
@@ -39,6 +41,7 @@ pub use views::{DocumentView, FileView, PlanOverview, SessionContext, Workplace}
 
 /// The records the core hands out and takes (read and write models of the database layer).
 pub mod model {
+    pub use akta_db::repo::desk::{Deputy, DeskFile};
     pub use akta_db::repo::oidc::{OidcConfig, PendingOidcLogin};
     pub use akta_db::repo::workplace::{
         Branding, DueItem, LogoChange, NewResubmission, PlanNode, RecentChange, Resubmission,

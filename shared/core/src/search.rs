@@ -24,6 +24,7 @@ const RECORD_HITS: i64 = 10;
 /// only while no filter narrows to what only documents have.
 fn wants_records(options: &SearchOptions) -> bool {
     options.cursor.is_none()
+        && matches!(options.sort, akta_search::SortOrder::Relevance)
         && options.kind.is_none()
         && options.metadata.is_empty()
         && options.date_from.is_none()

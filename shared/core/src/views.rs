@@ -62,8 +62,11 @@ impl Core {
     pub async fn workplace(&self, who: &Principal, user_id: Uuid) -> Result<Workplace, CoreError> {
         let actor = who.actor();
         let mut tx = self.db.tx_for(who).await?;
+        // Mine, and those of whom I stand in for today.
+        let mut people = vec![user_id];
+        people.extend(tx.standing_in_for(user_id).await?);
         let view = Workplace {
-            due: tx.due_resubmissions(&[user_id], 50).await?,
+            due: tx.due_resubmissions(&people, 50).await?,
             files: tx.my_open_files(&actor, 20).await?,
             cases: tx.my_open_cases(&actor, 20).await?,
             recent: tx.recent_changes(10).await?,
@@ -122,6 +125,10 @@ impl Core {
         let cases = tx.list_cases(id, None, PAGE_ITEMS).await?.items;
         let documents = tx.list_documents(id, None).await?;
         let resubmissions = tx.resubmissions_in_file(id).await?;
+        if let akta_domain::Principal::User { user_id, .. } = who {
+            // "Zuletzt geöffnet" on the start page.
+            tx.note_visit(*user_id, id).await?;
+        }
         let history = if with_history {
             tx.file_history(id, None, PAGE_ITEMS).await?.items
         } else {
@@ -213,6 +220,12 @@ impl Core {
     /// The name a login page shows for an active tenant (its branding name if set), or
     /// `None` for a tenant that does not exist or is not active.
     pub async fn login_name(&self, slug: &str) -> Result<Option<String>, CoreError> {
+        Ok(self.login_branding(slug).await?.map(|(name, _)| name))
+    }
+
+    /// What a login page shows of an active tenant: its name and whether it has a coat of
+    /// arms (logo); `None` for a tenant that does not exist or is not active.
+    pub async fn login_branding(&self, slug: &str) -> Result<Option<(String, bool)>, CoreError> {
         let tenant = match self.tenant_by_slug(slug).await {
             Ok(t) if t.status == "active" => t,
             Ok(_) | Err(CoreError::NotFound) => return Ok(None),
@@ -221,7 +234,38 @@ impl Core {
         let mut tx = self.db.tenant_tx(TenantId(tenant.id), "web:login").await?;
         let branding = tx.branding().await?;
         tx.commit().await?;
-        Ok(Some(branding.header_name.unwrap_or(tenant.display_name)))
+        let has_logo = branding.logo_media_type.is_some();
+        Ok(Some((
+            branding.header_name.unwrap_or(tenant.display_name),
+            has_logo,
+        )))
+    }
+
+    /// An active tenant's coat of arms for its login page (the branding is public).
+    pub async fn login_logo(&self, slug: &str) -> Result<Option<(Vec<u8>, String)>, CoreError> {
+        let tenant = match self.tenant_by_slug(slug).await {
+            Ok(t) if t.status == "active" => t,
+            Ok(_) | Err(CoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut tx = self.db.tenant_tx(TenantId(tenant.id), "web:login").await?;
+        let logo = tx.branding_logo().await?;
+        tx.commit().await?;
+        Ok(logo)
+    }
+
+    /// The active tenants by name, for the login page where no address names the town.
+    pub async fn login_tenants(&self) -> Result<Vec<(String, String)>, CoreError> {
+        let mut tenants: Vec<(String, String)> = self
+            .db
+            .list_tenants()
+            .await?
+            .into_iter()
+            .filter(|t| t.status == "active")
+            .map(|t| (t.slug, t.display_name))
+            .collect();
+        tenants.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(tenants)
     }
 
     pub async fn branding(&self, who: &Principal) -> Result<Branding, CoreError> {

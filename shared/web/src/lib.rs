@@ -16,7 +16,9 @@
 //! | `POST /abmelden` | logout (ends the session) |
 //! | `GET /sprache/{de,en}` | sets the UI language cookie `akta_lang` (before login) |
 //! | `POST /sprache` | saves the logged-in user's UI language (`lang=de|en`) to the account |
-//! | `GET /arbeitsplatz` | "Mein Arbeitsplatz": due Wiedervorlagen, my open Akten and Vorgänge, recent changes |
+//! | `GET /arbeitsplatz` | "Mein Arbeitsplatz": my Posteingang, due Wiedervorlagen (also of whom I stand in for), recently opened Akten, favourites, my open Akten and Vorgänge, Vertretung, recent changes |
+//! | `POST /akten/{id}/favorit` | `action=add` or `action=remove` |
+//! | `POST /vertretung`, `POST /vertretung/{id}/beenden` | name a deputy (`deputy`, `from`, `until`), end one |
 //! | `GET /posteingang`, `POST /posteingang` | the Posteingang; put a document in (multipart: `csrf_token`, `file`) |
 //! | `GET,POST /posteingang/{id}` | an item with preview; file it (`action=ablegen`, `aktenzeichen`, `title`, `kind`, `sender`, `document_date`) or forward it (`action=weiterleiten`, `colleague`, `note`) |
 //! | `GET /aktenplan[?einheit={id}]` | Aktenplan tree with counts; the Akten of the chosen unit |
@@ -90,6 +92,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/", get(login::root))
         .route("/anmelden", get(login::login_page).post(login::login))
         .route("/t/{tenant}/anmelden", get(login::tenant_login_page))
+        .route("/t/{tenant}/wappen", get(login::tenant_logo))
         .route("/abmelden", post(login::logout))
         .route("/sprache/{lang}", get(login::set_language))
         .route("/sprache", post(login::save_language))
@@ -105,6 +108,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(files::edit_form).post(files::update),
         )
         .route("/akten/{id}/wiedervorlage", post(files::resubmit_file))
+        .route("/akten/{id}/favorit", post(files::favourite))
+        .route("/vertretung", post(workplace::name_deputy))
+        .route("/vertretung/{id}/beenden", post(workplace::end_deputy))
         .route(
             "/wiedervorlagen/{id}/erledigt",
             post(files::complete_resubmission),

@@ -26,6 +26,9 @@ pub struct Chrome {
     pub query: String,
     /// Which main navigation entry is current (`workplace`, `plan`, `search`, `admin`).
     pub nav: &'static str,
+    /// Where the logo comes from before login (`/t/{tenant}/wappen`); the session's
+    /// `/branding/logo` otherwise.
+    pub logo_src: Option<String>,
 }
 
 impl Chrome {
@@ -36,6 +39,10 @@ impl Chrome {
     pub fn with_nav(mut self, nav: &'static str) -> Chrome {
         self.nav = nav;
         self
+    }
+
+    pub fn logo(&self) -> &str {
+        self.logo_src.as_deref().unwrap_or("/branding/logo")
     }
 
     /// `aria-current` value of a navigation entry.

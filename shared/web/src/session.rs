@@ -158,6 +158,7 @@ impl Session {
             is_records_manager: matches!(role, Role::Admin | Role::Archivist),
             query: String::new(),
             nav: "",
+            logo_src: None,
         };
         Ok(Session {
             principal,

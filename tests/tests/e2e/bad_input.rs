@@ -552,8 +552,9 @@ async fn document_uploads_reject_bad_parts_and_leave_nothing_behind() {
         form(vec![("metadata", meta()), ("file", pdf_part(10))]),
     )
     .await;
-    reply.assert_problem(400, "unexpected_part");
-    assert_eq!(reply.body["field"], "metadata");
+    // A version's metadata part holds only its Änderungsvermerk (`note`).
+    reply.assert_problem(422, "validation_failed");
+    assert_eq!(reply.body["field"], "metadata.kind");
     // A multipart body needs at least one part (RFC 2046).
     for path in [&file_docs, &versions] {
         let reply = upload_form(&clerk, path, form(vec![])).await;

@@ -1715,3 +1715,262 @@ async fn web_error_pages_keep_header_and_navigation_and_forms_post_to_their_own_
         new_file.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_start_page_has_recent_akten_favourites_and_a_deputy_sees_the_absent_persons_work() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut anna_browser) = clerk(&app, "ennepetal").await;
+    let berta = tenant
+        .admin
+        .post(
+            "/api/v1/users",
+            json!({"username": "berta", "display_name": "Berta Brandt", "role": "clerk", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(berta.status, 201, "{}", berta.body);
+    let berta = berta.id();
+    let users = tenant.admin.get("/api/v1/users").await;
+    let anna = users.body["items"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["username"] == "anna")
+        .and_then(|u| u["id"].as_str())
+        .expect("anna")
+        .to_owned();
+    let unit = tenant.admin.create_plan_unit("32", None).await;
+    let file = tenant
+        .admin
+        .create_file(&unit, "Sondernutzung Marktplatz")
+        .await
+        .id();
+
+    // Opened once: on the start page; kept as a favourite: there too.
+    let akte = anna_browser.get(&format!("/akten/{file}")).await;
+    let csrf = akte.csrf();
+    let start = anna_browser.get("/arbeitsplatz").await;
+    let opened = start
+        .body
+        .split("data-testid=\"recently-opened\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("recently opened");
+    assert!(opened.contains("Sondernutzung Marktplatz"), "{opened}");
+    let fav = anna_browser
+        .post(
+            &format!("/akten/{file}/favorit"),
+            &[("csrf_token", &csrf), ("action", "add")],
+        )
+        .await;
+    assert_eq!(fav.status, 303, "{}", fav.body);
+    let start = anna_browser.get("/arbeitsplatz").await;
+    assert!(
+        start.body.contains("data-testid=\"favourite\""),
+        "{}",
+        start.body
+    );
+    let akte = anna_browser.get(&format!("/akten/{file}")).await;
+    assert!(akte.body.contains("Aus den Favoriten nehmen"));
+
+    // Anna is away: Berta stands in and sees Anna's Posteingang and Wiedervorlagen.
+    let today = time::OffsetDateTime::now_utc().date();
+    let until = (today + time::Duration::days(7)).to_string();
+    let letter = tenant
+        .admin
+        .upload(
+            "/api/v1/inbox",
+            Some(json!({"user_id": anna, "title": "Antrag Wochenmarkt"})),
+            Some(("antrag.pdf", "application/pdf", b"%PDF-1.4 Antrag".to_vec())),
+        )
+        .await;
+    assert_eq!(letter.status, 201, "{}", letter.body);
+    let wv = tenant
+        .admin
+        .post(
+            &format!("/api/v1/files/{file}/resubmissions"),
+            json!({"due_on": today.to_string(), "user_id": anna, "note": "Gebühr festsetzen"}),
+        )
+        .await;
+    assert_eq!(wv.status, 201, "{}", wv.body);
+    let mut berta_browser = Browser::new(&app);
+    berta_browser.login("ennepetal", "berta").await;
+    let before = berta_browser.get("/arbeitsplatz").await;
+    assert!(
+        !before.body.contains("Antrag Wochenmarkt"),
+        "{}",
+        before.body
+    );
+    assert!(
+        !before.body.contains("Gebühr festsetzen"),
+        "{}",
+        before.body
+    );
+    assert_eq!(
+        berta_browser
+            .get(&format!("/posteingang/{}", letter.id()))
+            .await
+            .status,
+        404
+    );
+
+    let named = anna_browser
+        .post(
+            "/vertretung",
+            &[
+                ("csrf_token", &csrf),
+                ("deputy", &berta),
+                ("from", &today.to_string()),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(named.status, 303, "{}", named.body);
+    let during = berta_browser.get("/arbeitsplatz").await;
+    assert!(
+        during.body.contains("Antrag Wochenmarkt"),
+        "{}",
+        during.body
+    );
+    assert!(during.body.contains("Gebühr festsetzen"), "{}", during.body);
+    assert!(
+        during.body.contains("Ich vertrete Anna Muster"),
+        "{}",
+        during.body
+    );
+    assert_eq!(
+        berta_browser
+            .get(&format!("/posteingang/{}", letter.id()))
+            .await
+            .status,
+        200
+    );
+
+    // Ended: Berta sees nothing of Anna's again.
+    let desk: serde_json::Value =
+        serde_json::from_str(&anna_browser.get("/api/v1/desk").await.body).expect("desk json");
+    let id = desk["deputies"][0]["id"]
+        .as_str()
+        .expect("deputy id")
+        .to_owned();
+    let ended = anna_browser
+        .post(
+            &format!("/vertretung/{id}/beenden"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(ended.status, 303, "{}", ended.body);
+    let after = berta_browser.get("/arbeitsplatz").await;
+    assert!(!after.body.contains("Antrag Wochenmarkt"), "{}", after.body);
+    // Nobody stands in for themselves, and a token has no desk.
+    let own = anna_browser
+        .post(
+            "/vertretung",
+            &[
+                ("csrf_token", &csrf),
+                ("deputy", &anna),
+                ("from", &today.to_string()),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(own.status, 400, "{}", own.body);
+    assert_eq!(tenant.admin.get("/api/v1/desk").await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_login_page_names_the_town_and_offers_towns_by_name() {
+    let app = TestApp::spawn().await;
+    let _a = app.create_tenant("breckerfeld").await;
+    let _b = app.create_tenant("gevelsberg").await;
+    let mut browser = Browser::new(&app);
+    let generic = browser.get("/anmelden").await;
+    assert!(
+        generic.body.contains("<select id=\"tenant\""),
+        "{}",
+        generic.body
+    );
+    assert!(!generic.body.contains("Kennung"), "{}", generic.body);
+    let names: Vec<String> = app.operator.get("/api/v1/tenants").await.body["items"]
+        .as_array()
+        .expect("tenants")
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    for name in &names {
+        assert!(
+            generic.body.contains(&format!(">{name}</option>")),
+            "{name}: {}",
+            generic.body
+        );
+    }
+    let town = browser.get("/t/gevelsberg/anmelden").await;
+    let gevelsberg = app.operator.get("/api/v1/tenants").await.body["items"]
+        .as_array()
+        .expect("tenants")
+        .iter()
+        .find(|t| t["slug"] == "gevelsberg")
+        .and_then(|t| t["name"].as_str())
+        .expect("name")
+        .to_owned();
+    assert!(
+        town.body.contains(&format!("Anmelden – {gevelsberg}")),
+        "{}",
+        town.body
+    );
+    // No coat of arms set: none is shown, and its address answers 404.
+    assert!(!town.body.contains("/t/gevelsberg/wappen"));
+    assert_eq!(browser.get("/t/gevelsberg/wappen").await.status, 404);
+    assert_eq!(browser.get("/t/unbekannt/wappen").await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_a_second_akte_with_the_same_betreff_is_pointed_out_before_it_is_created() {
+    let app = TestApp::spawn().await;
+    let (tenant, mut browser) = clerk(&app, "wetter").await;
+    let unit = tenant.admin.create_plan_unit("63", None).await;
+    let existing = tenant.admin.create_file(&unit, "Bahnhofstraße 5").await;
+    let reference = existing.body["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    let form = browser.get(&format!("/akten/neu?einheit={unit}")).await;
+    let csrf = form.csrf();
+    let fields = |extra: Option<(&'static str, &'static str)>| {
+        let mut f = vec![
+            ("csrf_token", csrf.clone()),
+            ("plan_unit_id", unit.clone()),
+            ("subject", " bahnhofstraße 5 ".to_owned()),
+            ("confidentiality", "normal".to_owned()),
+            ("lead_org_unit_id", String::new()),
+        ];
+        if let Some((k, v)) = extra {
+            f.push((k, v.to_owned()));
+        }
+        f
+    };
+    let first: Vec<(&str, String)> = fields(None);
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let warned = browser
+        .post(&format!("/akten/neu?einheit={unit}"), &first)
+        .await;
+    assert_eq!(warned.status, 409, "{}", warned.body);
+    assert!(
+        warned.body.contains("data-testid=\"duplicate-subject\""),
+        "{}",
+        warned.body
+    );
+    assert!(warned.body.contains(&reference), "{}", warned.body);
+    assert!(warned.body.contains("name=\"trotzdem\" value=\"1\""));
+    let files = tenant.admin.get("/api/v1/files").await;
+    assert_eq!(files.body["items"].as_array().map(Vec::len), Some(1));
+
+    let second = fields(Some(("trotzdem", "1")));
+    let second: Vec<(&str, &str)> = second.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let created = browser
+        .post(&format!("/akten/neu?einheit={unit}"), &second)
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let files = tenant.admin.get("/api/v1/files").await;
+    assert_eq!(files.body["items"].as_array().map(Vec::len), Some(2));
+}

@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod desk;
 pub(crate) mod documents;
 mod files;
 mod health;
@@ -129,6 +130,16 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             axum::routing::delete(admin::revoke_support),
         )
         .route("/api/v1/records", get(search::records))
+        .route(
+            "/api/v1/files/{id}/favourite",
+            axum::routing::put(desk::add_favourite).delete(desk::remove_favourite),
+        )
+        .route("/api/v1/desk", get(desk::desk))
+        .route("/api/v1/deputies", post(desk::name_deputy))
+        .route(
+            "/api/v1/deputies/{id}",
+            axum::routing::delete(desk::end_deputy),
+        )
         .route(
             "/api/v1/files/{id}/resubmissions",
             post(resubmissions::add_to_file).get(resubmissions::list_in_file),

@@ -59,12 +59,14 @@ pub struct NewInboxItem {
 }
 
 /// Whose Posteingang a caller reads: everything (admins, Fachverfahren tokens) or a
-/// person's own, their org unit's and the authority's general one.
-#[derive(Debug, Clone, Copy)]
+/// person's own (and of those they stand in for), their org unit's and the authority's
+/// general one.
+#[derive(Debug, Clone)]
 pub enum InboxScope {
     All,
     Person {
-        user_id: Uuid,
+        /// The person and whom they stand in for today.
+        user_ids: Vec<Uuid>,
         org_unit_id: Option<Uuid>,
     },
 }
@@ -73,20 +75,20 @@ const ITEM_COLUMNS: &str = "id, org_unit_id, user_id, title, kind, sender, docum
     sha256, size_bytes, media_type, file_name, received_by, received_at, filed_document_id,
     filed_by, filed_at, row_version, blob_key, wrapped_dek, tenant_key_version";
 
-/// The scope's condition on `inbox_items`, with `$1`/`$2` the person and their org unit.
-const IN_SCOPE: &str = "($1::uuid IS NULL
-    OR user_id = $1
+/// The scope's condition on `inbox_items`, with `$1`/`$2` the people and the org unit.
+const IN_SCOPE: &str = "($1::uuid[] IS NULL
+    OR user_id = ANY($1)
     OR (user_id IS NULL AND org_unit_id = $2)
     OR (user_id IS NULL AND org_unit_id IS NULL))";
 
 impl InboxScope {
-    fn binds(self) -> (Option<Uuid>, Option<Uuid>) {
+    fn binds(&self) -> (Option<Vec<Uuid>>, Option<Uuid>) {
         match self {
             InboxScope::All => (None, None),
             InboxScope::Person {
-                user_id,
+                user_ids,
                 org_unit_id,
-            } => (Some(user_id), org_unit_id),
+            } => (Some(user_ids.clone()), *org_unit_id),
         }
     }
 }
@@ -155,7 +157,7 @@ impl TenantTx {
     }
 
     /// The items waiting in `scope`, oldest first.
-    pub async fn list_inbox(&mut self, scope: InboxScope) -> Result<Vec<InboxItem>, DbError> {
+    pub async fn list_inbox(&mut self, scope: &InboxScope) -> Result<Vec<InboxItem>, DbError> {
         let (user, unit) = scope.binds();
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM inbox_items
@@ -170,13 +172,13 @@ impl TenantTx {
     }
 
     /// One item in `scope`, filed or waiting; another's item is not found.
-    pub async fn inbox_item(&mut self, scope: InboxScope, id: Uuid) -> Result<InboxItem, DbError> {
+    pub async fn inbox_item(&mut self, scope: &InboxScope, id: Uuid) -> Result<InboxItem, DbError> {
         self.inbox_item_inner(scope, id, "").await
     }
 
     async fn inbox_item_inner(
         &mut self,
-        scope: InboxScope,
+        scope: &InboxScope,
         id: Uuid,
         lock: &str,
     ) -> Result<InboxItem, DbError> {
@@ -195,7 +197,7 @@ impl TenantTx {
     /// Locks a waiting item at the caller's `expected` version.
     async fn waiting_item(
         &mut self,
-        scope: InboxScope,
+        scope: &InboxScope,
         id: Uuid,
         expected: i32,
     ) -> Result<InboxItem, DbError> {
@@ -213,7 +215,7 @@ impl TenantTx {
     /// become the document's first version.
     pub async fn file_inbox_item(
         &mut self,
-        scope: InboxScope,
+        scope: &InboxScope,
         id: Uuid,
         expected: i32,
         target: DocumentTarget,
@@ -268,7 +270,7 @@ impl TenantTx {
     /// Hands a waiting item on to a colleague or an org unit, with a note.
     pub async fn forward_inbox_item(
         &mut self,
-        scope: InboxScope,
+        scope: &InboxScope,
         id: Uuid,
         expected: i32,
         to_user: Option<Uuid>,

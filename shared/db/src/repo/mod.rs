@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod desk;
 pub mod disposal;
 pub mod documents;
 pub mod extraction;

@@ -108,6 +108,7 @@ struct FilePage {
     wv: Vec<WvRow>,
     /// Whom a new Wiedervorlage can be for: (id, name), the caller first.
     colleagues: Vec<(String, String)>,
+    favourite: bool,
 }
 
 /// Document kinds with their labels, for selects.
@@ -359,6 +360,7 @@ pub async fn show(
         kinds: kinds(lang),
         wv,
         colleagues: colleague_choices(&state, &session).await?,
+        favourite: state.core.is_favourite(&session.principal, id).await?,
         f,
         c: session.chrome.with_nav("plan"),
     };
@@ -404,6 +406,9 @@ struct FileForm {
     confidentiality: String,
     errors: Errors,
     notice: Option<&'static str>,
+    /// Open Akten of the same plan unit with the same Betreff, pointed out before a second
+    /// one is created; the form then asks to confirm.
+    duplicates: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -418,6 +423,9 @@ pub struct FileFields {
     confidentiality: String,
     #[serde(default)]
     version: i32,
+    /// `1`: create even though an Akte with this Betreff exists.
+    #[serde(default)]
+    trotzdem: String,
 }
 
 /// The create/edit form, filled with `fields`, showing `errors`.
@@ -481,6 +489,7 @@ async fn file_form(
         },
         errors,
         notice,
+        duplicates: Vec::new(),
     })
 }
 
@@ -547,6 +556,20 @@ pub async fn create(
     if let (Some(plan_unit_id), Some(subject), Some(lead), Some(confidentiality)) =
         (plan_unit, subject, lead, confidentiality)
     {
+        if form.trotzdem != "1" {
+            let same = state
+                .core
+                .files_with_subject(&session.principal, plan_unit_id, &subject)
+                .await?;
+            if !same.is_empty() {
+                let mut page_ = file_form(&state, &session, None, form, errors, None).await?;
+                page_.duplicates = same
+                    .into_iter()
+                    .map(|f| (format!("/akten/{}", f.id), f.reference))
+                    .collect();
+                return page_with_status(StatusCode::CONFLICT, &page_);
+            }
+        }
         let created = state
             .core
             .create_file(
@@ -587,6 +610,7 @@ pub async fn edit_form(
             .unwrap_or_default(),
         confidentiality: file.confidentiality,
         version: file.row_version,
+        trotzdem: String::new(),
     };
     let form = file_form(
         &state,
@@ -1163,4 +1187,25 @@ pub async fn reopen_case(
         .update_case(&session.principal, id, Some(form.version), update)
         .await?;
     Ok(see_other(&crate::pages::item_href(case.file_id, Some(id))))
+}
+
+#[derive(Deserialize)]
+pub struct FavouriteForm {
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /akten/{id}/favorit`: `action=add` or `action=remove`.
+pub async fn favourite(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<FavouriteForm>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let on = posted.form.action != "remove";
+    state
+        .core
+        .set_favourite(&posted.session.principal, id, on)
+        .await?;
+    Ok(see_other(&format!("/akten/{id}")))
 }

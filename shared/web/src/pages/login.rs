@@ -7,7 +7,7 @@ use akta_core::CoreError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 
@@ -24,6 +24,8 @@ struct LoginPage {
     action: String,
     tenant: String,
     tenant_fixed: bool,
+    /// Where no address names the town: the towns by name (slug, name).
+    tenants: Vec<(String, String)>,
     username: String,
     login_csrf: String,
     message: Option<&'static str>,
@@ -85,11 +87,22 @@ async fn render_login(
     view: LoginView,
 ) -> Result<Response, WebError> {
     let lang = lang_of(headers);
-    let name = if view.tenant_fixed {
-        tenant_name(state, &view.tenant).await?
+    let branding = if view.tenant_fixed {
+        state.core.login_branding(&view.tenant).await?
     } else {
         None
     };
+    let tenants = if view.tenant_fixed {
+        Vec::new()
+    } else {
+        state.core.login_tenants().await?
+    };
+    let logo_src = match &branding {
+        Some((_, true)) => Some(format!("/t/{}/wappen", view.tenant)),
+        _ => None,
+    };
+    let has_logo = logo_src.is_some();
+    let name = branding.map(|(name, _)| name);
     // One token per browser; kept while the cookie lives so two open tabs both work.
     let token = cookie(headers, LOGIN_CSRF_COOKIE)
         .filter(|t| t.len() == 32)
@@ -99,8 +112,11 @@ async fn render_login(
         c: Chrome {
             lang,
             tenant_name: name.unwrap_or_else(|| lang.t("app.name").to_owned()),
+            has_logo,
+            logo_src,
             ..Chrome::default()
         },
+        tenants,
         action: "/anmelden".into(),
         tenant: view.tenant,
         tenant_fixed: view.tenant_fixed,
@@ -310,4 +326,34 @@ fn language_cookie(lang: Lang) -> Option<HeaderValue> {
         lang.code()
     );
     HeaderValue::from_str(&value).ok()
+}
+
+/// `GET /t/{tenant}/wappen`: an active tenant's coat of arms for its login page.
+pub async fn tenant_logo(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    if akta_domain::TenantSlug::parse(&slug).is_err() {
+        return Err(WebError::NotFound);
+    }
+    let (bytes, media_type) = state
+        .core
+        .login_logo(&slug)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&media_type).map_err(|e| WebError::Internal(e.to_string()))?,
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
 }

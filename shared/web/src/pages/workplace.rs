@@ -46,6 +46,17 @@ struct WorkplacePage {
     cases: Vec<Item>,
     recent: Vec<Recent>,
     inbox: Vec<crate::pages::inbox::Row>,
+    opened: Vec<Item>,
+    favourites: Vec<Item>,
+    deputies: Vec<DeputyRow>,
+    colleagues: Vec<(String, String)>,
+    today_iso: String,
+}
+
+pub struct DeputyRow {
+    id: String,
+    text: String,
+    mine: bool,
 }
 
 pub async fn show(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
@@ -59,6 +70,15 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Result<Res
         .workplace(&session.principal, session.user_id)
         .await?;
     let waiting = state.core.inbox(&session.principal).await?;
+    let desk = state.core.desk(&session.principal).await?;
+    let colleagues = state
+        .core
+        .colleagues(&session.principal)
+        .await?
+        .into_iter()
+        .filter(|(id, _)| *id != session.user_id)
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
     let inbox = crate::pages::inbox::rows(&session, waiting);
     let today = today();
     let lang = session.lang();
@@ -94,7 +114,89 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Result<Res
             })
             .collect(),
         inbox,
+        opened: desk
+            .recent
+            .into_iter()
+            .map(|f| Item {
+                href: item_href(f.file_id, None),
+                reference: f.reference,
+                subject: f.subject,
+                when: date_time(f.at),
+            })
+            .collect(),
+        favourites: desk
+            .favourites
+            .into_iter()
+            .map(|f| Item {
+                href: item_href(f.file_id, None),
+                reference: f.reference,
+                subject: f.subject,
+                when: String::new(),
+            })
+            .collect(),
+        deputies: desk
+            .deputies
+            .into_iter()
+            .map(|d| {
+                let mine = d.user_id == session.user_id;
+                let period = format!("{} – {}", date(d.from_day), date(d.until_day));
+                DeputyRow {
+                    id: d.id.to_string(),
+                    text: if mine {
+                        format!("{} {} ({period})", lang.t("deputy.by"), d.deputy_name)
+                    } else {
+                        format!("{} {} ({period})", lang.t("deputy.for"), d.user_name)
+                    },
+                    mine,
+                }
+            })
+            .collect(),
+        colleagues,
+        today_iso: crate::render::iso_date(today),
         c: session.chrome.with_nav("workplace"),
     };
     page(&template)
+}
+
+#[derive(serde::Deserialize)]
+pub struct DeputyForm {
+    #[serde(default)]
+    deputy: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    until: String,
+}
+
+/// `POST /vertretung`: names a colleague to stand in for me over a period.
+pub async fn name_deputy(
+    State(state): State<AppState>,
+    posted: crate::session::Posted<DeputyForm>,
+) -> Result<Response, WebError> {
+    let crate::session::Posted { session, form } = posted;
+    let mut errors = crate::forms::Errors::new(session.lang());
+    let deputy = errors.id("deputy", &form.deputy).flatten();
+    let from = errors.date("from", &form.from);
+    let until = errors.date("until", &form.until);
+    let (Some(deputy), Some(from), Some(until)) = (deputy, from, until) else {
+        return Err(WebError::BadRequest(
+            "deputy, from and until are needed".into(),
+        ));
+    };
+    state
+        .core
+        .name_deputy(&session.principal, deputy, from, until)
+        .await?;
+    Ok(crate::render::see_other("/arbeitsplatz"))
+}
+
+/// `POST /vertretung/{id}/beenden`
+pub async fn end_deputy(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    posted: crate::session::Posted<crate::pages::files::CsrfOnly>,
+) -> Result<Response, WebError> {
+    let id = crate::pages::parse_id(&id)?;
+    state.core.end_deputy(&posted.session.principal, id).await?;
+    Ok(crate::render::see_other("/arbeitsplatz"))
 }
