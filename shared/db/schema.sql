@@ -814,6 +814,46 @@ CREATE TABLE public.resubmissions (
 
 ALTER TABLE ONLY public.resubmissions FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.routing_signers (
+    routing_id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    "position" integer NOT NULL,
+    user_id uuid NOT NULL,
+    state text DEFAULT 'offen'::text NOT NULL,
+    comment text,
+    decided_by text,
+    decided_at timestamp with time zone,
+    CONSTRAINT routing_signers_comment_check CHECK ((length(comment) <= 2000)),
+    CONSTRAINT routing_signers_position_check CHECK (("position" >= 1)),
+    CONSTRAINT routing_signers_state_check CHECK ((state = ANY (ARRAY['offen'::text, 'gezeichnet'::text, 'zurueckgegeben'::text])))
+);
+
+ALTER TABLE ONLY public.routing_signers FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.routings (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    file_id uuid NOT NULL,
+    case_id uuid,
+    document_id uuid NOT NULL,
+    kind text NOT NULL,
+    mode text NOT NULL,
+    state text DEFAULT 'laufend'::text NOT NULL,
+    steps jsonb DEFAULT '[]'::jsonb NOT NULL,
+    note text,
+    created_by text NOT NULL,
+    created_user uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT routings_kind_check CHECK ((kind = ANY (ARRAY['mitzeichnung'::text, 'verfuegung'::text]))),
+    CONSTRAINT routings_mode_check CHECK ((mode = ANY (ARRAY['nacheinander'::text, 'gleichzeitig'::text]))),
+    CONSTRAINT routings_note_check CHECK ((length(note) <= 2000)),
+    CONSTRAINT routings_state_check CHECK ((state = ANY (ARRAY['laufend'::text, 'abgeschlossen'::text, 'zurueckgegeben'::text]))),
+    CONSTRAINT routings_steps_check CHECK ((jsonb_typeof(steps) = 'array'::text))
+);
+
+ALTER TABLE ONLY public.routings FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.sessions (
     id uuid NOT NULL,
     tenant_id uuid NOT NULL,
@@ -1096,6 +1136,12 @@ ALTER TABLE ONLY public.reference_counters
 ALTER TABLE ONLY public.resubmissions
     ADD CONSTRAINT resubmissions_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.routing_signers
+    ADD CONSTRAINT routing_signers_pkey PRIMARY KEY (routing_id, "position");
+
+ALTER TABLE ONLY public.routings
+    ADD CONSTRAINT routings_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_pkey PRIMARY KEY (id);
 
@@ -1187,6 +1233,10 @@ CREATE INDEX oidc_logins_expiry ON public.oidc_logins USING btree (tenant_id, ex
 CREATE INDEX resubmissions_due ON public.resubmissions USING btree (tenant_id, due_on) WHERE (done_at IS NULL);
 
 CREATE INDEX resubmissions_file ON public.resubmissions USING btree (file_id) WHERE (done_at IS NULL);
+
+CREATE INDEX routing_signers_open ON public.routing_signers USING btree (user_id) WHERE (state = 'offen'::text);
+
+CREATE INDEX routings_document ON public.routings USING btree (document_id);
 
 CREATE INDEX sessions_user ON public.sessions USING btree (tenant_id, user_id);
 
@@ -1363,6 +1413,30 @@ ALTER TABLE ONLY public.resubmissions
 ALTER TABLE ONLY public.resubmissions
     ADD CONSTRAINT resubmissions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
 
+ALTER TABLE ONLY public.routing_signers
+    ADD CONSTRAINT routing_signers_routing_id_fkey FOREIGN KEY (routing_id) REFERENCES public.routings(id);
+
+ALTER TABLE ONLY public.routing_signers
+    ADD CONSTRAINT routing_signers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.routing_signers
+    ADD CONSTRAINT routing_signers_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.routings
+    ADD CONSTRAINT routings_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.cases(id);
+
+ALTER TABLE ONLY public.routings
+    ADD CONSTRAINT routings_created_user_fkey FOREIGN KEY (created_user) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.routings
+    ADD CONSTRAINT routings_document_id_fkey FOREIGN KEY (document_id) REFERENCES public.documents(id);
+
+ALTER TABLE ONLY public.routings
+    ADD CONSTRAINT routings_file_id_fkey FOREIGN KEY (file_id) REFERENCES public.files(id);
+
+ALTER TABLE ONLY public.routings
+    ADD CONSTRAINT routings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
@@ -1490,6 +1564,10 @@ ALTER TABLE public.reference_counters ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.resubmissions ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.routing_signers ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.routings ENABLE ROW LEVEL SECURITY;
+
 CREATE POLICY scope_on_insert ON public.files AS RESTRICTIVE FOR INSERT TO akta_app WITH CHECK (public.akta_plan_scope_allows(plan_unit_id));
 
 ALTER TABLE public.sessions ENABLE ROW LEVEL SECURITY;
@@ -1548,6 +1626,10 @@ CREATE POLICY tenant_isolation ON public.reference_counters USING ((tenant_id = 
 
 CREATE POLICY tenant_isolation ON public.resubmissions USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
+CREATE POLICY tenant_isolation ON public.routing_signers USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.routings USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
 CREATE POLICY tenant_isolation ON public.sessions USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.support_grants USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
@@ -1603,6 +1685,8 @@ CREATE POLICY visibility ON public.file_visits AS RESTRICTIVE FOR SELECT TO akta
 CREATE POLICY visibility ON public.files AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR ((confidentiality = 'normal'::text) AND (COALESCE(current_setting('app.plan_scope'::text, true), ''::text) = ''::text)) OR public.akta_file_visible(id, plan_unit_id, confidentiality)));
 
 CREATE POLICY visibility ON public.resubmissions AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_file_id_visible(file_id)));
+
+CREATE POLICY visibility ON public.routings AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_file_id_visible(file_id)));
 
 GRANT ALL ON FUNCTION public.akta_audit_payload(p_tenant uuid, p_seq bigint, p_at timestamp with time zone, p_actor text, p_action text, p_object_type text, p_object_id uuid, p_file_id uuid, p_before jsonb, p_after jsonb) TO akta_app;
 
@@ -1718,6 +1802,10 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.plan_units TO akta_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.reference_counters TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.resubmissions TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.routing_signers TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.routings TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.sessions TO akta_app;
 

@@ -32,6 +32,10 @@ const SCANNER_TOKEN = env("AKTA_SCANNER_TOKEN");
 const FILE = env("AKTA_FILE");
 const FILE_REFERENCE = env("AKTA_FILE_REFERENCE");
 const FILE_SUBJECT = env("AKTA_FILE_SUBJECT");
+const CASE = env("AKTA_CASE");
+const CASE_DOCUMENT = env("AKTA_CASE_DOCUMENT");
+const SECOND = env("AKTA_SECOND_COLLEAGUE");
+const SECOND_NAME = env("AKTA_SECOND_COLLEAGUE_NAME");
 const SCREENSHOTS = env("AKTA_SCREENSHOTS");
 mkdirSync(SCREENSHOTS, { recursive: true });
 
@@ -308,6 +312,94 @@ await scenario("versions beside a PDF preview: a change note, the current versio
   assert(await page.locator("[data-testid=version-row]").count() === 2, "an identical version was stored");
   assert(page.problems.length === 0, page.problems.join("\n"));
   await page.context().close();
+});
+
+async function loginAs(username) {
+  const page = await newPage();
+  await page.goto(`${BASE}/t/${TENANT}/anmelden`);
+  await page.getByLabel("Benutzername").fill(username);
+  await page.getByLabel("Passwort").fill(PASSWORD);
+  await page.locator("[data-testid=login-form] button[type=submit]").click();
+  await page.waitForURL(`${BASE}/arbeitsplatz`);
+  return page;
+}
+
+/// Signs what waits on the start page for `username`, with a comment.
+async function signFromStartPage(username, comment) {
+  const page = await loginAs(username);
+  const item = page.locator("[data-testid=to-sign-item] a", { hasText: "Vermerk Ortstermin" });
+  await item.waitFor();
+  await axeScan(page, `start page of ${username} with something to sign`);
+  await item.click();
+  await page.locator("[data-testid=decision-form]").waitFor();
+  await page.locator("[data-testid=decision-form] input[name=comment]").fill(comment);
+  await page.locator("[data-testid=decision-form] [data-testid=sign]").click();
+  await page.waitForURL(/\/dokumente\//);
+  assert(page.problems.length === 0, page.problems.join("\n"));
+  await page.context().close();
+}
+
+async function api(path) {
+  const r = await fetch(`${BASE}${path}`, { headers: { Authorization: `Bearer ${SCANNER_TOKEN}` } });
+  assert(r.status === 200, `${path}: HTTP ${r.status}`);
+  return r.json();
+}
+
+await scenario("Geschäftsgang: a Mitzeichnung by two colleagues in order, then a Verfügung that sets a Wiedervorlage and closes the Vorgang", async () => {
+  step("start a Mitzeichnung on the Vermerk: Claudia, then Konrad");
+  const page = await loginAs(CLERK);
+  await page.goto(`${BASE}/dokumente/${CASE_DOCUMENT}`);
+  await page.locator("#gg-kind").selectOption("mitzeichnung");
+  await page.getByLabel(COLLEAGUE_NAME).check();
+  await page.getByLabel(SECOND_NAME).check();
+  await page.locator("#gg-mode").selectOption("nacheinander");
+  await page.locator("#gg-note").fill("Bitte mitzeichnen.");
+  await page.locator("[data-testid=routing-start]").click();
+  await page.locator("[data-testid=routing-state]", { hasText: "läuft" }).waitFor();
+  await axeScan(page, "document with a running Mitzeichnung");
+  await shot(page, "geschaeftsgang-mitzeichnung");
+  await page.context().close();
+
+  step(`${SECOND_NAME} is not asked before ${COLLEAGUE_NAME} has signed`);
+  const early = await loginAs(SECOND);
+  assert(await early.locator("[data-testid=to-sign-item]").count() === 0, "the second signer was asked first");
+  await early.context().close();
+
+  step(`${COLLEAGUE_NAME} signs, then ${SECOND_NAME}`);
+  await signFromStartPage(COLLEAGUE, "Einverstanden.");
+  await signFromStartPage(SECOND, "Mitgezeichnet.");
+  let routings = (await api(`/api/v1/documents/${CASE_DOCUMENT}/routings`)).items;
+  assert(routings[0].state === "abgeschlossen", `Mitzeichnung: ${routings[0].state}`);
+  assert(routings[0].signers.every((s) => s.state === "gezeichnet"), JSON.stringify(routings[0].signers));
+
+  step("a Verfügung: 1. Schreiben ab, 2. WV 14 Tage, 3. z.d.A., to be signed by Claudia");
+  const again = await loginAs(CLERK);
+  await again.goto(`${BASE}/dokumente/${CASE_DOCUMENT}`);
+  await again.locator("#gg-kind").selectOption("verfuegung");
+  await again.getByLabel(COLLEAGUE_NAME).check();
+  await again.locator("#gg-steps").fill("1. Schreiben ab\n2. WV 14 Tage\n3. z.d.A.");
+  await again.locator("[data-testid=routing-start]").click();
+  await again.locator("[data-testid=routing-state]", { hasText: "läuft" }).waitFor();
+  await again.context().close();
+  await signFromStartPage(COLLEAGUE, "So verfügt.");
+
+  step("Akta carried out the steps: the Vorgang is zdA, a Wiedervorlage in 14 days is set");
+  const theCase = await api(`/api/v1/cases/${CASE}`);
+  assert(theCase.status === "zdA", `the Vorgang is ${theCase.status}`);
+  const wv = (await api(`/api/v1/files/${FILE}/resubmissions`)).items;
+  // 14 days from today in Germany (give or take the day boundary between UTC and Berlin).
+  const inDays = (d) => Math.round((Date.parse(`${d}T12:00:00Z`) - Date.now()) / 86400_000);
+  assert(wv.some((r) => r.note && r.note.includes("WV 14 Tage") && Math.abs(inDays(r.due_on) - 14) <= 1 && r.user_name),
+    `Wiedervorlagen: ${JSON.stringify(wv)}`);
+  const check = await loginAs(CLERK);
+  await check.goto(`${BASE}/akten/${FILE}?register=${CASE}#register`);
+  const tab = await check.locator("[data-testid=register-tab]", { hasText: "Bauantrag" }).textContent();
+  assert(tab.includes("zdA"), `the register tab of the closed Vorgang: ${tab}`);
+  assert(await check.locator("[data-testid=case-resubmission-form]").count() === 0, "a closed Vorgang offers a Wiedervorlage");
+  await axeScan(check, "Akte with the closed Vorgang");
+  await shot(check, "akte-vorgang-zda");
+  assert(check.problems.length === 0, check.problems.join("\n"));
+  await check.context().close();
 });
 
 await scenario("the file reads like paper: Aktendeckel and Inhaltsverzeichnis as PDF, a print layout", async () => {

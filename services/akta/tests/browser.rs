@@ -137,6 +137,7 @@ async fn a_clerks_working_day_in_chromium() {
     let tenant = app.create_tenant("herdecke").await;
     let clerk = create_user(&tenant, "paula", "Paula Peters", "clerk").await;
     create_user(&tenant, "claudia", "Claudia Conrad", "clerk").await;
+    create_user(&tenant, "konrad", "Konrad Kaiser", "clerk").await;
     let token = tenant
         .admin
         .post(
@@ -153,7 +154,22 @@ async fn a_clerks_working_day_in_chromium() {
         .as_str()
         .expect("reference")
         .to_owned();
-    tenant.admin.create_case(&file.id(), "Bauantrag").await;
+    let case = tenant.admin.create_case(&file.id(), "Bauantrag").await;
+    let vermerk = tenant
+        .admin
+        .upload(
+            &format!("/api/v1/cases/{case}/documents"),
+            Some(json!({"title": "Vermerk Ortstermin", "kind": "Vermerk"})),
+            Some((
+                "vermerk.txt",
+                "text/plain",
+                "Ortstermin am 1. Dezember: keine Bedenken."
+                    .as_bytes()
+                    .to_vec(),
+            )),
+        )
+        .await;
+    assert_eq!(vermerk.status, 201, "{}", vermerk.body);
 
     forget_failures(&screenshot_dir(), "arbeitstag-failed-");
     let mut cmd = Command::new("node");
@@ -173,6 +189,10 @@ async fn a_clerks_working_day_in_chromium() {
         .env("AKTA_FILE", file.id())
         .env("AKTA_FILE_REFERENCE", &reference)
         .env("AKTA_FILE_SUBJECT", subject)
+        .env("AKTA_CASE", &case)
+        .env("AKTA_CASE_DOCUMENT", vermerk.id())
+        .env("AKTA_SECOND_COLLEAGUE", "konrad")
+        .env("AKTA_SECOND_COLLEAGUE_NAME", "Konrad Kaiser")
         .env("AKTA_CHROMIUM", chromium())
         .env("AKTA_SCREENSHOTS", screenshot_dir());
     run_script(cmd, "arbeitstag.log").await;

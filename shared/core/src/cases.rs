@@ -67,33 +67,45 @@ impl Core {
         update: CaseUpdate,
     ) -> Result<Case, CoreError> {
         let mut tx = self.db.tx_for(who).await?;
-        let current = tx.case_locked(id, Lock::Update).await?;
-        let expected = require_version(expected, current.row_version)?;
-        // The Akte cannot be closed while this change is under way.
-        lock_open_file(&mut tx, current.file_id).await?;
-        let transition = decide(
-            "case",
-            FileStatus::parse(&current.status)?,
-            update.status,
-            update.reason.as_deref(),
-            update.subject.is_some(),
-        )?;
-        let (status, reason) = match &transition {
-            Transition::Keep => (None, None),
-            Transition::Close => (Some(FileStatus::Closed), None),
-            Transition::Reopen { reason } => (Some(FileStatus::Open), Some(reason.as_str())),
-        };
-        let changes = CaseChanges {
-            subject: update.subject,
-            status,
-        };
-        let case = tx.update_case(id, expected, changes, reason).await?;
-        if transition == Transition::Close {
-            // A closed Vorgang comes back to no one: its Wiedervorlagen end with it.
-            tx.close_resubmissions(akta_db::repo::workplace::ResubmissionTarget::Case(id))
-                .await?;
-        }
+        let case = change_case(&mut tx, id, expected, update).await?;
         tx.commit().await?;
         Ok(case)
     }
+}
+
+/// The rules of changing a Vorgang ([`Core::update_case`]) inside the caller's transaction,
+/// so a Verfügung's "z.d.A." closes a Vorgang by the very same rules.
+pub(crate) async fn change_case(
+    tx: &mut akta_db::TenantTx,
+    id: Uuid,
+    expected: Option<i32>,
+    update: CaseUpdate,
+) -> Result<Case, CoreError> {
+    let current = tx.case_locked(id, Lock::Update).await?;
+    let expected = require_version(expected, current.row_version)?;
+    // The Akte cannot be closed while this change is under way.
+    lock_open_file(tx, current.file_id).await?;
+    let transition = decide(
+        "case",
+        FileStatus::parse(&current.status)?,
+        update.status,
+        update.reason.as_deref(),
+        update.subject.is_some(),
+    )?;
+    let (status, reason) = match &transition {
+        Transition::Keep => (None, None),
+        Transition::Close => (Some(FileStatus::Closed), None),
+        Transition::Reopen { reason } => (Some(FileStatus::Open), Some(reason.as_str())),
+    };
+    let changes = CaseChanges {
+        subject: update.subject,
+        status,
+    };
+    let case = tx.update_case(id, expected, changes, reason).await?;
+    if transition == Transition::Close {
+        // A closed Vorgang comes back to no one: its Wiedervorlagen end with it.
+        tx.close_resubmissions(akta_db::repo::workplace::ResubmissionTarget::Case(id))
+            .await?;
+    }
+    Ok(case)
 }

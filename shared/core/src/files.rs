@@ -87,62 +87,7 @@ impl Core {
         update: FileUpdate,
     ) -> Result<FileRecord, CoreError> {
         let mut tx = self.db.tx_for(who).await?;
-        // Existence first: another tenant's id answers 404, not 412 or 428. Locked, so the
-        // rule below decides on the state the change is made to.
-        let current = tx.file_locked(id, Lock::Update).await?;
-        let expected = require_version(expected, current.row_version)?;
-        let transition = decide(
-            "file",
-            FileStatus::parse(&current.status)?,
-            update.status,
-            update.reason.as_deref(),
-            update.changes_fields(),
-        )?;
-        let status = match &transition {
-            Transition::Keep => None,
-            Transition::Close => Some(FileStatus::Closed),
-            Transition::Reopen { .. } => Some(FileStatus::Open),
-        };
-        let reason = match &transition {
-            Transition::Reopen { reason } => Some(reason.as_str()),
-            _ => None,
-        };
-        if let Some(closed_on) = update.closed_on {
-            // A date on paper is the records manager's word, not a clerk's.
-            if !matches!(who.tenant_role(), Some((_, akta_domain::Role::Admin))) {
-                return Err(CoreError::Forbidden(
-                    "only an admin may close an Akte with a past date",
-                ));
-            }
-            if transition != Transition::Close {
-                return Err(CoreError::validation(
-                    "closed_on",
-                    "is given only when closing (\"status\": \"zdA\")",
-                ));
-            }
-            let today = crate::retention::today();
-            akta_domain::retention::check_closed_on(closed_on, today)?;
-            if closed_on < current.period_from {
-                return Err(CoreError::validation(
-                    "closed_on",
-                    "must not be before the Akte's Laufzeit begins",
-                ));
-            }
-        }
-        let changes = FileChanges {
-            subject: update.subject,
-            lead_org_unit_id: update.lead_org_unit_id,
-            confidentiality: update.confidentiality,
-            status,
-            metadata: update.metadata,
-            closed_on: update.closed_on,
-        };
-        let mut file = tx.update_file(id, expected, changes, reason).await?;
-        if transition == Transition::Close {
-            // A closed Akte comes back to no one: its Wiedervorlagen end with it.
-            tx.close_resubmissions(ResubmissionTarget::File(id)).await?;
-        }
-        crate::retention::fill(&mut tx, std::slice::from_mut(&mut file)).await?;
+        let file = change_file(&mut tx, who, id, expected, update).await?;
         tx.commit().await?;
         Ok(file)
     }
@@ -348,4 +293,72 @@ fn caller_user(who: &Principal) -> Option<Uuid> {
         Principal::User { user_id, .. } => Some(*user_id),
         _ => None,
     }
+}
+
+/// The rules of changing an Akte ([`Core::update_file`]) inside the caller's transaction,
+/// so a Verfügung's "z.d.A." closes an Akte by the very same rules.
+pub(crate) async fn change_file(
+    tx: &mut akta_db::TenantTx,
+    who: &Principal,
+    id: Uuid,
+    expected: Option<i32>,
+    update: FileUpdate,
+) -> Result<FileRecord, CoreError> {
+    // Existence first: another tenant's id answers 404, not 412 or 428. Locked, so the
+    // rule below decides on the state the change is made to.
+    let current = tx.file_locked(id, Lock::Update).await?;
+    let expected = require_version(expected, current.row_version)?;
+    let transition = decide(
+        "file",
+        FileStatus::parse(&current.status)?,
+        update.status,
+        update.reason.as_deref(),
+        update.changes_fields(),
+    )?;
+    let status = match &transition {
+        Transition::Keep => None,
+        Transition::Close => Some(FileStatus::Closed),
+        Transition::Reopen { .. } => Some(FileStatus::Open),
+    };
+    let reason = match &transition {
+        Transition::Reopen { reason } => Some(reason.as_str()),
+        _ => None,
+    };
+    if let Some(closed_on) = update.closed_on {
+        // A date on paper is the records manager's word, not a clerk's.
+        if !matches!(who.tenant_role(), Some((_, akta_domain::Role::Admin))) {
+            return Err(CoreError::Forbidden(
+                "only an admin may close an Akte with a past date",
+            ));
+        }
+        if transition != Transition::Close {
+            return Err(CoreError::validation(
+                "closed_on",
+                "is given only when closing (\"status\": \"zdA\")",
+            ));
+        }
+        let today = crate::retention::today();
+        akta_domain::retention::check_closed_on(closed_on, today)?;
+        if closed_on < current.period_from {
+            return Err(CoreError::validation(
+                "closed_on",
+                "must not be before the Akte's Laufzeit begins",
+            ));
+        }
+    }
+    let changes = FileChanges {
+        subject: update.subject,
+        lead_org_unit_id: update.lead_org_unit_id,
+        confidentiality: update.confidentiality,
+        status,
+        metadata: update.metadata,
+        closed_on: update.closed_on,
+    };
+    let mut file = tx.update_file(id, expected, changes, reason).await?;
+    if transition == Transition::Close {
+        // A closed Akte comes back to no one: its Wiedervorlagen end with it.
+        tx.close_resubmissions(ResubmissionTarget::File(id)).await?;
+    }
+    crate::retention::fill(tx, std::slice::from_mut(&mut file)).await?;
+    Ok(file)
 }

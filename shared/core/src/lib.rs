@@ -21,6 +21,7 @@ mod people;
 mod plan;
 mod plan_exchange;
 mod retention;
+mod routings;
 pub mod search;
 pub mod secrets;
 mod tenants;
@@ -36,6 +37,7 @@ pub use filing::{StoredBlob, Upload};
 pub use inbox::{Delivery, Forward};
 pub use oidc::SignInRefusal;
 pub use people::{LoggedIn, NewSession, UserInput, UserUpdate};
+pub use routings::{RoutingKind, RoutingRequest};
 pub use tenants::{parse_username, TenantOverview, TokenSpec};
 pub use views::{DocumentView, FileView, PlanOverview, SessionContext, Workplace};
 
@@ -43,6 +45,7 @@ pub use views::{DocumentView, FileView, PlanOverview, SessionContext, Workplace}
 pub mod model {
     pub use akta_db::repo::desk::{Deputy, DeskFile};
     pub use akta_db::repo::oidc::{OidcConfig, PendingOidcLogin};
+    pub use akta_db::repo::routings::{PendingRouting, Routing, Signer};
     pub use akta_db::repo::workplace::{
         Branding, DueItem, LogoChange, NewResubmission, PlanNode, RecentChange, Resubmission,
         ResubmissionTarget, WorkItem,

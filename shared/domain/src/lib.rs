@@ -2,6 +2,7 @@
 //! Everything here is parsed once at the edge ("parse, don't validate") and trusted afterwards.
 
 pub mod german;
+pub mod geschaeftsgang;
 pub mod lifecycle;
 mod reference;
 pub mod retention;

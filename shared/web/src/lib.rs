@@ -38,6 +38,8 @@
 //! | `GET /dokumente/{id}` | document: metadata, preview, versions with downloads |
 //! | `GET,POST /dokumente/{id}/bearbeiten` | edit a document's metadata |
 //! | `POST /dokumente/{id}/versionen` | new version (multipart: `csrf_token`, `file`) |
+//! | `POST /dokumente/{id}/geschaeftsgang` | start a Mitzeichnung or Verfügung (`kind`, `mode`, `signer` repeated, `steps`, `note`) |
+//! | `POST /geschaeftsgang/{id}/entscheidung` | `decision=sign` or `decision=return` with a `comment` |
 //! | `GET /suche?q=&kind=&plan_unit=&year=&cursor=` | search with facets |
 //! | `GET /aussonderung[?einheit=&jahr=]`, `POST /aussonderung` | archivists, admins: Akten due for Aussonderung; offer the chosen (`akte`, repeated) |
 //! | `GET /importe`, `POST /importe` | admins: the tenant's imports with progress and report; start one from an xdomea container (multipart: `csrf_token`, `probelauf`, `plan_anlegen`, `container`) |
@@ -144,6 +146,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(documents::note_form).post(documents::create_note),
         )
         .route("/dokumente/{id}", get(documents::show))
+        .route(
+            "/dokumente/{id}/geschaeftsgang",
+            post(documents::start_routing),
+        )
+        .route(
+            "/geschaeftsgang/{id}/entscheidung",
+            post(documents::decide_routing),
+        )
         .route(
             "/dokumente/{id}/bearbeiten",
             get(documents::edit_form).post(documents::update),

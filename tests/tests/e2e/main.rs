@@ -15,6 +15,7 @@ mod events;
 mod extraction;
 mod files;
 mod flow;
+mod geschaeftsgang;
 mod headers;
 mod hostile_text;
 mod inbox;

@@ -11,6 +11,7 @@ mod inbox;
 mod oidc;
 mod plan_units;
 mod resubmissions;
+mod routings;
 mod search;
 pub mod session;
 mod tenants;
@@ -135,6 +136,13 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             axum::routing::put(desk::add_favourite).delete(desk::remove_favourite),
         )
         .route("/api/v1/desk", get(desk::desk))
+        .route(
+            "/api/v1/documents/{id}/routings",
+            post(routings::start).get(routings::of_document),
+        )
+        .route("/api/v1/routings/pending", get(routings::pending))
+        .route("/api/v1/routings/{id}", get(routings::get))
+        .route("/api/v1/routings/{id}/decision", post(routings::decide))
         .route("/api/v1/deputies", post(desk::name_deputy))
         .route(
             "/api/v1/deputies/{id}",

@@ -15,6 +15,7 @@ pub mod plan_units;
 pub mod quotas;
 pub mod rate;
 pub mod records;
+pub mod routings;
 pub mod search;
 pub mod support;
 pub mod tokens;

@@ -73,6 +73,29 @@ struct DocumentPage {
     can_add_version: bool,
     /// After refusing an identical file: the version it matched.
     identical: Option<String>,
+    routings: Vec<RoutingView>,
+    /// Colleagues who can be asked to sign: (id, name).
+    colleagues: Vec<(String, String)>,
+}
+
+/// A Geschäftsgang on the document, as its page shows it.
+pub struct RoutingView {
+    id: Uuid,
+    kind: &'static str,
+    mode: &'static str,
+    state: &'static str,
+    steps: Vec<String>,
+    note: String,
+    signers: Vec<SignerView>,
+    /// The caller (or whom they stand in for) decides now.
+    my_turn: bool,
+}
+
+pub struct SignerView {
+    name: String,
+    state: &'static str,
+    comment: String,
+    when: String,
 }
 
 #[derive(Deserialize)]
@@ -131,6 +154,55 @@ pub async fn show(
         },
     };
     let latest_nr = latest.as_ref().map(|v| v.nr);
+    let pending: Vec<Uuid> = state
+        .core
+        .pending_routings(&session.principal)
+        .await?
+        .into_iter()
+        .map(|p| p.routing_id)
+        .collect();
+    let routings = state
+        .core
+        .routings_of_document(&session.principal, id)
+        .await?
+        .into_iter()
+        .map(|r| RoutingView {
+            id: r.id,
+            kind: lang.t(&format!("gg.kind.{}", r.kind)),
+            mode: lang.t(&format!("gg.mode.{}", r.mode)),
+            state: lang.t(&format!("gg.state.{}", r.state)),
+            steps: r
+                .steps
+                .as_array()
+                .map(|steps| {
+                    steps
+                        .iter()
+                        .map(|s| format!("{}. {}", s["nr"], s["text"].as_str().unwrap_or("")))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            note: r.note.clone().unwrap_or_default(),
+            my_turn: pending.contains(&r.id),
+            signers: r
+                .signers
+                .iter()
+                .map(|s| SignerView {
+                    name: s.user_name.clone(),
+                    state: lang.t(&format!("gg.signer.{}", s.state)),
+                    comment: s.comment.clone().unwrap_or_default(),
+                    when: s.decided_at.map(date_time).unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect();
+    let colleagues = state
+        .core
+        .colleagues(&session.principal)
+        .await?
+        .into_iter()
+        .filter(|(u, _)| *u != session.user_id)
+        .map(|(u, name)| (u.to_string(), name))
+        .collect();
     // Authors by name, as the Verlauf names them.
     let people: std::collections::HashMap<String, String> = state
         .core
@@ -148,6 +220,8 @@ pub async fn show(
     };
     let template = DocumentPage {
         identical,
+        routings,
+        colleagues,
         d: DocView {
             id,
             kind: kind_label(lang, &doc.kind),
@@ -650,4 +724,88 @@ pub async fn update(
         .update_document(&session.principal, id, Some(form.version), update)
         .await?;
     Ok(see_other(&format!("/dokumente/{id}")))
+}
+
+#[derive(Deserialize, Default)]
+pub struct RoutingForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    mode: String,
+    /// Checkbox values, repeated: read from the raw form.
+    #[serde(default)]
+    steps: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /dokumente/{id}/geschaeftsgang`: starts a Mitzeichnung or Verfügung (`kind`,
+/// `mode`, `signer` repeated, `steps`, `note`).
+pub async fn start_routing(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    session: Session,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    session.require_write()?;
+    let id = parse_id(&id)?;
+    crate::session::check_form_text(&body)?;
+    let mut csrf = String::new();
+    let mut signers = Vec::new();
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "csrf_token" => csrf = v.into_owned(),
+            "signer" => signers
+                .push(Uuid::parse_str(&v).map_err(|_| WebError::BadRequest("signer".into()))?),
+            _ => {}
+        }
+    }
+    session.check_csrf(&csrf)?;
+    let form: RoutingForm =
+        serde_urlencoded::from_bytes(&body).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let kind = if form.kind == "verfuegung" {
+        akta_core::RoutingKind::Verfuegung
+    } else {
+        akta_core::RoutingKind::Mitzeichnung
+    };
+    let request = akta_core::RoutingRequest {
+        kind,
+        parallel: form.mode == "gleichzeitig",
+        signers,
+        steps: Some(form.steps).filter(|s| !s.trim().is_empty()),
+        note: Some(form.note.trim().to_owned()).filter(|s| !s.is_empty()),
+    };
+    state
+        .core
+        .start_routing(&session.principal, id, request)
+        .await?;
+    Ok(see_other(&format!("/dokumente/{id}#geschaeftsgang")))
+}
+
+#[derive(Deserialize, Default)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// `POST /geschaeftsgang/{id}/entscheidung`: `decision=sign` or `decision=return` with a
+/// `comment`.
+pub async fn decide_routing(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<DecisionForm>,
+) -> Result<Response, WebError> {
+    let Posted { session, form } = posted;
+    let id = parse_id(&id)?;
+    let comment = Some(form.comment.trim().to_owned()).filter(|c| !c.is_empty());
+    let routing = state
+        .core
+        .decide_routing(&session.principal, id, form.decision == "sign", comment)
+        .await?;
+    Ok(see_other(&format!(
+        "/dokumente/{}#geschaeftsgang",
+        routing.document_id
+    )))
 }

@@ -51,6 +51,7 @@ struct WorkplacePage {
     deputies: Vec<DeputyRow>,
     colleagues: Vec<(String, String)>,
     today_iso: String,
+    to_sign: Vec<Item>,
 }
 
 pub struct DeputyRow {
@@ -71,6 +72,18 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Result<Res
         .await?;
     let waiting = state.core.inbox(&session.principal).await?;
     let desk = state.core.desk(&session.principal).await?;
+    let to_sign = state
+        .core
+        .pending_routings(&session.principal)
+        .await?
+        .into_iter()
+        .map(|p| Item {
+            href: format!("/dokumente/{}#geschaeftsgang", p.document_id),
+            reference: p.reference,
+            subject: p.title,
+            when: session.lang().t(&format!("gg.kind.{}", p.kind)).to_owned(),
+        })
+        .collect();
     let colleagues = state
         .core
         .colleagues(&session.principal)
@@ -153,6 +166,7 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Result<Res
             .collect(),
         colleagues,
         today_iso: crate::render::iso_date(today),
+        to_sign,
         c: session.chrome.with_nav("workplace"),
     };
     page(&template)
