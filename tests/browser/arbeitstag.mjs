@@ -314,6 +314,20 @@ await scenario("versions beside a PDF preview: a change note, the current versio
   await page.context().close();
 });
 
+async function dropFiles(page, selector, files) {
+  const transfer = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) {
+      dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
+    }
+    return dt;
+  }, files.map((f) => ({ name: f.name, type: f.type, bytes: [...f.bytes] })));
+  await page.dispatchEvent(selector, "dragenter", { dataTransfer: transfer });
+  await page.dispatchEvent(selector, "dragover", { dataTransfer: transfer });
+  await page.dispatchEvent(selector, "drop", { dataTransfer: transfer });
+  await transfer.dispose();
+}
+
 async function loginAs(username) {
   const page = await newPage();
   await page.goto(`${BASE}/t/${TENANT}/anmelden`);
@@ -344,6 +358,52 @@ async function api(path) {
   assert(r.status === 200, `${path}: HTTP ${r.status}`);
   return r.json();
 }
+
+await scenario("filing in one step: each dropped file has its details in a row; a file already in the Akte is pointed out first", async () => {
+  const page = await loginAs(CLERK);
+  await page.goto(`${BASE}/akten/${FILE}`);
+  await page.locator("[data-testid=dropzone]").waitFor();
+  step("drop a new drawing and the letter that is already filed");
+  await dropFiles(page, "[data-testid=dropzone]", [
+    { name: "bauzeichnung_ansicht-nord.pdf", type: "application/pdf", bytes: pdfFile("Ansicht Nord, M 1:100") },
+    { name: "zustimmung-kopie.pdf", type: "application/pdf", bytes: pdfFile("Zustimmung zum Bauvorhaben Musterweg 3") },
+  ]);
+  const rows = page.locator("[data-testid=upload-item]");
+  await rows.nth(1).waitFor();
+  const title = await rows.nth(0).locator("[data-testid=upload-title]").inputValue();
+  assert(title === "Bauzeichnung ansicht-nord", `prefilled title: ${title}`);
+  step("the drawing is filed; its details typed in the row are saved with it");
+  await page.waitForFunction(() => document.querySelector("[data-testid=upload-item]").dataset.state === "done");
+  await rows.nth(0).locator("[data-testid=upload-party]").fill("Architekturbüro Lange");
+  await rows.nth(0).locator("[data-testid=upload-party]").press("Tab");
+  await rows.nth(0).locator("[data-testid=upload-date]").fill("2026-11-28");
+  await rows.nth(0).locator("[data-testid=upload-date]").press("Tab");
+  await page.waitForFunction(() => document.querySelector("[data-testid=upload-item] [data-testid=upload-state]").textContent.includes("gespeichert"));
+  // Both changes arrive, one after the other (each with the version the last answered).
+  await page.waitForFunction(async (file) => {
+    const r = await fetch(`/api/v1/files/${file}/documents`, { headers: { Accept: "application/json" } });
+    const docs = (await r.json()).items;
+    return docs.some((d) => d.title === "Bauzeichnung ansicht-nord" && d.sender === "Architekturbüro Lange" && d.document_date === "2026-11-28");
+  }, FILE);
+  const state = await rows.nth(0).locator("[data-testid=upload-state]").textContent();
+  assert(state.includes("gespeichert"), `the row says: ${state}`);
+  step("the copy of the letter waits with a hint, and is not filed");
+  const notice = rows.nth(1).locator("[data-testid=upload-identical]");
+  await notice.waitFor();
+  const hint = await notice.textContent();
+  assert(hint.includes("Nachbarzustimmung") && hint.includes("Version 1"), `hint: ${hint}`);
+  await axeScan(page, "Akte with upload rows and a duplicate hint");
+  await shot(page, "ablegen-in-einem-schritt");
+  await notice.locator("[data-testid=upload-skip]").click();
+  await page.locator("[data-testid=uploads-done]").click();
+  const drawing = page.locator("[data-testid=document-row]", { hasText: "Bauzeichnung ansicht-nord" });
+  await drawing.waitFor();
+  assert((await drawing.textContent()).includes("Architekturbüro Lange"), `row: ${await drawing.textContent()}`);
+  assert(await page.locator("[data-testid=document-row]", { hasText: "Nachbarzustimmung" }).count() === 1,
+    "the identical letter was filed again");
+  assert(page.problems.length === 0, page.problems.join("\n"));
+  await page.context().close();
+});
 
 await scenario("Geschäftsgang: a Mitzeichnung by two colleagues in order, then a Verfügung that sets a Wiedervorlage and closes the Vorgang", async () => {
   step("start a Mitzeichnung on the Vermerk: Claudia, then Konrad");

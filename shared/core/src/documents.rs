@@ -152,3 +152,24 @@ impl Core {
         Ok(document)
     }
 }
+
+impl Core {
+    /// Documents of an Akte that already hold this content (SHA-256, hex), so a clerk is
+    /// told before filing the same file again.
+    pub async fn identical_in_file(
+        &self,
+        who: &Principal,
+        file_id: Uuid,
+        sha256_hex: &str,
+    ) -> Result<Vec<akta_db::repo::documents::IdenticalContent>, CoreError> {
+        let sha = sha256_hex.trim().to_ascii_lowercase();
+        if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(CoreError::validation(
+                "sha256",
+                "must be 64 hexadecimal digits",
+            ));
+        }
+        self.as_caller(who, async |tx| tx.identical_in_file(file_id, &sha).await)
+            .await
+    }
+}

@@ -17,7 +17,18 @@
     open: de ? "Öffnen" : "Open",
     progress: de ? "Fortschritt" : "Progress",
     allDone: de ? "Alle Dateien abgelegt. Liste aktualisieren" : "All files filed. Refresh the list",
-    newVersion: de ? "Neue Version für" : "New version of"
+    newVersion: de ? "Neue Version für" : "New version of",
+    title: de ? "Titel" : "Title",
+    kind: de ? "Art" : "Kind",
+    party: de ? "Absender/Empfänger" : "Sender/recipient",
+    date: de ? "Datum" : "Date",
+    checking: de ? "wird geprüft" : "checking",
+    identical: de ? "Diese Datei liegt schon in der Akte:" : "This file is already in the file:",
+    version: de ? "Version" : "version",
+    fileAnyway: de ? "Trotzdem ablegen" : "File anyway",
+    discard: de ? "Nicht ablegen" : "Do not file",
+    discarded: de ? "nicht abgelegt" : "not filed",
+    saved: de ? "Angaben gespeichert" : "details saved"
   };
 
   function csrfToken() {
@@ -25,9 +36,39 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  // The title a file name suggests, as the server suggests it (akta_domain FileName::
+  // suggested_title): no extension, underscores as spaces, the first letter capitalised.
   function titleOf(name) {
     var dot = name.lastIndexOf(".");
-    return (dot > 0 ? name.slice(0, dot) : name).slice(0, 300);
+    var stem = dot > 0 && name.length - dot - 1 <= 5 ? name.slice(0, dot) : name;
+    var spaced = stem.split(/[_ ]+/).filter(function (w) { return w; }).join(" ");
+    if (!spaced) { return name.slice(0, 300); }
+    return (spaced.charAt(0).toUpperCase() + spaced.slice(1)).slice(0, 300);
+  }
+
+  function field(row, label, input) {
+    var wrap = document.createElement("label");
+    wrap.className = "upload-field";
+    var caption = document.createElement("span");
+    caption.textContent = label;
+    wrap.appendChild(caption);
+    wrap.appendChild(input);
+    row.appendChild(wrap);
+    return input;
+  }
+
+  function sha256Hex(file) {
+    if (!window.crypto || !window.crypto.subtle || file.size > 256 * 1024 * 1024) {
+      return Promise.resolve(null);
+    }
+    return file.arrayBuffer()
+      .then(function (buf) { return window.crypto.subtle.digest("SHA-256", buf); })
+      .then(function (digest) {
+        return Array.prototype.map.call(new Uint8Array(digest), function (b) {
+          return ("0" + b.toString(16)).slice(-2);
+        }).join("");
+      })
+      .catch(function () { return null; });
   }
 
   function problemText(xhr) {
@@ -60,10 +101,130 @@
     this.li.appendChild(this.bar);
     this.li.appendChild(this.state);
     this.li.appendChild(this.button);
-    list.appendChild(this.li);
     var self = this;
+    if (withMetadata) {
+      // Filing in one step: each file's details, prefilled, editable, sent with the upload
+      // (and saved to the document when changed after it).
+      var row = document.createElement("div");
+      row.className = "upload-meta";
+      var title = document.createElement("input");
+      title.value = titleOf(file.name);
+      title.setAttribute("data-testid", "upload-title");
+      this.title = field(row, text.title, title);
+      var kindSelect = document.createElement("select");
+      ["Eingang", "Ausgang", "Vermerk", "Bescheid", "Sonstiges"].forEach(function (k) {
+        var o = document.createElement("option");
+        o.value = k;
+        o.textContent = k;
+        kindSelect.appendChild(o);
+      });
+      kindSelect.value = kind;
+      this.kindSelect = field(row, text.kind, kindSelect);
+      var party = document.createElement("input");
+      party.setAttribute("data-testid", "upload-party");
+      this.party = field(row, text.party, party);
+      var date = document.createElement("input");
+      date.type = "date";
+      date.setAttribute("data-testid", "upload-date");
+      this.date = field(row, text.date, date);
+      [title, kindSelect, party, date].forEach(function (input) {
+        input.addEventListener("change", function () { self.saveDetails(); });
+      });
+      this.li.appendChild(row);
+      this.notice = document.createElement("p");
+      this.notice.className = "upload-notice";
+      this.notice.hidden = true;
+      this.notice.setAttribute("data-testid", "upload-identical");
+      this.li.appendChild(this.notice);
+    }
+    list.appendChild(this.li);
     this.button.addEventListener("click", function () { self.onButton(); });
   }
+
+  Upload.prototype.details = function () {
+    var kind = this.kindSelect ? this.kindSelect.value : this.kind;
+    var meta = { title: (this.title && this.title.value.trim()) || titleOf(this.file.name), kind: kind };
+    var party = this.party ? this.party.value.trim() : "";
+    if (party) { meta[kind === "Ausgang" ? "recipient" : "sender"] = party; }
+    if (this.date && this.date.value) { meta.document_date = this.date.value; }
+    return meta;
+  };
+
+  // After the upload: what the clerk changes in the row goes to the document.
+  Upload.prototype.saveDetails = function () {
+    if (this.status !== "done" || !this.documentId) { return; }
+    // One change at a time: each carries the version the last one answered.
+    if (this.saving) { this.saveAgain = true; return; }
+    this.saving = true;
+    var self = this;
+    var meta = this.details();
+    var body = { title: meta.title, kind: meta.kind, sender: meta.sender || null,
+      recipient: meta.recipient || null, document_date: meta.document_date || null };
+    var xhr = new XMLHttpRequest();
+    xhr.open("PATCH", "/api/v1/documents/" + this.documentId);
+    xhr.setRequestHeader("X-CSRF-Token", csrfToken());
+    xhr.setRequestHeader("Content-Type", "application/json");
+    xhr.setRequestHeader("If-Match", "\"v" + this.rowVersion + "\"");
+    xhr.addEventListener("loadend", function () {
+      if (xhr.status === 200) {
+        try { self.rowVersion = JSON.parse(xhr.responseText).version; } catch (e) { /* kept */ }
+        self.setState("done", text.saved);
+      } else {
+        self.setState("done", text.failed + ": " + problemText(xhr));
+      }
+      self.saving = false;
+      if (self.saveAgain) {
+        self.saveAgain = false;
+        self.saveDetails();
+      }
+    });
+    xhr.send(JSON.stringify(body));
+  };
+
+  // Before storing: is this very file (same SHA-256) in the Akte already? Then the clerk
+  // decides; otherwise the upload starts at once.
+  Upload.prototype.check = function (fileId, go) {
+    var self = this;
+    if (!fileId) { go(); return; }
+    this.setState("waiting", text.checking);
+    sha256Hex(this.file).then(function (sha) {
+      if (!sha) { go(); return; }
+      var xhr = new XMLHttpRequest();
+      xhr.open("GET", "/api/v1/files/" + fileId + "/identical?sha256=" + sha);
+      xhr.addEventListener("load", function () {
+        var items = [];
+        try { items = xhr.status === 200 ? JSON.parse(xhr.responseText).items : []; } catch (e) { items = []; }
+        if (!items.length) { go(); return; }
+        self.notice.hidden = false;
+        self.notice.textContent = text.identical + " " + items.map(function (i) {
+          return "„" + i.title + "“ (" + text.version + " " + i.version + ")";
+        }).join(", ");
+        var anyway = document.createElement("button");
+        anyway.type = "button";
+        anyway.textContent = text.fileAnyway;
+        anyway.setAttribute("data-testid", "upload-anyway");
+        var skip = document.createElement("button");
+        skip.type = "button";
+        skip.textContent = text.discard;
+        skip.setAttribute("data-testid", "upload-skip");
+        self.notice.appendChild(document.createTextNode(" "));
+        self.notice.appendChild(anyway);
+        self.notice.appendChild(skip);
+        self.setState("waiting", text.waiting);
+        self.button.hidden = true;
+        anyway.addEventListener("click", function () { self.notice.hidden = true; go(); });
+        skip.addEventListener("click", function () {
+          self.notice.hidden = true;
+          self.setState("cancelled", text.discarded);
+          self.button.hidden = true;
+          self.skipped = true;
+          go(true);
+        });
+      });
+      xhr.addEventListener("error", function () { go(); });
+      xhr.send();
+    });
+  };
 
   Upload.prototype.setState = function (state, message) {
     this.status = state;
@@ -86,7 +247,7 @@
     var self = this;
     var form = new FormData();
     if (this.withMetadata) {
-      var meta = JSON.stringify({ title: titleOf(this.file.name), kind: this.kind });
+      var meta = JSON.stringify(this.details());
       form.append("metadata", new Blob([meta], { type: "application/json" }));
     }
     form.append("file", this.file, this.file.name);
@@ -100,6 +261,11 @@
     xhr.addEventListener("load", function () {
       if (xhr.status >= 200 && xhr.status < 300) {
         self.bar.value = 100;
+        try {
+          var doc = JSON.parse(xhr.responseText);
+          self.documentId = doc.id;
+          self.rowVersion = doc.version;
+        } catch (e) { /* a version upload answers the version */ }
         self.setState("done", text.done);
         if (self.onFinish) { self.onFinish(); }
       } else {
@@ -114,7 +280,7 @@
   };
 
   function refreshLink(list, uploads) {
-    var pending = uploads.some(function (u) { return u.status !== "done"; });
+    var pending = uploads.some(function (u) { return u.status !== "done" && !u.skipped; });
     var old = list.parentNode.querySelector(".refresh");
     if (pending || old) { return; }
     var p = document.createElement("p");
@@ -138,14 +304,18 @@
       u.setState("waiting", text.waiting);
       return u;
     });
+    var fileId = zone.getAttribute("data-file-id");
     var i = 0;
     function next() {
       if (i >= uploads.length) { refreshLink(list, uploads); return; }
       var u = uploads[i++];
-      var finish = function () { u.xhr.removeEventListener("loadend", finish); next(); };
       u.onFinish = function () { refreshLink(list, uploads); };
-      u.start();
-      u.xhr.addEventListener("loadend", finish);
+      u.check(withMetadata ? fileId : null, function (skipped) {
+        if (skipped) { next(); return; }
+        var finish = function () { u.xhr.removeEventListener("loadend", finish); next(); };
+        u.start();
+        u.xhr.addEventListener("loadend", finish);
+      });
     }
     next();
   }

@@ -81,3 +81,55 @@ async fn an_identical_version_is_refused_and_a_version_says_what_changed() {
         .await;
     assert_eq!(bad.status.as_u16() / 100, 4, "{}", bad.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_content_in_an_akte_is_found_by_its_sha256_before_filing() {
+    let app = TestApp::spawn().await;
+    let t = app.create_tenant("sprockhoevel").await;
+    let unit = t.admin.create_plan_unit("63", None).await;
+    let file = t.admin.create_file(&unit, "Neubau Halle").await.id();
+    let other_file = t.admin.create_file(&unit, "Anbau Garage").await.id();
+    let data = random_bytes(5_000);
+    let doc = t
+        .admin
+        .upload(
+            &format!("/api/v1/files/{file}/documents"),
+            Some(json!({"title": "Statik", "kind": "Eingang"})),
+            Some(("statik.pdf", "application/pdf", data.clone())),
+        )
+        .await
+        .id();
+    let sha = crate::common::sha256_hex(&data);
+    let found = t
+        .admin
+        .get(&format!("/api/v1/files/{file}/identical?sha256={sha}"))
+        .await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.body["items"][0]["document_id"], doc.as_str());
+    assert_eq!(found.body["items"][0]["title"], "Statik");
+    assert_eq!(found.body["items"][0]["version"], 1);
+    // Another Akte does not hold it; another tenant cannot ask; a bad hash is the caller's.
+    let elsewhere = t
+        .admin
+        .get(&format!(
+            "/api/v1/files/{other_file}/identical?sha256={sha}"
+        ))
+        .await;
+    assert_eq!(elsewhere.body["items"].as_array().map(Vec::len), Some(0));
+    let other = app.create_tenant("hattingen").await;
+    assert_eq!(
+        other
+            .admin
+            .get(&format!("/api/v1/files/{file}/identical?sha256={sha}"))
+            .await
+            .status,
+        404
+    );
+    for bad in ["abc", "zz", &"g".repeat(64)] {
+        let r = t
+            .admin
+            .get(&format!("/api/v1/files/{file}/identical?sha256={bad}"))
+            .await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.body);
+    }
+}

@@ -652,3 +652,25 @@ mod tests {
         assert!(d.contains("filename*=UTF-8''Bescheid%20M%C3%BCller%20%22final%22.pdf"));
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdenticalQuery {
+    sha256: String,
+}
+
+/// `GET /api/v1/files/{id}/identical?sha256=…`: documents of the Akte that already hold
+/// this content (asked before an upload, so the same file is not filed twice unseen).
+pub async fn identical_in_file(
+    State(state): State<AppState>,
+    reader: Reader,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<IdenticalQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id, "id")?;
+    let items = state
+        .core
+        .identical_in_file(&reader.principal, id, &q.sha256)
+        .await?;
+    Ok(Json(json!({"items": items})))
+}

@@ -137,6 +137,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route("/api/v1/desk", get(desk::desk))
         .route(
+            "/api/v1/files/{id}/identical",
+            get(documents::identical_in_file),
+        )
+        .route(
             "/api/v1/documents/{id}/routings",
             post(routings::start).get(routings::of_document),
         )

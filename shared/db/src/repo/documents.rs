@@ -400,3 +400,33 @@ impl TenantTx {
             .await?)
     }
 }
+
+/// A document of an Akte holding a given content (`sha256`) in one of its versions.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct IdenticalContent {
+    pub document_id: Uuid,
+    pub title: String,
+    pub version: i32,
+}
+
+impl TenantTx {
+    /// Documents of Akte `file_id` with a version of exactly this content: pointed out before
+    /// the same file is stored there again.
+    pub async fn identical_in_file(
+        &mut self,
+        file_id: Uuid,
+        sha256: &str,
+    ) -> Result<Vec<IdenticalContent>, DbError> {
+        self.file(file_id).await?;
+        Ok(sqlx::query_as::<_, IdenticalContent>(
+            "SELECT d.id AS document_id, d.title, v.nr AS version
+               FROM document_versions v JOIN documents d ON d.id = v.document_id
+              WHERE d.file_id = $1 AND v.sha256 = $2
+              ORDER BY d.created_at, v.nr LIMIT 10",
+        )
+        .bind(file_id)
+        .bind(sha256)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+}
