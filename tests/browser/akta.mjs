@@ -331,6 +331,9 @@ await scenario("clerk flows: Akte, drag and drop, preview, Wiedervorlage, search
   ]);
   const items = page.locator("[data-testid=upload-item]");
   await items.nth(1).waitFor();
+  // Each file is first checked against the Akte (SHA-256, issue 14), then sent.
+  await page.waitForFunction(() =>
+    document.querySelector("[data-testid=upload-item]").dataset.state === "uploading");
   const before = await items.evaluateAll((lis) => lis.map((li) =>
     `${li.dataset.state} ${li.querySelector("progress").value}/${li.querySelector("progress").max}`));
   console.log(`    while uploading: ${before.join(" | ")}`);
@@ -1013,6 +1016,17 @@ await scenario("branding: the admin sets name, coat of arms and accent; clerks s
   await screenshot(page, "arbeitsplatz-branding");
   noProblems(page);
   await page.context().close();
+
+  step("the town's own login page shows its name and coat of arms (issue 14)");
+  const loginPage = await newPage();
+  await loginPage.goto(`${BASE}/t/${TENANT}/anmelden`);
+  const heading = (await loginPage.locator("h1").textContent()).trim();
+  assert(heading.includes("Stadt Sprockhövel"), `login heading: ${heading}`);
+  const arms = await loginPage.locator("[data-testid=tenant-logo]").evaluate((img) => img.naturalWidth);
+  assert(arms === 24, `the login page's coat of arms did not load (width ${arms})`);
+  await screenshot(loginPage, "anmelden-stadt");
+  noProblems(loginPage);
+  await loginPage.context().close();
 
   step("axe with the tenant's accent");
   const scanPage = await newPage({ bypassCSP: true });

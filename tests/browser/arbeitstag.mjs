@@ -462,6 +462,56 @@ await scenario("Geschäftsgang: a Mitzeichnung by two colleagues in order, then 
   await check.context().close();
 });
 
+await scenario("the start page: recently opened Akten, favourites, a Wiedervorlage for a colleague; error pages keep the navigation", async () => {
+  const page = await loginAs(CLERK);
+  step("open the Akte, keep it as a favourite, set a Wiedervorlage for a colleague with a note");
+  await page.goto(`${BASE}/akten/${FILE}`);
+  await page.locator("[data-testid=favourite-toggle]").click();
+  await page.locator("[data-testid=favourite-toggle]", { hasText: "Aus den Favoriten" }).waitFor();
+  const today = await page.evaluate(() => {
+    const d = new Date(Date.now() + 3600_000);
+    return d.toISOString().slice(0, 10);
+  });
+  await page.locator("#wv-file").fill(today);
+  await page.locator("#wv-file-fuer").selectOption({ label: COLLEAGUE_NAME });
+  await page.locator("#wv-file-note").fill("Bitte Statik prüfen");
+  await page.locator("[data-testid=file-resubmission-form] button[value=set]").click();
+  const row = page.locator("[data-testid=resubmission-row]", { hasText: "Bitte Statik prüfen" });
+  await row.waitFor();
+  assert((await row.textContent()).includes(COLLEAGUE_NAME), `row: ${await row.textContent()}`);
+  await axeScan(page, "Akte with Wiedervorlagen for people");
+  await shot(page, "akte-wiedervorlagen");
+
+  step("the start page lists the Akte as recently opened and as a favourite");
+  await page.goto(`${BASE}/arbeitsplatz`);
+  const opened = await page.locator("[data-testid=recently-opened]").textContent();
+  assert(opened.includes(FILE_REFERENCE), `recently opened: ${opened}`);
+  const favs = await page.locator("[data-testid=favourites]").textContent();
+  assert(favs.includes(FILE_REFERENCE), `favourites: ${favs}`);
+  await axeScan(page, "start page with recent Akten and favourites");
+  await shot(page, "arbeitsplatz-tag");
+
+  step("an unknown page and a form's address keep the header, navigation and a Fehlerkennung");
+  await page.goto(`${BASE}/akten/00000000-0000-4000-8000-000000000000`);
+  assert(await page.locator("nav.main-nav").isVisible(), "the 404 page lost the navigation");
+  const text404 = await page.locator("main").textContent();
+  assert(text404.includes("Fehlerkennung") && !text404.includes("Vorgangsnummer"), `404 page: ${text404}`);
+  await axeScan(page, "404 page");
+  await shot(page, "fehlerseite");
+  await page.goto(`${BASE}/akten/${FILE}/wiedervorlage`);
+  const text405 = await page.locator("main").textContent();
+  assert(text405.includes("nimmt nur ausgefüllte Formulare entgegen"), `405 page: ${text405}`);
+  assert(await page.locator("nav.main-nav").isVisible(), "the 405 page lost the navigation");
+  assert(page.problems.length === 0, page.problems.join("\n"));
+  await page.context().close();
+
+  step(`${COLLEAGUE_NAME} finds the Wiedervorlage with its note on her start page`);
+  const hers = await loginAs(COLLEAGUE);
+  const due = await hers.locator("[data-testid=due-resubmissions]").textContent();
+  assert(due.includes("Bitte Statik prüfen"), `her due list: ${due}`);
+  await hers.context().close();
+});
+
 await scenario("the file reads like paper: Aktendeckel and Inhaltsverzeichnis as PDF, a print layout", async () => {
   const page = await newPage();
   await page.goto(`${BASE}/t/${TENANT}/anmelden`);
