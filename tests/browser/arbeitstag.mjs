@@ -462,7 +462,7 @@ await scenario("Geschäftsgang: a Mitzeichnung by two colleagues in order, then 
   await check.context().close();
 });
 
-await scenario("the start page: recently opened Akten, favourites, a Wiedervorlage for a colleague; error pages keep the navigation", async () => {
+await scenario("the start page: recently opened Akten, favourites, a Wiedervorlage for a colleague, a Vertretung; error pages keep the navigation", async () => {
   const page = await loginAs(CLERK);
   step("open the Akte, keep it as a favourite, set a Wiedervorlage for a colleague with a note");
   await page.goto(`${BASE}/akten/${FILE}`);
@@ -504,6 +504,23 @@ await scenario("the start page: recently opened Akten, favourites, a Wiedervorla
   assert(await page.locator("nav.main-nav").isVisible(), "the 405 page lost the navigation");
   assert(page.problems.length === 0, page.problems.join("\n"));
   await page.context().close();
+
+  step(`Vertretung: ${SECOND_NAME} stands in for the clerk and sees her Posteingang`);
+  const away = await loginAs(CLERK);
+  const until = await away.evaluate(() => new Date(Date.now() + 7 * 86400_000).toISOString().slice(0, 10));
+  await away.locator("#deputy").selectOption({ label: SECOND_NAME });
+  await away.locator("#deputy-until").fill(until);
+  await away.locator("[data-testid=deputy-form] button[type=submit]").click();
+  await away.locator("[data-testid=deputy]", { hasText: SECOND_NAME }).waitFor();
+  await axeScan(away, "start page with a Vertretung");
+  await away.context().close();
+  await scan("widerspruch.pdf", "Widerspruch gegen den Bescheid", CLERK_ID);
+  const deputy = await loginAs(SECOND);
+  await deputy.locator("[data-testid=workplace-inbox-item]", { hasText: "Widerspruch" }).waitFor();
+  const standing = await deputy.locator("[data-testid=deputies]").textContent();
+  assert(standing.includes("Ich vertrete"), `deputy section: ${standing}`);
+  await shot(deputy, "arbeitsplatz-vertretung");
+  await deputy.context().close();
 
   step(`${COLLEAGUE_NAME} finds the Wiedervorlage with its note on her start page`);
   const hers = await loginAs(COLLEAGUE);
