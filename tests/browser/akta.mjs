@@ -16,17 +16,11 @@ import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
 import { crc32, deflateSync } from "node:zlib";
 import { join } from "node:path";
+import { assert, dropFiles, env, pdfFile } from "./shared.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve("axe-core/axe.min.js");
 
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set (run through: cargo test -p akta --test browser)`);
-  }
-  return value;
-}
 
 const BASE = env("AKTA_URL");
 const TENANT = env("AKTA_TENANT");
@@ -52,30 +46,6 @@ function textFile(word) {
   return Buffer.from(text, "utf8");
 }
 
-function pdfFile(line) {
-  const stream = `BT /F1 18 Tf 72 720 Td (${line}) Tj ET`;
-  const objects = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] " +
-      "/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-    `<< /Length ${Buffer.byteLength(stream, "latin1")} >>\nstream\n${stream}\nendstream`,
-    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-  ];
-  let out = "%PDF-1.4\n";
-  const offsets = [];
-  objects.forEach((body, i) => {
-    offsets.push(Buffer.byteLength(out, "latin1"));
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(out, "latin1");
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) {
-    out += `${String(offset).padStart(10, "0")} 00000 n \n`;
-  }
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, "latin1");
-}
 
 /// A small coat of arms as PNG: red with a white diagonal band.
 function pngFile(size = 24) {
@@ -120,11 +90,6 @@ function step(text) {
   console.log(`  · ${text}`);
 }
 
-function assert(condition, message) {
-  if (!condition) {
-    throw new Error(message);
-  }
-}
 
 async function scenario(name, fn) {
   console.log(`\n▶ ${name}`);
@@ -205,22 +170,6 @@ async function login(page, username) {
 
 /// Drops `files` ({name, type, bytes}) onto `selector` the way a file manager does: a real
 /// DataTransfer with File objects made in the page, then dragenter, dragover and drop.
-async function dropFiles(page, selector, files) {
-  const transfer = await page.evaluateHandle((list) => {
-    const dt = new DataTransfer();
-    for (const f of list) {
-      dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
-    }
-    return dt;
-  }, files.map((f) => ({ name: f.name, type: f.type, bytes: [...f.bytes] })));
-  await page.dispatchEvent(selector, "dragenter", { dataTransfer: transfer });
-  await page.dispatchEvent(selector, "dragover", { dataTransfer: transfer });
-  const over = await page.$eval(selector, (el) =>
-    el.classList.contains("over") || el.classList.contains("drop-over"));
-  assert(over, `${selector} shows no drop feedback while files are dragged over it`);
-  await page.dispatchEvent(selector, "drop", { dataTransfer: transfer });
-  await transfer.dispose();
-}
 
 /// Waits until every upload entry is filed with its bar at 100 %; returns the entries.
 async function uploadsFinish(page, count) {

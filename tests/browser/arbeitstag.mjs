@@ -9,17 +9,11 @@ import { createRequire } from "node:module";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { assert, dropFiles, env, pdfFile } from "./shared.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve("axe-core/axe.min.js");
 
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set (run through: cargo test -p akta --test browser)`);
-  }
-  return value;
-}
 
 const BASE = env("AKTA_URL");
 const TENANT = env("AKTA_TENANT");
@@ -39,31 +33,6 @@ const SECOND_NAME = env("AKTA_SECOND_COLLEAGUE_NAME");
 const SCREENSHOTS = env("AKTA_SCREENSHOTS");
 mkdirSync(SCREENSHOTS, { recursive: true });
 
-// A one-page PDF with a text layer, as a scanner with OCR delivers it.
-function pdfFile(line) {
-  const stream = `BT /F1 14 Tf 72 720 Td (${line}) Tj ET`;
-  const objects = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " +
-      "/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-    `<< /Length ${Buffer.byteLength(stream, "latin1")} >>\nstream\n${stream}\nendstream`,
-    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-  ];
-  let out = "%PDF-1.4\n";
-  const offsets = [];
-  objects.forEach((body, i) => {
-    offsets.push(Buffer.byteLength(out, "latin1"));
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(out, "latin1");
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) {
-    out += `${String(offset).padStart(10, "0")} 00000 n \n`;
-  }
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, "latin1");
-}
 
 /// What the scanner does: a PDF into a person's Posteingang over REST.
 async function scan(name, line, userId) {
@@ -89,11 +58,6 @@ function step(text) {
   console.log(`  · ${text}`);
 }
 
-function assert(condition, message) {
-  if (!condition) {
-    throw new Error(message);
-  }
-}
 
 async function scenario(name, fn) {
   console.log(`\n▶ ${name}`);
@@ -157,6 +121,16 @@ async function axeScan(page, name) {
 
 async function shot(page, name) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+async function loginAs(username) {
+  const page = await newPage();
+  await page.goto(`${BASE}/t/${TENANT}/anmelden`);
+  await page.getByLabel("Benutzername").fill(username);
+  await page.getByLabel("Passwort").fill(PASSWORD);
+  await page.locator("[data-testid=login-form] button[type=submit]").click();
+  await page.waitForURL(`${BASE}/arbeitsplatz`);
+  return page;
 }
 
 await scenario("Posteingang: a scanned letter filed with its metadata into an Akte in at most 4 clicks", async () => {
@@ -236,12 +210,7 @@ await scenario("Posteingang: a scanned letter filed with its metadata into an Ak
   await page.context().close();
 
   step(`${COLLEAGUE_NAME} finds it in her Posteingang with the note`);
-  const hers = await newPage();
-  await hers.goto(`${BASE}/t/${TENANT}/anmelden`);
-  await hers.getByLabel("Benutzername").fill(COLLEAGUE);
-  await hers.getByLabel("Passwort").fill(PASSWORD);
-  await hers.locator("[data-testid=login-form] button[type=submit]").click();
-  await hers.waitForURL(`${BASE}/arbeitsplatz`);
+  const hers = await loginAs(COLLEAGUE);
   await hers.locator("[data-testid=nav-inbox]").click();
   await hers.locator("[data-testid=inbox-row] a", { hasText: "Rechnung" }).click();
   const note = await hers.locator("[data-testid=inbox-note]").textContent();
@@ -252,12 +221,7 @@ await scenario("Posteingang: a scanned letter filed with its metadata into an Ak
 });
 
 await scenario("finding: search finds Akten and Vorgänge by Betreff and Aktenzeichen", async () => {
-  const page = await newPage();
-  await page.goto(`${BASE}/t/${TENANT}/anmelden`);
-  await page.getByLabel("Benutzername").fill(CLERK);
-  await page.getByLabel("Passwort").fill(PASSWORD);
-  await page.locator("[data-testid=login-form] button[type=submit]").click();
-  await page.waitForURL(`${BASE}/arbeitsplatz`);
+  const page = await loginAs(CLERK);
   for (const q of [FILE_SUBJECT.split(",")[0], FILE_REFERENCE]) {
     step(`search for "${q}"`);
     await page.goto(`${BASE}/suche?q=${encodeURIComponent(q)}`);
@@ -278,12 +242,7 @@ await scenario("finding: search finds Akten and Vorgänge by Betreff and Aktenze
 });
 
 await scenario("versions beside a PDF preview: a change note, the current version marked, an identical file pointed out", async () => {
-  const page = await newPage();
-  await page.goto(`${BASE}/t/${TENANT}/anmelden`);
-  await page.getByLabel("Benutzername").fill(CLERK);
-  await page.getByLabel("Passwort").fill(PASSWORD);
-  await page.locator("[data-testid=login-form] button[type=submit]").click();
-  await page.waitForURL(`${BASE}/arbeitsplatz`);
+  const page = await loginAs(CLERK);
   await page.goto(`${BASE}/akten/${FILE}`);
   await page.locator("[data-testid=document-link]", { hasText: "Nachbarzustimmung" }).click();
   await page.locator("[data-testid=preview-pdf]").waitFor();
@@ -314,29 +273,7 @@ await scenario("versions beside a PDF preview: a change note, the current versio
   await page.context().close();
 });
 
-async function dropFiles(page, selector, files) {
-  const transfer = await page.evaluateHandle((list) => {
-    const dt = new DataTransfer();
-    for (const f of list) {
-      dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
-    }
-    return dt;
-  }, files.map((f) => ({ name: f.name, type: f.type, bytes: [...f.bytes] })));
-  await page.dispatchEvent(selector, "dragenter", { dataTransfer: transfer });
-  await page.dispatchEvent(selector, "dragover", { dataTransfer: transfer });
-  await page.dispatchEvent(selector, "drop", { dataTransfer: transfer });
-  await transfer.dispose();
-}
 
-async function loginAs(username) {
-  const page = await newPage();
-  await page.goto(`${BASE}/t/${TENANT}/anmelden`);
-  await page.getByLabel("Benutzername").fill(username);
-  await page.getByLabel("Passwort").fill(PASSWORD);
-  await page.locator("[data-testid=login-form] button[type=submit]").click();
-  await page.waitForURL(`${BASE}/arbeitsplatz`);
-  return page;
-}
 
 /// Signs what waits on the start page for `username`, with a comment.
 async function signFromStartPage(username, comment) {
@@ -530,12 +467,7 @@ await scenario("the start page: recently opened Akten, favourites, a Wiedervorla
 });
 
 await scenario("the file reads like paper: Aktendeckel and Inhaltsverzeichnis as PDF, a print layout", async () => {
-  const page = await newPage();
-  await page.goto(`${BASE}/t/${TENANT}/anmelden`);
-  await page.getByLabel("Benutzername").fill(CLERK);
-  await page.getByLabel("Passwort").fill(PASSWORD);
-  await page.locator("[data-testid=login-form] button[type=submit]").click();
-  await page.waitForURL(`${BASE}/arbeitsplatz`);
+  const page = await loginAs(CLERK);
   await page.goto(`${BASE}/akten/${FILE}`);
 
   step("the Akte's printout shows the record, not the application");

@@ -8,17 +8,11 @@ import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { assert, env } from "./shared.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve("axe-core/axe.min.js");
 
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set (run through: cargo test -p akta --test browser)`);
-  }
-  return value;
-}
 
 const BASE = env("AKTA_URL");
 const TENANT = env("AKTA_TENANT");
@@ -34,11 +28,6 @@ let currentStep = "";
 function step(text) {
   currentStep = text;
   console.log(`  · ${text}`);
-}
-function assert(condition, message) {
-  if (!condition) {
-    throw new Error(message);
-  }
 }
 
 setTimeout(() => {

@@ -87,8 +87,9 @@ async fn create_user(tenant: &TestTenant, username: &str, name: &str, role: &str
     reply.id()
 }
 
-/// Runs a browser script to its end and fails the test if it failed; its output is kept
-/// beside the screenshots as `{log}`.
+/// Runs a browser script to its end and fails the test if it failed; its output (steps,
+/// click counts, axe's findings) is kept beside the screenshots as `{log}`, also after a
+/// passing run. The server runs on this runtime: the browser is awaited on a blocking thread.
 async fn run_script(mut cmd: Command, log: &str) {
     let output = tokio::task::spawn_blocking(move || cmd.output())
         .await
@@ -259,23 +260,7 @@ async fn clerk_flows_accessibility_and_four_click_filing_in_chromium() {
         .env("AKTA_CASE", &case_id)
         .env("AKTA_CHROMIUM", chromium())
         .env("AKTA_SCREENSHOTS", &screenshots);
-    // The server runs on this runtime: wait for the browser on a blocking thread.
-    let output = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .expect("join")
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    // The steps, the click count and axe's findings stay readable after a passing run too.
-    let log = screenshots.join("browser-tests.log");
-    std::fs::write(&log, stdout.as_bytes()).expect("write the log");
-    println!("screenshots and log: {}", screenshots.display());
-    assert!(
-        output.status.success(),
-        "browser tests failed ({}); see the output above",
-        output.status
-    );
+    run_script(cmd, "browser-tests.log").await;
 }
 
 /// The archivist's Aussonderung in chromium (`tests/browser/archiv.mjs`): due list, offer
@@ -357,15 +342,5 @@ async fn the_archivist_takes_akten_through_the_aussonderung_in_chromium() {
         .env("AKTA_DUE_REFS", refs.join(","))
         .env("AKTA_CHROMIUM", chromium())
         .env("AKTA_SCREENSHOTS", &screenshots);
-    let output = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .expect("join")
-        .expect("run node");
-    println!("{}", String::from_utf8_lossy(&output.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    assert!(
-        output.status.success(),
-        "the archivist's browser test failed ({}); see the output above",
-        output.status
-    );
+    run_script(cmd, "archiv.log").await;
 }

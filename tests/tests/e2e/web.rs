@@ -165,6 +165,19 @@ async fn create_user(tenant: &TestTenant, username: &str, role: &str) {
     assert_eq!(reply.status, 201, "{}", reply.body);
 }
 
+/// The id of the tenant's user `username`.
+async fn user_id(tenant: &TestTenant, username: &str) -> String {
+    let users = tenant.admin.get("/api/v1/users").await;
+    users.body["items"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["username"] == username)
+        .and_then(|u| u["id"].as_str())
+        .expect("the user")
+        .to_owned()
+}
+
 /// A tenant with a clerk `anna` logged in through the login form.
 async fn clerk(app: &TestApp, slug: &str) -> (TestTenant, Browser) {
     let tenant = app.create_tenant(slug).await;
@@ -1542,15 +1555,7 @@ async fn web_imports_a_container_with_a_dry_run_first() {
 async fn web_wiedervorlagen_assigned_to_a_person_show_on_her_start_page_and_are_marked_done() {
     let app = TestApp::spawn().await;
     let (tenant, mut browser) = clerk(&app, "wetter").await;
-    let users = tenant.admin.get("/api/v1/users").await;
-    let anna = users.body["items"]
-        .as_array()
-        .expect("users")
-        .iter()
-        .find(|u| u["username"] == "anna")
-        .and_then(|u| u["id"].as_str())
-        .expect("anna")
-        .to_owned();
+    let anna = user_id(&tenant, "anna").await;
     let berta = tenant
         .admin
         .post(
@@ -1729,15 +1734,7 @@ async fn web_start_page_has_recent_akten_favourites_and_a_deputy_sees_the_absent
         .await;
     assert_eq!(berta.status, 201, "{}", berta.body);
     let berta = berta.id();
-    let users = tenant.admin.get("/api/v1/users").await;
-    let anna = users.body["items"]
-        .as_array()
-        .expect("users")
-        .iter()
-        .find(|u| u["username"] == "anna")
-        .and_then(|u| u["id"].as_str())
-        .expect("anna")
-        .to_owned();
+    let anna = user_id(&tenant, "anna").await;
     let unit = tenant.admin.create_plan_unit("32", None).await;
     let file = tenant
         .admin

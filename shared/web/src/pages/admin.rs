@@ -165,20 +165,26 @@ pub async fn save(
 pub async fn logo(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
     let logo = state.core.branding_logo(&session.principal).await?;
     let (bytes, media_type) = logo.ok_or(WebError::NotFound)?;
+    logo_response(bytes, &media_type, "private, max-age=300")
+}
+
+/// A stored logo as an image that is never interpreted as anything else.
+pub(crate) fn logo_response(
+    bytes: Vec<u8>,
+    media_type: &str,
+    cache: &'static str,
+) -> Result<Response, WebError> {
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&media_type).map_err(|e| WebError::Internal(e.to_string()))?,
+        HeaderValue::from_str(media_type).map_err(|e| WebError::Internal(e.to_string()))?,
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=300"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     Ok(response)
 }
 

@@ -195,14 +195,7 @@ pub async fn show(
                 .collect(),
         })
         .collect();
-    let colleagues = state
-        .core
-        .colleagues(&session.principal)
-        .await?
-        .into_iter()
-        .filter(|(u, _)| *u != session.user_id)
-        .map(|(u, name)| (u.to_string(), name))
-        .collect();
+    let colleagues = crate::pages::colleague_options(&state, &session).await?;
     // Authors by name, as the Verlauf names them.
     let people: std::collections::HashMap<String, String> = state
         .core

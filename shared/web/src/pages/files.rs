@@ -374,15 +374,7 @@ async fn colleague_choices(
 ) -> Result<Vec<(String, String)>, WebError> {
     let mut choices = vec![(String::new(), session.lang().t("wv.me").to_owned())];
     if session.chrome.can_write {
-        choices.extend(
-            state
-                .core
-                .colleagues(&session.principal)
-                .await?
-                .into_iter()
-                .filter(|(id, _)| *id != session.user_id)
-                .map(|(id, name)| (id.to_string(), name)),
-        );
+        choices.extend(crate::pages::colleague_options(state, session).await?);
     }
     Ok(choices)
 }

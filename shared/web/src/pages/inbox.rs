@@ -190,14 +190,7 @@ async fn item_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let lang = session.lang();
-    let colleagues = state
-        .core
-        .colleagues(&session.principal)
-        .await?
-        .into_iter()
-        .filter(|(id, _)| *id != session.user_id)
-        .map(|(id, name)| (id.to_string(), name))
-        .collect();
+    let colleagues = crate::pages::colleague_options(state, &session).await?;
     let template = ItemPage {
         preview: preview_of(&item),
         i: ItemView {

@@ -7,7 +7,7 @@ use akta_core::CoreError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use serde::Deserialize;
 
@@ -341,19 +341,5 @@ pub async fn tenant_logo(
         .login_logo(&slug)
         .await?
         .ok_or(WebError::NotFound)?;
-    let mut response = bytes.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&media_type).map_err(|e| WebError::Internal(e.to_string()))?,
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    Ok(response)
+    crate::pages::admin::logo_response(bytes, &media_type, "public, max-age=300")
 }

@@ -46,6 +46,22 @@ pub fn actor_label(lang: Lang, actor: &str) -> String {
     }
 }
 
+/// The caller's colleagues (active people but the caller) as (id, name) choices for
+/// selects: whom to forward to, ask to sign, name as deputy or give a Wiedervorlage.
+pub async fn colleague_options(
+    state: &akta_api::AppState,
+    session: &crate::session::Session,
+) -> Result<Vec<(String, String)>, WebError> {
+    Ok(state
+        .core
+        .colleagues(&session.principal)
+        .await?
+        .into_iter()
+        .filter(|(id, _)| *id != session.user_id)
+        .map(|(id, name)| (id.to_string(), name))
+        .collect())
+}
+
 /// Ids in paths: anything that is not a UUID is a page that does not exist.
 pub fn parse_id(raw: &str) -> Result<Uuid, WebError> {
     Uuid::parse_str(raw).map_err(|_| WebError::NotFound)

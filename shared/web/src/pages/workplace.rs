@@ -84,14 +84,7 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Result<Res
             when: session.lang().t(&format!("gg.kind.{}", p.kind)).to_owned(),
         })
         .collect();
-    let colleagues = state
-        .core
-        .colleagues(&session.principal)
-        .await?
-        .into_iter()
-        .filter(|(id, _)| *id != session.user_id)
-        .map(|(id, name)| (id.to_string(), name))
-        .collect();
+    let colleagues = crate::pages::colleague_options(&state, &session).await?;
     let inbox = crate::pages::inbox::rows(&session, waiting);
     let today = today();
     let lang = session.lang();
