@@ -1971,3 +1971,71 @@ async fn web_a_second_akte_with_the_same_betreff_is_pointed_out_before_it_is_cre
     let files = tenant.admin.get("/api/v1/files").await;
     assert_eq!(files.body["items"].as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_posteingang_shows_a_person_hers_her_units_and_the_general_items_only() {
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant("gevelsberg").await;
+    let unit_of = |code: &'static str, name: &'static str| {
+        let admin = tenant.admin.clone();
+        async move {
+            let r = admin
+                .post("/api/v1/org-units", json!({"code": code, "name": name}))
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.id()
+        }
+    };
+    let bauamt = unit_of("63", "Bauordnungsamt").await;
+    let kaemmerei = unit_of("20", "Kämmerei").await;
+    for (username, unit) in [("anna", &bauamt), ("kurt", &kaemmerei)] {
+        let r = tenant
+            .admin
+            .post(
+                "/api/v1/users",
+                json!({"username": username, "display_name": username, "role": "clerk",
+                       "password": PASSWORD, "org_unit_id": unit}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let kurt_id = user_id(&tenant, "kurt").await;
+    let deliver = |title: &'static str, to: serde_json::Value| {
+        let admin = tenant.admin.clone();
+        async move {
+            let mut meta = to;
+            meta["title"] = json!(title);
+            let r = admin
+                .upload(
+                    "/api/v1/inbox",
+                    Some(meta),
+                    Some(("scan.pdf", "application/pdf", b"%PDF-1.4 scan".to_vec())),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+    };
+    deliver("Bauantrag Lindenweg", json!({"org_unit_id": bauamt})).await;
+    deliver("Grundsteuerbescheid", json!({"org_unit_id": kaemmerei})).await;
+    deliver("Persönlich für Kurt", json!({"user_id": kurt_id})).await;
+    deliver("Allgemeine Post", json!({})).await;
+
+    let mut anna = Browser::new(&app);
+    anna.login("gevelsberg", "anna").await;
+    let hers = anna.get("/posteingang").await;
+    assert!(hers.body.contains("Bauantrag Lindenweg"), "{}", hers.body);
+    assert!(hers.body.contains("Allgemeine Post"), "{}", hers.body);
+    assert!(!hers.body.contains("Grundsteuerbescheid"), "{}", hers.body);
+    assert!(!hers.body.contains("Persönlich für Kurt"), "{}", hers.body);
+    let mut kurt = Browser::new(&app);
+    kurt.login("gevelsberg", "kurt").await;
+    let his = kurt.get("/posteingang").await;
+    for expected in [
+        "Grundsteuerbescheid",
+        "Persönlich für Kurt",
+        "Allgemeine Post",
+    ] {
+        assert!(his.body.contains(expected), "{expected}: {}", his.body);
+    }
+    assert!(!his.body.contains("Bauantrag Lindenweg"), "{}", his.body);
+}
