@@ -470,6 +470,17 @@ await scenario("the file reads like paper: Aktendeckel and Inhaltsverzeichnis as
   const page = await loginAs(CLERK);
   await page.goto(`${BASE}/akten/${FILE}`);
 
+  step("the Verlauf reads in sentences: names, titles, version numbers");
+  await page.goto(`${BASE}/akten/${FILE}?register=verlauf#register`);
+  const history = await page.locator("[data-testid=history]").textContent();
+  for (const expected of ["Paula Peters", "hat „Nachbarzustimmung“ aus dem Posteingang abgelegt.",
+    "hat Version 2 von „Nachbarzustimmung“ abgelegt.", "hat eine Wiedervorlage zum"]) {
+    assert(history.includes(expected), `the Verlauf lacks "${expected}":\n${history}`);
+  }
+  await axeScan(page, "Verlauf");
+  await shot(page, "akte-verlauf");
+  await page.goto(`${BASE}/akten/${FILE}`);
+
   step("the Akte's printout shows the record, not the application");
   await page.emulateMedia({ media: "print" });
   assert(!(await page.locator("header.top").isVisible()), "the print layout shows the page header");
