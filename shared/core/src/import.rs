@@ -1165,14 +1165,14 @@ impl Core {
                 "plan unit {code} is not in the Aktenplan (map it with --plan-map or add it with --create-plan-units)"
             ));
         }
-        // Under the longest code of the plan that the new code extends.
-        let parent = units
-            .iter()
-            .filter(|(c, _)| code.starts_with(c.as_str()) && c.len() < code.len())
-            .max_by_key(|(c, _)| c.len())
-            .map(|(_, id)| *id);
         let parsed =
             PlanCode::parse(&code).map_err(|e| format!("plan unit {code}: {}", e.message))?;
+        // Under the unit one level above it, if the plan has it; else at the top.
+        let parent = units
+            .iter()
+            .filter(|(c, _)| PlanCode::parse(c).is_ok_and(|p| parsed.is_child_of(&p)))
+            .map(|(_, id)| *id)
+            .next();
         let title = if title.trim().is_empty() {
             code.clone()
         } else {

@@ -13,8 +13,32 @@ impl Core {
         who: &Principal,
         new: NewPlanUnit,
     ) -> Result<PlanUnit, CoreError> {
-        self.as_caller(who, async |tx| tx.create_plan_unit(new).await)
-            .await
+        self.as_caller(who, async |tx| {
+            if let Some(parent) = new.parent_id {
+                let parent = match tx.plan_unit(parent).await {
+                    Ok(p) => p,
+                    Err(akta_db::DbError::NotFound) => {
+                        return Err(CoreError::validation(
+                            "parent_id",
+                            "refers to nothing that exists",
+                        ))
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let parent_code = akta_domain::PlanCode::parse(&parent.code)?;
+                if !new.code.is_child_of(&parent_code) {
+                    return Err(CoreError::validation(
+                        "code",
+                        format!(
+                            "must be one level below its parent's code {0} (e.g. {0}.01)",
+                            parent.code
+                        ),
+                    ));
+                }
+            }
+            Ok(tx.create_plan_unit(new).await?)
+        })
+        .await
     }
 
     pub async fn plan_unit(&self, who: &Principal, id: Uuid) -> Result<PlanUnit, CoreError> {

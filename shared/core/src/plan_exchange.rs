@@ -148,11 +148,11 @@ async fn import_unit(
     let code = PlanCode::parse(&unit.code)?;
     if let Some((_, parent_code)) = parent {
         // A child's code extends its parent's, so Aktenzeichen read like the plan.
-        if !unit.code.starts_with(parent_code) || unit.code == parent_code {
+        if !PlanCode::parse(parent_code).is_ok_and(|p| code.is_child_of(&p)) {
             return Err(CoreError::validation(
                 "message",
                 format!(
-                    "Einheit {}: its code does not extend its parent's {parent_code}",
+                    "Einheit {}: its code is not one level below its parent's {parent_code}",
                     unit.code
                 ),
             ));

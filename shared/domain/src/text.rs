@@ -163,6 +163,21 @@ impl PlanCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether this code is one level below `parent`'s, so Aktenzeichen read like the plan:
+    /// a separator and one more group (`63` → `63.01`), or more characters of the last group
+    /// (`6` → `63`); `63.01` is not a child of `6` (it skips `63`).
+    pub fn is_child_of(&self, parent: &PlanCode) -> bool {
+        let Some(rest) = self.0.strip_prefix(parent.as_str()) else {
+            return false;
+        };
+        let is_sep = |c: char| matches!(c, '.' | '-' | '_');
+        match rest.chars().next() {
+            None => false,
+            Some(c) if is_sep(c) => !rest[1..].contains(is_sep),
+            Some(_) => !rest.contains(is_sep),
+        }
+    }
 }
 
 /// The original name of an uploaded file, kept for downloads. Never used as a path: blobs get
@@ -222,6 +237,19 @@ impl FileName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_code_is_one_level_below_its_parents() {
+        let code = |s: &str| PlanCode::parse(s).unwrap();
+        assert!(code("63").is_child_of(&code("6")));
+        assert!(code("63.01").is_child_of(&code("63")));
+        assert!(code("63.01.2").is_child_of(&code("63.01")));
+        assert!(code("10-A").is_child_of(&code("10")));
+        assert!(!code("63.01").is_child_of(&code("6")));
+        assert!(!code("64").is_child_of(&code("63")));
+        assert!(!code("63").is_child_of(&code("63")));
+        assert!(!code("7").is_child_of(&code("6")));
+    }
 
     #[test]
     fn titles_suggested_by_file_names_read_like_titles() {

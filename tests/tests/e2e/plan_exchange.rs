@@ -158,3 +158,29 @@ async fn an_aktenplan_travels_between_tenants_in_0301() {
     );
     assert_eq!(plan_of(b).await, before, "nothing half-applied");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_unit_is_one_level_below_its_parent() {
+    let app = TestApp::spawn().await;
+    let t = app.create_tenant("iserlohn").await;
+    let six = t.admin.create_plan_unit("6", None).await;
+    let skipped = t
+        .admin
+        .post(
+            "/api/v1/plan-units",
+            json!({"code": "63.01", "title": "Baugenehmigungen", "parent_id": six}),
+        )
+        .await;
+    let problem = skipped.assert_problem(422, "validation_failed");
+    assert_eq!(problem["field"], "code");
+    let stranger = t
+        .admin
+        .post(
+            "/api/v1/plan-units",
+            json!({"code": "70", "title": "Umwelt", "parent_id": six}),
+        )
+        .await;
+    stranger.assert_problem(422, "validation_failed");
+    let sixty_three = t.admin.create_plan_unit("63", Some(&six)).await;
+    t.admin.create_plan_unit("63.01", Some(&sixty_three)).await;
+}
