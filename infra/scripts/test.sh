@@ -60,6 +60,14 @@ fi
 say "installing playwright-core and axe-core for the browser tests (npm ci)"
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
+# /metrics is read back with the Prometheus project's own parser (PyPI prometheus_client).
+if command -v python3 >/dev/null 2>&1 && ! python3 -c "import prometheus_client" 2>/dev/null; then
+  say "installing prometheus_client (PyPI) to check /metrics"
+  python3 -m pip install --quiet --disable-pip-version-check prometheus_client \
+    || python3 -m pip install --quiet --break-system-packages prometheus_client \
+    || echo "prometheus_client not installed; the metrics test checks the text itself"
+fi
+
 # The OIDC tests run a real OpenID provider (npm package oidc-provider); without Node.js they
 # skip themselves.
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then

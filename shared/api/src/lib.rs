@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod headers;
 mod input;
+mod metrics;
 pub mod peer;
 mod routes;
 mod state;

@@ -321,6 +321,7 @@ impl Upload {
             let new_version = blob.new_version(&self.core, &mut tx).await?;
             let doc = tx.create_document(target, metadata, new_version).await?;
             tx.commit().await?;
+            self.core.metrics.record_filed(blob.content.size);
             Ok::<_, CoreError>(doc)
         }
         .await;
@@ -375,6 +376,7 @@ impl Upload {
                 .add_noted_version(document_id, new_version, note.as_deref())
                 .await?;
             tx.commit().await?;
+            self.core.metrics.record_filed(blob.content.size);
             Ok::<_, CoreError>(version)
         }
         .await;

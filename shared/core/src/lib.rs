@@ -16,6 +16,7 @@ mod filing;
 pub mod import;
 mod inbox;
 mod login_guard;
+pub mod metrics;
 mod oidc;
 mod people;
 mod plan;
@@ -126,6 +127,8 @@ pub struct Core {
     search_slots: Arc<tokio::sync::Semaphore>,
     /// This process's cache of the per-tenant request limits (the counts are shared).
     limits: Arc<login_guard::LimitCache>,
+    /// What `GET /metrics` reports of this process.
+    metrics: Arc<metrics::Metrics>,
     /// Signs (and anchors) a new tenant's first audit head; on nodes with the signing key.
     audit_seal: Option<
         Arc<(
@@ -149,6 +152,7 @@ impl Core {
             search: None,
             search_slots: Arc::new(tokio::sync::Semaphore::new(1)),
             limits: Arc::default(),
+            metrics: Arc::default(),
             audit_seal: None,
         }
     }
@@ -164,6 +168,7 @@ impl Core {
             search: None,
             search_slots: Arc::new(tokio::sync::Semaphore::new(1)),
             limits: Arc::default(),
+            metrics: Arc::default(),
             audit_seal: None,
         }
     }
@@ -210,6 +215,24 @@ impl Core {
 
     pub fn settings(&self) -> &CoreSettings {
         &self.settings
+    }
+
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
+    }
+
+    /// `GET /metrics`: this process's figures and, where it serves search, its index lag.
+    pub async fn render_metrics(&self) -> String {
+        let lag = match &self.search {
+            Some(index) => self
+                .db
+                .index_log_head()
+                .await
+                .ok()
+                .map(|head| (head - index.applied()).max(0)),
+            None => None,
+        };
+        self.metrics.render(lag)
     }
 
     /// Readiness: PostgreSQL and the blob store answer, and this node's search index (if it

@@ -93,6 +93,7 @@ impl Core {
             .acquire_owned()
             .await
             .map_err(|e| CoreError::Internal(format!("search slots: {e}")))?;
+        let started = std::time::Instant::now();
         let mut results = tokio::task::spawn_blocking(move || {
             let found = searcher.manager.search(tenant, &query, &options);
             drop(slot);
@@ -107,6 +108,7 @@ impl Core {
             .await
             .map_err(CoreError::from)?;
         results.items.retain(|h| visible.contains(&h.document_id));
+        self.metrics.record_search(started.elapsed());
         let records = match record_terms {
             Some(terms) => tx
                 .find_records(&terms.reference, &terms.words, RECORD_HITS)

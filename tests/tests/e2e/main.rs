@@ -22,6 +22,7 @@ mod inbox;
 mod isolation;
 mod limits;
 mod matrix;
+mod metrics;
 mod oidc;
 mod pagination;
 mod plan_exchange;

@@ -104,6 +104,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let api = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/api/v1/tenants", post(tenants::create).get(tenants::list))
         .route(
             "/api/v1/tenants/{slug}",
@@ -273,6 +274,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     .layer(axum::middleware::from_fn_with_state(
         state.clone(),
         crate::peer::client_info,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::metrics::track,
     ))
     .with_state(state)
     .layer(PropagateRequestIdLayer::new(REQUEST_ID))
