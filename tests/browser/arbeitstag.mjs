@@ -27,6 +27,7 @@ const FILE = env("AKTA_FILE");
 const FILE_REFERENCE = env("AKTA_FILE_REFERENCE");
 const FILE_SUBJECT = env("AKTA_FILE_SUBJECT");
 const CASE = env("AKTA_CASE");
+const UNIT = env("AKTA_PLAN_UNIT");
 const CASE_DOCUMENT = env("AKTA_CASE_DOCUMENT");
 const SECOND = env("AKTA_SECOND_COLLEAGUE");
 const SECOND_NAME = env("AKTA_SECOND_COLLEAGUE_NAME");
@@ -458,6 +459,24 @@ await scenario("the start page: recently opened Akten, favourites, a Wiedervorla
   assert(standing.includes("Ich vertrete"), `deputy section: ${standing}`);
   await shot(deputy, "arbeitsplatz-vertretung");
   await deputy.context().close();
+
+  step("a second Akte with the same Betreff is pointed out; the form keeps its own address");
+  const form = await loginAs(CLERK);
+  await form.goto(`${BASE}/akten/neu?einheit=${UNIT}`);
+  await form.locator("#subject").fill(FILE_SUBJECT.toLowerCase());
+  await form.locator("[data-testid=submit]").click();
+  await form.locator("[data-testid=duplicate-subject]").waitFor();
+  const duplicate = await form.locator("[data-testid=duplicate-subject]").textContent();
+  assert(duplicate.includes(FILE_REFERENCE), `duplicate hint: ${duplicate}`);
+  assert(form.url() === `${BASE}/akten/neu?einheit=${UNIT}`, `the address bar holds ${form.url()}`);
+  await axeScan(form, "new Akte with a duplicate Betreff");
+  await shot(form, "akte-doppelter-betreff");
+  step("the new-Vorgang form says for which Akte");
+  await form.goto(`${BASE}/akten/${FILE}/vorgaenge/neu`);
+  const heading = (await form.locator("h1").textContent()).trim();
+  assert(heading === `Neuer Vorgang in ${FILE_REFERENCE}`, `heading: ${heading}`);
+  await axeScan(form, "new Vorgang");
+  await form.context().close();
 
   step(`${COLLEAGUE_NAME} finds the Wiedervorlage with its note on her start page`);
   const hers = await loginAs(COLLEAGUE);

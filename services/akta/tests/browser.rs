@@ -191,6 +191,7 @@ async fn a_clerks_working_day_in_chromium() {
         .env("AKTA_FILE_REFERENCE", &reference)
         .env("AKTA_FILE_SUBJECT", subject)
         .env("AKTA_CASE", &case)
+        .env("AKTA_PLAN_UNIT", &unit)
         .env("AKTA_CASE_DOCUMENT", vermerk.id())
         .env("AKTA_SECOND_COLLEAGUE", "konrad")
         .env("AKTA_SECOND_COLLEAGUE_NAME", "Konrad Kaiser")
