@@ -68,6 +68,14 @@ if command -v python3 >/dev/null 2>&1 && ! python3 -c "import prometheus_client"
     || echo "prometheus_client not installed; the metrics test checks the text itself"
 fi
 
+# The Kubernetes manifests are checked with kubernetes-validate (PyPI; it ships the schemas).
+if command -v python3 >/dev/null 2>&1 && ! command -v kubernetes-validate >/dev/null 2>&1; then
+  say "installing kubernetes-validate (PyPI) to check infra/kubernetes"
+  python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate \
+    || python3 -m pip install --quiet --break-system-packages kubernetes-validate \
+    || echo "kubernetes-validate not installed; the manifest test is skipped"
+fi
+
 # The OIDC tests run a real OpenID provider (npm package oidc-provider); without Node.js they
 # skip themselves.
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
