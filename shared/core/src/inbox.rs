@@ -14,7 +14,7 @@ use bytes::Bytes;
 use uuid::Uuid;
 
 use crate::documents::Readable;
-use crate::{Core, CoreError, StoredBlob, Upload};
+use crate::{Core, CoreError, DocumentUpdate, StoredBlob, Upload};
 
 /// What arrives with a delivery; the title defaults to one made from the file name.
 #[derive(Debug, Clone, Default)]
@@ -172,8 +172,9 @@ impl Core {
         })
     }
 
-    /// Files a waiting item into an Akte or Vorgang as a new Dokument with `metadata`, at
-    /// the caller's `expected` version of the item (`None`: the current one). The Akte's rules hold as for an upload
+    /// Files a waiting item into an Akte or Vorgang as a new Dokument, at the caller's
+    /// `expected` version of the item (`None`: the current one). What `details` leaves out
+    /// keeps what the item has (title, kind, sender, date), for every surface alike. The Akte's rules hold as for an upload
     /// (open, visible to the caller).
     pub async fn file_inbox_item(
         &self,
@@ -181,13 +182,24 @@ impl Core {
         id: Uuid,
         expected: Option<i32>,
         target: DocumentTarget,
-        metadata: NewDocument,
+        details: DocumentUpdate,
     ) -> Result<Document, CoreError> {
         require_writer(who)?;
         let mut tx = self.db.tx_for(who).await?;
         let scope = inbox_scope(&mut tx, who).await?;
         let current = tx.inbox_item(&scope, id).await?;
         let expected = expected_or_current(expected, current.row_version)?;
+        let metadata = NewDocument {
+            kind: match details.kind {
+                Some(kind) => kind,
+                None => DocumentKind::parse(&current.kind)?,
+            },
+            title: details.title.unwrap_or(current.title),
+            sender: details.sender.unwrap_or(current.sender),
+            recipient: details.recipient.unwrap_or(None),
+            document_date: details.document_date.unwrap_or(current.document_date),
+            metadata: details.metadata.unwrap_or_default(),
+        };
         let doc = tx
             .file_inbox_item(&scope, id, expected, target, metadata)
             .await?;

@@ -67,6 +67,15 @@ pub(crate) struct Parts<M> {
 /// How a `metadata` part is read; `None`: the request takes none.
 pub(crate) type MetadataParser<M> = Option<fn(&[u8]) -> Result<M, ApiError>>;
 
+/// The answer when a required multipart part did not come.
+pub(crate) fn missing_part(name: &str) -> ApiError {
+    ApiError::bad_request(
+        "missing_part",
+        Some(name),
+        format!("the multipart part '{name}' is missing"),
+    )
+}
+
 /// The optional `metadata` part of a new version: `{"note": "…"}`, the Änderungsvermerk.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,19 +197,11 @@ async fn create_document(
     upload.check_target(target).await?;
     let parts = read_upload(&state, &upload, req, Some(document_metadata)).await?;
     let Some(blob) = parts.file else {
-        return Err(ApiError::bad_request(
-            "missing_part",
-            Some("file"),
-            "the multipart part 'file' is missing",
-        ));
+        return Err(missing_part("file"));
     };
     let Some(metadata) = parts.metadata else {
         upload.discard_blob(blob).await;
-        return Err(ApiError::bad_request(
-            "missing_part",
-            Some("metadata"),
-            "the multipart part 'metadata' is missing",
-        ));
+        return Err(missing_part("metadata"));
     };
     let doc = upload.commit_document(blob, target, metadata).await?;
     let location = format!("/api/v1/documents/{}", doc.id);
@@ -243,11 +244,7 @@ pub async fn add_version(
     upload.check_version_target(doc_id).await?;
     let parts = read_upload(&state, &upload, req, Some(version_metadata)).await?;
     let Some(blob) = parts.file else {
-        return Err(ApiError::bad_request(
-            "missing_part",
-            Some("file"),
-            "the multipart part 'file' is missing",
-        ));
+        return Err(missing_part("file"));
     };
     let note = parts.metadata.flatten();
     let version = upload.commit_noted_version(blob, doc_id, note).await?;

@@ -1,8 +1,8 @@
 //! The Posteingang over REST: scanners and Fachverfahren deliver documents without an Akte
 //! (multipart like a document upload), clerks list, preview, file and forward them.
 
-use akta_core::model::{DocumentTarget, NewDocument};
-use akta_core::{Delivery, Forward};
+use akta_core::model::DocumentTarget;
+use akta_core::{Delivery, DocumentUpdate, Forward};
 use akta_domain::{bounded_text, optional_text, DocumentKind};
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::{Reader, Writer};
 use crate::input::{parse_date, parse_id, parse_json, ApiJson, ApiQuery};
-use crate::routes::documents::{read_upload, serve_content, ContentQuery};
+use crate::routes::documents::{missing_part, read_upload, serve_content, ContentQuery};
 use crate::routes::versioned::{if_match, versioned};
 use crate::{ApiError, AppState};
 
@@ -78,11 +78,7 @@ pub async fn deliver(
     let upload = state.core.upload(&writer.principal)?;
     let parts = read_upload(&state, &upload, req, Some(delivery)).await?;
     let Some(blob) = parts.file else {
-        return Err(ApiError::bad_request(
-            "missing_part",
-            Some("file"),
-            "the multipart part 'file' is missing",
-        ));
+        return Err(missing_part("file"));
     };
     let item = state
         .core
@@ -159,31 +155,33 @@ pub async fn file(
             ))
         }
     };
-    let item = state.core.inbox_item(&writer.principal, id).await?;
-    let metadata = NewDocument {
-        title: match body.title.as_deref() {
-            Some(t) => bounded_text("title", t, 300)?,
-            None => item.title.clone(),
-        },
-        kind: match body.kind.as_deref() {
-            Some(k) => DocumentKind::parse(k)?,
-            None => DocumentKind::parse(&item.kind)?,
-        },
-        sender: match body.sender.as_deref() {
-            Some(s) => optional_text("sender", s, 300)?,
-            None => item.sender.clone(),
-        },
-        recipient: optional_text("recipient", body.recipient.as_deref().unwrap_or(""), 300)?,
-        document_date: match body.document_date.as_deref() {
-            Some(d) => Some(parse_date("document_date", d)?),
-            None => item.document_date,
-        },
-        metadata: Default::default(),
+    let details = DocumentUpdate {
+        title: body
+            .title
+            .as_deref()
+            .map(|t| bounded_text("title", t, 300))
+            .transpose()?,
+        kind: body.kind.as_deref().map(DocumentKind::parse).transpose()?,
+        sender: body
+            .sender
+            .as_deref()
+            .map(|s| optional_text("sender", s, 300))
+            .transpose()?,
+        recipient: body
+            .recipient
+            .as_deref()
+            .map(|r| optional_text("recipient", r, 300))
+            .transpose()?,
+        document_date: body
+            .document_date
+            .as_deref()
+            .map(|d| parse_date("document_date", d).map(Some))
+            .transpose()?,
+        metadata: None,
     };
-    let expected = if_match(&headers).or(Some(item.row_version));
     let doc = state
         .core
-        .file_inbox_item(&writer.principal, id, expected, target, metadata)
+        .file_inbox_item(&writer.principal, id, if_match(&headers), target, details)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -4,7 +4,7 @@
 //! page's own address, so after an error the address bar still holds a page, not a POST.
 
 use akta_api::AppState;
-use akta_core::model::{InboxItem, NewDocument};
+use akta_core::model::InboxItem;
 use akta_core::{Delivery, Forward};
 use akta_domain::DocumentKind;
 use askama::Template;
@@ -13,7 +13,6 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::Map;
 use uuid::Uuid;
 
 use crate::error::WebError;
@@ -321,17 +320,18 @@ pub async fn act(
         )
         .await;
     }
-    let metadata = NewDocument {
-        title,
-        kind,
-        sender,
+    // The form shows every field, so what it sends is what the document gets.
+    let details = akta_core::DocumentUpdate {
+        title: Some(title),
+        kind: Some(kind),
+        sender: Some(sender),
         recipient: None,
-        document_date,
-        metadata: Map::new(),
+        document_date: Some(document_date),
+        metadata: None,
     };
     match state
         .core
-        .file_inbox_item(&session.principal, id, expected, target, metadata)
+        .file_inbox_item(&session.principal, id, expected, target, details)
         .await
     {
         Ok(_) => Ok(see_other("/posteingang?abgelegt=1")),
