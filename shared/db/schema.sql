@@ -300,6 +300,14 @@ CREATE FUNCTION public.akta_setting_uuid(p_name text) RETURNS uuid
     LANGUAGE sql STABLE
     AS $$ SELECT NULLIF(current_setting(p_name, true), '')::uuid $$;
 
+CREATE FUNCTION public.akta_share_case() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT NULLIF(current_setting('app.share_case', true), '')::uuid $$;
+
+CREATE FUNCTION public.akta_share_file() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT NULLIF(current_setting('app.share_file', true), '')::uuid $$;
+
 CREATE FUNCTION public.akta_support_grant(p_slug text) RETURNS TABLE(tenant_id uuid, grant_id uuid, expires_at timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
@@ -571,6 +579,26 @@ CREATE TABLE public.file_favourites (
 );
 
 ALTER TABLE ONLY public.file_favourites FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.file_shares (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    file_id uuid NOT NULL,
+    case_id uuid,
+    grantee_tenant_id uuid NOT NULL,
+    until_day date NOT NULL,
+    reason text NOT NULL,
+    file_reference text NOT NULL,
+    label text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    revoked_by text,
+    CONSTRAINT file_shares_not_self CHECK ((tenant_id <> grantee_tenant_id)),
+    CONSTRAINT file_shares_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 2000)))
+);
+
+ALTER TABLE ONLY public.file_shares FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.file_visits (
     tenant_id uuid NOT NULL,
@@ -1076,6 +1104,9 @@ ALTER TABLE ONLY public.file_access
 ALTER TABLE ONLY public.file_favourites
     ADD CONSTRAINT file_favourites_pkey PRIMARY KEY (user_id, file_id);
 
+ALTER TABLE ONLY public.file_shares
+    ADD CONSTRAINT file_shares_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.file_visits
     ADD CONSTRAINT file_visits_pkey PRIMARY KEY (user_id, file_id);
 
@@ -1214,6 +1245,10 @@ CREATE INDEX extraction_jobs_locked ON public.extraction_jobs USING btree (locke
 
 CREATE UNIQUE INDEX file_access_once ON public.file_access USING btree (file_id, COALESCE(user_id, org_unit_id, token_id));
 
+CREATE INDEX file_shares_of_file ON public.file_shares USING btree (tenant_id, file_id);
+
+CREATE INDEX file_shares_to_grantee ON public.file_shares USING btree (grantee_tenant_id, until_day) WHERE (revoked_at IS NULL);
+
 CREATE INDEX file_visits_recent ON public.file_visits USING btree (user_id, visited_at DESC);
 
 CREATE INDEX files_confidential ON public.files USING btree (tenant_id, id) WHERE (confidentiality <> 'normal'::text);
@@ -1340,6 +1375,18 @@ ALTER TABLE ONLY public.file_favourites
 
 ALTER TABLE ONLY public.file_favourites
     ADD CONSTRAINT file_favourites_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+ALTER TABLE ONLY public.file_shares
+    ADD CONSTRAINT file_shares_case_id_fkey FOREIGN KEY (case_id) REFERENCES public.cases(id);
+
+ALTER TABLE ONLY public.file_shares
+    ADD CONSTRAINT file_shares_file_id_fkey FOREIGN KEY (file_id) REFERENCES public.files(id);
+
+ALTER TABLE ONLY public.file_shares
+    ADD CONSTRAINT file_shares_grantee_tenant_id_fkey FOREIGN KEY (grantee_tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.file_shares
+    ADD CONSTRAINT file_shares_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
 ALTER TABLE ONLY public.file_visits
     ADD CONSTRAINT file_visits_file_id_fkey FOREIGN KEY (file_id) REFERENCES public.files(id);
@@ -1514,9 +1561,13 @@ ALTER TABLE public.file_access ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.file_favourites ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.file_shares ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.file_visits ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.files ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY grantee_reads ON public.file_shares FOR SELECT TO akta_app USING ((grantee_tenant_id = public.akta_current_tenant()));
 
 ALTER TABLE public.imports ENABLE ROW LEVEL SECURITY;
 
@@ -1572,6 +1623,92 @@ CREATE POLICY scope_on_insert ON public.files AS RESTRICTIVE FOR INSERT TO akta_
 
 ALTER TABLE public.sessions ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY share_no_delete ON public.cases AS RESTRICTIVE FOR DELETE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_delete ON public.document_versions AS RESTRICTIVE FOR DELETE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_delete ON public.documents AS RESTRICTIVE FOR DELETE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_delete ON public.extracted_texts AS RESTRICTIVE FOR DELETE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_delete ON public.file_shares AS RESTRICTIVE FOR DELETE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_delete ON public.files AS RESTRICTIVE FOR DELETE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_insert ON public.cases AS RESTRICTIVE FOR INSERT TO akta_app WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_insert ON public.document_versions AS RESTRICTIVE FOR INSERT TO akta_app WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_insert ON public.documents AS RESTRICTIVE FOR INSERT TO akta_app WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_insert ON public.extracted_texts AS RESTRICTIVE FOR INSERT TO akta_app WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_insert ON public.file_shares AS RESTRICTIVE FOR INSERT TO akta_app WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_insert ON public.files AS RESTRICTIVE FOR INSERT TO akta_app WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_update ON public.cases AS RESTRICTIVE FOR UPDATE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_update ON public.document_versions AS RESTRICTIVE FOR UPDATE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_update ON public.documents AS RESTRICTIVE FOR UPDATE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_update ON public.extracted_texts AS RESTRICTIVE FOR UPDATE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_update ON public.file_shares AS RESTRICTIVE FOR UPDATE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_no_update ON public.files AS RESTRICTIVE FOR UPDATE TO akta_app USING ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.api_tokens AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.cases AS RESTRICTIVE FOR SELECT TO akta_app USING (((public.akta_share_file() IS NULL) OR ((file_id = public.akta_share_file()) AND ((public.akta_share_case() IS NULL) OR (id = public.akta_share_case())))));
+
+CREATE POLICY share_wall ON public.deputies AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.disposal_protocol AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.document_versions AS RESTRICTIVE FOR SELECT TO akta_app USING (((public.akta_share_file() IS NULL) OR public.akta_document_id_visible(document_id)));
+
+CREATE POLICY share_wall ON public.documents AS RESTRICTIVE FOR SELECT TO akta_app USING (((public.akta_share_file() IS NULL) OR ((file_id = public.akta_share_file()) AND ((public.akta_share_case() IS NULL) OR (case_id = public.akta_share_case())))));
+
+CREATE POLICY share_wall ON public.extracted_texts AS RESTRICTIVE FOR SELECT TO akta_app USING (((public.akta_share_file() IS NULL) OR public.akta_version_id_visible(version_id)));
+
+CREATE POLICY share_wall ON public.file_access AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.file_favourites AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.file_visits AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.files AS RESTRICTIVE FOR SELECT TO akta_app USING (((public.akta_share_file() IS NULL) OR (id = public.akta_share_file())));
+
+CREATE POLICY share_wall ON public.imports AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.inbox_items AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.incoming_transfers AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.oidc_configs AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.oidc_logins AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.resubmissions AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.routing_signers AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.routings AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.sessions AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.support_grants AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.transfer_items AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.transfer_messages AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.transfers AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
+CREATE POLICY share_wall ON public.upload_intents AS RESTRICTIVE TO akta_app USING ((public.akta_share_file() IS NULL)) WITH CHECK ((public.akta_share_file() IS NULL));
+
 ALTER TABLE public.support_grants ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.tenant_branding ENABLE ROW LEVEL SECURITY;
@@ -1601,6 +1738,8 @@ CREATE POLICY tenant_isolation ON public.extraction_jobs USING ((tenant_id = pub
 CREATE POLICY tenant_isolation ON public.file_access USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.file_favourites USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.file_shares USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.file_visits USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
@@ -1739,6 +1878,10 @@ GRANT ALL ON FUNCTION public.akta_rate_prune() TO akta_app;
 
 GRANT ALL ON FUNCTION public.akta_setting_uuid(p_name text) TO akta_app;
 
+GRANT ALL ON FUNCTION public.akta_share_case() TO akta_app;
+
+GRANT ALL ON FUNCTION public.akta_share_file() TO akta_app;
+
 REVOKE ALL ON FUNCTION public.akta_support_grant(p_slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_support_grant(p_slug text) TO akta_app;
 
@@ -1776,6 +1919,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.extraction_jobs TO akta_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.file_access TO akta_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.file_favourites TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.file_shares TO akta_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.file_visits TO akta_app;
 

@@ -6,6 +6,7 @@ use akta_domain::{FileStatus, Principal};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::shares::or_shared;
 use crate::{lock_open_file, require_version, Core, CoreError};
 
 /// A change to a Vorgang; `None` leaves a field as it is.
@@ -34,12 +35,14 @@ impl Core {
 
     /// The Vorgang; a read in a confidential Akte is audited.
     pub async fn case(&self, who: &Principal, id: Uuid) -> Result<Case, CoreError> {
-        self.as_caller(who, async |tx| {
-            let case = tx.case(id).await?;
-            tx.note_read(case.file_id, "case", id).await?;
-            Ok::<_, akta_db::DbError>(case)
-        })
-        .await
+        let own = self
+            .as_caller(who, async |tx| {
+                let case = tx.case(id).await?;
+                tx.note_read(case.file_id, "case", id).await?;
+                Ok::<_, akta_db::DbError>(case)
+            })
+            .await;
+        or_shared(own, self.shared_case(who, id)).await
     }
 
     pub async fn list_cases(
@@ -49,12 +52,14 @@ impl Core {
         after: Option<Uuid>,
         limit: i64,
     ) -> Result<Page<Case>, CoreError> {
-        self.as_caller(who, async |tx| {
-            let cases = tx.list_cases(file_id, after, limit).await?;
-            tx.note_read(file_id, "cases", file_id).await?;
-            Ok::<_, akta_db::DbError>(cases)
-        })
-        .await
+        let own = self
+            .as_caller(who, async |tx| {
+                let cases = tx.list_cases(file_id, after, limit).await?;
+                tx.note_read(file_id, "cases", file_id).await?;
+                Ok::<_, akta_db::DbError>(cases)
+            })
+            .await;
+        or_shared(own, self.shared_cases(who, file_id, after, limit)).await
     }
 
     /// Changes a Vorgang at the caller's `expected` version. Nothing changes in a closed

@@ -11,6 +11,7 @@ use akta_keys::Key256;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::shares::or_shared;
 use crate::{lock_open_file, require_version, Core, CoreError};
 
 /// A change to a Dokument's metadata; `None` leaves a field as it is, `Some(None)` clears an
@@ -52,17 +53,20 @@ impl Core {
         file_id: Option<Uuid>,
         case_id: Option<Uuid>,
     ) -> Result<Vec<Document>, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let file_id = match (file_id, case_id) {
-            (Some(f), _) => f,
-            (None, Some(c)) => tx.case(c).await?.file_id,
-            (None, None) => return Err(CoreError::NotFound),
-        };
-        let docs = tx.list_documents(file_id, case_id).await?;
-        tx.note_read(file_id, "documents", case_id.unwrap_or(file_id))
-            .await?;
-        tx.commit().await?;
-        Ok(docs)
+        let own = self
+            .as_caller(who, async |tx| {
+                let file = match (file_id, case_id) {
+                    (Some(f), _) => f,
+                    (None, Some(c)) => tx.case(c).await?.file_id,
+                    (None, None) => return Err(CoreError::NotFound),
+                };
+                let docs = tx.list_documents(file, case_id).await?;
+                tx.note_read(file, "documents", case_id.unwrap_or(file))
+                    .await?;
+                Ok::<_, CoreError>(docs)
+            })
+            .await;
+        or_shared(own, self.shared_documents(who, file_id, case_id)).await
     }
 
     /// Version `nr` (or the latest) of a Dokument, ready to stream; the read is audited.
@@ -72,14 +76,18 @@ impl Core {
         document_id: Uuid,
         nr: Option<i32>,
     ) -> Result<Readable, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let doc = tx.document(document_id).await?;
-        let version = tx.version(document_id, nr).await?;
-        let key = BlobKey::parse(&version.blob_key)?;
-        let dek = self.keyring()?.open_dek(&mut tx, &key).await?;
-        tx.note_read(doc.file_id, "document_content", document_id)
-            .await?;
-        tx.commit().await?;
+        let own = self
+            .as_caller(who, async |tx| {
+                let doc = tx.document(document_id).await?;
+                let version = tx.version(document_id, nr).await?;
+                let key = BlobKey::parse(&version.blob_key)?;
+                let dek = self.keyring()?.open_dek(tx, &key).await?;
+                tx.note_read(doc.file_id, "document_content", document_id)
+                    .await?;
+                Ok::<_, CoreError>((version, key, dek))
+            })
+            .await;
+        let (version, key, dek) = or_shared(own, self.shared_content(who, document_id, nr)).await?;
         Ok(Readable {
             version,
             key,
@@ -96,24 +104,29 @@ impl Core {
         document_id: Uuid,
         nr: i32,
     ) -> Result<String, CoreError> {
-        let mut tx = self.db.tx_for(who).await?;
-        let doc = tx.document(document_id).await?;
-        let stored = tx.extracted_text(document_id, nr).await?;
-        let text = self.keyring()?.open_text(&mut tx, stored).await?;
-        tx.note_read(doc.file_id, "document_text", document_id)
-            .await?;
-        tx.commit().await?;
-        Ok(text)
+        let own = self
+            .as_caller(who, async |tx| {
+                let doc = tx.document(document_id).await?;
+                let stored = tx.extracted_text(document_id, nr).await?;
+                let text = self.keyring()?.open_text(tx, stored).await?;
+                tx.note_read(doc.file_id, "document_text", document_id)
+                    .await?;
+                Ok::<_, CoreError>(text)
+            })
+            .await;
+        or_shared(own, self.shared_text(who, document_id, nr)).await
     }
 
     /// The Dokument with its versions; a read in a confidential Akte is audited.
     pub async fn document(&self, who: &Principal, id: Uuid) -> Result<Document, CoreError> {
-        self.as_caller(who, async |tx| {
-            let doc = tx.document(id).await?;
-            tx.note_read(doc.file_id, "document", id).await?;
-            Ok::<_, akta_db::DbError>(doc)
-        })
-        .await
+        let own = self
+            .as_caller(who, async |tx| {
+                let doc = tx.document(id).await?;
+                tx.note_read(doc.file_id, "document", id).await?;
+                Ok::<_, akta_db::DbError>(doc)
+            })
+            .await;
+        or_shared(own, self.shared_document(who, id)).await
     }
 
     /// Changes a Dokument's metadata at the caller's `expected` version; nothing changes in

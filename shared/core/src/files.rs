@@ -12,6 +12,7 @@ use akta_domain::{Confidentiality, FileStatus, Principal};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::shares::or_shared;
 use crate::{require_version, Core, CoreError};
 
 /// A change to an Akte; `None` leaves a field as it is.
@@ -53,13 +54,15 @@ impl Core {
 
     /// The Akte; a read of a confidential one is audited.
     pub async fn file(&self, who: &Principal, id: Uuid) -> Result<FileRecord, CoreError> {
-        self.as_caller(who, async |tx| {
-            let mut file = tx.file(id).await?;
-            tx.note_read(id, "file", id).await?;
-            crate::retention::fill(tx, std::slice::from_mut(&mut file)).await?;
-            Ok::<_, CoreError>(file)
-        })
-        .await
+        let own = self
+            .as_caller(who, async |tx| {
+                let mut file = tx.file(id).await?;
+                tx.note_read(id, "file", id).await?;
+                crate::retention::fill(tx, std::slice::from_mut(&mut file)).await?;
+                Ok::<_, CoreError>(file)
+            })
+            .await;
+        or_shared(own, self.shared_file(who, id)).await
     }
 
     pub async fn list_files(

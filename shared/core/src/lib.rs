@@ -25,6 +25,7 @@ mod retention;
 mod routings;
 pub mod search;
 pub mod secrets;
+mod shares;
 mod tenants;
 pub mod transfers;
 mod views;
@@ -39,6 +40,7 @@ pub use inbox::{Delivery, Forward};
 pub use oidc::SignInRefusal;
 pub use people::{LoggedIn, NewSession, UserInput, UserUpdate};
 pub use routings::{RoutingKind, RoutingRequest};
+pub use shares::ShareRequest;
 pub use tenants::{parse_username, TenantOverview, TokenSpec};
 pub use views::{DocumentView, FileView, PlanOverview, SessionContext, Workplace};
 
@@ -52,6 +54,7 @@ pub mod model {
         ResubmissionTarget, WorkItem,
     };
     pub use akta_db::Grantee;
+    pub use akta_db::Share;
     pub use akta_db::{
         AccessEntry, AuditEvent, Case, Document, DocumentTarget, Extraction, FileFilter,
         FileRecord, InboxItem, IndexLag, NewDocument, NewFile, NewPlanUnit, OperatorTokenRow,

@@ -2,9 +2,11 @@
 //! tenant index, only what the caller may see (inside the search, so totals and facets
 //! count visible documents only), then RLS re-checks the hits of the page.
 
-use akta_db::{DocumentTarget, IndexLag, RecordHit};
+use akta_db::{DocumentTarget, IndexLag, RecordHit, Share};
 use akta_domain::Principal;
-use akta_search::{Query, SearchError, SearchOptions, SearchResults, Visibility};
+use akta_search::{
+    Query, SearchError, SearchHit, SearchOptions, SearchResults, SortOrder, Visibility,
+};
 use uuid::Uuid;
 
 use crate::{Core, CoreError};
@@ -14,8 +16,22 @@ pub struct Found {
     pub results: SearchResults,
     /// Akten and Vorgänge found by their Zeichen or Betreff (first page only).
     pub records: Vec<RecordHit>,
+    /// Documents of Akten other tenants share with the caller's (Amtshilfe; first page
+    /// only). They are not counted in `results`: they are not the tenant's own.
+    pub shared: Vec<SharedHit>,
     pub lag: IndexLag,
 }
+
+/// A document found in an Akte another tenant shares with the caller's.
+pub struct SharedHit {
+    pub share: Share,
+    pub hit: SearchHit,
+}
+
+/// Documents shown per shared Akte on a search's first page.
+const SHARED_HITS: usize = 10;
+/// Shares searched at most (the newest first).
+const SHARED_SEARCHED: usize = 20;
 
 /// Akten and Vorgänge shown above the documents of a search's first page.
 const RECORD_HITS: i64 = 10;
@@ -83,9 +99,9 @@ impl Core {
             plan_scope,
             confidential_files: Some(confidential_files.clone()),
         };
-        let record_terms = wants_records(&options)
-            .then(|| query.record_terms())
-            .flatten();
+        let first_page = wants_records(&options);
+        let record_terms = first_page.then(|| query.record_terms()).flatten();
+        let shared_query = first_page.then(|| query.clone());
         let searcher = index.clone();
         let slot = self
             .search_slots
@@ -116,12 +132,77 @@ impl Core {
                 .map_err(CoreError::from)?,
             None => Vec::new(),
         };
+        let shares = match shared_query {
+            Some(_) => tx.shares_with_us().await.map_err(CoreError::from)?,
+            None => Vec::new(),
+        };
         tx.commit().await.map_err(CoreError::from)?;
+        let mut shared = Vec::new();
+        if let Some(query) = shared_query {
+            for share in shares.into_iter().take(SHARED_SEARCHED) {
+                shared.extend(self.search_share(principal, &query, share).await?);
+            }
+        }
         Ok(Found {
             results,
             records,
+            shared,
             lag,
         })
+    }
+
+    /// `query` in the owner's index, narrowed to the shared Akte (or Vorgang); the owner's
+    /// RLS re-checks the hits in the share's transaction, and hits are an audited read.
+    async fn search_share(
+        &self,
+        principal: &Principal,
+        query: &Query,
+        share: Share,
+    ) -> Result<Vec<SharedHit>, SearchFailure> {
+        let index = self.search.clone().ok_or(SearchFailure::Unavailable)?;
+        let Some(mut theirs) = self.open_share(principal, &share).await? else {
+            return Ok(Vec::new());
+        };
+        let options = SearchOptions {
+            file_id: Some(share.file_id),
+            case_id: share.case_id,
+            sort: SortOrder::Relevance,
+            limit: SHARED_HITS,
+            visibility: Visibility {
+                plan_scope: None,
+                confidential_files: Some(vec![share.file_id]),
+            },
+            ..SearchOptions::default()
+        };
+        let owner = share.owner_tenant_id;
+        let query = query.clone();
+        let found =
+            tokio::task::spawn_blocking(move || index.manager.search(owner, &query, &options))
+                .await
+                .map_err(|e| CoreError::Internal(format!("search task: {e}")))??;
+        let ids: Vec<Uuid> = found.items.iter().map(|h| h.document_id).collect();
+        let visible = theirs
+            .visible_search_hits(&ids, &[share.file_id])
+            .await
+            .map_err(CoreError::from)?;
+        let hits: Vec<SearchHit> = found
+            .items
+            .into_iter()
+            .filter(|h| visible.contains(&h.document_id))
+            .collect();
+        if hits.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mine = self.db.tx_for(principal).await.map_err(CoreError::from)?;
+        crate::shares::audit_share_read(mine, theirs, &share, principal, "search", share.file_id)
+            .await?;
+        Ok(hits
+            .into_iter()
+            .map(|hit| SharedHit {
+                share: share.clone(),
+                hit,
+            })
+            .collect())
     }
 }
 

@@ -127,6 +127,27 @@ impl Db {
         }
     }
 
+    /// A transaction of the owner tenant that reads for an Amtshilfe share: the share wall
+    /// (RLS, `app.share_file`/`app.share_case`) narrows the owner's records to the shared
+    /// Akte or Vorgang and refuses every write but audit entries. Inside it, the owner's
+    /// access lists do not apply: sharing the Akte was the owner's decision.
+    pub async fn share_tx(
+        &self,
+        owner: TenantId,
+        file: Uuid,
+        case: Option<Uuid>,
+        actor: &str,
+    ) -> Result<TenantTx, DbError> {
+        let mut settings = vec![
+            ("app.system", "on".to_owned()),
+            ("app.share_file", file.to_string()),
+        ];
+        if let Some(case) = case {
+            settings.push(("app.share_case", case.to_string()));
+        }
+        self.begin(owner, actor, Subject::System, &settings).await
+    }
+
     async fn begin(
         &self,
         tenant: TenantId,

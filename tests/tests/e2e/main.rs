@@ -3,6 +3,7 @@
 
 mod abgabe;
 mod aktenauszug;
+mod amtshilfe;
 mod arbeitstag;
 mod audit;
 mod aussonderung;

@@ -14,6 +14,7 @@ mod resubmissions;
 mod routings;
 mod search;
 pub mod session;
+mod shares;
 mod tenants;
 mod transfers;
 pub(crate) mod users;
@@ -163,6 +164,16 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route("/api/v1/resubmissions/{id}/done", post(resubmissions::done))
         .route("/api/v1/files/{id}/summary.pdf", get(files::summary_pdf))
+        // Amtshilfe: shares of an Akte with another tenant.
+        .route(
+            "/api/v1/files/{id}/shares",
+            post(shares::create).get(shares::list),
+        )
+        .route(
+            "/api/v1/files/{id}/shares/{share}",
+            axum::routing::delete(shares::revoke),
+        )
+        .route("/api/v1/shared-with-us", get(shares::shared_with_us))
         .route("/api/v1/inbox/{id}", get(inbox::get))
         .route("/api/v1/inbox/{id}/content", get(inbox::content))
         .route("/api/v1/inbox/{id}/file", post(inbox::file))

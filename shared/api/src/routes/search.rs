@@ -117,6 +117,7 @@ pub async fn search(
     let Found {
         results,
         records,
+        shared,
         lag,
     } = state
         .core
@@ -149,8 +150,23 @@ pub async fn search(
         }
         items.push(item);
     }
+    // Documents of Akten other tenants share with this one: beside the tenant's own, not
+    // counted in `total` or the facets.
+    let shared: Vec<Value> = shared
+        .iter()
+        .map(|s| {
+            let mut item = json!(s.hit);
+            if let Some(fields) = item.as_object_mut() {
+                fields.insert("type".into(), json!("shared_document"));
+                fields.insert("share_id".into(), json!(s.share.id));
+                fields.insert("owner".into(), json!(s.share.owner_name));
+            }
+            item
+        })
+        .collect();
     Ok(Json(json!({
         "total": results.total,
+        "shared": shared,
         "records_total": records.len(),
         "items": items,
         "facets": results.facets,

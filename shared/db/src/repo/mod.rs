@@ -17,6 +17,7 @@ pub mod rate;
 pub mod records;
 pub mod routings;
 pub mod search;
+pub mod shares;
 pub mod support;
 pub mod tokens;
 pub mod transfers;
