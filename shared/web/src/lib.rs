@@ -70,7 +70,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-use pages::{admin, archive, documents, files, imports, inbox, login, plan, search, workplace};
+use pages::{
+    admin, archive, documents, files, imports, inbox, login, plan, search, shares, workplace,
+};
 
 /// The web UI's routes, to merge into the API router.
 pub fn routes(state: AppState) -> Router<AppState> {
@@ -159,6 +161,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(documents::edit_form).post(documents::update),
         )
         .route("/suche", get(search::show))
+        // Amtshilfe: what other towns share with us, and sharing an Akte.
+        .route("/geteilt", get(shares::list))
+        .route("/geteilt/{id}", get(shares::show))
+        .route(
+            "/akten/{id}/teilen",
+            get(shares::share_form).post(shares::share),
+        )
+        .route("/akten/{id}/teilen/{share}/beenden", post(shares::end))
         .route("/aussonderung", get(archive::due).post(archive::offer))
         .route("/aussonderung/{id}", get(archive::show))
         .route(

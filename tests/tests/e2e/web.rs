@@ -2039,3 +2039,114 @@ async fn web_posteingang_shows_a_person_hers_her_units_and_the_general_items_onl
     }
     assert!(!his.body.contains("Bauantrag Lindenweg"), "{}", his.body);
 }
+
+/// Amtshilfe in the web UI: the owner shares an Akte with the form (a wrong town is shown at
+/// the field), the other town finds it under "Geteilt mit uns", opens its documents and finds
+/// them in its search; ending the share takes it away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_amtshilfe_shares_an_akte_with_another_town_until_it_is_ended() {
+    let app = TestApp::spawn().await;
+    let (witten, mut owner) = clerk(&app, "witten").await;
+    let (_herdecke, mut reader) = clerk(&app, "herdecke").await;
+    let unit = witten.admin.create_plan_unit("63.01", None).await;
+    let file = witten
+        .admin
+        .create_file(&unit, "Bauantrag Amtshilfeweg 7")
+        .await
+        .id();
+    let doc = witten
+        .admin
+        .upload_document(
+            &format!("/api/v1/files/{file}"),
+            "Stellungnahme Brandschutz",
+            b"Inhalt".to_vec(),
+        )
+        .await
+        .id();
+
+    let form = owner.get(&format!("/akten/{file}/teilen")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("Akte teilen (Amtshilfe)"));
+    let csrf = form.csrf();
+    let until = {
+        let d = akta_domain::german::today() + time::Duration::days(14);
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    };
+    let wrong = owner
+        .post(
+            &format!("/akten/{file}/teilen"),
+            &[
+                ("csrf_token", &csrf),
+                ("tenant", "nirgendwo"),
+                ("until", &until),
+                ("reason", "Brandschutzprüfung"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(wrong.body.contains("data-testid=\"tenant-error\""));
+    let done = owner
+        .post(
+            &format!("/akten/{file}/teilen"),
+            &[
+                ("csrf_token", &csrf),
+                ("tenant", "herdecke"),
+                ("until", &until),
+                ("reason", "Brandschutzprüfung"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+
+    let list = reader.get("/geteilt").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(
+        list.body.contains("Bauantrag Amtshilfeweg 7"),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("Brandschutzprüfung"));
+    let share = witten
+        .admin
+        .get(&format!("/api/v1/files/{file}/shares"))
+        .await
+        .body["items"][0]["id"]
+        .as_str()
+        .expect("share id")
+        .to_owned();
+    let shared = reader.get(&format!("/geteilt/{share}")).await;
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    assert!(shared.body.contains("Stellungnahme Brandschutz"));
+    let content = reader
+        .get(&format!("/api/v1/documents/{doc}/content"))
+        .await;
+    assert_eq!(content.status, 200);
+    assert_eq!(content.body, "Inhalt");
+
+    let started = std::time::Instant::now();
+    loop {
+        let found = reader.get("/suche?q=Brandschutz").await;
+        assert_eq!(found.status, 200, "{}", found.body);
+        if found.body.contains("data-testid=\"shared-hit\"") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "the shared document is not found: {}",
+            found.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    let page = owner.get(&format!("/akten/{file}/teilen")).await;
+    let end = owner
+        .post(
+            &format!("/akten/{file}/teilen/{share}/beenden"),
+            &[("csrf_token", &page.csrf())],
+        )
+        .await;
+    assert_eq!(end.status, 303, "{}", end.body);
+    let after = reader.get("/geteilt").await;
+    assert!(after.body.contains("data-testid=\"shares-none\""));
+    assert_eq!(reader.get(&format!("/geteilt/{share}")).await.status, 404);
+}

@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod login;
 pub mod plan;
 pub mod search;
+pub mod shares;
 pub mod simple;
 pub mod workplace;
 

@@ -103,8 +103,20 @@ struct SearchPage {
     fuzzy: bool,
     hits: Vec<Hit>,
     records: Vec<RecordRow>,
+    /// Documents of Akten other towns share with us (Amtshilfe), not counted in `total`.
+    shared: Vec<SharedHitRow>,
     facets: Vec<FacetGroup>,
     next: Option<String>,
+}
+
+pub struct SharedHitRow {
+    document_id: Uuid,
+    title: String,
+    share_id: Uuid,
+    owner: String,
+    reference: String,
+    subject: String,
+    snippet: String,
 }
 
 /// An Akte or a Vorgang found by its Zeichen or Betreff.
@@ -161,6 +173,7 @@ pub async fn show(
         fuzzy: false,
         hits: Vec::new(),
         records: Vec::new(),
+        shared: Vec::new(),
         facets: Vec::new(),
         next: None,
     };
@@ -192,19 +205,20 @@ pub async fn show(
         facets: true,
         ..SearchOptions::default()
     };
-    let (results, records) = match state.core.search(&session.principal, query, options).await {
-        Ok(found) => (found.results, found.records),
-        Err(e) if e.is_invalid_input() => {
-            template.error = Some(e.to_string());
-            return page(&template);
-        }
-        Err(SearchFailure::Unavailable) => {
-            template.unavailable = true;
-            return page(&template);
-        }
-        Err(SearchFailure::Core(e)) => return Err(e.into()),
-        Err(e) => return Err(WebError::Internal(format!("search: {e}"))),
-    };
+    let (results, records, shared) =
+        match state.core.search(&session.principal, query, options).await {
+            Ok(found) => (found.results, found.records, found.shared),
+            Err(e) if e.is_invalid_input() => {
+                template.error = Some(e.to_string());
+                return page(&template);
+            }
+            Err(SearchFailure::Unavailable) => {
+                template.unavailable = true;
+                return page(&template);
+            }
+            Err(SearchFailure::Core(e)) => return Err(e.into()),
+            Err(e) => return Err(WebError::Internal(format!("search: {e}"))),
+        };
 
     template.searched = true;
     template.total = results.total;
@@ -216,6 +230,18 @@ pub async fn show(
         }
         .href()
     });
+    template.shared = shared
+        .into_iter()
+        .map(|s| SharedHitRow {
+            document_id: s.hit.document_id,
+            title: s.hit.title,
+            share_id: s.share.id,
+            owner: s.share.owner_name,
+            reference: s.hit.reference,
+            subject: s.hit.subject,
+            snippet: s.hit.snippet,
+        })
+        .collect();
     template.records = records
         .into_iter()
         .map(|r| RecordRow {
