@@ -274,13 +274,19 @@ CREATE FUNCTION public.akta_rate_hit(p_buckets text[]) RETURNS TABLE(bucket text
     $$;
 
 CREATE FUNCTION public.akta_rate_prune() RETURNS bigint
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
-        WITH gone AS (
-            DELETE FROM rate_counters WHERE window_start < now() - interval '2 minutes' RETURNING 1
-        )
-        SELECT count(*) FROM gone
+    DECLARE
+        cutoff timestamptz := now() - interval '2 minutes';
+        n bigint;
+    BEGIN
+        -- Usage first, then the counters go: both in this one transaction.
+        PERFORM akta_usage_rollup(cutoff);
+        DELETE FROM rate_counters WHERE window_start < cutoff;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        RETURN n;
+    END
     $$;
 
 CREATE FUNCTION public.akta_refuse_held_deletion() RETURNS trigger
@@ -339,6 +345,76 @@ CREATE PROCEDURE public.akta_tenant_table(IN tbl regclass)
         EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
         EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (tenant_id = akta_current_tenant())'
                        ' WITH CHECK (tenant_id = akta_current_tenant())', tbl);
+    END
+    $$;
+
+CREATE FUNCTION public.akta_usage_month(p_at timestamp with time zone) RETURNS date
+    LANGUAGE sql STABLE
+    AS $$ SELECT date_trunc('month', p_at AT TIME ZONE 'Europe/Berlin')::date $$;
+
+CREATE FUNCTION public.akta_usage_report(p_month date) RETURNS TABLE(tenant_id uuid, slug text, display_name text, status text, documents bigint, versions bigint, bytes_added bigint, stored_bytes_added bigint, logical_bytes bigint, stored_bytes bigint, active_users bigint, api_requests bigint, search_requests bigint, extraction_ms bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        WITH pending AS (
+            SELECT split_part(r.bucket, ':', 2) AS tenant,
+                   sum(r.hits) FILTER (WHERE r.bucket LIKE 'api:%') AS api,
+                   sum(r.hits) FILTER (WHERE r.bucket LIKE 'search:%') AS search
+              FROM rate_counters r
+             WHERE (r.bucket LIKE 'api:%' OR r.bucket LIKE 'search:%')
+               AND akta_usage_month(r.window_start) = p_month
+             GROUP BY 1
+        ), pending_users AS (
+            SELECT DISTINCT split_part(r.bucket, ':', 2) AS tenant, split_part(r.bucket, ':', 3) AS user_id
+              FROM rate_counters r
+             WHERE r.bucket LIKE 'user:%' AND akta_usage_month(r.window_start) = p_month
+        )
+        SELECT t.id, t.slug, t.display_name, t.status,
+               COALESCE(m.documents, 0), COALESCE(m.versions, 0),
+               COALESCE(m.bytes_added, 0), COALESCE(m.stored_bytes_added, 0),
+               COALESCE(level.logical_bytes, 0), COALESCE(level.stored_bytes, 0),
+               (SELECT count(*) FROM (
+                    SELECT a.user_id::text FROM usage_active_users a
+                     WHERE a.tenant_id = t.id AND a.month = p_month
+                    UNION
+                    SELECT pu.user_id FROM pending_users pu WHERE pu.tenant = t.id::text) x),
+               COALESCE(m.api_requests, 0) + COALESCE(p.api, 0),
+               COALESCE(m.search_requests, 0) + COALESCE(p.search, 0),
+               COALESCE(m.extraction_ms, 0)
+          FROM tenants t
+          LEFT JOIN usage_monthly m ON m.tenant_id = t.id AND m.month = p_month
+          LEFT JOIN pending p ON p.tenant = t.id::text
+          LEFT JOIN LATERAL (
+              SELECT l.logical_bytes, l.stored_bytes FROM usage_monthly l
+               WHERE l.tenant_id = t.id AND l.month <= p_month AND l.logical_bytes IS NOT NULL
+               ORDER BY l.month DESC LIMIT 1) level ON true
+         WHERE t.created_at < (p_month + interval '1 month')
+         ORDER BY t.slug
+    $$;
+
+CREATE FUNCTION public.akta_usage_rollup(p_before timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        INSERT INTO usage_monthly AS u (tenant_id, month, api_requests, search_requests)
+        SELECT t.id, akta_usage_month(r.window_start),
+               COALESCE(sum(r.hits) FILTER (WHERE r.bucket LIKE 'api:%'), 0),
+               COALESCE(sum(r.hits) FILTER (WHERE r.bucket LIKE 'search:%'), 0)
+          FROM rate_counters r
+          JOIN tenants t ON t.id::text = split_part(r.bucket, ':', 2)
+         WHERE r.window_start < p_before
+           AND (r.bucket LIKE 'api:%' OR r.bucket LIKE 'search:%')
+         GROUP BY 1, 2
+        ON CONFLICT (tenant_id, month) DO UPDATE
+           SET api_requests = u.api_requests + EXCLUDED.api_requests,
+               search_requests = u.search_requests + EXCLUDED.search_requests;
+        INSERT INTO usage_active_users (tenant_id, month, user_id)
+        SELECT DISTINCT t.id, akta_usage_month(r.window_start), split_part(r.bucket, ':', 3)::uuid
+          FROM rate_counters r
+          JOIN tenants t ON t.id::text = split_part(r.bucket, ':', 2)
+         WHERE r.window_start < p_before AND r.bucket LIKE 'user:%'
+        ON CONFLICT DO NOTHING;
     END
     $$;
 
@@ -953,7 +1029,8 @@ ALTER TABLE ONLY public.tenant_quotas FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.tenant_usage (
     tenant_id uuid NOT NULL,
     storage_bytes bigint DEFAULT 0 NOT NULL,
-    documents bigint DEFAULT 0 NOT NULL
+    documents bigint DEFAULT 0 NOT NULL,
+    stored_bytes bigint DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE ONLY public.tenant_usage FORCE ROW LEVEL SECURITY;
@@ -1022,6 +1099,31 @@ CREATE TABLE public.upload_intents (
 );
 
 ALTER TABLE ONLY public.upload_intents FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.usage_active_users (
+    tenant_id uuid NOT NULL,
+    month date NOT NULL,
+    user_id uuid NOT NULL
+);
+
+ALTER TABLE ONLY public.usage_active_users FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.usage_monthly (
+    tenant_id uuid NOT NULL,
+    month date NOT NULL,
+    documents bigint DEFAULT 0 NOT NULL,
+    versions bigint DEFAULT 0 NOT NULL,
+    bytes_added bigint DEFAULT 0 NOT NULL,
+    stored_bytes_added bigint DEFAULT 0 NOT NULL,
+    logical_bytes bigint,
+    stored_bytes bigint,
+    api_requests bigint DEFAULT 0 NOT NULL,
+    search_requests bigint DEFAULT 0 NOT NULL,
+    extraction_ms bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT usage_monthly_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric))
+);
+
+ALTER TABLE ONLY public.usage_monthly FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.users (
     id uuid NOT NULL,
@@ -1211,6 +1313,12 @@ ALTER TABLE ONLY public.transfers
 
 ALTER TABLE ONLY public.upload_intents
     ADD CONSTRAINT upload_intents_pkey PRIMARY KEY (blob_key);
+
+ALTER TABLE ONLY public.usage_active_users
+    ADD CONSTRAINT usage_active_users_pkey PRIMARY KEY (tenant_id, month, user_id);
+
+ALTER TABLE ONLY public.usage_monthly
+    ADD CONSTRAINT usage_monthly_pkey PRIMARY KEY (tenant_id, month);
 
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
@@ -1526,6 +1634,12 @@ ALTER TABLE ONLY public.transfers
 ALTER TABLE ONLY public.upload_intents
     ADD CONSTRAINT upload_intents_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
+ALTER TABLE ONLY public.usage_active_users
+    ADD CONSTRAINT usage_active_users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.usage_monthly
+    ADD CONSTRAINT usage_monthly_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_org_unit_id_fkey FOREIGN KEY (org_unit_id) REFERENCES public.org_units(id);
 
@@ -1582,6 +1696,10 @@ ALTER TABLE public.oidc_configs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.oidc_logins ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.org_units ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY owner_all ON public.usage_active_users TO akta_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_all ON public.usage_monthly TO akta_owner USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_claim ON public.extraction_jobs FOR UPDATE TO akta_owner USING (true) WITH CHECK (true);
 
@@ -1789,6 +1907,10 @@ CREATE POLICY tenant_isolation ON public.transfers USING ((tenant_id = public.ak
 
 CREATE POLICY tenant_isolation ON public.upload_intents USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
+CREATE POLICY tenant_isolation ON public.usage_active_users USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.usage_monthly USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
 CREATE POLICY tenant_isolation ON public.users USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 ALTER TABLE public.tenant_keys ENABLE ROW LEVEL SECURITY;
@@ -1804,6 +1926,10 @@ ALTER TABLE public.transfer_messages ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.transfers ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.upload_intents ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.usage_active_users ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.usage_monthly ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.users ENABLE ROW LEVEL SECURITY;
 
@@ -1889,6 +2015,13 @@ REVOKE ALL ON FUNCTION public.akta_tenant_overview() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_tenant_overview() TO akta_app;
 
 REVOKE ALL ON PROCEDURE public.akta_tenant_table(IN tbl regclass) FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.akta_usage_month(p_at timestamp with time zone) TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_usage_report(p_month date) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_usage_report(p_month date) TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_usage_rollup(p_before timestamp with time zone) FROM PUBLIC;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.api_tokens TO akta_app;
 
@@ -1979,5 +2112,9 @@ GRANT SELECT,INSERT ON TABLE public.transfer_messages TO akta_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.transfers TO akta_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.upload_intents TO akta_app;
+
+GRANT SELECT ON TABLE public.usage_active_users TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.usage_monthly TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.users TO akta_app;

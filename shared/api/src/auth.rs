@@ -72,7 +72,11 @@ impl FromRequestParts<AppState> for Auth {
         };
         if let Some((tenant_id, _)) = principal.tenant_role() {
             tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
-            state.core.admit_request(tenant_id).await?;
+            let usage = akta_core::RequestUsage {
+                api: true,
+                search: parts.uri.path() == "/api/v1/search",
+            };
+            state.core.admit_usage(&principal, usage).await?;
         }
         Ok(Auth(principal))
     }

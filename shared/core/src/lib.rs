@@ -28,6 +28,7 @@ pub mod secrets;
 mod shares;
 mod tenants;
 pub mod transfers;
+pub mod usage;
 mod views;
 
 pub use cases::CaseUpdate;
@@ -37,6 +38,7 @@ pub use error::CoreError;
 pub use files::FileUpdate;
 pub use filing::{StoredBlob, Upload};
 pub use inbox::{Delivery, Forward};
+pub use login_guard::RequestUsage;
 pub use oidc::SignInRefusal;
 pub use people::{LoggedIn, NewSession, UserInput, UserUpdate};
 pub use routings::{RoutingKind, RoutingRequest};
@@ -55,6 +57,7 @@ pub mod model {
     };
     pub use akta_db::Grantee;
     pub use akta_db::Share;
+    pub use akta_db::UsageRow;
     pub use akta_db::{
         AccessEntry, AuditEvent, Case, Document, DocumentTarget, Extraction, FileFilter,
         FileRecord, InboxItem, IndexLag, NewDocument, NewFile, NewPlanUnit, OperatorTokenRow,

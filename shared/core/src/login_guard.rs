@@ -13,7 +13,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use akta_db::RateHit;
-use akta_domain::TenantId;
+use akta_domain::{Principal, TenantId};
 use tokio::sync::Semaphore;
 
 use crate::{Core, CoreError};
@@ -56,6 +56,14 @@ impl LimitCache {
 }
 
 /// 429 if any bucket went over its limit (limits in the order of the buckets).
+/// What a request counts as in the tenant's usage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestUsage {
+    /// A request of the REST API (not a web page).
+    pub api: bool,
+    pub search: bool,
+}
+
 fn judge(hits: &[RateHit], limits: &[(String, u32)]) -> Result<(), CoreError> {
     let over = hits.iter().filter_map(|hit| {
         let (_, limit) = limits.iter().find(|(bucket, _)| *bucket == hit.bucket)?;
@@ -95,9 +103,35 @@ impl Core {
     /// Counts one request of `tenant`; 429 (with the seconds until the minute ends) beyond
     /// its limit, across all replicas.
     pub async fn admit_request(&self, tenant: TenantId) -> Result<(), CoreError> {
+        self.admit_counted(tenant, &[]).await
+    }
+
+    /// Counts one request of `who` like [`Core::admit_request`], and in the same round trip
+    /// its usage for cost sharing (rolled up per month when the counters are pruned): a REST
+    /// request, a search, the person active this month.
+    pub async fn admit_usage(&self, who: &Principal, usage: RequestUsage) -> Result<(), CoreError> {
+        let Some((tenant, _)) = who.tenant_role() else {
+            return Ok(());
+        };
+        let mut buckets = Vec::with_capacity(3);
+        if usage.api {
+            buckets.push(format!("api:{}", tenant.0));
+        }
+        if usage.search {
+            buckets.push(format!("search:{}", tenant.0));
+        }
+        if let Principal::User { user_id, .. } = who {
+            buckets.push(format!("user:{}:{user_id}", tenant.0));
+        }
+        self.admit_counted(tenant, &buckets).await
+    }
+
+    async fn admit_counted(&self, tenant: TenantId, usage: &[String]) -> Result<(), CoreError> {
         let limit = self.request_limit(tenant).await?;
         let bucket = format!("req:{}", tenant.0);
-        let hits = self.db.rate_hit(std::slice::from_ref(&bucket)).await?;
+        let mut buckets = vec![bucket.clone()];
+        buckets.extend_from_slice(usage);
+        let hits = self.db.rate_hit(&buckets).await?;
         judge(&hits, &[(bucket, limit)])
     }
 

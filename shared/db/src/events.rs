@@ -112,7 +112,7 @@ impl DomainEvent {
 pub(crate) struct Batched {
     audit: Vec<(DomainEvent, Option<Value>)>,
     extractions: Vec<Uuid>,
-    pub(crate) usage: (i64, i64),
+    pub(crate) usage: crate::repo::quotas::Charge,
     pub(crate) targets: std::collections::HashMap<(bool, Uuid), (Uuid, Option<Uuid>)>,
 }
 
@@ -226,9 +226,8 @@ impl TenantTx {
             .execute(&mut *self.tx)
             .await?;
         }
-        let (bytes, documents) = batch.usage;
-        if bytes != 0 || documents != 0 {
-            self.charge_usage_now(bytes, documents).await?;
+        if !batch.usage.is_empty() {
+            self.charge_usage_now(batch.usage).await?;
         }
         Ok(())
     }

@@ -156,11 +156,12 @@ async fn process_next(
     let Some((tenant, job)) = ctx.db.claim_next_extraction_job(settings.lease).await? else {
         return Ok(false);
     };
+    let started = std::time::Instant::now();
     let outcome = tokio::select! {
         outcome = extract(ctx, exe, &settings.limits, tenant, &job) => outcome,
         never = heartbeat(ctx, tenant, &job, settings.lease) => match never {},
     };
-    finish(ctx, tenant, &job, outcome).await?;
+    finish(ctx, tenant, &job, outcome, millis(started.elapsed())).await?;
     Ok(true)
 }
 
@@ -183,11 +184,12 @@ async fn process_batch(
         0 => return Ok(0),
         1 => {
             let (tenant, job) = jobs.remove(0);
+            let started = std::time::Instant::now();
             let outcome = tokio::select! {
                 outcome = extract(ctx, exe, &settings.limits, tenant, &job) => outcome,
                 never = heartbeat(ctx, tenant, &job, settings.lease) => match never {},
             };
-            finish(ctx, tenant, &job, outcome).await?;
+            finish(ctx, tenant, &job, outcome, millis(started.elapsed())).await?;
             return Ok(1);
         }
         _ => {}
@@ -196,23 +198,35 @@ async fn process_batch(
         jobs.iter()
             .map(|(tenant, job)| Box::pin(heartbeat(ctx, *tenant, job, settings.lease))),
     );
+    let started = std::time::Instant::now();
     let outcomes = tokio::select! {
         outcomes = extract_many(ctx, exe, &settings.limits, &jobs) => outcomes,
         (never, _, _) = beats => match never {},
     };
-    finish_many(ctx, &jobs, outcomes).await?;
+    // One process extracted them all: each job's share of its time.
+    let each = millis(started.elapsed()) / i64::try_from(jobs.len()).unwrap_or(1).max(1);
+    finish_many(ctx, &jobs, outcomes, each).await?;
     Ok(jobs.len())
 }
 
-/// Stores a job's outcome in its own transaction.
+fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Stores a job's outcome in its own transaction, with the time it took in the tenant's
+/// usage.
 async fn finish(
     ctx: &JobContext,
     tenant: TenantId,
     job: &ClaimedJob,
     outcome: Result<Extracted, Failure>,
+    took_ms: i64,
 ) -> Result<(), JobError> {
     let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
     let kept = store_outcome(ctx, &mut tx, job, &outcome).await?;
+    if kept {
+        tx.add_extraction_time(took_ms).await?;
+    }
     tx.commit().await?;
     if !kept {
         tracing::warn!(job = %job.id, "extraction lease expired before the result was stored");
@@ -230,6 +244,7 @@ async fn finish_many(
     ctx: &JobContext,
     jobs: &[(TenantId, ClaimedJob)],
     outcomes: Vec<Result<Extracted, Failure>>,
+    each_ms: i64,
 ) -> Result<(), JobError> {
     let mut by_tenant: std::collections::BTreeMap<Uuid, Vec<Done<'_>>> =
         std::collections::BTreeMap::new();
@@ -246,6 +261,8 @@ async fn finish_many(
                     lost.push(job.id);
                 }
             }
+            let kept = i64::try_from(done.len() - lost.len()).unwrap_or(0);
+            tx.add_extraction_time(each_ms * kept).await?;
             tx.commit().await?;
             Ok::<_, JobError>(lost)
         }
@@ -260,7 +277,7 @@ async fn finish_many(
                 tracing::info!(error = %e, "storing a batch of extractions failed; one by one");
                 for (job, outcome) in done {
                     // One that cannot be stored is retried after its lease, as alone.
-                    if let Err(e) = finish(ctx, tenant, job, outcome).await {
+                    if let Err(e) = finish(ctx, tenant, job, outcome, each_ms).await {
                         tracing::warn!(job = %job.id, error = %e, "storing an extraction failed; will retry");
                     }
                 }

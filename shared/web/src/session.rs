@@ -180,7 +180,12 @@ impl FromRequestParts<AppState> for Session {
             return Err(WebError::LoginRequired);
         };
         tracing::Span::current().record("tenant", tracing::field::display(tenant_id));
-        state.core.admit_request(tenant_id).await?;
+        let usage = akta_core::RequestUsage {
+            api: false,
+            search: parts.uri.path() == "/suche"
+                && parts.uri.query().is_some_and(|q| q.contains("q=")),
+        };
+        state.core.admit_usage(&principal, usage).await?;
         Session::of(principal, &parts.headers, state).await
     }
 }

@@ -107,6 +107,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::metrics))
         .route("/api/v1/tenants", post(tenants::create).get(tenants::list))
+        .route("/api/v1/usage", get(tenants::usage))
         .route(
             "/api/v1/tenants/{slug}",
             axum::routing::delete(tenants::delete).patch(tenants::set_status),

@@ -146,3 +146,47 @@ pub async fn set_status(
         .await?;
     Ok(Json(json!(tenant)))
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageQuery {
+    month: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /api/v1/usage?month=YYYY-MM[&format=csv]` (operator): one row per tenant with its
+/// usage in the month (default: this month), for sharing the cost between the towns.
+pub async fn usage(
+    State(state): State<AppState>,
+    _: Operator,
+    crate::input::ApiQuery(q): crate::input::ApiQuery<UsageQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let month = match q.month.as_deref() {
+        Some(raw) => akta_core::usage::parse_month(raw)?,
+        None => akta_core::usage::this_month(),
+    };
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::validation("format", "must be json or csv")),
+    };
+    let rows = state.core.usage_report(month).await?;
+    let label = format!("{:04}-{:02}", month.year(), u8::from(month.month()));
+    if csv {
+        let body = akta_core::usage::usage_csv(month, &rows);
+        let disposition = format!("attachment; filename=\"akta-nutzung-{label}.csv\"");
+        return Ok((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/csv; charset=utf-8".to_owned(),
+                ),
+                (axum::http::header::CONTENT_DISPOSITION, disposition),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    Ok(Json(json!({"month": label, "items": rows})).into_response())
+}

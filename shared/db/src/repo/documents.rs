@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::repo::quotas::Charge;
 use crate::serde_date::iso_date;
 use crate::{DbError, DomainEvent, TenantTx};
 
@@ -224,7 +225,8 @@ impl TenantTx {
                 "the upload took longer than the orphan grace period; please upload again".into(),
             ));
         }
-        self.charge_usage(size, nr == 1).await?;
+        self.charge_usage(Charge::version(size, v.dek.is_some(), nr == 1))
+            .await?;
         // The event of the caller enqueues the extraction of this version and makes the
         // metadata searchable before the text is extracted.
         Ok((version, version_id))

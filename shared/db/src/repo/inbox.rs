@@ -7,6 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::repo::documents::{Intent, NewVersion};
+use crate::repo::quotas::Charge;
 use crate::serde_date::iso_date;
 use crate::{DbError, Document, DocumentTarget, NewDocument, TenantTx};
 
@@ -143,7 +144,8 @@ impl TenantTx {
             ));
         }
         // The content takes storage from now on; it becomes a document when filed.
-        self.charge_usage(size, false).await?;
+        self.charge_usage(Charge::content(size, content.dek.is_some()))
+            .await?;
         self.emit(
             "inbox.received",
             "inbox_item",
@@ -238,7 +240,8 @@ impl TenantTx {
             dek,
         };
         // The version charges the storage again as a new document: take back the item's.
-        self.charge_usage(-item.size_bytes, false).await?;
+        self.charge_usage(Charge::content(item.size_bytes, item.wrapped_dek.is_some()).negate())
+            .await?;
         let doc = self
             .create_document_from(target, metadata, content, Intent::Inbox)
             .await?;

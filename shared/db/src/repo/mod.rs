@@ -21,6 +21,7 @@ pub mod shares;
 pub mod support;
 pub mod tokens;
 pub mod transfers;
+pub mod usage;
 pub mod users;
 pub mod workplace;
 

@@ -48,6 +48,67 @@ impl Db {
     }
 }
 
+/// What filing (or taking back) content adds to a tenant's usage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Charge {
+    /// Content as filed.
+    pub bytes: i64,
+    /// Content as written to the store (sealed content is larger).
+    pub stored: i64,
+    pub documents: i64,
+    pub versions: i64,
+}
+
+impl Charge {
+    /// Content of `bytes` as filed, sealed in the store when `sealed`.
+    pub fn content(bytes: i64, sealed: bool) -> Charge {
+        let stored = if sealed {
+            u64::try_from(bytes)
+                .map(akta_crypto::ciphertext_len)
+                .ok()
+                .and_then(|n| i64::try_from(n).ok())
+                .unwrap_or(bytes)
+        } else {
+            bytes
+        };
+        Charge {
+            bytes,
+            stored,
+            ..Charge::default()
+        }
+    }
+
+    /// A new version (the first one of a new document when `first`).
+    pub fn version(bytes: i64, sealed: bool, first: bool) -> Charge {
+        Charge {
+            documents: i64::from(first),
+            versions: 1,
+            ..Charge::content(bytes, sealed)
+        }
+    }
+
+    /// The same content taken back.
+    pub fn negate(self) -> Charge {
+        Charge {
+            bytes: -self.bytes,
+            stored: -self.stored,
+            documents: -self.documents,
+            versions: -self.versions,
+        }
+    }
+
+    pub(crate) fn add(&mut self, other: Charge) {
+        self.bytes += other.bytes;
+        self.stored += other.stored;
+        self.documents += other.documents;
+        self.versions += other.versions;
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes == 0 && self.stored == 0 && self.documents == 0 && self.versions == 0
+    }
+}
+
 impl TenantTx {
     pub async fn set_quota(&mut self, quota: Quota) -> Result<(), DbError> {
         sqlx::query(
@@ -68,35 +129,53 @@ impl TenantTx {
 
     /// Counts a new version (and maybe a new document) against the tenant's quota, in the
     /// transaction that writes it: over quota, the whole write rolls back.
-    pub(crate) async fn charge_usage(
-        &mut self,
-        bytes: i64,
-        new_document: bool,
-    ) -> Result<(), DbError> {
+    pub(crate) async fn charge_usage(&mut self, charge: Charge) -> Result<(), DbError> {
         if let Some(batch) = self.batch.as_mut() {
             // Charged (and checked against the quota) once, at commit.
-            batch.usage.0 += bytes;
-            batch.usage.1 += i64::from(new_document);
+            batch.usage.add(charge);
             return Ok(());
         }
-        self.charge_usage_now(bytes, i64::from(new_document)).await
+        self.charge_usage_now(charge).await
     }
 
-    pub(crate) async fn charge_usage_now(
-        &mut self,
-        bytes: i64,
-        new_documents: i64,
-    ) -> Result<(), DbError> {
-        let (storage, documents): (i64, i64) = sqlx::query_as(
-            "INSERT INTO tenant_usage (tenant_id, storage_bytes, documents) VALUES ($1, $2, $3)
+    /// Charges the quota and counts the month's usage (documents, versions, bytes as filed
+    /// and as stored, and the storage level after it).
+    pub(crate) async fn charge_usage_now(&mut self, charge: Charge) -> Result<(), DbError> {
+        let (storage, documents, stored): (i64, i64, i64) = sqlx::query_as(
+            "INSERT INTO tenant_usage (tenant_id, storage_bytes, documents, stored_bytes)
+             VALUES ($1, $2, $3, $4)
              ON CONFLICT (tenant_id) DO UPDATE SET storage_bytes = tenant_usage.storage_bytes + $2,
-                    documents = tenant_usage.documents + $3
-             RETURNING storage_bytes, documents",
+                    documents = tenant_usage.documents + $3,
+                    stored_bytes = tenant_usage.stored_bytes + $4
+             RETURNING storage_bytes, documents, stored_bytes",
         )
         .bind(self.tenant.0)
-        .bind(bytes)
-        .bind(new_documents)
+        .bind(charge.bytes)
+        .bind(charge.documents)
+        .bind(charge.stored)
         .fetch_one(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO usage_monthly AS u (tenant_id, month, documents, versions, bytes_added,
+                                             stored_bytes_added, logical_bytes, stored_bytes)
+             VALUES ($1, akta_usage_month(now()), GREATEST($2, 0), $3, GREATEST($4, 0),
+                     GREATEST($5, 0), $6, $7)
+             ON CONFLICT (tenant_id, month) DO UPDATE
+                SET documents = u.documents + EXCLUDED.documents,
+                    versions = u.versions + EXCLUDED.versions,
+                    bytes_added = u.bytes_added + EXCLUDED.bytes_added,
+                    stored_bytes_added = u.stored_bytes_added + EXCLUDED.stored_bytes_added,
+                    logical_bytes = EXCLUDED.logical_bytes,
+                    stored_bytes = EXCLUDED.stored_bytes",
+        )
+        .bind(self.tenant.0)
+        .bind(charge.documents)
+        .bind(charge.versions)
+        .bind(charge.bytes)
+        .bind(charge.stored)
+        .bind(storage)
+        .bind(stored)
+        .execute(&mut *self.tx)
         .await?;
         let quota: Option<Quota> = sqlx::query_as(
             "SELECT max_storage_bytes, max_documents, requests_per_minute FROM tenant_quotas",
