@@ -134,3 +134,26 @@ CREATE FUNCTION akta_usage_report(p_month date)
     $$;
 REVOKE ALL ON FUNCTION akta_usage_report(date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION akta_usage_report(date) TO akta_app;
+
+-- For /metrics (operator): the outboxes' depths and each tenant's storage, across tenants.
+CREATE FUNCTION akta_outbox_depths() RETURNS TABLE(outbox text, state text, depth bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        SELECT 'extraction', j.state, count(*) FROM extraction_jobs j
+         WHERE j.state <> 'done' GROUP BY j.state
+    $$;
+REVOKE ALL ON FUNCTION akta_outbox_depths() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION akta_outbox_depths() TO akta_app;
+
+CREATE FUNCTION akta_storage_by_tenant() RETURNS TABLE(slug text, logical bigint, stored bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        SELECT t.slug, COALESCE(u.storage_bytes, 0), COALESCE(u.stored_bytes, 0)
+          FROM tenants t LEFT JOIN tenant_usage u ON u.tenant_id = t.id
+         WHERE t.status <> 'deleted'
+         ORDER BY t.slug
+    $$;
+REVOKE ALL ON FUNCTION akta_storage_by_tenant() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION akta_storage_by_tenant() TO akta_app;

@@ -241,6 +241,14 @@ CREATE FUNCTION public.akta_notify_channel() RETURNS trigger
     END
     $$;
 
+CREATE FUNCTION public.akta_outbox_depths() RETURNS TABLE(outbox text, state text, depth bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        SELECT 'extraction', j.state, count(*) FROM extraction_jobs j
+         WHERE j.state <> 'done' GROUP BY j.state
+    $$;
+
 CREATE FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
@@ -313,6 +321,16 @@ CREATE FUNCTION public.akta_share_case() RETURNS uuid
 CREATE FUNCTION public.akta_share_file() RETURNS uuid
     LANGUAGE sql STABLE
     AS $$ SELECT NULLIF(current_setting('app.share_file', true), '')::uuid $$;
+
+CREATE FUNCTION public.akta_storage_by_tenant() RETURNS TABLE(slug text, logical bigint, stored bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        SELECT t.slug, COALESCE(u.storage_bytes, 0), COALESCE(u.stored_bytes, 0)
+          FROM tenants t LEFT JOIN tenant_usage u ON u.tenant_id = t.id
+         WHERE t.status <> 'deleted'
+         ORDER BY t.slug
+    $$;
 
 CREATE FUNCTION public.akta_support_grant(p_slug text) RETURNS TABLE(tenant_id uuid, grant_id uuid, expires_at timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1993,6 +2011,9 @@ GRANT ALL ON FUNCTION public.akta_index_log_settled_head() TO akta_app;
 REVOKE ALL ON FUNCTION public.akta_master_key_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_master_key_ids() TO akta_app;
 
+REVOKE ALL ON FUNCTION public.akta_outbox_depths() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_outbox_depths() TO akta_app;
+
 REVOKE ALL ON FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) TO akta_app;
 
@@ -2007,6 +2028,9 @@ GRANT ALL ON FUNCTION public.akta_setting_uuid(p_name text) TO akta_app;
 GRANT ALL ON FUNCTION public.akta_share_case() TO akta_app;
 
 GRANT ALL ON FUNCTION public.akta_share_file() TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_storage_by_tenant() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_storage_by_tenant() TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_support_grant(p_slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_support_grant(p_slug text) TO akta_app;

@@ -7,21 +7,50 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
-/// Counts the request by method and status class and observes its duration.
+/// The route template a request matched, handed out to [`track`] on the response.
+#[derive(Clone)]
+struct MatchedRoute(String);
+
+/// Inside the router (a route layer): notes the matched route template on the response.
+pub async fn note_route(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| MatchedRoute(p.as_str().to_owned()));
+    let mut response = next.run(req).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(route);
+    }
+    response
+}
+
+/// Counts the request by method, route template and status class and observes its duration.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = req.method().as_str().to_owned();
     let response = next.run(req).await;
-    state
-        .core
-        .metrics()
-        .record_request(&method, response.status().as_u16(), started.elapsed());
+    let route = response
+        .extensions()
+        .get::<MatchedRoute>()
+        .map(|r| r.0.as_str());
+    state.core.metrics().record_request(
+        &method,
+        route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     response
 }
 
-/// `GET /metrics`: counts and durations of this process; no tenant is named, so it is served
-/// without a token (scrape it from the operator's network only).
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: counts and durations of this process, and gauges read at scrape time. It
+/// names tenants only by slug with their storage (no content), and is served without a token:
+/// scrape it from the operator's network only. A request that came through a reverse proxy
+/// (it carries `Forwarded` or `X-Forwarded-For`, as everything through the Ingress does) gets
+/// the 404 problem: Prometheus scrapes the pods directly.
+pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if headers.contains_key("forwarded") || headers.contains_key("x-forwarded-for") {
+        return crate::ApiError::NotFound.into_response();
+    }
     let body = state.core.render_metrics().await;
     (
         [(

@@ -238,7 +238,16 @@ impl Core {
                 .map(|head| (head - index.applied()).max(0)),
             None => None,
         };
-        self.metrics.render(lag)
+        // A database that does not answer leaves its gauges out; the counters still show.
+        let scraped = self.db.scrape_gauges().await.unwrap_or_default();
+        self.metrics.render(&metrics::Gauges {
+            index_lag: lag,
+            pool_connections: scraped.pool_connections,
+            pool_idle: scraped.pool_idle,
+            pool_max: scraped.pool_max,
+            outboxes: scraped.outboxes,
+            storage: scraped.storage,
+        })
     }
 
     /// Readiness: PostgreSQL and the blob store answer, and this node's search index (if it

@@ -31,7 +31,7 @@ pub use repo::search::{IndexLag, IndexLogEntry, SearchSource};
 pub use repo::shares::{NewShare, Share};
 pub use repo::support::SupportGrant;
 pub use repo::tokens::{Authenticated, NewToken, TokenRow};
-pub use repo::usage::UsageRow;
+pub use repo::usage::{ScrapeGauges, UsageRow};
 pub use repo::users::{NewUser, SessionRow, User, UserChanges};
 pub use repo::{OrgUnit, Page};
 pub use wake::Wakeup;

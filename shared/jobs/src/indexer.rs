@@ -90,6 +90,7 @@ pub async fn run_once(
     }
     let mut applied = 0;
     loop {
+        let round = std::time::Instant::now();
         let entries = db.index_log_after(index.applied(), BATCH).await?;
         let Some(last) = entries.last().map(|e| e.seq) else {
             return Ok(applied);
@@ -151,6 +152,9 @@ pub async fn run_once(
             .await
             .map_err(internal)??;
         applied += entries.len();
+        akta_telemetry::jobs()
+            .index_apply_seconds
+            .observe(round.elapsed());
     }
 }
 

@@ -161,7 +161,9 @@ async fn process_next(
         outcome = extract(ctx, exe, &settings.limits, tenant, &job) => outcome,
         never = heartbeat(ctx, tenant, &job, settings.lease) => match never {},
     };
-    finish(ctx, tenant, &job, outcome, millis(started.elapsed())).await?;
+    let took = millis(started.elapsed());
+    count_outcome(&outcome, took);
+    finish(ctx, tenant, &job, outcome, took).await?;
     Ok(true)
 }
 
@@ -189,7 +191,9 @@ async fn process_batch(
                 outcome = extract(ctx, exe, &settings.limits, tenant, &job) => outcome,
                 never = heartbeat(ctx, tenant, &job, settings.lease) => match never {},
             };
-            finish(ctx, tenant, &job, outcome, millis(started.elapsed())).await?;
+            let took = millis(started.elapsed());
+            count_outcome(&outcome, took);
+            finish(ctx, tenant, &job, outcome, took).await?;
             return Ok(1);
         }
         _ => {}
@@ -207,6 +211,20 @@ async fn process_batch(
     let each = millis(started.elapsed()) / i64::try_from(jobs.len()).unwrap_or(1).max(1);
     finish_many(ctx, &jobs, outcomes, each).await?;
     Ok(jobs.len())
+}
+
+/// This process's extraction metrics (`/metrics`).
+fn count_outcome(outcome: &Result<Extracted, Failure>, took_ms: i64) {
+    let jobs = akta_telemetry::jobs();
+    let counter = match outcome {
+        Ok(_) => &jobs.extractions_done,
+        Err(_) => &jobs.extractions_failed,
+    };
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    jobs.extraction_seconds
+        .observe(std::time::Duration::from_millis(
+            u64::try_from(took_ms).unwrap_or(0),
+        ));
 }
 
 fn millis(d: std::time::Duration) -> i64 {
@@ -249,6 +267,7 @@ async fn finish_many(
     let mut by_tenant: std::collections::BTreeMap<Uuid, Vec<Done<'_>>> =
         std::collections::BTreeMap::new();
     for ((tenant, job), outcome) in jobs.iter().zip(outcomes) {
+        count_outcome(&outcome, each_ms);
         by_tenant.entry(tenant.0).or_default().push((job, outcome));
     }
     for (tenant, done) in by_tenant {

@@ -76,7 +76,48 @@ async fn metrics_count_requests_and_filed_documents_in_prometheus_text() {
     );
     assert!(text.contains("akta_documents_filed_total 1"), "{text}");
     assert!(text.contains("akta_filed_bytes_total 13"), "{text}");
-    assert!(!text.contains("schwelm"), "a tenant is named: {text}");
+    // By route template, so the label set stays bounded whatever the ids.
+    assert!(
+        text.contains("akta_http_route_duration_seconds_count{route=\"/api/v1/files/{id}/documents\",method=\"POST\",status=\"2xx\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("akta_http_route_duration_seconds_count{route=\"/api/v1/files/{id}\",method=\"GET\",status=\"4xx\"} 1"),
+        "{text}"
+    );
+    // Storage per tenant (as filed and sealed), the extraction outbox (no worker runs here),
+    // the pool.
+    assert!(
+        text.contains("akta_tenant_storage_bytes{tenant=\"schwelm\",kind=\"logical\"} 13"),
+        "{text}"
+    );
+    let sealed = akta_crypto::ciphertext_len(13);
+    assert!(
+        text.contains(&format!(
+            "akta_tenant_storage_bytes{{tenant=\"schwelm\",kind=\"stored\"}} {sealed}"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("akta_outbox_depth{outbox=\"extraction\",state=\"pending\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("akta_db_pool_max_connections "), "{text}");
+    assert!(
+        text.contains("akta_extraction_duration_seconds_count"),
+        "{text}"
+    );
+
+    // Through the Ingress (a proxy's header): not served.
+    let proxied = app
+        .anonymous()
+        .send(
+            app.anonymous()
+                .request(reqwest::Method::GET, "/metrics")
+                .header("x-forwarded-for", "203.0.113.9"),
+        )
+        .await;
+    assert_eq!(proxied.status, 404);
 
     match parse_with_prometheus_client(&text) {
         Some(families) => {
@@ -84,6 +125,11 @@ async fn metrics_count_requests_and_filed_documents_in_prometheus_text() {
                 "akta_http_requests counter",
                 "akta_http_request_duration_seconds histogram",
                 "akta_documents_filed counter",
+                "akta_http_route_duration_seconds histogram",
+                "akta_db_pool_connections gauge",
+                "akta_outbox_depth gauge",
+                "akta_tenant_storage_bytes gauge",
+                "akta_extraction_duration_seconds histogram",
             ] {
                 assert!(families.contains(family), "no {family} in {families}");
             }

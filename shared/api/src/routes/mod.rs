@@ -35,12 +35,14 @@ pub fn router(state: AppState) -> Router {
     router_with(state, Router::new().fallback(api_not_found))
 }
 
-/// Only `/healthz` and `/readyz`, for a node that serves no requests (`--role worker`), so
-/// orchestrators can still probe it; everything else is the 404 problem document.
+/// Only `/healthz`, `/readyz` and `/metrics`, for a node that serves no requests (`--role
+/// worker`), so orchestrators can still probe it and Prometheus scrape its jobs' metrics;
+/// everything else is the 404 problem document.
 pub fn health_router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::metrics))
         .fallback(api_not_found)
         .with_state(state)
 }
@@ -279,32 +281,33 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         // `extra` brings the fallback for unknown paths (see `router`).
         .merge(extra);
 
-    api.layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::headers::security_headers,
-    ))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::peer::client_info,
-    ))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::metrics::track,
-    ))
-    .with_state(state)
-    .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-    .layer(
-        TraceLayer::new_for_http()
-            .make_span_with(|req: &Request<_>| {
-                let request_id = req
-                    .headers()
-                    .get(REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
+    api.route_layer(axum::middleware::from_fn(crate::metrics::note_route))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::headers::security_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::peer::client_info,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let request_id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
                 request_id, tenant = tracing::field::Empty, client = tracing::field::Empty)
-            })
-            .on_failure(log_failure),
-    )
-    .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                })
+                .on_failure(log_failure),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }

@@ -61,3 +61,35 @@ impl Db {
         .await?)
     }
 }
+
+/// What `/metrics` reads from the database at scrape time.
+#[derive(Debug, Default)]
+pub struct ScrapeGauges {
+    pub pool_connections: u32,
+    pub pool_idle: u32,
+    pub pool_max: u32,
+    /// (outbox, state, rows).
+    pub outboxes: Vec<(String, String, i64)>,
+    /// (tenant slug, bytes as filed, bytes in the store).
+    pub storage: Vec<(String, i64, i64)>,
+}
+
+impl Db {
+    /// The pool's state, the outboxes' depths and each tenant's storage.
+    pub async fn scrape_gauges(&self) -> Result<ScrapeGauges, DbError> {
+        let pool = self.pool();
+        let outboxes = sqlx::query_as("SELECT outbox, state, depth FROM akta_outbox_depths()")
+            .fetch_all(pool)
+            .await?;
+        let storage = sqlx::query_as("SELECT slug, logical, stored FROM akta_storage_by_tenant()")
+            .fetch_all(pool)
+            .await?;
+        Ok(ScrapeGauges {
+            pool_connections: pool.size(),
+            pool_idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            pool_max: pool.options().get_max_connections(),
+            outboxes,
+            storage,
+        })
+    }
+}
