@@ -334,6 +334,11 @@ impl Cluster {
         })
     }
 
+    /// The cluster superuser's URL for `db_name`, for administration tools (`pg_restore`).
+    pub fn superuser_url(&self, db_name: &str) -> String {
+        self.url(SUPERUSER, &self.state.superuser_password, db_name)
+    }
+
     /// Connection options for the cluster superuser, e.g. for administration tools.
     pub fn superuser_options(&self) -> PgConnectOptions {
         PgConnectOptions::new()

@@ -23,6 +23,11 @@ pub async fn fresh_database() -> ClusterUrls {
     }
 }
 
+/// The test cluster's superuser URL for `db_name` (what a DBA restoring a backup uses).
+pub fn superuser_url(db_name: &str) -> String {
+    cluster().superuser_url(db_name)
+}
+
 /// Starts the cluster once; concurrent callers from other tests block until it is ready.
 /// Blocking inside an async test is fine here: it happens once per process, for a few seconds.
 fn cluster() -> &'static Cluster {
