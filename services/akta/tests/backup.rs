@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use akta_blob::{BlobStore, S3Config, S3Store};
 use akta_testkit::Client;
-use serde_json::json;
 
 /// The PostgreSQL client programs next to the server binaries the tests use.
 fn pg_tool(name: &str) -> PathBuf {

@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use akta_telemetry::{label_value, Histogram};
 
+/// (route template, method, status class).
+type RouteKey = (String, &'static str, &'static str);
+
 #[derive(Default)]
 pub struct Metrics {
     /// (method, status class) → count.
@@ -18,7 +21,7 @@ pub struct Metrics {
     request_seconds: Histogram,
     /// (route template, method, status class) → durations. Routes are the router's
     /// templates (`/api/v1/files/{id}`), so the label set stays bounded.
-    routes: Mutex<BTreeMap<(String, &'static str, &'static str), Arc<Histogram>>>,
+    routes: Mutex<BTreeMap<RouteKey, Arc<Histogram>>>,
     search_seconds: Histogram,
     documents_filed: AtomicU64,
     bytes_filed: AtomicU64,

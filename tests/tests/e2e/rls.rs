@@ -26,6 +26,9 @@ const TENANT_TABLES: &[&str] = &[
     "extraction_jobs",
     "extracted_texts",
     "index_log",
+    "file_shares",
+    "usage_monthly",
+    "usage_active_users",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
