@@ -1,7 +1,7 @@
 //! Domain events: every change writes exactly one event, in the transaction of the change,
 //! and this module is the one place that turns an event into what follows from it — the
-//! audit chain entry, the search index log entries and the extraction outbox row. A further
-//! consumer (a webhook outbox) is one more line in [`TenantTx::record`].
+//! audit chain entry, the search index log entries, the extraction outbox row and the
+//! webhook outbox rows (`repo::webhooks`).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -142,6 +142,7 @@ impl TenantTx {
         if let Some(version) = event.version_id {
             self.enqueue_extraction(version).await?;
         }
+        self.enqueue_webhooks(&event).await?;
         Ok(())
     }
 
@@ -153,6 +154,7 @@ impl TenantTx {
     }
 
     async fn record_batched(&mut self, event: DomainEvent) -> Result<(), DbError> {
+        self.enqueue_webhooks(&event).await?;
         match event.search_effect() {
             SearchEffect::None => {}
             SearchEffect::Document(id) => self.log_index_change(id, "upsert").await?,

@@ -6,6 +6,7 @@ pub mod desk;
 pub mod disposal;
 pub mod documents;
 pub mod extraction;
+pub mod idempotency;
 pub mod files;
 pub mod imports;
 pub mod inbox;
@@ -21,6 +22,7 @@ pub mod support;
 pub mod tokens;
 pub mod transfers;
 pub mod users;
+pub mod webhooks;
 pub mod workplace;
 
 use serde::Serialize;
