@@ -132,6 +132,20 @@ impl WebhookUrl {
     }
 }
 
+/// The addresses the endpoint's host name resolved to (`lookup` is the resolver's answer),
+/// if deliveries may go to all of them.
+pub fn checked_addresses(
+    lookup: std::io::Result<impl Iterator<Item = std::net::SocketAddr>>,
+    allow_private: bool,
+) -> Result<Vec<std::net::SocketAddr>, DomainError> {
+    let addrs: Vec<std::net::SocketAddr> = lookup
+        .map_err(|e| DomainError::new("url", format!("the host name does not resolve: {e}")))?
+        .collect();
+    let ips: Vec<IpAddr> = addrs.iter().map(|a| a.ip()).collect();
+    check_addresses(&ips, allow_private)?;
+    Ok(addrs)
+}
+
 /// Refuses the target if any of its addresses is one deliveries must not reach (a name with
 /// one public and one private address could otherwise be steered inside).
 pub fn check_addresses(addrs: &[IpAddr], allow_private: bool) -> Result<(), DomainError> {

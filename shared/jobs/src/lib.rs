@@ -7,6 +7,7 @@
 pub mod audit_signer;
 pub mod indexer;
 pub mod sweeper;
+pub mod webhooks;
 pub mod worker;
 
 use std::sync::Arc;
