@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::common::{document_metadata, random_bytes};
+use crate::common::{document_metadata, random_bytes, upload_version};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -192,8 +192,10 @@ async fn deliveries_are_signed_retried_after_a_500_and_logged() {
         .await
         .id();
 
+    let version = upload_version(admin, &document, "antrag-v2.pdf", random_bytes(2100)).await;
+    assert_eq!(version.status, 201, "{}", version.body);
     let got = receiver
-        .until("file.created and document.created, both answered 200", |got| {
+        .until("each event type answered 200", |got| {
             ["file.created", "document.created", "version.created"]
                 .iter()
                 .all(|t| {
