@@ -293,8 +293,8 @@ impl Config {
             .map(|u| u.trim_end_matches('/').to_owned());
         let webhooks_allow_private =
             flag("AKTA_WEBHOOKS_ALLOW_PRIVATE", file.webhooks_allow_private);
-        let retry_base_ms = num("AKTA_WEBHOOKS_RETRY_BASE_MS", file.webhooks_retry_base_ms)?
-            .unwrap_or(5000);
+        let retry_base_ms =
+            num("AKTA_WEBHOOKS_RETRY_BASE_MS", file.webhooks_retry_base_ms)?.unwrap_or(5000);
         if !(1..=3_600_000).contains(&retry_base_ms) {
             bail!("AKTA_WEBHOOKS_RETRY_BASE_MS must be between 1 and 3600000");
         }

@@ -47,9 +47,7 @@ pub async fn replay(State(state): State<AppState>, req: Request, next: Next) -> 
         Ok(Auth(principal)) => principal,
         Err(_) => return next.run(Request::from_parts(parts, body)).await,
     };
-    parts
-        .extensions
-        .insert(Authenticated(principal.clone()));
+    parts.extensions.insert(Authenticated(principal.clone()));
     let hasher = RequestHasher::new(&parts);
     match state.core.idempotency_begin(&principal, &key).await {
         Err(e) => ApiError::from(e).into_response(),

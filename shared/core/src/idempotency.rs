@@ -56,9 +56,6 @@ impl Core {
     /// Frees `key` after a request that changed nothing, so a retry runs anew.
     pub async fn idempotency_release(&self, who: &Principal, key: &str) -> Result<(), CoreError> {
         let (tenant, principal) = owner(who);
-        Ok(self
-            .db
-            .idempotency_release(tenant, &principal, key)
-            .await?)
+        Ok(self.db.idempotency_release(tenant, &principal, key).await?)
     }
 }

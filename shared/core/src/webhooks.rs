@@ -27,7 +27,9 @@ pub struct NewWebhook<'a> {
 fn require_admin(who: &Principal) -> Result<(), CoreError> {
     match who.tenant_role() {
         Some((_, Role::Admin)) => Ok(()),
-        _ => Err(CoreError::Forbidden("webhooks are managed by a tenant admin")),
+        _ => Err(CoreError::Forbidden(
+            "webhooks are managed by a tenant admin",
+        )),
     }
 }
 
@@ -95,8 +97,10 @@ impl Core {
         id: Uuid,
     ) -> Result<Vec<WebhookDelivery>, CoreError> {
         require_admin(who)?;
-        self.as_caller(who, async |tx| tx.webhook_deliveries(id, DELIVERY_LOG).await)
-            .await
+        self.as_caller(who, async |tx| {
+            tx.webhook_deliveries(id, DELIVERY_LOG).await
+        })
+        .await
     }
 
     /// The test-send: a `webhook.test` delivery to this endpoint; returns its id.

@@ -220,7 +220,10 @@ mod tests {
             "http://[::ffff:127.0.0.1]/",
         ] {
             assert!(WebhookUrl::parse(url, false).is_err(), "{url} was accepted");
-            assert!(WebhookUrl::parse(url, true).is_ok(), "{url} refused when allowed");
+            assert!(
+                WebhookUrl::parse(url, true).is_ok(),
+                "{url} refused when allowed"
+            );
         }
     }
 
@@ -240,7 +243,10 @@ mod tests {
         assert!(parse_events(&["document.created".into(), "*".into()]).is_ok());
         assert!(parse_events(&["document.exploded".into()]).is_err());
         assert!(parse_events(&[]).is_err());
-        assert_eq!(public_event("document.version_added"), Some("version.created"));
+        assert_eq!(
+            public_event("document.version_added"),
+            Some("version.created")
+        );
         assert_eq!(public_event("file.read"), None);
     }
 }

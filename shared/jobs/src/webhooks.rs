@@ -127,7 +127,10 @@ async fn deliver(
     let Some(delivery) = tx.claim_webhook_delivery(id, lease).await? else {
         return Ok(false);
     };
-    let secret = ctx.keyring.open_secret(&mut tx, &delivery.sealed_secret()).await;
+    let secret = ctx
+        .keyring
+        .open_secret(&mut tx, &delivery.sealed_secret())
+        .await;
     tx.commit().await?;
     let result = match secret {
         Ok(secret) => send(&delivery, &secret, settings).await,

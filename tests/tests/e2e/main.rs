@@ -35,6 +35,6 @@ mod search;
 mod sessions;
 mod support;
 mod uploads;
-mod webhooks;
 mod web;
+mod webhooks;
 mod wiedervorlagen;

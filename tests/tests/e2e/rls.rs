@@ -26,6 +26,8 @@ const TENANT_TABLES: &[&str] = &[
     "extraction_jobs",
     "extracted_texts",
     "index_log",
+    "webhook_endpoints",
+    "webhook_deliveries",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

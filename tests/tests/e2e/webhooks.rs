@@ -169,7 +169,11 @@ async fn deliveries_are_signed_retried_after_a_500_and_logged() {
     let hook = created.id();
     let secret = created.body["secret"].as_str().expect("secret").to_owned();
     let raw = base64::engine::general_purpose::STANDARD
-        .decode(secret.strip_prefix("whsec_").expect("Standard Webhooks form"))
+        .decode(
+            secret
+                .strip_prefix("whsec_")
+                .expect("Standard Webhooks form"),
+        )
         .expect("base64 secret");
     assert!((24..=64).contains(&raw.len()), "{} secret bytes", raw.len());
     // The secret is shown once: neither the endpoint nor the list shows it again.
@@ -179,10 +183,17 @@ async fn deliveries_are_signed_retried_after_a_500_and_logged() {
     assert!(shown.body.get("secret").is_none(), "{}", shown.body);
     let list = admin.get("/api/v1/webhooks").await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
-    assert!(!list.bytes.windows(6).any(|w| w == b"whsec_"), "{}", list.body);
+    assert!(
+        !list.bytes.windows(6).any(|w| w == b"whsec_"),
+        "{}",
+        list.body
+    );
 
     let plan = admin.create_plan_unit("63.01", None).await;
-    let file = admin.create_file(&plan, "Bauantrag Webhookweg 1").await.id();
+    let file = admin
+        .create_file(&plan, "Bauantrag Webhookweg 1")
+        .await
+        .id();
     let document = admin
         .upload_document(
             &format!("/api/v1/files/{file}"),
@@ -267,7 +278,11 @@ async fn deliveries_are_signed_retried_after_a_500_and_logged() {
         format!("/api/v1/webhooks/{hook}"),
         format!("/api/v1/webhooks/{hook}/deliveries"),
     ] {
-        other.admin.get(&path).await.assert_problem(404, "not_found");
+        other
+            .admin
+            .get(&path)
+            .await
+            .assert_problem(404, "not_found");
     }
     other
         .admin
@@ -322,7 +337,14 @@ async fn private_targets_are_refused_at_registration_unless_allowed() {
     .await;
     let receiver = Receiver::start(&[]).await;
     let tenant = app.create_tenant("hagen").await;
-    let port = receiver.url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    let port = receiver
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
     for url in [
         receiver.url.clone(),
         format!("http://localhost:{port}/hook"),
@@ -375,7 +397,10 @@ async fn a_worker_that_refuses_private_targets_never_delivers_to_one() {
             .any(|d| d["attempts"].as_i64().unwrap_or(0) >= 2)
     })
     .await;
-    let refused = log.iter().find(|d| d["attempts"].as_i64() >= Some(2)).unwrap();
+    let refused = log
+        .iter()
+        .find(|d| d["attempts"].as_i64() >= Some(2))
+        .unwrap();
     assert!(
         refused["last_error"]
             .as_str()
@@ -420,12 +445,14 @@ async fn an_idempotency_key_creates_once_and_replays_the_first_answer() {
     assert_eq!(again.status, 201, "{}", again.body);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.body, first.body);
-    assert_eq!(
-        again.header("content-type"),
-        first.header("content-type")
-    );
+    assert_eq!(again.header("content-type"), first.header("content-type"));
     let files = admin.get("/api/v1/files").await;
-    assert_eq!(files.body["items"].as_array().unwrap().len(), 1, "{}", files.body);
+    assert_eq!(
+        files.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        files.body
+    );
 
     // The same key for another request is refused.
     let other = json!({"plan_unit_id": plan, "subject": "Etwas anderes"});
@@ -499,8 +526,11 @@ async fn an_idempotency_key_creates_once_and_replays_the_first_answer() {
     assert_eq!(up2.status, 201, "{}", up2.body);
     assert_eq!(up2.header("idempotent-replayed"), Some("true"));
     assert_eq!(up2.id(), up1.id());
-    let docs = admin
-        .get(&format!("/api/v1/files/{file}/documents"))
-        .await;
-    assert_eq!(docs.body["items"].as_array().unwrap().len(), 1, "{}", docs.body);
+    let docs = admin.get(&format!("/api/v1/files/{file}/documents")).await;
+    assert_eq!(
+        docs.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        docs.body
+    );
 }

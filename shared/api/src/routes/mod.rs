@@ -264,12 +264,18 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/auth/oidc/{tenant}/callback", get(oidc::callback))
         .route("/api/v1/oidc", get(oidc::get_config).put(oidc::put_config))
         // Webhooks for Fachverfahren (issue 13): endpoints, delivery log, test-send.
-        .route("/api/v1/webhooks", post(webhooks::create).get(webhooks::list))
+        .route(
+            "/api/v1/webhooks",
+            post(webhooks::create).get(webhooks::list),
+        )
         .route(
             "/api/v1/webhooks/{id}",
             get(webhooks::get).delete(webhooks::delete),
         )
-        .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
         .route("/api/v1/webhooks/{id}/test", post(webhooks::test))
         .merge(uploads)
         .merge(messages)

@@ -71,7 +71,9 @@ impl ClaimedDelivery {
 
 /// How an attempt ended.
 pub enum AttemptOutcome<'a> {
-    Delivered { status: u16 },
+    Delivered {
+        status: u16,
+    },
     /// Try again at `retry_at`, or give up (`None`).
     Failed {
         status: Option<u16>,
@@ -311,7 +313,15 @@ impl TenantTx {
         &mut self,
         version: i32,
     ) -> Result<Vec<(Uuid, SealedSecret)>, DbError> {
-        let rows: Vec<(Uuid, Vec<u8>, i64, Vec<u8>, i32)> = sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: Uuid,
+            secret_sealed: Vec<u8>,
+            secret_len: i64,
+            secret_wrapped_key: Vec<u8>,
+            secret_key_version: i32,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, secret_sealed, secret_len, secret_wrapped_key, secret_key_version
                FROM webhook_endpoints WHERE secret_key_version < $1",
         )
@@ -320,14 +330,14 @@ impl TenantTx {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, ciphertext, plain_len, wrapped_key, key_version)| {
+            .map(|r| {
                 (
-                    id,
+                    r.id,
                     SealedSecret {
-                        ciphertext,
-                        plain_len,
-                        wrapped_key,
-                        key_version,
+                        ciphertext: r.secret_sealed,
+                        plain_len: r.secret_len,
+                        wrapped_key: r.secret_wrapped_key,
+                        key_version: r.secret_key_version,
                     },
                 )
             })
