@@ -105,13 +105,15 @@ impl DomainEvent {
 
 /// What a transaction in batch mode (many documents filed at once, see
 /// [`TenantTx::batch_writes`]) writes at commit instead of after each change: audit entries
-/// in their order, extraction jobs, the usage charge; and the targets it resolved, each
+/// in their order, extraction jobs, webhook messages, the usage charge; and the targets it resolved, each
 /// resolved (and locked) once. The audit chain's head is then locked only for the final
 /// insert, not for the whole batch.
 #[derive(Default)]
 pub(crate) struct Batched {
     audit: Vec<(DomainEvent, Option<Value>)>,
     extractions: Vec<Uuid>,
+    /// Webhook messages: (public type, body).
+    webhooks: Vec<(&'static str, String)>,
     pub(crate) usage: (i64, i64),
     pub(crate) targets: std::collections::HashMap<(bool, Uuid), (Uuid, Option<Uuid>)>,
 }
@@ -154,7 +156,6 @@ impl TenantTx {
     }
 
     async fn record_batched(&mut self, event: DomainEvent) -> Result<(), DbError> {
-        self.enqueue_webhooks(&event).await?;
         match event.search_effect() {
             SearchEffect::None => {}
             SearchEffect::Document(id) => self.log_index_change(id, "upsert").await?,
@@ -167,6 +168,9 @@ impl TenantTx {
             None
         };
         let batch = self.batch.get_or_insert_with(Batched::default);
+        if let Some(message) = crate::repo::webhooks::webhook_message(&event) {
+            batch.webhooks.push(message);
+        }
         if let Some(version) = event.version_id {
             batch.extractions.push(version);
         }
@@ -227,6 +231,10 @@ impl TenantTx {
             .bind(&batch.extractions)
             .execute(&mut *self.tx)
             .await?;
+        }
+        if !batch.webhooks.is_empty() {
+            let (types, payloads): (Vec<&str>, Vec<String>) = batch.webhooks.into_iter().unzip();
+            self.insert_webhook_rows(&types, &payloads).await?;
         }
         let (bytes, documents) = batch.usage;
         if bytes != 0 || documents != 0 {

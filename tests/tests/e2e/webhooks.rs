@@ -272,6 +272,29 @@ async fn deliveries_are_signed_retried_after_a_500_and_logged() {
         .unwrap();
     assert_eq!(t.signature, expected_signature(&secret, t));
 
+    // After the tenant key is rotated (older versions retired), the secret still signs.
+    app.keyring
+        .rotate_tenant_key(&app.db, akta_domain::TenantId(tenant.id), "test")
+        .await
+        .expect("rotate");
+    let test = admin
+        .post(&format!("/api/v1/webhooks/{hook}/test"), json!({}))
+        .await;
+    assert_eq!(test.status, 202, "{}", test.body);
+    let got = receiver
+        .until("a second webhook.test", |got| {
+            got.iter()
+                .filter(|r| r.json()["type"] == "webhook.test")
+                .count()
+                == 2
+        })
+        .await;
+    let t = got
+        .iter()
+        .rfind(|r| r.json()["type"] == "webhook.test")
+        .unwrap();
+    assert_eq!(t.signature, expected_signature(&secret, t));
+
     // Another tenant sees nothing of it; a clerk of the same tenant may not manage it.
     let other = app.create_tenant("witten").await;
     for path in [

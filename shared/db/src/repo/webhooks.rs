@@ -196,38 +196,29 @@ impl TenantTx {
     /// The webhook outbox rows of `event`: one per endpoint of the tenant that wants its
     /// type, in this transaction. Events of no public type write nothing.
     pub(crate) async fn enqueue_webhooks(&mut self, event: &DomainEvent) -> Result<(), DbError> {
-        let Some(public) = akta_domain::webhooks::public_event(&event.kind) else {
-            return Ok(());
-        };
-        let mut data = serde_json::json!({
-            "id": event.object_id,
-            "object_type": event.object_type,
-        });
-        if let Some(file) = event.file_id {
-            data["file_id"] = file.to_string().into();
+        match webhook_message(event) {
+            Some((public, payload)) => self.insert_webhook_rows(&[public], &[payload]).await,
+            None => Ok(()),
         }
-        if let Some(version) = event.version_id {
-            data["version_id"] = version.to_string().into();
-        }
-        if event.object_type == "document" {
-            data["document_id"] = event.object_id.to_string().into();
-        }
-        let payload = serde_json::json!({
-            "type": public,
-            "timestamp": now_rfc3339(),
-            "data": data,
-        })
-        .to_string();
-        // uuidv7 per row from the database's clock would need an extension; a random v4 id
-        // per row is enough for a message id.
+    }
+
+    /// Outbox rows for many messages (`types[i]`, `payloads[i]`) in one statement.
+    pub(crate) async fn insert_webhook_rows(
+        &mut self,
+        types: &[&str],
+        payloads: &[String],
+    ) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_type, payload)
-             SELECT gen_random_uuid(), $1, e.id, $2, $3 FROM webhook_endpoints e
-              WHERE e.tenant_id = $1 AND ($2 = ANY(e.events) OR '*' = ANY(e.events))",
+             SELECT gen_random_uuid(), $1, e.id, m.type, m.payload
+               FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS m(type, payload, n)
+               JOIN webhook_endpoints e
+                 ON e.tenant_id = $1 AND (m.type = ANY(e.events) OR '*' = ANY(e.events))
+              ORDER BY m.n",
         )
         .bind(self.tenant.0)
-        .bind(public)
-        .bind(payload)
+        .bind(types)
+        .bind(payloads)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -361,6 +352,30 @@ impl TenantTx {
         .await?;
         Ok(())
     }
+}
+
+/// The public type and the JSON body of `event`'s webhook message, if it has a public type.
+pub(crate) fn webhook_message(event: &DomainEvent) -> Option<(&'static str, String)> {
+    let public = akta_domain::webhooks::public_event(&event.kind)?;
+    let mut data = serde_json::json!({
+        "id": event.object_id,
+        "object_type": event.object_type,
+    });
+    if let Some(file) = event.file_id {
+        data["file_id"] = file.to_string().into();
+    }
+    if let Some(version) = event.version_id {
+        data["version_id"] = version.to_string().into();
+    }
+    if event.object_type == "document" {
+        data["document_id"] = event.object_id.to_string().into();
+    }
+    let payload = serde_json::json!({
+        "type": public,
+        "timestamp": now_rfc3339(),
+        "data": data,
+    });
+    Some((public, payload.to_string()))
 }
 
 impl Db {
