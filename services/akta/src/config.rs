@@ -348,6 +348,31 @@ mod tests {
     }
 
     #[test]
+    fn webhook_settings_come_from_the_file_and_the_environment() {
+        let c = resolve("", &[]).unwrap();
+        assert!(!c.webhooks_allow_private);
+        assert_eq!(c.webhooks_retry_base, Duration::from_secs(5));
+        let c = resolve(
+            "webhooks_allow_private = true\nwebhooks_retry_base_ms = 100",
+            &[],
+        )
+        .unwrap();
+        assert!(c.webhooks_allow_private);
+        assert_eq!(c.webhooks_retry_base, Duration::from_millis(100));
+        let c = resolve(
+            "webhooks_allow_private = false",
+            &[
+                ("AKTA_WEBHOOKS_ALLOW_PRIVATE", "true"),
+                ("AKTA_WEBHOOKS_RETRY_BASE_MS", "50"),
+            ],
+        )
+        .unwrap();
+        assert!(c.webhooks_allow_private);
+        assert_eq!(c.webhooks_retry_base, Duration::from_millis(50));
+        assert!(resolve("", &[("AKTA_WEBHOOKS_RETRY_BASE_MS", "0")]).is_err());
+    }
+
+    #[test]
     fn nothing_configured_means_the_embedded_default() {
         let c = resolve("", &[]).unwrap();
         assert!(matches!(c.database, Database::Embedded));
