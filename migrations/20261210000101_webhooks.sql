@@ -67,28 +67,27 @@ REVOKE ALL ON FUNCTION akta_due_webhook_deliveries(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION akta_due_webhook_deliveries(integer) TO akta_app;
 
 -- Idempotency-Key (issue 13): the first answer to a creating POST, replayed for a repeat of
--- the same request by the same principal for 24 hours. Principal ids (token, user, operator
--- token) are unique across tenants, so (principal, key) identifies a key. Operator keys have
--- no tenant and are visible only outside any tenant's transaction.
+-- the same request by the same principal for 24 hours. Principal ids (token, user) are unique
+-- across tenants, so (principal, key) identifies a key. Answers may hold one-time secrets (a
+-- new token), so the body is sealed under the tenant's key like other secrets.
 CREATE TABLE idempotency_keys (
-    principal     text NOT NULL,
-    key           text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
-    tenant_id     uuid REFERENCES tenants(id),
-    -- SHA-256 of method, path, content type and body; NULL while the first request runs.
-    request_hash  bytea,
-    status        integer,
-    headers       jsonb NOT NULL DEFAULT '{}'::jsonb,
-    body          bytea,
-    created_at    timestamptz NOT NULL DEFAULT now(),
-    expires_at    timestamptz NOT NULL,
+    principal         text NOT NULL,
+    key               text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+    tenant_id         uuid NOT NULL REFERENCES tenants(id),
+    -- SHA-256 of method, path, media type and body; NULL while the first request runs.
+    request_hash      bytea,
+    status            integer,
+    headers           jsonb NOT NULL DEFAULT '{}'::jsonb,
+    body_sealed       bytea,
+    body_len          bigint,
+    body_wrapped_key  bytea,
+    body_key_version  integer,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    expires_at        timestamptz NOT NULL,
     PRIMARY KEY (principal, key)
 );
 CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
-ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON idempotency_keys
-    USING (tenant_id IS NOT DISTINCT FROM akta_current_tenant())
-    WITH CHECK (tenant_id IS NOT DISTINCT FROM akta_current_tenant());
+CALL akta_tenant_table('idempotency_keys');
 CREATE POLICY owner_lookup ON idempotency_keys FOR SELECT TO CURRENT_USER USING (true);
 CREATE POLICY owner_prune ON idempotency_keys FOR DELETE TO CURRENT_USER USING (true);
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO akta_app;

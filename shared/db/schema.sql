@@ -636,11 +636,14 @@ ALTER TABLE ONLY public.files FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.idempotency_keys (
     principal text NOT NULL,
     key text NOT NULL,
-    tenant_id uuid,
+    tenant_id uuid NOT NULL,
     request_hash bytea,
     status integer,
     headers jsonb DEFAULT '{}'::jsonb NOT NULL,
-    body bytea,
+    body_sealed bytea,
+    body_len bigint,
+    body_wrapped_key bytea,
+    body_key_version integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     CONSTRAINT idempotency_keys_key_check CHECK (((length(key) >= 1) AND (length(key) <= 255)))
@@ -1722,7 +1725,7 @@ CREATE POLICY tenant_isolation ON public.file_visits USING ((tenant_id = public.
 
 CREATE POLICY tenant_isolation ON public.files USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
-CREATE POLICY tenant_isolation ON public.idempotency_keys USING ((NOT (tenant_id IS DISTINCT FROM public.akta_current_tenant()))) WITH CHECK ((NOT (tenant_id IS DISTINCT FROM public.akta_current_tenant())));
+CREATE POLICY tenant_isolation ON public.idempotency_keys USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.imports USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 

@@ -8,8 +8,8 @@
 //! Multipart boundaries are random per request, so they are left out of the hash: an upload
 //! retried with a new boundary but the same parts is the same request.
 //! Only successful (2xx) answers are kept; a refused or failed request changed nothing, so
-//! its key is freed and a retry runs anew. Requests without authentication (a login) run as
-//! if they had no key.
+//! its key is freed and a retry runs anew. Requests without authentication (a login) and the
+//! operator's (who acts in no tenant) run as if they had no key.
 
 use std::sync::{Arc, Mutex};
 
@@ -44,8 +44,10 @@ pub async fn replay(State(state): State<AppState>, req: Request, next: Next) -> 
     };
     let (mut parts, body) = req.into_parts();
     let principal = match Auth::from_request_parts(&mut parts, &state).await {
-        Ok(Auth(principal)) => principal,
-        Err(_) => return next.run(Request::from_parts(parts, body)).await,
+        Ok(Auth(principal)) if akta_core::Core::has_idempotency_keys(&principal) => principal,
+        // Unauthenticated (a login) or the operator (no tenant to keep keys in): as if
+        // without a key; the handler authenticates again and answers as usual.
+        _ => return next.run(Request::from_parts(parts, body)).await,
     };
     parts.extensions.insert(Authenticated(principal.clone()));
     let hasher = RequestHasher::new(&parts);
@@ -119,7 +121,7 @@ pub async fn replay(State(state): State<AppState>, req: Request, next: Next) -> 
             };
             if let Err(e) = state
                 .core
-                .idempotency_finish(&principal, &key, &stored)
+                .idempotency_finish(&principal, &key, stored)
                 .await
             {
                 tracing::warn!(error = %e, "keeping the answer of an idempotency key failed");

@@ -28,6 +28,7 @@ const TENANT_TABLES: &[&str] = &[
     "index_log",
     "webhook_endpoints",
     "webhook_deliveries",
+    "idempotency_keys",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -513,6 +513,33 @@ async fn an_idempotency_key_creates_once_and_replays_the_first_answer() {
         3
     );
 
+    // A new token is in its answer once; the replay gives the same token, and what is kept
+    // for the replay is sealed, not the token in the clear.
+    let token_body = json!({"name": "Fachverfahren", "role": "clerk"});
+    let mint = || {
+        admin.send(with_key(
+            admin,
+            "token-1",
+            admin
+                .request(reqwest::Method::POST, "/api/v1/tokens")
+                .json(&token_body),
+        ))
+    };
+    let t1 = mint().await;
+    assert_eq!(t1.status, 201, "{}", t1.body);
+    let t2 = mint().await;
+    assert_eq!(t2.header("idempotent-replayed"), Some("true"));
+    assert_eq!(t2.body["token"], t1.body["token"]);
+    let token = t1.body["token"].as_str().unwrap().as_bytes().to_vec();
+    let mut owner = crate::common::owner(&app, tenant.id).await;
+    let kept: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT body_sealed FROM idempotency_keys WHERE key = 'token-1'")
+            .fetch_all(&mut owner)
+            .await
+            .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert!(!kept[0].windows(token.len()).any(|w| w == token.as_slice()));
+
     // An upload repeated with its key (a new multipart boundary each time, as a client
     // building the request again sends it) files one document.
     let file = first.id();
