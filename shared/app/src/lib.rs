@@ -26,8 +26,8 @@ pub enum Role {
     /// Serves REST and the web UI, and keeps its own search index (a cache of PostgreSQL)
     /// current; runs none of the shared jobs.
     Api,
-    /// Runs the shared jobs (extraction, index log pruning, sweeper, audit signer); answers
-    /// only `/healthz` and `/readyz` over HTTP.
+    /// Runs the shared jobs (extraction, index log pruning, sweeper, audit signer, webhook
+    /// delivery); answers only `/healthz` and `/readyz` over HTTP.
     Worker,
 }
 
