@@ -11,6 +11,7 @@ use akta_testkit::{Client, JobSettings, Reply, Role, TestApp, TestOptions};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use crate::common::{document_metadata, random_bytes, upload_version};
@@ -435,8 +436,7 @@ async fn a_worker_that_refuses_private_targets_never_delivers_to_one() {
     assert!(receiver.received().is_empty(), "{:#?}", receiver.received());
 }
 
-fn with_key(client: &Client, key: &str, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    let _ = client;
+fn with_key(key: &str, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     rb.header("idempotency-key", key)
 }
 
@@ -453,7 +453,6 @@ async fn an_idempotency_key_creates_once_and_replays_the_first_answer() {
     let body = json!({"plan_unit_id": plan, "subject": "Bauantrag Einmalweg 1"});
     let post = |key: &str, body: &Value| {
         admin.send(with_key(
-            admin,
             key,
             admin
                 .request(reqwest::Method::POST, "/api/v1/files")
@@ -496,7 +495,6 @@ async fn an_idempotency_key_creates_once_and_replays_the_first_answer() {
     let clerk = app.client(&tenant, "clerk").await;
     let theirs = clerk
         .send(with_key(
-            &clerk,
             "akte-1",
             clerk
                 .request(reqwest::Method::POST, "/api/v1/files")
@@ -518,7 +516,6 @@ async fn an_idempotency_key_creates_once_and_replays_the_first_answer() {
     let token_body = json!({"name": "Fachverfahren", "role": "clerk"});
     let mint = || {
         admin.send(with_key(
-            admin,
             "token-1",
             admin
                 .request(reqwest::Method::POST, "/api/v1/tokens")
@@ -560,7 +557,6 @@ async fn an_idempotency_key_creates_once_and_replays_the_first_answer() {
                     .unwrap(),
             );
         admin.send(with_key(
-            admin,
             "upload-1",
             admin
                 .request(
@@ -577,6 +573,101 @@ async fn an_idempotency_key_creates_once_and_replays_the_first_answer() {
     assert_eq!(up2.header("idempotent-replayed"), Some("true"));
     assert_eq!(up2.id(), up1.id());
     let docs = admin.get(&format!("/api/v1/files/{file}/documents")).await;
+    assert_eq!(
+        docs.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        docs.body
+    );
+}
+
+/// A repeat while the first request with the key is still running (its upload body still
+/// streaming) is refused with 409; once the first is done, a repeat gets its answer.
+#[tokio::test]
+async fn a_repeat_while_the_first_request_runs_is_refused() {
+    let app = TestApp::spawn_with(TestOptions {
+        search: false,
+        ..TestOptions::default()
+    })
+    .await;
+    let tenant = app.create_tenant("hagen").await;
+    let admin = &tenant.admin;
+    let plan = admin.create_plan_unit("63.01", None).await;
+    let file = admin.create_file(&plan, "Bauantrag").await.id();
+    let path = format!("/api/v1/files/{file}/documents");
+
+    let boundary = "grenze4711";
+    let content = random_bytes(64 * 1024);
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\
+         Content-Type: application/json\r\n\r\n{}\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"antrag.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n",
+        document_metadata("Antrag")
+    )
+    .into_bytes();
+    body.extend_from_slice(&content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let (head, tail) = body.split_at(body.len() / 2);
+    let (head, tail) = (head.to_vec(), tail.to_vec());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+
+    // The first request sends half its body and waits.
+    let (send_rest, rest) = tokio::sync::oneshot::channel::<()>();
+    let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(head)]).chain(
+        futures_util::stream::once(async move {
+            let _ = rest.await;
+            Ok(tail)
+        }),
+    );
+    let first = tokio::spawn({
+        let rb = admin
+            .request(reqwest::Method::POST, &path)
+            .header("content-type", &content_type)
+            .header("idempotency-key", "langsam")
+            .body(reqwest::Body::wrap_stream(stream));
+        let admin = admin.clone();
+        async move { admin.send(rb).await }
+    });
+    // It holds the key once its row exists.
+    let mut owner = crate::common::owner(&app, tenant.id).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let held: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM idempotency_keys WHERE key = 'langsam'")
+                .fetch_one(&mut owner)
+                .await
+                .unwrap();
+        if held == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first request never took its key"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let repeat = || {
+        admin.send(
+            admin
+                .request(reqwest::Method::POST, &path)
+                .header("content-type", &content_type)
+                .header("idempotency-key", "langsam")
+                .body(body.clone()),
+        )
+    };
+    repeat()
+        .await
+        .assert_problem(409, "idempotency_key_in_flight");
+
+    send_rest.send(()).unwrap();
+    let first = first.await.unwrap();
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = repeat().await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.id(), first.id());
+    let docs = admin.get(&path).await;
     assert_eq!(
         docs.body["items"].as_array().unwrap().len(),
         1,
