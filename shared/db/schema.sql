@@ -131,6 +131,17 @@ CREATE FUNCTION public.akta_due_extraction_jobs(p_limit integer) RETURNS TABLE(i
          LIMIT p_limit
     $$;
 
+CREATE FUNCTION public.akta_due_webhook_deliveries(p_limit integer) RETURNS TABLE(id uuid, tenant_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        SELECT d.id, d.tenant_id FROM webhook_deliveries d
+         WHERE (d.state = 'pending' AND d.run_after <= now())
+            OR (d.state = 'running' AND d.locked_until < now())
+         ORDER BY d.run_after
+         LIMIT p_limit
+    $$;
+
 CREATE FUNCTION public.akta_expired_upload_intents(p_older_than timestamp with time zone) RETURNS TABLE(blob_key text, tenant_id uuid)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
@@ -267,6 +278,14 @@ CREATE FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) RETURNS boolean
             )
             SELECT 1 FROM up WHERE up.id = v_scope);
     END
+    $$;
+
+CREATE FUNCTION public.akta_prune_idempotency_keys() RETURNS bigint
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        WITH gone AS (DELETE FROM idempotency_keys WHERE expires_at < now() RETURNING 1)
+        SELECT count(*) FROM gone
     $$;
 
 CREATE FUNCTION public.akta_rate_hit(p_buckets text[]) RETURNS TABLE(bucket text, hits integer, reset_secs integer)
@@ -736,6 +755,24 @@ CREATE TABLE public.files (
 
 ALTER TABLE ONLY public.files FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.idempotency_keys (
+    principal text NOT NULL,
+    key text NOT NULL,
+    tenant_id uuid NOT NULL,
+    request_hash bytea,
+    status integer,
+    headers jsonb DEFAULT '{}'::jsonb NOT NULL,
+    body_sealed bytea,
+    body_len bigint,
+    body_wrapped_key bytea,
+    body_key_version integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT idempotency_keys_key_check CHECK (((length(key) >= 1) AND (length(key) <= 255)))
+);
+
+ALTER TABLE ONLY public.idempotency_keys FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.imports (
     id uuid NOT NULL,
     tenant_id uuid NOT NULL,
@@ -1164,6 +1201,47 @@ CREATE TABLE public.users (
 
 ALTER TABLE ONLY public.users FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.webhook_deliveries (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    endpoint_id uuid NOT NULL,
+    event_type text NOT NULL,
+    payload text NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    run_after timestamp with time zone DEFAULT now() NOT NULL,
+    locked_until timestamp with time zone,
+    last_status integer,
+    last_error text,
+    attempt_log jsonb DEFAULT '[]'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivered_at timestamp with time zone,
+    CONSTRAINT webhook_deliveries_attempt_log_check CHECK ((jsonb_typeof(attempt_log) = 'array'::text)),
+    CONSTRAINT webhook_deliveries_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'running'::text, 'delivered'::text, 'failed'::text])))
+);
+
+ALTER TABLE ONLY public.webhook_deliveries FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.webhook_endpoints (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    url text NOT NULL,
+    events text[] NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    secret_sealed bytea NOT NULL,
+    secret_len bigint NOT NULL,
+    secret_wrapped_key bytea NOT NULL,
+    secret_key_version integer NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_description_check CHECK ((length(description) <= 500)),
+    CONSTRAINT webhook_endpoints_events_check CHECK ((cardinality(events) >= 1)),
+    CONSTRAINT webhook_endpoints_url_check CHECK ((length(url) <= 2000))
+);
+
+ALTER TABLE ONLY public.webhook_endpoints FORCE ROW LEVEL SECURITY;
+
 ALTER TABLE ONLY public.api_tokens
     ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (id);
 
@@ -1235,6 +1313,9 @@ ALTER TABLE ONLY public.files
 
 ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_tenant_id_reference_key UNIQUE (tenant_id, reference);
+
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (principal, key);
 
 ALTER TABLE ONLY public.imports
     ADD CONSTRAINT imports_pkey PRIMARY KEY (id);
@@ -1347,6 +1428,12 @@ ALTER TABLE ONLY public.users
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_tenant_id_username_key UNIQUE (tenant_id, username);
 
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
+
 CREATE INDEX audit_events_actor ON public.audit_events USING btree (tenant_id, actor, id);
 
 CREATE INDEX audit_events_at ON public.audit_events USING btree (tenant_id, at);
@@ -1383,6 +1470,8 @@ CREATE INDEX files_plan_unit ON public.files USING btree (tenant_id, plan_unit_i
 
 CREATE INDEX files_xdomea_id ON public.files USING btree (((metadata ->> 'xdomea_id'::text))) WHERE (metadata ? 'xdomea_id'::text);
 
+CREATE INDEX idempotency_keys_expiry ON public.idempotency_keys USING btree (expires_at);
+
 CREATE INDEX inbox_items_waiting ON public.inbox_items USING btree (tenant_id, received_at) WHERE (filed_document_id IS NULL);
 
 CREATE INDEX index_log_created ON public.index_log USING btree (created_at);
@@ -1407,6 +1496,14 @@ CREATE UNIQUE INDEX transfer_items_one_open ON public.transfer_items USING btree
 
 CREATE INDEX transfer_messages_transfer ON public.transfer_messages USING btree (transfer_id, created_at);
 
+CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (run_after) WHERE (state = 'pending'::text);
+
+CREATE INDEX webhook_deliveries_endpoint ON public.webhook_deliveries USING btree (endpoint_id, created_at DESC);
+
+CREATE INDEX webhook_deliveries_locked ON public.webhook_deliveries USING btree (locked_until) WHERE (state = 'running'::text);
+
+CREATE INDEX webhook_endpoints_tenant ON public.webhook_endpoints USING btree (tenant_id);
+
 CREATE TRIGGER audit_events_chain BEFORE INSERT ON public.audit_events FOR EACH ROW EXECUTE FUNCTION public.akta_audit_chain();
 
 CREATE TRIGGER extraction_jobs_notify AFTER INSERT ON public.extraction_jobs FOR EACH STATEMENT EXECUTE FUNCTION public.akta_notify_channel('akta_extraction');
@@ -1414,6 +1511,8 @@ CREATE TRIGGER extraction_jobs_notify AFTER INSERT ON public.extraction_jobs FOR
 CREATE TRIGGER files_hold_blocks_deletion BEFORE DELETE ON public.files FOR EACH ROW EXECUTE FUNCTION public.akta_refuse_held_deletion();
 
 CREATE TRIGGER index_log_notify AFTER INSERT ON public.index_log FOR EACH STATEMENT EXECUTE FUNCTION public.akta_notify_channel('akta_index_log');
+
+CREATE TRIGGER webhook_deliveries_notify AFTER INSERT ON public.webhook_deliveries FOR EACH STATEMENT EXECUTE FUNCTION public.akta_notify_channel('akta_webhooks');
 
 ALTER TABLE ONLY public.api_tokens
     ADD CONSTRAINT api_tokens_plan_unit_id_fkey FOREIGN KEY (plan_unit_id) REFERENCES public.plan_units(id);
@@ -1531,6 +1630,9 @@ ALTER TABLE ONLY public.files
 
 ALTER TABLE ONLY public.files
     ADD CONSTRAINT files_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
 ALTER TABLE ONLY public.imports
     ADD CONSTRAINT imports_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
@@ -1667,6 +1769,15 @@ ALTER TABLE ONLY public.users
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
 ALTER TABLE public.api_tokens ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.audit_events ENABLE ROW LEVEL SECURITY;
@@ -1701,6 +1812,8 @@ ALTER TABLE public.files ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY grantee_reads ON public.file_shares FOR SELECT TO akta_app USING ((grantee_tenant_id = public.akta_current_tenant()));
 
+ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.imports ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.inbox_items ENABLE ROW LEVEL SECURITY;
@@ -1727,6 +1840,8 @@ CREATE POLICY owner_lookup ON public.extraction_jobs FOR SELECT TO akta_owner US
 
 CREATE POLICY owner_lookup ON public.file_access FOR SELECT TO akta_owner USING (true);
 
+CREATE POLICY owner_lookup ON public.idempotency_keys FOR SELECT TO akta_owner USING (true);
+
 CREATE POLICY owner_lookup ON public.index_log FOR SELECT TO akta_owner USING (true);
 
 CREATE POLICY owner_lookup ON public.sessions FOR SELECT TO akta_owner USING (true);
@@ -1742,6 +1857,10 @@ CREATE POLICY owner_lookup ON public.tenant_usage FOR SELECT TO akta_owner USING
 CREATE POLICY owner_lookup ON public.upload_intents FOR SELECT TO akta_owner USING (true);
 
 CREATE POLICY owner_lookup ON public.users FOR SELECT TO akta_owner USING (true);
+
+CREATE POLICY owner_lookup ON public.webhook_deliveries FOR SELECT TO akta_owner USING (true);
+
+CREATE POLICY owner_prune ON public.idempotency_keys FOR DELETE TO akta_owner USING (true);
 
 CREATE POLICY owner_prune ON public.index_log FOR DELETE TO akta_owner USING (true);
 
@@ -1881,6 +2000,8 @@ CREATE POLICY tenant_isolation ON public.file_visits USING ((tenant_id = public.
 
 CREATE POLICY tenant_isolation ON public.files USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
+CREATE POLICY tenant_isolation ON public.idempotency_keys USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
 CREATE POLICY tenant_isolation ON public.imports USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.inbox_items USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
@@ -1931,6 +2052,10 @@ CREATE POLICY tenant_isolation ON public.usage_monthly USING ((tenant_id = publi
 
 CREATE POLICY tenant_isolation ON public.users USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
+CREATE POLICY tenant_isolation ON public.webhook_deliveries USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
+CREATE POLICY tenant_isolation ON public.webhook_endpoints USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
 ALTER TABLE public.tenant_keys ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.tenant_quotas ENABLE ROW LEVEL SECURITY;
@@ -1971,6 +2096,10 @@ CREATE POLICY visibility ON public.resubmissions AS RESTRICTIVE FOR SELECT TO ak
 
 CREATE POLICY visibility ON public.routings AS RESTRICTIVE FOR SELECT TO akta_app USING (((current_setting('app.system'::text, true) = 'on'::text) OR public.akta_file_id_visible(file_id)));
 
+ALTER TABLE public.webhook_deliveries ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.webhook_endpoints ENABLE ROW LEVEL SECURITY;
+
 GRANT ALL ON FUNCTION public.akta_audit_payload(p_tenant uuid, p_seq bigint, p_at timestamp with time zone, p_actor text, p_action text, p_object_type text, p_object_id uuid, p_file_id uuid, p_before jsonb, p_after jsonb) TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_authenticate(p_hash bytea) FROM PUBLIC;
@@ -1986,6 +2115,9 @@ GRANT ALL ON FUNCTION public.akta_current_tenant() TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_due_extraction_jobs(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_due_extraction_jobs(p_limit integer) TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_due_webhook_deliveries(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_due_webhook_deliveries(p_limit integer) TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_expired_upload_intents(p_older_than timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_expired_upload_intents(p_older_than timestamp with time zone) TO akta_app;
@@ -2016,6 +2148,9 @@ GRANT ALL ON FUNCTION public.akta_outbox_depths() TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_prune_idempotency_keys() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_prune_idempotency_keys() TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_rate_hit(p_buckets text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_rate_hit(p_buckets text[]) TO akta_app;
@@ -2083,6 +2218,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.file_visits TO akta_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.files TO akta_app;
 
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.idempotency_keys TO akta_app;
+
 GRANT SELECT,INSERT,UPDATE ON TABLE public.imports TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.inbox_items TO akta_app;
@@ -2142,3 +2279,7 @@ GRANT SELECT ON TABLE public.usage_active_users TO akta_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.usage_monthly TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.users TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.webhook_deliveries TO akta_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.webhook_endpoints TO akta_app;

@@ -32,6 +32,8 @@ struct FileConfig {
     import_dir: Option<PathBuf>,
     public_url: Option<String>,
     master_key_file: Option<PathBuf>,
+    webhooks_allow_private: Option<bool>,
+    webhooks_retry_base_ms: Option<u64>,
     s3: Option<S3File>,
 }
 
@@ -118,6 +120,10 @@ pub struct Config {
     pub master_key: Option<MasterKeySource>,
     /// `AKTA_ENCRYPTION=off`: store uploads unencrypted. For the benchmark only.
     pub encrypt_uploads: bool,
+    /// Webhook endpoints may point at private, loopback and link-local addresses.
+    pub webhooks_allow_private: bool,
+    /// The first wait before a failed webhook delivery is retried (later waits grow from it).
+    pub webhooks_retry_base: Duration,
 }
 
 impl Config {
@@ -285,7 +291,16 @@ impl Config {
         let public_url = env("AKTA_PUBLIC_URL")
             .or(file.public_url)
             .map(|u| u.trim_end_matches('/').to_owned());
+        let webhooks_allow_private =
+            flag("AKTA_WEBHOOKS_ALLOW_PRIVATE", file.webhooks_allow_private);
+        let retry_base_ms =
+            num("AKTA_WEBHOOKS_RETRY_BASE_MS", file.webhooks_retry_base_ms)?.unwrap_or(5000);
+        if !(1..=3_600_000).contains(&retry_base_ms) {
+            bail!("AKTA_WEBHOOKS_RETRY_BASE_MS must be between 1 and 3600000");
+        }
         Ok(Config {
+            webhooks_allow_private,
+            webhooks_retry_base: Duration::from_millis(retry_base_ms),
             public_url,
             master_key,
             encrypt_uploads,
@@ -330,6 +345,31 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::resolve(toml::from_str(toml_text)?, |k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn webhook_settings_come_from_the_file_and_the_environment() {
+        let c = resolve("", &[]).unwrap();
+        assert!(!c.webhooks_allow_private);
+        assert_eq!(c.webhooks_retry_base, Duration::from_secs(5));
+        let c = resolve(
+            "webhooks_allow_private = true\nwebhooks_retry_base_ms = 100",
+            &[],
+        )
+        .unwrap();
+        assert!(c.webhooks_allow_private);
+        assert_eq!(c.webhooks_retry_base, Duration::from_millis(100));
+        let c = resolve(
+            "webhooks_allow_private = false",
+            &[
+                ("AKTA_WEBHOOKS_ALLOW_PRIVATE", "true"),
+                ("AKTA_WEBHOOKS_RETRY_BASE_MS", "50"),
+            ],
+        )
+        .unwrap();
+        assert!(c.webhooks_allow_private);
+        assert_eq!(c.webhooks_retry_base, Duration::from_millis(50));
+        assert!(resolve("", &[("AKTA_WEBHOOKS_RETRY_BASE_MS", "0")]).is_err());
     }
 
     #[test]

@@ -794,6 +794,7 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 ready_max_index_lag: i64::try_from(config.ready_max_index_lag).unwrap_or(i64::MAX),
                 requests_per_minute: config.requests_per_minute,
                 import_dir: config.import_dir.clone(),
+                webhooks_allow_private: config.webhooks_allow_private,
                 ..CoreSettings::default()
             },
             api: ApiSettings {
@@ -816,6 +817,11 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 orphan_grace: config.orphan_grace,
                 audit_signing,
                 audit_anchor_file: config.audit_anchor_file.clone(),
+                webhooks: akta_jobs::webhooks::WebhookSettings {
+                    allow_private: config.webhooks_allow_private,
+                    retry_base: config.webhooks_retry_base,
+                    ..akta_jobs::webhooks::WebhookSettings::default()
+                },
             },
         })?;
         if backend.is_embedded() {

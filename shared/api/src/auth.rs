@@ -31,10 +31,18 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
 /// browsers attach cookies to requests other sites trigger; bearer tokens they never attach.
 pub struct Auth(pub Principal);
 
+/// The principal a layer already authenticated for this request (the Idempotency-Key
+/// layer), so the handler's extractor neither asks again nor counts the request twice.
+#[derive(Clone)]
+pub(crate) struct Authenticated(pub Principal);
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(Authenticated(principal)) = parts.extensions.get::<Authenticated>() {
+            return Ok(Auth(principal.clone()));
+        }
         let principal = match parts.headers.get(header::AUTHORIZATION) {
             Some(value) => {
                 let token = value

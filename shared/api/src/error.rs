@@ -57,6 +57,12 @@ pub enum ApiError {
     /// 502: an identity provider is unreachable or answered something unusable.
     #[error("{0}")]
     ProviderFailed(String),
+    /// 422: an Idempotency-Key already used for another request.
+    #[error("this Idempotency-Key was used for a different request (method, path or body)")]
+    IdempotencyKeyReused,
+    /// 409: the first request with this Idempotency-Key is still running.
+    #[error("a request with this Idempotency-Key is still being processed; retry later")]
+    IdempotencyKeyInFlight,
     /// Internal causes are logged, never sent to clients.
     #[error("internal error")]
     Internal(String),
@@ -111,6 +117,16 @@ impl ApiError {
                 "Unsupported Media Type",
             ),
             Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Unprocessable Content",
+            ),
+            IdempotencyKeyInFlight => (
+                StatusCode::CONFLICT,
+                "idempotency_key_in_flight",
+                "Conflict",
+            ),
             PreconditionFailed => (
                 StatusCode::PRECONDITION_FAILED,
                 "precondition_failed",

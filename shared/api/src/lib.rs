@@ -5,6 +5,7 @@
 mod auth;
 mod error;
 mod headers;
+mod idempotency;
 mod input;
 mod metrics;
 pub mod peer;

@@ -26,8 +26,8 @@ pub enum Role {
     /// Serves REST and the web UI, and keeps its own search index (a cache of PostgreSQL)
     /// current; runs none of the shared jobs.
     Api,
-    /// Runs the shared jobs (extraction, index log pruning, sweeper, audit signer); answers
-    /// only `/healthz` and `/readyz` over HTTP.
+    /// Runs the shared jobs (extraction, index log pruning, sweeper, audit signer, webhook
+    /// delivery); answers only `/healthz` and `/readyz` over HTTP.
     Worker,
 }
 
@@ -76,6 +76,8 @@ pub struct JobSettings {
     pub audit_signing: Option<(PKey<Private>, Duration)>,
     /// Also appends every signed head to this file (besides the blob store's anchors).
     pub audit_anchor_file: Option<PathBuf>,
+    /// Webhook delivery: polling, retry backoff, timeout, private targets.
+    pub webhooks: akta_jobs::webhooks::WebhookSettings,
 }
 
 impl Default for JobSettings {
@@ -88,6 +90,7 @@ impl Default for JobSettings {
             orphan_grace: Duration::from_secs(6 * 3600),
             audit_signing: None,
             audit_anchor_file: None,
+            webhooks: akta_jobs::webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -156,12 +159,19 @@ impl App {
             };
             if let Some(exe) = jobs.extract_exe {
                 tasks.push(tokio::spawn(akta_jobs::worker::run(
-                    ctx,
+                    ctx.clone(),
                     exe,
                     jobs.extraction,
                 )));
             }
             tasks.push(tokio::spawn(akta_jobs::indexer::prune(db.clone())));
+            tasks.push(tokio::spawn(akta_jobs::webhooks::run(
+                ctx.clone(),
+                jobs.webhooks,
+            )));
+            tasks.push(tokio::spawn(akta_jobs::webhooks::prune_idempotency_keys(
+                db.clone(),
+            )));
             tasks.push(tokio::spawn(akta_jobs::sweeper::run(
                 db.clone(),
                 blobs,

@@ -13,6 +13,7 @@ mod documents;
 mod error;
 mod files;
 mod filing;
+pub mod idempotency;
 pub mod import;
 mod inbox;
 mod login_guard;
@@ -30,6 +31,7 @@ mod tenants;
 pub mod transfers;
 pub mod usage;
 mod views;
+pub mod webhooks;
 
 pub use cases::CaseUpdate;
 pub use desk::Desk;
@@ -62,7 +64,7 @@ pub mod model {
         AccessEntry, AuditEvent, Case, Document, DocumentTarget, Extraction, FileFilter,
         FileRecord, InboxItem, IndexLag, NewDocument, NewFile, NewPlanUnit, OperatorTokenRow,
         OrgUnit, Page, PlanUnit, Quota, SupportGrant, TenantRow, TenantUsage, TokenRow, User,
-        Version,
+        Version, WebhookDelivery, WebhookEndpoint,
     };
 }
 
@@ -101,6 +103,9 @@ pub struct CoreSettings {
     /// Where tenant admins may point imports at manifests over REST: `<import_dir>/<tenant
     /// slug>/…` (the operator puts a town's file share there); `None`: only uploads.
     pub import_dir: Option<std::path::PathBuf>,
+    /// Admit webhook endpoints on private, loopback and link-local addresses (tests, an
+    /// operator's own network). Off, such targets are refused at registration and delivery.
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for CoreSettings {
@@ -117,6 +122,7 @@ impl Default for CoreSettings {
             logins_per_tenant_minute: 300,
             requests_per_minute: 1200,
             import_dir: None,
+            webhooks_allow_private: false,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Domain events: every change writes exactly one event, in the transaction of the change,
 //! and this module is the one place that turns an event into what follows from it — the
-//! audit chain entry, the search index log entries and the extraction outbox row. A further
-//! consumer (a webhook outbox) is one more line in [`TenantTx::record`].
+//! audit chain entry, the search index log entries, the extraction outbox row and the
+//! webhook outbox rows (`repo::webhooks`).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -105,13 +105,15 @@ impl DomainEvent {
 
 /// What a transaction in batch mode (many documents filed at once, see
 /// [`TenantTx::batch_writes`]) writes at commit instead of after each change: audit entries
-/// in their order, extraction jobs, the usage charge; and the targets it resolved, each
+/// in their order, extraction jobs, webhook messages, the usage charge; and the targets it resolved, each
 /// resolved (and locked) once. The audit chain's head is then locked only for the final
 /// insert, not for the whole batch.
 #[derive(Default)]
 pub(crate) struct Batched {
     audit: Vec<(DomainEvent, Option<Value>)>,
     extractions: Vec<Uuid>,
+    /// Webhook messages: (public type, body).
+    webhooks: Vec<(&'static str, String)>,
     pub(crate) usage: crate::repo::quotas::Charge,
     pub(crate) targets: std::collections::HashMap<(bool, Uuid), (Uuid, Option<Uuid>)>,
 }
@@ -142,6 +144,7 @@ impl TenantTx {
         if let Some(version) = event.version_id {
             self.enqueue_extraction(version).await?;
         }
+        self.enqueue_webhooks(&event).await?;
         Ok(())
     }
 
@@ -165,6 +168,9 @@ impl TenantTx {
             None
         };
         let batch = self.batch.get_or_insert_with(Batched::default);
+        if let Some(message) = crate::repo::webhooks::webhook_message(&event) {
+            batch.webhooks.push(message);
+        }
         if let Some(version) = event.version_id {
             batch.extractions.push(version);
         }
@@ -225,6 +231,10 @@ impl TenantTx {
             .bind(&batch.extractions)
             .execute(&mut *self.tx)
             .await?;
+        }
+        if !batch.webhooks.is_empty() {
+            let (types, payloads): (Vec<&str>, Vec<String>) = batch.webhooks.into_iter().unzip();
+            self.insert_webhook_rows(&types, &payloads).await?;
         }
         if !batch.usage.is_empty() {
             self.charge_usage_now(batch.usage).await?;

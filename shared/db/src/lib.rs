@@ -21,6 +21,7 @@ pub use repo::extraction::{
     full_text, ClaimedJob, ExtractedText, Extraction, ExtractionSource, SealedText, StoredText,
 };
 pub use repo::files::{Case, CaseChanges, FileChanges, FileFilter, FileRecord, Lock, NewFile};
+pub use repo::idempotency::{IdempotencyState, StoredResponse};
 pub use repo::inbox::{InboxItem, InboxScope, NewInboxItem};
 pub use repo::keys::{ContentKey, StoredDek, TenantKeyRow, WrappedDekRow};
 pub use repo::plan_units::{NewPlanUnit, PlanUnit};
@@ -33,6 +34,7 @@ pub use repo::support::SupportGrant;
 pub use repo::tokens::{Authenticated, NewToken, TokenRow};
 pub use repo::usage::{ScrapeGauges, UsageRow};
 pub use repo::users::{NewUser, SessionRow, User, UserChanges};
+pub use repo::webhooks::{AttemptOutcome, ClaimedDelivery, WebhookDelivery, WebhookEndpoint};
 pub use repo::{OrgUnit, Page};
 pub use wake::Wakeup;
 

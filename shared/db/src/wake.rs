@@ -13,6 +13,8 @@ use crate::Db;
 pub const EXTRACTION: &str = "akta_extraction";
 /// New index log entries were committed.
 pub const INDEX_LOG: &str = "akta_index_log";
+/// New webhook deliveries were committed.
+pub const WEBHOOKS: &str = "akta_webhooks";
 
 /// A listener on one channel.
 pub struct Wakeup {

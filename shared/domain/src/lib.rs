@@ -8,6 +8,7 @@ mod reference;
 pub mod retention;
 mod text;
 mod types;
+pub mod webhooks;
 
 pub use reference::{ReferenceFormat, ReferenceNumber};
 pub use text::{

@@ -1,12 +1,14 @@
 //! Akta's background work. The shared jobs run with `akta serve --role worker` (and `all`):
 //! the extraction worker ([`worker`]), the orphan sweeper ([`sweeper`]), the audit signer
-//! ([`audit_signer`]) and the pruning of the index log ([`indexer::prune`]). The index
+//! ([`audit_signer`]), the pruning of the index log ([`indexer::prune`]) and webhook
+//! delivery with the pruning of idempotency keys ([`webhooks`]). The index
 //! applier ([`indexer::run`]) keeps a node's own search indexes, a cache of PostgreSQL, and
 //! runs wherever search is served (`api` and `all`).
 
 pub mod audit_signer;
 pub mod indexer;
 pub mod sweeper;
+pub mod webhooks;
 pub mod worker;
 
 use std::sync::Arc;

@@ -438,6 +438,25 @@ impl Keyring {
         Ok(true)
     }
 
+    /// Re-wraps the webhook signing secrets an older key wraps to `version`.
+    async fn rewrap_webhook_secrets(
+        &self,
+        tx: &mut TenantTx,
+        version: i32,
+        key: &Key256,
+    ) -> Result<u64, KeyError> {
+        let context = secret_context(tx.tenant());
+        let mut n = 0;
+        for (id, sealed) in tx.webhook_secrets_below(version).await? {
+            let old = self.tenant_key(tx, sealed.key_version).await?;
+            let secret_key = unwrap_key(&old, &sealed.wrapped_key, &context)?;
+            tx.rewrap_webhook_secret(id, &wrap_key(key, &secret_key, &context)?, version)
+                .await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// `akta keys rotate`: a new tenant key version, every DEK re-wrapped to it, older versions
     /// retired. Runs in system transactions, which see confidential Akten too: a DEK missed
     /// here would lose its key when the old version is retired.
@@ -476,6 +495,7 @@ impl Keyring {
                 if self.rewrap_secret(&mut tx, version, &key).await? {
                     rewrapped += 1;
                 }
+                rewrapped += self.rewrap_webhook_secrets(&mut tx, version, &key).await?;
                 // None: an upload that wrapped with an old version committed meanwhile; the
                 // next round re-wraps it (dropping `tx` rolls this one back).
                 let Some(retired) = tx.retire_tenant_keys_below(version).await? else {

@@ -38,6 +38,8 @@ pub struct TestOptions {
     pub role: Role,
     /// Manifests under `<import_dir>/<tenant slug>/` may be imported over REST.
     pub import_dir: Option<PathBuf>,
+    /// Webhook endpoints on loopback (a receiver in the test) are allowed.
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for TestOptions {
@@ -51,6 +53,7 @@ impl Default for TestOptions {
             search: true,
             role: Role::All,
             import_dir: None,
+            webhooks_allow_private: false,
         }
     }
 }
@@ -347,6 +350,7 @@ impl TestApp {
                 logins_per_client_minute: 10_000,
                 logins_per_tenant_minute: 10_000,
                 import_dir: options.import_dir.clone(),
+                webhooks_allow_private: options.webhooks_allow_private,
                 ..CoreSettings::default()
             },
             api: ApiSettings {
@@ -367,6 +371,13 @@ impl TestApp {
                 orphan_grace: options.orphan_grace,
                 audit_signing: None,
                 audit_anchor_file: None,
+                // Retries after a failed delivery come in a tenth of a second, not 5 s.
+                webhooks: akta_jobs::webhooks::WebhookSettings {
+                    poll: Duration::from_millis(200),
+                    retry_base: Duration::from_millis(100),
+                    allow_private: options.webhooks_allow_private,
+                    ..akta_jobs::webhooks::WebhookSettings::default()
+                },
             },
         })
         .expect("build the app");

@@ -95,6 +95,9 @@ impl From<ApiError> for WebError {
             }
             ApiError::UnsupportedMediaType(m) => WebError::BadRequest(m.to_owned()),
             ApiError::Conflict(m) => WebError::Conflict(m),
+            e @ (ApiError::IdempotencyKeyReused | ApiError::IdempotencyKeyInFlight) => {
+                WebError::Conflict(e.to_string())
+            }
             ApiError::PreconditionFailed | ApiError::PreconditionRequired => {
                 WebError::Conflict("changed meanwhile".into())
             }

@@ -37,4 +37,5 @@ mod sessions;
 mod support;
 mod uploads;
 mod web;
+mod webhooks;
 mod wiedervorlagen;

@@ -29,6 +29,9 @@ const TENANT_TABLES: &[&str] = &[
     "file_shares",
     "usage_monthly",
     "usage_active_users",
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "idempotency_keys",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

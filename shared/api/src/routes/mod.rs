@@ -19,6 +19,7 @@ mod tenants;
 mod transfers;
 pub(crate) mod users;
 mod versioned;
+mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
@@ -276,11 +277,31 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/auth/oidc/{tenant}/login", get(oidc::login))
         .route("/auth/oidc/{tenant}/callback", get(oidc::callback))
         .route("/api/v1/oidc", get(oidc::get_config).put(oidc::put_config))
+        // Webhooks for Fachverfahren (issue 13): endpoints, delivery log, test-send.
+        .route(
+            "/api/v1/webhooks",
+            post(webhooks::create).get(webhooks::list),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(webhooks::get).delete(webhooks::delete),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route("/api/v1/webhooks/{id}/test", post(webhooks::test))
         .merge(uploads)
         .merge(messages)
         // `extra` brings the fallback for unknown paths (see `router`).
         .merge(extra);
 
+    // Idempotency-Key on every POST (see crate::idempotency); innermost, so replayed answers
+    // get the same headers, metrics and tracing as first ones.
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::idempotency::replay,
+    ));
     api.route_layer(axum::middleware::from_fn(crate::metrics::note_route))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

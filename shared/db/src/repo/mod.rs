@@ -7,6 +7,7 @@ pub mod disposal;
 pub mod documents;
 pub mod extraction;
 pub mod files;
+pub mod idempotency;
 pub mod imports;
 pub mod inbox;
 pub mod keys;
@@ -23,6 +24,7 @@ pub mod tokens;
 pub mod transfers;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 pub mod workplace;
 
 use serde::Serialize;
