@@ -66,3 +66,9 @@ CREATE FUNCTION akta_invitation_tenant(p_hash bytea)
     $$;
 REVOKE ALL ON FUNCTION akta_invitation_tenant(bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION akta_invitation_tenant(bytea) TO akta_app;
+
+-- A coat of arms may be SVG: served only as an image, with `Content-Security-Policy: sandbox`
+-- and never inline in a page (shared/web/src/pages/admin.rs).
+ALTER TABLE tenant_branding DROP CONSTRAINT tenant_branding_logo_media_type_check;
+ALTER TABLE tenant_branding ADD CONSTRAINT tenant_branding_logo_media_type_check
+    CHECK (logo_media_type IN ('image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/svg+xml'));

@@ -24,6 +24,11 @@ const BUILTIN_CSV: &str = include_str!("../plans/kgst-kommunal.csv");
 /// Largest template accepted (a plan of a few thousand units).
 pub const TEMPLATE_MAX_BYTES: usize = 512 * 1024;
 
+/// The built-in template's CSV (to publish it under another name, or to read it).
+pub fn builtin_csv() -> &'static str {
+    BUILTIN_CSV
+}
+
 /// A template as the lists show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanTemplate {

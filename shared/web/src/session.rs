@@ -159,6 +159,7 @@ impl Session {
             query: String::new(),
             nav: "",
             logo_src: None,
+            console: false,
         };
         Ok(Session {
             principal,
@@ -245,6 +246,15 @@ pub async fn multipart_parts(
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
     max: usize,
 ) -> Result<Vec<(String, Vec<u8>)>, WebError> {
+    multipart_parts_checked(&session.csrf, multipart, max).await
+}
+
+/// [`multipart_parts`] against any session's synchronizer token (the console's, too).
+pub async fn multipart_parts_checked(
+    expected_csrf: &str,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    max: usize,
+) -> Result<Vec<(String, Vec<u8>)>, WebError> {
     // A body that is no multipart form gets the HTML error page, not axum's plain text.
     let mut multipart = multipart.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let mut parts = Vec::new();
@@ -270,7 +280,9 @@ pub async fn multipart_parts(
             bytes.extend_from_slice(&chunk);
         }
         if name == "csrf_token" && !csrf {
-            session.check_csrf(&String::from_utf8_lossy(&bytes))?;
+            if !tokens_match(&String::from_utf8_lossy(&bytes), expected_csrf) {
+                return Err(WebError::Csrf);
+            }
             csrf = true;
             continue;
         }

@@ -16,7 +16,7 @@ use crate::forms::Errors;
 use crate::render::{page_with_status, see_other, Chrome};
 use crate::session::Session;
 
-const LOGO_MAX: usize = 256 * 1024;
+pub(crate) const LOGO_MAX: usize = 256 * 1024;
 
 #[derive(Template)]
 #[template(path = "admin.html")]
@@ -68,12 +68,17 @@ fn luminance(hex: &str) -> Option<f64> {
 }
 
 /// Contrast of white text on `hex`.
-fn contrast_with_white(hex: &str) -> Option<f64> {
+pub(crate) fn contrast_with_white(hex: &str) -> Option<f64> {
     luminance(hex).map(|l| 1.05 / (l + 0.05))
 }
 
-/// PNG, JPEG, GIF or WebP by their magic numbers (never SVG: it can carry script).
-fn image_type(bytes: &[u8]) -> Option<&'static str> {
+/// PNG, JPEG, GIF or WebP by their magic numbers, or SVG (which can carry script: it is only
+/// ever served as an image under `Content-Security-Policy: sandbox`, see [`logo_response`],
+/// and shown through `<img>`, where no script of it runs).
+pub(crate) fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if is_svg(bytes) {
+        return Some("image/svg+xml");
+    }
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some("image/png")
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
@@ -84,6 +89,36 @@ fn image_type(bytes: &[u8]) -> Option<&'static str> {
         Some("image/webp")
     } else {
         None
+    }
+}
+
+/// An SVG document: UTF-8 text starting with markup whose first element is `<svg`.
+fn is_svg(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+    // The XML declaration, comments and a doctype may come first.
+    loop {
+        if let Some(after) = rest.strip_prefix("<?") {
+            match after.find("?>") {
+                Some(end) => rest = after[end + 2..].trim_start(),
+                None => return false,
+            }
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            match after.find("-->") {
+                Some(end) => rest = after[end + 3..].trim_start(),
+                None => return false,
+            }
+        } else if let Some(after) = rest.strip_prefix("<!DOCTYPE") {
+            match after.find('>') {
+                Some(end) => rest = after[end + 1..].trim_start(),
+                None => return false,
+            }
+        } else {
+            return rest.starts_with("<svg")
+                && rest[4..].starts_with(|c: char| c.is_whitespace() || c == '>');
+        }
     }
 }
 
@@ -221,8 +256,13 @@ mod tests {
     }
 
     #[test]
-    fn only_raster_images_are_logos() {
+    fn logos_are_raster_images_or_svg() {
         assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
-        assert_eq!(image_type(b"<svg xmlns="), None);
+        assert_eq!(
+            image_type(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+            Some("image/svg+xml")
+        );
+        assert_eq!(image_type(b"<html><svg></svg></html>"), None);
+        assert_eq!(image_type(b"<svgx>"), None);
     }
 }

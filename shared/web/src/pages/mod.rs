@@ -3,6 +3,9 @@
 
 pub mod admin;
 pub mod archive;
+// Operator console and invitations (issue 13).
+pub mod console;
+pub mod invitation;
 pub mod documents;
 pub mod files;
 pub mod history;
