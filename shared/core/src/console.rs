@@ -145,9 +145,7 @@ pub fn parse_host_name(raw: &str) -> Result<String, CoreError> {
 /// An accent colour `#rrggbb` (lowercased).
 pub fn parse_accent_color(raw: &str) -> Result<String, CoreError> {
     let c = raw.trim().to_ascii_lowercase();
-    let ok = c.len() == 7
-        && c.starts_with('#')
-        && c[1..].chars().all(|ch| ch.is_ascii_hexdigit());
+    let ok = c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit());
     if ok {
         Ok(c)
     } else {
@@ -334,16 +332,14 @@ impl Core {
     ) -> Result<Onboarded, CoreError> {
         let plan = match new.plan {
             PlanSource::None => None,
-            PlanSource::Template(name) => Some(
-                self.plan_template(&name)
-                    .await
-                    .map_err(|e| match e {
-                        CoreError::NotFound => {
-                            CoreError::validation("plan", format!("no template named {name}"))
-                        }
-                        e => e,
-                    })?,
-            ),
+            PlanSource::Template(name) => {
+                Some(self.plan_template(&name).await.map_err(|e| match e {
+                    CoreError::NotFound => {
+                        CoreError::validation("plan", format!("no template named {name}"))
+                    }
+                    e => e,
+                })?)
+            }
             PlanSource::Csv(bytes) => {
                 let text = String::from_utf8(bytes)
                     .map_err(|_| CoreError::validation("plan", "the CSV file is not UTF-8"))?;
@@ -454,7 +450,10 @@ impl Core {
             .db
             .tenant_tx(TenantId(tenant_id), "web:invitation")
             .await?;
-        let row = tx.invitation_locked(&hash).await?.ok_or(CoreError::NotFound)?;
+        let row = tx
+            .invitation_locked(&hash)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         let branding = tx.branding().await?;
         tx.commit().await?;
         let oidc = self.oidc_login_config(&tenant.slug).await?.is_some();
@@ -489,11 +488,16 @@ impl Core {
             .db
             .tenant_tx(TenantId(tenant_id), &format!("user:{username}"))
             .await?;
-        let invitation = tx.invitation_locked(&hash).await?.ok_or(CoreError::NotFound)?;
+        let invitation = tx
+            .invitation_locked(&hash)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         match state_of(&invitation) {
             InvitationState::Open => {}
             InvitationState::Used => {
-                return Err(CoreError::Conflict("the invitation was used already".into()))
+                return Err(CoreError::Conflict(
+                    "the invitation was used already".into(),
+                ))
             }
             InvitationState::Expired => {
                 return Err(CoreError::Conflict("the invitation has expired".into()))
@@ -530,7 +534,10 @@ impl Core {
 
     /// The town whose own host name this is (set at onboarding), if active.
     pub async fn tenant_of_host(&self, host: &str) -> Result<Option<String>, CoreError> {
-        Ok(self.db.tenant_slug_by_host(&host.to_ascii_lowercase()).await?)
+        Ok(self
+            .db
+            .tenant_slug_by_host(&host.to_ascii_lowercase())
+            .await?)
     }
 }
 

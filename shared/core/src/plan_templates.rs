@@ -101,7 +101,10 @@ pub fn parse_plan_csv(name: &str, text: &str) -> Result<Plan, CoreError> {
         let cell = |c: Option<usize>| c.and_then(|c| fields.get(c)).map_or("", String::as_str);
         let code = PlanCode::parse(cell(Some(code_col))).map_err(|e| row_error(n, e.message))?;
         if flat.iter().any(|(c, _, _)| c == &code) {
-            return Err(row_error(n, format!("the code {} appears twice", code.as_str())));
+            return Err(row_error(
+                n,
+                format!("the code {} appears twice", code.as_str()),
+            ));
         }
         let title = akta_domain::bounded_text("title", cell(Some(title_col)), 500)
             .map_err(|e| row_error(n, format!("{}: {}", e.field, e.message)))?;
@@ -268,10 +271,7 @@ impl Core {
         }
         let title = akta_domain::bounded_text("title", title, 200)?;
         let plan = parse_plan_csv(&title, csv)?;
-        let row = self
-            .db
-            .put_plan_template(&name, &title, csv, actor)
-            .await?;
+        let row = self.db.put_plan_template(&name, &title, csv, actor).await?;
         Ok(PlanTemplate {
             name: row.name,
             title: row.title,

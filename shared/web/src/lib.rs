@@ -122,7 +122,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(6 * 1024 * 1024)),
         )
         .route("/betrieb/mandanten/{slug}", get(console::tenant))
-        .route("/betrieb/mandanten/{slug}/status", post(console::set_status))
+        .route(
+            "/betrieb/mandanten/{slug}/status",
+            post(console::set_status),
+        )
         .route(
             "/betrieb/mandanten/{slug}/kontingent",
             post(console::set_quota),

@@ -54,8 +54,8 @@ pub async fn create(
             &op.actor(),
         )
         .await?;
-    let mut out = serde_json::to_value(&onboarded.tenant)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut out =
+        serde_json::to_value(&onboarded.tenant).map_err(|e| ApiError::Internal(e.to_string()))?;
     out["admin_token"] = json!(onboarded.admin_token);
     if let Some(plan) = onboarded.plan {
         out["plan"] = json!(plan);

@@ -231,10 +231,9 @@ fn interval(d: std::time::Duration) -> Result<sqlx::postgres::types::PgInterval,
 impl TenantTx {
     /// Users and the time of the last audited change, for the console.
     pub async fn tenant_activity(&mut self) -> Result<TenantActivity, DbError> {
-        let users: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM users WHERE disabled_at IS NULL")
-                .fetch_one(&mut *self.tx)
-                .await?;
+        let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE disabled_at IS NULL")
+            .fetch_one(&mut *self.tx)
+            .await?;
         let last_activity: Option<time::OffsetDateTime> =
             sqlx::query_scalar("SELECT max(at) FROM audit_events")
                 .fetch_one(&mut *self.tx)

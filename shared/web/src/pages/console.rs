@@ -5,9 +5,7 @@
 //! Aktenplan templates published.
 
 use akta_api::AppState;
-use akta_core::{
-    AuditStatus, ConsoleSession, CoreError, Onboarding, PlanSource, PlanTemplate,
-};
+use akta_core::{AuditStatus, ConsoleSession, CoreError, Onboarding, PlanSource, PlanTemplate};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, State};
@@ -21,8 +19,7 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::render::{date_time, page, page_with_status, see_other, size, Chrome};
 use crate::session::{
-    check_form_text, cookie, multipart_parts_checked, random_token, tokens_match,
-    LOGIN_CSRF_COOKIE,
+    check_form_text, cookie, multipart_parts_checked, random_token, tokens_match, LOGIN_CSRF_COOKIE,
 };
 
 /// The console's session cookie; sent only to `/betrieb`.
@@ -138,11 +135,7 @@ fn login_csrf_of(headers: &HeaderMap) -> String {
 }
 
 /// The double-submit cookie of a form without a session (login, invitation).
-pub(crate) fn with_login_csrf(
-    state: &AppState,
-    mut response: Response,
-    token: &str,
-) -> Response {
+pub(crate) fn with_login_csrf(state: &AppState, mut response: Response, token: &str) -> Response {
     let secure = if state.settings.secure_cookies {
         "; Secure"
     } else {
@@ -196,7 +189,14 @@ pub async fn login_page(
     axum::extract::Query(q): axum::extract::Query<LoginQuery>,
 ) -> Result<Response, WebError> {
     let notice = q.abgemeldet.map(|_| "Sie sind abgemeldet.");
-    render_login(&state, &headers, StatusCode::OK, String::new(), None, notice)
+    render_login(
+        &state,
+        &headers,
+        StatusCode::OK,
+        String::new(),
+        None,
+        notice,
+    )
 }
 
 #[derive(Deserialize)]
@@ -222,7 +222,14 @@ pub async fn login(
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if !tokens_match(&form.csrf_token, expected) {
         let error = Some("Die Anmeldung braucht Cookies. Bitte laden Sie die Seite neu.");
-        return render_login(&state, &headers, StatusCode::FORBIDDEN, username, error, None);
+        return render_login(
+            &state,
+            &headers,
+            StatusCode::FORBIDDEN,
+            username,
+            error,
+            None,
+        );
     }
     if username.trim().is_empty() || form.password.is_empty() {
         let error = Some("Bitte Benutzername und Passwort angeben.");
@@ -659,8 +666,14 @@ fn field_message(field: &str, detail: &str) -> (&'static str, String) {
             "slug",
             "Kurzname: 2–63 Kleinbuchstaben, Ziffern oder Bindestriche.".into(),
         ),
-        "name" => ("name", "Bitte einen Namen angeben (höchstens 200 Zeichen).".into()),
-        "header_name" => ("header_name", "Höchstens 120 Zeichen, ohne Steuerzeichen.".into()),
+        "name" => (
+            "name",
+            "Bitte einen Namen angeben (höchstens 200 Zeichen).".into(),
+        ),
+        "header_name" => (
+            "header_name",
+            "Höchstens 120 Zeichen, ohne Steuerzeichen.".into(),
+        ),
         "accent_color" => ("accent_color", "Eine Farbe wie #005a9c.".into()),
         "host_name" => ("host_name", "Ein Hostname wie akta.herdecke.de.".into()),
         "admin_email" => ("admin_email", "Eine E-Mail-Adresse.".into()),
@@ -711,7 +724,10 @@ pub async fn create(
     let plan = match v.plan.as_str() {
         "" => PlanSource::None,
         "datei" if plan_file.is_empty() => {
-            errors.push(("plan", "Bitte eine Datei (CSV oder xdomea 0301) wählen.".into()));
+            errors.push((
+                "plan",
+                "Bitte eine Datei (CSV oder xdomea 0301) wählen.".into(),
+            ));
             PlanSource::None
         }
         "datei" if plan_file.len() > PLAN_MAX => {
@@ -801,7 +817,10 @@ pub async fn create(
             let field = if m.contains("slug") {
                 ("slug", "Diesen Kurznamen hat schon ein Mandant.".to_owned())
             } else if m.contains("host name") {
-                ("host_name", "Diesen Hostnamen hat schon ein Mandant.".to_owned())
+                (
+                    "host_name",
+                    "Diesen Hostnamen hat schon ein Mandant.".to_owned(),
+                )
             } else {
                 ("form", m)
             };

@@ -138,8 +138,7 @@ pub async fn accept(
     };
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if !tokens_match(&form.csrf_token, expected) {
-        entered.error =
-            Some("Das Formular braucht Cookies. Bitte laden Sie die Seite neu.".into());
+        entered.error = Some("Das Formular braucht Cookies. Bitte laden Sie die Seite neu.".into());
         return render(&state, &headers, &token, StatusCode::FORBIDDEN, entered).await;
     }
     if form.password != form.password2 {
