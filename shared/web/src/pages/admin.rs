@@ -77,7 +77,7 @@ pub(crate) fn contrast_with_white(hex: &str) -> Option<f64> {
 /// and shown through `<img>`, where no script of it runs).
 pub(crate) fn image_type(bytes: &[u8]) -> Option<&'static str> {
     if is_svg(bytes) {
-        return Some("image/svg+xml");
+        return (!svg_is_active(bytes)).then_some("image/svg+xml");
     }
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some("image/png")
@@ -120,6 +120,35 @@ fn is_svg(bytes: &[u8]) -> bool {
                 && rest[4..].starts_with(|c: char| c.is_whitespace() || c == '>');
         }
     }
+}
+
+/// An SVG that could do more than draw (script, event handlers, `javascript:` links, embedded
+/// HTML, entity tricks) is refused outright, though it would be served sandboxed anyway: a
+/// coat of arms has no need for any of it.
+fn svg_is_active(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+    let handler = text.match_indices("on").any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let rest = &text[i + 2..];
+        let name_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        before.is_some_and(|c| c.is_whitespace() || c == '/' || c == '"' || c == '\'')
+            && name_len > 0
+            && rest[name_len..].trim_start().starts_with('=')
+    });
+    handler
+        || [
+            "<script",
+            "javascript:",
+            "<foreignobject",
+            "<!entity",
+            "<iframe",
+            "<embed",
+            "<object",
+        ]
+        .iter()
+        .any(|needle| text.contains(needle))
 }
 
 pub async fn save(
@@ -263,6 +292,17 @@ mod tests {
             Some("image/svg+xml")
         );
         assert_eq!(image_type(b"<html><svg></svg></html>"), None);
+        assert_eq!(image_type(b"<svg onload=alert(1)>"), None);
+        assert_eq!(image_type(b"<svg><script>alert(1)</script></svg>"), None);
+        assert_eq!(
+            image_type(b"<svg><a href=\"javascript:alert(1)\"><rect/></a></svg>"),
+            None
+        );
+        assert_eq!(
+            image_type(b"<svg xmlns=\"http://www.w3.org/2000/svg\"><path d=\"M0 0\" fill=\"#fff\" stroke-width=\"2\"/></svg>"),
+            Some("image/svg+xml"),
+            "attributes that merely contain 'on' are fine"
+        );
         assert_eq!(image_type(b"<svgx>"), None);
     }
 }
