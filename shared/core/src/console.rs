@@ -240,35 +240,53 @@ impl Core {
         let hosts = self.db.tenant_host_names().await?;
         let mut out = Vec::new();
         for o in self.tenant_overview().await? {
-            let mut tx = self
-                .db
-                .system_tx(TenantId(o.tenant.id), "operator:console")
-                .await?;
-            let activity = tx.tenant_activity().await?;
-            tx.commit().await?;
-            let host_name = hosts
-                .iter()
-                .find(|(id, _)| *id == o.tenant.id)
-                .map(|(_, h)| h.clone());
-            out.push(ConsoleTenant {
-                tenant: o.tenant,
-                usage: o.usage,
-                activity,
-                host_name,
-            });
+            out.push(self.console_line(o, &hosts).await?);
         }
         Ok(out)
+    }
+
+    async fn console_line(
+        &self,
+        o: crate::TenantOverview,
+        hosts: &[(Uuid, String)],
+    ) -> Result<ConsoleTenant, CoreError> {
+        let mut tx = self
+            .db
+            .system_tx(TenantId(o.tenant.id), "operator:console")
+            .await?;
+        let activity = tx.tenant_activity().await?;
+        tx.commit().await?;
+        let host_name = hosts
+            .iter()
+            .find(|(id, _)| *id == o.tenant.id)
+            .map(|(_, h)| h.clone());
+        Ok(ConsoleTenant {
+            tenant: o.tenant,
+            usage: o.usage,
+            activity,
+            host_name,
+        })
     }
 
     /// One tenant with its support grants and audit chain status.
     pub async fn console_tenant(&self, slug: &str) -> Result<ConsoleTenantDetail, CoreError> {
         let tenant = self.tenant_by_slug(slug).await?;
-        let overview = self
-            .console_tenants()
+        let usage = self
+            .db
+            .tenant_overview()
             .await?
             .into_iter()
-            .find(|t| t.tenant.id == tenant.id)
-            .ok_or(CoreError::NotFound)?;
+            .find(|u| u.tenant_id == tenant.id);
+        let hosts = self.db.tenant_host_names().await?;
+        let overview = self
+            .console_line(
+                crate::TenantOverview {
+                    tenant: tenant.clone(),
+                    usage,
+                },
+                &hosts,
+            )
+            .await?;
         let mut tx = self
             .db
             .system_tx(TenantId(tenant.id), "operator:console")
@@ -379,7 +397,9 @@ impl Core {
             .create_tenant(&new.slug, &new.name, new.reference_format.as_deref(), actor)
             .await?;
         if let Some(host) = &host {
-            self.db.set_tenant_host_name(tenant.id, Some(host)).await?;
+            let mut tx = self.db.tenant_tx(TenantId(tenant.id), actor).await?;
+            tx.set_host_name(Some(host)).await?;
+            tx.commit().await?;
         }
         // The plan and branding are set as the tenant's first admin would set them.
         let admin = self
@@ -481,6 +501,14 @@ impl Core {
             .invitation_tenant(&hash)
             .await?
             .ok_or(CoreError::NotFound)?;
+        // Where the town logs in through its provider, the invitation leads there: no
+        // password is set (the page says so; this holds for a forged post too).
+        let slug = self.db.tenant_by_id(TenantId(tenant_id)).await?.slug;
+        if self.oidc_login_config(&slug).await?.is_some() {
+            return Err(CoreError::Conflict(
+                "this town logs in through its identity provider".into(),
+            ));
+        }
         let username = parse_username(username)?;
         let display_name = akta_domain::bounded_text("display_name", display_name, 200)?;
         let password_hash = checked_password_hash("password", password).await?;

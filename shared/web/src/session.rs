@@ -230,6 +230,29 @@ pub fn check_form_text(body: &[u8]) -> Result<(), WebError> {
     Ok(())
 }
 
+/// Sets the double-submit cookie of a form that has no session yet (the logins, the
+/// invitation) on `response`.
+pub fn with_login_csrf(
+    state: &AppState,
+    mut response: axum::response::Response,
+    token: &str,
+) -> axum::response::Response {
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = format!(
+        "{LOGIN_CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}"
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, v);
+    }
+    response
+}
+
 /// A random token for the login form's double-submit cookie.
 pub fn random_token() -> String {
     use base64::Engine;

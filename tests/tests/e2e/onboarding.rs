@@ -762,3 +762,51 @@ async fn the_console_onboards_a_town_and_refuses_bad_input_next_to_its_field() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn an_invitation_of_a_town_with_openid_connect_leads_to_its_provider() {
+    let app = TestApp::spawn().await;
+    let body = onboard(&app, "hattingen").await;
+    let path = body["invitation_path"]
+        .as_str()
+        .expect("invitation")
+        .to_owned();
+    let admin = app.operator.with_token(body["admin_token"].as_str());
+    let configured = admin
+        .send(
+            admin
+                .request(reqwest::Method::PUT, "/api/v1/oidc")
+                .json(&json!({
+            "issuer": "https://idp.example", "client_id": "akta", "client_secret": "s3cr3t",
+            "role_claim": "groups", "role_mapping": {"IT": "admin"}})),
+        )
+        .await;
+    assert_eq!(configured.status, 200, "{}", configured.body);
+    let mut browser = Browser::new(&app);
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("/auth/oidc/hattingen/login"));
+    assert!(!page.body.contains("invitation-form"));
+    // No password is set behind the page's back either.
+    let csrf = browser
+        .cookies
+        .get("akta_login_csrf")
+        .cloned()
+        .unwrap_or_default();
+    let forged = browser
+        .post(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Ines Iversen"),
+                ("username", "ines"),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_ne!(forged.status, 303, "{}", forged.body);
+    assert!(!browser.cookies.contains_key("akta_session"));
+    let people = admin.get("/api/v1/users").await;
+    assert_eq!(people.body["items"], json!([]), "{}", people.body);
+}

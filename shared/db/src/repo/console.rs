@@ -174,25 +174,6 @@ impl Db {
         .await?)
     }
 
-    pub async fn set_tenant_host_name(
-        &self,
-        tenant: Uuid,
-        host_name: Option<&str>,
-    ) -> Result<(), DbError> {
-        sqlx::query("UPDATE tenants SET host_name = $2 WHERE id = $1")
-            .bind(tenant)
-            .bind(host_name)
-            .execute(self.pool())
-            .await
-            .map_err(|e| match DbError::from(e) {
-                DbError::Conflict(_) => {
-                    DbError::Conflict("another tenant has this host name".into())
-                }
-                other => other,
-            })?;
-        Ok(())
-    }
-
     /// Every tenant's own host name, where one is set.
     pub async fn tenant_host_names(&self) -> Result<Vec<(Uuid, String)>, DbError> {
         Ok(sqlx::query_as(
@@ -229,6 +210,28 @@ fn interval(d: std::time::Duration) -> Result<sqlx::postgres::types::PgInterval,
 }
 
 impl TenantTx {
+    /// Sets (or clears) the tenant's own host name, audited in its chain.
+    pub async fn set_host_name(&mut self, host_name: Option<&str>) -> Result<(), DbError> {
+        sqlx::query("UPDATE tenants SET host_name = $2 WHERE id = $1")
+            .bind(self.tenant.0)
+            .bind(host_name)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| match DbError::from(e) {
+                DbError::Conflict(_) => {
+                    DbError::Conflict("another tenant has this host name".into())
+                }
+                other => other,
+            })?;
+        self.audit_tenant_event(
+            "tenant.host_name_set",
+            "tenant",
+            self.tenant.0,
+            &serde_json::json!({"host_name": host_name}),
+        )
+        .await
+    }
+
     /// Users and the time of the last audited change, for the console.
     pub async fn tenant_activity(&mut self) -> Result<TenantActivity, DbError> {
         let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE disabled_at IS NULL")

@@ -19,7 +19,8 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::render::{date_time, page, page_with_status, see_other, size, Chrome};
 use crate::session::{
-    check_form_text, cookie, multipart_parts_checked, random_token, tokens_match, LOGIN_CSRF_COOKIE,
+    check_form_text, cookie, multipart_parts_checked, random_token, tokens_match, with_login_csrf,
+    LOGIN_CSRF_COOKIE,
 };
 
 /// The console's session cookie; sent only to `/betrieb`.
@@ -132,22 +133,6 @@ fn login_csrf_of(headers: &HeaderMap) -> String {
         .filter(|t| t.len() == 32)
         .map(str::to_owned)
         .unwrap_or_else(random_token)
-}
-
-/// The double-submit cookie of a form without a session (login, invitation).
-pub(crate) fn with_login_csrf(state: &AppState, mut response: Response, token: &str) -> Response {
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let value = format!(
-        "{LOGIN_CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}"
-    );
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    response
 }
 
 fn render_login(

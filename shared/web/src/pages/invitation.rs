@@ -12,9 +12,10 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::pages::console::with_login_csrf;
 use crate::render::{page_with_status, see_other, Chrome};
-use crate::session::{check_form_text, cookie, random_token, tokens_match, LOGIN_CSRF_COOKIE};
+use crate::session::{
+    check_form_text, cookie, random_token, tokens_match, with_login_csrf, LOGIN_CSRF_COOKIE,
+};
 
 #[derive(Template)]
 #[template(path = "invitation.html")]

@@ -136,19 +136,8 @@ async fn render_login(
         message: view.message.map(|k| lang.t(k)),
         error: view.error.map(|k| lang.t(k)),
     };
-    let mut response = page_with_status(status, &template)?;
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let value = format!(
-        "{LOGIN_CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}"
-    );
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(response)
+    let response = page_with_status(status, &template)?;
+    Ok(crate::session::with_login_csrf(state, response, &token))
 }
 
 #[derive(Deserialize)]
