@@ -234,6 +234,14 @@ CREATE FUNCTION public.akta_index_log_settled_head() RETURNS bigint
     END
     $$;
 
+CREATE FUNCTION public.akta_invitation_tenant(p_hash bytea) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        SELECT i.tenant_id FROM invitations i JOIN tenants t ON t.id = i.tenant_id
+         WHERE i.token_hash = p_hash AND t.status = 'active'
+    $$;
+
 CREATE FUNCTION public.akta_master_key_ids() RETURNS TABLE(master_key_id text, tenant_keys bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
@@ -866,6 +874,22 @@ ALTER TABLE public.index_log ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.invitations (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    email text NOT NULL,
+    role text NOT NULL,
+    token_hash bytea NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    user_id uuid,
+    CONSTRAINT invitations_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'clerk'::text, 'reader'::text, 'archivist'::text])))
+);
+
+ALTER TABLE ONLY public.invitations FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.oidc_configs (
     tenant_id uuid NOT NULL,
     issuer text NOT NULL,
@@ -902,12 +926,31 @@ CREATE TABLE public.oidc_logins (
 
 ALTER TABLE ONLY public.oidc_logins FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.operator_sessions (
+    id uuid NOT NULL,
+    operator_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    csrf_token text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone
+);
+
 CREATE TABLE public.operator_tokens (
     id uuid NOT NULL,
     name text NOT NULL,
     token_hash bytea NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone
+);
+
+CREATE TABLE public.operators (
+    id uuid NOT NULL,
+    username text NOT NULL,
+    password_hash text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone
 );
 
 CREATE TABLE public.org_units (
@@ -920,6 +963,16 @@ CREATE TABLE public.org_units (
 );
 
 ALTER TABLE ONLY public.org_units FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.plan_templates (
+    name text NOT NULL,
+    title text NOT NULL,
+    csv text NOT NULL,
+    published_by text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT plan_templates_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text)),
+    CONSTRAINT plan_templates_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 200)))
+);
 
 CREATE TABLE public.plan_units (
     id uuid NOT NULL,
@@ -1050,7 +1103,7 @@ CREATE TABLE public.tenant_branding (
     CONSTRAINT tenant_branding_check CHECK (((logo IS NULL) = (logo_media_type IS NULL))),
     CONSTRAINT tenant_branding_header_name_check CHECK (((char_length(header_name) >= 1) AND (char_length(header_name) <= 120))),
     CONSTRAINT tenant_branding_logo_check CHECK ((octet_length(logo) <= 262144)),
-    CONSTRAINT tenant_branding_logo_media_type_check CHECK ((logo_media_type = ANY (ARRAY['image/png'::text, 'image/jpeg'::text, 'image/gif'::text, 'image/webp'::text])))
+    CONSTRAINT tenant_branding_logo_media_type_check CHECK ((logo_media_type = ANY (ARRAY['image/png'::text, 'image/jpeg'::text, 'image/gif'::text, 'image/webp'::text, 'image/svg+xml'::text])))
 );
 
 ALTER TABLE ONLY public.tenant_branding FORCE ROW LEVEL SECURITY;
@@ -1097,6 +1150,8 @@ CREATE TABLE public.tenants (
     status text DEFAULT 'active'::text NOT NULL,
     reference_format text DEFAULT '{kennzeichen}-{nr:04}/{year}'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    host_name text,
+    CONSTRAINT tenants_host_name_check CHECK ((host_name ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$'::text)),
     CONSTRAINT tenants_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text, 'deleted'::text])))
 );
 
@@ -1335,11 +1390,23 @@ ALTER TABLE ONLY public.index_log_horizon
 ALTER TABLE ONLY public.index_log
     ADD CONSTRAINT index_log_pkey PRIMARY KEY (seq);
 
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_token_hash_key UNIQUE (token_hash);
+
 ALTER TABLE ONLY public.oidc_configs
     ADD CONSTRAINT oidc_configs_pkey PRIMARY KEY (tenant_id);
 
 ALTER TABLE ONLY public.oidc_logins
     ADD CONSTRAINT oidc_logins_pkey PRIMARY KEY (state_hash);
+
+ALTER TABLE ONLY public.operator_sessions
+    ADD CONSTRAINT operator_sessions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.operator_sessions
+    ADD CONSTRAINT operator_sessions_token_hash_key UNIQUE (token_hash);
 
 ALTER TABLE ONLY public.operator_tokens
     ADD CONSTRAINT operator_tokens_pkey PRIMARY KEY (id);
@@ -1347,11 +1414,20 @@ ALTER TABLE ONLY public.operator_tokens
 ALTER TABLE ONLY public.operator_tokens
     ADD CONSTRAINT operator_tokens_token_hash_key UNIQUE (token_hash);
 
+ALTER TABLE ONLY public.operators
+    ADD CONSTRAINT operators_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.operators
+    ADD CONSTRAINT operators_username_key UNIQUE (username);
+
 ALTER TABLE ONLY public.org_units
     ADD CONSTRAINT org_units_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.org_units
     ADD CONSTRAINT org_units_tenant_id_code_key UNIQUE (tenant_id, code);
+
+ALTER TABLE ONLY public.plan_templates
+    ADD CONSTRAINT plan_templates_pkey PRIMARY KEY (name);
 
 ALTER TABLE ONLY public.plan_units
     ADD CONSTRAINT plan_units_pkey PRIMARY KEY (id);
@@ -1394,6 +1470,9 @@ ALTER TABLE ONLY public.tenant_quotas
 
 ALTER TABLE ONLY public.tenant_usage
     ADD CONSTRAINT tenant_usage_pkey PRIMARY KEY (tenant_id);
+
+ALTER TABLE ONLY public.tenants
+    ADD CONSTRAINT tenants_host_name_key UNIQUE (host_name);
 
 ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT tenants_pkey PRIMARY KEY (id);
@@ -1655,11 +1734,20 @@ ALTER TABLE ONLY public.incoming_transfers
 ALTER TABLE ONLY public.index_log
     ADD CONSTRAINT index_log_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
 ALTER TABLE ONLY public.oidc_configs
     ADD CONSTRAINT oidc_configs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
 ALTER TABLE ONLY public.oidc_logins
     ADD CONSTRAINT oidc_logins_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+
+ALTER TABLE ONLY public.operator_sessions
+    ADD CONSTRAINT operator_sessions_operator_id_fkey FOREIGN KEY (operator_id) REFERENCES public.operators(id);
 
 ALTER TABLE ONLY public.org_units
     ADD CONSTRAINT org_units_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES public.org_units(id);
@@ -1822,6 +1910,8 @@ ALTER TABLE public.incoming_transfers ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.index_log ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.invitations ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.oidc_configs ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.oidc_logins ENABLE ROW LEVEL SECURITY;
@@ -1843,6 +1933,8 @@ CREATE POLICY owner_lookup ON public.file_access FOR SELECT TO akta_owner USING 
 CREATE POLICY owner_lookup ON public.idempotency_keys FOR SELECT TO akta_owner USING (true);
 
 CREATE POLICY owner_lookup ON public.index_log FOR SELECT TO akta_owner USING (true);
+
+CREATE POLICY owner_lookup ON public.invitations FOR SELECT TO akta_owner USING (true);
 
 CREATE POLICY owner_lookup ON public.sessions FOR SELECT TO akta_owner USING (true);
 
@@ -2010,6 +2102,8 @@ CREATE POLICY tenant_isolation ON public.incoming_transfers USING ((tenant_id = 
 
 CREATE POLICY tenant_isolation ON public.index_log USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
+CREATE POLICY tenant_isolation ON public.invitations USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
+
 CREATE POLICY tenant_isolation ON public.oidc_configs USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
 
 CREATE POLICY tenant_isolation ON public.oidc_logins USING ((tenant_id = public.akta_current_tenant())) WITH CHECK ((tenant_id = public.akta_current_tenant()));
@@ -2140,6 +2234,9 @@ GRANT ALL ON FUNCTION public.akta_index_log_prune(p_keep interval) TO akta_app;
 REVOKE ALL ON FUNCTION public.akta_index_log_settled_head() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_index_log_settled_head() TO akta_app;
 
+REVOKE ALL ON FUNCTION public.akta_invitation_tenant(p_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_invitation_tenant(p_hash bytea) TO akta_app;
+
 REVOKE ALL ON FUNCTION public.akta_master_key_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_master_key_ids() TO akta_app;
 
@@ -2228,13 +2325,21 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.incoming_transfers TO akta_app;
 
 GRANT SELECT,INSERT ON TABLE public.index_log TO akta_app;
 
+GRANT SELECT,INSERT,UPDATE ON TABLE public.invitations TO akta_app;
+
 GRANT SELECT,INSERT,UPDATE ON TABLE public.oidc_configs TO akta_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.oidc_logins TO akta_app;
 
+GRANT SELECT,INSERT,UPDATE ON TABLE public.operator_sessions TO akta_app;
+
 GRANT SELECT,INSERT,UPDATE ON TABLE public.operator_tokens TO akta_app;
 
+GRANT SELECT,INSERT,UPDATE ON TABLE public.operators TO akta_app;
+
 GRANT SELECT,INSERT,UPDATE ON TABLE public.org_units TO akta_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.plan_templates TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.plan_units TO akta_app;
 

@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Operators of the console at /betrieb (issue 13).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
     /// Manage the people of a tenant.
     User {
         #[command(subcommand)]
@@ -178,6 +183,16 @@ enum TenantCommand {
         /// Aktenzeichen template, e.g. "{kennzeichen}-{nr:04}/{year}" (the default).
         #[arg(long)]
         reference_format: Option<String>,
+        /// The Aktenplan: a template's name (e.g. kgst-kommunal), or a file: CSV
+        /// (code;title;retention_years;disposition) or an xdomea Aktenplan 0301 (XML or zip).
+        #[arg(long)]
+        plan: Option<String>,
+        /// Invite the first admin: prints a one-time link (valid 7 days) on stderr.
+        #[arg(long)]
+        admin_email: Option<String>,
+        /// The town's own host name, e.g. akta.herdecke.de.
+        #[arg(long)]
+        host_name: Option<String>,
     },
     /// List tenants.
     List,
@@ -199,6 +214,18 @@ enum TenantCommand {
         /// The slug again, to confirm.
         #[arg(long)]
         confirm: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Create an operator for the console (/betrieb). The password is read from
+    /// AKTA_OPERATOR_PASSWORD or the first line of stdin; without either (stdin a terminal or
+    /// empty) one is generated and printed once on stdout.
+    Create {
+        /// Login name: letters, digits, '.', '_', '@', '-'.
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -440,17 +467,83 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
                     slug,
                     name,
                     reference_format,
+                    plan,
+                    admin_email,
+                    host_name,
                 },
         } => {
             let core = core_of(backend, config).await?;
-            let (tenant, token) = core
-                .create_tenant(&slug, &name, reference_format.as_deref(), CLI_ACTOR)
+            // A plan names a file if one is there, else a template.
+            let plan = match plan {
+                None => akta_core::PlanSource::None,
+                Some(p) if std::path::Path::new(&p).is_file() => akta_core::PlanSource::from_file(
+                    std::fs::read(&p).with_context(|| format!("reading {p}"))?,
+                ),
+                Some(p) => akta_core::PlanSource::Template(p),
+            };
+            let done = core
+                .onboard_tenant(
+                    akta_core::Onboarding {
+                        slug,
+                        name,
+                        reference_format,
+                        plan,
+                        header_name: None,
+                        accent_color: None,
+                        logo: None,
+                        host_name,
+                        admin_email,
+                    },
+                    CLI_ACTOR,
+                )
                 .await?;
             eprintln!(
                 "created tenant {} ({}); its admin token:",
-                tenant.slug, tenant.id
+                done.tenant.slug, done.tenant.id
             );
-            println!("{token}");
+            println!("{}", done.admin_token);
+            if let Some(plan) = &done.plan {
+                eprintln!(
+                    "Aktenplan: {} units created, {} updated",
+                    plan.created.len(),
+                    plan.updated.len()
+                );
+            }
+            if let Some(token) = &done.invitation {
+                let base = config
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}", config.listen));
+                eprintln!("invitation link for the first admin (valid 7 days, once):");
+                eprintln!("{base}/einladung/{token}");
+            }
+        }
+        Command::Operator {
+            command: OperatorCommand::Create { username },
+        } => {
+            use std::io::IsTerminal;
+            let given = match std::env::var("AKTA_OPERATOR_PASSWORD") {
+                Ok(p) => p,
+                Err(_) if std::io::stdin().is_terminal() => String::new(),
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let generated = given.is_empty();
+            let password = if generated {
+                akta_core::secrets::random_text(18)
+            } else {
+                given
+            };
+            let core = operator_core(backend);
+            core.create_operator(&username, &password).await?;
+            eprintln!("created operator {username}; log in at /betrieb/anmelden");
+            if generated {
+                eprintln!("its password (shown only now):");
+                println!("{password}");
+            }
         }
         Command::Tenant {
             command: TenantCommand::Delete { slug, confirm },

@@ -345,3 +345,34 @@ async fn the_archivist_takes_akten_through_the_aussonderung_in_chromium() {
         .env("AKTA_SCREENSHOTS", &screenshots);
     run_script(cmd, "archiv.log").await;
 }
+
+/// A new town in minutes (issue 13, `tests/browser/onboarding.mjs`): the operator logs into
+/// the console and onboards a town from the built-in Aktenplan template with its branding; the
+/// invited admin sets a password, files a document into a new Akte and finds it by search —
+/// timed (under 10 minutes) — and axe scans every console page and the invitation page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_town_from_the_console_to_its_first_found_document_in_chromium() {
+    if browser_missing() {
+        return;
+    }
+    let app = TestApp::spawn_with(TestOptions {
+        backend: Backend::Garage,
+        extraction_worker: Some(env!("CARGO_BIN_EXE_akta").into()),
+        ..Default::default()
+    })
+    .await;
+    app.core
+        .create_operator("betrieb", PASSWORD)
+        .await
+        .expect("operator");
+    forget_failures(&screenshot_dir(), "onboarding-failed");
+    let mut cmd = Command::new("node");
+    cmd.arg(browser_dir().join("onboarding.mjs"))
+        .current_dir(browser_dir())
+        .env("AKTA_URL", &app.base_url)
+        .env("AKTA_OPERATOR", "betrieb")
+        .env("AKTA_PASSWORD", PASSWORD)
+        .env("AKTA_CHROMIUM", chromium())
+        .env("AKTA_SCREENSHOTS", screenshot_dir());
+    run_script(cmd, "onboarding.log").await;
+}

@@ -7,6 +7,8 @@
 pub mod abgabe;
 mod aktenauszug;
 mod cases;
+// Operator console and onboarding (issue 13).
+pub mod console;
 mod desk;
 pub mod disposal;
 mod documents;
@@ -22,6 +24,8 @@ mod oidc;
 mod people;
 mod plan;
 mod plan_exchange;
+// Aktenplan templates (issue 13).
+pub mod plan_templates;
 mod retention;
 mod routings;
 pub mod search;
@@ -46,6 +50,13 @@ pub use people::{LoggedIn, NewSession, UserInput, UserUpdate};
 pub use routings::{RoutingKind, RoutingRequest};
 pub use shares::ShareRequest;
 pub use tenants::{parse_username, TenantOverview, TokenSpec};
+// Operator console and onboarding (issue 13).
+pub use console::{
+    AuditStatus, ConsoleSession, ConsoleTenant, ConsoleTenantDetail, InvitationState,
+    InvitationView, NewConsoleSession, Onboarded, Onboarding, PlanSource,
+};
+pub use plan_exchange::PlanImport;
+pub use plan_templates::PlanTemplate;
 pub use views::{DocumentView, FileView, PlanOverview, SessionContext, Workplace};
 
 /// The records the core hands out and takes (read and write models of the database layer).

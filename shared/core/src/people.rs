@@ -62,7 +62,7 @@ fn session_of(principal: &Principal) -> Result<(Uuid, Uuid), CoreError> {
 /// which tenants and users exist.
 const LOGIN_FLOOR: std::time::Duration = std::time::Duration::from_millis(500);
 
-async fn failed(started: tokio::time::Instant) -> CoreError {
+pub(crate) async fn failed(started: tokio::time::Instant) -> CoreError {
     tokio::time::sleep_until(started + LOGIN_FLOOR).await;
     CoreError::LoginFailed
 }

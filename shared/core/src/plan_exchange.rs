@@ -107,9 +107,19 @@ impl Core {
         if !matches!(who.tenant_role(), Some((_, Role::Admin))) {
             return Err(CoreError::Forbidden("only an admin imports an Aktenplan"));
         }
-        let xml = akta_xdomea::read::message_bytes(body, Limits::default())?;
-        let message = parse(&xml, Limits::default())?;
-        let plan = message.plan()?;
+        let plan = read_plan_0301(body)?;
+        self.import_plan_tree(who, plan).await
+    }
+
+    /// Imports a plan tree (from a 0301, a CSV or a template): all of it or nothing.
+    pub(crate) async fn import_plan_tree(
+        &self,
+        who: &Principal,
+        plan: Plan,
+    ) -> Result<PlanImport, CoreError> {
+        if !matches!(who.tenant_role(), Some((_, Role::Admin))) {
+            return Err(CoreError::Forbidden("only an admin imports an Aktenplan"));
+        }
         let mut tx = self.db.tx_for(who).await?;
         let existing: HashMap<String, PlanUnit> = tx
             .all_plan_units()
@@ -135,6 +145,13 @@ impl Core {
         tx.commit().await?;
         Ok(report)
     }
+}
+
+/// The plan of an `Aktenplan.Aktenplan.0301` (XML or its zip container).
+pub(crate) fn read_plan_0301(body: &[u8]) -> Result<Plan, CoreError> {
+    let xml = akta_xdomea::read::message_bytes(body, Limits::default())?;
+    let message = parse(&xml, Limits::default())?;
+    Ok(message.plan()?)
 }
 
 async fn import_unit(

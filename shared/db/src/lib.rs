@@ -16,6 +16,10 @@ pub use events::DomainEvent;
 pub use pool::{Db, OperatorTokenRow, TenantRow, TenantTx};
 pub use repo::access::{AccessEntry, Grantee};
 pub use repo::audit::AuditEvent;
+// Operator console and onboarding (issue 13).
+pub use repo::console::{
+    InvitationRow, OperatorRow, OperatorSessionRow, PlanTemplateRow, TenantActivity,
+};
 pub use repo::documents::{Document, DocumentTarget, NewDocument, NewVersion, Version};
 pub use repo::extraction::{
     full_text, ClaimedJob, ExtractedText, Extraction, ExtractionSource, SealedText, StoredText,

@@ -18,6 +18,9 @@ pub enum WebError {
     /// No (or an expired) session: go to the login page.
     #[error("login required")]
     LoginRequired,
+    /// No (or an expired) console session: go to the console's login page.
+    #[error("console login required")]
+    ConsoleLoginRequired,
     #[error("not found")]
     NotFound,
     #[error("forbidden")]
@@ -48,7 +51,9 @@ pub struct ErrorPage {
 impl WebError {
     fn status_and_key(&self) -> (StatusCode, &'static str) {
         match self {
-            WebError::LoginRequired => (StatusCode::UNAUTHORIZED, "error.403"),
+            WebError::LoginRequired | WebError::ConsoleLoginRequired => {
+                (StatusCode::UNAUTHORIZED, "error.403")
+            }
             WebError::NotFound => (StatusCode::NOT_FOUND, "error.404"),
             WebError::Forbidden => (StatusCode::FORBIDDEN, "error.403"),
             WebError::Csrf => (StatusCode::FORBIDDEN, "error.csrf"),
@@ -66,6 +71,9 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         if let WebError::LoginRequired = self {
             return Redirect::to("/anmelden").into_response();
+        }
+        if let WebError::ConsoleLoginRequired = self {
+            return Redirect::to("/betrieb/anmelden").into_response();
         }
         match &self {
             WebError::Internal(cause) => tracing::error!(%cause, "web request failed"),

@@ -50,6 +50,20 @@
 //! | `GET /branding/logo`, `GET /branding/theme.css` | the tenant's logo and accent colour |
 //! | `GET /static/akta.css`, `GET /static/akta.js`, `GET /static/favicon.svg` | the only style sheet, script and icon |
 //!
+//! The operator console (German only; operators are no tenant's people and have their own
+//! accounts, sessions and cookie `akta_betrieb`, sent only under `/betrieb`):
+//!
+//! | URL | page |
+//! |---|---|
+//! | `GET /betrieb` | redirects to the tenants |
+//! | `GET,POST /betrieb/anmelden`, `POST /betrieb/abmelden` | operator login (`csrf_token` double-submit, `username`, `password`), logout |
+//! | `GET /betrieb/mandanten` | tenants with status, people, documents, storage, last activity, host name |
+//! | `GET,POST /betrieb/mandanten/neu` | onboarding a town (multipart: `csrf_token` first, `name`, `slug`, `host_name`, `plan` = template name, `datei` or empty, `plan_file`, `header_name`, `accent_color`, `logo`, `admin_email`); answers the invitation link once |
+//! | `GET /betrieb/mandanten/{slug}` | one tenant: figures, audit chain status, support grants, quota, suspend/resume, delete |
+//! | `POST /betrieb/mandanten/{slug}/status`, `…/kontingent`, `…/loeschen` | `action=sperren\|entsperren`; quota fields; delete with `confirm` = the slug |
+//! | `GET,POST /betrieb/aktenplaene` | published Aktenplan templates; publish one (multipart `name`, `title`, `csv`) |
+//! | `GET,POST /einladung/{token}` | an invitation: set username and password, then logged in (or the OpenID login) |
+//!
 //! Every POST form carries `csrf_token`: the session's synchronizer token (the same token
 //! the REST API expects in `X-CSRF-Token` for cookie requests; pages publish it in
 //! `<meta name="csrf-token">` for the upload script). Other tenants' ids answer the 404 page.
@@ -73,6 +87,8 @@ use axum::Router;
 use pages::{
     admin, archive, documents, files, imports, inbox, login, plan, search, shares, workplace,
 };
+// Operator console and invitations (issue 13).
+use pages::{console, invitation};
 
 /// The web UI's routes, to merge into the API router.
 pub fn routes(state: AppState) -> Router<AppState> {
@@ -92,6 +108,41 @@ pub fn routes(state: AppState) -> Router<AppState> {
     let messages = Router::new()
         .route("/aussonderung/{id}/nachrichten", post(archive::upload))
         .layer(DefaultBodyLimit::max(33 * 1024 * 1024));
+    // --- operator console and invitations (issue 13) ---
+    let console = Router::new()
+        .route("/betrieb", get(console::root))
+        .route(
+            "/betrieb/anmelden",
+            get(console::login_page).post(console::login),
+        )
+        .route("/betrieb/abmelden", post(console::logout))
+        .route("/betrieb/mandanten", get(console::tenants))
+        .route(
+            "/betrieb/mandanten/neu",
+            get(console::new_form)
+                .post(console::create)
+                .layer(DefaultBodyLimit::max(6 * 1024 * 1024)),
+        )
+        .route("/betrieb/mandanten/{slug}", get(console::tenant))
+        .route(
+            "/betrieb/mandanten/{slug}/status",
+            post(console::set_status),
+        )
+        .route(
+            "/betrieb/mandanten/{slug}/kontingent",
+            post(console::set_quota),
+        )
+        .route("/betrieb/mandanten/{slug}/loeschen", post(console::delete))
+        .route(
+            "/betrieb/aktenplaene",
+            get(console::plans)
+                .post(console::publish)
+                .layer(DefaultBodyLimit::max(1024 * 1024)),
+        )
+        .route(
+            "/einladung/{token}",
+            get(invitation::show).post(invitation::accept),
+        );
     Router::new()
         .route("/", get(login::root))
         .route("/anmelden", get(login::login_page).post(login::login))
@@ -188,6 +239,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/static/favicon.svg", get(assets::icon))
         .merge(uploads)
         .merge(messages)
+        .merge(console)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state,

@@ -29,6 +29,8 @@ pub struct Chrome {
     /// Where the logo comes from before login (`/t/{tenant}/wappen`); the session's
     /// `/branding/logo` otherwise.
     pub logo_src: Option<String>,
+    /// The operator console (`/betrieb`): its own header and navigation.
+    pub console: bool,
 }
 
 impl Chrome {

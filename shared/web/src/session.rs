@@ -159,6 +159,7 @@ impl Session {
             query: String::new(),
             nav: "",
             logo_src: None,
+            console: false,
         };
         Ok(Session {
             principal,
@@ -234,6 +235,29 @@ pub fn check_form_text(body: &[u8]) -> Result<(), WebError> {
     Ok(())
 }
 
+/// Sets the double-submit cookie of a form that has no session yet (the logins, the
+/// invitation) on `response`.
+pub fn with_login_csrf(
+    state: &AppState,
+    mut response: axum::response::Response,
+    token: &str,
+) -> axum::response::Response {
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = format!(
+        "{LOGIN_CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}"
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, v);
+    }
+    response
+}
+
 /// A random token for the login form's double-submit cookie.
 pub fn random_token() -> String {
     use base64::Engine;
@@ -247,6 +271,15 @@ pub fn random_token() -> String {
 /// `csrf_token` part, which must come first (so nothing is read for a forged request).
 pub async fn multipart_parts(
     session: &Session,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    max: usize,
+) -> Result<Vec<(String, Vec<u8>)>, WebError> {
+    multipart_parts_checked(&session.csrf, multipart, max).await
+}
+
+/// [`multipart_parts`] against any session's synchronizer token (the console's, too).
+pub async fn multipart_parts_checked(
+    expected_csrf: &str,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
     max: usize,
 ) -> Result<Vec<(String, Vec<u8>)>, WebError> {
@@ -275,7 +308,9 @@ pub async fn multipart_parts(
             bytes.extend_from_slice(&chunk);
         }
         if name == "csrf_token" && !csrf {
-            session.check_csrf(&String::from_utf8_lossy(&bytes))?;
+            if !tokens_match(&String::from_utf8_lossy(&bytes), expected_csrf) {
+                return Err(WebError::Csrf);
+            }
             csrf = true;
             continue;
         }

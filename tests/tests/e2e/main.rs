@@ -25,6 +25,7 @@ mod limits;
 mod matrix;
 mod metrics;
 mod oidc;
+mod onboarding;
 mod pagination;
 mod plan_exchange;
 mod retention;

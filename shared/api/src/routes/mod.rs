@@ -10,6 +10,8 @@ mod health;
 mod inbox;
 mod oidc;
 mod plan_units;
+// Aktenplan templates and invitations (issue 13).
+mod plan_templates;
 mod resubmissions;
 mod routings;
 mod search;
@@ -105,7 +107,25 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/v1/plan-units/import", post(plan_units::import))
         .layer(DefaultBodyLimit::max(transfers::MAX_MESSAGE_BYTES));
 
+    // --- Aktenplan templates and invitations (issue 13) ---
+    let onboarding = Router::new()
+        .route(
+            "/api/v1/plan-templates",
+            get(plan_templates::list)
+                .post(plan_templates::publish)
+                .layer(DefaultBodyLimit::max(1024 * 1024)),
+        )
+        .route(
+            "/api/v1/plan-units/import-template",
+            post(plan_templates::import),
+        )
+        .route(
+            "/api/v1/tenants/{slug}/invitations",
+            post(plan_templates::invite),
+        );
+
     let api = Router::new()
+        .merge(onboarding)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::metrics))

@@ -17,25 +17,53 @@ pub struct NewTenant {
     slug: String,
     name: String,
     reference_format: Option<String>,
+    // Onboarding in one call (issue 13), as the console does it; all optional.
+    /// A template's name (`GET /api/v1/plan-templates`) for the tenant's Aktenplan.
+    plan_template: Option<String>,
+    host_name: Option<String>,
+    header_name: Option<String>,
+    accent_color: Option<String>,
+    /// Invites the first admin: the answer carries the one-time link's token.
+    admin_email: Option<String>,
 }
 
-/// Operator: creates a tenant and returns its first admin token, once.
+/// Operator: creates (onboards) a tenant and returns its first admin token, once, and with
+/// `admin_email` the invitation's token (link `/einladung/{token}`), once.
 pub async fn create(
     State(state): State<AppState>,
     Operator(op): Operator,
     ApiJson(body): ApiJson<NewTenant>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (tenant, token) = state
+    let onboarded = state
         .core
-        .create_tenant(
-            &body.slug,
-            &body.name,
-            body.reference_format.as_deref(),
+        .onboard_tenant(
+            akta_core::Onboarding {
+                slug: body.slug,
+                name: body.name,
+                reference_format: body.reference_format,
+                plan: match body.plan_template {
+                    Some(name) => akta_core::PlanSource::Template(name),
+                    None => akta_core::PlanSource::None,
+                },
+                header_name: body.header_name,
+                accent_color: body.accent_color,
+                logo: None,
+                host_name: body.host_name,
+                admin_email: body.admin_email,
+            },
             &op.actor(),
         )
         .await?;
-    let mut out = serde_json::to_value(&tenant).map_err(|e| ApiError::Internal(e.to_string()))?;
-    out["admin_token"] = json!(token);
+    let mut out =
+        serde_json::to_value(&onboarded.tenant).map_err(|e| ApiError::Internal(e.to_string()))?;
+    out["admin_token"] = json!(onboarded.admin_token);
+    if let Some(plan) = onboarded.plan {
+        out["plan"] = json!(plan);
+    }
+    if let Some(token) = onboarded.invitation {
+        out["invitation_path"] = json!(format!("/einladung/{token}"));
+        out["invitation_token"] = json!(token);
+    }
     Ok((StatusCode::CREATED, Json(out)))
 }
 

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod console;
 pub mod desk;
 pub mod disposal;
 pub mod documents;

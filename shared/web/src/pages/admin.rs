@@ -16,7 +16,7 @@ use crate::forms::Errors;
 use crate::render::{page_with_status, see_other, Chrome};
 use crate::session::Session;
 
-const LOGO_MAX: usize = 256 * 1024;
+pub(crate) const LOGO_MAX: usize = 256 * 1024;
 
 #[derive(Template)]
 #[template(path = "admin.html")]
@@ -68,12 +68,17 @@ fn luminance(hex: &str) -> Option<f64> {
 }
 
 /// Contrast of white text on `hex`.
-fn contrast_with_white(hex: &str) -> Option<f64> {
+pub(crate) fn contrast_with_white(hex: &str) -> Option<f64> {
     luminance(hex).map(|l| 1.05 / (l + 0.05))
 }
 
-/// PNG, JPEG, GIF or WebP by their magic numbers (never SVG: it can carry script).
-fn image_type(bytes: &[u8]) -> Option<&'static str> {
+/// PNG, JPEG, GIF or WebP by their magic numbers, or SVG (which can carry script: it is only
+/// ever served as an image under `Content-Security-Policy: sandbox`, see [`logo_response`],
+/// and shown through `<img>`, where no script of it runs).
+pub(crate) fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if is_svg(bytes) {
+        return (!svg_is_active(bytes)).then_some("image/svg+xml");
+    }
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some("image/png")
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
@@ -85,6 +90,65 @@ fn image_type(bytes: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// An SVG document: UTF-8 text starting with markup whose first element is `<svg`.
+fn is_svg(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+    // The XML declaration, comments and a doctype may come first.
+    loop {
+        if let Some(after) = rest.strip_prefix("<?") {
+            match after.find("?>") {
+                Some(end) => rest = after[end + 2..].trim_start(),
+                None => return false,
+            }
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            match after.find("-->") {
+                Some(end) => rest = after[end + 3..].trim_start(),
+                None => return false,
+            }
+        } else if let Some(after) = rest.strip_prefix("<!DOCTYPE") {
+            match after.find('>') {
+                Some(end) => rest = after[end + 1..].trim_start(),
+                None => return false,
+            }
+        } else {
+            return rest.starts_with("<svg")
+                && rest[4..].starts_with(|c: char| c.is_whitespace() || c == '>');
+        }
+    }
+}
+
+/// An SVG that could do more than draw (script, event handlers, `javascript:` links, embedded
+/// HTML, entity tricks) is refused outright, though it would be served sandboxed anyway: a
+/// coat of arms has no need for any of it.
+fn svg_is_active(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+    let handler = text.match_indices("on").any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let rest = &text[i + 2..];
+        let name_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        before.is_some_and(|c| c.is_whitespace() || c == '/' || c == '"' || c == '\'')
+            && name_len > 0
+            && rest[name_len..].trim_start().starts_with('=')
+    });
+    handler
+        || [
+            "<script",
+            "javascript:",
+            "<foreignobject",
+            "<!entity",
+            "<iframe",
+            "<embed",
+            "<object",
+        ]
+        .iter()
+        .any(|needle| text.contains(needle))
 }
 
 pub async fn save(
@@ -221,8 +285,24 @@ mod tests {
     }
 
     #[test]
-    fn only_raster_images_are_logos() {
+    fn logos_are_raster_images_or_svg() {
         assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
-        assert_eq!(image_type(b"<svg xmlns="), None);
+        assert_eq!(
+            image_type(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+            Some("image/svg+xml")
+        );
+        assert_eq!(image_type(b"<html><svg></svg></html>"), None);
+        assert_eq!(image_type(b"<svg onload=alert(1)>"), None);
+        assert_eq!(image_type(b"<svg><script>alert(1)</script></svg>"), None);
+        assert_eq!(
+            image_type(b"<svg><a href=\"javascript:alert(1)\"><rect/></a></svg>"),
+            None
+        );
+        assert_eq!(
+            image_type(b"<svg xmlns=\"http://www.w3.org/2000/svg\"><path d=\"M0 0\" fill=\"#fff\" stroke-width=\"2\"/></svg>"),
+            Some("image/svg+xml"),
+            "attributes that merely contain 'on' are fine"
+        );
+        assert_eq!(image_type(b"<svgx>"), None);
     }
 }

@@ -61,6 +61,17 @@ fn tenant_from_host(headers: &HeaderMap) -> Option<String> {
 /// The tenant the host name decides, if it names an active tenant; a host such as
 /// `akta.stadt.de` whose first label is no tenant leaves the choice to the form.
 async fn host_tenant(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, WebError> {
+    // A town's own host name (set at onboarding, e.g. akta.herdecke.de) decides first.
+    if let Some(host) = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
+        .filter(|h| h.len() <= 253 && h.contains('.'))
+    {
+        if let Some(slug) = state.core.tenant_of_host(host).await? {
+            return Ok(Some(slug));
+        }
+    }
     match tenant_from_host(headers) {
         Some(slug) if tenant_name(state, &slug).await?.is_some() => Ok(Some(slug)),
         _ => Ok(None),
@@ -125,19 +136,8 @@ async fn render_login(
         message: view.message.map(|k| lang.t(k)),
         error: view.error.map(|k| lang.t(k)),
     };
-    let mut response = page_with_status(status, &template)?;
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let value = format!(
-        "{LOGIN_CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=7200{secure}"
-    );
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(response)
+    let response = page_with_status(status, &template)?;
+    Ok(crate::session::with_login_csrf(state, response, &token))
 }
 
 #[derive(Deserialize)]

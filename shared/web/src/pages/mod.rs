@@ -3,11 +3,14 @@
 
 pub mod admin;
 pub mod archive;
+// Operator console and invitations (issue 13).
+pub mod console;
 pub mod documents;
 pub mod files;
 pub mod history;
 pub mod imports;
 pub mod inbox;
+pub mod invitation;
 pub mod login;
 pub mod plan;
 pub mod search;
