@@ -21,6 +21,14 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 
 /// `GET /metrics`: counts and durations of this process; no tenant is named, so it is served
 /// without a token (scrape it from the operator's network only).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "Betrieb",
+    summary = "Metriken im Prometheus-Textformat (ohne Mandantennamen)",
+    security(()),
+    responses((status = 200, description = "Prometheus-Text 0.0.4", content_type = "text/plain", body = String))
+)]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let body = state.core.render_metrics().await;
     (

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use crate::routes::openapi::Page;
 use crate::auth::{Reader, Writer};
 use crate::input::{
     check_metadata, double_option, page_limit, parse_cursor, parse_date, parse_id, ApiJson,
@@ -21,7 +22,8 @@ use crate::{ApiError, AppState};
 
 const SUBJECT_MAX: usize = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewFile)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     plan_unit_id: Uuid,
@@ -29,9 +31,18 @@ pub struct CreateBody {
     lead_org_unit_id: Option<Uuid>,
     confidentiality: Option<String>,
     period_from: Option<String>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/files",
+    tag = "Akten",
+    summary = "Akte anlegen",
+    request_body = CreateBody,
+    responses((status = 201, description = "Die neue Akte", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"), ("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn create(
     State(state): State<AppState>,
     writer: Writer,
@@ -59,6 +70,14 @@ pub async fn create(
     versioned(StatusCode::CREATED, &file, file.row_version, Some(location))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}",
+    tag = "Akten",
+    summary = "Eine Akte",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 200, description = "Die Akte", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn get(
     State(state): State<AppState>,
     reader: Reader,
@@ -69,7 +88,8 @@ pub async fn get(
     versioned(StatusCode::OK, &file, file.row_version, None)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     plan_unit_id: Option<Uuid>,
@@ -78,6 +98,14 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/files",
+    tag = "Akten",
+    summary = "Akten auflisten",
+    params(ListQuery),
+    responses((status = 200, description = "Eine Seite Akten", body = Page))
+)]
 pub async fn list(
     State(state): State<AppState>,
     reader: Reader,
@@ -103,7 +131,8 @@ pub async fn list(
     Ok(Json(json!(page)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = FileChange)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
     subject: Option<String>,
@@ -113,11 +142,21 @@ pub struct PatchBody {
     status: Option<String>,
     /// Required when reopening (`"status": "offen"`).
     reason: Option<String>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
     /// With `"status": "zdA"`: the day it was closed on paper (admins only).
     closed_on: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/files/{id}",
+    tag = "Akten",
+    summary = "Akte ändern, schließen (zdA) oder wieder öffnen",
+    params(("id" = uuid::Uuid, Path, description = "Akte"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
+    request_body = PatchBody,
+    responses((status = 200, description = "Die Akte", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn patch(
     State(state): State<AppState>,
     writer: Writer,
@@ -157,13 +196,24 @@ pub async fn patch(
     versioned(StatusCode::OK, &file, file.row_version, None)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewCase)]
 #[serde(deny_unknown_fields)]
 pub struct CaseBody {
     subject: String,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/files/{id}/cases",
+    tag = "Akten",
+    summary = "Vorgang in der Akte anlegen",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body = CaseBody,
+    responses((status = 201, description = "Der neue Vorgang", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"), ("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn create_case(
     State(state): State<AppState>,
     writer: Writer,
@@ -181,13 +231,22 @@ pub async fn create_case(
     versioned(StatusCode::CREATED, &case, case.row_version, Some(location))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     cursor: Option<String>,
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/cases",
+    tag = "Akten",
+    summary = "Vorgänge der Akte",
+    params(("id" = uuid::Uuid, Path, description = "Akte"), PageQuery),
+    responses((status = 200, description = "Eine Seite Vorgänge", body = Page))
+)]
 pub async fn list_cases(
     State(state): State<AppState>,
     reader: Reader,
@@ -204,6 +263,14 @@ pub async fn list_cases(
     Ok(Json(json!(cases)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases/{id}",
+    tag = "Akten",
+    summary = "Ein Vorgang",
+    params(("id" = uuid::Uuid, Path, description = "Vorgang")),
+    responses((status = 200, description = "Der Vorgang", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn get_case(
     State(state): State<AppState>,
     reader: Reader,
@@ -214,7 +281,8 @@ pub async fn get_case(
     versioned(StatusCode::OK, &case, case.row_version, None)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CaseChange)]
 #[serde(deny_unknown_fields)]
 pub struct CasePatchBody {
     subject: Option<String>,
@@ -223,6 +291,15 @@ pub struct CasePatchBody {
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/cases/{id}",
+    tag = "Akten",
+    summary = "Vorgang ändern, schließen oder wieder öffnen",
+    params(("id" = uuid::Uuid, Path, description = "Vorgang"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
+    request_body = CasePatchBody,
+    responses((status = 200, description = "Der Vorgang", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn patch_case(
     State(state): State<AppState>,
     writer: Writer,
@@ -247,6 +324,14 @@ pub async fn patch_case(
     versioned(StatusCode::OK, &case, case.row_version, None)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/history",
+    tag = "Akten",
+    summary = "Verlauf der Akte (Protokoll)",
+    params(("id" = uuid::Uuid, Path, description = "Akte"), PageQuery),
+    responses((status = 200, description = "Eine Seite Einträge", body = Page))
+)]
 pub async fn history(
     State(state): State<AppState>,
     reader: Reader,
@@ -271,7 +356,8 @@ pub async fn history(
     Ok(Json(json!(history)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Hold)]
 #[serde(deny_unknown_fields)]
 pub struct HoldBody {
     reason: String,
@@ -280,6 +366,15 @@ pub struct HoldBody {
 }
 
 /// `PUT /files/{id}/hold`: sets the legal hold (Aussonderungssperre).
+#[utoipa::path(
+    put,
+    path = "/api/v1/files/{id}/hold",
+    tag = "Akten",
+    summary = "Aussonderungssperre setzen",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body = HoldBody,
+    responses((status = 200, description = "Die Akte", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn put_hold(
     State(state): State<AppState>,
     reader: Reader,
@@ -300,6 +395,14 @@ pub async fn put_hold(
 }
 
 /// `DELETE /files/{id}/hold`: lifts it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/files/{id}/hold",
+    tag = "Akten",
+    summary = "Aussonderungssperre aufheben",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 200, description = "Die Akte", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn delete_hold(
     State(state): State<AppState>,
     reader: Reader,
@@ -310,7 +413,8 @@ pub async fn delete_hold(
     versioned(StatusCode::OK, &file, file.row_version, None)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DueQuery {
     plan_unit_id: Option<Uuid>,
@@ -318,6 +422,14 @@ pub struct DueQuery {
 }
 
 /// `GET /disposal/due`: closed Akten due for Aussonderung (archivists and admins).
+#[utoipa::path(
+    get,
+    path = "/api/v1/disposal/due",
+    tag = "Aussonderung",
+    summary = "Akten, deren Aufbewahrungsfrist abgelaufen ist",
+    params(DueQuery),
+    responses((status = 200, description = "Die fälligen Akten", body = Page))
+)]
 pub async fn due(
     State(state): State<AppState>,
     reader: Reader,
@@ -330,7 +442,8 @@ pub async fn due(
     Ok(Json(json!({ "items": items })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Retention)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionBody {
     /// Absent: inherit from the plan unit; `null`: unbefristet; a number: years.
@@ -341,6 +454,15 @@ pub struct RetentionBody {
 }
 
 /// `PUT /files/{id}/retention`: the Akte's own Aufbewahrung (archivists and admins).
+#[utoipa::path(
+    put,
+    path = "/api/v1/files/{id}/retention",
+    tag = "Akten",
+    summary = "Aufbewahrungsfrist und Aussonderungsart der Akte setzen",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body = RetentionBody,
+    responses((status = 200, description = "Die Akte", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn put_retention(
     State(state): State<AppState>,
     reader: Reader,
@@ -366,6 +488,14 @@ pub async fn put_retention(
 
 /// `GET /api/v1/files/{id}/summary.pdf`: the Aktenauszug (Aktendeckel and
 /// Inhaltsverzeichnis) as a PDF, shown inline.
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/summary.pdf",
+    tag = "Akten",
+    summary = "Aktenauszug als PDF",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 200, description = "Der Aktenauszug", content_type = "application/pdf", body = String))
+)]
 pub async fn summary_pdf(
     State(state): State<AppState>,
     reader: Reader,
