@@ -24,6 +24,7 @@ mod limits;
 mod matrix;
 mod metrics;
 mod oidc;
+mod openapi;
 mod pagination;
 mod plan_exchange;
 mod retention;

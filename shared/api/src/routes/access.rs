@@ -9,7 +9,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Page;
 use crate::auth::{Reader, Writer};
 use crate::input::{parse_id, ApiJson};
 use crate::{ApiError, AppState};
@@ -20,7 +19,7 @@ use crate::{ApiError, AppState};
     tag = "Zugriff",
     summary = "Zugriffsliste der Akte",
     params(("id" = uuid::Uuid, Path, description = "Akte")),
-    responses((status = 200, description = "Die Einträge", body = Page))
+    responses((status = 200, description = "Die Einträge", body = super::openapi::AccessList))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -48,7 +47,7 @@ pub struct GrantBody {
     summary = "Zugriff auf eine vertrauliche Akte gewähren (genau eines: user_id, org_unit_id, token_id)",
     params(("id" = uuid::Uuid, Path, description = "Akte")),
     request_body = GrantBody,
-    responses((status = 201, description = "Der Eintrag", body = Object))
+    responses((status = 201, description = "Der Eintrag", body = akta_core::model::AccessEntry))
 )]
 pub async fn grant(
     State(state): State<AppState>,

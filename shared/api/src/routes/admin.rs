@@ -170,7 +170,7 @@ pub struct NewOrgUnit {
     tag = "Verwaltung",
     summary = "Organisationseinheit anlegen",
     request_body = NewOrgUnit,
-    responses((status = 201, description = "Die neue Organisationseinheit", body = Object))
+    responses((status = 201, description = "Die neue Organisationseinheit", body = akta_core::model::OrgUnit))
 )]
 pub async fn create_org_unit(
     State(state): State<AppState>,
@@ -189,7 +189,7 @@ pub async fn create_org_unit(
     path = "/api/v1/org-units",
     tag = "Verwaltung",
     summary = "Organisationseinheiten auflisten",
-    responses((status = 200, description = "Die Organisationseinheiten", body = Page))
+    responses((status = 200, description = "Die Organisationseinheiten", body = super::openapi::OrgUnitList))
 )]
 pub async fn list_org_units(
     State(state): State<AppState>,
@@ -215,7 +215,7 @@ pub struct SupportBody {
     tag = "Verwaltung",
     summary = "Dem Betreiber befristet Support-Zugang geben",
     request_body = SupportBody,
-    responses((status = 201, description = "Die Freigabe", body = Object))
+    responses((status = 201, description = "Die Freigabe", body = akta_core::model::SupportGrant))
 )]
 pub async fn grant_support(
     State(state): State<AppState>,
@@ -234,7 +234,7 @@ pub async fn grant_support(
     path = "/api/v1/support-access",
     tag = "Verwaltung",
     summary = "Support-Freigaben auflisten",
-    responses((status = 200, description = "Die Freigaben", body = Page))
+    responses((status = 200, description = "Die Freigaben", body = super::openapi::SupportGrantList))
 )]
 pub async fn list_support(
     State(state): State<AppState>,

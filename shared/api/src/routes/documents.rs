@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Page;
+use crate::routes::openapi::{Binary, Page};
 use crate::auth::{Reader, Writer};
 use crate::input::{
     check_metadata, double_option, parse_date, parse_id, parse_json, ApiJson, ApiQuery,
@@ -67,7 +67,7 @@ impl UploadMetadata {
 #[allow(dead_code)] // only described: the parts are read one by one as they stream
 pub(crate) struct DocumentUpload {
     metadata: UploadMetadata,
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = Binary)]
     file: Vec<u8>,
 }
 
@@ -76,7 +76,7 @@ pub(crate) struct DocumentUpload {
 #[allow(dead_code)] // only described
 pub(crate) struct VersionUpload {
     metadata: Option<VersionMetadata>,
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = Binary)]
     file: Vec<u8>,
 }
 
@@ -242,7 +242,7 @@ async fn create_document(
     summary = "Dokument in der Akte ablegen (Multipart)",
     params(("id" = uuid::Uuid, Path, description = "Akte")),
     request_body(content = DocumentUpload, content_type = "multipart/form-data", description = "Teil `metadata` (JSON) vor Teil `file` (die Datei)"),
-    responses((status = 201, description = "Das neue Dokument", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+    responses((status = 201, description = "Das neue Dokument", body = akta_core::model::Document, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
 )]
 pub async fn create_in_file(
     State(state): State<AppState>,
@@ -261,7 +261,7 @@ pub async fn create_in_file(
     summary = "Dokument im Vorgang ablegen (Multipart)",
     params(("id" = uuid::Uuid, Path, description = "Vorgang")),
     request_body(content = DocumentUpload, content_type = "multipart/form-data", description = "Teil `metadata` (JSON) vor Teil `file` (die Datei)"),
-    responses((status = 201, description = "Das neue Dokument", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+    responses((status = 201, description = "Das neue Dokument", body = akta_core::model::Document, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
 )]
 pub async fn create_in_case(
     State(state): State<AppState>,
@@ -280,7 +280,7 @@ pub async fn create_in_case(
     summary = "Neue Version hochladen (Multipart)",
     params(("id" = uuid::Uuid, Path, description = "Dokument")),
     request_body(content = VersionUpload, content_type = "multipart/form-data", description = "Optional Teil `metadata` (JSON), dann Teil `file`"),
-    responses((status = 201, description = "Die neue Version", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+    responses((status = 201, description = "Die neue Version", body = akta_core::model::Version, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
 )]
 pub async fn add_version(
     State(state): State<AppState>,
@@ -312,7 +312,7 @@ pub async fn add_version(
     tag = "Dokumente",
     summary = "Ein Dokument",
     params(("id" = uuid::Uuid, Path, description = "Dokument")),
-    responses((status = 200, description = "Das Dokument", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Das Dokument", body = akta_core::model::Document, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -349,7 +349,7 @@ pub struct PatchBody {
     summary = "Metadaten des Dokuments ändern; `null` leert ein Feld",
     params(("id" = uuid::Uuid, Path, description = "Dokument"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
     request_body = PatchBody,
-    responses((status = 200, description = "Das Dokument", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Das Dokument", body = akta_core::model::Document, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn patch(
     State(state): State<AppState>,
@@ -410,7 +410,7 @@ async fn list(
     tag = "Dokumente",
     summary = "Dokumente der Akte",
     params(("id" = uuid::Uuid, Path, description = "Akte")),
-    responses((status = 200, description = "Die Dokumente", body = Page))
+    responses((status = 200, description = "Die Dokumente", body = super::openapi::DocumentList))
 )]
 pub async fn list_in_file(
     State(state): State<AppState>,
@@ -427,7 +427,7 @@ pub async fn list_in_file(
     tag = "Dokumente",
     summary = "Dokumente des Vorgangs",
     params(("id" = uuid::Uuid, Path, description = "Vorgang")),
-    responses((status = 200, description = "Die Dokumente", body = Page))
+    responses((status = 200, description = "Die Dokumente", body = super::openapi::DocumentList))
 )]
 pub async fn list_in_case(
     State(state): State<AppState>,
@@ -453,6 +453,7 @@ pub enum ContentDisposition {
 #[serde(deny_unknown_fields)]
 pub struct ContentQuery {
     #[serde(default)]
+    #[param(inline)]
     pub(crate) disposition: ContentDisposition,
 }
 
@@ -471,7 +472,7 @@ fn previewable(media_type: &str) -> bool {
     tag = "Dokumente",
     summary = "Inhalt der neuesten Version",
     params(("id" = uuid::Uuid, Path, description = "Dokument"), ContentQuery),
-    responses((status = 200, description = "Der Inhalt (Range-Anfragen möglich)", content_type = "application/octet-stream", headers(("ETag" = String, description = "Zeilenversion, für If-Match"))), (status = 206, description = "Ein Teil des Inhalts", content_type = "application/octet-stream"), (status = 304, description = "Unverändert seit If-None-Match"), (status = 416, description = "Bereich nicht erfüllbar", content_type = "application/problem+json", body = crate::error::Problem))
+    responses((status = 200, description = "Der Inhalt mit seinem Medientyp (Range-Anfragen möglich)", content_type = "*/*", body = Binary, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))), (status = 206, description = "Ein Teil des Inhalts", content_type = "*/*", body = Binary), (status = 304, description = "Unverändert seit If-None-Match"), (status = 416, description = "Bereich nicht erfüllbar", content_type = "application/problem+json", body = crate::error::Problem))
 )]
 pub async fn latest_content(
     State(state): State<AppState>,
@@ -490,7 +491,7 @@ pub async fn latest_content(
     tag = "Dokumente",
     summary = "Inhalt einer Version",
     params(("id" = uuid::Uuid, Path, description = "Dokument"), ("n" = i32, Path, minimum = 1, description = "Versionsnummer ab 1"), ContentQuery),
-    responses((status = 200, description = "Der Inhalt (Range-Anfragen möglich)", content_type = "application/octet-stream", headers(("ETag" = String, description = "Zeilenversion, für If-Match"))), (status = 206, description = "Ein Teil des Inhalts", content_type = "application/octet-stream"), (status = 304, description = "Unverändert seit If-None-Match"), (status = 416, description = "Bereich nicht erfüllbar", content_type = "application/problem+json", body = crate::error::Problem))
+    responses((status = 200, description = "Der Inhalt mit seinem Medientyp (Range-Anfragen möglich)", content_type = "*/*", body = Binary, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))), (status = 206, description = "Ein Teil des Inhalts", content_type = "*/*", body = Binary), (status = 304, description = "Unverändert seit If-None-Match"), (status = 416, description = "Bereich nicht erfüllbar", content_type = "application/problem+json", body = crate::error::Problem))
 )]
 pub async fn version_content(
     State(state): State<AppState>,

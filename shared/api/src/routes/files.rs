@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Page;
+use crate::routes::openapi::{Binary, Page};
 use crate::auth::{Reader, Writer};
 use crate::input::{
     check_metadata, double_option, page_limit, parse_cursor, parse_date, parse_id, ApiJson,
@@ -41,7 +41,7 @@ pub struct CreateBody {
     tag = "Akten",
     summary = "Akte anlegen",
     request_body = CreateBody,
-    responses((status = 201, description = "Die neue Akte", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"), ("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 201, description = "Die neue Akte", body = akta_core::model::FileRecord, headers(("Location" = String, description = "Adresse der neuen Ressource"), ("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -76,7 +76,7 @@ pub async fn create(
     tag = "Akten",
     summary = "Eine Akte",
     params(("id" = uuid::Uuid, Path, description = "Akte")),
-    responses((status = 200, description = "Die Akte", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Die Akte", body = akta_core::model::FileRecord, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -104,7 +104,7 @@ pub struct ListQuery {
     tag = "Akten",
     summary = "Akten auflisten",
     params(ListQuery),
-    responses((status = 200, description = "Eine Seite Akten", body = Page))
+    responses((status = 200, description = "Eine Seite Akten", body = super::openapi::FilePage))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -155,7 +155,7 @@ pub struct PatchBody {
     summary = "Akte ändern, schließen (zdA) oder wieder öffnen",
     params(("id" = uuid::Uuid, Path, description = "Akte"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
     request_body = PatchBody,
-    responses((status = 200, description = "Die Akte", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Die Akte", body = akta_core::model::FileRecord, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn patch(
     State(state): State<AppState>,
@@ -212,7 +212,7 @@ pub struct CaseBody {
     summary = "Vorgang in der Akte anlegen",
     params(("id" = uuid::Uuid, Path, description = "Akte")),
     request_body = CaseBody,
-    responses((status = 201, description = "Der neue Vorgang", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"), ("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 201, description = "Der neue Vorgang", body = akta_core::model::Case, headers(("Location" = String, description = "Adresse der neuen Ressource"), ("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn create_case(
     State(state): State<AppState>,
@@ -245,7 +245,7 @@ pub struct PageQuery {
     tag = "Akten",
     summary = "Vorgänge der Akte",
     params(("id" = uuid::Uuid, Path, description = "Akte"), PageQuery),
-    responses((status = 200, description = "Eine Seite Vorgänge", body = Page))
+    responses((status = 200, description = "Eine Seite Vorgänge", body = super::openapi::CasePage))
 )]
 pub async fn list_cases(
     State(state): State<AppState>,
@@ -269,7 +269,7 @@ pub async fn list_cases(
     tag = "Akten",
     summary = "Ein Vorgang",
     params(("id" = uuid::Uuid, Path, description = "Vorgang")),
-    responses((status = 200, description = "Der Vorgang", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Der Vorgang", body = akta_core::model::Case, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn get_case(
     State(state): State<AppState>,
@@ -298,7 +298,7 @@ pub struct CasePatchBody {
     summary = "Vorgang ändern, schließen oder wieder öffnen",
     params(("id" = uuid::Uuid, Path, description = "Vorgang"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
     request_body = CasePatchBody,
-    responses((status = 200, description = "Der Vorgang", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Der Vorgang", body = akta_core::model::Case, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn patch_case(
     State(state): State<AppState>,
@@ -373,7 +373,7 @@ pub struct HoldBody {
     summary = "Aussonderungssperre setzen",
     params(("id" = uuid::Uuid, Path, description = "Akte")),
     request_body = HoldBody,
-    responses((status = 200, description = "Die Akte", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Die Akte", body = akta_core::model::FileRecord, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn put_hold(
     State(state): State<AppState>,
@@ -401,7 +401,7 @@ pub async fn put_hold(
     tag = "Akten",
     summary = "Aussonderungssperre aufheben",
     params(("id" = uuid::Uuid, Path, description = "Akte")),
-    responses((status = 200, description = "Die Akte", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Die Akte", body = akta_core::model::FileRecord, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn delete_hold(
     State(state): State<AppState>,
@@ -461,7 +461,7 @@ pub struct RetentionBody {
     summary = "Aufbewahrungsfrist und Aussonderungsart der Akte setzen",
     params(("id" = uuid::Uuid, Path, description = "Akte")),
     request_body = RetentionBody,
-    responses((status = 200, description = "Die Akte", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Die Akte", body = akta_core::model::FileRecord, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn put_retention(
     State(state): State<AppState>,
@@ -494,7 +494,7 @@ pub async fn put_retention(
     tag = "Akten",
     summary = "Aktenauszug als PDF",
     params(("id" = uuid::Uuid, Path, description = "Akte")),
-    responses((status = 200, description = "Der Aktenauszug", content_type = "application/pdf", body = String))
+    responses((status = 200, description = "Der Aktenauszug", content_type = "application/pdf", body = Binary))
 )]
 pub async fn summary_pdf(
     State(state): State<AppState>,

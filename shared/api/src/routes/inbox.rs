@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Page;
+use crate::routes::openapi::Binary;
 use crate::auth::{Reader, Writer};
 use crate::input::{parse_date, parse_id, parse_json, ApiJson, ApiQuery};
 use crate::routes::documents::{missing_part, read_upload, serve_content, ContentQuery};
@@ -25,7 +25,7 @@ use crate::{ApiError, AppState};
 #[allow(dead_code)] // only described: the parts are read one by one as they stream
 pub(crate) struct InboxUpload {
     metadata: Option<DeliveryMetadata>,
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = Binary)]
     file: Vec<u8>,
 }
 
@@ -117,7 +117,7 @@ pub async fn deliver(
     path = "/api/v1/inbox",
     tag = "Posteingang",
     summary = "Posteingang",
-    responses((status = 200, description = "Die offenen Eingänge", body = Page))
+    responses((status = 200, description = "Die offenen Eingänge", body = super::openapi::InboxList))
 )]
 pub async fn list(State(state): State<AppState>, reader: Reader) -> Result<Json<Value>, ApiError> {
     let items = state.core.inbox(&reader.principal).await?;
@@ -130,7 +130,7 @@ pub async fn list(State(state): State<AppState>, reader: Reader) -> Result<Json<
     tag = "Posteingang",
     summary = "Ein Eingang",
     params(("id" = uuid::Uuid, Path, description = "Eingang")),
-    responses((status = 200, description = "Der Eingang", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Der Eingang", body = akta_core::model::InboxItem, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -150,7 +150,7 @@ pub async fn get(
     tag = "Posteingang",
     summary = "Inhalt eines Eingangs",
     params(("id" = uuid::Uuid, Path, description = "Eingang"), ContentQuery),
-    responses((status = 200, description = "Der Inhalt (Range-Anfragen möglich)", content_type = "application/octet-stream", headers(("ETag" = String, description = "Zeilenversion, für If-Match"))), (status = 206, description = "Ein Teil des Inhalts", content_type = "application/octet-stream"), (status = 304, description = "Unverändert seit If-None-Match"), (status = 416, description = "Bereich nicht erfüllbar", content_type = "application/problem+json", body = crate::error::Problem))
+    responses((status = 200, description = "Der Inhalt mit seinem Medientyp (Range-Anfragen möglich)", content_type = "*/*", body = Binary, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))), (status = 206, description = "Ein Teil des Inhalts", content_type = "*/*", body = Binary), (status = 304, description = "Unverändert seit If-None-Match"), (status = 416, description = "Bereich nicht erfüllbar", content_type = "application/problem+json", body = crate::error::Problem))
 )]
 pub async fn content(
     State(state): State<AppState>,
@@ -187,7 +187,7 @@ pub struct FileBody {
     summary = "Eingang als Dokument zu den Akten nehmen",
     params(("id" = uuid::Uuid, Path, description = "Eingang"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
     request_body = FileBody,
-    responses((status = 201, description = "Das neue Dokument", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+    responses((status = 201, description = "Das neue Dokument", body = akta_core::model::Document, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
 )]
 pub async fn file(
     State(state): State<AppState>,
@@ -260,7 +260,7 @@ pub struct ForwardBody {
     summary = "Eingang weiterleiten",
     params(("id" = uuid::Uuid, Path, description = "Eingang"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
     request_body = ForwardBody,
-    responses((status = 200, description = "Der Eingang", body = Object, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+    responses((status = 200, description = "Der Eingang", body = akta_core::model::InboxItem, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
 )]
 pub async fn forward(
     State(state): State<AppState>,

@@ -16,7 +16,8 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 use super::*;
 
@@ -169,12 +170,116 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
     &DOCUMENT
 }
 
+/// Raw bytes: a file, a ZIP package, an xdomea message.
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("Rohe Bytes"))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Binary".into()
+    }
+}
+
 /// One page of a list; `next_cursor` fetches the next one (`null`: the last page).
 #[derive(ToSchema)]
 #[allow(dead_code)] // only described, never built
 pub struct Page {
     #[schema(value_type = Vec<Object>)]
     items: Vec<()>,
+    next_cursor: Option<String>,
+}
+
+use akta_core::model::{
+    AccessEntry, Case, Document, FileRecord, InboxItem, OrgUnit, PlanUnit, Routing, SupportGrant,
+    User,
+};
+
+/// One page of Akten.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct FilePage {
+    items: Vec<FileRecord>,
+    next_cursor: Option<String>,
+}
+
+/// One page of Vorgänge.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct CasePage {
+    items: Vec<Case>,
+    next_cursor: Option<String>,
+}
+
+/// The Dokumente of an Akte or Vorgang (one page: `next_cursor` is always `null`).
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct DocumentList {
+    items: Vec<Document>,
+    next_cursor: Option<String>,
+}
+
+/// One page of Aktenplaneinheiten.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct PlanUnitPage {
+    items: Vec<PlanUnit>,
+    next_cursor: Option<String>,
+}
+
+/// The users of the tenant.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct UserList {
+    items: Vec<User>,
+    next_cursor: Option<String>,
+}
+
+/// The org units of the tenant.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct OrgUnitList {
+    items: Vec<OrgUnit>,
+    next_cursor: Option<String>,
+}
+
+/// The support grants.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct SupportGrantList {
+    items: Vec<SupportGrant>,
+    next_cursor: Option<String>,
+}
+
+/// The access list of an Akte.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct AccessList {
+    items: Vec<AccessEntry>,
+    next_cursor: Option<String>,
+}
+
+/// The Umläufe of a Dokument.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct RoutingList {
+    items: Vec<Routing>,
+    next_cursor: Option<String>,
+}
+
+/// The open items of the Posteingang.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct InboxList {
+    items: Vec<InboxItem>,
     next_cursor: Option<String>,
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Page;
+use crate::routes::openapi::Binary;
 use crate::auth::{Admin, Reader};
 use crate::input::{double_option, page_limit, parse_cursor, parse_id, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
@@ -34,7 +34,7 @@ pub struct CreateBody {
     tag = "Aktenplan",
     summary = "Aktenplaneinheit anlegen; ihr Kennzeichen verlängert das der übergeordneten (Admin)",
     request_body = CreateBody,
-    responses((status = 201, description = "Die neue Einheit", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+    responses((status = 201, description = "Die neue Einheit", body = akta_core::model::PlanUnit, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -70,7 +70,7 @@ pub async fn create(
     tag = "Aktenplan",
     summary = "Eine Aktenplaneinheit",
     params(("id" = uuid::Uuid, Path, description = "Aktenplaneinheit")),
-    responses((status = 200, description = "Die Einheit", body = Object))
+    responses((status = 200, description = "Die Einheit", body = akta_core::model::PlanUnit))
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -98,7 +98,7 @@ pub struct ListQuery {
     tag = "Aktenplan",
     summary = "Aktenplaneinheiten auflisten",
     params(ListQuery),
-    responses((status = 200, description = "Eine Seite Einheiten", body = Page))
+    responses((status = 200, description = "Eine Seite Einheiten", body = super::openapi::PlanUnitPage))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -146,7 +146,7 @@ pub async fn export(
     path = "/api/v1/plan-units/import",
     tag = "Aktenplan",
     summary = "Aktenplan aus einer xdomea-0301-Nachricht übernehmen (Admin)",
-    request_body(content = String, content_type = "application/xml", description = "xdomea-0301-Nachricht"),
+    request_body(content((String = "application/xml"), (Binary = "application/octet-stream")), description = "xdomea-0301-Nachricht"),
     responses((status = 200, description = "Bericht der Übernahme", body = Object))
 )]
 pub async fn import(

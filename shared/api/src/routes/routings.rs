@@ -36,7 +36,7 @@ pub struct StartBody {
     summary = "Umlauf für ein Dokument starten",
     params(("id" = uuid::Uuid, Path, description = "Dokument")),
     request_body = StartBody,
-    responses((status = 201, description = "Der Umlauf", body = Object))
+    responses((status = 201, description = "Der Umlauf", body = akta_core::model::Routing))
 )]
 pub async fn start(
     State(state): State<AppState>,
@@ -86,7 +86,7 @@ pub async fn start(
     tag = "Geschäftsgang",
     summary = "Umläufe eines Dokuments",
     params(("id" = uuid::Uuid, Path, description = "Dokument")),
-    responses((status = 200, description = "Die Umläufe", body = Page))
+    responses((status = 200, description = "Die Umläufe", body = super::openapi::RoutingList))
 )]
 pub async fn of_document(
     State(state): State<AppState>,
@@ -108,7 +108,7 @@ pub async fn of_document(
     tag = "Geschäftsgang",
     summary = "Ein Umlauf",
     params(("id" = uuid::Uuid, Path, description = "Umlauf")),
-    responses((status = 200, description = "Der Umlauf", body = Object))
+    responses((status = 200, description = "Der Umlauf", body = akta_core::model::Routing))
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -154,7 +154,7 @@ pub struct DecisionBody {
     summary = "Im Umlauf zeichnen, zur Kenntnis nehmen oder ablehnen",
     params(("id" = uuid::Uuid, Path, description = "Umlauf")),
     request_body = DecisionBody,
-    responses((status = 200, description = "Der Umlauf", body = Object))
+    responses((status = 200, description = "Der Umlauf", body = akta_core::model::Routing))
 )]
 pub async fn decide(
     State(state): State<AppState>,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Page;
+use crate::routes::openapi::{Binary, Page};
 use crate::auth::Reader;
 use crate::input::{parse_id, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
@@ -106,7 +106,7 @@ pub struct MessageQuery {
     tag = "Aussonderung",
     summary = "Eine xdomea-Nachricht der Aussonderung (ZIP)",
     params(("id" = uuid::Uuid, Path, description = "Aussonderung"), ("code" = String, Path, description = "Nachrichtentyp, z. B. 0503"), MessageQuery),
-    responses((status = 200, description = "Die Nachricht", content_type = "application/zip", body = Vec<u8>))
+    responses((status = 200, description = "Die Nachricht", content_type = "application/zip", body = Binary))
 )]
 pub async fn message(
     State(state): State<AppState>,
@@ -161,7 +161,7 @@ pub async fn message(
     tag = "Aussonderung",
     summary = "Antwort des Archivs empfangen (xdomea 0502/0504/0506, ZIP)",
     params(("id" = uuid::Uuid, Path, description = "Aussonderung")),
-    request_body(content = Vec<u8>, content_type = "application/zip", description = "xdomea-Nachricht"),
+    request_body(content((Binary = "application/zip"), (Binary = "application/octet-stream")), description = "xdomea-Nachricht"),
     responses((status = 200, description = "Was die Nachricht bewirkt hat", body = Object))
 )]
 pub async fn receive(
@@ -279,7 +279,7 @@ pub struct ImportQuery {
     tag = "Aussonderung",
     summary = "Abgegebene Akten eines anderen Mandanten empfangen (xdomea 0503, ZIP)",
     params(ImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/zip", description = "xdomea-0503-Nachricht"),
+    request_body(content((Binary = "application/zip"), (Binary = "application/octet-stream")), description = "xdomea-0503-Nachricht"),
     responses((status = 200, description = "Bericht", body = Object))
 )]
 pub async fn import(
@@ -380,7 +380,7 @@ struct ManifestImport {
     tag = "Import",
     summary = "Import aus einem Altverfahren starten (ZIP oder JSON mit `manifest`)",
     params(StartImportQuery),
-    request_body(content((Vec<u8> = "application/zip"), (ManifestImport = "application/json")), description = "ZIP-Paket oder Manifest"),
+    request_body(content((Binary = "application/zip"), (Binary = "application/octet-stream"), (ManifestImport = "application/json")), description = "ZIP-Paket oder Manifest"),
     responses((status = 202, description = "Angenommen; `id` des Imports", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
 )]
 pub async fn start_import(

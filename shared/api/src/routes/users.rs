@@ -11,7 +11,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Page;
 use crate::auth::Admin;
 use crate::input::{double_option, parse_id, ApiJson};
 use crate::{ApiError, AppState};
@@ -35,7 +34,7 @@ pub struct CreateBody {
     tag = "Benutzer",
     summary = "Benutzer anlegen (Admin)",
     request_body = CreateBody,
-    responses((status = 201, description = "Der neue Benutzer", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+    responses((status = 201, description = "Der neue Benutzer", body = akta_core::model::User, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -64,7 +63,7 @@ pub async fn create(
     path = "/api/v1/users",
     tag = "Benutzer",
     summary = "Benutzer auflisten (Admin)",
-    responses((status = 200, description = "Die Benutzer", body = Page))
+    responses((status = 200, description = "Die Benutzer", body = super::openapi::UserList))
 )]
 pub async fn list(State(state): State<AppState>, admin: Admin) -> Result<Json<Value>, ApiError> {
     let users = state.core.list_users(&admin.principal).await?;
@@ -77,7 +76,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin) -> Result<Json<Va
     tag = "Benutzer",
     summary = "Einen Benutzer lesen (Admin)",
     params(("id" = uuid::Uuid, Path, description = "Benutzer")),
-    responses((status = 200, description = "Der Benutzer", body = Object))
+    responses((status = 200, description = "Der Benutzer", body = akta_core::model::User))
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -110,7 +109,7 @@ pub struct PatchBody {
     summary = "Benutzer ändern; Rollen-, Passwort- und Statuswechsel beenden seine Sitzungen",
     params(("id" = uuid::Uuid, Path, description = "Benutzer")),
     request_body = PatchBody,
-    responses((status = 200, description = "Der Benutzer", body = Object))
+    responses((status = 200, description = "Der Benutzer", body = akta_core::model::User))
 )]
 pub async fn patch(
     State(state): State<AppState>,
