@@ -20,6 +20,7 @@ use akta_core::TokenSpec;
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     name: String,
+    #[schema(value_type = akta_domain::Role)]
     role: String,
     /// `["read"]` or `["read", "write"]` (default).
     scopes: Option<Vec<String>>,

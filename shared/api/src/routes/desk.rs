@@ -79,7 +79,9 @@ pub async fn desk(State(state): State<AppState>, reader: Reader) -> Result<Json<
 #[serde(deny_unknown_fields)]
 pub struct DeputyBody {
     deputy_id: Uuid,
+    #[schema(format = Date)]
     from: String,
+    #[schema(format = Date)]
     until: String,
 }
 

@@ -31,9 +31,11 @@ const METADATA_PART_LIMIT: usize = 128 * 1024;
 #[serde(deny_unknown_fields)]
 struct UploadMetadata {
     title: String,
+    #[schema(value_type = akta_domain::DocumentKind)]
     kind: String,
     sender: Option<String>,
     recipient: Option<String>,
+    #[schema(format = Date)]
     document_date: Option<String>,
     #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
@@ -331,11 +333,13 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
     title: Option<String>,
+    #[schema(value_type = Option<akta_domain::DocumentKind>)]
     kind: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     sender: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     recipient: Option<Option<String>>,
+    #[schema(format = Date)]
     #[serde(default, deserialize_with = "double_option")]
     document_date: Option<Option<String>>,
     #[schema(value_type = Option<Object>)]

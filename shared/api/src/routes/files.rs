@@ -29,7 +29,9 @@ pub struct CreateBody {
     plan_unit_id: Uuid,
     subject: String,
     lead_org_unit_id: Option<Uuid>,
+    #[schema(value_type = Option<akta_domain::Confidentiality>)]
     confidentiality: Option<String>,
+    #[schema(format = Date)]
     period_from: Option<String>,
     #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
@@ -93,6 +95,7 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     plan_unit_id: Option<Uuid>,
+    #[param(value_type = Option<akta_domain::FileStatus>, inline)]
     status: Option<String>,
     cursor: Option<String>,
     limit: Option<i64>,
@@ -138,13 +141,16 @@ pub struct PatchBody {
     subject: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     lead_org_unit_id: Option<Option<Uuid>>,
+    #[schema(value_type = Option<akta_domain::Confidentiality>)]
     confidentiality: Option<String>,
+    #[schema(value_type = Option<akta_domain::FileStatus>)]
     status: Option<String>,
     /// Required when reopening (`"status": "offen"`).
     reason: Option<String>,
     #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
     /// With `"status": "zdA"`: the day it was closed on paper (admins only).
+    #[schema(format = Date)]
     closed_on: Option<String>,
 }
 
@@ -286,6 +292,7 @@ pub async fn get_case(
 #[serde(deny_unknown_fields)]
 pub struct CasePatchBody {
     subject: Option<String>,
+    #[schema(value_type = Option<akta_domain::FileStatus>)]
     status: Option<String>,
     /// Required when reopening (`"status": "offen"`).
     reason: Option<String>,
@@ -362,6 +369,7 @@ pub async fn history(
 pub struct HoldBody {
     reason: String,
     /// Holds until the end of this day; absent or null: until lifted.
+    #[schema(format = Date)]
     until: Option<String>,
 }
 
@@ -450,6 +458,7 @@ pub struct RetentionBody {
     #[serde(default, deserialize_with = "double_option")]
     retention_years: Option<Option<i64>>,
     /// Absent or `null`: inherit; `A`, `B` or `V`.
+    #[schema(value_type = Option<akta_domain::Disposition>)]
     disposition: Option<String>,
 }
 

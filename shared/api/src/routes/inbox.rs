@@ -34,8 +34,10 @@ pub(crate) struct InboxUpload {
 #[serde(deny_unknown_fields)]
 struct DeliveryMetadata {
     title: Option<String>,
+    #[schema(value_type = Option<akta_domain::DocumentKind>)]
     kind: Option<String>,
     sender: Option<String>,
+    #[schema(format = Date)]
     document_date: Option<String>,
     note: Option<String>,
     org_unit_id: Option<Uuid>,
@@ -171,9 +173,11 @@ pub struct FileBody {
     file_id: Option<Uuid>,
     case_id: Option<Uuid>,
     title: Option<String>,
+    #[schema(value_type = Option<akta_domain::DocumentKind>)]
     kind: Option<String>,
     sender: Option<String>,
     recipient: Option<String>,
+    #[schema(format = Date)]
     document_date: Option<String>,
 }
 

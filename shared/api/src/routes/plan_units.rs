@@ -25,6 +25,7 @@ pub struct CreateBody {
     /// Absent: inherit; `null`: unbefristet; a number: years.
     #[serde(default, deserialize_with = "double_option")]
     retention_years: Option<Option<i64>>,
+    #[schema(value_type = Option<akta_domain::Disposition>)]
     disposition: Option<String>,
 }
 

@@ -22,6 +22,7 @@ use crate::{ApiError, AppState};
 #[schema(as = ResubmissionDate)]
 #[serde(deny_unknown_fields)]
 pub struct ResubmissionBody {
+    #[schema(format = Date)]
     date: String,
 }
 
@@ -123,6 +124,7 @@ pub async fn delete_case(
 #[schema(as = NewResubmission)]
 #[serde(deny_unknown_fields)]
 pub struct NewBody {
+    #[schema(format = Date)]
     due_on: String,
     user_id: Option<Uuid>,
     note: Option<String>,

@@ -29,7 +29,9 @@ pub struct SearchQuery {
     org_unit: Option<Uuid>,
     /// `key:value` pairs on the documents' free metadata, separated by `;` (all must match).
     metadata: Option<String>,
+    #[param(format = Date)]
     from: Option<String>,
+    #[param(format = Date)]
     to: Option<String>,
     sort: Option<String>,
     limit: Option<usize>,

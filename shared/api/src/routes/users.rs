@@ -21,6 +21,7 @@ use crate::{ApiError, AppState};
 pub struct CreateBody {
     username: String,
     display_name: String,
+    #[schema(value_type = akta_domain::Role)]
     role: String,
     password: Option<String>,
     org_unit_id: Option<Uuid>,
@@ -92,6 +93,7 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
     display_name: Option<String>,
+    #[schema(value_type = Option<akta_domain::Role>)]
     role: Option<String>,
     password: Option<String>,
     disabled: Option<bool>,
