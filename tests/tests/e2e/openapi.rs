@@ -32,7 +32,7 @@ async fn schemathesis_missing() -> bool {
 
 /// Runs schemathesis over the operations `filter` selects with `client`'s token and the
 /// settings in `config` (schemathesis.toml); panics with its report unless it found nothing.
-async fn schemathesis(app: &TestApp, client: &Client, filter: &[&str], config: &str) {
+async fn schemathesis(app: &TestApp, client: &Client, filter: &[&str], config: &str, workers: u8) {
     let token = client.token.as_deref().expect("token");
     let dir = tempfile::tempdir().expect("tempdir");
     let config_file = dir.path().join("schemathesis.toml");
@@ -43,15 +43,13 @@ async fn schemathesis(app: &TestApp, client: &Client, filter: &[&str], config: &
         .arg("run")
         .arg(format!("{}/api/v1/openapi.json", app.base_url))
         .args(["--url", &app.base_url])
-        .args([
-            "--checks",
-            "not_a_server_error,response_schema_conformance",
-        ])
+        .args(["--checks", "not_a_server_error,response_schema_conformance"])
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .args(["--max-examples", MAX_EXAMPLES])
         // Links between operations are not described, so the stateful phase has nothing to do.
         .args(["--phases", "examples,coverage,fuzzing"])
-        .args(["--seed", "13", "--workers", "2", "--no-shrink"])
+        .args(["--seed", "13", "--no-shrink"])
+        .args(["--workers", &workers.to_string()])
         .args(["--request-timeout", "30"])
         .args(filter)
         .current_dir(dir.path())
@@ -75,16 +73,26 @@ async fn schemathesis(app: &TestApp, client: &Client, filter: &[&str], config: &
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_answers_without_server_errors_and_as_documented() {
+    // A server error's cause is logged, never answered: show it beside schemathesis' report.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .with_test_writer()
+        .try_init();
     let app = TestApp::spawn().await;
 
     let doc = app.anonymous().get("/api/v1/openapi.json").await;
     assert_eq!(doc.status, 200);
-    assert!(doc.body["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
+    assert!(doc.body["openapi"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("3.1")));
     assert!(doc.body["paths"]["/api/v1/files/{id}/documents"]["post"].is_object());
     let page = app.anonymous().get("/api/v1/docs").await;
     assert_eq!(page.status, 200);
     let html = String::from_utf8_lossy(&page.bytes);
-    assert!(html.contains("<html lang=\"de\">") && html.contains("Akte anlegen"), "{html}");
+    assert!(
+        html.contains("<html lang=\"de\">") && html.contains("Akte anlegen"),
+        "{html}"
+    );
 
     if schemathesis_missing().await {
         return;
@@ -103,21 +111,34 @@ async fn every_operation_answers_without_server_errors_and_as_documented() {
 
     // First with generated ids (nearly all unknown: the 404 and 400 paths), over every
     // operation as the tenant admin; the operator's operations answer 403 there.
-    schemathesis(&app, &t.admin, &[], "").await;
+    schemathesis(&app, &t.admin, &[], "", 2).await;
 
-    // Then with the ids of real records, so the answers of success are checked too.
+    // Then with the ids of real records, so the answers of success are checked too; one
+    // operation at a time, so a run does not depend on how two operations on the same Akte
+    // happen to interleave (the regression test in `wiedervorlagen` covers the one race found).
     let ids = seed(&t).await;
     let mut config = String::new();
     for (path, id) in &ids {
         // A document's version 1 exists too.
-        let n = if path.contains("documents") { ", \"path.n\" = 1" } else { "" };
+        let n = if path.contains("documents") {
+            ", \"path.n\" = 1"
+        } else {
+            ""
+        };
         config.push_str(&format!(
             "[[operations]]\ninclude-path-regex = '{path}'\nparameters = {{ \"path.id\" = \"{id}\"{n} }}\n\n"
         ));
     }
     let with_ids: Vec<String> = ids.iter().map(|(path, _)| path.clone()).collect();
     let regex = format!("({})", with_ids.join("|"));
-    schemathesis(&app, &t.admin, &["--include-path-regex", &regex], &config).await;
+    schemathesis(
+        &app,
+        &t.admin,
+        &["--include-path-regex", &regex],
+        &config,
+        1,
+    )
+    .await;
 
     // The operator over the tenant operations, except deleting and suspending tenants,
     // which would end the run's own tenant if a generated slug ever named it.
@@ -131,6 +152,7 @@ async fn every_operation_answers_without_server_errors_and_as_documented() {
             "^/api/v1/tenants/\\{slug\\}$",
         ],
         "",
+        2,
     )
     .await;
 }
@@ -148,7 +170,11 @@ async fn seed(t: &TestTenant) -> Vec<(String, String)> {
     let file = admin.create_file(&unit, "Haushalt").await.id();
     let case = admin.create_case(&file, "Haushaltsplan 2027").await;
     let doc = admin
-        .upload_document(&format!("/api/v1/cases/{case}"), "Plan", b"Haushalt".to_vec())
+        .upload_document(
+            &format!("/api/v1/cases/{case}"),
+            "Plan",
+            b"Haushalt".to_vec(),
+        )
         .await
         .id();
     let inbox = created(
@@ -172,7 +198,10 @@ async fn seed(t: &TestTenant) -> Vec<(String, String)> {
     // A second token: the run may revoke or rotate it, never the admin's own.
     let token = created(
         &admin
-            .post("/api/v1/tokens", json!({"name": "Fachverfahren", "role": "clerk"}))
+            .post(
+                "/api/v1/tokens",
+                json!({"name": "Fachverfahren", "role": "clerk"}),
+            )
             .await,
     );
     let support = created(

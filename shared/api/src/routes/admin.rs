@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Page;
 use crate::auth::{Admin, Reader};
 use crate::input::{parse_id, ApiJson};
+use crate::routes::openapi::Page;
 use crate::{ApiError, AppState};
 use akta_core::model::TokenRow;
 use akta_core::TokenSpec;

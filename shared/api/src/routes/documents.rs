@@ -16,11 +16,11 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::{Binary, Page};
 use crate::auth::{Reader, Writer};
 use crate::input::{
     check_metadata, double_option, parse_date, parse_id, parse_json, ApiJson, ApiQuery,
 };
+use crate::routes::openapi::{Binary, Page};
 use crate::routes::versioned::{if_match, versioned};
 use crate::{ApiError, AppState};
 

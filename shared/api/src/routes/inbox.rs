@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Binary;
 use crate::auth::{Reader, Writer};
 use crate::input::{parse_date, parse_id, parse_json, ApiJson, ApiQuery};
 use crate::routes::documents::{missing_part, read_upload, serve_content, ContentQuery};
+use crate::routes::openapi::Binary;
 use crate::routes::versioned::{if_match, versioned};
 use crate::{ApiError, AppState};
 

@@ -14,9 +14,9 @@ use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::encoding::Encoding;
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 use super::*;
@@ -292,14 +292,26 @@ const PROBLEMS: &[(&str, &str)] = &[
         "400",
         "Fehlerhafte Anfrage: keine UUID, ungültiges JSON oder Multipart, unbekannter Parameter",
     ),
-    ("401", "Nicht angemeldet: Token oder Sitzung fehlt oder ist ungültig"),
+    (
+        "401",
+        "Nicht angemeldet: Token oder Sitzung fehlt oder ist ungültig",
+    ),
     ("403", "Keine Berechtigung für diese Operation"),
-    ("404", "Nicht gefunden (auch: gehört einem anderen Mandanten)"),
+    (
+        "404",
+        "Nicht gefunden (auch: gehört einem anderen Mandanten)",
+    ),
     ("409", "Konflikt mit dem Zustand der Ressource"),
     ("413", "Die Anfrage ist größer als erlaubt"),
     ("415", "Nicht unterstützter Medientyp"),
-    ("422", "Wohlgeformt, aber gegen eine Regel; `field` nennt das Feld"),
-    ("429", "Zu viele Anfragen des Mandanten; `Retry-After` nennt die Sekunden"),
+    (
+        "422",
+        "Wohlgeformt, aber gegen eine Regel; `field` nennt das Feld",
+    ),
+    (
+        "429",
+        "Zu viele Anfragen des Mandanten; `Retry-After` nennt die Sekunden",
+    ),
 ];
 
 impl Modify for Conventions {
@@ -417,7 +429,10 @@ pub async fn api_document() -> Response {
     static JSON: LazyLock<Vec<u8>> =
         LazyLock::new(|| serde_json::to_vec(document()).unwrap_or_default());
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         JSON.as_slice(),
     )
         .into_response()
@@ -497,7 +512,10 @@ fn type_of(schema: &Value) -> String {
     }
     let mut kinds: Vec<String> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.clone()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect(),
         _ => vec!["beliebig".to_owned()],
     };
     if let Some(items) = schema.get("items") {
@@ -517,7 +535,10 @@ fn type_of(schema: &Value) -> String {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).map(esc).unwrap_or_default()
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(esc)
+        .unwrap_or_default()
 }
 
 /// The page: a table of contents by tag, each operation with its parameters, body and
@@ -597,7 +618,10 @@ fn render_page(doc: &Value) -> String {
     }
 
     out.push_str("<h2 id=\"schemas\">Schemata</h2>");
-    if let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) {
+    if let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
         for (name, schema) in schemas {
             let _ = write!(
                 out,
@@ -631,7 +655,10 @@ fn render_operation(out: &mut String, method: &str, path: &str, op: &Value) {
     let public = op
         .get("security")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+        .is_some_and(|s| {
+            s.iter()
+                .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+        });
     if public {
         out.push_str("<p>Ohne Anmeldung.</p>");
     }
@@ -731,9 +758,7 @@ fn render_fields(out: &mut String, schema: &Value) {
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    out.push_str(
-        "<table><tr><th>Feld</th><th>Typ</th><th>Pflicht</th><th>Beschreibung</th></tr>",
-    );
+    out.push_str("<table><tr><th>Feld</th><th>Typ</th><th>Pflicht</th><th>Beschreibung</th></tr>");
     for (name, p) in properties {
         let _ = write!(
             out,
@@ -819,7 +844,9 @@ mod tests {
     #[test]
     fn document_is_openapi_3_1_with_problem_answers_and_security() {
         let doc = serde_json::to_value(document()).expect("json");
-        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
+        assert!(doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")));
         assert_eq!(
             doc["components"]["schemas"]["Problem"]["required"],
             serde_json::json!(["type", "title", "status", "code", "detail"])
@@ -834,7 +861,10 @@ mod tests {
         );
         let upload = &doc["paths"]["/api/v1/files/{id}/documents"]["post"]["requestBody"]
             ["content"]["multipart/form-data"];
-        assert_eq!(upload["encoding"]["metadata"]["contentType"], "application/json");
+        assert_eq!(
+            upload["encoding"]["metadata"]["contentType"],
+            "application/json"
+        );
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
         assert!(doc["components"]["securitySchemes"]["session"].is_object());
     }

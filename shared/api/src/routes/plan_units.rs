@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Binary;
 use crate::auth::{Admin, Reader};
 use crate::input::{double_option, page_limit, parse_cursor, parse_id, ApiJson, ApiQuery};
+use crate::routes::openapi::Binary;
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Page;
 use crate::auth::{Reader, Writer};
 use crate::input::{parse_date, parse_id, ApiJson};
+use crate::routes::openapi::Page;
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::Page;
 use crate::auth::Reader;
 use crate::input::{parse_date, ApiQuery};
+use crate::routes::openapi::Page;
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -7,9 +7,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::routes::openapi::Page;
 use crate::auth::Operator;
 use crate::input::ApiJson;
+use crate::routes::openapi::Page;
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::routes::openapi::{Binary, Page};
 use crate::auth::Reader;
 use crate::input::{parse_id, ApiJson, ApiQuery};
+use crate::routes::openapi::{Binary, Page};
 use crate::{ApiError, AppState};
 
 /// Largest message body taken (a zip of an XML message; primary documents go elsewhere).
