@@ -9,7 +9,8 @@ use akta_testkit::{Client, Reply, TestApp, TestTenant};
 use serde_json::json;
 
 /// Examples per operation and phase: enough to reach every parameter and body field with
-/// valid and invalid values, few enough for about two minutes on two cores.
+/// valid and invalid values, few enough for about two minutes on two cores. Search longer
+/// with `AKTA_SCHEMATHESIS_EXAMPLES=200`.
 const MAX_EXAMPLES: &str = "12";
 
 /// Whether schemathesis is missing here (never in CI, where that fails).
@@ -45,7 +46,10 @@ async fn schemathesis(app: &TestApp, client: &Client, filter: &[&str], config: &
         .args(["--url", &app.base_url])
         .args(["--checks", "not_a_server_error,response_schema_conformance"])
         .args(["--header", &format!("Authorization: Bearer {token}")])
-        .args(["--max-examples", MAX_EXAMPLES])
+        .args([
+            "--max-examples",
+            &std::env::var("AKTA_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| MAX_EXAMPLES.into()),
+        ])
         // Links between operations are not described, so the stateful phase has nothing to do.
         .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--seed", "13", "--no-shrink"])
