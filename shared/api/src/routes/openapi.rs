@@ -358,6 +358,21 @@ impl Modify for Conventions {
         for (path, item) in doc.paths.paths.iter_mut() {
             let has_path_params = path.contains('{');
             for (method, op) in operations_mut(item) {
+                // utoipa names an operation after its handler (`get`, `patch`, …), which
+                // repeats across modules; the document needs them unique.
+                let words: Vec<&str> = path
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                let verb = match method {
+                    HttpMethod::Get => "get",
+                    HttpMethod::Put => "put",
+                    HttpMethod::Post => "post",
+                    HttpMethod::Delete => "delete",
+                    HttpMethod::Patch => "patch",
+                    _ => "head",
+                };
+                op.operation_id = Some(format!("{verb}_{}", words.join("_")));
                 let secured = op.security.is_none();
                 let changes = !matches!(method, HttpMethod::Get | HttpMethod::Head);
                 let body = op.request_body.as_ref();
@@ -866,6 +881,13 @@ mod tests {
             "application/json"
         );
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+        let mut ids = BTreeSet::new();
+        for item in doc["paths"].as_object().expect("paths").values() {
+            for op in item.as_object().expect("item").values() {
+                let id = op["operationId"].as_str().expect("operationId");
+                assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+            }
+        }
         assert!(doc["components"]["securitySchemes"]["session"].is_object());
     }
 
