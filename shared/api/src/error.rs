@@ -68,14 +68,22 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An error answer (RFC 9457 problem details) with Akta's stable `code`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub(crate) struct Problem<'a> {
+    /// `urn:akta:problem:<code>`
     #[serde(rename = "type")]
     kind: String,
+    /// The HTTP status text, e.g. `Not Found`.
     title: &'a str,
+    /// The HTTP status code.
     status: u16,
+    /// Stable, machine-readable reason, e.g. `not_found`, `invalid_id`, `validation_failed`.
     code: &'a str,
+    /// What went wrong, for people.
     detail: String,
+    /// The request field at fault, where there is one (e.g. `metadata.title`).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }

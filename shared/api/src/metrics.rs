@@ -47,6 +47,14 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 /// scrape it from the operator's network only. A request that came through a reverse proxy
 /// (it carries `Forwarded` or `X-Forwarded-For`, as everything through the Ingress does) gets
 /// the 404 problem: Prometheus scrapes the pods directly.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "Betrieb",
+    summary = "Metriken im Prometheus-Textformat",
+    security(()),
+    responses((status = 200, description = "Prometheus-Text 0.0.4", content_type = "text/plain", body = String))
+)]
 pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     if headers.contains_key("forwarded") || headers.contains_key("x-forwarded-for") {
         return crate::ApiError::NotFound.into_response();

@@ -208,9 +208,12 @@ impl Core {
         let user = caller_user(who);
         let mut tx = self.db.tx_for(who).await?;
         let file_id = match target {
-            ResubmissionTarget::File(id) => tx.file(id).await?.id,
+            ResubmissionTarget::File(id) => id,
             ResubmissionTarget::Case(id) => tx.case(id).await?.file_id,
         };
+        // Two replacements of the same Wiedervorlage at once wait here for each other; without
+        // the lock each ended the other's rows and then waited on the Akte: a deadlock (500).
+        let file_id = tx.file_locked(file_id, akta_db::Lock::Update).await?.id;
         let why = if on.is_some() {
             ResubmissionEnd::Replaced
         } else {

@@ -26,6 +26,7 @@ mod matrix;
 mod metrics;
 mod oidc;
 mod onboarding;
+mod openapi;
 mod pagination;
 mod plan_exchange;
 mod retention;

@@ -204,3 +204,40 @@ async fn wiedervorlagen_keep_to_their_tenant_and_refuse_bad_input() {
     }
     assert_eq!(open_ones(&t.admin, &file).await.len(), 1);
 }
+
+/// Found by schemathesis: replacing and removing an Akte's Wiedervorlage at the same time
+/// deadlocked in PostgreSQL and answered 500. Changes of one Akte now wait for each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_replacements_of_a_wiedervorlage_never_fail_the_server() {
+    let app = TestApp::spawn().await;
+    let t = app.create_tenant("witten").await;
+    let unit = t.admin.create_plan_unit("10", None).await;
+    let file = t.admin.create_file(&unit, "Haushalt").await.id();
+    let path = format!("/api/v1/files/{file}/resubmission");
+    for round in 0..6 {
+        let mut requests = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let (client, path) = (t.admin.clone(), path.clone());
+            requests.spawn(async move {
+                let request = if i % 3 == 2 {
+                    client.request(reqwest::Method::DELETE, &path)
+                } else {
+                    let day = 1 + (i + round) % 20;
+                    client
+                        .request(reqwest::Method::PUT, &path)
+                        .json(&json!({"date": format!("2027-01-{day:02}")}))
+                };
+                client.send(request).await
+            });
+        }
+        while let Some(reply) = requests.join_next().await {
+            let reply = reply.expect("request task");
+            assert!(
+                reply.status.is_success(),
+                "{}: {}",
+                reply.status,
+                reply.body
+            );
+        }
+    }
+}

@@ -13,6 +13,14 @@ use crate::auth::{Reader, Writer};
 use crate::input::{parse_id, ApiJson};
 use crate::{ApiError, AppState};
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/access",
+    tag = "Zugriff",
+    summary = "Zugriffsliste der Akte",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 200, description = "Die Einträge", body = super::openapi::AccessList))
+)]
 pub async fn list(
     State(state): State<AppState>,
     reader: Reader,
@@ -23,7 +31,8 @@ pub async fn list(
     Ok(Json(json!({"items": entries, "next_cursor": null})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = AccessGrant)]
 #[serde(deny_unknown_fields)]
 pub struct GrantBody {
     user_id: Option<Uuid>,
@@ -31,6 +40,15 @@ pub struct GrantBody {
     token_id: Option<Uuid>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/files/{id}/access",
+    tag = "Zugriff",
+    summary = "Zugriff auf eine vertrauliche Akte gewähren (genau eines: user_id, org_unit_id, token_id)",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body = GrantBody,
+    responses((status = 201, description = "Der Eintrag", body = akta_core::model::AccessEntry))
+)]
 pub async fn grant(
     State(state): State<AppState>,
     writer: Writer,
@@ -56,6 +74,14 @@ pub async fn grant(
     Ok((StatusCode::CREATED, Json(json!(entry))))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/files/{id}/access/{entry}",
+    tag = "Zugriff",
+    summary = "Eintrag der Zugriffsliste entfernen",
+    params(("id" = uuid::Uuid, Path, description = "Akte"), ("entry" = uuid::Uuid, Path, description = "Eintrag")),
+    responses((status = 204, description = "Entfernt"))
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     writer: Writer,

@@ -10,14 +10,17 @@ use uuid::Uuid;
 
 use crate::auth::{Admin, Reader};
 use crate::input::{parse_id, ApiJson};
+use crate::routes::openapi::Page;
 use crate::{ApiError, AppState};
 use akta_core::model::TokenRow;
 use akta_core::TokenSpec;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewToken)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     name: String,
+    #[schema(value_type = akta_domain::Role)]
     role: String,
     /// `["read"]` or `["read", "write"]` (default).
     scopes: Option<Vec<String>>,
@@ -82,6 +85,14 @@ fn with_secret(row: &TokenRow, token: String) -> Result<Value, ApiError> {
 }
 
 /// Tenant admin: issues a token for this tenant; the secret is shown once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "Verwaltung",
+    summary = "API-Token ausstellen; das Geheimnis steht nur in dieser Antwort",
+    request_body = NewToken,
+    responses((status = 201, description = "Das Token mit `token`", body = Object))
+)]
 pub async fn create_token(
     State(state): State<AppState>,
     admin: Admin,
@@ -92,6 +103,13 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(with_secret(&row, token)?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "Verwaltung",
+    summary = "API-Tokens auflisten",
+    responses((status = 200, description = "Die Tokens ohne Geheimnis", body = Page))
+)]
 pub async fn list_tokens(
     State(state): State<AppState>,
     admin: Admin,
@@ -101,6 +119,14 @@ pub async fn list_tokens(
 }
 
 /// Revokes a token at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    tag = "Verwaltung",
+    summary = "Token sofort widerrufen",
+    params(("id" = uuid::Uuid, Path, description = "Token")),
+    responses((status = 204, description = "Widerrufen"))
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     admin: Admin,
@@ -112,6 +138,14 @@ pub async fn revoke_token(
 }
 
 /// Replaces a token by a new secret with the same rights; the old one stops working now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens/{id}/rotate",
+    tag = "Verwaltung",
+    summary = "Token durch ein neues Geheimnis ersetzen",
+    params(("id" = uuid::Uuid, Path, description = "Token")),
+    responses((status = 201, description = "Das neue Token mit `token`", body = Object))
+)]
 pub async fn rotate_token(
     State(state): State<AppState>,
     admin: Admin,
@@ -122,7 +156,8 @@ pub async fn rotate_token(
     Ok((StatusCode::CREATED, Json(with_secret(&row, token)?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewOrgUnit)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrgUnit {
     code: String,
@@ -130,6 +165,14 @@ pub struct NewOrgUnit {
     parent_id: Option<Uuid>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/org-units",
+    tag = "Verwaltung",
+    summary = "Organisationseinheit anlegen",
+    request_body = NewOrgUnit,
+    responses((status = 201, description = "Die neue Organisationseinheit", body = akta_core::model::OrgUnit))
+)]
 pub async fn create_org_unit(
     State(state): State<AppState>,
     admin: Admin,
@@ -142,6 +185,13 @@ pub async fn create_org_unit(
     Ok((StatusCode::CREATED, Json(json!(unit))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/org-units",
+    tag = "Verwaltung",
+    summary = "Organisationseinheiten auflisten",
+    responses((status = 200, description = "Die Organisationseinheiten", body = super::openapi::OrgUnitList))
+)]
 pub async fn list_org_units(
     State(state): State<AppState>,
     reader: Reader,
@@ -150,7 +200,8 @@ pub async fn list_org_units(
     Ok(Json(json!({"items": units, "next_cursor": null})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewSupportAccess)]
 #[serde(deny_unknown_fields)]
 pub struct SupportBody {
     reason: String,
@@ -159,6 +210,14 @@ pub struct SupportBody {
 }
 
 /// Tenant admin: lets the operator read this tenant's records for a few hours.
+#[utoipa::path(
+    post,
+    path = "/api/v1/support-access",
+    tag = "Verwaltung",
+    summary = "Dem Betreiber befristet Support-Zugang geben",
+    request_body = SupportBody,
+    responses((status = 201, description = "Die Freigabe", body = akta_core::model::SupportGrant))
+)]
 pub async fn grant_support(
     State(state): State<AppState>,
     admin: Admin,
@@ -171,6 +230,13 @@ pub async fn grant_support(
     Ok((StatusCode::CREATED, Json(json!(grant))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/support-access",
+    tag = "Verwaltung",
+    summary = "Support-Freigaben auflisten",
+    responses((status = 200, description = "Die Freigaben", body = super::openapi::SupportGrantList))
+)]
 pub async fn list_support(
     State(state): State<AppState>,
     admin: Admin,
@@ -179,6 +245,14 @@ pub async fn list_support(
     Ok(Json(json!({"items": grants, "next_cursor": null})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/support-access/{id}",
+    tag = "Verwaltung",
+    summary = "Support-Freigabe beenden",
+    params(("id" = uuid::Uuid, Path, description = "Freigabe")),
+    responses((status = 204, description = "Beendet"))
+)]
 pub async fn revoke_support(
     State(state): State<AppState>,
     admin: Admin,

@@ -14,6 +14,14 @@ use crate::input::{parse_date, parse_id, ApiJson};
 use crate::{ApiError, AppState};
 
 /// `PUT /api/v1/files/{id}/favourite`
+#[utoipa::path(
+    put,
+    path = "/api/v1/files/{id}/favourite",
+    tag = "Schreibtisch",
+    summary = "Akte als Favorit merken",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 204, description = "Gemerkt"))
+)]
 pub async fn add_favourite(
     State(state): State<AppState>,
     reader: Reader,
@@ -28,6 +36,14 @@ pub async fn add_favourite(
 }
 
 /// `DELETE /api/v1/files/{id}/favourite`
+#[utoipa::path(
+    delete,
+    path = "/api/v1/files/{id}/favourite",
+    tag = "Schreibtisch",
+    summary = "Favorit entfernen",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 204, description = "Entfernt"))
+)]
 pub async fn remove_favourite(
     State(state): State<AppState>,
     reader: Reader,
@@ -42,6 +58,13 @@ pub async fn remove_favourite(
 }
 
 /// `GET /api/v1/desk`: my favourites, recently opened Akten and Vertretungen.
+#[utoipa::path(
+    get,
+    path = "/api/v1/desk",
+    tag = "Schreibtisch",
+    summary = "Mein Schreibtisch: Favoriten, zuletzt geöffnet, Vertretungen",
+    responses((status = 200, description = "`favourites`, `recent`, `deputies`", body = Object))
+)]
 pub async fn desk(State(state): State<AppState>, reader: Reader) -> Result<Json<Value>, ApiError> {
     let desk = state.core.desk(&reader.principal).await?;
     Ok(Json(json!({
@@ -51,15 +74,26 @@ pub async fn desk(State(state): State<AppState>, reader: Reader) -> Result<Json<
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewDeputy)]
 #[serde(deny_unknown_fields)]
 pub struct DeputyBody {
     deputy_id: Uuid,
+    #[schema(format = Date)]
     from: String,
+    #[schema(format = Date)]
     until: String,
 }
 
 /// `POST /api/v1/deputies`: a colleague stands in for me from `from` to `until`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/deputies",
+    tag = "Schreibtisch",
+    summary = "Vertretung benennen",
+    request_body = DeputyBody,
+    responses((status = 201, description = "Die Vertretung", body = Object))
+)]
 pub async fn name_deputy(
     State(state): State<AppState>,
     writer: Writer,
@@ -75,6 +109,14 @@ pub async fn name_deputy(
 }
 
 /// `DELETE /api/v1/deputies/{id}`: ends a Vertretung I named.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/deputies/{id}",
+    tag = "Schreibtisch",
+    summary = "Vertretung beenden",
+    params(("id" = uuid::Uuid, Path, description = "Vertretung")),
+    responses((status = 204, description = "Beendet"))
+)]
 pub async fn end_deputy(
     State(state): State<AppState>,
     writer: Writer,

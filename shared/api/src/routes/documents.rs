@@ -20,19 +20,24 @@ use crate::auth::{Reader, Writer};
 use crate::input::{
     check_metadata, double_option, parse_date, parse_id, parse_json, ApiJson, ApiQuery,
 };
+use crate::routes::openapi::{Binary, Page};
 use crate::routes::versioned::{if_match, versioned};
 use crate::{ApiError, AppState};
 
 const METADATA_PART_LIMIT: usize = 128 * 1024;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DocumentMetadata)]
 #[serde(deny_unknown_fields)]
 struct UploadMetadata {
     title: String,
+    #[schema(value_type = akta_domain::DocumentKind)]
     kind: String,
     sender: Option<String>,
     recipient: Option<String>,
+    #[schema(format = Date)]
     document_date: Option<String>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
 }
 
@@ -59,6 +64,24 @@ impl UploadMetadata {
     }
 }
 
+/// A new document: the `metadata` part (JSON) first, then the `file` part.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only described: the parts are read one by one as they stream
+pub(crate) struct DocumentUpload {
+    metadata: UploadMetadata,
+    #[schema(value_type = Binary)]
+    file: Vec<u8>,
+}
+
+/// A new version: optionally the `metadata` part (JSON, the Änderungsvermerk), then `file`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only described
+pub(crate) struct VersionUpload {
+    metadata: Option<VersionMetadata>,
+    #[schema(value_type = Binary)]
+    file: Vec<u8>,
+}
+
 pub(crate) struct Parts<M> {
     pub(crate) metadata: Option<M>,
     pub(crate) file: Option<StoredBlob>,
@@ -77,7 +100,8 @@ pub(crate) fn missing_part(name: &str) -> ApiError {
 }
 
 /// The optional `metadata` part of a new version: `{"note": "…"}`, the Änderungsvermerk.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = VersionMetadata)]
 #[serde(deny_unknown_fields)]
 struct VersionMetadata {
     note: Option<String>,
@@ -213,6 +237,15 @@ async fn create_document(
         .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/files/{id}/documents",
+    tag = "Dokumente",
+    summary = "Dokument in der Akte ablegen (Multipart)",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body(content = DocumentUpload, content_type = "multipart/form-data", description = "Teil `metadata` (JSON) vor Teil `file` (die Datei)"),
+    responses((status = 201, description = "Das neue Dokument", body = akta_core::model::Document, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+)]
 pub async fn create_in_file(
     State(state): State<AppState>,
     writer: Writer,
@@ -223,6 +256,15 @@ pub async fn create_in_file(
     create_document(state, writer, DocumentTarget::File(id), req).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/documents",
+    tag = "Dokumente",
+    summary = "Dokument im Vorgang ablegen (Multipart)",
+    params(("id" = uuid::Uuid, Path, description = "Vorgang")),
+    request_body(content = DocumentUpload, content_type = "multipart/form-data", description = "Teil `metadata` (JSON) vor Teil `file` (die Datei)"),
+    responses((status = 201, description = "Das neue Dokument", body = akta_core::model::Document, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+)]
 pub async fn create_in_case(
     State(state): State<AppState>,
     writer: Writer,
@@ -233,6 +275,15 @@ pub async fn create_in_case(
     create_document(state, writer, DocumentTarget::Case(id), req).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/documents/{id}/versions",
+    tag = "Dokumente",
+    summary = "Neue Version hochladen (Multipart)",
+    params(("id" = uuid::Uuid, Path, description = "Dokument")),
+    request_body(content = VersionUpload, content_type = "multipart/form-data", description = "Optional Teil `metadata` (JSON), dann Teil `file`"),
+    responses((status = 201, description = "Die neue Version", body = akta_core::model::Version, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+)]
 pub async fn add_version(
     State(state): State<AppState>,
     writer: Writer,
@@ -257,6 +308,14 @@ pub async fn add_version(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}",
+    tag = "Dokumente",
+    summary = "Ein Dokument",
+    params(("id" = uuid::Uuid, Path, description = "Dokument")),
+    responses((status = 200, description = "Das Dokument", body = akta_core::model::Document, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn get(
     State(state): State<AppState>,
     reader: Reader,
@@ -269,20 +328,33 @@ pub async fn get(
 
 /// `PATCH /api/v1/documents/{id}`: the metadata a clerk can change; absent fields stay,
 /// `null` clears an optional one.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DocumentChange)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
     title: Option<String>,
+    #[schema(value_type = Option<akta_domain::DocumentKind>)]
     kind: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     sender: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     recipient: Option<Option<String>>,
+    #[schema(format = Date)]
     #[serde(default, deserialize_with = "double_option")]
     document_date: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/documents/{id}",
+    tag = "Dokumente",
+    summary = "Metadaten des Dokuments ändern; `null` leert ein Feld",
+    params(("id" = uuid::Uuid, Path, description = "Dokument"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
+    request_body = PatchBody,
+    responses((status = 200, description = "Das Dokument", body = akta_core::model::Document, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn patch(
     State(state): State<AppState>,
     writer: Writer,
@@ -336,6 +408,14 @@ async fn list(
     Ok(Json(json!({"items": docs, "next_cursor": null})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/documents",
+    tag = "Dokumente",
+    summary = "Dokumente der Akte",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 200, description = "Die Dokumente", body = super::openapi::DocumentList))
+)]
 pub async fn list_in_file(
     State(state): State<AppState>,
     reader: Reader,
@@ -345,6 +425,14 @@ pub async fn list_in_file(
     list(state, reader, Some(id), None).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases/{id}/documents",
+    tag = "Dokumente",
+    summary = "Dokumente des Vorgangs",
+    params(("id" = uuid::Uuid, Path, description = "Vorgang")),
+    responses((status = 200, description = "Die Dokumente", body = super::openapi::DocumentList))
+)]
 pub async fn list_in_case(
     State(state): State<AppState>,
     reader: Reader,
@@ -356,7 +444,7 @@ pub async fn list_in_case(
 
 /// How content is delivered: a download (the default) or, for media types browsers show
 /// safely, inline for the web UI's preview (`?disposition=inline`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ContentDisposition {
     #[default]
@@ -364,10 +452,12 @@ pub enum ContentDisposition {
     Inline,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ContentQuery {
     #[serde(default)]
+    #[param(inline)]
     pub(crate) disposition: ContentDisposition,
 }
 
@@ -380,6 +470,14 @@ fn previewable(media_type: &str) -> bool {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}/content",
+    tag = "Dokumente",
+    summary = "Inhalt der neuesten Version",
+    params(("id" = uuid::Uuid, Path, description = "Dokument"), ContentQuery),
+    responses((status = 200, description = "Der Inhalt mit seinem Medientyp (Range-Anfragen möglich)", content_type = "*/*", body = Binary, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))), (status = 206, description = "Ein Teil des Inhalts", content_type = "*/*", body = Binary), (status = 304, description = "Unverändert seit If-None-Match"), (status = 416, description = "Bereich nicht erfüllbar", content_type = "application/problem+json", body = crate::error::Problem))
+)]
 pub async fn latest_content(
     State(state): State<AppState>,
     reader: Reader,
@@ -391,6 +489,14 @@ pub async fn latest_content(
     content(state, reader, id, None, &headers, q.disposition).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}/versions/{n}/content",
+    tag = "Dokumente",
+    summary = "Inhalt einer Version",
+    params(("id" = uuid::Uuid, Path, description = "Dokument"), ("n" = i32, Path, minimum = 1, description = "Versionsnummer ab 1"), ContentQuery),
+    responses((status = 200, description = "Der Inhalt mit seinem Medientyp (Range-Anfragen möglich)", content_type = "*/*", body = Binary, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))), (status = 206, description = "Ein Teil des Inhalts", content_type = "*/*", body = Binary), (status = 304, description = "Unverändert seit If-None-Match"), (status = 416, description = "Bereich nicht erfüllbar", content_type = "application/problem+json", body = crate::error::Problem))
+)]
 pub async fn version_content(
     State(state): State<AppState>,
     reader: Reader,
@@ -414,6 +520,14 @@ fn parse_version_nr(n: &str) -> Result<i32, ApiError> {
 }
 
 /// The extracted text of a version; 404 until its extraction is done.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}/versions/{n}/text",
+    tag = "Dokumente",
+    summary = "Extrahierter Text einer Version (404, bis die Extraktion fertig ist)",
+    params(("id" = uuid::Uuid, Path, description = "Dokument"), ("n" = i32, Path, minimum = 1, description = "Versionsnummer ab 1")),
+    responses((status = 200, description = "Der Text", content_type = "text/plain", body = String))
+)]
 pub async fn version_text(
     State(state): State<AppState>,
     reader: Reader,
@@ -650,7 +764,8 @@ mod tests {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct IdenticalQuery {
     sha256: String,
@@ -658,6 +773,14 @@ pub struct IdenticalQuery {
 
 /// `GET /api/v1/files/{id}/identical?sha256=…`: documents of the Akte that already hold
 /// this content (asked before an upload, so the same file is not filed twice unseen).
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/identical",
+    tag = "Dokumente",
+    summary = "Dokumente der Akte mit gleichem Inhalt (SHA-256)",
+    params(("id" = uuid::Uuid, Path, description = "Akte"), IdenticalQuery),
+    responses((status = 200, description = "Die Dokumente", body = Page))
+)]
 pub async fn identical_in_file(
     State(state): State<AppState>,
     reader: Reader,

@@ -16,22 +16,35 @@ use crate::input::{
     check_metadata, double_option, page_limit, parse_cursor, parse_date, parse_id, ApiJson,
     ApiQuery,
 };
+use crate::routes::openapi::{Binary, Page};
 use crate::routes::versioned::{if_match, versioned};
 use crate::{ApiError, AppState};
 
 const SUBJECT_MAX: usize = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewFile)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     plan_unit_id: Uuid,
     subject: String,
     lead_org_unit_id: Option<Uuid>,
+    #[schema(value_type = Option<akta_domain::Confidentiality>)]
     confidentiality: Option<String>,
+    #[schema(format = Date)]
     period_from: Option<String>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/files",
+    tag = "Akten",
+    summary = "Akte anlegen",
+    request_body = CreateBody,
+    responses((status = 201, description = "Die neue Akte", body = akta_core::model::FileRecord, headers(("Location" = String, description = "Adresse der neuen Ressource"), ("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn create(
     State(state): State<AppState>,
     writer: Writer,
@@ -59,6 +72,14 @@ pub async fn create(
     versioned(StatusCode::CREATED, &file, file.row_version, Some(location))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}",
+    tag = "Akten",
+    summary = "Eine Akte",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 200, description = "Die Akte", body = akta_core::model::FileRecord, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn get(
     State(state): State<AppState>,
     reader: Reader,
@@ -69,15 +90,25 @@ pub async fn get(
     versioned(StatusCode::OK, &file, file.row_version, None)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     plan_unit_id: Option<Uuid>,
+    #[param(value_type = Option<akta_domain::FileStatus>, inline)]
     status: Option<String>,
     cursor: Option<String>,
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/files",
+    tag = "Akten",
+    summary = "Akten auflisten",
+    params(ListQuery),
+    responses((status = 200, description = "Eine Seite Akten", body = super::openapi::FilePage))
+)]
 pub async fn list(
     State(state): State<AppState>,
     reader: Reader,
@@ -103,21 +134,35 @@ pub async fn list(
     Ok(Json(json!(page)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = FileChange)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
     subject: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     lead_org_unit_id: Option<Option<Uuid>>,
+    #[schema(value_type = Option<akta_domain::Confidentiality>)]
     confidentiality: Option<String>,
+    #[schema(value_type = Option<akta_domain::FileStatus>)]
     status: Option<String>,
     /// Required when reopening (`"status": "offen"`).
     reason: Option<String>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
     /// With `"status": "zdA"`: the day it was closed on paper (admins only).
+    #[schema(format = Date)]
     closed_on: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/files/{id}",
+    tag = "Akten",
+    summary = "Akte ändern, schließen (zdA) oder wieder öffnen",
+    params(("id" = uuid::Uuid, Path, description = "Akte"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
+    request_body = PatchBody,
+    responses((status = 200, description = "Die Akte", body = akta_core::model::FileRecord, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn patch(
     State(state): State<AppState>,
     writer: Writer,
@@ -157,13 +202,24 @@ pub async fn patch(
     versioned(StatusCode::OK, &file, file.row_version, None)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewCase)]
 #[serde(deny_unknown_fields)]
 pub struct CaseBody {
     subject: String,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/files/{id}/cases",
+    tag = "Akten",
+    summary = "Vorgang in der Akte anlegen",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body = CaseBody,
+    responses((status = 201, description = "Der neue Vorgang", body = akta_core::model::Case, headers(("Location" = String, description = "Adresse der neuen Ressource"), ("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn create_case(
     State(state): State<AppState>,
     writer: Writer,
@@ -181,13 +237,22 @@ pub async fn create_case(
     versioned(StatusCode::CREATED, &case, case.row_version, Some(location))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     cursor: Option<String>,
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/cases",
+    tag = "Akten",
+    summary = "Vorgänge der Akte",
+    params(("id" = uuid::Uuid, Path, description = "Akte"), PageQuery),
+    responses((status = 200, description = "Eine Seite Vorgänge", body = super::openapi::CasePage))
+)]
 pub async fn list_cases(
     State(state): State<AppState>,
     reader: Reader,
@@ -204,6 +269,14 @@ pub async fn list_cases(
     Ok(Json(json!(cases)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases/{id}",
+    tag = "Akten",
+    summary = "Ein Vorgang",
+    params(("id" = uuid::Uuid, Path, description = "Vorgang")),
+    responses((status = 200, description = "Der Vorgang", body = akta_core::model::Case, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn get_case(
     State(state): State<AppState>,
     reader: Reader,
@@ -214,15 +287,26 @@ pub async fn get_case(
     versioned(StatusCode::OK, &case, case.row_version, None)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CaseChange)]
 #[serde(deny_unknown_fields)]
 pub struct CasePatchBody {
     subject: Option<String>,
+    #[schema(value_type = Option<akta_domain::FileStatus>)]
     status: Option<String>,
     /// Required when reopening (`"status": "offen"`).
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/cases/{id}",
+    tag = "Akten",
+    summary = "Vorgang ändern, schließen oder wieder öffnen",
+    params(("id" = uuid::Uuid, Path, description = "Vorgang"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
+    request_body = CasePatchBody,
+    responses((status = 200, description = "Der Vorgang", body = akta_core::model::Case, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn patch_case(
     State(state): State<AppState>,
     writer: Writer,
@@ -247,6 +331,14 @@ pub async fn patch_case(
     versioned(StatusCode::OK, &case, case.row_version, None)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/history",
+    tag = "Akten",
+    summary = "Verlauf der Akte (Protokoll)",
+    params(("id" = uuid::Uuid, Path, description = "Akte"), PageQuery),
+    responses((status = 200, description = "Eine Seite Einträge", body = Page))
+)]
 pub async fn history(
     State(state): State<AppState>,
     reader: Reader,
@@ -271,15 +363,26 @@ pub async fn history(
     Ok(Json(json!(history)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Hold)]
 #[serde(deny_unknown_fields)]
 pub struct HoldBody {
     reason: String,
     /// Holds until the end of this day; absent or null: until lifted.
+    #[schema(format = Date)]
     until: Option<String>,
 }
 
 /// `PUT /files/{id}/hold`: sets the legal hold (Aussonderungssperre).
+#[utoipa::path(
+    put,
+    path = "/api/v1/files/{id}/hold",
+    tag = "Akten",
+    summary = "Aussonderungssperre setzen",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body = HoldBody,
+    responses((status = 200, description = "Die Akte", body = akta_core::model::FileRecord, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn put_hold(
     State(state): State<AppState>,
     reader: Reader,
@@ -300,6 +403,14 @@ pub async fn put_hold(
 }
 
 /// `DELETE /files/{id}/hold`: lifts it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/files/{id}/hold",
+    tag = "Akten",
+    summary = "Aussonderungssperre aufheben",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 200, description = "Die Akte", body = akta_core::model::FileRecord, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn delete_hold(
     State(state): State<AppState>,
     reader: Reader,
@@ -310,7 +421,8 @@ pub async fn delete_hold(
     versioned(StatusCode::OK, &file, file.row_version, None)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DueQuery {
     plan_unit_id: Option<Uuid>,
@@ -318,6 +430,14 @@ pub struct DueQuery {
 }
 
 /// `GET /disposal/due`: closed Akten due for Aussonderung (archivists and admins).
+#[utoipa::path(
+    get,
+    path = "/api/v1/disposal/due",
+    tag = "Aussonderung",
+    summary = "Akten, deren Aufbewahrungsfrist abgelaufen ist",
+    params(DueQuery),
+    responses((status = 200, description = "Die fälligen Akten", body = Page))
+)]
 pub async fn due(
     State(state): State<AppState>,
     reader: Reader,
@@ -330,17 +450,28 @@ pub async fn due(
     Ok(Json(json!({ "items": items })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Retention)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionBody {
     /// Absent: inherit from the plan unit; `null`: unbefristet; a number: years.
     #[serde(default, deserialize_with = "double_option")]
     retention_years: Option<Option<i64>>,
     /// Absent or `null`: inherit; `A`, `B` or `V`.
+    #[schema(value_type = Option<akta_domain::Disposition>)]
     disposition: Option<String>,
 }
 
 /// `PUT /files/{id}/retention`: the Akte's own Aufbewahrung (archivists and admins).
+#[utoipa::path(
+    put,
+    path = "/api/v1/files/{id}/retention",
+    tag = "Akten",
+    summary = "Aufbewahrungsfrist und Aussonderungsart der Akte setzen",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body = RetentionBody,
+    responses((status = 200, description = "Die Akte", body = akta_core::model::FileRecord, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn put_retention(
     State(state): State<AppState>,
     reader: Reader,
@@ -366,6 +497,14 @@ pub async fn put_retention(
 
 /// `GET /api/v1/files/{id}/summary.pdf`: the Aktenauszug (Aktendeckel and
 /// Inhaltsverzeichnis) as a PDF, shown inline.
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/summary.pdf",
+    tag = "Akten",
+    summary = "Aktenauszug als PDF",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 200, description = "Der Aktenauszug", content_type = "application/pdf", body = Binary))
+)]
 pub async fn summary_pdf(
     State(state): State<AppState>,
     reader: Reader,

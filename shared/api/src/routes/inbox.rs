@@ -15,16 +15,29 @@ use uuid::Uuid;
 use crate::auth::{Reader, Writer};
 use crate::input::{parse_date, parse_id, parse_json, ApiJson, ApiQuery};
 use crate::routes::documents::{missing_part, read_upload, serve_content, ContentQuery};
+use crate::routes::openapi::Binary;
 use crate::routes::versioned::{if_match, versioned};
 use crate::{ApiError, AppState};
 
 /// The optional `metadata` part of a delivery.
-#[derive(Deserialize, Default)]
+/// A delivery into the Posteingang: optionally the `metadata` part (JSON), then `file`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only described: the parts are read one by one as they stream
+pub(crate) struct InboxUpload {
+    metadata: Option<DeliveryMetadata>,
+    #[schema(value_type = Binary)]
+    file: Vec<u8>,
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = DeliveryMetadata)]
 #[serde(deny_unknown_fields)]
 struct DeliveryMetadata {
     title: Option<String>,
+    #[schema(value_type = Option<akta_domain::DocumentKind>)]
     kind: Option<String>,
     sender: Option<String>,
+    #[schema(format = Date)]
     document_date: Option<String>,
     note: Option<String>,
     org_unit_id: Option<Uuid>,
@@ -70,6 +83,14 @@ fn delivery(bytes: &[u8]) -> Result<Delivery, ApiError> {
 
 /// `POST /api/v1/inbox`: a `file` part and an optional `metadata` part (title, kind,
 /// sender, document_date, note, and `org_unit_id` or `user_id`; neither: the general one).
+#[utoipa::path(
+    post,
+    path = "/api/v1/inbox",
+    tag = "Posteingang",
+    summary = "Eingang in den Posteingang legen (Multipart)",
+    request_body(content = InboxUpload, content_type = "multipart/form-data", description = "Optional Teil `metadata` (JSON), dann Teil `file`"),
+    responses((status = 201, description = "Der Eingang", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+)]
 pub async fn deliver(
     State(state): State<AppState>,
     writer: Writer,
@@ -93,11 +114,26 @@ pub async fn deliver(
 }
 
 /// `GET /api/v1/inbox`: what waits in the caller's Posteingang, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/inbox",
+    tag = "Posteingang",
+    summary = "Posteingang",
+    responses((status = 200, description = "Die offenen Eingänge", body = super::openapi::InboxList))
+)]
 pub async fn list(State(state): State<AppState>, reader: Reader) -> Result<Json<Value>, ApiError> {
     let items = state.core.inbox(&reader.principal).await?;
     Ok(Json(json!({"items": items, "next_cursor": null})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/inbox/{id}",
+    tag = "Posteingang",
+    summary = "Ein Eingang",
+    params(("id" = uuid::Uuid, Path, description = "Eingang")),
+    responses((status = 200, description = "Der Eingang", body = akta_core::model::InboxItem, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn get(
     State(state): State<AppState>,
     reader: Reader,
@@ -110,6 +146,14 @@ pub async fn get(
 
 /// `GET /api/v1/inbox/{id}/content`: the waiting item's content (`?disposition=inline` for
 /// the preview).
+#[utoipa::path(
+    get,
+    path = "/api/v1/inbox/{id}/content",
+    tag = "Posteingang",
+    summary = "Inhalt eines Eingangs",
+    params(("id" = uuid::Uuid, Path, description = "Eingang"), ContentQuery),
+    responses((status = 200, description = "Der Inhalt mit seinem Medientyp (Range-Anfragen möglich)", content_type = "*/*", body = Binary, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))), (status = 206, description = "Ein Teil des Inhalts", content_type = "*/*", body = Binary), (status = 304, description = "Unverändert seit If-None-Match"), (status = 416, description = "Bereich nicht erfüllbar", content_type = "application/problem+json", body = crate::error::Problem))
+)]
 pub async fn content(
     State(state): State<AppState>,
     reader: Reader,
@@ -122,21 +166,33 @@ pub async fn content(
     serve_content(readable, &headers, q.disposition).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = InboxFiling)]
 #[serde(deny_unknown_fields)]
 pub struct FileBody {
     file_id: Option<Uuid>,
     case_id: Option<Uuid>,
     title: Option<String>,
+    #[schema(value_type = Option<akta_domain::DocumentKind>)]
     kind: Option<String>,
     sender: Option<String>,
     recipient: Option<String>,
+    #[schema(format = Date)]
     document_date: Option<String>,
 }
 
 /// `POST /api/v1/inbox/{id}/file`: files the item into an Akte (`file_id`) or a Vorgang
 /// (`case_id`) with its metadata (absent fields keep what the item has); 201 with the new
 /// document. `If-Match` is optional: an item is filed once, a second filing answers 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/inbox/{id}/file",
+    tag = "Posteingang",
+    summary = "Eingang als Dokument zu den Akten nehmen",
+    params(("id" = uuid::Uuid, Path, description = "Eingang"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
+    request_body = FileBody,
+    responses((status = 201, description = "Das neue Dokument", body = akta_core::model::Document, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+)]
 pub async fn file(
     State(state): State<AppState>,
     writer: Writer,
@@ -191,7 +247,8 @@ pub async fn file(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = InboxForward)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardBody {
     user_id: Option<Uuid>,
@@ -200,6 +257,15 @@ pub struct ForwardBody {
 }
 
 /// `POST /api/v1/inbox/{id}/forward`: to a colleague (`user_id`) or an org unit, with a note.
+#[utoipa::path(
+    post,
+    path = "/api/v1/inbox/{id}/forward",
+    tag = "Posteingang",
+    summary = "Eingang weiterleiten",
+    params(("id" = uuid::Uuid, Path, description = "Eingang"), ("If-Match" = Option<String>, Header, description = "ETag der gelesenen Fassung (sonst 428)")),
+    request_body = ForwardBody,
+    responses((status = 200, description = "Der Eingang", body = akta_core::model::InboxItem, headers(("ETag" = String, description = "Zeilenversion, für If-Match"))))
+)]
 pub async fn forward(
     State(state): State<AppState>,
     writer: Writer,

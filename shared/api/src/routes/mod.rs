@@ -9,6 +9,7 @@ mod files;
 mod health;
 mod inbox;
 mod oidc;
+pub mod openapi;
 mod plan_units;
 // Aktenplan templates and invitations (issue 13).
 mod plan_templates;
@@ -77,6 +78,49 @@ pub async fn api_not_found() -> ApiError {
 /// all behind the same security headers, request ids and tracing. `extra` answers unknown
 /// paths with its fallback (the web UI: its error page, or problem+json under `/api/`).
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
+    // `extra` brings the fallback for unknown paths (see `router`).
+    let api = routes().merge(extra);
+
+    // Idempotency-Key on every POST (see crate::idempotency); innermost, so replayed answers
+    // get the same headers, metrics and tracing as first ones.
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::idempotency::replay,
+    ));
+    api.route_layer(axum::middleware::from_fn(crate::metrics::note_route))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::headers::security_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::peer::client_info,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let request_id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
+                request_id, tenant = tracing::field::Empty, client = tracing::field::Empty)
+                })
+                .on_failure(log_failure),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Every route of the REST API, without state and layers: the table `router_with` serves and
+/// the OpenAPI document is checked against (see `openapi`).
+fn routes() -> Router<AppState> {
     // Uploads stream into the blob store, which enforces its own size limit with a 413.
     let uploads = Router::new()
         .route(
@@ -124,11 +168,13 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             post(plan_templates::invite),
         );
 
-    let api = Router::new()
+    Router::new()
         .merge(onboarding)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::metrics))
+        .route("/api/v1/openapi.json", get(openapi::api_document))
+        .route("/api/v1/docs", get(openapi::api_page))
         .route("/api/v1/tenants", post(tenants::create).get(tenants::list))
         .route("/api/v1/usage", get(tenants::usage))
         .route(
@@ -313,42 +359,4 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/v1/webhooks/{id}/test", post(webhooks::test))
         .merge(uploads)
         .merge(messages)
-        // `extra` brings the fallback for unknown paths (see `router`).
-        .merge(extra);
-
-    // Idempotency-Key on every POST (see crate::idempotency); innermost, so replayed answers
-    // get the same headers, metrics and tracing as first ones.
-    let api = api.layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::idempotency::replay,
-    ));
-    api.route_layer(axum::middleware::from_fn(crate::metrics::note_route))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::headers::security_headers,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::peer::client_info,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::metrics::track,
-        ))
-        .with_state(state)
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request<_>| {
-                    let request_id = req
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(),
-                request_id, tenant = tracing::field::Empty, client = tracing::field::Empty)
-                })
-                .on_failure(log_failure),
-        )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }

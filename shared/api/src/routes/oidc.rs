@@ -29,6 +29,15 @@ const STATE_COOKIE: &str = "akta_oidc_state";
 // --- browser routes ---
 
 /// `GET /auth/oidc/{tenant}/login`: sends the browser to the tenant's identity provider.
+#[utoipa::path(
+    get,
+    path = "/auth/oidc/{tenant}/login",
+    tag = "OpenID Connect",
+    summary = "Anmeldung beim Identitätsanbieter des Mandanten beginnen (Browser)",
+    params(("tenant" = String, Path, description = "Kennung des Mandanten")),
+    security(()),
+    responses((status = 302, description = "Weiter zum Identitätsanbieter"), (status = 400, description = "Fehlerseite", content_type = "text/html"), (status = 403, description = "Fehlerseite", content_type = "text/html"), (status = 404, description = "Kein Mandant mit OpenID Connect", content_type = "text/html"), (status = 502, description = "Anbieter nicht erreichbar", content_type = "text/html"))
+)]
 pub async fn login(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -58,6 +67,15 @@ async fn start_login(state: &AppState, slug: &str, parts: &Parts) -> Result<Resp
 
 /// `GET /auth/oidc/{tenant}/callback?code&state`: the provider's answer. Validates it,
 /// provisions or updates the user, starts a session and sends the browser to `/`.
+#[utoipa::path(
+    get,
+    path = "/auth/oidc/{tenant}/callback",
+    tag = "OpenID Connect",
+    summary = "Rückkehr vom Identitätsanbieter; setzt das Sitzungs-Cookie (Browser)",
+    params(("tenant" = String, Path, description = "Kennung des Mandanten")),
+    security(()),
+    responses((status = 302, description = "Angemeldet, weiter zur Oberfläche"), (status = 400, description = "Fehlerseite", content_type = "text/html"), (status = 401, description = "Anmeldung abgelehnt", content_type = "text/html"), (status = 403, description = "Fehlerseite", content_type = "text/html"), (status = 404, description = "Kein Mandant mit OpenID Connect", content_type = "text/html"), (status = 502, description = "Anbieter nicht erreichbar", content_type = "text/html"))
+)]
 pub async fn callback(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -356,6 +374,13 @@ fn html_escape(s: &str) -> String {
 
 /// `GET /api/v1/oidc`: the tenant's provider settings, without the secret, plus the
 /// redirect URI to register at the provider.
+#[utoipa::path(
+    get,
+    path = "/api/v1/oidc",
+    tag = "OpenID Connect",
+    summary = "OpenID-Connect-Konfiguration des Mandanten (Admin)",
+    responses((status = 200, description = "Die Konfiguration ohne Geheimnis", body = Object))
+)]
 pub async fn get_config(
     State(state): State<AppState>,
     admin: Admin,
@@ -366,6 +391,14 @@ pub async fn get_config(
 }
 
 /// `PUT /api/v1/oidc`: sets the tenant's provider.
+#[utoipa::path(
+    put,
+    path = "/api/v1/oidc",
+    tag = "OpenID Connect",
+    summary = "OpenID-Connect-Konfiguration setzen (Admin)",
+    request_body = Object,
+    responses((status = 200, description = "Die Konfiguration ohne Geheimnis", body = Object))
+)]
 pub async fn put_config(
     State(state): State<AppState>,
     admin: Admin,

@@ -12,12 +12,20 @@ use crate::input::ApiJson;
 use crate::{ApiError, AppState};
 
 /// `GET /api/v1/plan-templates`: every template, for the operator and every tenant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/plan-templates",
+    tag = "Aktenplan",
+    summary = "Aktenplan-Vorlagen (mitgelieferte und vom Betreiber veröffentlichte)",
+    responses((status = 200, description = "Die Vorlagen", body = Object))
+)]
 pub async fn list(State(state): State<AppState>, _: Auth) -> Result<Json<Value>, ApiError> {
     let items = state.core.plan_templates().await?;
     Ok(Json(json!({"items": items, "next_cursor": null})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewPlanTemplate)]
 #[serde(deny_unknown_fields)]
 pub struct PublishBody {
     name: String,
@@ -27,6 +35,14 @@ pub struct PublishBody {
 }
 
 /// `POST /api/v1/plan-templates` (operator): publishes (or replaces) a template.
+#[utoipa::path(
+    post,
+    path = "/api/v1/plan-templates",
+    tag = "Mandanten",
+    summary = "Aktenplan-Vorlage veröffentlichen (Betreiber)",
+    request_body = PublishBody,
+    responses((status = 201, description = "Die Vorlage", body = Object))
+)]
 pub async fn publish(
     State(state): State<AppState>,
     Operator(op): Operator,
@@ -39,7 +55,8 @@ pub async fn publish(
     Ok((StatusCode::CREATED, Json(json!(template))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PlanTemplateImport)]
 #[serde(deny_unknown_fields)]
 pub struct ImportBody {
     template: String,
@@ -47,6 +64,14 @@ pub struct ImportBody {
 
 /// `POST /api/v1/plan-units/import-template` (tenant admin): `{"template": name}` into the
 /// tenant's Aktenplan, like an 0301 import (added, updated, nothing deleted).
+#[utoipa::path(
+    post,
+    path = "/api/v1/plan-units/import-template",
+    tag = "Aktenplan",
+    summary = "Aktenplan aus einer Vorlage übernehmen (Admin)",
+    request_body = ImportBody,
+    responses((status = 200, description = "Was angelegt und geändert wurde", body = Object))
+)]
 pub async fn import(
     State(state): State<AppState>,
     admin: Admin,
@@ -59,7 +84,8 @@ pub async fn import(
     Ok(Json(json!(report)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewInvitation)]
 #[serde(deny_unknown_fields)]
 pub struct InviteBody {
     email: String,
@@ -68,6 +94,15 @@ pub struct InviteBody {
 
 /// `POST /api/v1/tenants/{slug}/invitations` (operator): a one-time invitation link for a
 /// tenant's person (admin unless `role` says otherwise), valid 7 days. The token is shown once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants/{slug}/invitations",
+    tag = "Mandanten",
+    summary = "Einladung für eine Person des Mandanten (Betreiber); der Link steht nur in dieser Antwort",
+    params(("slug" = String, Path, description = "Kennung des Mandanten")),
+    request_body = InviteBody,
+    responses((status = 201, description = "Die Einladung mit ihrem Token", body = Object))
+)]
 pub async fn invite(
     State(state): State<AppState>,
     Operator(op): Operator,

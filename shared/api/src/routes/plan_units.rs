@@ -12,9 +12,11 @@ use uuid::Uuid;
 
 use crate::auth::{Admin, Reader};
 use crate::input::{double_option, page_limit, parse_cursor, parse_id, ApiJson, ApiQuery};
+use crate::routes::openapi::Binary;
 use crate::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewPlanUnit)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     code: String,
@@ -23,9 +25,18 @@ pub struct CreateBody {
     /// Absent: inherit; `null`: unbefristet; a number: years.
     #[serde(default, deserialize_with = "double_option")]
     retention_years: Option<Option<i64>>,
+    #[schema(value_type = Option<akta_domain::Disposition>)]
     disposition: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/plan-units",
+    tag = "Aktenplan",
+    summary = "Aktenplaneinheit anlegen; ihr Kennzeichen verlängert das der übergeordneten (Admin)",
+    request_body = CreateBody,
+    responses((status = 201, description = "Die neue Einheit", body = akta_core::model::PlanUnit, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+)]
 pub async fn create(
     State(state): State<AppState>,
     admin: Admin,
@@ -54,6 +65,14 @@ pub async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/plan-units/{id}",
+    tag = "Aktenplan",
+    summary = "Eine Aktenplaneinheit",
+    params(("id" = uuid::Uuid, Path, description = "Aktenplaneinheit")),
+    responses((status = 200, description = "Die Einheit", body = akta_core::model::PlanUnit))
+)]
 pub async fn get(
     State(state): State<AppState>,
     reader: Reader,
@@ -65,7 +84,8 @@ pub async fn get(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     parent_id: Option<Uuid>,
@@ -73,6 +93,14 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/plan-units",
+    tag = "Aktenplan",
+    summary = "Aktenplaneinheiten auflisten",
+    params(ListQuery),
+    responses((status = 200, description = "Eine Seite Einheiten", body = super::openapi::PlanUnitPage))
+)]
 pub async fn list(
     State(state): State<AppState>,
     reader: Reader,
@@ -88,6 +116,13 @@ pub async fn list(
 }
 
 /// `GET /plan-units/export`: the Aktenplan as `Aktenplan.Aktenplan.0301`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/plan-units/export",
+    tag = "Aktenplan",
+    summary = "Aktenplan als xdomea-0301-Nachricht",
+    responses((status = 200, description = "xdomea 0301", content_type = "application/xml", body = String))
+)]
 pub async fn export(
     State(state): State<AppState>,
     reader: Reader,
@@ -107,6 +142,14 @@ pub async fn export(
 }
 
 /// `POST /plan-units/import`: an `Aktenplan.Aktenplan.0301` as the body; answers the report.
+#[utoipa::path(
+    post,
+    path = "/api/v1/plan-units/import",
+    tag = "Aktenplan",
+    summary = "Aktenplan aus einer xdomea-0301-Nachricht übernehmen (Admin)",
+    request_body(content((String = "application/xml"), (Binary = "application/octet-stream")), description = "xdomea-0301-Nachricht"),
+    responses((status = 200, description = "Bericht der Übernahme", body = Object))
+)]
 pub async fn import(
     State(state): State<AppState>,
     admin: Admin,

@@ -15,11 +15,14 @@ use uuid::Uuid;
 
 use crate::auth::{Reader, Writer};
 use crate::input::{parse_date, parse_id, ApiJson};
+use crate::routes::openapi::Page;
 use crate::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ResubmissionDate)]
 #[serde(deny_unknown_fields)]
 pub struct ResubmissionBody {
+    #[schema(format = Date)]
     date: String,
 }
 
@@ -37,6 +40,15 @@ async fn set(
     Ok(())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/files/{id}/resubmission",
+    tag = "Wiedervorlagen",
+    summary = "Wiedervorlagedatum der Akte setzen",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body = ResubmissionBody,
+    responses((status = 200, description = "`date`", body = Object))
+)]
 pub async fn put_file(
     State(state): State<AppState>,
     writer: Writer,
@@ -49,6 +61,14 @@ pub async fn put_file(
     Ok(Json(json!({"date": body.date})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/files/{id}/resubmission",
+    tag = "Wiedervorlagen",
+    summary = "Wiedervorlagedatum der Akte löschen",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 204, description = "Gelöscht"))
+)]
 pub async fn delete_file(
     State(state): State<AppState>,
     writer: Writer,
@@ -59,6 +79,15 @@ pub async fn delete_file(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/cases/{id}/resubmission",
+    tag = "Wiedervorlagen",
+    summary = "Wiedervorlagedatum des Vorgangs setzen",
+    params(("id" = uuid::Uuid, Path, description = "Vorgang")),
+    request_body = ResubmissionBody,
+    responses((status = 200, description = "`date`", body = Object))
+)]
 pub async fn put_case(
     State(state): State<AppState>,
     writer: Writer,
@@ -71,6 +100,14 @@ pub async fn put_case(
     Ok(Json(json!({"date": body.date})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/cases/{id}/resubmission",
+    tag = "Wiedervorlagen",
+    summary = "Wiedervorlagedatum des Vorgangs löschen",
+    params(("id" = uuid::Uuid, Path, description = "Vorgang")),
+    responses((status = 204, description = "Gelöscht"))
+)]
 pub async fn delete_case(
     State(state): State<AppState>,
     writer: Writer,
@@ -83,9 +120,11 @@ pub async fn delete_case(
 
 /// `POST /api/v1/files/{id}/resubmissions` and `/api/v1/cases/{id}/resubmissions`: one more
 /// Wiedervorlage, for `user_id` (a colleague) or the caller, with a note.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewResubmission)]
 #[serde(deny_unknown_fields)]
 pub struct NewBody {
+    #[schema(format = Date)]
     due_on: String,
     user_id: Option<Uuid>,
     note: Option<String>,
@@ -109,6 +148,15 @@ async fn add(
     Ok((StatusCode::CREATED, Json(json!(created))).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/files/{id}/resubmissions",
+    tag = "Wiedervorlagen",
+    summary = "Wiedervorlage an einer Akte",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body = NewBody,
+    responses((status = 201, description = "Die Wiedervorlage", body = Object))
+)]
 pub async fn add_to_file(
     State(state): State<AppState>,
     writer: Writer,
@@ -119,6 +167,15 @@ pub async fn add_to_file(
     add(&state, &writer, ResubmissionTarget::File(id), body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/resubmissions",
+    tag = "Wiedervorlagen",
+    summary = "Wiedervorlage an einem Vorgang",
+    params(("id" = uuid::Uuid, Path, description = "Vorgang")),
+    request_body = NewBody,
+    responses((status = 201, description = "Die Wiedervorlage", body = Object))
+)]
 pub async fn add_to_case(
     State(state): State<AppState>,
     writer: Writer,
@@ -130,6 +187,14 @@ pub async fn add_to_case(
 }
 
 /// `GET /api/v1/files/{id}/resubmissions`: the open ones on the Akte and its Vorgänge.
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/resubmissions",
+    tag = "Wiedervorlagen",
+    summary = "Wiedervorlagen der Akte",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 200, description = "Die Wiedervorlagen", body = Page))
+)]
 pub async fn list_in_file(
     State(state): State<AppState>,
     reader: Reader,
@@ -144,6 +209,14 @@ pub async fn list_in_file(
 }
 
 /// `POST /api/v1/resubmissions/{id}/done`: marks it done.
+#[utoipa::path(
+    post,
+    path = "/api/v1/resubmissions/{id}/done",
+    tag = "Wiedervorlagen",
+    summary = "Wiedervorlage erledigen",
+    params(("id" = uuid::Uuid, Path, description = "Wiedervorlage")),
+    responses((status = 200, description = "Die Wiedervorlage", body = Object))
+)]
 pub async fn done(
     State(state): State<AppState>,
     writer: Writer,

@@ -13,9 +13,11 @@ use uuid::Uuid;
 
 use crate::auth::{Reader, Writer};
 use crate::input::{parse_id, ApiJson};
+use crate::routes::openapi::Page;
 use crate::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewRouting)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
     kind: String,
@@ -27,6 +29,15 @@ pub struct StartBody {
 }
 
 /// `POST /api/v1/documents/{id}/routings`
+#[utoipa::path(
+    post,
+    path = "/api/v1/documents/{id}/routings",
+    tag = "Geschäftsgang",
+    summary = "Umlauf für ein Dokument starten",
+    params(("id" = uuid::Uuid, Path, description = "Dokument")),
+    request_body = StartBody,
+    responses((status = 201, description = "Der Umlauf", body = akta_core::model::Routing))
+)]
 pub async fn start(
     State(state): State<AppState>,
     writer: Writer,
@@ -69,6 +80,14 @@ pub async fn start(
 }
 
 /// `GET /api/v1/documents/{id}/routings`
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}/routings",
+    tag = "Geschäftsgang",
+    summary = "Umläufe eines Dokuments",
+    params(("id" = uuid::Uuid, Path, description = "Dokument")),
+    responses((status = 200, description = "Die Umläufe", body = super::openapi::RoutingList))
+)]
 pub async fn of_document(
     State(state): State<AppState>,
     reader: Reader,
@@ -83,6 +102,14 @@ pub async fn of_document(
 }
 
 /// `GET /api/v1/routings/{id}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/routings/{id}",
+    tag = "Geschäftsgang",
+    summary = "Ein Umlauf",
+    params(("id" = uuid::Uuid, Path, description = "Umlauf")),
+    responses((status = 200, description = "Der Umlauf", body = akta_core::model::Routing))
+)]
 pub async fn get(
     State(state): State<AppState>,
     reader: Reader,
@@ -95,6 +122,13 @@ pub async fn get(
 }
 
 /// `GET /api/v1/routings/pending`: what waits for my signature.
+#[utoipa::path(
+    get,
+    path = "/api/v1/routings/pending",
+    tag = "Geschäftsgang",
+    summary = "Umläufe, die auf mich warten",
+    responses((status = 200, description = "Die Umläufe", body = Page))
+)]
 pub async fn pending(
     State(state): State<AppState>,
     reader: Reader,
@@ -103,7 +137,8 @@ pub async fn pending(
     Ok(Json(json!({"items": items})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = RoutingDecision)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     /// `sign` or `return`.
@@ -112,6 +147,15 @@ pub struct DecisionBody {
 }
 
 /// `POST /api/v1/routings/{id}/decision`
+#[utoipa::path(
+    post,
+    path = "/api/v1/routings/{id}/decision",
+    tag = "Geschäftsgang",
+    summary = "Im Umlauf zeichnen, zur Kenntnis nehmen oder ablehnen",
+    params(("id" = uuid::Uuid, Path, description = "Umlauf")),
+    request_body = DecisionBody,
+    responses((status = 200, description = "Der Umlauf", body = akta_core::model::Routing))
+)]
 pub async fn decide(
     State(state): State<AppState>,
     writer: Writer,

@@ -13,9 +13,11 @@ use uuid::Uuid;
 
 use crate::auth::Reader;
 use crate::input::{parse_date, ApiQuery};
+use crate::routes::openapi::Page;
 use crate::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     q: Option<String>,
@@ -27,7 +29,9 @@ pub struct SearchQuery {
     org_unit: Option<Uuid>,
     /// `key:value` pairs on the documents' free metadata, separated by `;` (all must match).
     metadata: Option<String>,
+    #[param(format = Date)]
     from: Option<String>,
+    #[param(format = Date)]
     to: Option<String>,
     sort: Option<String>,
     limit: Option<usize>,
@@ -106,6 +110,14 @@ fn options(q: &SearchQuery) -> Result<SearchOptions, ApiError> {
 /// `GET /api/v1/search`. The search leaves out what the caller may not see (plan scope,
 /// confidential Akten it is not named on), so `total` and the facets count only visible
 /// documents; RLS then re-checks the hits of the page (see [`crate::searching`]).
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "Suche",
+    summary = "Volltextsuche in Dokumenten",
+    params(SearchQuery),
+    responses((status = 200, description = "Treffer, Anzahl und `next_cursor`", body = Object))
+)]
 pub async fn search(
     State(state): State<AppState>,
     reader: Reader,
@@ -177,7 +189,8 @@ pub async fn search(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RecordsQuery {
     q: Option<String>,
@@ -186,6 +199,14 @@ pub struct RecordsQuery {
 
 /// `GET /api/v1/records?q=`: Akten and Vorgänge by Zeichen (prefix) or Betreff words, for
 /// search-as-you-type (filing from the Posteingang); each item says its `type`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/records",
+    tag = "Suche",
+    summary = "Akten und Vorgänge nach Aktenzeichen oder Betreff finden",
+    params(RecordsQuery),
+    responses((status = 200, description = "Die Treffer", body = Page))
+)]
 pub async fn records(
     State(state): State<AppState>,
     reader: Reader,

@@ -35,7 +35,8 @@ pub fn session_cookie(state: &AppState, session: &NewSession) -> Result<HeaderVa
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Login)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     tenant: String,
@@ -45,6 +46,15 @@ pub struct LoginBody {
 
 /// Every failure looks the same and ends at the same time after the request began, whatever
 /// went wrong and however much database work it took.
+#[utoipa::path(
+    post,
+    path = "/api/v1/session",
+    tag = "Sitzung",
+    summary = "Anmelden mit Benutzername und Passwort; setzt das Sitzungs-Cookie",
+    request_body = LoginBody,
+    security(()),
+    responses((status = 201, description = "Angemeldet; `csrf_token` für Änderungen", body = Object, headers(("Set-Cookie" = String, description = "Das Sitzungs-Cookie akta_session"))))
+)]
 pub async fn login(
     State(state): State<AppState>,
     client: Option<axum::Extension<crate::peer::ClientInfo>>,
@@ -77,6 +87,13 @@ pub async fn login(
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/session",
+    tag = "Sitzung",
+    summary = "Die eigene Sitzung",
+    responses((status = 200, description = "Wer angemeldet ist", body = Object))
+)]
 pub async fn current(
     State(state): State<AppState>,
     Auth(principal): Auth,
@@ -106,6 +123,13 @@ fn logged_out(state: &AppState) -> Result<Response, ApiError> {
     Ok(response)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/session",
+    tag = "Sitzung",
+    summary = "Abmelden",
+    responses((status = 204, description = "Abgemeldet; das Cookie wird gelöscht"))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     Auth(principal): Auth,
@@ -115,6 +139,13 @@ pub async fn logout(
 }
 
 /// Ends every session of the caller, on every device.
+#[utoipa::path(
+    post,
+    path = "/api/v1/session/logout-all",
+    tag = "Sitzung",
+    summary = "Alle Sitzungen des Aufrufers beenden, auf allen Geräten",
+    responses((status = 204, description = "Alle Sitzungen beendet"))
+)]
 pub async fn logout_everywhere(
     State(state): State<AppState>,
     Auth(principal): Auth,

@@ -15,16 +15,28 @@ use crate::auth::{Reader, Writer};
 use crate::input::{parse_date, parse_id, ApiJson};
 use crate::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewShare)]
 #[serde(deny_unknown_fields)]
 pub struct ShareBody {
     tenant: String,
+    /// `YYYY-MM-DD`, today at the earliest, at most three years ahead.
+    #[schema(format = Date)]
     until: String,
     reason: String,
     case_id: Option<Uuid>,
 }
 
 /// `POST /api/v1/files/{id}/shares`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/files/{id}/shares",
+    tag = "Amtshilfe",
+    summary = "Akte (oder einen Vorgang) mit einem anderen Mandanten teilen, nur lesend und befristet",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    request_body = ShareBody,
+    responses((status = 201, description = "Die Freigabe", body = Object))
+)]
 pub async fn create(
     State(state): State<AppState>,
     writer: Writer,
@@ -57,6 +69,14 @@ pub async fn create(
 }
 
 /// `GET /api/v1/files/{id}/shares`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/files/{id}/shares",
+    tag = "Amtshilfe",
+    summary = "Freigaben einer Akte",
+    params(("id" = uuid::Uuid, Path, description = "Akte")),
+    responses((status = 200, description = "Die Freigaben", body = Object))
+)]
 pub async fn list(
     State(state): State<AppState>,
     reader: Reader,
@@ -68,6 +88,14 @@ pub async fn list(
 }
 
 /// `DELETE /api/v1/files/{id}/shares/{share}`: the share ends now.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/files/{id}/shares/{share}",
+    tag = "Amtshilfe",
+    summary = "Freigabe sofort beenden",
+    params(("id" = uuid::Uuid, Path, description = "Akte"), ("share" = uuid::Uuid, Path, description = "Freigabe")),
+    responses((status = 200, description = "Die beendete Freigabe", body = Object))
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     writer: Writer,
@@ -84,6 +112,13 @@ pub async fn revoke(
 }
 
 /// `GET /api/v1/shared-with-us`: the open shares other tenants gave this one.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shared-with-us",
+    tag = "Amtshilfe",
+    summary = "Was andere Mandanten mit uns teilen (offene Freigaben)",
+    responses((status = 200, description = "Die Freigaben", body = Object))
+)]
 pub async fn shared_with_us(
     State(state): State<AppState>,
     reader: Reader,

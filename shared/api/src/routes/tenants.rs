@@ -9,9 +9,11 @@ use serde_json::{json, Value};
 
 use crate::auth::Operator;
 use crate::input::ApiJson;
+use crate::routes::openapi::Page;
 use crate::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewTenant)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     slug: String,
@@ -29,6 +31,14 @@ pub struct NewTenant {
 
 /// Operator: creates (onboards) a tenant and returns its first admin token, once, and with
 /// `admin_email` the invitation's token (link `/einladung/{token}`), once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants",
+    tag = "Mandanten",
+    summary = "Mandanten anlegen (Betreiber)",
+    request_body = NewTenant,
+    responses((status = 201, description = "Der neue Mandant mit dem ersten Admin-Token", body = Object))
+)]
 pub async fn create(
     State(state): State<AppState>,
     Operator(op): Operator,
@@ -68,6 +78,13 @@ pub async fn create(
 }
 
 /// Tenants with their usage and quotas: what the operator may see (counts, no content).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants",
+    tag = "Mandanten",
+    summary = "Mandanten auflisten (Betreiber)",
+    responses((status = 200, description = "Alle Mandanten mit Status", body = Page))
+)]
 pub async fn list(State(state): State<AppState>, _: Operator) -> Result<Json<Value>, ApiError> {
     let items: Vec<Value> = state
         .core
@@ -92,7 +109,8 @@ pub async fn list(State(state): State<AppState>, _: Operator) -> Result<Json<Val
     Ok(Json(json!({"items": items, "next_cursor": null})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Quota)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaBody {
     max_storage_bytes: Option<i64>,
@@ -101,6 +119,15 @@ pub struct QuotaBody {
 }
 
 /// Operator: sets a tenant's quotas (`null` = unlimited / server default).
+#[utoipa::path(
+    put,
+    path = "/api/v1/tenants/{slug}/quota",
+    tag = "Mandanten",
+    summary = "Kontingente setzen (Betreiber)",
+    params(("slug" = String, Path, description = "Kennung des Mandanten")),
+    request_body = QuotaBody,
+    responses((status = 200, description = "Die Kontingente", body = Object))
+)]
 pub async fn set_quota(
     State(state): State<AppState>,
     Operator(op): Operator,
@@ -116,7 +143,8 @@ pub async fn set_quota(
     Ok(Json(json!(quota)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteQuery {
     /// Must repeat the slug: deleting destroys the tenant's keys, irreversibly.
@@ -125,6 +153,14 @@ pub struct DeleteQuery {
 
 /// Operator: deletes a tenant by destroying its keys (crypto-shredding). Its documents can
 /// never be decrypted again, wherever copies of the blobs are.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tenants/{slug}",
+    tag = "Mandanten",
+    summary = "Mandanten löschen: seine Schlüssel werden vernichtet (Betreiber)",
+    params(("slug" = String, Path, description = "Kennung des Mandanten"), DeleteQuery),
+    responses((status = 200, description = "Gelöscht", body = Object))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Operator(op): Operator,
@@ -144,7 +180,8 @@ pub async fn delete(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TenantStatus)]
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
     /// `active` or `suspended`.
@@ -152,6 +189,15 @@ pub struct StatusBody {
 }
 
 /// Operator: suspends or resumes a tenant.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tenants/{slug}",
+    tag = "Mandanten",
+    summary = "Mandanten sperren oder wieder freigeben (Betreiber)",
+    params(("slug" = String, Path, description = "Kennung des Mandanten")),
+    request_body = StatusBody,
+    responses((status = 200, description = "Der Mandant", body = Object))
+)]
 pub async fn set_status(
     State(state): State<AppState>,
     Operator(op): Operator,
@@ -175,15 +221,29 @@ pub async fn set_status(
     Ok(Json(json!(tenant)))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UsageQuery {
+    /// `YYYY-MM`; default: this month.
     month: Option<String>,
+    /// `json` (default) or `csv`.
     format: Option<String>,
 }
 
 /// `GET /api/v1/usage?month=YYYY-MM[&format=csv]` (operator): one row per tenant with its
 /// usage in the month (default: this month), for sharing the cost between the towns.
+#[utoipa::path(
+    get,
+    path = "/api/v1/usage",
+    tag = "Mandanten",
+    summary = "Nutzung je Mandant und Monat für die Kostenteilung (Betreiber; JSON oder CSV)",
+    params(UsageQuery),
+    responses(
+        (status = 200, description = "Eine Zeile je Mandant", body = Object),
+        (status = 200, description = "Dieselben Zahlen als CSV", content_type = "text/csv", body = String)
+    )
+)]
 pub async fn usage(
     State(state): State<AppState>,
     _: Operator,

@@ -13,12 +13,14 @@ use uuid::Uuid;
 
 use crate::auth::Reader;
 use crate::input::{parse_id, ApiJson, ApiQuery};
+use crate::routes::openapi::{Binary, Page};
 use crate::{ApiError, AppState};
 
 /// Largest message body taken (a zip of an XML message; primary documents go elsewhere).
 pub const MAX_MESSAGE_BYTES: usize = 32 * 1024 * 1024;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewTransfer)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     kind: String,
@@ -29,6 +31,14 @@ pub struct CreateBody {
     keep_copy: Option<bool>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/transfers",
+    tag = "Aussonderung",
+    summary = "Aussonderung oder Abgabe beginnen (xdomea 0501/0503)",
+    request_body = CreateBody,
+    responses((status = 201, description = "Die Aussonderung", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+)]
 pub async fn create(
     State(state): State<AppState>,
     reader: Reader,
@@ -64,6 +74,14 @@ pub async fn create(
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/transfers/{id}",
+    tag = "Aussonderung",
+    summary = "Eine Aussonderung",
+    params(("id" = uuid::Uuid, Path, description = "Aussonderung")),
+    responses((status = 200, description = "Die Aussonderung", body = Object))
+)]
 pub async fn get(
     State(state): State<AppState>,
     reader: Reader,
@@ -74,13 +92,22 @@ pub async fn get(
     Ok(Json(json!(view)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MessageQuery {
     /// 0503: `all` versions of every Dokument (default) or only the `latest`.
     versions: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/transfers/{id}/messages/{code}",
+    tag = "Aussonderung",
+    summary = "Eine xdomea-Nachricht der Aussonderung (ZIP)",
+    params(("id" = uuid::Uuid, Path, description = "Aussonderung"), ("code" = String, Path, description = "Nachrichtentyp, z. B. 0503"), MessageQuery),
+    responses((status = 200, description = "Die Nachricht", content_type = "application/zip", body = Binary))
+)]
 pub async fn message(
     State(state): State<AppState>,
     reader: Reader,
@@ -128,6 +155,15 @@ pub async fn message(
     Ok(response)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/transfers/{id}/messages",
+    tag = "Aussonderung",
+    summary = "Antwort des Archivs empfangen (xdomea 0502/0504/0506, ZIP)",
+    params(("id" = uuid::Uuid, Path, description = "Aussonderung")),
+    request_body(content((Binary = "application/zip"), (Binary = "application/octet-stream")), description = "xdomea-Nachricht"),
+    responses((status = 200, description = "Was die Nachricht bewirkt hat", body = Object))
+)]
 pub async fn receive(
     State(state): State<AppState>,
     reader: Reader,
@@ -142,13 +178,22 @@ pub async fn receive(
     Ok(Json(json!(received)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProtocolQuery {
     format: Option<String>,
 }
 
 /// `GET /disposal/protocol[?format=csv]`: the Löschprotokoll.
+#[utoipa::path(
+    get,
+    path = "/api/v1/disposal/protocol",
+    tag = "Aussonderung",
+    summary = "Aussonderungsprotokoll (JSON oder CSV)",
+    params(ProtocolQuery),
+    responses((status = 200, description = "Das Protokoll (JSON, mit `?format=csv` als CSV)", content((Page = "application/json"), (String = "text/csv"))))
+)]
 pub async fn protocol(
     State(state): State<AppState>,
     reader: Reader,
@@ -219,7 +264,8 @@ fn csv_field(value: &str) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     plan_unit_id: Uuid,
@@ -227,6 +273,15 @@ pub struct ImportQuery {
 
 /// `POST /transfers/incoming?plan_unit_id=…`: an xdomea container from outside (a 0401 Abgabe
 /// or a 0503 Aussonderung, as a zip) taken into the tenant under that plan unit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/transfers/incoming",
+    tag = "Aussonderung",
+    summary = "Abgegebene Akten eines anderen Mandanten empfangen (xdomea 0503, ZIP)",
+    params(ImportQuery),
+    request_body(content((Binary = "application/zip"), (Binary = "application/octet-stream")), description = "xdomea-0503-Nachricht"),
+    responses((status = 200, description = "Bericht", body = Object))
+)]
 pub async fn import(
     State(state): State<AppState>,
     reader: Reader,
@@ -241,6 +296,13 @@ pub async fn import(
 }
 
 /// `GET /transfers/incoming`: Abgaben other tenants offered this one.
+#[utoipa::path(
+    get,
+    path = "/api/v1/transfers/incoming",
+    tag = "Aussonderung",
+    summary = "Empfangene Abgaben",
+    responses((status = 200, description = "Die Abgaben", body = Page))
+)]
 pub async fn incoming(
     State(state): State<AppState>,
     reader: Reader,
@@ -249,13 +311,23 @@ pub async fn incoming(
     Ok(Json(json!({ "items": items })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TransferAcceptance)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptBody {
     plan_unit_id: Uuid,
 }
 
 /// `POST /transfers/incoming/{id}/accept`: takes an Abgabe in under a plan unit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/transfers/incoming/{id}/accept",
+    tag = "Aussonderung",
+    summary = "Empfangene Abgabe übernehmen",
+    params(("id" = uuid::Uuid, Path, description = "Abgabe")),
+    request_body = AcceptBody,
+    responses((status = 200, description = "Die übernommene Abgabe", body = Object))
+)]
 pub async fn accept(
     State(state): State<AppState>,
     reader: Reader,
@@ -284,14 +356,16 @@ fn zip_download(file_name: &str, stream: akta_core::disposal::ZipStream) -> Resp
     response
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StartImportQuery {
     dry_run: Option<bool>,
     create_plan_units: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ImportManifest)]
 #[serde(deny_unknown_fields)]
 struct ManifestImport {
     manifest: String,
@@ -300,6 +374,15 @@ struct ManifestImport {
 /// `POST /imports[?dry_run=true&create_plan_units=true]`: an xdomea container (zip body), or
 /// `{"manifest": "…"}` naming a manifest under the town's import directory, imported in the
 /// background; answers 202 with the import's id.
+#[utoipa::path(
+    post,
+    path = "/api/v1/imports",
+    tag = "Import",
+    summary = "Import aus einem Altverfahren starten (ZIP oder JSON mit `manifest`)",
+    params(StartImportQuery),
+    request_body(content((Binary = "application/zip"), (Binary = "application/octet-stream"), (ManifestImport = "application/json")), description = "ZIP-Paket oder Manifest"),
+    responses((status = 202, description = "Angenommen; `id` des Imports", body = Object, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+)]
 pub async fn start_import(
     State(state): State<AppState>,
     reader: Reader,
@@ -341,6 +424,14 @@ pub async fn start_import(
 }
 
 /// `GET /imports/{id}`: state (`laufend`, `fertig`, `fehlgeschlagen`) and the report.
+#[utoipa::path(
+    get,
+    path = "/api/v1/imports/{id}",
+    tag = "Import",
+    summary = "Stand eines Imports",
+    params(("id" = uuid::Uuid, Path, description = "Import")),
+    responses((status = 200, description = "Der Import", body = Object))
+)]
 pub async fn import_job(
     State(state): State<AppState>,
     reader: Reader,
@@ -352,6 +443,13 @@ pub async fn import_job(
 }
 
 /// `GET /imports`: the tenant's imports (REST and CLI), newest first, with their progress.
+#[utoipa::path(
+    get,
+    path = "/api/v1/imports",
+    tag = "Import",
+    summary = "Importe auflisten",
+    responses((status = 200, description = "Die Importe", body = Page))
+)]
 pub async fn imports(
     State(state): State<AppState>,
     reader: Reader,
@@ -362,6 +460,14 @@ pub async fn imports(
 
 /// `GET /imports/{id}/report.csv`: the finished import's report as a table, one line per
 /// Akte created, skipped or refused and per missing primary document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/imports/{id}/report.csv",
+    tag = "Import",
+    summary = "Bericht eines Imports als CSV",
+    params(("id" = uuid::Uuid, Path, description = "Import")),
+    responses((status = 200, description = "Der Bericht", content_type = "text/csv", body = String))
+)]
 pub async fn import_report_csv(
     State(state): State<AppState>,
     reader: Reader,

@@ -15,11 +15,13 @@ use crate::auth::Admin;
 use crate::input::{double_option, parse_id, ApiJson};
 use crate::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewUser)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     username: String,
     display_name: String,
+    #[schema(value_type = akta_domain::Role)]
     role: String,
     password: Option<String>,
     org_unit_id: Option<Uuid>,
@@ -27,6 +29,14 @@ pub struct CreateBody {
     plan_unit_id: Option<Uuid>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "Benutzer",
+    summary = "Benutzer anlegen (Admin)",
+    request_body = CreateBody,
+    responses((status = 201, description = "Der neue Benutzer", body = akta_core::model::User, headers(("Location" = String, description = "Adresse der neuen Ressource"))))
+)]
 pub async fn create(
     State(state): State<AppState>,
     admin: Admin,
@@ -49,11 +59,26 @@ pub async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "Benutzer",
+    summary = "Benutzer auflisten (Admin)",
+    responses((status = 200, description = "Die Benutzer", body = super::openapi::UserList))
+)]
 pub async fn list(State(state): State<AppState>, admin: Admin) -> Result<Json<Value>, ApiError> {
     let users = state.core.list_users(&admin.principal).await?;
     Ok(Json(json!({"items": users, "next_cursor": null})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    tag = "Benutzer",
+    summary = "Einen Benutzer lesen (Admin)",
+    params(("id" = uuid::Uuid, Path, description = "Benutzer")),
+    responses((status = 200, description = "Der Benutzer", body = akta_core::model::User))
+)]
 pub async fn get(
     State(state): State<AppState>,
     admin: Admin,
@@ -63,10 +88,12 @@ pub async fn get(
     Ok(Json(json!(state.core.user(&admin.principal, id).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = UserChange)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
     display_name: Option<String>,
+    #[schema(value_type = Option<akta_domain::Role>)]
     role: Option<String>,
     password: Option<String>,
     disabled: Option<bool>,
@@ -77,6 +104,15 @@ pub struct PatchBody {
     plan_unit_id: Option<Option<Uuid>>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}",
+    tag = "Benutzer",
+    summary = "Benutzer ändern; Rollen-, Passwort- und Statuswechsel beenden seine Sitzungen",
+    params(("id" = uuid::Uuid, Path, description = "Benutzer")),
+    request_body = PatchBody,
+    responses((status = 200, description = "Der Benutzer", body = akta_core::model::User))
+)]
 pub async fn patch(
     State(state): State<AppState>,
     admin: Admin,

@@ -12,7 +12,8 @@ use crate::input::{parse_id, ApiJson};
 use crate::{ApiError, AppState};
 use akta_core::webhooks::NewWebhook;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewWebhook)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     url: String,
@@ -24,6 +25,14 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks",
+    tag = "Webhooks",
+    summary = "Webhook-Endpunkt anmelden (Admin); das Geheimnis steht nur in dieser Antwort",
+    request_body = CreateBody,
+    responses((status = 201, description = "Der Endpunkt mit `secret` (whsec_…)", body = Object))
+)]
 pub async fn create(
     State(state): State<AppState>,
     admin: Admin,
@@ -45,11 +54,26 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks",
+    tag = "Webhooks",
+    summary = "Webhook-Endpunkte des Mandanten (ohne Geheimnisse)",
+    responses((status = 200, description = "Die Endpunkte", body = Object))
+)]
 pub async fn list(State(state): State<AppState>, admin: Admin) -> Result<Json<Value>, ApiError> {
     let items = state.core.webhooks(&admin.principal).await?;
     Ok(Json(json!({ "items": items })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/{id}",
+    tag = "Webhooks",
+    summary = "Ein Webhook-Endpunkt",
+    params(("id" = uuid::Uuid, Path, description = "Endpunkt")),
+    responses((status = 200, description = "Der Endpunkt", body = Object))
+)]
 pub async fn get(
     State(state): State<AppState>,
     admin: Admin,
@@ -61,6 +85,14 @@ pub async fn get(
     )?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/webhooks/{id}",
+    tag = "Webhooks",
+    summary = "Webhook-Endpunkt löschen (mit seinem Zustellprotokoll)",
+    params(("id" = uuid::Uuid, Path, description = "Endpunkt")),
+    responses((status = 204, description = "Gelöscht"))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     admin: Admin,
@@ -71,6 +103,14 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/{id}/deliveries",
+    tag = "Webhooks",
+    summary = "Zustellprotokoll eines Endpunkts",
+    params(("id" = uuid::Uuid, Path, description = "Endpunkt")),
+    responses((status = 200, description = "Die Zustellungen", body = Object))
+)]
 pub async fn deliveries(
     State(state): State<AppState>,
     admin: Admin,
@@ -82,6 +122,14 @@ pub async fn deliveries(
 }
 
 /// Enqueues a `webhook.test` delivery; 202: it is sent by a worker shortly.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/{id}/test",
+    tag = "Webhooks",
+    summary = "Testzustellung (`webhook.test`)",
+    params(("id" = uuid::Uuid, Path, description = "Endpunkt")),
+    responses((status = 202, description = "Die Zustellung ist eingereiht", body = Object))
+)]
 pub async fn test(
     State(state): State<AppState>,
     admin: Admin,

@@ -6,7 +6,8 @@ use uuid::Uuid;
 use crate::pool::Subject;
 use crate::{DbError, TenantTx};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = AccessEntry)]
 pub struct AccessEntry {
     pub id: Uuid,
     pub user_id: Option<Uuid>,

@@ -16,7 +16,8 @@ pub enum DocumentTarget {
     Case(Uuid),
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Document)]
 pub struct Document {
     pub id: Uuid,
     pub file_id: Uuid,
@@ -38,7 +39,8 @@ pub struct Document {
 }
 
 /// An immutable version of a Dokument's content.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Version)]
 pub struct Version {
     #[serde(rename = "number")]
     pub nr: i32,

@@ -34,7 +34,8 @@ pub struct ExtractionSource {
 }
 
 /// The extraction state of a version as the API shows it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Extraction)]
 pub struct Extraction {
     pub state: String,
     pub reason: Option<String>,

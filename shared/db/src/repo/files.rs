@@ -9,7 +9,8 @@ use crate::serde_date::iso_date;
 use crate::{DbError, DomainEvent, Page, TenantTx};
 
 /// An Akte.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = File)]
 pub struct FileRecord {
     pub id: Uuid,
     pub plan_unit_id: Uuid,
@@ -95,7 +96,8 @@ pub struct FileFilter {
 }
 
 /// A Vorgang.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Case)]
 pub struct Case {
     pub id: Uuid,
     pub file_id: Uuid,

@@ -12,7 +12,8 @@ use crate::serde_date::iso_date;
 use crate::{DbError, Document, DocumentTarget, NewDocument, TenantTx};
 
 /// One item of a Posteingang.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = InboxItem)]
 pub struct InboxItem {
     pub id: Uuid,
     /// Addressed to an org unit, a person, or (neither) the whole authority.

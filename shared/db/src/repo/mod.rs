@@ -53,7 +53,8 @@ impl<T> Page<T> {
     }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = OrgUnit)]
 pub struct OrgUnit {
     pub id: Uuid,
     pub code: String,

@@ -7,7 +7,8 @@ use uuid::Uuid;
 use crate::{DbError, Page, TenantTx};
 
 /// An Aktenplan unit with its effective (inherited where not set) retention and disposition.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = PlanUnit)]
 pub struct PlanUnit {
     pub id: Uuid,
     pub code: String,

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::{DbError, DomainEvent, TenantTx};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Routing)]
 pub struct Routing {
     pub id: Uuid,
     pub file_id: Uuid,
@@ -31,7 +32,8 @@ pub struct Routing {
     pub signers: Vec<Signer>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Signer)]
 pub struct Signer {
     pub position: i32,
     pub user_id: Uuid,

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::{Db, DbError, TenantTx};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = SupportGrant)]
 pub struct SupportGrant {
     pub id: Uuid,
     pub granted_by: String,

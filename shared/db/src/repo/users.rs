@@ -8,7 +8,8 @@ use uuid::Uuid;
 use crate::{DbError, TenantTx};
 
 /// A person of a tenant. The password hash never leaves the database layer in JSON.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = User)]
 pub struct User {
     pub id: Uuid,
     pub username: String,
