@@ -143,6 +143,10 @@ try {
   await page.locator("[data-testid=nav-plans]").click();
   await page.waitForURL(`${BASE}/betrieb/aktenplaene`);
   await axeScan(page, "console Aktenpläne");
+  await page.locator("[data-testid=nav-usage]").click();
+  await page.waitForURL(`${BASE}/betrieb/nutzung`);
+  await page.locator("[data-testid=usage-row][data-slug=gevelsberg]").waitFor();
+  await axeScan(page, "console Nutzung");
   await page.goto(`${BASE}/betrieb/mandanten`);
   await page.locator("[data-testid=tenant-row][data-slug=gevelsberg]").waitFor();
   await shot(page, "betrieb-mandanten");

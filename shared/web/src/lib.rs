@@ -117,6 +117,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/betrieb/abmelden", post(console::logout))
         .route("/betrieb/mandanten", get(console::tenants))
+        .route("/betrieb/nutzung", get(console::usage))
+        .route("/betrieb/nutzung.csv", get(console::usage_csv))
         .route(
             "/betrieb/mandanten/neu",
             get(console::new_form)

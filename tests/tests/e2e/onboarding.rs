@@ -810,3 +810,57 @@ async fn an_invitation_of_a_town_with_openid_connect_leads_to_its_provider() {
     let people = admin.get("/api/v1/users").await;
     assert_eq!(people.body["items"], json!([]), "{}", people.body);
 }
+
+/// The console's usage page and its CSV show what a town did, the same figures as the
+/// operator API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_each_towns_usage_and_exports_it_as_csv() {
+    let app = TestApp::spawn().await;
+    app.core
+        .create_operator("betrieb", PASSWORD)
+        .await
+        .expect("operator");
+    let t = app.create_tenant("sprockhoevel").await;
+    let unit = t.admin.create_plan_unit("10", None).await; // 1
+    let file = t.admin.create_file(&unit, "Haushalt").await.id(); // 2
+    t.admin
+        .upload_document(
+            &format!("/api/v1/files/{file}"),
+            "Plan",
+            b"0123456789".to_vec(),
+        )
+        .await; // 3
+    let mut operator = Browser::new(&app);
+    operator.console_login("betrieb").await;
+    let page = operator.get("/betrieb/nutzung").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let row = page
+        .body
+        .split("data-testid=\"usage-row\" data-slug=\"sprockhoevel\"")
+        .nth(1)
+        .expect("the town's row")
+        .split("</tr>")
+        .next()
+        .expect("row");
+    assert!(row.contains("data-testid=\"usage-documents\">1<"), "{row}");
+    assert!(row.contains("data-testid=\"usage-api\">3<"), "{row}");
+    let month = {
+        let d = akta_domain::german::today();
+        format!("{:04}-{:02}", d.year(), u8::from(d.month()))
+    };
+    let csv = operator
+        .get(&format!("/betrieb/nutzung.csv?monat={month}"))
+        .await;
+    assert_eq!(csv.status, 200);
+    let line = csv
+        .body
+        .lines()
+        .find(|l| l.contains("\"sprockhoevel\""))
+        .expect("csv line");
+    let cells: Vec<&str> = line.split(',').collect();
+    assert_eq!(&cells[4..7], ["1", "1", "10"], "{line}");
+    assert_eq!(cells[11], "3", "{line}");
+    // A town's own session opens no usage page.
+    let anonymous = Browser::new(&app).get("/betrieb/nutzung").await;
+    assert_ne!(anonymous.status, 200);
+}

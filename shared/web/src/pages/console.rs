@@ -919,3 +919,110 @@ async fn publish_again(
         },
     )
 }
+
+// --- usage for cost sharing (issue 13, part 3) ---
+
+struct UsageLine {
+    slug: String,
+    name: String,
+    documents: i64,
+    versions: i64,
+    added: String,
+    logical: String,
+    stored: String,
+    active_users: i64,
+    api_requests: i64,
+    search_requests: i64,
+    extraction: String,
+}
+
+#[derive(Template)]
+#[template(path = "console_usage.html")]
+struct UsagePage {
+    c: Chrome,
+    month: String,
+    rows: Vec<UsageLine>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct MonthQuery {
+    monat: Option<String>,
+}
+
+fn month_of(q: &MonthQuery) -> Result<time::Date, String> {
+    match q.monat.as_deref().filter(|m| !m.is_empty()) {
+        Some(raw) => akta_core::usage::parse_month(raw)
+            .map_err(|_| "Der Monat ist ungültig (JJJJ-MM); gezeigt wird der laufende.".to_owned()),
+        None => Ok(akta_core::usage::this_month()),
+    }
+}
+
+fn month_label(month: time::Date) -> String {
+    format!("{:04}-{:02}", month.year(), u8::from(month.month()))
+}
+
+/// `GET /betrieb/nutzung?monat=JJJJ-MM`: every tenant's usage in the month, the same figures
+/// as `GET /api/v1/usage`.
+pub async fn usage(
+    State(state): State<AppState>,
+    op: Operator,
+    axum::extract::Query(q): axum::extract::Query<MonthQuery>,
+) -> Result<Response, WebError> {
+    let (month, error) = match month_of(&q) {
+        Ok(m) => (m, None),
+        Err(e) => (akta_core::usage::this_month(), Some(e)),
+    };
+    let rows = state
+        .core
+        .usage_report(month)
+        .await?
+        .into_iter()
+        .map(|r| UsageLine {
+            slug: r.slug,
+            name: r.display_name,
+            documents: r.documents,
+            versions: r.versions,
+            added: crate::render::size(r.bytes_added),
+            logical: crate::render::size(r.logical_bytes),
+            stored: crate::render::size(r.stored_bytes),
+            active_users: r.active_users,
+            api_requests: r.api_requests,
+            search_requests: r.search_requests,
+            extraction: format!("{:.1} s", r.extraction_ms as f64 / 1000.0),
+        })
+        .collect();
+    page(&UsagePage {
+        c: op.chrome.with_nav("usage"),
+        month: month_label(month),
+        rows,
+        error,
+    })
+}
+
+/// `GET /betrieb/nutzung.csv?monat=JJJJ-MM`: the same as CSV (as `?format=csv` over REST).
+pub async fn usage_csv(
+    State(state): State<AppState>,
+    _: Operator,
+    axum::extract::Query(q): axum::extract::Query<MonthQuery>,
+) -> Result<Response, WebError> {
+    use axum::response::IntoResponse;
+    let month = month_of(&q).map_err(WebError::BadRequest)?;
+    let rows = state.core.usage_report(month).await?;
+    let body = akta_core::usage::usage_csv(month, &rows);
+    let disposition = format!(
+        "attachment; filename=\"akta-nutzung-{}.csv\"",
+        month_label(month)
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
