@@ -5,14 +5,10 @@
 // from the console's login page to the search hit is printed and held under 10 minutes.
 // axe-core scans every console page and the invitation page. Started by
 // services/akta/tests/browser.rs.
-import { chromium } from "playwright-core";
-import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { assert, env } from "./shared.mjs";
+import { assert, axeCheck, env, freshPage, launchChromium } from "./shared.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve("axe-core/axe.min.js");
 
 const BASE = env("AKTA_URL");
 const OPERATOR = env("AKTA_OPERATOR");
@@ -34,43 +30,17 @@ setTimeout(() => {
   process.exit(2);
 }, 4 * 60_000).unref();
 
-const browser = await chromium.launch({
-  executablePath: env("AKTA_CHROMIUM"),
-  headless: true,
-  args: ["--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-gpu", "--no-first-run"],
-});
+const browser = await launchChromium();
 
 async function newPage() {
-  // axe needs its script in the page; the pages' CSP would block it, so scans bypass the CSP.
-  const context = await browser.newContext({ locale: "de-DE", bypassCSP: true });
-  context.setDefaultTimeout(15_000);
-  const page = await context.newPage();
+  const page = await freshPage(browser);
   lastPage = page;
-  page.problems = [];
-  page.on("pageerror", (e) => page.problems.push(`script error: ${e.message}`));
-  page.on("response", (r) => {
-    if (r.status() >= 500) {
-      page.problems.push(`HTTP ${r.status()} for ${r.url()} on ${page.url()}`);
-    }
-  });
   return page;
 }
 
 const scanned = [];
 async function axeScan(page, name) {
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-      nodes: v.nodes.map((n) => n.target.join(" ")) }));
-  });
-  console.log(`    axe ${name}: ${violations.length} violation(s)`);
-  for (const v of violations) {
-    console.log(`      [${v.impact}] ${v.id}: ${v.help} (${v.nodes.join(", ")})`);
-  }
-  assert(violations.length === 0, `${name}: ${violations.map((v) => v.id).join(", ")}`);
+  await axeCheck(page, name);
   scanned.push(name);
 }
 

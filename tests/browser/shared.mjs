@@ -1,5 +1,10 @@
-// What the browser scripts share: their environment, assertions, a PDF with a text layer
-// made on the spot, and dropping files onto an element as a person would.
+// What the browser scripts share: their environment, assertions, Debian's chromium, pages
+// that collect script errors and server faults, axe scans, a PDF with a text layer made on the
+// spot, and dropping files onto an element as a person would.
+import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
+
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 export function env(name) {
   const value = process.env[name];
@@ -58,4 +63,46 @@ export async function dropFiles(page, selector, files) {
   assert(over, `${selector} shows no drop feedback while files are dragged over it`);
   await page.dispatchEvent(selector, "drop", { dataTransfer: transfer });
   await transfer.dispose();
+}
+
+/// Debian's chromium, headless and quiet.
+export async function launchChromium() {
+  return chromium.launch({
+    executablePath: env("AKTA_CHROMIUM"),
+    headless: true,
+    args: ["--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--disable-gpu", "--no-first-run"],
+  });
+}
+
+/// A page in a fresh German context whose `problems` collect script errors and 5xx answers.
+export async function freshPage(browser) {
+  // axe needs its script in the page; the pages' CSP would block it, so scans bypass the CSP.
+  const context = await browser.newContext({ locale: "de-DE", bypassCSP: true });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  page.problems = [];
+  page.on("pageerror", (e) => page.problems.push(`script error: ${e.message}`));
+  page.on("response", (r) => {
+    if (r.status() >= 500) {
+      page.problems.push(`HTTP ${r.status()} for ${r.url()} on ${page.url()}`);
+    }
+  });
+  return page;
+}
+
+/// Scans the page with axe-core; any violation fails the script.
+export async function axeCheck(page, name) {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+  console.log(`    axe ${name}: ${violations.length} violation(s)`);
+  for (const v of violations) {
+    console.log(`      [${v.impact}] ${v.id}: ${v.help} (${v.nodes.join(", ")})`);
+  }
+  assert(violations.length === 0, `${name}: ${violations.map((v) => v.id).join(", ")}`);
 }

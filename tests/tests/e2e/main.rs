@@ -9,6 +9,7 @@ mod audit;
 mod aussonderung;
 mod bad_input;
 mod blob_contract;
+mod browser;
 mod common;
 mod documents;
 mod encryption;

@@ -4,102 +4,15 @@
 //! and actions need an operator's console session and its CSRF token (a tenant session gets
 //! nothing); deleting needs the typed slug.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::browser::{Browser, Page};
+use std::collections::HashMap;
 
 use akta_testkit::{Client, TestApp};
-use reqwest::header::HeaderMap;
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "Winter in Witten 2026!";
 
-/// A browser without script: cookies kept by hand (all sent everywhere, which is harsher than
-/// a real browser honouring `Path=/betrieb`), no redirects followed.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn csrf(&self) -> String {
-        let marker = "name=\"csrf_token\" value=\"";
-        let start = self.body.find(marker).expect("a csrf_token field") + marker.len();
-        self.body[start..]
-            .split('"')
-            .next()
-            .expect("value")
-            .to_owned()
-    }
-}
-
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
-        Browser {
-            base: app.base_url.clone(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Page {
-        let cookies: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let rb = if cookies.is_empty() {
-            rb
-        } else {
-            rb.header("cookie", cookies.join("; "))
-        };
-        let response = rb.send().await.expect("request");
-        let status = response.status();
-        let headers = response.headers().clone();
-        for set in headers.get_all("set-cookie") {
-            let set = set.to_str().expect("cookie text");
-            if let Some((k, v)) = set.split(';').next().and_then(|p| p.split_once('=')) {
-                if v.is_empty() || set.contains("Max-Age=0") {
-                    self.cookies.remove(k);
-                } else {
-                    self.cookies.insert(k.to_owned(), v.to_owned());
-                }
-            }
-        }
-        let body = response.text().await.expect("body");
-        Page {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let rb = self.http.get(format!("{}{path}", self.base));
-        self.send(rb).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let rb = self.http.post(format!("{}{path}", self.base)).form(form);
-        self.send(rb).await
-    }
-
     /// Logs into the console as `username` (created beforehand).
     async fn console_login(&mut self, username: &str) {
         let form = self.get("/betrieb/anmelden").await;

@@ -3,115 +3,14 @@
 //! other tenants' objects are a 404 page, validation messages sit next to their field, and a
 //! Wiedervorlage shows up on the start page.
 
-use std::collections::BTreeMap;
+use crate::browser::{Browser, Page};
 
 use akta_testkit::{TestApp, TestTenant};
-use reqwest::header::HeaderMap;
-use reqwest::StatusCode;
 use serde_json::json;
 
 const PASSWORD: &str = "Herbst in Hattingen 2026!";
 
-/// A browser without script: keeps cookies by hand, follows no redirects by itself.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    /// The value of the first hidden `csrf_token` field.
-    fn csrf(&self) -> String {
-        self.hidden("csrf_token")
-    }
-
-    /// The value of the first field `name` (a form's hidden `version`, its CSRF token).
-    fn hidden(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self
-            .body
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no field {name}"))
-            + marker.len();
-        self.body[start..]
-            .split('"')
-            .next()
-            .expect("field value")
-            .to_owned()
-    }
-}
-
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
-        Browser {
-            base: app.base_url.clone(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Page {
-        let rb = if self.cookies.is_empty() {
-            rb
-        } else {
-            rb.header("cookie", self.cookie_header())
-        };
-        let response = rb.send().await.expect("request");
-        let status = response.status();
-        let headers = response.headers().clone();
-        for set in headers.get_all("set-cookie") {
-            let set = set.to_str().expect("cookie text");
-            let pair = set.split(';').next().unwrap_or("");
-            if let Some((k, v)) = pair.split_once('=') {
-                if v.is_empty() || set.contains("Max-Age=0") {
-                    self.cookies.remove(k);
-                } else {
-                    self.cookies.insert(k.to_owned(), v.to_owned());
-                }
-            }
-        }
-        let body = response.text().await.expect("body");
-        Page {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let rb = self.http.get(format!("{}{path}", self.base));
-        self.send(rb).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let rb = self.http.post(format!("{}{path}", self.base)).form(form);
-        self.send(rb).await
-    }
-
     /// Logs in through the login form; returns the page the login redirected to.
     async fn login(&mut self, tenant: &str, username: &str) -> Page {
         let form = self.get("/anmelden").await;
