@@ -1,8 +1,9 @@
 // A new town in minutes (issue 13) in Debian's chromium (playwright-core): the operator logs
 // into the console, onboards a town from the built-in Aktenplan template with its branding
 // (name, SVG coat of arms, accent colour, host name), opens the invitation link; the invited
-// admin sets a password, files a document into a new Akte and finds it by search. The time
-// from the console's login page to the search hit is printed and held under 10 minutes.
+// admin sets a password and adds a clerk, who logs in on the town's page, files a document into
+// a new Akte and finds it by search. The time from the console's login page to the search hit
+// is printed and held under 10 minutes.
 // axe-core scans every console page and the invitation page. Started by
 // services/akta/tests/browser.rs.
 import { mkdirSync } from "node:fs";
@@ -155,41 +156,61 @@ try {
   await axeScan(again, "invitation used");
   await again.context().close();
 
-  step("the admin files a document into a new Akte under 63.01 Baugenehmigungen");
-  await admin.getByRole("link", { name: "Aktenplan" }).first().click();
-  await admin.locator("[data-testid=plan-unit]", { hasText: "63.01" }).click();
-  await admin.locator("[data-testid=new-file]").click();
-  await admin.getByLabel("Betreff").fill("Neubau Feuerwache Nord, Hagener Straße 12");
-  await admin.locator("[data-testid=file-form] [data-testid=submit]").click();
-  await admin.locator("[data-testid=file-view]").waitFor();
-  const reference = (await admin.locator("[data-testid=file-reference]").textContent()).trim();
+  step("the admin adds a clerk (REST with the session, as the town's IT would script it)");
+  const clerkCreated = await admin.evaluate(async (password) => {
+    const csrf = document.querySelector('meta[name="csrf-token"]').content;
+    const r = await fetch("/api/v1/users", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf },
+      body: JSON.stringify({ username: "paul.sachbearbeiter", display_name: "Paul Sachbearbeiter",
+        role: "clerk", password }),
+    });
+    return r.status;
+  }, PASSWORD);
+  assert(clerkCreated === 201, `creating the clerk answered ${clerkCreated}`);
+  const clerk = await newPage();
+  // The town's own login page (its host name would lead there too).
+  await clerk.goto(`${BASE}/t/gevelsberg/anmelden`);
+  await clerk.locator("#username").fill("paul.sachbearbeiter");
+  await clerk.locator("#password").fill(PASSWORD);
+  await clerk.locator("main form button[type=submit]").first().click();
+  await clerk.waitForURL(`${BASE}/arbeitsplatz`);
+
+  step("the clerk files a document into a new Akte under 63.01 Baugenehmigungen");
+  await clerk.getByRole("link", { name: "Aktenplan" }).first().click();
+  await clerk.locator("[data-testid=plan-unit]", { hasText: "63.01" }).click();
+  await clerk.locator("[data-testid=new-file]").click();
+  await clerk.getByLabel("Betreff").fill("Neubau Feuerwache Nord, Hagener Straße 12");
+  await clerk.locator("[data-testid=file-form] [data-testid=submit]").click();
+  await clerk.locator("[data-testid=file-view]").waitFor();
+  const reference = (await clerk.locator("[data-testid=file-reference]").textContent()).trim();
   assert(reference.startsWith("63.01-"), `Aktenzeichen ${reference}`);
-  await admin.locator("[data-testid=upload-document]").click();
-  await admin.locator("#title").fill("Bauantrag Feuerwache");
-  await admin.locator("#file").setInputFiles({
+  await clerk.locator("[data-testid=upload-document]").click();
+  await clerk.locator("#title").fill("Bauantrag Feuerwache");
+  await clerk.locator("#file").setInputFiles({
     name: "bauantrag.txt", mimeType: "text/plain",
     buffer: Buffer.from("Bauantrag für die Feuerwache Nord mit Fahrzeughalle.\n", "utf8"),
   });
-  await admin.locator("main [data-testid=submit]").click();
-  await admin.locator("[data-testid=document-link]", { hasText: "Bauantrag Feuerwache" }).waitFor();
+  await clerk.locator("main [data-testid=submit]").click();
+  await clerk.locator("[data-testid=document-link]", { hasText: "Bauantrag Feuerwache" }).waitFor();
 
-  step("search finds it");
+  step("the clerk's search finds it");
   const deadline = Date.now() + 15_000;
   for (;;) {
-    await admin.locator("#top-q").fill("Feuerwache");
-    await admin.locator("[data-testid=header-search] button[type=submit]").click();
-    await admin.waitForURL(/\/suche\?/);
-    if ((await admin.locator("[data-testid=search-hit]", { hasText: "Bauantrag Feuerwache" }).count()) > 0) {
+    await clerk.locator("#top-q").fill("Feuerwache");
+    await clerk.locator("[data-testid=header-search] button[type=submit]").click();
+    await clerk.waitForURL(/\/suche\?/);
+    if ((await clerk.locator("[data-testid=search-hit]", { hasText: "Bauantrag Feuerwache" }).count()) > 0) {
       break;
     }
     assert(Date.now() < deadline, "the document was not found within 15 s");
-    await admin.waitForTimeout(300);
+    await clerk.waitForTimeout(300);
   }
   const seconds = (Date.now() - started) / 1000;
   console.log(`    a new town from nothing to its first searchable document: ${seconds.toFixed(1)} s`);
   assert(seconds < LIMIT_SECONDS, `onboarding took ${seconds.toFixed(1)} s (limit ${LIMIT_SECONDS} s)`);
-  await shot(admin, "neue-stadt-suche");
-  for (const p of [page, admin]) {
+  await shot(clerk, "neue-stadt-suche");
+  for (const p of [page, admin, clerk]) {
     assert(p.problems.length === 0, p.problems.join("\n"));
   }
   console.log(`\nscanned with axe: ${scanned.join("; ")}`);
