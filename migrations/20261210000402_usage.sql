@@ -71,7 +71,10 @@ CREATE FUNCTION akta_usage_rollup(p_before timestamptz) RETURNS void
     $$;
 REVOKE ALL ON FUNCTION akta_usage_rollup(timestamptz) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION akta_rate_prune() RETURNS bigint
+-- Pruning now rolls the usage up first; a new function (a routine is created in one
+-- migration only), the old one goes.
+DROP FUNCTION akta_rate_prune();
+CREATE FUNCTION akta_rate_prune_with_usage() RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
@@ -86,6 +89,8 @@ CREATE OR REPLACE FUNCTION akta_rate_prune() RETURNS bigint
         RETURN n;
     END
     $$;
+REVOKE ALL ON FUNCTION akta_rate_prune_with_usage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION akta_rate_prune_with_usage() TO akta_app;
 
 -- One row per tenant for `month`: the rolled-up counters plus those still in the rate
 -- counters (not yet pruned), and the storage level of the latest month with a change.

@@ -308,7 +308,7 @@ CREATE FUNCTION public.akta_rate_hit(p_buckets text[]) RETURNS TABLE(bucket text
                   GREATEST(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::integer
     $$;
 
-CREATE FUNCTION public.akta_rate_prune() RETURNS bigint
+CREATE FUNCTION public.akta_rate_prune_with_usage() RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
@@ -2252,8 +2252,8 @@ GRANT ALL ON FUNCTION public.akta_prune_idempotency_keys() TO akta_app;
 REVOKE ALL ON FUNCTION public.akta_rate_hit(p_buckets text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_rate_hit(p_buckets text[]) TO akta_app;
 
-REVOKE ALL ON FUNCTION public.akta_rate_prune() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.akta_rate_prune() TO akta_app;
+REVOKE ALL ON FUNCTION public.akta_rate_prune_with_usage() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_rate_prune_with_usage() TO akta_app;
 
 GRANT ALL ON FUNCTION public.akta_setting_uuid(p_name text) TO akta_app;
 

@@ -23,9 +23,10 @@ impl Db {
         )
     }
 
-    /// Forgets counters of minutes that have passed; returns how many.
+    /// Forgets counters of minutes that have passed, after rolling their usage buckets up
+    /// into the month's usage (one transaction); returns how many.
     pub async fn prune_rate_counters(&self) -> Result<i64, DbError> {
-        let (n,): (i64,) = sqlx::query_as("SELECT akta_rate_prune()")
+        let (n,): (i64,) = sqlx::query_as("SELECT akta_rate_prune_with_usage()")
             .fetch_one(self.pool())
             .await?;
         Ok(n)
