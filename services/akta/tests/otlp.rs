@@ -107,3 +107,34 @@ fn serve_exports_request_spans_over_otlp_http() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn an_unreachable_collector_breaks_nothing() {
+    // A port nobody listens on any more: every export fails at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let collector = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = akta_pgcluster::free_port().expect("port");
+    let listen = format!("127.0.0.1:{port}");
+
+    let (server, _) =
+        support::serve_with_env(dir.path(), &listen, &[("AKTA_OTLP_ENDPOINT", &collector)]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        for _ in 0..20 {
+            let health = client
+                .get(format!("http://{listen}/healthz"))
+                .send()
+                .await
+                .expect("healthz");
+            assert!(health.status().is_success());
+        }
+    });
+    // The final flush fails too, and the server still stops cleanly (exit code 0).
+    support::stop(server);
+}
