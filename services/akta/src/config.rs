@@ -1,5 +1,6 @@
 //! Configuration: defaults, then `akta.toml` (or `--config`), then `AKTA_*` environment
-//! variables. Nothing else is read, so what runs is what these three say.
+//! variables. Nothing else is read, so what runs is what these three say (the one exception:
+//! the standard `OTEL_EXPORTER_OTLP_ENDPOINT` stands in for `AKTA_OTLP_ENDPOINT`).
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
@@ -34,6 +35,7 @@ struct FileConfig {
     master_key_file: Option<PathBuf>,
     webhooks_allow_private: Option<bool>,
     webhooks_retry_base_ms: Option<u64>,
+    otlp_endpoint: Option<String>,
     s3: Option<S3File>,
 }
 
@@ -124,6 +126,9 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     /// The first wait before a failed webhook delivery is retried (later waits grow from it).
     pub webhooks_retry_base: Duration,
+    /// Base URL of an OTLP/HTTP collector; spans go to `<endpoint>/v1/traces`. `None`: no
+    /// traces are exported and no exporter exists.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Config {
@@ -298,7 +303,18 @@ impl Config {
         if !(1..=3_600_000).contains(&retry_base_ms) {
             bail!("AKTA_WEBHOOKS_RETRY_BASE_MS must be between 1 and 3600000");
         }
+        // The standard variable is honoured so a collector injected by the platform just works.
+        let otlp_endpoint = env("AKTA_OTLP_ENDPOINT")
+            .or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+            .or(file.otlp_endpoint)
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &otlp_endpoint {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                bail!("AKTA_OTLP_ENDPOINT must be an http:// or https:// URL");
+            }
+        }
         Ok(Config {
+            otlp_endpoint,
             webhooks_allow_private,
             webhooks_retry_base: Duration::from_millis(retry_base_ms),
             public_url,
@@ -370,6 +386,20 @@ mod tests {
         assert!(c.webhooks_allow_private);
         assert_eq!(c.webhooks_retry_base, Duration::from_millis(50));
         assert!(resolve("", &[("AKTA_WEBHOOKS_RETRY_BASE_MS", "0")]).is_err());
+    }
+
+    #[test]
+    fn the_otlp_endpoint_comes_from_akta_then_otel_environment_then_the_file() {
+        assert_eq!(resolve("", &[]).unwrap().otlp_endpoint, None);
+        let file = "otlp_endpoint = \"http://file:4318/\"";
+        let c = resolve(file, &[]).unwrap();
+        assert_eq!(c.otlp_endpoint.as_deref(), Some("http://file:4318"));
+        let otel = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel:4318");
+        let c = resolve(file, &[otel]).unwrap();
+        assert_eq!(c.otlp_endpoint.as_deref(), Some("http://otel:4318"));
+        let c = resolve(file, &[otel, ("AKTA_OTLP_ENDPOINT", "https://akta:4318")]).unwrap();
+        assert_eq!(c.otlp_endpoint.as_deref(), Some("https://akta:4318"));
+        assert!(resolve("", &[("AKTA_OTLP_ENDPOINT", "otel:4318")]).is_err());
     }
 
     #[test]

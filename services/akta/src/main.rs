@@ -310,19 +310,69 @@ fn keep_large_buffers_out_of_arenas() {
 }
 
 /// Logs go to stderr: coloured only on a terminal (log collectors get no escape codes), one
-/// JSON object per line with `AKTA_LOG_FORMAT=json`, filtered by `AKTA_LOG`.
-fn init_logging() {
+/// JSON object per line with `AKTA_LOG_FORMAT=json`, filtered by `AKTA_LOG`. With an OTLP
+/// endpoint `(url, role)`, the same spans also go to that collector as OpenTelemetry traces;
+/// the returned provider must be shut down at the end so the last batch is sent.
+fn init_logging(
+    otlp: Option<(&str, &'static str)>,
+) -> Option<opentelemetry_sdk::trace::SdkTracerProvider> {
     use std::io::IsTerminal;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
+    const DEFAULT_FILTER: &str = "info,sqlx=warn,aws=warn";
     let filter = tracing_subscriber::EnvFilter::try_from_env("AKTA_LOG")
-        .unwrap_or_else(|_| "info,sqlx=warn,aws=warn".into());
-    let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter);
-    if std::env::var("AKTA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
-        builder.json().with_ansi(false).init();
+        .unwrap_or_else(|_| DEFAULT_FILTER.into());
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = if std::env::var("AKTA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        fmt.json().with_ansi(false).with_filter(filter).boxed()
     } else {
-        builder.with_ansi(std::io::stderr().is_terminal()).init();
+        fmt.with_ansi(std::io::stderr().is_terminal())
+            .with_filter(filter)
+            .boxed()
+    };
+    let (provider, otel_error) = match otlp.map(|(url, role)| otlp_tracer(url, role)) {
+        None => (None, None),
+        Some(Ok(p)) => (Some(p), None),
+        Some(Err(e)) => (None, Some(e)),
+    };
+    let otel = provider.as_ref().map(|p| {
+        use opentelemetry::trace::TracerProvider as _;
+        // Its own filter: quieter logs (`AKTA_LOG=warn`) must not silence the request spans.
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer("akta"))
+            .with_filter(tracing_subscriber::EnvFilter::new(DEFAULT_FILTER))
+    });
+    tracing_subscriber::registry().with(fmt).with(otel).init();
+    if let Some(e) = otel_error {
+        // Traces are an aid, not a reason to refuse serving.
+        tracing::error!(error = %e, "cannot set up the OTLP trace exporter; no traces are sent");
     }
+    provider
+}
+
+/// The tracer provider exporting to `<endpoint>/v1/traces` (OTLP/HTTP, protobuf). Spans are
+/// batched and sent from the processor's own thread, so a slow or unreachable collector never
+/// holds up a request: a full queue drops spans, a failed export is only logged.
+fn otlp_tracer(
+    endpoint: &str,
+    role: &'static str,
+) -> anyhow::Result<opentelemetry_sdk::trace::SdkTracerProvider> {
+    use opentelemetry_otlp::WithExportConfig as _;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(format!("{endpoint}/v1/traces"))
+        .with_timeout(std::time::Duration::from_secs(10))
+        .build()?;
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name("akta")
+        .with_attribute(opentelemetry::KeyValue::new("akta.role", role))
+        .build();
+    Ok(opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build())
 }
 
 /// Files Akta writes from here on (search index segments hold text in the clear, keys) are
@@ -344,7 +394,13 @@ fn main() -> std::process::ExitCode {
         let code = akta_extract::worker_main();
         return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
-    init_logging();
+    let importing = matches!(cli.command, Command::Import { .. });
+    let config = Config::load(cli.config.as_deref());
+    // Only the server exports traces: a command's spans are of no interest to a collector.
+    let tracer = init_logging(match (&config, &cli.command) {
+        (Ok(c), Command::Serve { role }) => c.otlp_endpoint.as_deref().map(|u| (u, role.as_str())),
+        _ => None,
+    });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -352,8 +408,15 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let importing = matches!(cli.command, Command::Import { .. });
-    match runtime.block_on(run(cli)) {
+    let result = config.and_then(|config| runtime.block_on(run(cli, config)));
+    drop(runtime);
+    if let Some(provider) = tracer {
+        // Sends the spans still queued, e.g. those of the last requests before SIGTERM.
+        if let Err(e) = provider.shutdown() {
+            eprintln!("akta: flushing traces: {e}");
+        }
+    }
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("akta: {e:#}");
@@ -376,8 +439,7 @@ const CLI_ACTOR: &str = "cli";
 /// How often the search index applier looks at the index log without being notified.
 const INDEX_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref())?;
+async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     if let Command::Serve { role } = cli.command {
         return serve(config, role).await;
     }

@@ -19,7 +19,9 @@ pub fn akta(dir: &Path, listen: &str) -> Command {
         .env_remove("AKTA_DATABASE_URL")
         .env_remove("AKTA_S3_BUCKET")
         .env_remove("AKTA_MASTER_KEY")
-        .env_remove("AKTA_MASTER_KEY_FILE");
+        .env_remove("AKTA_MASTER_KEY_FILE")
+        .env_remove("AKTA_OTLP_ENDPOINT")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT");
     cmd
 }
 
@@ -38,7 +40,13 @@ pub fn ok(dir: &Path, listen: &str, args: &[&str]) -> (String, String) {
 
 /// Starts `akta serve` and returns it with the lines it printed on stdout until it was ready.
 pub fn serve(dir: &Path, listen: &str) -> (Child, Vec<String>) {
+    serve_with_env(dir, listen, &[])
+}
+
+/// [`serve`] with extra environment variables.
+pub fn serve_with_env(dir: &Path, listen: &str, env: &[(&str, &str)]) -> (Child, Vec<String>) {
     let mut child = akta(dir, listen)
+        .envs(env.iter().copied())
         .arg("serve")
         .stdout(Stdio::piped())
         .spawn()
