@@ -35,6 +35,15 @@ struct FileConfig {
     webhooks_allow_private: Option<bool>,
     webhooks_retry_base_ms: Option<u64>,
     s3: Option<S3File>,
+    operator_oidc: Option<OperatorOidcFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperatorOidcFile {
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +133,8 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     /// The first wait before a failed webhook delivery is retried (later waits grow from it).
     pub webhooks_retry_base: Duration,
+    /// The operator's own OpenID provider for console logins; `None`: passwords only.
+    pub operator_oidc: Option<akta_api::OperatorOidc>,
 }
 
 impl Config {
@@ -298,7 +309,25 @@ impl Config {
         if !(1..=3_600_000).contains(&retry_base_ms) {
             bail!("AKTA_WEBHOOKS_RETRY_BASE_MS must be between 1 and 3600000");
         }
+        let oidc_file = file.operator_oidc.unwrap_or_default();
+        let operator_oidc = match (
+            env("AKTA_OPERATOR_OIDC_ISSUER").or(oidc_file.issuer),
+            env("AKTA_OPERATOR_OIDC_CLIENT_ID").or(oidc_file.client_id),
+            env("AKTA_OPERATOR_OIDC_CLIENT_SECRET").or(oidc_file.client_secret),
+        ) {
+            (None, None, None) => None,
+            (Some(issuer), Some(client_id), Some(client_secret)) => Some(akta_api::OperatorOidc {
+                issuer,
+                client_id,
+                client_secret,
+            }),
+            _ => bail!(
+                "operator OIDC needs AKTA_OPERATOR_OIDC_ISSUER, AKTA_OPERATOR_OIDC_CLIENT_ID and \
+                 AKTA_OPERATOR_OIDC_CLIENT_SECRET together"
+            ),
+        };
         Ok(Config {
+            operator_oidc,
             webhooks_allow_private,
             webhooks_retry_base: Duration::from_millis(retry_base_ms),
             public_url,
