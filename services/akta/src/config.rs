@@ -402,6 +402,21 @@ mod tests {
     }
 
     #[test]
+    fn operator_oidc_comes_whole_from_the_file_or_the_environment() {
+        assert!(resolve("", &[]).unwrap().operator_oidc.is_none());
+        let c = resolve(
+            "[operator_oidc]\nissuer = \"https://idp.example\"\nclient_id = \"akta\"\nclient_secret = \"s\"\n",
+            &[("AKTA_OPERATOR_OIDC_CLIENT_ID", "akta-betrieb")],
+        )
+        .unwrap();
+        let oidc = c.operator_oidc.expect("configured");
+        assert_eq!(oidc.issuer, "https://idp.example");
+        assert_eq!(oidc.client_id, "akta-betrieb");
+        assert!(!format!("{oidc:?}").contains("\"s\""), "secret in Debug");
+        assert!(resolve("", &[("AKTA_OPERATOR_OIDC_ISSUER", "https://idp.example")]).is_err());
+    }
+
+    #[test]
     fn nothing_configured_means_the_embedded_default() {
         let c = resolve("", &[]).unwrap();
         assert!(matches!(c.database, Database::Embedded));

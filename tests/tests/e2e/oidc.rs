@@ -811,6 +811,18 @@ async fn console_login(
     browser.get(&url).await
 }
 
+/// A console page without a console session sends the browser to the console's login.
+fn assert_console_login_asked(page: &Page) {
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert!(
+        page.location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/betrieb/anmelden")),
+        "{:?}",
+        page.location
+    );
+}
+
 fn has_console_cookie(page: &Page) -> bool {
     page.set_cookies
         .iter()
@@ -879,7 +891,7 @@ async fn an_unlinked_subject_is_refused_and_nothing_is_created() {
     let tenants = browser
         .get(&format!("{}/betrieb/mandanten", app.base_url))
         .await;
-    assert_eq!(tenants.status, StatusCode::UNAUTHORIZED);
+    assert_console_login_asked(&tenants);
 
     let mut db = PgConnection::connect(&app.owner_url)
         .await
@@ -919,7 +931,7 @@ async fn a_tenants_oidc_login_does_not_open_the_console() {
     let console = browser
         .get(&format!("{}/betrieb/mandanten", app.base_url))
         .await;
-    assert_eq!(console.status, StatusCode::UNAUTHORIZED, "{}", console.body);
+    assert_console_login_asked(&console);
     // The console's callback does not take a state the tenant's login started.
     let replay = browser
         .get(&format!(
