@@ -926,6 +926,15 @@ CREATE TABLE public.oidc_logins (
 
 ALTER TABLE ONLY public.oidc_logins FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.operator_oidc_logins (
+    state_hash bytea NOT NULL,
+    nonce text NOT NULL,
+    pkce_verifier text NOT NULL,
+    redirect_uri text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL
+);
+
 CREATE TABLE public.operator_sessions (
     id uuid NOT NULL,
     operator_id uuid NOT NULL,
@@ -948,9 +957,13 @@ CREATE TABLE public.operator_tokens (
 CREATE TABLE public.operators (
     id uuid NOT NULL,
     username text NOT NULL,
-    password_hash text NOT NULL,
+    password_hash text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    disabled_at timestamp with time zone
+    disabled_at timestamp with time zone,
+    oidc_issuer text,
+    oidc_subject text,
+    CONSTRAINT operators_oidc_pair CHECK (((oidc_issuer IS NULL) = (oidc_subject IS NULL))),
+    CONSTRAINT operators_some_login CHECK (((password_hash IS NOT NULL) OR (oidc_subject IS NOT NULL)))
 );
 
 CREATE TABLE public.org_units (
@@ -1402,6 +1415,9 @@ ALTER TABLE ONLY public.oidc_configs
 ALTER TABLE ONLY public.oidc_logins
     ADD CONSTRAINT oidc_logins_pkey PRIMARY KEY (state_hash);
 
+ALTER TABLE ONLY public.operator_oidc_logins
+    ADD CONSTRAINT operator_oidc_logins_pkey PRIMARY KEY (state_hash);
+
 ALTER TABLE ONLY public.operator_sessions
     ADD CONSTRAINT operator_sessions_pkey PRIMARY KEY (id);
 
@@ -1413,6 +1429,9 @@ ALTER TABLE ONLY public.operator_tokens
 
 ALTER TABLE ONLY public.operator_tokens
     ADD CONSTRAINT operator_tokens_token_hash_key UNIQUE (token_hash);
+
+ALTER TABLE ONLY public.operators
+    ADD CONSTRAINT operators_oidc_subject_key UNIQUE (oidc_issuer, oidc_subject);
 
 ALTER TABLE ONLY public.operators
     ADD CONSTRAINT operators_pkey PRIMARY KEY (id);
@@ -1558,6 +1577,8 @@ CREATE INDEX index_log_created ON public.index_log USING btree (created_at);
 CREATE INDEX index_log_tenant_seq ON public.index_log USING btree (tenant_id, seq);
 
 CREATE INDEX oidc_logins_expiry ON public.oidc_logins USING btree (tenant_id, expires_at);
+
+CREATE INDEX operator_oidc_logins_expiry ON public.operator_oidc_logins USING btree (expires_at);
 
 CREATE INDEX resubmissions_due ON public.resubmissions USING btree (tenant_id, due_on) WHERE (done_at IS NULL);
 
@@ -2330,6 +2351,8 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.invitations TO akta_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.oidc_configs TO akta_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.oidc_logins TO akta_app;
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.operator_oidc_logins TO akta_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.operator_sessions TO akta_app;
 

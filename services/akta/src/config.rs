@@ -37,6 +37,15 @@ struct FileConfig {
     webhooks_retry_base_ms: Option<u64>,
     otlp_endpoint: Option<String>,
     s3: Option<S3File>,
+    operator_oidc: Option<OperatorOidcFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperatorOidcFile {
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -129,6 +138,8 @@ pub struct Config {
     /// Base URL of an OTLP/HTTP collector; spans go to `<endpoint>/v1/traces`. `None`: no
     /// traces are exported and no exporter exists.
     pub otlp_endpoint: Option<String>,
+    /// The operator's own OpenID provider for console logins; `None`: passwords only.
+    pub operator_oidc: Option<akta_api::OperatorOidc>,
 }
 
 impl Config {
@@ -313,8 +324,26 @@ impl Config {
                 bail!("AKTA_OTLP_ENDPOINT must be an http:// or https:// URL");
             }
         }
+        let oidc_file = file.operator_oidc.unwrap_or_default();
+        let operator_oidc = match (
+            env("AKTA_OPERATOR_OIDC_ISSUER").or(oidc_file.issuer),
+            env("AKTA_OPERATOR_OIDC_CLIENT_ID").or(oidc_file.client_id),
+            env("AKTA_OPERATOR_OIDC_CLIENT_SECRET").or(oidc_file.client_secret),
+        ) {
+            (None, None, None) => None,
+            (Some(issuer), Some(client_id), Some(client_secret)) => Some(akta_api::OperatorOidc {
+                issuer,
+                client_id,
+                client_secret,
+            }),
+            _ => bail!(
+                "operator OIDC needs AKTA_OPERATOR_OIDC_ISSUER, AKTA_OPERATOR_OIDC_CLIENT_ID and \
+                 AKTA_OPERATOR_OIDC_CLIENT_SECRET together"
+            ),
+        };
         Ok(Config {
             otlp_endpoint,
+            operator_oidc,
             webhooks_allow_private,
             webhooks_retry_base: Duration::from_millis(retry_base_ms),
             public_url,
@@ -400,6 +429,21 @@ mod tests {
         let c = resolve(file, &[otel, ("AKTA_OTLP_ENDPOINT", "https://akta:4318")]).unwrap();
         assert_eq!(c.otlp_endpoint.as_deref(), Some("https://akta:4318"));
         assert!(resolve("", &[("AKTA_OTLP_ENDPOINT", "otel:4318")]).is_err());
+    }
+
+    #[test]
+    fn operator_oidc_comes_whole_from_the_file_or_the_environment() {
+        assert!(resolve("", &[]).unwrap().operator_oidc.is_none());
+        let c = resolve(
+            "[operator_oidc]\nissuer = \"https://idp.example\"\nclient_id = \"akta\"\nclient_secret = \"s\"\n",
+            &[("AKTA_OPERATOR_OIDC_CLIENT_ID", "akta-betrieb")],
+        )
+        .unwrap();
+        let oidc = c.operator_oidc.expect("configured");
+        assert_eq!(oidc.issuer, "https://idp.example");
+        assert_eq!(oidc.client_id, "akta-betrieb");
+        assert!(!format!("{oidc:?}").contains("\"s\""), "secret in Debug");
+        assert!(resolve("", &[("AKTA_OPERATOR_OIDC_ISSUER", "https://idp.example")]).is_err());
     }
 
     #[test]

@@ -221,11 +221,16 @@ enum TenantCommand {
 enum OperatorCommand {
     /// Create an operator for the console (/betrieb). The password is read from
     /// AKTA_OPERATOR_PASSWORD or the first line of stdin; without either (stdin a terminal or
-    /// empty) one is generated and printed once on stdout.
+    /// empty) one is generated and printed once on stdout. With --oidc-subject the operator
+    /// logs in through the operator's OpenID provider and needs no password.
     Create {
         /// Login name: letters, digits, '.', '_', '@', '-'.
         #[arg(long)]
         username: String,
+        /// The operator's subject (`sub`) at the configured operator OpenID provider
+        /// (`[operator_oidc]`, AKTA_OPERATOR_OIDC_*).
+        #[arg(long)]
+        oidc_subject: Option<String>,
     },
 }
 
@@ -581,7 +586,39 @@ async fn admin(backend: &Backend, config: &Config, command: Command) -> anyhow::
             }
         }
         Command::Operator {
-            command: OperatorCommand::Create { username },
+            command:
+                OperatorCommand::Create {
+                    username,
+                    oidc_subject: Some(subject),
+                },
+        } => {
+            let provider = config.operator_oidc.as_ref().context(
+                "--oidc-subject needs the operator OpenID provider configured \
+                 ([operator_oidc] or AKTA_OPERATOR_OIDC_ISSUER)",
+            )?;
+            // A password only if one is given: the provider is the way in.
+            let password = std::env::var("AKTA_OPERATOR_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty());
+            let core = operator_core(backend);
+            core.create_operator_with(
+                &username,
+                password.as_deref(),
+                Some((&provider.issuer, &subject)),
+            )
+            .await?;
+            eprintln!(
+                "created operator {username}, linked to subject {subject} at {}; \
+                 log in at /betrieb/anmelden with \"Mit dem Anmeldedienst anmelden\"",
+                provider.issuer
+            );
+        }
+        Command::Operator {
+            command:
+                OperatorCommand::Create {
+                    username,
+                    oidc_subject: None,
+                },
         } => {
             use std::io::IsTerminal;
             let given = match std::env::var("AKTA_OPERATOR_PASSWORD") {
@@ -958,6 +995,7 @@ async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
                 trusted_proxies: config.trusted_proxies.clone(),
                 public_url: config.public_url.clone(),
                 index_dir: Some(config.data_dir.join("index")),
+                operator_oidc: config.operator_oidc.clone(),
                 ..ApiSettings::default()
             },
             jobs: JobSettings {

@@ -18,7 +18,7 @@ pub use error::ApiError;
 pub use routes::documents::ContentDisposition;
 pub use routes::session;
 pub use routes::{api_not_found, health_router, router, router_with};
-pub use state::{ApiSettings, AppState};
+pub use state::{ApiSettings, AppState, OperatorOidc};
 
 use std::future::Future;
 

@@ -21,6 +21,51 @@ pub struct ApiSettings {
     pub oidc_allow_http: bool,
     /// Root of this node's search indexes; `None`: no search (the route answers 503).
     pub index_dir: Option<std::path::PathBuf>,
+    /// The operator's own OpenID provider for console logins (`/betrieb/oidc/…`); `None`:
+    /// operators log in with passwords only.
+    pub operator_oidc: Option<OperatorOidc>,
+}
+
+/// The OpenID provider operators log into the console with, apart from every tenant's.
+#[derive(Clone)]
+pub struct OperatorOidc {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// The secret must not reach logs through `{:?}`.
+impl std::fmt::Debug for OperatorOidc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorOidc")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OperatorOidc {
+    /// The settings in the form the OIDC client takes for a tenant's provider, so the
+    /// console login runs the same protocol code: scope `openid` only, no role mapping (an
+    /// operator is whoever the linked account is).
+    pub fn provider_config(&self) -> akta_core::model::OidcConfig {
+        akta_core::model::OidcConfig {
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            secret_sealed: None,
+            secret_len: None,
+            secret_wrapped_key: None,
+            secret_key_version: None,
+            token_auth_method: "client_secret_basic".into(),
+            scopes: "openid".into(),
+            role_claim: None,
+            role_mapping: serde_json::json!({}),
+            default_role: None,
+            enabled: true,
+            updated_at: time::OffsetDateTime::now_utc(),
+        }
+    }
 }
 
 #[derive(Clone)]

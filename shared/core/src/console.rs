@@ -173,11 +173,43 @@ fn parse_email(raw: &str) -> Result<String, CoreError> {
 }
 
 impl Core {
-    /// Creates an operator (the CLI); the password is hashed as tenant users' are.
+    /// Creates an operator with a password (the CLI), hashed as tenant users' are.
     pub async fn create_operator(&self, username: &str, password: &str) -> Result<Uuid, CoreError> {
+        self.create_operator_with(username, Some(password), None)
+            .await
+    }
+
+    /// Creates an operator (the CLI): with a password, linked to the operator's OpenID
+    /// provider as `oidc` = (issuer, subject), or both.
+    pub async fn create_operator_with(
+        &self,
+        username: &str,
+        password: Option<&str>,
+        oidc: Option<(&str, &str)>,
+    ) -> Result<Uuid, CoreError> {
         let username = parse_username(username)?;
-        let hash = checked_password_hash("password", password.to_owned()).await?;
-        Ok(self.db.insert_operator(&username, &hash).await?.id)
+        let hash = match password {
+            Some(p) => Some(checked_password_hash("password", p.to_owned()).await?),
+            None => None,
+        };
+        if let Some((_, subject)) = oidc {
+            if subject.trim().is_empty() || subject.len() > 255 {
+                return Err(CoreError::validation(
+                    "oidc_subject",
+                    "must be 1 to 255 characters",
+                ));
+            }
+        } else if hash.is_none() {
+            return Err(CoreError::validation(
+                "password",
+                "an operator needs a password or an OIDC subject",
+            ));
+        }
+        Ok(self
+            .db
+            .insert_operator(&username, hash.as_deref(), oidc)
+            .await?
+            .id)
     }
 
     /// Console login. Every failure is one answer after the same time, like a tenant login.
@@ -195,24 +227,69 @@ impl Core {
             Ok(name) => self.db.operator_by_username(&name).await?,
             Err(_) => None,
         };
-        let stored = operator.as_ref().map(|o| o.password_hash.clone());
+        // An operator without a password (OIDC only) is checked against the dummy hash.
+        let stored = operator.as_ref().and_then(|o| o.password_hash.clone());
         let ok = crate::people::password_matches(password, stored).await?;
         let Some(operator) = operator.filter(|o| ok && o.disabled_at.is_none()) else {
             tracing::info!(operator = %username, "console login failed");
             return Err(crate::people::failed(started).await);
         };
+        let session = self.new_console_session(operator.id).await?;
+        tracing::info!(operator = %operator.username, "console login");
+        Ok(session)
+    }
+
+    async fn new_console_session(&self, operator: Uuid) -> Result<NewConsoleSession, CoreError> {
         let token = random_text(32);
         let csrf_token = random_text(24);
         self.db
             .insert_operator_session(
-                operator.id,
+                operator,
                 &hash_token(&token),
                 &csrf_token,
                 self.settings.session_lifetime,
             )
             .await?;
-        tracing::info!(operator = %operator.username, "console login");
         Ok(NewConsoleSession { token, csrf_token })
+    }
+
+    /// Keeps a console login sent to the operator's provider until the browser comes back
+    /// with `state` (stored hashed; outside every tenant).
+    pub async fn store_operator_oidc_login(
+        &self,
+        state: &str,
+        pending: &akta_db::repo::oidc::PendingOidcLogin,
+        ttl: std::time::Duration,
+    ) -> Result<(), CoreError> {
+        Ok(self
+            .db
+            .insert_operator_oidc_login(&hash_token(state), pending, ttl)
+            .await?)
+    }
+
+    /// The console login started with `state`, used up at once.
+    pub async fn take_operator_oidc_login(
+        &self,
+        state: &str,
+    ) -> Result<Option<akta_db::repo::oidc::PendingOidcLogin>, CoreError> {
+        Ok(self.db.take_operator_oidc_login(&hash_token(state)).await?)
+    }
+
+    /// Console login of the operator linked to `subject` at `issuer` (validated by the
+    /// caller). `None`: no such operator, or disabled; nobody is created by a login.
+    pub async fn operator_oidc_login(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<NewConsoleSession>, CoreError> {
+        let operator = self.db.operator_by_oidc(issuer, subject).await?;
+        let Some(operator) = operator.filter(|o| o.disabled_at.is_none()) else {
+            tracing::info!(%subject, "console OIDC login refused: no linked operator");
+            return Ok(None);
+        };
+        let session = self.new_console_session(operator.id).await?;
+        tracing::info!(operator = %operator.username, "console login (OIDC)");
+        Ok(Some(session))
     }
 
     /// The console session behind a cookie, if it is live.

@@ -40,6 +40,8 @@ pub struct TestOptions {
     pub import_dir: Option<PathBuf>,
     /// Webhook endpoints on loopback (a receiver in the test) are allowed.
     pub webhooks_allow_private: bool,
+    /// The operator's OpenID provider for console logins (`/betrieb/oidc/…`).
+    pub operator_oidc: Option<akta_api::OperatorOidc>,
 }
 
 impl Default for TestOptions {
@@ -54,6 +56,7 @@ impl Default for TestOptions {
             role: Role::All,
             import_dir: None,
             webhooks_allow_private: false,
+            operator_oidc: None,
         }
     }
 }
@@ -358,6 +361,7 @@ impl TestApp {
                 // The OIDC tests run their identity provider on plain-http loopback.
                 oidc_allow_http: true,
                 index_dir: index_dir.as_ref().map(|d| d.path().join("index")),
+                operator_oidc: options.operator_oidc.clone(),
                 ..ApiSettings::default()
             },
             jobs: JobSettings {

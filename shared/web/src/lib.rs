@@ -57,6 +57,7 @@
 //! |---|---|
 //! | `GET /betrieb` | redirects to the tenants |
 //! | `GET,POST /betrieb/anmelden`, `POST /betrieb/abmelden` | operator login (`csrf_token` double-submit, `username`, `password`), logout |
+//! | `GET /betrieb/oidc/anmelden`, `GET /betrieb/oidc/rueckkehr` | operator login through the operator's OpenID provider (only when `operator_oidc` is configured; the subject must be linked to an operator) |
 //! | `GET /betrieb/mandanten` | tenants with status, people, documents, storage, last activity, host name |
 //! | `GET,POST /betrieb/mandanten/neu` | onboarding a town (multipart: `csrf_token` first, `name`, `slug`, `host_name`, `plan` = template name, `datei` or empty, `plan_file`, `header_name`, `accent_color`, `logo`, `admin_email`); answers the invitation link once |
 //! | `GET /betrieb/mandanten/{slug}` | one tenant: figures, audit chain status, support grants, quota, suspend/resume, delete |
@@ -116,6 +117,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(console::login_page).post(console::login),
         )
         .route("/betrieb/abmelden", post(console::logout))
+        .route("/betrieb/oidc/anmelden", get(console::oidc_start))
+        .route("/betrieb/oidc/rueckkehr", get(console::oidc_return))
         .route("/betrieb/mandanten", get(console::tenants))
         .route("/betrieb/nutzung", get(console::usage))
         .route("/betrieb/nutzung.csv", get(console::usage_csv))

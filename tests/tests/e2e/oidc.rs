@@ -59,6 +59,11 @@ impl Provider {
     /// for tenant `herdecke` and `akta-wetter` (ES256, client_secret_post) for `wetter`.
     /// `None` when Node.js is not installed.
     async fn start(app: &TestApp) -> Option<Provider> {
+        Provider::start_with(app, 0, Vec::new()).await
+    }
+
+    /// [`Provider::start`] on `port` (0: any free one) with `extra` clients besides the two.
+    async fn start_with(app: &TestApp, port: u16, extra: Vec<Value>) -> Option<Provider> {
         if std::process::Command::new("node")
             .arg("--version")
             .output()
@@ -72,7 +77,7 @@ impl Provider {
         if let Err(e) = npm_ready() {
             panic!("the OIDC test provider cannot be installed: {e}");
         }
-        let clients = json!([
+        let mut clients = json!([
             {
                 "client_id": "akta-herdecke",
                 "client_secret": SECRET_A,
@@ -86,9 +91,10 @@ impl Provider {
                 "token_endpoint_auth_method": "client_secret_post",
             },
         ]);
+        clients.as_array_mut().expect("client list").extend(extra);
         let mut child = Command::new("node")
             .arg("server.js")
-            .arg("0")
+            .arg(port.to_string())
             .current_dir(fixture_dir())
             .env("OIDC_CLIENTS", clients.to_string())
             .stdin(Stdio::null())
@@ -196,9 +202,22 @@ impl Browser {
         slug: &str,
         account: &str,
     ) -> String {
-        let start = self
-            .get(&format!("{}/auth/oidc/{slug}/login", app.base_url))
-            .await;
+        let start = format!("{}/auth/oidc/{slug}/login", app.base_url);
+        let callback = format!("{}/auth/oidc/{slug}/callback", app.base_url);
+        self.authorize_at(&start, &callback, provider, account)
+            .await
+    }
+
+    /// Starts a login at `start` and follows the redirects through the provider as
+    /// `account`, up to the URL beginning with `callback`, which it returns unvisited.
+    async fn authorize_at(
+        &self,
+        start: &str,
+        callback: &str,
+        provider: &Provider,
+        account: &str,
+    ) -> String {
+        let start = self.get(start).await;
         assert_eq!(
             start.status,
             StatusCode::FOUND,
@@ -225,7 +244,6 @@ impl Browser {
                 "{name} missing or short"
             );
         }
-        let callback = format!("{}/auth/oidc/{slug}/callback", app.base_url);
         for _ in 0..10 {
             if url.path().starts_with("/interaction/") {
                 url.query_pairs_mut().append_pair("account", account);
@@ -240,7 +258,7 @@ impl Browser {
             let next = url
                 .join(page.location.as_deref().expect("location"))
                 .expect("redirect url");
-            if next.as_str().starts_with(&callback) {
+            if next.as_str().starts_with(callback) {
                 return next.into();
             }
             url = next;
@@ -744,4 +762,182 @@ async fn the_client_secret_is_sealed_rewrapped_on_rotation_and_legacy_ones_get_s
         .await;
     assert_eq!(page.status, StatusCode::FOUND, "callback: {}", page.body);
     assert_eq!(page.location.as_deref(), Some("/"), "{}", page.body);
+}
+
+// --- the operator console through the operator's own provider ---------------------------
+
+const SECRET_OP: &str = "geheim-betrieb-0123456789";
+
+/// An Akta whose console logs operators in through the provider (client `akta-betrieb`),
+/// the provider with it; `None` without Node.js. The provider's port is chosen first, since
+/// Akta's settings name the issuer and the provider's client names Akta's callback.
+async fn operator_setup() -> Option<(TestApp, Provider, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let app = TestApp::spawn_with(akta_testkit::TestOptions {
+        operator_oidc: Some(akta_api::OperatorOidc {
+            issuer: issuer.clone(),
+            client_id: "akta-betrieb".into(),
+            client_secret: SECRET_OP.into(),
+        }),
+        ..akta_testkit::TestOptions::default()
+    })
+    .await;
+    let client = json!({
+        "client_id": "akta-betrieb",
+        "client_secret": SECRET_OP,
+        "redirect_uris": [format!("{}/betrieb/oidc/rueckkehr", app.base_url)],
+    });
+    let provider = Provider::start_with(&app, port, vec![client]).await?;
+    assert_eq!(provider.url, issuer);
+    Some((app, provider, issuer))
+}
+
+/// A whole console login through the provider as `account`: the callback's answer.
+async fn console_login(
+    browser: &Browser,
+    app: &TestApp,
+    provider: &Provider,
+    account: &str,
+) -> Page {
+    let start = format!("{}/betrieb/oidc/anmelden", app.base_url);
+    let callback = format!("{}/betrieb/oidc/rueckkehr", app.base_url);
+    let url = browser
+        .authorize_at(&start, &callback, provider, account)
+        .await;
+    browser.get(&url).await
+}
+
+/// A console page without a console session sends the browser to the console's login.
+fn assert_console_login_asked(page: &Page) {
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert!(
+        page.location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/betrieb/anmelden")),
+        "{:?}",
+        page.location
+    );
+}
+
+fn has_console_cookie(page: &Page) -> bool {
+    page.set_cookies
+        .iter()
+        .any(|c| c.starts_with("akta_betrieb=") && !c.starts_with("akta_betrieb=;"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_operator_logs_into_the_console_through_the_provider() {
+    let Some((app, provider, issuer)) = operator_setup().await else {
+        return;
+    };
+    app.create_tenant("herdecke").await;
+    app.core
+        .create_operator_with("betrieb.anna", None, Some((&issuer, "anna")))
+        .await
+        .expect("operator linked to anna");
+    let browser = Browser::new();
+    let login_page = browser
+        .get(&format!("{}/betrieb/anmelden", app.base_url))
+        .await;
+    assert!(
+        login_page.body.contains("Mit dem Anmeldedienst anmelden"),
+        "{}",
+        login_page.body
+    );
+
+    let page = console_login(&browser, &app, &provider, "anna").await;
+    assert_eq!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "callback: {}",
+        page.body
+    );
+    assert_eq!(page.location.as_deref(), Some("/betrieb/mandanten"));
+    assert!(has_console_cookie(&page), "{:?}", page.set_cookies);
+
+    let tenants = browser
+        .get(&format!("{}/betrieb/mandanten", app.base_url))
+        .await;
+    assert_eq!(tenants.status, StatusCode::OK, "{}", tenants.body);
+    assert!(tenants.body.contains("betrieb.anna"), "{}", tenants.body);
+    assert!(tenants.body.contains("herdecke"), "{}", tenants.body);
+    // The operator sees the console, not a tenant's records.
+    assert_eq!(browser.session(&app).await.0, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unlinked_subject_is_refused_and_nothing_is_created() {
+    let Some((app, provider, issuer)) = operator_setup().await else {
+        return;
+    };
+    app.core
+        .create_operator_with("betrieb.anna", None, Some((&issuer, "anna")))
+        .await
+        .expect("operator linked to anna");
+    let browser = Browser::new();
+    let page = console_login(&browser, &app, &provider, "bob").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+    assert!(
+        page.body
+            .contains("mit keinem Zugang für den Betrieb verknüpft"),
+        "{}",
+        page.body
+    );
+    assert!(!has_console_cookie(&page), "{:?}", page.set_cookies);
+    let tenants = browser
+        .get(&format!("{}/betrieb/mandanten", app.base_url))
+        .await;
+    assert_console_login_asked(&tenants);
+
+    let mut db = PgConnection::connect(&app.owner_url)
+        .await
+        .expect("owner connection");
+    let operators: i64 = sqlx::query_scalar("SELECT count(*) FROM operators")
+        .fetch_one(&mut db)
+        .await
+        .expect("count");
+    assert_eq!(operators, 1, "the refused login created no operator");
+    // Nor was the refused subject linked to anyone by it.
+    let other: Option<String> =
+        sqlx::query_scalar("SELECT username FROM operators WHERE oidc_subject = 'bob'")
+            .fetch_optional(&mut db)
+            .await
+            .expect("query");
+    assert_eq!(other, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_oidc_login_does_not_open_the_console() {
+    let Some((app, provider, issuer)) = operator_setup().await else {
+        return;
+    };
+    // Even a subject linked to an operator: the tenant's login is a tenant session only.
+    app.core
+        .create_operator_with("betrieb.anna", None, Some((&issuer, "anna")))
+        .await
+        .expect("operator linked to anna");
+    let tenant = app.create_tenant("herdecke").await;
+    configure(&tenant, config(&provider, "akta-herdecke", SECRET_A)).await;
+    let browser = Browser::new();
+    let page = browser.login(&app, &provider, "herdecke", "anna").await;
+    assert_eq!(page.status, StatusCode::FOUND, "callback: {}", page.body);
+    assert!(has_session_cookie(&page));
+    assert!(!has_console_cookie(&page), "{:?}", page.set_cookies);
+    assert_eq!(browser.session(&app).await.0, 200);
+    let console = browser
+        .get(&format!("{}/betrieb/mandanten", app.base_url))
+        .await;
+    assert_console_login_asked(&console);
+    // The console's callback does not take a state the tenant's login started.
+    let replay = browser
+        .get(&format!(
+            "{}/betrieb/oidc/rueckkehr?code=x&state=y",
+            app.base_url
+        ))
+        .await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED, "{}", replay.body);
 }

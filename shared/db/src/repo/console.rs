@@ -11,8 +11,9 @@ use crate::{Db, DbError, TenantTx};
 pub struct OperatorRow {
     pub id: Uuid,
     pub username: String,
+    /// `None`: the operator logs in only through the operator's OpenID provider.
     #[serde(skip)]
-    pub password_hash: String,
+    pub password_hash: Option<String>,
     #[serde(skip)]
     pub disabled_at: Option<time::OffsetDateTime>,
 }
@@ -55,20 +56,87 @@ pub struct TenantActivity {
 }
 
 impl Db {
+    /// A new operator with a password, or linked to `oidc` = (issuer, subject), or both.
     pub async fn insert_operator(
         &self,
         username: &str,
-        password_hash: &str,
+        password_hash: Option<&str>,
+        oidc: Option<(&str, &str)>,
     ) -> Result<OperatorRow, DbError> {
         Ok(sqlx::query_as::<_, OperatorRow>(
-            "INSERT INTO operators (id, username, password_hash) VALUES ($1, $2, $3)
+            "INSERT INTO operators (id, username, password_hash, oidc_issuer, oidc_subject)
+             VALUES ($1, $2, $3, $4, $5)
              RETURNING id, username, password_hash, disabled_at",
         )
         .bind(Uuid::now_v7())
         .bind(username)
         .bind(password_hash)
+        .bind(oidc.map(|o| o.0))
+        .bind(oidc.map(|o| o.1))
         .fetch_one(self.pool())
         .await?)
+    }
+
+    /// The operator linked to `subject` at `issuer`, if any.
+    pub async fn operator_by_oidc(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<OperatorRow>, DbError> {
+        Ok(sqlx::query_as::<_, OperatorRow>(
+            "SELECT id, username, password_hash, disabled_at FROM operators
+              WHERE oidc_issuer = $1 AND oidc_subject = $2",
+        )
+        .bind(issuer)
+        .bind(subject)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Remembers a console login sent to the operator's provider, and forgets expired ones.
+    pub async fn insert_operator_oidc_login(
+        &self,
+        state_hash: &[u8],
+        login: &crate::repo::oidc::PendingOidcLogin,
+        ttl: std::time::Duration,
+    ) -> Result<(), DbError> {
+        let ttl = interval(ttl)?;
+        sqlx::query("DELETE FROM operator_oidc_logins WHERE expires_at < now()")
+            .execute(self.pool())
+            .await?;
+        sqlx::query(
+            "INSERT INTO operator_oidc_logins (state_hash, nonce, pkce_verifier, redirect_uri, expires_at)
+             VALUES ($1, $2, $3, $4, now() + $5)",
+        )
+        .bind(state_hash)
+        .bind(&login.nonce)
+        .bind(&login.pkce_verifier)
+        .bind(&login.redirect_uri)
+        .bind(ttl)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Takes a pending console login out (once); an expired one is deleted and not returned.
+    pub async fn take_operator_oidc_login(
+        &self,
+        state_hash: &[u8],
+    ) -> Result<Option<crate::repo::oidc::PendingOidcLogin>, DbError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            login: crate::repo::oidc::PendingOidcLogin,
+            live: bool,
+        }
+        let row = sqlx::query_as::<_, Row>(
+            "DELETE FROM operator_oidc_logins WHERE state_hash = $1
+             RETURNING nonce, pkce_verifier, redirect_uri, expires_at > now() AS live",
+        )
+        .bind(state_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.filter(|r| r.live).map(|r| r.login))
     }
 
     pub async fn operator_by_username(

@@ -11,7 +11,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -126,6 +126,8 @@ struct LoginPage {
     login_csrf: String,
     error: Option<&'static str>,
     notice: Option<&'static str>,
+    /// Offer the login through the operator's OpenID provider.
+    oidc: bool,
 }
 
 fn login_csrf_of(headers: &HeaderMap) -> String {
@@ -150,6 +152,7 @@ fn render_login(
         login_csrf: token.clone(),
         error,
         notice,
+        oidc: state.settings.operator_oidc.is_some(),
     };
     Ok(with_login_csrf(
         state,
@@ -232,29 +235,7 @@ pub async fn login(
         .operator_login(&username, form.password, client.and_then(|c| c.ip))
         .await
     {
-        Ok(session) => {
-            let mut response = see_other("/betrieb/mandanten");
-            let secure = if state.settings.secure_cookies {
-                "; Secure"
-            } else {
-                ""
-            };
-            let value = format!(
-                "{CONSOLE_COOKIE}={}; Path=/betrieb; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-                session.token,
-                state.core.settings().session_lifetime.as_secs()
-            );
-            let h = response.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(&value) {
-                h.append(header::SET_COOKIE, v);
-            }
-            let clear =
-                format!("{LOGIN_CSRF_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-            if let Ok(v) = HeaderValue::from_str(&clear) {
-                h.append(header::SET_COOKIE, v);
-            }
-            Ok(response)
-        }
+        Ok(session) => Ok(logged_in(&state, &session.token, LOGIN_CSRF_COOKIE, "/")),
         Err(CoreError::LoginFailed) => render_login(
             &state,
             &headers,
@@ -265,6 +246,167 @@ pub async fn login(
         ),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The answer to a successful console login: the session cookie `akta_betrieb`, the
+/// login's helper cookie (`clear`, at `clear_path`) cleared, on to the tenants.
+fn logged_in(state: &AppState, token: &str, clear: &str, clear_path: &str) -> Response {
+    let mut response = see_other("/betrieb/mandanten");
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = format!(
+        "{CONSOLE_COOKIE}={token}; Path=/betrieb; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        state.core.settings().session_lifetime.as_secs()
+    );
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        h.append(header::SET_COOKIE, v);
+    }
+    let clear = format!("{clear}=; Path={clear_path}; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        h.append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+// --- login through the operator's OpenID provider ---------------------------------------
+//
+// The protocol is the tenants' (`akta_oidc`: discovery, state, nonce, PKCE, code exchange, ID
+// token validation); only the provider settings (`ApiSettings::operator_oidc`), the pending
+// logins' table and who may log in (an operator linked to the subject) are the console's.
+
+/// Binds a console login's `state` to the browser that started it (login CSRF), like the
+/// tenants' `akta_oidc_state`. Lax: it must come along on the provider's redirect back.
+const OIDC_STATE_COOKIE: &str = "akta_betrieb_oidc";
+const OIDC_PATH: &str = "/betrieb/oidc/";
+
+const OIDC_PROVIDER_FAILED: &str =
+    "Der Anmeldedienst ist nicht erreichbar oder nicht richtig eingerichtet. Bitte versuchen Sie es später erneut.";
+const OIDC_INVALID: &str =
+    "Diese Anmeldung ist ungültig oder abgelaufen. Bitte melden Sie sich erneut an.";
+const OIDC_REFUSED: &str =
+    "Der Anmeldedienst hat die Anmeldung abgelehnt oder sie wurde abgebrochen.";
+const OIDC_UNLINKED: &str =
+    "Ihr Konto beim Anmeldedienst ist mit keinem Zugang für den Betrieb verknüpft. \
+     Ein Betreiber-Konto muss dafür eingerichtet sein (akta operator create --oidc-subject …).";
+
+/// `GET /betrieb/oidc/anmelden`: sends the browser to the operator's provider.
+pub async fn oidc_start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let Some(provider) = &state.settings.operator_oidc else {
+        return Err(WebError::NotFound);
+    };
+    let cfg = provider.provider_config();
+    let redirect_uri = format!("{}/betrieb/oidc/rueckkehr", base_url(&state, &headers));
+    let started = match state.oidc.start(&cfg, &redirect_uri).await {
+        Ok(started) => started,
+        Err(e) => {
+            tracing::warn!(error = %e, "console OIDC login could not start");
+            return oidc_refused(
+                &state,
+                &headers,
+                StatusCode::BAD_GATEWAY,
+                OIDC_PROVIDER_FAILED,
+            );
+        }
+    };
+    state
+        .core
+        .store_operator_oidc_login(&started.state, &started.pending, akta_oidc::LOGIN_TTL)
+        .await?;
+    let mut response = StatusCode::FOUND.into_response();
+    let h = response.headers_mut();
+    let location = HeaderValue::from_str(&started.url)
+        .map_err(|e| WebError::Internal(format!("provider URL: {e}")))?;
+    h.insert(header::LOCATION, location);
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let bind = format!(
+        "{OIDC_STATE_COOKIE}={}; Path={OIDC_PATH}; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        started.state,
+        akta_oidc::LOGIN_TTL.as_secs()
+    );
+    if let Ok(v) = HeaderValue::from_str(&bind) {
+        h.append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+/// `GET /betrieb/oidc/rueckkehr?code&state`: the provider's answer. A validated subject that
+/// an operator account is linked to gets a console session; anyone else the login page with
+/// the reason. Nobody is created here.
+pub async fn oidc_return(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Result<Response, WebError> {
+    let Some(provider) = &state.settings.operator_oidc else {
+        return Err(WebError::NotFound);
+    };
+    let cfg = provider.provider_config();
+    let invalid = |detail: String| {
+        tracing::info!(%detail, "console OIDC login refused");
+        oidc_refused(&state, &headers, StatusCode::UNAUTHORIZED, OIDC_INVALID)
+    };
+    let callback = match akta_oidc::Callback::from_query(uri.query().unwrap_or("")) {
+        Ok(callback) => callback,
+        Err(e) => return invalid(e.to_string()),
+    };
+    let sent = match callback.state(cookie(&headers, OIDC_STATE_COOKIE)) {
+        Ok(sent) => sent,
+        Err(e) => return invalid(e.to_string()),
+    };
+    // Used up at once, even if everything after this fails.
+    let Some(pending) = state.core.take_operator_oidc_login(sent).await? else {
+        return invalid("unknown, used or expired state".into());
+    };
+    let identity = match state.oidc.finish(&cfg, &pending, &callback).await {
+        Ok(identity) => identity,
+        Err(akta_oidc::OidcError::LoginRefused(e)) => {
+            tracing::info!(error = %e, "console OIDC login refused by the provider");
+            return oidc_refused(&state, &headers, StatusCode::UNAUTHORIZED, OIDC_REFUSED);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "console OIDC login failed");
+            return oidc_refused(
+                &state,
+                &headers,
+                StatusCode::BAD_GATEWAY,
+                OIDC_PROVIDER_FAILED,
+            );
+        }
+    };
+    match state
+        .core
+        .operator_oidc_login(&cfg.issuer, &identity.subject)
+        .await?
+    {
+        Some(session) => Ok(logged_in(
+            &state,
+            &session.token,
+            OIDC_STATE_COOKIE,
+            OIDC_PATH,
+        )),
+        None => oidc_refused(&state, &headers, StatusCode::FORBIDDEN, OIDC_UNLINKED),
+    }
+}
+
+/// The console login page with why the provider login did not work.
+fn oidc_refused(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    message: &'static str,
+) -> Result<Response, WebError> {
+    render_login(state, headers, status, String::new(), Some(message), None)
 }
 
 #[derive(Deserialize)]
