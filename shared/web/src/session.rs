@@ -209,18 +209,29 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, WebError> {
         let (mut parts, body) = req.into_parts();
         let session = Session::from_request_parts(&mut parts, state).await?;
-        let req = Request::from_parts(parts, body);
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| WebError::TooLarge)?;
-        let csrf: CsrfField = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| WebError::BadRequest(e.to_string()))?;
-        session.check_csrf(&csrf.csrf_token)?;
-        check_form_text(&bytes)?;
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| WebError::BadRequest(e.to_string()))?;
+        let form = checked_form(Request::from_parts(parts, body), state, |sent| {
+            session.check_csrf(sent)
+        })
+        .await?;
         Ok(Posted { session, form })
     }
+}
+
+/// The url-encoded form of `req` after `check_csrf` accepted its `csrf_token` field and its
+/// text passed the input rules: one reading for the clerk's and the operator's forms.
+pub(crate) async fn checked_form<T: DeserializeOwned>(
+    req: Request,
+    state: &AppState,
+    check_csrf: impl FnOnce(&str) -> Result<(), WebError>,
+) -> Result<T, WebError> {
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|_| WebError::TooLarge)?;
+    let csrf: CsrfField =
+        serde_urlencoded::from_bytes(&bytes).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    check_csrf(&csrf.csrf_token)?;
+    check_form_text(&bytes)?;
+    serde_urlencoded::from_bytes(&bytes).map_err(|e| WebError::BadRequest(e.to_string()))
 }
 
 /// Every field of a posted form passes the one input check (no NUL, no control characters

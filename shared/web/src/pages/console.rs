@@ -76,12 +76,6 @@ impl FromRequestParts<AppState> for Operator {
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfField {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 /// An url-encoded form posted by an operator, its CSRF token checked.
 pub struct ConsolePosted<T> {
     pub op: Operator,
@@ -94,16 +88,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ConsolePosted<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, WebError> {
         let (mut parts, body) = req.into_parts();
         let op = Operator::from_request_parts(&mut parts, state).await?;
-        let req = Request::from_parts(parts, body);
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| WebError::TooLarge)?;
-        let csrf: CsrfField = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| WebError::BadRequest(e.to_string()))?;
-        op.check_csrf(&csrf.csrf_token)?;
-        check_form_text(&bytes)?;
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| WebError::BadRequest(e.to_string()))?;
+        let form = crate::session::checked_form(Request::from_parts(parts, body), state, |sent| {
+            op.check_csrf(sent)
+        })
+        .await?;
         Ok(ConsolePosted { op, form })
     }
 }
