@@ -145,8 +145,12 @@ CREATE FUNCTION akta_outbox_depths() RETURNS TABLE(outbox text, state text, dept
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
-        SELECT 'extraction', j.state, count(*) FROM extraction_jobs j
-         WHERE j.state <> 'done' GROUP BY j.state
+        -- Every state that is still work, with its count (0 included, so series do not vanish).
+        SELECT 'extraction', s, (SELECT count(*) FROM extraction_jobs j WHERE j.state = s)
+          FROM unnest(ARRAY['pending', 'running', 'failed']) s
+        UNION ALL
+        SELECT 'webhooks', s, (SELECT count(*) FROM webhook_deliveries d WHERE d.state = s)
+          FROM unnest(ARRAY['pending', 'running', 'failed']) s
     $$;
 REVOKE ALL ON FUNCTION akta_outbox_depths() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION akta_outbox_depths() TO akta_app;

@@ -264,8 +264,12 @@ CREATE FUNCTION public.akta_outbox_depths() RETURNS TABLE(outbox text, state tex
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
-        SELECT 'extraction', j.state, count(*) FROM extraction_jobs j
-         WHERE j.state <> 'done' GROUP BY j.state
+        -- Every state that is still work, with its count (0 included, so series do not vanish).
+        SELECT 'extraction', s, (SELECT count(*) FROM extraction_jobs j WHERE j.state = s)
+          FROM unnest(ARRAY['pending', 'running', 'failed']) s
+        UNION ALL
+        SELECT 'webhooks', s, (SELECT count(*) FROM webhook_deliveries d WHERE d.state = s)
+          FROM unnest(ARRAY['pending', 'running', 'failed']) s
     $$;
 
 CREATE FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) RETURNS boolean

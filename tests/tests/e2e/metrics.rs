@@ -102,6 +102,10 @@ async fn metrics_count_requests_and_filed_documents_in_prometheus_text() {
         text.contains("akta_outbox_depth{outbox=\"extraction\",state=\"pending\"} 1"),
         "{text}"
     );
+    assert!(
+        text.contains("akta_outbox_depth{outbox=\"webhooks\",state=\"pending\"} 0"),
+        "{text}"
+    );
     assert!(text.contains("akta_db_pool_max_connections "), "{text}");
     assert!(
         text.contains("akta_extraction_duration_seconds_count"),
