@@ -446,24 +446,9 @@ impl Core {
                 Some(plan)
             }
         };
-        let accent = new
-            .accent_color
-            .as_deref()
-            .filter(|c| !c.trim().is_empty())
-            .map(parse_accent_color)
-            .transpose()?;
-        let host = new
-            .host_name
-            .as_deref()
-            .filter(|h| !h.trim().is_empty())
-            .map(parse_host_name)
-            .transpose()?;
-        let email = new
-            .admin_email
-            .as_deref()
-            .filter(|m| !m.trim().is_empty())
-            .map(parse_email)
-            .transpose()?;
+        let accent = parse_given(&new.accent_color, parse_accent_color)?;
+        let host = parse_given(&new.host_name, parse_host_name)?;
+        let email = parse_given(&new.admin_email, parse_email)?;
         let header_name = new
             .header_name
             .as_deref()
@@ -654,4 +639,15 @@ fn state_of(row: &InvitationRow) -> InvitationState {
     } else {
         InvitationState::Open
     }
+}
+
+/// An optional form field through its rule; empty means not given.
+fn parse_given<T>(
+    raw: &Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, CoreError>,
+) -> Result<Option<T>, CoreError> {
+    raw.as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .map(parse)
+        .transpose()
 }

@@ -501,6 +501,24 @@ pub struct NoticeQuery {
     ok: Option<String>,
 }
 
+/// The tenant's page again with what was refused (422).
+async fn refused(
+    state: &AppState,
+    op: Operator,
+    slug: &str,
+    error: String,
+) -> Result<Response, WebError> {
+    render_tenant(
+        state,
+        op,
+        slug,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        Some(error),
+    )
+    .await
+}
+
 async fn render_tenant(
     state: &AppState,
     op: Operator,
@@ -629,15 +647,7 @@ pub async fn set_quota(
         }
         _ => {
             let error = "Kontingente sind ganze Zahlen; leer heißt unbegrenzt.".to_owned();
-            return render_tenant(
-                &state,
-                posted.op,
-                &slug,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(error),
-            )
-            .await;
+            return refused(&state, posted.op, &slug, error).await;
         }
     };
     match state.core.set_quota(&slug, quota, &posted.op.name()).await {
@@ -646,15 +656,7 @@ pub async fn set_quota(
         ))),
         Err(CoreError::Validation { detail, .. }) => {
             let error = format!("Kontingent nicht gespeichert: {detail}");
-            render_tenant(
-                &state,
-                posted.op,
-                &slug,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(error),
-            )
-            .await
+            refused(&state, posted.op, &slug, error).await
         }
         Err(e) => Err(e.into()),
     }
@@ -682,15 +684,7 @@ pub async fn delete(
             let error = format!(
                 "Nicht gelöscht: Zur Bestätigung den Kurznamen „{slug}“ genau so eingeben."
             );
-            render_tenant(
-                &state,
-                posted.op,
-                &slug,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(error),
-            )
-            .await
+            refused(&state, posted.op, &slug, error).await
         }
         Err(e) => Err(e.into()),
     }
