@@ -10,8 +10,8 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 use uuid::Uuid;
 
-use crate::hash::Meter;
 use crate::key::is_key_byte;
+use crate::meter::Meter;
 use crate::{next_chunk, BlobError, BlobKey, BlobObject, BlobStore, ByteRange, PutOutcome};
 
 /// Directory (under the root) for uploads in progress. The '~' is outside the key alphabet, so no

@@ -7,8 +7,8 @@
 
 mod error;
 mod fs;
-mod hash;
 mod key;
+mod meter;
 mod s3;
 
 pub mod contract;
@@ -27,14 +27,6 @@ pub type ByteStream = std::pin::Pin<
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PutOutcome {
     pub size: u64,
-    pub sha256: [u8; 32],
-}
-
-impl PutOutcome {
-    /// The SHA-256 as 64 lowercase hex digits.
-    pub fn sha256_hex(&self) -> String {
-        hex::encode(self.sha256)
-    }
 }
 
 /// Inclusive byte range, already validated by the caller against the object size (start <= end < size).

@@ -18,7 +18,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use tokio::task::JoinSet;
 
-use crate::hash::Meter;
+use crate::meter::Meter;
 use crate::{next_chunk, BlobError, BlobKey, BlobObject, BlobStore, ByteRange, PutOutcome};
 
 const MIB: usize = 1024 * 1024;

@@ -1,23 +1,18 @@
-//! Size and SHA-256 bookkeeping shared by every backend's `put`.
-
-use openssl::sha::Sha256;
+//! Size bookkeeping shared by every backend's `put`. The store does not hash what it writes:
+//! it sees ciphertext, and the plaintext's SHA-256 is taken where the plaintext streams
+//! past (`akta_keys::content`); a second hash of every uploaded byte cost upload throughput.
 
 use crate::{BlobError, PutOutcome};
 
-/// Counts and hashes upload bytes as they stream past and enforces the size limit.
+/// Counts upload bytes as they stream past and enforces the size limit.
 pub(crate) struct Meter {
-    hasher: Sha256,
     size: u64,
     limit: u64,
 }
 
 impl Meter {
     pub(crate) fn new(limit: u64) -> Self {
-        Meter {
-            hasher: Sha256::new(),
-            size: 0,
-            limit,
-        }
+        Meter { size: 0, limit }
     }
 
     /// Accounts for `chunk`. Checked before the caller stores the chunk, so a backend never
@@ -27,16 +22,12 @@ impl Meter {
         if size > self.limit {
             return Err(BlobError::TooLarge { limit: self.limit });
         }
-        self.hasher.update(chunk);
         self.size = size;
         Ok(())
     }
 
     pub(crate) fn finish(self) -> PutOutcome {
-        PutOutcome {
-            size: self.size,
-            sha256: self.hasher.finish(),
-        }
+        PutOutcome { size: self.size }
     }
 }
 
@@ -45,14 +36,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashes_across_chunks_like_one_shot() {
+    fn counts_across_chunks() {
         let mut meter = Meter::new(100);
         meter.update(b"hello ").expect("within limit");
         meter.update(b"").expect("within limit");
         meter.update(b"world").expect("within limit");
-        let outcome = meter.finish();
-        assert_eq!(outcome.size, 11);
-        assert_eq!(outcome.sha256, openssl::sha::sha256(b"hello world"));
+        assert_eq!(meter.finish().size, 11);
     }
 
     #[test]
@@ -63,15 +52,5 @@ mod tests {
             meter.update(b"e"),
             Err(BlobError::TooLarge { limit: 4 })
         ));
-    }
-
-    #[test]
-    fn empty_input_has_the_well_known_digest() {
-        let outcome = Meter::new(0).finish();
-        assert_eq!(outcome.size, 0);
-        assert_eq!(
-            outcome.sha256_hex(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
     }
 }
