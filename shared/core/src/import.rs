@@ -124,22 +124,37 @@ pub struct ImportedFile {
 pub enum Entries {
     /// A zip container, opened once and read entry by entry.
     Zip(Arc<Mutex<Container<std::fs::File>>>),
-    /// Regular files on disk by entry name (a message beside its folder, a manifest's tree);
-    /// whoever builds the map has checked that each lies inside its tree.
+    /// Regular files on disk by entry name (a message beside its folder); whoever builds
+    /// the map has checked that each lies inside its tree.
     Files(HashMap<String, PathBuf>),
+    /// A manifest's tree: entry names are paths relative to its directory, each checked to
+    /// be a regular file inside it when the manifest was read.
+    Tree(PathBuf),
+}
+
+/// The Akten of an import: a message's, parsed whole (the reader's limits bound a
+/// message), or a manifest's, read one Akte at a time.
+pub enum Akten {
+    Message(Vec<FileObject>),
+    Manifest(manifest::Index),
+}
+
+/// One Akte to import, with further metadata of its documents (by xdomea id), e.g. a
+/// manifest's own columns.
+pub struct AkteInput<'a> {
+    pub file: std::borrow::Cow<'a, FileObject>,
+    pub metadata: HashMap<Uuid, Map<String, Value>>,
 }
 
 /// What an import reads: the Akten, their primary documents, and what the audit entries
 /// name as the source.
 pub struct ImportInput {
-    pub files: Vec<FileObject>,
+    pub files: Akten,
     pub entries: Entries,
     /// A file name or path, recorded with every audit entry of the import.
     pub source: String,
     /// The message's process id, where there is a message.
     pub message_id: Option<Uuid>,
-    /// Further metadata of single documents (by xdomea id), e.g. a manifest's own columns.
-    pub document_metadata: HashMap<Uuid, Map<String, Value>>,
     /// What the source itself could not describe (a manifest's bad lines): reported as
     /// refused, the rest goes in.
     pub refused: Vec<Refused>,
@@ -227,14 +242,13 @@ impl ImportInput {
         let message = parse(&xml, limits())?;
         let message_id = message.head().ok().map(|h| h.process_id);
         let input = ImportInput {
-            files: message.objects()?,
+            files: Akten::Message(message.objects()?),
             entries,
             source: path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             message_id,
-            document_metadata: HashMap::new(),
             refused: Vec::new(),
         };
         input.verify_checksums()?;
@@ -252,7 +266,7 @@ impl ImportInput {
     /// Checks the container's `*_Pruefsummen.sha256` list (if any) against the entries it
     /// names that the message uses.
     fn verify_checksums(&self) -> Result<(), CoreError> {
-        let Entries::Zip(zip) = &self.entries else {
+        let (Entries::Zip(zip), Akten::Message(files)) = (&self.entries, &self.files) else {
             return Ok(());
         };
         let mut zip = zip
@@ -270,8 +284,7 @@ impl ImportInput {
             text.extend_from_slice(chunk);
             Ok(())
         })?;
-        let used: std::collections::HashSet<&str> = self
-            .files
+        let used: std::collections::HashSet<&str> = files
             .iter()
             .flat_map(versions_of)
             .flat_map(|d| d.versions.iter().map(|v| v.file_name.as_str()))
@@ -300,11 +313,50 @@ impl ImportInput {
     }
 }
 
+impl ImportInput {
+    /// The Akten one by one (a manifest's read again as the import reaches them).
+    fn akten(&self) -> Box<dyn Iterator<Item = Result<AkteInput<'_>, CoreError>> + Send + '_> {
+        match &self.files {
+            Akten::Message(files) => Box::new(files.iter().map(|f| {
+                Ok(AkteInput {
+                    file: std::borrow::Cow::Borrowed(f),
+                    metadata: HashMap::new(),
+                })
+            })),
+            Akten::Manifest(index) => Box::new(index.akten()),
+        }
+    }
+
+    /// The versions whose content is there, and their bytes.
+    fn totals(&self) -> (usize, u64) {
+        match &self.files {
+            Akten::Message(files) => files
+                .iter()
+                .flat_map(versions_of)
+                .flat_map(|d| d.versions.iter())
+                .filter_map(|v| self.entries.size_of(&v.file_name))
+                .fold((0, 0), |(n, bytes), size| (n + 1, bytes + size)),
+            Akten::Manifest(index) => (index.versions, index.bytes),
+        }
+    }
+}
+
 impl Entries {
+    fn path_of(&self, name: &str) -> Option<PathBuf> {
+        match self {
+            Entries::Zip(_) => None,
+            Entries::Files(files) => files.get(name).cloned(),
+            Entries::Tree(base) => Some(base.join(name)),
+        }
+    }
+
     fn size_of(&self, name: &str) -> Option<u64> {
         match self {
             Entries::Zip(zip) => zip.lock().ok()?.size_of(name),
-            Entries::Files(files) => std::fs::metadata(files.get(name)?).ok().map(|m| m.len()),
+            _ => std::fs::symlink_metadata(self.path_of(name)?)
+                .ok()
+                .filter(|m| m.file_type().is_file())
+                .map(|m| m.len()),
         }
     }
 
@@ -315,7 +367,7 @@ impl Entries {
         let name = name.to_owned();
         let source = match self {
             Entries::Zip(zip) => Ok(zip.clone()),
-            Entries::Files(files) => Err(files.get(&name).cloned()),
+            _ => Err(self.path_of(&name)),
         };
         tokio::task::spawn_blocking(move || {
             let send = |chunk: &[u8]| {
@@ -596,6 +648,7 @@ impl Run<'_> {
         target: DocumentTarget,
         d: &DocumentObject,
         known: Option<(Uuid, i64)>,
+        metadata: Option<&Map<String, Value>>,
     ) {
         let have = known.map_or(0, |(_, n)| usize::try_from(n).unwrap_or(0));
         let mut todo = Vec::new();
@@ -613,12 +666,7 @@ impl Run<'_> {
         let filing = match known {
             Some((id, _)) => PendingFiling::Next(id),
             None => {
-                let mut metadata = self
-                    .input
-                    .document_metadata
-                    .get(&d.id)
-                    .cloned()
-                    .unwrap_or_default();
+                let mut metadata = metadata.cloned().unwrap_or_default();
                 metadata.insert("xdomea_id".into(), json!(d.id));
                 if !d.kind.is_empty() {
                     metadata.insert("dokumenttyp".into(), Value::String(d.kind.clone()));
@@ -919,15 +967,12 @@ impl Core {
             self.plan_unit(who, unit).await?;
         }
         let mut units = self.unit_codes(who).await?;
-        let mut progress = Progress::default();
-        for d in input.files.iter().flat_map(versions_of) {
-            for v in &d.versions {
-                if let Some(size) = input.entries.size_of(&v.file_name) {
-                    progress.total += 1;
-                    progress.bytes_total += size;
-                }
-            }
-        }
+        let (total, bytes_total) = input.totals();
+        let progress = Progress {
+            total,
+            bytes_total,
+            ..Progress::default()
+        };
         let mut run = Run {
             core: self,
             who,
@@ -947,7 +992,9 @@ impl Core {
         let known = self
             .as_caller(who, async |tx| tx.files_by_xdomea_id().await)
             .await?;
-        for f in &input.files {
+        for akte in input.akten() {
+            let akte_input = akte?;
+            let f = &*akte_input.file;
             let unit = match self
                 .unit_for(who, f, plan, &mut units, &mut run.report)
                 .await
@@ -993,6 +1040,7 @@ impl Core {
                         DocumentTarget::File(akte.id),
                         d,
                         documents.get(&d.id).copied(),
+                        akte_input.metadata.get(&d.id),
                     );
                 }
                 for c in &f.cases {
@@ -1013,6 +1061,7 @@ impl Core {
                             DocumentTarget::Case(case),
                             d,
                             documents.get(&d.id).copied(),
+                            akte_input.metadata.get(&d.id),
                         );
                     }
                 }
@@ -1091,15 +1140,20 @@ impl Core {
         if p.versions == 0 {
             return Some(0.0);
         }
-        let sample: Vec<String> = input
-            .files
-            .iter()
-            .flat_map(versions_of)
-            .flat_map(|d| d.versions.iter())
-            .filter(|v| input.entries.size_of(&v.file_name).is_some())
-            .take(32)
-            .map(|v| v.file_name.clone())
-            .collect();
+        let mut sample: Vec<String> = Vec::new();
+        for akte in input.akten() {
+            let akte = akte.ok()?;
+            sample.extend(
+                versions_of(&akte.file)
+                    .flat_map(|d| d.versions.iter())
+                    .filter(|v| input.entries.size_of(&v.file_name).is_some())
+                    .take(32 - sample.len())
+                    .map(|v| v.file_name.clone()),
+            );
+            if sample.len() >= 32 {
+                break;
+            }
+        }
         let started = Instant::now();
         let mut bytes = 0u64;
         for name in &sample {
