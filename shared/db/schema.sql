@@ -2,6 +2,10 @@
 -- The schema a fresh database has after all migrations (pg_dump --schema-only --no-owner,
 -- normalised). shared/db/tests/schema_snapshot.rs checks that it is up to date.
 
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+
+COMMENT ON EXTENSION pg_trgm IS 'text similarity measurement and index searching based on trigrams';
+
 CREATE FUNCTION public.akta_audit_chain() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -325,6 +329,49 @@ CREATE FUNCTION public.akta_rate_prune_with_usage() RETURNS bigint
         DELETE FROM rate_counters WHERE window_start < cutoff;
         GET DIAGNOSTICS n = ROW_COUNT;
         RETURN n;
+    END
+    $$;
+
+CREATE FUNCTION public.akta_record_candidates(p_prefix text, p_words text[], p_limit integer) RETURNS TABLE(id uuid, kind text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+    DECLARE
+        v_tenant uuid := akta_current_tenant();
+    BEGIN
+        IF v_tenant IS NULL THEN
+            RETURN;
+        END IF;
+        IF p_prefix IS NOT NULL THEN
+            RETURN QUERY
+                SELECT l.id, l.kind FROM record_lookup l
+                 WHERE l.reference_lc LIKE p_prefix AND l.tenant_id = v_tenant
+                 LIMIT p_limit;
+        END IF;
+        IF cardinality(p_words) > 0 THEN
+            RETURN QUERY
+                SELECT l.id, l.kind FROM record_lookup l
+                 WHERE l.subject_lc LIKE p_words[1] AND l.subject_lc LIKE ALL (p_words)
+                   AND l.tenant_id = v_tenant
+                 LIMIT p_limit;
+        END IF;
+    END
+    $$;
+
+CREATE FUNCTION public.akta_record_lookup_sync() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            DELETE FROM record_lookup WHERE id = OLD.id;
+            RETURN OLD;
+        END IF;
+        INSERT INTO record_lookup (id, tenant_id, kind, reference_lc, subject_lc)
+        VALUES (NEW.id, NEW.tenant_id, TG_ARGV[0], lower(NEW.reference), lower(NEW.subject))
+        ON CONFLICT (id) DO UPDATE
+            SET reference_lc = EXCLUDED.reference_lc, subject_lc = EXCLUDED.subject_lc;
+        RETURN NEW;
     END
     $$;
 
@@ -1014,6 +1061,15 @@ CREATE UNLOGGED TABLE public.rate_counters (
     hits integer NOT NULL
 );
 
+CREATE TABLE public.record_lookup (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    kind text NOT NULL,
+    reference_lc text NOT NULL,
+    subject_lc text NOT NULL,
+    CONSTRAINT record_lookup_kind_check CHECK ((kind = ANY (ARRAY['file'::text, 'case'::text])))
+);
+
 CREATE TABLE public.reference_counters (
     tenant_id uuid NOT NULL,
     scope_id uuid NOT NULL,
@@ -1461,6 +1517,9 @@ ALTER TABLE ONLY public.plan_units
 ALTER TABLE ONLY public.rate_counters
     ADD CONSTRAINT rate_counters_pkey PRIMARY KEY (bucket, window_start);
 
+ALTER TABLE ONLY public.record_lookup
+    ADD CONSTRAINT record_lookup_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.reference_counters
     ADD CONSTRAINT reference_counters_pkey PRIMARY KEY (scope_id, year);
 
@@ -1584,6 +1643,10 @@ CREATE INDEX oidc_logins_expiry ON public.oidc_logins USING btree (tenant_id, ex
 
 CREATE INDEX operator_oidc_logins_expiry ON public.operator_oidc_logins USING btree (expires_at);
 
+CREATE INDEX record_lookup_reference ON public.record_lookup USING gin (reference_lc public.gin_trgm_ops);
+
+CREATE INDEX record_lookup_subject ON public.record_lookup USING gin (subject_lc public.gin_trgm_ops);
+
 CREATE INDEX resubmissions_due ON public.resubmissions USING btree (tenant_id, due_on) WHERE (done_at IS NULL);
 
 CREATE INDEX resubmissions_file ON public.resubmissions USING btree (file_id) WHERE (done_at IS NULL);
@@ -1615,6 +1678,10 @@ CREATE TRIGGER extraction_jobs_notify AFTER INSERT ON public.extraction_jobs FOR
 CREATE TRIGGER files_hold_blocks_deletion BEFORE DELETE ON public.files FOR EACH ROW EXECUTE FUNCTION public.akta_refuse_held_deletion();
 
 CREATE TRIGGER index_log_notify AFTER INSERT ON public.index_log FOR EACH STATEMENT EXECUTE FUNCTION public.akta_notify_channel('akta_index_log');
+
+CREATE TRIGGER record_lookup AFTER INSERT OR DELETE OR UPDATE OF reference, subject ON public.cases FOR EACH ROW EXECUTE FUNCTION public.akta_record_lookup_sync('case');
+
+CREATE TRIGGER record_lookup AFTER INSERT OR DELETE OR UPDATE OF reference, subject ON public.files FOR EACH ROW EXECUTE FUNCTION public.akta_record_lookup_sync('file');
 
 CREATE TRIGGER webhook_deliveries_notify AFTER INSERT ON public.webhook_deliveries FOR EACH STATEMENT EXECUTE FUNCTION public.akta_notify_channel('akta_webhooks');
 
@@ -1983,6 +2050,8 @@ CREATE POLICY owner_prune ON public.index_log FOR DELETE TO akta_owner USING (tr
 
 ALTER TABLE public.plan_units ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.record_lookup ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.reference_counters ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.resubmissions ENABLE ROW LEVEL SECURITY;
@@ -2279,6 +2348,11 @@ GRANT ALL ON FUNCTION public.akta_rate_hit(p_buckets text[]) TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_rate_prune_with_usage() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_rate_prune_with_usage() TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_record_candidates(p_prefix text, p_words text[], p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_record_candidates(p_prefix text, p_words text[], p_limit integer) TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_record_lookup_sync() FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.akta_setting_uuid(p_name text) TO akta_app;
 

@@ -39,9 +39,16 @@ fn like_literal(s: &str) -> String {
     out
 }
 
+/// Candidates asked of the lookup per kind of match. A word found in more Betreffe than this
+/// shows the best of the first candidates the index gives, not of all of them: a clerk who
+/// types a word that many Akten share narrows it or uses the document hits below.
+const RECORD_CANDIDATES: i32 = 50;
+
 impl TenantTx {
     /// Akten and Vorgänge whose Zeichen starts with `reference` or whose Betreff contains
     /// every one of `words` (case-insensitive), Zeichen matches first, open before closed.
+    /// The candidates come from the trigram lookup (`akta_record_candidates`); row-level
+    /// security and the match itself are then checked on them here.
     pub async fn find_records(
         &mut self,
         reference: &str,
@@ -49,10 +56,17 @@ impl TenantTx {
         limit: i64,
     ) -> Result<Vec<RecordHit>, DbError> {
         let reference = reference.trim();
-        let words: Vec<String> = words
+        let mut words: Vec<String> = words
             .iter()
             .filter(|w| !w.trim().is_empty())
-            .map(|w| format!("%{}%", like_literal(&w.trim().to_lowercase())))
+            .map(|w| w.trim().to_lowercase())
+            .collect();
+        // The longest word first: the lookup's index asks for it, and it has the most
+        // trigrams to narrow by.
+        words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        let words: Vec<String> = words
+            .iter()
+            .map(|w| format!("%{}%", like_literal(w)))
             .collect();
         if reference.is_empty() && words.is_empty() {
             return Ok(Vec::new());
@@ -65,17 +79,20 @@ impl TenantTx {
         // An empty word list would match every row under LIKE ALL.
         let words = if words.is_empty() { None } else { Some(words) };
         Ok(sqlx::query_as::<_, RecordHit>(
-            "WITH hits AS (
+            "WITH found AS (SELECT * FROM akta_record_candidates($1, $2, $4)),
+             hits AS (
                 SELECT 'file' AS kind, f.id, f.id AS file_id, NULL::uuid AS case_id, f.reference,
                        f.subject, f.status, f.reference AS file_reference,
                        f.subject AS file_subject, f.plan_unit_id
                   FROM files f
-                 WHERE lower(f.reference) LIKE $1 OR lower(f.subject) LIKE ALL($2)
+                 WHERE f.id IN (SELECT id FROM found WHERE kind = 'file')
+                   AND (lower(f.reference) LIKE $1 OR lower(f.subject) LIKE ALL($2))
                 UNION ALL
                 SELECT 'case', c.id, c.file_id, c.id, c.reference, c.subject, c.status,
                        f.reference, f.subject, f.plan_unit_id
                   FROM cases c JOIN files f ON f.id = c.file_id
-                 WHERE lower(c.reference) LIKE $1 OR lower(c.subject) LIKE ALL($2))
+                 WHERE c.id IN (SELECT id FROM found WHERE kind = 'case')
+                   AND (lower(c.reference) LIKE $1 OR lower(c.subject) LIKE ALL($2)))
              SELECT h.kind, h.id, h.file_id, h.case_id, h.reference, h.subject, h.status,
                     h.file_reference, h.file_subject, p.code AS plan_unit_code,
                     p.title AS plan_unit_title
@@ -87,6 +104,7 @@ impl TenantTx {
         .bind(prefix)
         .bind(words)
         .bind(limit)
+        .bind(RECORD_CANDIDATES)
         .fetch_all(&mut *self.tx)
         .await?)
     }
