@@ -127,8 +127,9 @@ pub enum Entries {
     /// Regular files on disk by entry name (a message beside its folder); whoever builds
     /// the map has checked that each lies inside its tree.
     Files(HashMap<String, PathBuf>),
-    /// A manifest's tree: entry names are paths relative to its directory, each checked to
-    /// be a regular file inside it when the manifest was read.
+    /// A manifest's tree (its canonical directory): entry names are paths relative to it,
+    /// checked to be regular files inside it when the manifest was read and again on every
+    /// use (the manifest is read twice, and a file may have become a symlink meanwhile).
     Tree(PathBuf),
 }
 
@@ -346,7 +347,11 @@ impl Entries {
         match self {
             Entries::Zip(_) => None,
             Entries::Files(files) => files.get(name).cloned(),
-            Entries::Tree(base) => Some(base.join(name)),
+            Entries::Tree(base) => {
+                let path = base.join(name);
+                let inside = path.canonicalize().ok()?.starts_with(base);
+                inside.then_some(path)
+            }
         }
     }
 

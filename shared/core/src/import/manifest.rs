@@ -461,5 +461,15 @@ mod tests {
         // Entries are the paths relative to the manifest, inside its directory.
         assert_eq!(input.entries.size_of("c.pdf"), Some(5));
         assert_eq!(input.entries.size_of("missing.txt"), None);
+        // Checked again on use: a name leading out of the tree reads nothing, even if the
+        // manifest was changed after its first pass.
+        let outside = tempfile::tempdir().expect("temp dir");
+        std::fs::write(outside.path().join("x.txt"), "x").expect("write");
+        let escape = format!(
+            "../{}/x.txt",
+            outside.path().file_name().expect("name").to_string_lossy()
+        );
+        assert!(dir.path().join(&escape).exists());
+        assert_eq!(input.entries.size_of(&escape), None);
     }
 }
