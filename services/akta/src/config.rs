@@ -58,6 +58,8 @@ struct S3File {
     secret_access_key: Option<String>,
     force_path_style: Option<bool>,
     key_prefix: Option<String>,
+    part_mib: Option<u64>,
+    parts_in_flight: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -217,6 +219,19 @@ impl Config {
                 }
                 if let Some(prefix) = env("AKTA_S3_PREFIX").or(s3.key_prefix) {
                     cfg.key_prefix = prefix;
+                }
+                // S3 allows parts of 5 MiB to 5 GiB; each part in flight is held in memory.
+                if let Some(mib) = num("AKTA_S3_PART_MIB", s3.part_mib)? {
+                    if !(5..=512).contains(&mib) {
+                        bail!("AKTA_S3_PART_MIB must be between 5 and 512");
+                    }
+                    cfg.part_size = mib as usize * 1024 * 1024;
+                }
+                if let Some(n) = num("AKTA_S3_PARTS_IN_FLIGHT", s3.parts_in_flight)? {
+                    if !(1..=16).contains(&n) {
+                        bail!("AKTA_S3_PARTS_IN_FLIGHT must be between 1 and 16");
+                    }
+                    cfg.max_concurrent_parts = n as usize;
                 }
                 Blobs::S3(cfg)
             }
@@ -503,5 +518,24 @@ mod tests {
         assert!(resolve("", &[("AKTA_S3_BUCKET", "b")]).is_err());
         assert!(toml::from_str::<FileConfig>("lisen = \"x\"").is_err());
         assert!(resolve("", &[("AKTA_MAX_UPLOAD_BYTES", "many")]).is_err());
+    }
+
+    #[test]
+    fn s3_part_size_and_parts_in_flight_are_settable_within_bounds() {
+        let s3 = "[s3]\nbucket = \"b\"\naccess_key_id = \"a\"\nsecret_access_key = \"s\"\n";
+        let default = resolve(s3, &[]).unwrap();
+        assert!(
+            matches!(&default.blobs, Blobs::S3(c) if c.part_size == 8 << 20 && c.max_concurrent_parts == 2)
+        );
+        let set = resolve(
+            &format!("{s3}part_mib = 16\n"),
+            &[("AKTA_S3_PARTS_IN_FLIGHT", "4")],
+        )
+        .unwrap();
+        assert!(
+            matches!(&set.blobs, Blobs::S3(c) if c.part_size == 16 << 20 && c.max_concurrent_parts == 4)
+        );
+        assert!(resolve(s3, &[("AKTA_S3_PART_MIB", "4")]).is_err());
+        assert!(resolve(s3, &[("AKTA_S3_PARTS_IN_FLIGHT", "0")]).is_err());
     }
 }

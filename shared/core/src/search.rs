@@ -91,17 +91,21 @@ impl Core {
             .map(|(t, _)| t.0)
             .ok_or(SearchFailure::Unavailable)?;
         let mut tx = self.db.tx_for(principal).await.map_err(CoreError::from)?;
-        let (plan_scope, confidential_files, lag) = tx
+        let scope = tx
             .search_visibility(index.applied())
             .await
             .map_err(CoreError::from)?;
+        let confidential_files = scope.confidential_files;
+        let lag = scope.lag;
         options.visibility = Visibility {
-            plan_scope,
+            plan_scope: scope.plan_scope,
             confidential_files: Some(confidential_files.clone()),
         };
         let first_page = wants_records(&options);
         let record_terms = first_page.then(|| query.record_terms()).flatten();
-        let shared_query = first_page.then(|| query.clone());
+        // Shares are looked for only where there are any: most towns have none, and a
+        // search's round trips are a good part of its cost.
+        let shared_query = (first_page && scope.shared_with_us).then(|| query.clone());
         let searcher = index.clone();
         let slot = self
             .search_slots
@@ -109,14 +113,27 @@ impl Core {
             .acquire_owned()
             .await
             .map_err(|e| CoreError::Internal(format!("search slots: {e}")))?;
-        let started = std::time::Instant::now();
-        let mut results = tokio::task::spawn_blocking(move || {
+        let searching = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let found = searcher.manager.search(tenant, &query, &options);
             drop(slot);
-            found
-        })
-        .await
-        .map_err(|e| CoreError::Internal(format!("search task: {e}")))??;
+            (found, started.elapsed())
+        });
+        // Akten and Vorgänge are looked up while the index searches: the database and the
+        // index each wait less for the other.
+        let records = match record_terms {
+            Some(terms) => tx
+                .find_records(&terms.reference, &terms.words, RECORD_HITS)
+                .await
+                .map_err(CoreError::from),
+            None => Ok(Vec::new()),
+        };
+        let (found, took) = searching
+            .await
+            .map_err(|e| CoreError::Internal(format!("search task: {e}")))?;
+        let records = records?;
+        let mut results = found?;
+        self.metrics.record_search(took);
         // The second wall: RLS re-checks every hit of the page.
         let ids: Vec<Uuid> = results.items.iter().map(|h| h.document_id).collect();
         let visible = tx
@@ -124,14 +141,6 @@ impl Core {
             .await
             .map_err(CoreError::from)?;
         results.items.retain(|h| visible.contains(&h.document_id));
-        self.metrics.record_search(started.elapsed());
-        let records = match record_terms {
-            Some(terms) => tx
-                .find_records(&terms.reference, &terms.words, RECORD_HITS)
-                .await
-                .map_err(CoreError::from)?,
-            None => Vec::new(),
-        };
         let shares = match shared_query {
             Some(_) => tx.shares_with_us().await.map_err(CoreError::from)?,
             None => Vec::new(),

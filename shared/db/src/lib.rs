@@ -32,7 +32,7 @@ pub use repo::plan_units::{NewPlanUnit, PlanUnit};
 pub use repo::quotas::{Quota, TenantUsage};
 pub use repo::rate::RateHit;
 pub use repo::records::RecordHit;
-pub use repo::search::{IndexLag, IndexLogEntry, SearchSource};
+pub use repo::search::{IndexLag, IndexLogEntry, SearchScope, SearchSource};
 pub use repo::shares::{NewShare, Share};
 pub use repo::support::SupportGrant;
 pub use repo::tokens::{Authenticated, NewToken, TokenRow};

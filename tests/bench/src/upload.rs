@@ -218,6 +218,9 @@ struct Stack<'a> {
     garage: &'a akta_testkit::garage::GarageInfo,
     master_key_hex: String,
     max_upload: u64,
+    /// Multipart part size (MiB) and parts in flight of the servers it starts.
+    part_mib: usize,
+    parts_in_flight: usize,
     http: reqwest::Client,
 }
 
@@ -238,6 +241,8 @@ impl Stack<'_> {
             .env("AKTA_S3_SECRET_KEY", &self.garage.secret_access_key)
             .env("AKTA_S3_PREFIX", prefix)
             .env("AKTA_MAX_UPLOAD_BYTES", self.max_upload.to_string())
+            .env("AKTA_S3_PART_MIB", self.part_mib.to_string())
+            .env("AKTA_S3_PARTS_IN_FLIGHT", self.parts_in_flight.to_string())
             .env("AKTA_LOG", "warn")
             .env_remove("AKTA_MASTER_KEY_FILE")
             .stdout(Stdio::null())
@@ -557,6 +562,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         garage: &garage,
         master_key_hex,
         max_upload: size + MIB,
+        part_mib: args.part_mib,
+        parts_in_flight: args.concurrency,
         http: reqwest::Client::new(),
     };
 
