@@ -230,8 +230,9 @@ impl S3Store {
                         None => upload.insert(MultipartUpload::start(self, object_key).await?),
                     };
                     multipart.send_part(part).await?;
-                    // Allocated only once the part has a slot, keeping the memory bound.
-                    buf.reserve(self.part_size);
+                    // Taken only once the part has a slot, keeping the memory bound; a sent
+                    // part's buffer is used again rather than a fresh one faulted in.
+                    buf = multipart.buffer(self.part_size);
                 }
                 let n = (self.part_size - buf.len()).min(rest.len());
                 buf.extend_from_slice(&rest[..n]);
@@ -255,8 +256,11 @@ struct MultipartUpload {
     key: String,
     upload_id: String,
     max_in_flight: usize,
-    in_flight: JoinSet<Result<CompletedPart, BlobError>>,
+    in_flight: JoinSet<Result<(CompletedPart, Option<BytesMut>), BlobError>>,
     done: Vec<CompletedPart>,
+    /// Buffers of parts already sent, for the next parts: allocating a fresh part buffer
+    /// each time cost page faults and zeroing for every byte uploaded.
+    spare: Vec<BytesMut>,
     next_part_number: i32,
     finished: bool,
 }
@@ -284,6 +288,7 @@ impl MultipartUpload {
             max_in_flight: store.max_concurrent_parts,
             in_flight: JoinSet::new(),
             done: Vec::new(),
+            spare: Vec::new(),
             next_part_number: 1,
             finished: false,
         })
@@ -311,7 +316,7 @@ impl MultipartUpload {
             .upload_id(&self.upload_id)
             .part_number(number)
             .content_length(part.len() as i64)
-            .body(SdkByteStream::from(part));
+            .body(SdkByteStream::from(part.clone()));
         let key = self.key.clone();
         self.in_flight.spawn(async move {
             let out = request
@@ -320,19 +325,34 @@ impl MultipartUpload {
                 .send()
                 .await
                 .map_err(|e| sdk_err(&format!("UploadPart #{number}"), &key, e))?;
-            Ok(CompletedPart::builder()
+            let completed = CompletedPart::builder()
                 .part_number(number)
                 .set_e_tag(out.e_tag)
-                .build())
+                .build();
+            // The request is gone: the buffer is ours again unless the client still holds it.
+            Ok((completed, part.try_into_mut().ok()))
         });
         Ok(())
+    }
+
+    /// An empty buffer for the next part: a sent part's, or a new one.
+    fn buffer(&mut self, part_size: usize) -> BytesMut {
+        match self.spare.pop() {
+            Some(mut buf) => {
+                buf.clear();
+                buf.reserve(part_size);
+                buf
+            }
+            None => BytesMut::with_capacity(part_size),
+        }
     }
 
     /// Waits for one in-flight part and records it.
     async fn collect_one(&mut self) -> Result<(), BlobError> {
         match self.in_flight.join_next().await {
-            Some(Ok(Ok(part))) => {
+            Some(Ok(Ok((part, buffer)))) => {
                 self.done.push(part);
+                self.spare.extend(buffer);
                 Ok(())
             }
             Some(Ok(Err(e))) => Err(e),

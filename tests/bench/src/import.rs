@@ -119,8 +119,7 @@ pub(crate) fn write_tree(
                 "{},{},{},{},{},{},{},{}",
                 field(&relative),
                 field(unit),
-                // The subject alone repeats between Akten: the old Aktenzeichen makes it one.
-                field(&format!("{} ({})", file.subject, file.reference)),
+                field(&imported_subject(&file)),
                 field(&case.unwrap_or_default()),
                 field(&d.title),
                 crate::search::iso(d.date),
@@ -189,6 +188,12 @@ fn pdf(word: &str, n: usize, size: usize, rng: &mut rand::rngs::StdRng) -> Vec<u
     );
     out.extend_from_slice(tail.as_bytes());
     out
+}
+
+/// The Betreff a corpus Akte gets on the share's manifest: the subject alone repeats between
+/// Akten, the corpus' Aktenzeichen makes it one.
+pub(crate) fn imported_subject(file: &crate::corpus::File) -> String {
+    format!("{} ({})", file.subject, file.reference)
 }
 
 /// The word every generated PDF holds (and nothing else does).

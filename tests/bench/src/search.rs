@@ -740,7 +740,7 @@ CREATE TABLE bench_fts.documents (
 )";
 
 /// Gives an Akte of the corpus the references Akta gave it, and its texts as uploaded.
-fn as_filed(file: &mut corpus::File, filed: &Filed) -> anyhow::Result<()> {
+fn as_filed(file: &mut corpus::File, filed: &Filed, texts: bool) -> anyhow::Result<()> {
     if filed.case_references.len() != file.cases.len() {
         bail!(
             "Akte {} has {} Vorgänge in the corpus and {} in Akta",
@@ -750,8 +750,10 @@ fn as_filed(file: &mut corpus::File, filed: &Filed) -> anyhow::Result<()> {
         );
     }
     let corpus_reference = std::mem::replace(&mut file.reference, filed.reference.clone());
-    for d in &mut file.documents {
-        d.text = filed_text(&d.text, &corpus_reference, filed);
+    if texts {
+        for d in &mut file.documents {
+            d.text = filed_text(&d.text, &corpus_reference, filed);
+        }
     }
     for (case, reference) in file.cases.iter_mut().zip(&filed.case_references) {
         case.reference = reference.clone();
@@ -768,13 +770,56 @@ struct PgLoad {
 /// inserting), then builds the GIN index and the B-tree indexes for Aktenzeichen lookups.
 /// With `filed` (the corpus went through Akta's API), the rows carry Akta's Aktenzeichen and
 /// Vorgangszeichen and the texts as uploaded; without, the corpus' own.
+/// Akta's Zeichen for the corpus' Akten, for the PostgreSQL table, so that an Aktenzeichen
+/// query asks both engines for the same Akte.
+enum Names<'a> {
+    /// The corpus' own (`--bulk-shortcut` wrote them into Akta).
+    Corpus,
+    /// Filed through the API, one entry per corpus Akte in order; the uploaded texts name
+    /// Akta's Zeichen.
+    Uploaded(&'a [Filed]),
+    /// Assigned by `akta import folder`, found by the Akte's Betreff (which carries the
+    /// corpus' Zeichen); the imported texts keep the corpus' Zeichen.
+    Imported(&'a Imported),
+}
+
+/// Akta's Zeichen of each imported Akte by its Betreff, with its Vorgänge' by theirs.
+type Imported =
+    std::collections::HashMap<String, (String, std::collections::HashMap<String, String>)>;
+
+/// What `akta import folder` made of the corpus' Akten (see [`Names::Imported`]).
+async fn imported_names(owner: &PgPool, tenant: Uuid) -> anyhow::Result<Imported> {
+    let mut tx = tenant_tx(owner, tenant).await?;
+    let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT f.subject, f.reference, c.subject, c.reference
+           FROM files f LEFT JOIN cases c ON c.file_id = f.id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut names = Imported::new();
+    for (subject, reference, case_subject, case_reference) in rows {
+        let entry = names
+            .entry(subject)
+            .or_insert_with(|| (reference, Default::default()));
+        if let (Some(s), Some(r)) = (case_subject, case_reference) {
+            entry.1.insert(s, r);
+        }
+    }
+    Ok(names)
+}
+
+/// Loads the corpus into PostgreSQL's table under Akta's names; returns the time taken and
+/// Akta's Zeichen of the corpus Akte `reference`.
 async fn load_fts(
     owner: &PgPool,
     seed: u64,
     docs: usize,
     batch: usize,
-    filed: Option<&[Filed]>,
-) -> anyhow::Result<PgLoad> {
+    names: Names<'_>,
+    reference: &str,
+) -> anyhow::Result<(PgLoad, String)> {
+    let mut renamed = reference.to_owned();
     for statement in FTS_SCHEMA.split(";\n") {
         sqlx::query(statement).execute(owner).await?;
     }
@@ -790,11 +835,35 @@ async fn load_fts(
     loop {
         let done = match corpus.next() {
             Some(mut file) => {
-                if let Some(filed) = filed {
-                    let names = filed
-                        .get(index)
-                        .with_context(|| format!("Akta has no Akte {index} of the corpus"))?;
-                    as_filed(&mut file, names)?;
+                let corpus_reference = file.reference.clone();
+                match names {
+                    Names::Corpus => {}
+                    Names::Uploaded(filed) => {
+                        let names = filed
+                            .get(index)
+                            .with_context(|| format!("Akta has no Akte {index} of the corpus"))?;
+                        as_filed(&mut file, names, true)?;
+                    }
+                    // An Akte without documents was not on the share.
+                    Names::Imported(_) if file.documents.is_empty() => {}
+                    Names::Imported(imported) => {
+                        let betreff = crate::import::imported_subject(&file);
+                        let (akte, cases) = imported
+                            .get(&betreff)
+                            .with_context(|| format!("Akta has no Akte `{betreff}`"))?;
+                        let filed = Filed {
+                            reference: akte.clone(),
+                            case_references: file
+                                .cases
+                                .iter()
+                                .map(|c| cases.get(&c.subject).unwrap_or(&c.reference).clone())
+                                .collect(),
+                        };
+                        as_filed(&mut file, &filed, false)?;
+                    }
+                }
+                if corpus_reference == reference {
+                    renamed = file.reference.clone();
                 }
                 index += 1;
                 pending_docs += file.documents.len();
@@ -897,10 +966,13 @@ async fn load_fts(
     sqlx::query("RESET maintenance_work_mem")
         .execute(&mut *conn)
         .await?;
-    Ok(PgLoad {
-        load,
-        index: started.elapsed(),
-    })
+    Ok((
+        PgLoad {
+            load,
+            index: started.elapsed(),
+        },
+        renamed,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1752,7 +1824,25 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
 
     eprintln!("loading the same texts into bench_fts.documents and building its indexes …");
-    let pg = load_fts(&owner, args.seed, docs, args.batch, filed.as_deref()).await?;
+    let imported = match (&filed, via_import) {
+        (None, true) => Some(imported_names(&owner, tenant_id).await?),
+        _ => None,
+    };
+    let names = match (&filed, &imported) {
+        (Some(filed), _) => Names::Uploaded(filed),
+        (None, Some(imported)) => Names::Imported(imported),
+        (None, None) => Names::Corpus,
+    };
+    let (pg, reference) = load_fts(
+        &owner,
+        args.seed,
+        docs,
+        args.batch,
+        names,
+        &loaded.reference,
+    )
+    .await?;
+    drop(imported);
     eprintln!(
         "  load {:.1} s, CREATE INDEX {:.1} s",
         pg.load.as_secs_f64(),
@@ -1761,7 +1851,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     sqlx::query("VACUUM ANALYZE").execute(&owner).await?;
     let sizes = pg_sizes(&owner).await?;
 
-    let queries = Arc::new(query_set(&loaded.reference)?);
+    let queries = Arc::new(query_set(&reference)?);
     let akta_engine = || Engine::Akta {
         http: reqwest::Client::new(),
         base: server.base.clone(),
