@@ -2206,9 +2206,8 @@ fn print_report(r: &Report<'_>) {
             "Akta indexing = from starting `akta import folder` until the text of every document \
              is found by search and the index log is applied; the import process wrote for {:.1} s, \
              the last texts became searchable {:.1} s later. Writing the file share took {:.1} s \
-             before and is not counted. The import gives the Akten new Aktenzeichen (the share's \
-             are kept as the previous ones), so the `reference` query, which asks the share's, \
-             finds nothing in Akta.",
+             before and is not counted. The import gives the Akten new Aktenzeichen: the `reference` \
+             query asks for the one Akta gave, and PostgreSQL's table carries the same.",
             written.as_secs_f64(),
             searchable.saturating_sub(*written).as_secs_f64(),
             tree.as_secs_f64()
