@@ -305,15 +305,19 @@ CREATE FUNCTION public.akta_prune_idempotency_keys() RETURNS bigint
     $$;
 
 CREATE FUNCTION public.akta_rate_hit(p_buckets text[]) RETURNS TABLE(bucket text, hits integer, reset_secs integer)
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
+    #variable_conflict use_column
+    BEGIN
+        RETURN QUERY
         INSERT INTO rate_counters AS r (bucket, window_start, hits)
         SELECT b, date_trunc('minute', now()), 1
           FROM (SELECT DISTINCT unnest(p_buckets) AS b ORDER BY 1) s
         ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1
         RETURNING r.bucket, r.hits,
-                  GREATEST(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::integer
+                  GREATEST(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::integer;
+    END
     $$;
 
 CREATE FUNCTION public.akta_rate_prune_with_usage() RETURNS bigint
