@@ -182,6 +182,20 @@ CREATE FUNCTION public.akta_file_visible(p_file uuid, p_plan_unit uuid, p_confid
     END
     $$;
 
+CREATE FUNCTION public.akta_index_lag(p_applied bigint) RETURNS TABLE(entries bigint, seconds double precision)
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+    BEGIN
+        RETURN QUERY
+        SELECT (SELECT count(*) FROM (SELECT 1 FROM public.index_log l WHERE l.seq > p_applied
+                                      ORDER BY l.seq LIMIT 100000) pending),
+               coalesce((SELECT extract(epoch FROM now() - l.created_at)::float8
+                           FROM public.index_log l WHERE l.seq > p_applied
+                          ORDER BY l.seq LIMIT 1), 0);
+    END
+    $$;
+
 CREATE FUNCTION public.akta_index_log_after(p_seq bigint, p_limit integer) RETURNS TABLE(seq bigint, tenant_id uuid, document_id uuid, op text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
@@ -2316,6 +2330,8 @@ GRANT ALL ON FUNCTION public.akta_expired_upload_intents(p_older_than timestamp 
 
 REVOKE ALL ON FUNCTION public.akta_file_visible(p_file uuid, p_plan_unit uuid, p_confidentiality text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_file_visible(p_file uuid, p_plan_unit uuid, p_confidentiality text) TO akta_app;
+
+GRANT ALL ON FUNCTION public.akta_index_lag(p_applied bigint) TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_index_log_after(p_seq bigint, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_index_log_after(p_seq bigint, p_limit integer) TO akta_app;

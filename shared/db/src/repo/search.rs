@@ -301,10 +301,7 @@ impl TenantTx {
                     EXISTS (SELECT 1 FROM file_shares s
                              WHERE s.grantee_tenant_id = $2 AND s.revoked_at IS NULL
                                AND s.until_day >= (now() AT TIME ZONE 'Europe/Berlin')::date)
-               FROM (SELECT count(*) AS entries,
-                            coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
-                                AS seconds
-                       FROM index_log WHERE seq > $1) l",
+               FROM akta_index_lag($1) l",
         )
         .bind(applied)
         .bind(self.tenant.0)
