@@ -318,7 +318,7 @@ CREATE FUNCTION public.akta_prune_idempotency_keys() RETURNS bigint
         SELECT count(*) FROM gone
     $$;
 
-CREATE FUNCTION public.akta_rate_hit(p_buckets text[]) RETURNS TABLE(bucket text, hits integer, reset_secs integer)
+CREATE FUNCTION public.akta_rate_count(p_buckets text[]) RETURNS TABLE(bucket text, hits integer, reset_secs integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public', 'pg_temp'
     AS $$
@@ -332,6 +332,18 @@ CREATE FUNCTION public.akta_rate_hit(p_buckets text[]) RETURNS TABLE(bucket text
         RETURNING r.bucket, r.hits,
                   GREATEST(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::integer;
     END
+    $$;
+
+CREATE FUNCTION public.akta_rate_hit(p_buckets text[]) RETURNS TABLE(bucket text, hits integer, reset_secs integer)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+        INSERT INTO rate_counters AS r (bucket, window_start, hits)
+        SELECT b, date_trunc('minute', now()), 1
+          FROM (SELECT DISTINCT unnest(p_buckets) AS b ORDER BY 1) s
+        ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1
+        RETURNING r.bucket, r.hits,
+                  GREATEST(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::integer
     $$;
 
 CREATE FUNCTION public.akta_rate_prune_with_usage() RETURNS bigint
@@ -2362,6 +2374,9 @@ GRANT ALL ON FUNCTION public.akta_plan_scope_allows(p_plan_unit uuid) TO akta_ap
 
 REVOKE ALL ON FUNCTION public.akta_prune_idempotency_keys() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_prune_idempotency_keys() TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_rate_count(p_buckets text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_rate_count(p_buckets text[]) TO akta_app;
 
 REVOKE ALL ON FUNCTION public.akta_rate_hit(p_buckets text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_rate_hit(p_buckets text[]) TO akta_app;

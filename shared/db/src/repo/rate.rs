@@ -16,10 +16,12 @@ impl Db {
     /// Counts one hit on each of `buckets` (in one statement, in a fixed order).
     pub async fn rate_hit(&self, buckets: &[String]) -> Result<Vec<RateHit>, DbError> {
         Ok(
-            sqlx::query_as::<_, RateHit>("SELECT bucket, hits, reset_secs FROM akta_rate_hit($1)")
-                .bind(buckets)
-                .fetch_all(self.pool())
-                .await?,
+            sqlx::query_as::<_, RateHit>(
+                "SELECT bucket, hits, reset_secs FROM akta_rate_count($1)",
+            )
+            .bind(buckets)
+            .fetch_all(self.pool())
+            .await?,
         )
     }
 
