@@ -293,16 +293,17 @@ impl TenantTx {
             i64,
             f64,
             bool,
-        ) = sqlx::query_as(
+        ) = sqlx::query_as(concat!(
             "SELECT (SELECT code FROM plan_units
                       WHERE id = nullif(current_setting('app.plan_scope', true), '')::uuid),
                     ARRAY(SELECT id FROM files WHERE confidentiality <> 'normal'),
                     l.entries, l.seconds,
                     EXISTS (SELECT 1 FROM file_shares s
-                             WHERE s.grantee_tenant_id = $2 AND s.revoked_at IS NULL
-                               AND s.until_day >= (now() AT TIME ZONE 'Europe/Berlin')::date)
-               FROM akta_index_lag($1) l",
-        )
+                             WHERE s.grantee_tenant_id = $2 AND ",
+            crate::repo::shares::share_open!(),
+            ")
+               FROM akta_index_lag($1) l"
+        ))
         .bind(applied)
         .bind(self.tenant.0)
         .fetch_one(&mut *self.tx)

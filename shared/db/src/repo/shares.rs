@@ -48,12 +48,20 @@ pub struct NewShare<'a> {
     pub label: &'a str,
 }
 
-const SHARE_SELECT: &str = "SELECT s.id, s.tenant_id AS owner_tenant_id, o.slug AS owner_slug,
+/// When a share `s` is open: not revoked and not past its last day (Berlin time). One
+/// definition for the share list, the shares searched and the search's check for any.
+macro_rules! share_open {
+    () => {
+        "(s.revoked_at IS NULL AND s.until_day >= (now() AT TIME ZONE 'Europe/Berlin')::date)"
+    };
+}
+pub(crate) use share_open;
+
+const SHARE_SELECT: &str = concat!("SELECT s.id, s.tenant_id AS owner_tenant_id, o.slug AS owner_slug,
         o.display_name AS owner_name, s.file_id, s.case_id, s.file_reference, s.label, s.grantee_tenant_id,
         g.slug AS grantee_slug, g.display_name AS grantee_name, s.until_day AS until, s.reason,
-        s.created_by, s.created_at, s.revoked_at,
-        (s.revoked_at IS NULL AND s.until_day >= (now() AT TIME ZONE 'Europe/Berlin')::date) AS active
-   FROM file_shares s JOIN tenants o ON o.id = s.tenant_id JOIN tenants g ON g.id = s.grantee_tenant_id";
+        s.created_by, s.created_at, s.revoked_at, ", share_open!(), " AS active
+   FROM file_shares s JOIN tenants o ON o.id = s.tenant_id JOIN tenants g ON g.id = s.grantee_tenant_id");
 
 impl TenantTx {
     pub async fn insert_share(&mut self, new: NewShare<'_>) -> Result<Share, DbError> {
@@ -120,9 +128,9 @@ impl TenantTx {
     /// The open shares other tenants gave this one, newest first.
     pub async fn shares_with_us(&mut self) -> Result<Vec<Share>, DbError> {
         Ok(sqlx::query_as::<_, Share>(&format!(
-            "{SHARE_SELECT} WHERE s.grantee_tenant_id = $1 AND s.revoked_at IS NULL
-                AND s.until_day >= (now() AT TIME ZONE 'Europe/Berlin')::date
-              ORDER BY s.id DESC LIMIT 200"
+            "{SHARE_SELECT} WHERE s.grantee_tenant_id = $1 AND {}
+              ORDER BY s.id DESC LIMIT 200",
+            share_open!()
         ))
         .bind(self.tenant.0)
         .fetch_all(&mut *self.tx)
