@@ -112,6 +112,40 @@ CREATE FUNCTION public.akta_claim_extraction_job(p_lease double precision) RETUR
     END
     $$;
 
+CREATE FUNCTION public.akta_claim_extraction_jobs(p_lease double precision, p_limit integer) RETURNS TABLE(id uuid, tenant_id uuid, version_id uuid, attempts integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+    AS $$
+    #variable_conflict use_column
+    DECLARE
+        v_ids uuid[];
+        v_more uuid[];
+    BEGIN
+        SELECT coalesce(array_agg(c.id), '{}') INTO v_ids
+          FROM (SELECT c.id FROM extraction_jobs c
+                 WHERE c.state = 'pending' AND c.run_after <= now()
+                 ORDER BY c.run_after LIMIT p_limit
+                   FOR UPDATE SKIP LOCKED) c;
+        IF cardinality(v_ids) < p_limit THEN
+            SELECT coalesce(array_agg(c.id), '{}') INTO v_more
+              FROM (SELECT c.id FROM extraction_jobs c
+                     WHERE c.state = 'running' AND c.locked_until < now()
+                     ORDER BY c.locked_until LIMIT p_limit - cardinality(v_ids)
+                       FOR UPDATE SKIP LOCKED) c;
+            v_ids := v_ids || v_more;
+        END IF;
+        IF cardinality(v_ids) = 0 THEN
+            RETURN;
+        END IF;
+        RETURN QUERY
+            UPDATE extraction_jobs j
+               SET state = 'running', attempts = j.attempts + 1,
+                   locked_until = now() + make_interval(secs => p_lease), updated_at = now()
+             WHERE j.id = ANY (v_ids)
+            RETURNING j.id, j.tenant_id, j.version_id, j.attempts;
+    END
+    $$;
+
 CREATE FUNCTION public.akta_current_tenant() RETURNS uuid
     LANGUAGE sql STABLE
     AS $$ SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid $$;
@@ -2328,6 +2362,9 @@ GRANT ALL ON FUNCTION public.akta_authenticate_session(p_hash bytea, p_idle inte
 
 REVOKE ALL ON FUNCTION public.akta_claim_extraction_job(p_lease double precision) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.akta_claim_extraction_job(p_lease double precision) TO akta_app;
+
+REVOKE ALL ON FUNCTION public.akta_claim_extraction_jobs(p_lease double precision, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.akta_claim_extraction_jobs(p_lease double precision, p_limit integer) TO akta_app;
 
 GRANT ALL ON FUNCTION public.akta_current_tenant() TO akta_app;
 

@@ -227,12 +227,12 @@ impl Upload {
         E: std::fmt::Display,
     {
         let mut keyed = Vec::with_capacity(items.len());
-        let mut tx = self.tx().await?;
         for (name, media_type, body) in items {
-            let key = self.new_key()?;
-            tx.record_upload_intent(key.as_str()).await?;
-            keyed.push((key, name, media_type, body));
+            keyed.push((self.new_key()?, name, media_type, body));
         }
+        let keys: Vec<String> = keyed.iter().map(|(k, ..)| k.as_str().to_owned()).collect();
+        let mut tx = self.tx().await?;
+        tx.record_upload_intents(&keys).await?;
         tx.commit().await?;
         let written = futures_util::stream::iter(keyed.into_iter().map(
             |(key, name, media_type, body)| async move {

@@ -535,15 +535,20 @@ impl Run<'_> {
         }
     }
 
-    /// Files everything queued, batch by batch (follow-up versions of new Dokumente in a
-    /// later batch), then closes the Akten waiting for it. The next batch streams into the
-    /// blob store while the current one commits.
-    async fn flush(&mut self) -> Result<(), CoreError> {
+    /// Files what is queued in full batches, or with `all` everything (follow-up versions
+    /// of new Dokumente in a later batch) and then closes the Akten waiting for it. The next
+    /// batch streams into the blob store while the current one commits. A rest smaller than
+    /// a batch waits for more (each batch is a transaction of its own).
+    async fn flush(&mut self, all: bool) -> Result<(), CoreError> {
         let upload = self.core.upload(self.who)?;
         let input = self.input;
         let mut pending: Option<(Vec<Pending>, Stored)> = None;
         loop {
-            let take = self.queue.len().min(BATCH);
+            let take = if all || self.queue.len() >= BATCH {
+                self.queue.len().min(BATCH)
+            } else {
+                0
+            };
             let next: Vec<Pending> = self.queue.drain(..take).collect();
             let Some((batch, stored)) = pending.take() else {
                 if next.is_empty() {
@@ -580,8 +585,10 @@ impl Run<'_> {
                 pending = Some((next, next_stored?));
             }
         }
-        for (id, closed_on) in std::mem::take(&mut self.closes) {
-            self.core.close_imported(self.who, id, closed_on).await?;
+        if all {
+            for (id, closed_on) in std::mem::take(&mut self.closes) {
+                self.core.close_imported(self.who, id, closed_on).await?;
+            }
         }
         Ok(())
     }
@@ -1091,14 +1098,14 @@ impl Core {
                 });
             }
             if run.queue.len() >= BATCH {
-                run.flush().await?;
+                run.flush(false).await?;
             }
         }
         if plan.dry_run {
             run.report.planned.estimated_seconds = self.estimate(who, &run.report, input).await;
             return Ok(run.report);
         }
-        run.flush().await?;
+        run.flush(true).await?;
         run.progress.done = run.progress.total;
         run.progress.bytes_done = run.progress.bytes_total;
         run.tell();

@@ -112,6 +112,8 @@ impl DomainEvent {
 pub(crate) struct Batched {
     audit: Vec<(DomainEvent, Option<Value>)>,
     extractions: Vec<Uuid>,
+    /// Blob keys whose upload intents end with this batch.
+    pub(crate) intents: Vec<String>,
     /// Webhook messages: (public type, body).
     webhooks: Vec<(&'static str, String)>,
     pub(crate) usage: crate::repo::quotas::Charge,
@@ -148,9 +150,9 @@ impl TenantTx {
         Ok(())
     }
 
-    /// Files many documents in this transaction: what follows from each change is written
-    /// at commit (see [`Batched`]). Only for transactions that create documents and
-    /// versions.
+    /// Files many documents (or stores many extraction results) in this transaction: what
+    /// follows from each change is written at commit (see [`Batched`]). Only for
+    /// transactions that create documents and versions or complete extraction jobs.
     pub fn batch_writes(&mut self) {
         self.batch.get_or_insert_with(Batched::default);
     }
@@ -187,6 +189,17 @@ impl TenantTx {
         let Some(batch) = self.batch.take() else {
             return Ok(());
         };
+        if !batch.intents.is_empty() {
+            let done = sqlx::query("DELETE FROM upload_intents WHERE blob_key = ANY($1)")
+                .bind(&batch.intents)
+                .execute(&mut *self.tx)
+                .await?;
+            if done.rows_affected() != batch.intents.len() as u64 {
+                return Err(DbError::Conflict(
+                    crate::repo::documents::UPLOAD_TOOK_TOO_LONG.into(),
+                ));
+            }
+        }
         if !batch.audit.is_empty() {
             let mut actions = Vec::with_capacity(batch.audit.len());
             let mut types = Vec::with_capacity(batch.audit.len());

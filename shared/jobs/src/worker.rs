@@ -18,6 +18,8 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use akta_keys::content;
+use akta_keys::keyring::Keyring;
+use akta_keys::Key256;
 
 use crate::{JobContext, JobError};
 
@@ -53,7 +55,7 @@ impl From<ExtractError> for Failure {
 /// How the extraction pool runs.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
-    /// Workers at once; each claims up to 16 due jobs and extracts them in one isolated
+    /// Workers at once; each claims up to 32 due jobs and extracts them in one isolated
     /// child process (one child per job should that child fail).
     pub workers: usize,
     /// How often the pool looks for due jobs without being told: retries after a backoff,
@@ -144,8 +146,25 @@ pub async fn run_once(ctx: &JobContext, exe: &Path, limits: &Limits) -> Result<u
     Ok(processed)
 }
 
-/// Jobs one worker claims at once and extracts in one child process.
-const BATCH: usize = 16;
+/// Jobs one worker claims at once and extracts in one child process. Each child costs a fork
+/// of the server and an exec: with 16 per child, about a tenth of the server's CPU while a
+/// file share of small documents was imported (issue 12).
+const BATCH: usize = 32;
+
+/// What a job read before its extraction: where its content lies, how it opens, and the
+/// Dokument the text belongs to. Kept for storing the result, which needs the same.
+struct Source {
+    key: BlobKey,
+    /// The version's data key; `None` for content stored before encryption existed.
+    dek: Option<Key256>,
+    document_id: Uuid,
+    size: u64,
+    media_type: String,
+    file_name: String,
+}
+
+/// A job's text with what it was read from, or why there is none.
+type Outcome = Result<(Source, Extracted), Failure>;
 
 /// Claims the next due job of any tenant and runs it; `false` when nothing is due.
 async fn process_next(
@@ -156,44 +175,42 @@ async fn process_next(
     let Some((tenant, job)) = ctx.db.claim_next_extraction_job(settings.lease).await? else {
         return Ok(false);
     };
-    let started = std::time::Instant::now();
-    let outcome = tokio::select! {
-        outcome = extract(ctx, exe, &settings.limits, tenant, &job) => outcome,
-        never = heartbeat(ctx, tenant, &job, settings.lease) => match never {},
-    };
-    let took = millis(started.elapsed());
-    count_outcome(&outcome, took);
-    finish(ctx, tenant, &job, outcome, took).await?;
+    run_one(ctx, exe, settings, tenant, &job).await?;
     Ok(true)
 }
 
-/// Claims up to [`BATCH`] due jobs and extracts them in one child process (small documents
-/// then cost one process start per batch, not per document); returns how many it ran. A
-/// child that fails as a whole is no verdict on any one file: each is then extracted alone.
+/// Extracts one claimed job in its own child process and stores the outcome.
+async fn run_one(
+    ctx: &JobContext,
+    exe: &Path,
+    settings: &PoolSettings,
+    tenant: TenantId,
+    job: &ClaimedJob,
+) -> Result<(), JobError> {
+    let started = std::time::Instant::now();
+    let outcome = tokio::select! {
+        outcome = extract(ctx, exe, &settings.limits, tenant, job) => outcome,
+        never = heartbeat(ctx, tenant, job, settings.lease) => match never {},
+    };
+    let took = millis(started.elapsed());
+    count_outcome(&outcome, took);
+    finish(ctx, tenant, job, &outcome, took).await
+}
+
+/// Claims up to [`BATCH`] due jobs (one statement) and extracts them in one child process
+/// (small documents then cost one process start per batch, not per document); returns how
+/// many it ran. A child that fails as a whole is no verdict on any one file: each is then
+/// extracted alone.
 async fn process_batch(
     ctx: &JobContext,
     exe: &Path,
     settings: &PoolSettings,
 ) -> Result<usize, JobError> {
-    let mut jobs = Vec::new();
-    while jobs.len() < BATCH {
-        match ctx.db.claim_next_extraction_job(settings.lease).await? {
-            Some(claimed) => jobs.push(claimed),
-            None => break,
-        }
-    }
-    match jobs.len() {
-        0 => return Ok(0),
-        1 => {
-            let (tenant, job) = jobs.remove(0);
-            let started = std::time::Instant::now();
-            let outcome = tokio::select! {
-                outcome = extract(ctx, exe, &settings.limits, tenant, &job) => outcome,
-                never = heartbeat(ctx, tenant, &job, settings.lease) => match never {},
-            };
-            let took = millis(started.elapsed());
-            count_outcome(&outcome, took);
-            finish(ctx, tenant, &job, outcome, took).await?;
+    let jobs = ctx.db.claim_extraction_jobs(settings.lease, BATCH).await?;
+    match jobs.as_slice() {
+        [] => return Ok(0),
+        [(tenant, job)] => {
+            run_one(ctx, exe, settings, *tenant, job).await?;
             return Ok(1);
         }
         _ => {}
@@ -214,7 +231,7 @@ async fn process_batch(
 }
 
 /// This process's extraction metrics (`/metrics`).
-fn count_outcome(outcome: &Result<Extracted, Failure>, took_ms: i64) {
+fn count_outcome(outcome: &Outcome, took_ms: i64) {
     let jobs = akta_telemetry::jobs();
     let counter = match outcome {
         Ok(_) => &jobs.extractions_done,
@@ -237,11 +254,11 @@ async fn finish(
     ctx: &JobContext,
     tenant: TenantId,
     job: &ClaimedJob,
-    outcome: Result<Extracted, Failure>,
+    outcome: &Outcome,
     took_ms: i64,
 ) -> Result<(), JobError> {
     let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
-    let kept = store_outcome(ctx, &mut tx, job, &outcome).await?;
+    let kept = store_outcome(&mut tx, job, outcome).await?;
     if kept {
         tx.add_extraction_time(took_ms).await?;
     }
@@ -253,15 +270,15 @@ async fn finish(
 }
 
 /// A job of a batch with its outcome.
-type Done<'a> = (&'a ClaimedJob, Result<Extracted, Failure>);
+type Done<'a> = (&'a ClaimedJob, Outcome);
 
-/// Stores the outcomes of a batch, one transaction per tenant. Should one of them fail (a
-/// document deleted meanwhile, say), its jobs are stored one by one, so no job holds up
-/// the others.
+/// Stores the outcomes of a batch, one transaction per tenant whose follow-ups (index log,
+/// webhook messages) are written once at commit. Should one of them fail (a document
+/// deleted meanwhile, say), its jobs are stored one by one, so no job holds up the others.
 async fn finish_many(
     ctx: &JobContext,
     jobs: &[(TenantId, ClaimedJob)],
-    outcomes: Vec<Result<Extracted, Failure>>,
+    outcomes: Vec<Outcome>,
     each_ms: i64,
 ) -> Result<(), JobError> {
     let mut by_tenant: std::collections::BTreeMap<Uuid, Vec<Done<'_>>> =
@@ -274,9 +291,10 @@ async fn finish_many(
         let tenant = TenantId(tenant);
         let together = async {
             let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
+            tx.batch_writes();
             let mut lost = Vec::new();
             for (job, outcome) in &done {
-                if !store_outcome(ctx, &mut tx, job, outcome).await? {
+                if !store_outcome(&mut tx, job, outcome).await? {
                     lost.push(job.id);
                 }
             }
@@ -294,7 +312,7 @@ async fn finish_many(
             }
             Err(e) => {
                 tracing::info!(error = %e, "storing a batch of extractions failed; one by one");
-                for (job, outcome) in done {
+                for (job, outcome) in &done {
                     // One that cannot be stored is retried after its lease, as alone.
                     if let Err(e) = finish(ctx, tenant, job, outcome, each_ms).await {
                         tracing::warn!(job = %job.id, error = %e, "storing an extraction failed; will retry");
@@ -309,13 +327,12 @@ async fn finish_many(
 /// Writes a job's outcome in `tx`: its text (sealed) or why it failed. `false` when the
 /// job's lease was lost to another worker (nothing is stored then).
 async fn store_outcome(
-    ctx: &JobContext,
     tx: &mut akta_db::TenantTx,
     job: &ClaimedJob,
-    outcome: &Result<Extracted, Failure>,
+    outcome: &Outcome,
 ) -> Result<bool, JobError> {
     Ok(match outcome {
-        Ok(extracted) => {
+        Ok((source, extracted)) => {
             // PostgreSQL text and jsonb cannot hold NUL characters.
             let clean = |s: &str| s.replace('\0', "");
             let parts: Vec<(String, String)> = extracted
@@ -331,12 +348,11 @@ async fn store_outcome(
             let text = clean(&extracted.text);
             let parts = serde_json::json!(parts);
             // The text is content: sealed with a key under the version's DEK.
-            let source = tx.extraction_source(job.version_id).await?;
-            let blob_key = BlobKey::parse(&source.blob_key)?;
             let full = akta_db::full_text(text.clone(), &parts);
-            let sealed = ctx.keyring.seal_text(tx, &blob_key, &full).await?;
+            let sealed = Keyring::seal_text_under(source.dek.as_ref(), &source.key, &full)?;
             tx.complete_extraction_job(
                 job,
+                source.document_id,
                 ExtractedText {
                     method: &method,
                     text: &text,
@@ -389,6 +405,64 @@ async fn heartbeat(
     }
 }
 
+/// Reads the sources of a tenant's jobs in one transaction: the version's content key and
+/// data key, and its Dokument. Each job answers for itself.
+async fn sources(
+    ctx: &JobContext,
+    tenant: TenantId,
+    jobs: &[&ClaimedJob],
+) -> Vec<Result<Source, Failure>> {
+    let read = async {
+        let mut tx = ctx.db.system_tx(tenant, ACTOR).await?;
+        let mut read = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            read.push(source(ctx, &mut tx, job).await);
+        }
+        tx.commit().await?;
+        Ok::<_, JobError>(read)
+    }
+    .await;
+    match read {
+        Ok(read) => read,
+        Err(e) => {
+            let reason = Failure::from(e).reason;
+            jobs.iter()
+                .map(|_| {
+                    Err(Failure {
+                        reason: reason.clone(),
+                        final_error: false,
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+async fn source(
+    ctx: &JobContext,
+    tx: &mut akta_db::TenantTx,
+    job: &ClaimedJob,
+) -> Result<Source, Failure> {
+    let source = tx
+        .extraction_source(job.version_id)
+        .await
+        .map_err(JobError::from)?;
+    let key = BlobKey::parse(&source.blob_key).map_err(JobError::from)?;
+    let dek = ctx
+        .keyring
+        .open_dek(tx, &key)
+        .await
+        .map_err(JobError::from)?;
+    Ok(Source {
+        key,
+        dek,
+        document_id: source.document_id,
+        size: u64::try_from(source.size_bytes).unwrap_or(u64::MAX),
+        media_type: source.media_type,
+        file_name: source.file_name,
+    })
+}
+
 /// Decrypts the version into a private temporary file and extracts it in a child process.
 async fn extract(
     ctx: &JobContext,
@@ -396,45 +470,72 @@ async fn extract(
     limits: &Limits,
     tenant: TenantId,
     job: &ClaimedJob,
-) -> Result<Extracted, Failure> {
-    let input = prepare(ctx, limits, tenant, job).await?;
+) -> Outcome {
+    let source = sources(ctx, tenant, &[job]).await.remove(0)?;
+    let file = prepare(ctx, limits, &source).await?;
     let (exe, limits) = (exe.to_owned(), limits.clone());
-    let result = tokio::task::spawn_blocking(move || {
-        // `input.file` lives until the child is done with it, then is removed.
-        akta_extract::extract_isolated(
+    let (source, result) = tokio::task::spawn_blocking(move || {
+        // `file` lives until the child is done with it, then is removed.
+        let result = akta_extract::extract_isolated(
             &exe,
-            input.file.path(),
-            &input.media_type,
-            &input.file_name,
+            file.path(),
+            &source.media_type,
+            &source.file_name,
             &limits,
-        )
+        );
+        (source, result)
     })
     .await
     .map_err(|e| JobError::Internal(format!("extraction task: {e}")))?;
-    Ok(result?)
+    Ok((source, result?))
 }
 
-/// [`extract`] for several jobs: one child for all of them; should it fail as a whole, one
-/// child per job.
+/// [`extract`] for several jobs: their sources read in one transaction per tenant, one
+/// child for all of them; should it fail as a whole, one child per job.
 async fn extract_many(
     ctx: &JobContext,
     exe: &Path,
     limits: &Limits,
     jobs: &[(TenantId, ClaimedJob)],
-) -> Vec<Result<Extracted, Failure>> {
-    let mut prepared = Vec::with_capacity(jobs.len());
-    for (tenant, job) in jobs {
-        prepared.push(prepare(ctx, limits, *tenant, job).await);
+) -> Vec<Outcome> {
+    let mut read: Vec<Option<Result<Source, Failure>>> = jobs.iter().map(|_| None).collect();
+    let mut by_tenant: std::collections::BTreeMap<Uuid, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (i, (tenant, _)) in jobs.iter().enumerate() {
+        by_tenant.entry(tenant.0).or_default().push(i);
+    }
+    for (tenant, at) in by_tenant {
+        let of_tenant: Vec<&ClaimedJob> = at.iter().map(|&i| &jobs[i].1).collect();
+        for (i, source) in at
+            .into_iter()
+            .zip(sources(ctx, TenantId(tenant), &of_tenant).await)
+        {
+            read[i] = Some(source);
+        }
+    }
+    let mut prepared: Vec<Result<(Source, tempfile::NamedTempFile), Failure>> =
+        Vec::with_capacity(jobs.len());
+    for source in read {
+        let source = source
+            .unwrap_or_else(|| Err(JobError::Internal("extraction source not read".into()).into()));
+        prepared.push(match source {
+            Ok(source) => match prepare(ctx, limits, &source).await {
+                Ok(file) => Ok((source, file)),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        });
     }
     let (exe, limits) = (exe.to_owned(), limits.clone());
+    let count = jobs.len();
     let outcome = tokio::task::spawn_blocking(move || {
-        let ready: Vec<&Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
-        let inputs: Vec<akta_extract::Input<'_>> = ready
+        let inputs: Vec<akta_extract::Input<'_>> = prepared
             .iter()
-            .map(|p| akta_extract::Input {
-                path: p.file.path(),
-                media_type: &p.media_type,
-                file_name: &p.file_name,
+            .filter_map(|p| p.as_ref().ok())
+            .map(|(source, file)| akta_extract::Input {
+                path: file.path(),
+                media_type: &source.media_type,
+                file_name: &source.file_name,
             })
             .collect();
         let mut together = match akta_extract::extract_isolated_many(&exe, &inputs, &limits) {
@@ -444,69 +545,44 @@ async fn extract_many(
                 None
             }
         };
+        drop(inputs);
         prepared
             .into_iter()
             .map(|p| {
-                let p = p?;
+                let (source, file) = p?;
                 let result = match together.as_mut().and_then(Iterator::next) {
                     Some(result) => result,
                     None => akta_extract::extract_isolated(
                         &exe,
-                        p.file.path(),
-                        &p.media_type,
-                        &p.file_name,
+                        file.path(),
+                        &source.media_type,
+                        &source.file_name,
                         &limits,
                     ),
                 };
-                Ok(result?)
+                Ok((source, result?))
             })
-            .collect::<Vec<Result<Extracted, Failure>>>()
+            .collect::<Vec<Outcome>>()
     })
     .await;
     match outcome {
         Ok(results) => results,
-        Err(e) => jobs
-            .iter()
+        Err(e) => (0..count)
             .map(|_| Err(JobError::Internal(format!("extraction task: {e}")).into()))
             .collect(),
     }
 }
 
-/// A version decrypted into a private temporary file, ready for a child to read.
-struct Prepared {
-    file: tempfile::NamedTempFile,
-    media_type: String,
-    file_name: String,
-}
-
+/// Decrypts the version into a private temporary file, ready for a child to read.
 async fn prepare(
     ctx: &JobContext,
     limits: &Limits,
-    tenant: TenantId,
-    job: &ClaimedJob,
-) -> Result<Prepared, Failure> {
-    let mut tx = ctx
-        .db
-        .system_tx(tenant, ACTOR)
-        .await
-        .map_err(JobError::from)?;
-    let source = tx
-        .extraction_source(job.version_id)
-        .await
-        .map_err(JobError::from)?;
-    let key = BlobKey::parse(&source.blob_key).map_err(JobError::from)?;
-    let dek = ctx
-        .keyring
-        .open_dek(&mut tx, &key)
-        .await
-        .map_err(JobError::from)?;
-    tx.commit().await.map_err(JobError::from)?;
-
-    let size = u64::try_from(source.size_bytes).unwrap_or(u64::MAX);
-    if size > limits.max_input_bytes {
+    source: &Source,
+) -> Result<tempfile::NamedTempFile, Failure> {
+    if source.size > limits.max_input_bytes {
         return Err(ExtractError::TooLarge(format!(
-            "{size} bytes exceed the extraction limit of {} bytes",
-            limits.max_input_bytes
+            "{} bytes exceed the extraction limit of {} bytes",
+            source.size, limits.max_input_bytes
         ))
         .into());
     }
@@ -517,9 +593,15 @@ async fn prepare(
         .permissions(std::fs::Permissions::from_mode(0o600))
         .tempfile()
         .map_err(io)?;
-    let mut body = content::open(ctx.blobs.as_ref(), &key, dek, size, None)
-        .await
-        .map_err(JobError::from)?;
+    let mut body = content::open(
+        ctx.blobs.as_ref(),
+        &source.key,
+        source.dek.clone(),
+        source.size,
+        None,
+    )
+    .await
+    .map_err(JobError::from)?;
     let mut out = tokio::fs::File::from_std(file.as_file().try_clone().map_err(io)?);
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| JobError::Internal(format!("reading content: {e}")))?;
@@ -527,10 +609,5 @@ async fn prepare(
     }
     out.flush().await.map_err(io)?;
     drop(out);
-
-    Ok(Prepared {
-        file,
-        media_type: source.media_type,
-        file_name: source.file_name,
-    })
+    Ok(file)
 }

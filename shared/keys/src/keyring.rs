@@ -315,6 +315,17 @@ impl Keyring {
         blob_key: &BlobKey,
     ) -> Result<Option<Key256>, KeyError> {
         let found = tx.content_key(blob_key.as_str()).await?;
+        self.open_dek_from(tx.tenant(), blob_key, found)
+    }
+
+    /// [`Keyring::open_dek`] with the version's key columns already read (the index
+    /// applier reads them with the documents).
+    pub fn open_dek_from(
+        &self,
+        tenant: TenantId,
+        blob_key: &BlobKey,
+        found: akta_db::ContentKey,
+    ) -> Result<Option<Key256>, KeyError> {
         let (Some(wrapped_dek), Some(version)) = (found.wrapped_dek, found.tenant_key_version)
         else {
             return Ok(None);
@@ -323,10 +334,10 @@ impl Keyring {
         else {
             return Err(KeyError::Internal(format!(
                 "tenant key v{version} of tenant {} is gone (destroyed or retired)",
-                tx.tenant().0
+                tenant.0
             )));
         };
-        let key = self.unwrap_tenant_key(tx.tenant(), version, &wrapped_key, &master_key_id)?;
+        let key = self.unwrap_tenant_key(tenant, version, &wrapped_key, &master_key_id)?;
         Ok(Some(unwrap_key(
             &key,
             &wrapped_dek,
@@ -342,7 +353,18 @@ impl Keyring {
         blob_key: &BlobKey,
         text: &str,
     ) -> Result<Option<SealedText>, KeyError> {
-        let Some(dek) = self.open_dek(tx, blob_key).await? else {
+        let dek = self.open_dek(tx, blob_key).await?;
+        Self::seal_text_under(dek.as_ref(), blob_key, text)
+    }
+
+    /// [`Keyring::seal_text`] with the version's DEK already opened (`None`: the content is
+    /// stored unencrypted, so is its text).
+    pub fn seal_text_under(
+        dek: Option<&Key256>,
+        blob_key: &BlobKey,
+        text: &str,
+    ) -> Result<Option<SealedText>, KeyError> {
+        let Some(dek) = dek else {
             return Ok(None);
         };
         // Its own key: a DEK encrypts exactly one stream (segment nonces count from zero).
@@ -351,7 +373,7 @@ impl Keyring {
             ciphertext: encrypt_to_vec(&key, text.as_bytes())?,
             plain_len: i64::try_from(text.len())
                 .map_err(|_| KeyError::Internal("extracted text too long".into()))?,
-            wrapped_key: wrap_key(&dek, &key, &text_context(blob_key.as_str()))?,
+            wrapped_key: wrap_key(dek, &key, &text_context(blob_key.as_str()))?,
         }))
     }
 
@@ -366,10 +388,34 @@ impl Keyring {
             StoredText::Sealed { blob_key, sealed } => (blob_key, sealed),
         };
         let key = BlobKey::parse(&blob_key)?;
-        let dek = self.open_dek(tx, &key).await?.ok_or_else(|| {
+        let dek = self.open_dek(tx, &key).await?;
+        Self::open_sealed_text(dek, &blob_key, sealed)
+    }
+
+    /// [`Keyring::open_text`] with the version's key columns already read.
+    pub fn open_text_from(
+        &self,
+        tenant: TenantId,
+        found: akta_db::ContentKey,
+        stored: StoredText,
+    ) -> Result<String, KeyError> {
+        let (blob_key, sealed) = match stored {
+            StoredText::Plain(text) => return Ok(text),
+            StoredText::Sealed { blob_key, sealed } => (blob_key, sealed),
+        };
+        let dek = self.open_dek_from(tenant, &BlobKey::parse(&blob_key)?, found)?;
+        Self::open_sealed_text(dek, &blob_key, sealed)
+    }
+
+    fn open_sealed_text(
+        dek: Option<Key256>,
+        blob_key: &str,
+        sealed: SealedText,
+    ) -> Result<String, KeyError> {
+        let dek = dek.ok_or_else(|| {
             KeyError::Internal(format!("sealed text of {blob_key} without a content key"))
         })?;
-        let text_key = unwrap_key(&dek, &sealed.wrapped_key, &text_context(&blob_key))?;
+        let text_key = unwrap_key(&dek, &sealed.wrapped_key, &text_context(blob_key))?;
         let plain_len = u64::try_from(sealed.plain_len)
             .map_err(|_| KeyError::Internal("negative sealed text length".into()))?;
         let plain = decrypt_to_vec(&text_key, &sealed.ciphertext, plain_len)?;

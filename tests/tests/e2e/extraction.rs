@@ -115,12 +115,13 @@ async fn an_extraction_job_runs_once_retries_and_survives_a_lost_worker() {
         .expect("claim")
         .expect("reclaimed");
     assert_eq!(retaken.attempts, 2);
+    let document: Uuid = seeded.document.parse().expect("uuid");
     assert!(!tx
-        .complete_extraction_job(&lost, text("veraltet"))
+        .complete_extraction_job(&lost, document, text("veraltet"))
         .await
         .expect("complete"));
     assert!(tx
-        .complete_extraction_job(&retaken, text("Zweite Fassung"))
+        .complete_extraction_job(&retaken, document, text("Zweite Fassung"))
         .await
         .expect("complete"));
     tx.commit().await.expect("commit");
@@ -176,4 +177,69 @@ async fn an_extraction_job_runs_once_retries_and_survives_a_lost_worker() {
         json!({"state": "failed", "reason": "corrupt file: no xref", "method": null})
     );
     assert!(due_of(&app, tenant).await.is_empty());
+}
+
+/// A worker claims its batch in one statement: no more than asked, each due job once, none
+/// held by another worker's lease, and what is left is claimed by the next call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_claim_takes_each_due_job_once() {
+    let app = TestApp::spawn().await;
+    let seeded = seed(&app, "stadt-stapel").await;
+    let tenant = TenantId(seeded.tenant.id);
+    let admin = &seeded.tenant.admin;
+    let lease = Duration::from_secs(300);
+    for n in 2..=5 {
+        let v = upload_version(
+            admin,
+            &seeded.document,
+            &format!("v{n}.txt"),
+            format!("Fassung {n}").into_bytes(),
+        )
+        .await;
+        assert_eq!(v.status, 201, "{}", v.body);
+    }
+    let mut due = due_of(&app, tenant).await;
+    assert_eq!(due.len(), 5, "{due:?}");
+    due.sort();
+
+    // Another worker holds one job: a batch claim skips it.
+    let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
+    let held = tx
+        .claim_extraction_job(due[0], lease)
+        .await
+        .expect("claim")
+        .expect("claimed");
+    tx.commit().await.expect("commit");
+
+    let first = app.db.claim_extraction_jobs(lease, 3).await.expect("claim");
+    assert_eq!(first.len(), 3, "{first:?}");
+    let second = app.db.claim_extraction_jobs(lease, 3).await.expect("claim");
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert!(app
+        .db
+        .claim_extraction_jobs(lease, 3)
+        .await
+        .expect("claim")
+        .is_empty());
+    let mut claimed: Vec<Uuid> = first.iter().chain(&second).map(|(_, j)| j.id).collect();
+    claimed.push(held.id);
+    claimed.sort();
+    assert_eq!(claimed, due, "every due job claimed exactly once");
+    assert!(first
+        .iter()
+        .chain(&second)
+        .all(|(t, j)| *t == tenant && j.attempts == 1));
+
+    // A lease that ran out makes its job due again for the next batch.
+    let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
+    assert!(tx
+        .renew_extraction_lease(&held, Duration::ZERO)
+        .await
+        .expect("renew"));
+    tx.commit().await.expect("commit");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let retaken = app.db.claim_extraction_jobs(lease, 3).await.expect("claim");
+    assert_eq!(retaken.len(), 1, "{retaken:?}");
+    assert_eq!(retaken[0].1.id, held.id);
+    assert_eq!(retaken[0].1.attempts, 2);
 }

@@ -94,6 +94,11 @@ pub(crate) enum Intent {
     Inbox,
 }
 
+/// The sweeper took an upload for an orphan (it outlived the grace period) and is deleting
+/// its blob: the version must not point at it.
+pub(crate) const UPLOAD_TOOK_TOO_LONG: &str =
+    "the upload took longer than the orphan grace period; please upload again";
+
 const DOC_COLUMNS: &str = "id, file_id, case_id, title, kind, sender, recipient, document_date,
     metadata, row_version, created_at";
 const VERSION_COLUMNS: &str =
@@ -148,6 +153,18 @@ impl TenantTx {
             .bind(self.tenant.0)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    /// [`TenantTx::record_upload_intent`] for many blobs in one statement (imports).
+    pub async fn record_upload_intents(&mut self, blob_keys: &[String]) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO upload_intents (blob_key, tenant_id) SELECT k, $2 FROM unnest($1::text[]) AS k",
+        )
+        .bind(blob_keys)
+        .bind(self.tenant.0)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
@@ -220,12 +237,13 @@ impl TenantTx {
             .fetch_one(&mut *self.tx)
             .await?;
         // The blob is now referenced by a committed version (once this commits): no orphan.
-        if intent == Intent::Upload && !self.forget_upload_intent(&v.blob_key).await? {
-            // The sweeper took this upload for an orphan (it outlived the grace period) and
-            // is deleting its blob: the version must not point at it.
-            return Err(DbError::Conflict(
-                "the upload took longer than the orphan grace period; please upload again".into(),
-            ));
+        // In batch mode every intent of the batch is removed at once at commit.
+        if intent == Intent::Upload {
+            if let Some(batch) = self.batch.as_mut() {
+                batch.intents.push(v.blob_key.clone());
+            } else if !self.forget_upload_intent(&v.blob_key).await? {
+                return Err(DbError::Conflict(UPLOAD_TOOK_TOO_LONG.into()));
+            }
         }
         self.charge_usage(Charge::version(size, v.dek.is_some(), nr == 1))
             .await?;

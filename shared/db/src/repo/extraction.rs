@@ -27,6 +27,7 @@ pub struct ClaimedJob {
 /// What the worker needs to read a version's content.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExtractionSource {
+    pub document_id: Uuid,
     pub blob_key: String,
     pub size_bytes: i64,
     pub media_type: String,
@@ -150,6 +151,37 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Claims up to `limit` due jobs of any tenant for `lease` in one statement, in the order
+    /// and under the rules of [`Db::claim_next_extraction_job`].
+    pub async fn claim_extraction_jobs(
+        &self,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<(TenantId, ClaimedJob)>, DbError> {
+        let rows: Vec<(Uuid, Uuid, Uuid, i32)> = sqlx::query_as(
+            "SELECT id, tenant_id, version_id, attempts FROM akta_claim_extraction_jobs($1, $2)",
+        )
+        .bind(lease.as_secs_f64())
+        .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, tenant, version_id, attempts)| {
+                (
+                    TenantId(tenant),
+                    ClaimedJob {
+                        id,
+                        version_id,
+                        attempts,
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
 impl TenantTx {
     /// The worker's heartbeat: extends the lease of a job it still holds. `false` when the
     /// lease was lost (another worker took the job over).
@@ -211,17 +243,20 @@ impl TenantTx {
         version_id: Uuid,
     ) -> Result<ExtractionSource, DbError> {
         Ok(sqlx::query_as::<_, ExtractionSource>(
-            "SELECT blob_key, size_bytes, media_type, file_name FROM document_versions WHERE id = $1",
+            "SELECT document_id, blob_key, size_bytes, media_type, file_name
+               FROM document_versions WHERE id = $1",
         )
         .bind(version_id)
         .fetch_one(&mut *self.tx)
         .await?)
     }
 
-    /// Stores the text and marks the job done; `false` if the lease was lost meanwhile.
+    /// Stores the text of a version of Dokument `document_id` and marks the job done;
+    /// `false` if the lease was lost meanwhile.
     pub async fn complete_extraction_job(
         &mut self,
         job: &ClaimedJob,
+        document_id: Uuid,
         text: ExtractedText<'_>,
     ) -> Result<bool, DbError> {
         let done = sqlx::query(
@@ -261,11 +296,6 @@ impl TenantTx {
         .bind(text.sealed.as_ref().map(|s| s.wrapped_key.as_slice()))
         .execute(&mut *self.tx)
         .await?;
-        let (document_id,): (Uuid,) =
-            sqlx::query_as("SELECT document_id FROM document_versions WHERE id = $1")
-                .bind(job.version_id)
-                .fetch_one(&mut *self.tx)
-                .await?;
         self.record(crate::DomainEvent::new(
             "document.text_extracted",
             "document",

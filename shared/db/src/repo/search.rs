@@ -49,9 +49,25 @@ pub struct SearchSource {
     pub sealed: Option<Vec<u8>>,
     pub sealed_len: Option<i64>,
     pub sealed_key: Option<Vec<u8>>,
+    /// The latest version's key columns (see [`crate::ContentKey`]): read here, so opening
+    /// sealed text costs no query per document.
+    pub wrapped_dek: Option<Vec<u8>>,
+    pub tenant_key_version: Option<i32>,
+    pub wrapped_key: Option<Vec<u8>>,
+    pub master_key_id: Option<String>,
 }
 
 impl SearchSource {
+    /// The latest version's key columns, as [`TenantTx::content_key`] reads them.
+    pub fn content_key(&mut self) -> crate::ContentKey {
+        crate::ContentKey {
+            wrapped_dek: self.wrapped_dek.take(),
+            tenant_key_version: self.tenant_key_version,
+            wrapped_key: self.wrapped_key.take(),
+            master_key_id: self.master_key_id.take(),
+        }
+    }
+
     /// Extracted text of the latest version; `None` until extracted.
     pub fn stored_text(&mut self) -> Option<StoredText> {
         let text = self.text.take()?;
@@ -230,14 +246,18 @@ impl TenantTx {
                     d.document_date, d.created_at,
                     coalesce(paths.codes, ARRAY[]::text[]) AS plan_unit_path,
                     f.lead_org_unit_id AS org_unit, f.status, f.confidentiality, d.metadata,
-                    v.blob_key, t.text, t.parts, t.sealed, t.sealed_len, t.sealed_key
+                    v.blob_key, t.text, t.parts, t.sealed, t.sealed_len, t.sealed_key,
+                    v.wrapped_dek, v.tenant_key_version, k.wrapped_key, k.master_key_id
                FROM documents d
                JOIN files f ON f.id = d.file_id
                LEFT JOIN paths ON paths.unit_id = f.plan_unit_id
                LEFT JOIN cases c ON c.id = d.case_id
-               JOIN LATERAL (SELECT id, nr, blob_key FROM document_versions
+               JOIN LATERAL (SELECT id, nr, blob_key, wrapped_dek, tenant_key_version
+                               FROM document_versions
                               WHERE document_id = d.id ORDER BY nr DESC LIMIT 1) v ON true
                LEFT JOIN extracted_texts t ON t.version_id = v.id
+               LEFT JOIN tenant_keys k
+                 ON k.tenant_id = d.tenant_id AND k.version = v.tenant_key_version
               WHERE d.id = ANY($1)",
         )
         .bind(document_ids)
