@@ -28,14 +28,16 @@ fn internal(e: impl std::fmt::Display) -> JobError {
 pub const LOG_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Under a stream of commits, at most one round (one index commit) per this long.
-const MIN_GAP: Duration = Duration::from_millis(50);
+/// Under a stream of commits, at most one round (one index commit) per this long. Every
+/// round commits a segment, and tantivy merges small segments again and again: with rounds
+/// back to back (about six commits a second under four uploaders, and rounds of about 100
+/// entries during an import) the merges took a fifth to a third of the server's CPU (issue
+/// 12). A text uploaded while others stream in is searchable up to this much later; one
+/// upload on a quiet node as fast as before (the gap counts from the previous round).
+const MIN_GAP: Duration = Duration::from_millis(500);
 
-/// A round that applied at least this many entries is part of a bulk load (an import, many
-/// uploaders): the next round waits [`BULK_GAP`]. Every round commits a segment and small
-/// segments are merged again and again; during a 1M import, rounds of about 100 entries made
-/// tantivy's merges a third of the server's CPU (issue 12). One second more before a text is
-/// searchable while a bulk load runs; a single upload is searchable as fast as before.
+/// A round that applied at least this many entries is part of a bulk load (an import): the
+/// next round waits [`BULK_GAP`].
 const BULK_ROUND: usize = 200;
 const BULK_GAP: Duration = Duration::from_secs(1);
 
@@ -176,15 +178,20 @@ pub async fn run_once(
         cursor = last;
         applied += entries.len();
         since_commit += entries.len();
-        // A short batch means the log is read to its end: commit. A long log is committed in
-        // steps, so a node that restarts has little to apply again.
-        if entries.len() < BATCH as usize || since_commit >= COMMIT_EVERY {
-            commit(index, std::mem::take(&mut uncommitted), cursor).await?;
-            since_commit = 0;
-        }
         akta_telemetry::jobs()
             .index_apply_seconds
             .observe(round.elapsed());
+        // A short batch means the log is read to its end: commit, and what comes meanwhile
+        // is the next round's (after the gap). A long log is committed in steps, so a node
+        // that restarts has little to apply again.
+        if entries.len() < BATCH as usize {
+            commit(index, uncommitted, cursor).await?;
+            return Ok(applied);
+        }
+        if since_commit >= COMMIT_EVERY {
+            commit(index, std::mem::take(&mut uncommitted), cursor).await?;
+            since_commit = 0;
+        }
     }
 }
 
