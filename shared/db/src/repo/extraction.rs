@@ -132,28 +132,11 @@ impl Db {
         &self,
         lease: std::time::Duration,
     ) -> Result<Option<(TenantId, ClaimedJob)>, DbError> {
-        let row: Option<(Uuid, Uuid, Uuid, i32)> = sqlx::query_as(
-            "SELECT id, tenant_id, version_id, attempts FROM akta_claim_extraction_job($1)",
-        )
-        .bind(lease.as_secs_f64())
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(|(id, tenant, version_id, attempts)| {
-            (
-                TenantId(tenant),
-                ClaimedJob {
-                    id,
-                    version_id,
-                    attempts,
-                },
-            )
-        }))
+        Ok(self.claim_extraction_jobs(lease, 1).await?.pop())
     }
-}
 
-impl Db {
-    /// Claims up to `limit` due jobs of any tenant for `lease` in one statement, in the order
-    /// and under the rules of [`Db::claim_next_extraction_job`].
+    /// Claims up to `limit` due jobs of any tenant for `lease` in one statement (a worker's
+    /// batch), with the order and rules of [`Db::claim_next_extraction_job`].
     pub async fn claim_extraction_jobs(
         &self,
         lease: std::time::Duration,
