@@ -20,9 +20,11 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use rand::Rng;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
@@ -517,8 +519,27 @@ impl Cluster {
     }
 }
 
+/// First port [`free_port`] hands out; with [`PORT_SPAN`] it stays below Linux's default
+/// ephemeral range (32768–60999).
+const PORT_LOW: u32 = 20_000;
+const PORT_SPAN: u32 = 12_000;
+
 /// A TCP port on 127.0.0.1 that was free a moment ago.
+///
+/// Not `bind(0)`: that port comes from the ephemeral range, where the next outgoing connection
+/// may take it before its user listens on it (a CI run failed with "Address already in use"
+/// that way). The ports are walked from a random start so that two callers in one process
+/// never get the same port and two processes rarely do.
 pub fn free_port() -> Result<u16, ClusterError> {
+    static NEXT: OnceLock<AtomicU32> = OnceLock::new();
+    let next = NEXT.get_or_init(|| AtomicU32::new(rand::thread_rng().gen_range(0..PORT_SPAN)));
+    for _ in 0..PORT_SPAN {
+        let port = PORT_LOW + next.fetch_add(1, Ordering::Relaxed) % PORT_SPAN;
+        let port = u16::try_from(port).expect("below 32000");
+        if TcpListener::bind((HOST, port)).is_ok() {
+            return Ok(port);
+        }
+    }
     TcpListener::bind((HOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())

@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -158,17 +158,10 @@ fn is_executable(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Two distinct free ports: both listeners are held at once so the kernel cannot hand out the
-/// same port twice.
+/// Two distinct free ports, outside the ephemeral range (see [`akta_pgcluster::free_port`]).
 fn free_ports() -> Result<[u16; 2], String> {
-    let bind = || TcpListener::bind("127.0.0.1:0").map_err(|e| format!("finding a free port: {e}"));
-    let (a, b) = (bind()?, bind()?);
-    let port = |l: &TcpListener| {
-        l.local_addr()
-            .map(|addr| addr.port())
-            .map_err(|e| format!("finding a free port: {e}"))
-    };
-    Ok([port(&a)?, port(&b)?])
+    let port = || akta_pgcluster::free_port().map_err(|e| format!("finding a free port: {e}"));
+    Ok([port()?, port()?])
 }
 
 fn random_hex(bytes: usize) -> String {

@@ -772,10 +772,7 @@ const SECRET_OP: &str = "geheim-betrieb-0123456789";
 /// the provider with it; `None` without Node.js. The provider's port is chosen first, since
 /// Akta's settings name the issuer and the provider's client names Akta's callback.
 async fn operator_setup() -> Option<(TestApp, Provider, String)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = akta_pgcluster::free_port().expect("a free port");
     let issuer = format!("http://127.0.0.1:{port}");
     let app = TestApp::spawn_with(akta_testkit::TestOptions {
         operator_oidc: Some(akta_api::OperatorOidc {
