@@ -417,14 +417,14 @@ async fn a_pool_of_workers_is_woken_by_new_jobs_and_keeps_its_leases() {
     let slow = upload(
         admin,
         &case,
-        "langsam.txt",
-        "text/plain",
+        "langsam.html",
+        "text/html",
         "Langsamer Text".into(),
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
-    let quick = upload(admin, &case, "schnell.txt", "text/plain", SENTENCE.into()).await;
+    let quick = upload(admin, &case, "schnell.html", "text/html", SENTENCE.into()).await;
     let extraction = settled(admin, &quick, 1).await;
     let took = started.elapsed();
     assert_eq!(extraction["state"], "done", "{extraction}");
@@ -442,7 +442,7 @@ async fn a_pool_of_workers_is_woken_by_new_jobs_and_keeps_its_leases() {
     // Well past the slow job's one-second lease, a new job wakes the idle worker, which then
     // looks for due work again: without the heartbeat it would take the slow job over.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let third = upload(admin, &case, "dritte.txt", "text/plain", SENTENCE.into()).await;
+    let third = upload(admin, &case, "dritte.html", "text/html", SENTENCE.into()).await;
     assert_eq!(settled(admin, &third, 1).await["state"], "done");
 
     let extraction = settled(admin, &slow, 1).await;
@@ -465,7 +465,7 @@ async fn the_job_of_a_dead_worker_is_taken_over_after_its_lease() {
     let unit = admin.create_plan_unit("10", None).await;
     let file = admin.create_file(&unit, "Satzung").await.id();
     let case = admin.create_case(&file, "Entwurf").await;
-    let doc = upload(admin, &case, "a.txt", "text/plain", SENTENCE.into()).await;
+    let doc = upload(admin, &case, "a.html", "text/html", SENTENCE.into()).await;
 
     // A worker claims it with a 3 s lease and dies on the spot.
     let claimed = app

@@ -54,7 +54,12 @@ async fn api_node_serves_without_jobs_and_worker_node_runs_them_on_one_database(
         .upload(
             &format!("/api/v1/files/{file}/documents"),
             Some(json!({"title": "Nachbarzustimmung", "kind": "Eingang"})),
-            Some(("zustimmung.txt", "text/plain", TEXT.as_bytes().to_vec())),
+            // HTML: plain text would be extracted while filed, on the API node itself.
+            Some((
+                "zustimmung.html",
+                "text/html",
+                format!("<html><body><p>{TEXT}</p></body></html>").into_bytes(),
+            )),
         )
         .await;
     assert_eq!(doc.status, 201, "{}", doc.body);

@@ -8,14 +8,20 @@
 use std::sync::Arc;
 
 use akta_blob::{BlobKey, BlobStore, ByteStream};
-use akta_db::{Document, DocumentTarget, NewDocument, NewVersion, TenantTx, Version};
+use akta_db::{Document, DocumentTarget, FiledText, NewDocument, NewVersion, TenantTx, Version};
 use akta_domain::{FileName, Principal, TenantId};
 use akta_keys::content::{self, Sealed};
+use akta_keys::keyring::Keyring;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use uuid::Uuid;
 
 use crate::{Core, CoreError};
+
+/// Plain-text versions up to this size are extracted while they are filed (see
+/// [`akta_extract::extract_plain`]), so a file share of small text documents needs no
+/// extraction job per document; everything else goes to the isolated workers.
+const FILED_TEXT_MAX: usize = 64 * 1024;
 
 /// A blob written for this upload and not yet referenced by a committed version.
 pub struct StoredBlob {
@@ -23,6 +29,8 @@ pub struct StoredBlob {
     content: Sealed,
     media_type: String,
     file_name: FileName,
+    /// The plaintext, kept when it is at most [`FILED_TEXT_MAX`] bytes.
+    small: Option<Bytes>,
 }
 
 impl StoredBlob {
@@ -36,7 +44,7 @@ impl StoredBlob {
             Some(dek) => Some(core.keyring()?.wrap_dek(tx, &self.key, dek).await?),
             None => None,
         };
-        Ok(self.version_row(dek))
+        self.version_row(dek)
     }
 
     /// [`StoredBlob::new_version`] under a tenant key already opened in this transaction.
@@ -49,18 +57,54 @@ impl StoredBlob {
             Some(dek) => Some(core.keyring()?.wrap_dek_under(tenant_key, &self.key, dek)?),
             None => None,
         };
-        Ok(self.version_row(dek))
+        self.version_row(dek)
     }
 
-    fn version_row(&self, dek: Option<akta_db::StoredDek>) -> NewVersion {
-        NewVersion {
+    fn version_row(&self, dek: Option<akta_db::StoredDek>) -> Result<NewVersion, CoreError> {
+        Ok(NewVersion {
             blob_key: self.key.as_str().to_owned(),
             sha256_hex: self.content.sha256_hex.clone(),
             size: self.content.size,
             media_type: self.media_type.clone(),
             file_name: self.file_name.as_str().to_owned(),
             dek,
-        }
+            text: self.filed_text()?,
+        })
+    }
+
+    /// The text of a small plain-text version, sealed like a worker seals it; `None` leaves
+    /// the version to the workers.
+    fn filed_text(&self) -> Result<Option<FiledText>, CoreError> {
+        let Some(small) = &self.small else {
+            return Ok(None);
+        };
+        let Some(extracted) = akta_extract::extract_plain(
+            small,
+            &self.media_type,
+            self.file_name.as_str(),
+            FILED_TEXT_MAX,
+        ) else {
+            return Ok(None);
+        };
+        let method = serde_json::to_value(extracted.method)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "plain".into());
+        // PostgreSQL text cannot hold NUL characters.
+        let text = extracted.text.replace('\0', "");
+        let sealed = Keyring::seal_text_under(self.content.dek.as_ref(), &self.key, &text)?;
+        akta_telemetry::jobs()
+            .extractions_done
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Some(FiledText {
+            method,
+            text: if sealed.is_some() {
+                String::new()
+            } else {
+                text
+            },
+            sealed,
+        }))
     }
 }
 
@@ -281,25 +325,37 @@ impl Upload {
         let blobs: &Arc<dyn BlobStore> = self.core.blobs()?;
         let put = blobs.put(&key, sealed_body, sealing.stored_limit);
         let pump = async move {
+            // A small body is kept for extraction while filing (chunks are shared, not copied).
+            let mut small = Some(Vec::new());
+            let mut seen = 0usize;
             loop {
                 let item = match body.next().await {
                     Some(Ok(chunk)) => Ok(chunk),
                     None => break,
                     Some(Err(e)) => Err(std::io::Error::other(e.to_string())),
                 };
+                if let Ok(chunk) = &item {
+                    seen = seen.saturating_add(chunk.len());
+                    match small.as_mut() {
+                        Some(kept) if seen <= FILED_TEXT_MAX => kept.push(chunk.clone()),
+                        _ => small = None,
+                    }
+                }
                 let failed = item.is_err();
                 if sender.send(item).await.is_err() || failed {
                     break;
                 }
             }
+            small.map(|chunks: Vec<Bytes>| Bytes::from(chunks.concat()))
         };
-        let (stored, ()) = tokio::join!(put, pump);
+        let (stored, small) = tokio::join!(put, pump);
         match stored {
             Ok(_) => Ok(StoredBlob {
                 key,
                 content: sealing.finish(),
                 media_type,
                 file_name,
+                small,
             }),
             Err(e) => {
                 self.discard(&key).await;

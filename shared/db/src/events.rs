@@ -112,6 +112,8 @@ impl DomainEvent {
 pub(crate) struct Batched {
     audit: Vec<(DomainEvent, Option<Value>)>,
     extractions: Vec<Uuid>,
+    /// Versions among `extractions` whose text was stored while filing: their jobs are done.
+    pub(crate) texts_filed: std::collections::HashSet<Uuid>,
     /// Blob keys whose upload intents end with this batch.
     pub(crate) intents: Vec<String>,
     /// Webhook messages: (public type, body).
@@ -148,6 +150,23 @@ impl TenantTx {
         }
         self.enqueue_webhooks(&event).await?;
         Ok(())
+    }
+
+    /// Records the `document.text_extracted` event of text stored while its version was filed:
+    /// only its webhook messages. It is not audited (see [`DomainEvent::audited`]), and the
+    /// version's own event already logged the Dokument for the index, which reads the text
+    /// committed with it.
+    pub(crate) async fn record_filed_text(&mut self, document_id: Uuid) -> Result<(), DbError> {
+        let event = DomainEvent::new("document.text_extracted", "document", document_id);
+        match self.batch.as_mut() {
+            Some(batch) => {
+                if let Some(message) = crate::repo::webhooks::webhook_message(&event) {
+                    batch.webhooks.push(message);
+                }
+                Ok(())
+            }
+            None => self.enqueue_webhooks(&event).await,
+        }
     }
 
     /// Files many documents (or stores many extraction results) in this transaction: what
@@ -235,13 +254,26 @@ impl TenantTx {
         }
         if !batch.extractions.is_empty() {
             let ids: Vec<Uuid> = batch.extractions.iter().map(|_| Uuid::now_v7()).collect();
+            let states: Vec<&str> = batch
+                .extractions
+                .iter()
+                .map(|v| {
+                    if batch.texts_filed.contains(v) {
+                        "done"
+                    } else {
+                        "pending"
+                    }
+                })
+                .collect();
             sqlx::query(
-                "INSERT INTO extraction_jobs (id, tenant_id, version_id)
-                 SELECT e.id, $1, e.version_id FROM unnest($2::uuid[], $3::uuid[]) AS e(id, version_id)",
+                "INSERT INTO extraction_jobs (id, tenant_id, version_id, state)
+                 SELECT e.id, $1, e.version_id, e.state
+                   FROM unnest($2::uuid[], $3::uuid[], $4::text[]) AS e(id, version_id, state)",
             )
             .bind(self.tenant.0)
             .bind(&ids)
             .bind(&batch.extractions)
+            .bind(&states)
             .execute(&mut *self.tx)
             .await?;
         }

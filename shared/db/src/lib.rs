@@ -22,7 +22,8 @@ pub use repo::console::{
 };
 pub use repo::documents::{Document, DocumentTarget, NewDocument, NewVersion, Version};
 pub use repo::extraction::{
-    full_text, ClaimedJob, ExtractedText, Extraction, ExtractionSource, SealedText, StoredText,
+    full_text, ClaimedJob, ExtractedText, Extraction, ExtractionSource, FiledText, SealedText,
+    StoredText,
 };
 pub use repo::files::{Case, CaseChanges, FileChanges, FileFilter, FileRecord, Lock, NewFile};
 pub use repo::idempotency::{IdempotencyState, StoredResponse};

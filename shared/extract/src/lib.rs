@@ -147,6 +147,30 @@ pub fn extract(
     extract_in(&ctx, bytes, media_type, file_name, 0)
 }
 
+/// What [`extract`] would give for `bytes` when they are plain text of at most `max_bytes`,
+/// and `None` for anything else (other formats, larger text, text that does not decode), which
+/// takes the isolated way. Decoding text runs no format parser, so this is safe in-process
+/// for hostile input: small text documents are extracted while they are filed, without a job
+/// and a child process.
+pub fn extract_plain(
+    bytes: &[u8],
+    media_type: &str,
+    file_name: &str,
+    max_bytes: usize,
+) -> Option<Extracted> {
+    let plain = bytes.len() <= max_bytes
+        && sniff(bytes).is_none()
+        && claimed_kind(media_type, file_name).is_none()
+        && !looks_like_mail(bytes)
+        && !looks_like_html(bytes);
+    if !plain {
+        return None;
+    }
+    text::decode_text(bytes, text::charset_of(media_type))
+        .ok()
+        .map(|t| Extracted::new(t, Method::Plain))
+}
+
 /// Shared state of one extraction: limits, the decompression budget and the deadline.
 pub(crate) struct Ctx<'a> {
     pub limits: &'a Limits,

@@ -983,6 +983,51 @@ pub(crate) struct Server {
     pub(crate) child: tokio::process::Child,
     pub(crate) base: String,
     started: Instant,
+    pub(crate) memory: MemoryWatch,
+}
+
+/// The server's resident memory split, sampled from `/proc/<pid>/status` every 250 ms while
+/// it runs: VmHWM alone counts the index's memory-mapped segment files that queries touched
+/// (page cache the kernel may take back) together with the heap.
+pub(crate) struct MemoryWatch {
+    /// Highest RssAnon (heap, stacks) and RssFile (mapped files) seen, in KiB.
+    peaks: std::sync::Arc<std::sync::Mutex<(u64, u64)>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl MemoryWatch {
+    fn start(pid: u32) -> Self {
+        let peaks = std::sync::Arc::new(std::sync::Mutex::new((0, 0)));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (p, s) = (peaks.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                let (Ok(anon), Ok(file)) = (
+                    crate::upload::rss_kib(pid, "RssAnon:"),
+                    crate::upload::rss_kib(pid, "RssFile:"),
+                ) else {
+                    return;
+                };
+                if let Ok(mut peaks) = p.lock() {
+                    peaks.0 = peaks.0.max(anon);
+                    peaks.1 = peaks.1.max(file);
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        });
+        Self { peaks, stop }
+    }
+
+    /// (RssAnon, RssFile) peaks in KiB so far.
+    pub(crate) fn peaks(&self) -> (u64, u64) {
+        self.peaks.lock().map_or((0, 0), |p| *p)
+    }
+}
+
+impl Drop for MemoryWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 pub(crate) async fn start_akta(
@@ -1023,10 +1068,12 @@ pub(crate) async fn start_akta(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let memory = MemoryWatch::start(child.id().context("akta serve's pid")?);
     Ok(Server {
         child,
         base,
         started,
+        memory,
     })
 }
 
@@ -1906,6 +1953,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .child
         .id()
         .and_then(|pid| crate::upload::rss_kib(pid, "VmHWM:").ok());
+    let server_peaks = server.memory.peaks();
     server.stop().await;
     drop(scratch);
 
@@ -1918,6 +1966,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         akta_index_after,
         akta_segments: [akta_segments, akta_segments_after],
         server_peak_kib,
+        server_peaks,
         pg: &pg,
         sizes: &sizes,
         queries: &queries,
@@ -1939,6 +1988,8 @@ struct Report<'a> {
     akta_segments: [Option<usize>; 2],
     /// Peak RSS of `akta serve` over loading and queries.
     server_peak_kib: Option<u64>,
+    /// Peaks of RssAnon and RssFile in KiB (see [`MemoryWatch`]).
+    server_peaks: (u64, u64),
     pg: &'a PgLoad,
     sizes: &'a PgSizes,
     queries: &'a [QuerySpec],
@@ -2103,6 +2154,11 @@ fn print_report(r: &Report<'_>) {
         "| `akta serve` peak RSS (loading and queries) | {} | | |",
         r.server_peak_kib
             .map_or("?".to_owned(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
+    );
+    println!(
+        "| of it at most: heap and stacks (RssAnon) / mapped files, mostly index segments (RssFile) | {:.0} MiB / {:.0} MiB | | |",
+        r.server_peaks.0 as f64 / 1024.0,
+        r.server_peaks.1 as f64 / 1024.0
     );
     let (a, p) = (r.akta.select(|_| true), r.postgres.select(|_| true));
     println!(

@@ -223,6 +223,7 @@ async fn content_stored_before_encryption_stays_readable() {
                 media_type: "application/pdf".into(),
                 file_name: "alt.pdf".into(),
                 dek: None,
+                text: None,
             },
         )
         .await

@@ -243,3 +243,144 @@ async fn a_batch_claim_takes_each_due_job_once() {
     assert_eq!(retaken[0].1.id, held.id);
     assert_eq!(retaken[0].1.attempts, 2);
 }
+
+/// Small plain text is extracted while it is filed (no worker runs here): the upload's
+/// versions are done at once, their text reads back and is found, and no job waits; HTML
+/// still waits for a worker. In batch mode (imports) the job is written done at commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_plain_text_is_extracted_while_it_is_filed() {
+    let app = TestApp::spawn().await;
+    let seeded = seed(&app, "stadt-sofort").await;
+    let tenant = TenantId(seeded.tenant.id);
+    let admin = &seeded.tenant.admin;
+    let waiting = due_of(&app, tenant).await.len();
+
+    let latin1 = b"Geb\xfchrenbescheid f\xfcr Familie M\xfcller".to_vec();
+    let doc = admin
+        .upload(
+            &format!("/api/v1/files/{}/documents", seeded.file),
+            Some(json!({"title": "Bescheid", "kind": "Eingang"})),
+            Some(("bescheid.txt", "text/plain", latin1)),
+        )
+        .await;
+    assert_eq!(doc.status, 201, "{}", doc.body);
+    let doc = doc.id();
+    let v2 = admin
+        .upload(
+            &format!("/api/v1/documents/{doc}/versions"),
+            None,
+            Some((
+                "bescheid.txt",
+                "text/plain",
+                b"Widerspruchsbescheid".to_vec(),
+            )),
+        )
+        .await;
+    assert_eq!(v2.status, 201, "{}", v2.body);
+    let html = admin
+        .upload(
+            &format!("/api/v1/files/{}/documents", seeded.file),
+            Some(json!({"title": "Seite", "kind": "Eingang"})),
+            Some(("seite.html", "text/html", b"<p>Hallo</p>".to_vec())),
+        )
+        .await;
+    assert_eq!(html.status, 201, "{}", html.body);
+    assert_eq!(
+        due_of(&app, tenant).await.len(),
+        waiting + 1,
+        "only HTML waits"
+    );
+
+    let got = admin.get(&format!("/api/v1/documents/{doc}")).await;
+    for v in 0..2 {
+        assert_eq!(
+            got.body["versions"][v]["extraction"],
+            json!({"state": "done", "reason": null, "method": "plain"}),
+            "{}",
+            got.body
+        );
+    }
+    let text = admin
+        .get(&format!("/api/v1/documents/{doc}/versions/1/text"))
+        .await;
+    assert_eq!(text.status, 200);
+    assert_eq!(
+        String::from_utf8_lossy(&text.bytes),
+        "Gebührenbescheid für Familie Müller"
+    );
+    // Sealed like a worker's text: nothing of it in the clear in the database.
+    let owner = sqlx::PgPool::connect(&app.owner_url).await.expect("owner");
+    let mut tx = owner.begin().await.expect("begin");
+    // Row-level security applies to the owner too: act inside the tenant.
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant.0.to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("tenant");
+    let clear: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT t.text, t.sealed IS NOT NULL FROM extracted_texts t
+           JOIN document_versions v ON v.id = t.version_id
+          WHERE v.document_id = $1",
+    )
+    .bind(Uuid::parse_str(&doc).expect("uuid"))
+    .fetch_all(&mut *tx)
+    .await
+    .expect("texts");
+    tx.commit().await.expect("commit");
+    assert_eq!(clear, vec![(String::new(), true); 2]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = admin.get("/api/v1/search?q=Widerspruchsbescheid").await;
+        if found.body["total"] == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", found.body);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Batch mode: the version's job is only written at commit, then as done.
+    let key = format!("t/{tenant}/{}", Uuid::now_v7());
+    let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
+    tx.record_upload_intent(&key).await.expect("intent");
+    tx.commit().await.expect("commit");
+    let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
+    tx.batch_writes();
+    let imported = tx
+        .create_document(
+            akta_db::DocumentTarget::File(seeded.file.parse().expect("uuid")),
+            akta_db::NewDocument {
+                title: "Importiert".into(),
+                kind: akta_domain::DocumentKind::parse("Eingang").expect("kind"),
+                sender: None,
+                recipient: None,
+                document_date: None,
+                metadata: Default::default(),
+            },
+            akta_db::NewVersion {
+                blob_key: key,
+                sha256_hex: crate::common::sha256_hex(b"Importierter Text"),
+                size: 17,
+                media_type: "text/plain".into(),
+                file_name: "import.txt".into(),
+                dek: None,
+                text: Some(akta_db::FiledText {
+                    method: "plain".into(),
+                    text: "Importierter Text".into(),
+                    sealed: None,
+                }),
+            },
+        )
+        .await
+        .expect("create");
+    tx.commit().await.expect("commit");
+    assert_eq!(due_of(&app, tenant).await.len(), waiting + 1);
+    let got = admin
+        .get(&format!("/api/v1/documents/{}", imported.id))
+        .await;
+    assert_eq!(
+        got.body["versions"][0]["extraction"],
+        json!({"state": "done", "reason": null, "method": "plain"}),
+        "{}",
+        got.body
+    );
+}

@@ -51,7 +51,8 @@ async fn metrics_count_requests_and_filed_documents_in_prometheus_text() {
         .upload(
             &format!("/api/v1/files/{file}/documents"),
             Some(json!({"title": "Plan", "kind": "Eingang"})),
-            Some(("plan.txt", "text/plain", b"Haushaltsplan".to_vec())),
+            // HTML: its text waits for a worker (plain text would be extracted while filed).
+            Some(("plan.html", "text/html", b"Haushaltsplan".to_vec())),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);

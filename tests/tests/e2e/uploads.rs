@@ -441,6 +441,7 @@ async fn a_version_cannot_take_a_blob_the_sweeper_has_claimed() {
                 media_type: "application/pdf".into(),
                 file_name: "spaet.pdf".into(),
                 dek: None,
+                text: None,
             },
         )
         .await;

@@ -82,6 +82,8 @@ pub struct NewVersion {
     pub file_name: String,
     /// How the stored blob is encrypted; `None` stores it as unencrypted content.
     pub dek: Option<crate::StoredDek>,
+    /// Its text, where it was extracted while filing; else a worker extracts it.
+    pub text: Option<crate::FiledText>,
 }
 
 /// Where a new version's blob comes from, which decides what protects it until the version
@@ -297,6 +299,9 @@ impl TenantTx {
             .with_version(version_id)
             .after(&doc)?;
         self.record(event).await?;
+        if let Some(text) = &content.text {
+            self.file_text(version_id, doc.id, text).await?;
+        }
         Ok(doc)
     }
 
@@ -353,6 +358,9 @@ impl TenantTx {
             .with_version(version_id)
             .after(&version)?;
         self.record(event).await?;
+        if let Some(text) = &content.text {
+            self.file_text(version_id, document_id, text).await?;
+        }
         Ok(version)
     }
 

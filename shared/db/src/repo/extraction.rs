@@ -54,6 +54,16 @@ pub struct ExtractedText<'a> {
     pub sealed: Option<SealedText>,
 }
 
+/// Text extracted while its version was filed (small plain text): stored with the version,
+/// whose extraction job is then done at once and never reaches a worker.
+#[derive(Debug, Clone)]
+pub struct FiledText {
+    pub method: String,
+    /// In the clear only for content that is itself stored unencrypted; else empty.
+    pub text: String,
+    pub sealed: Option<SealedText>,
+}
+
 /// Extracted text encrypted with its own key, which is wrapped by the version's DEK.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedText {
@@ -254,6 +264,56 @@ impl TenantTx {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
+        self.insert_extracted_text(job.version_id, &text).await?;
+        self.record(crate::DomainEvent::new(
+            "document.text_extracted",
+            "document",
+            document_id,
+        ))
+        .await?;
+        Ok(true)
+    }
+
+    /// Stores text extracted while filing a version (see [`FiledText`]); its extraction job,
+    /// written with the version, is done with it. Called right after the version's own event,
+    /// so in batch mode the job is not written yet: it is written as done at commit.
+    pub(crate) async fn file_text(
+        &mut self,
+        version_id: Uuid,
+        document_id: Uuid,
+        filed: &FiledText,
+    ) -> Result<(), DbError> {
+        let text = ExtractedText {
+            method: &filed.method,
+            text: &filed.text,
+            parts: Value::Array(Vec::new()),
+            notes: Value::Array(Vec::new()),
+            sealed: filed.sealed.clone(),
+        };
+        self.insert_extracted_text(version_id, &text).await?;
+        match self.batch.as_mut() {
+            // Its job is written at commit, then as done.
+            Some(batch) => {
+                batch.texts_filed.insert(version_id);
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE extraction_jobs SET state = 'done', updated_at = now()
+                      WHERE version_id = $1 AND state = 'pending'",
+                )
+                .bind(version_id)
+                .execute(&mut *self.tx)
+                .await?;
+            }
+        }
+        self.record_filed_text(document_id).await
+    }
+
+    async fn insert_extracted_text(
+        &mut self,
+        version_id: Uuid,
+        text: &ExtractedText<'_>,
+    ) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO extracted_texts (version_id, tenant_id, method, text, parts, notes,
                                           sealed, sealed_len, sealed_key)
@@ -264,28 +324,22 @@ impl TenantTx {
                     sealed_len = EXCLUDED.sealed_len, sealed_key = EXCLUDED.sealed_key,
                     extracted_at = now()",
         )
-        .bind(job.version_id)
+        .bind(version_id)
         .bind(self.tenant.0)
         .bind(text.method)
         .bind(if text.sealed.is_some() { "" } else { text.text })
         .bind(if text.sealed.is_some() {
             Value::Array(Vec::new())
         } else {
-            text.parts
+            text.parts.clone()
         })
-        .bind(text.notes)
+        .bind(&text.notes)
         .bind(text.sealed.as_ref().map(|s| s.ciphertext.as_slice()))
         .bind(text.sealed.as_ref().map(|s| s.plain_len))
         .bind(text.sealed.as_ref().map(|s| s.wrapped_key.as_slice()))
         .execute(&mut *self.tx)
         .await?;
-        self.record(crate::DomainEvent::new(
-            "document.text_extracted",
-            "document",
-            document_id,
-        ))
-        .await?;
-        Ok(true)
+        Ok(())
     }
 
     /// Records a failed attempt. `final_error`: the file itself is the problem (corrupt,

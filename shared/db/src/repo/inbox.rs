@@ -239,6 +239,8 @@ impl TenantTx {
             media_type: item.media_type.clone(),
             file_name: item.file_name.clone(),
             dek,
+            // Its text is extracted by a worker, like any Posteingang item's.
+            text: None,
         };
         // The version charges the storage again as a new document: take back the item's.
         self.charge_usage(Charge::content(item.size_bytes, item.wrapped_dek.is_some()).negate())
