@@ -24,7 +24,6 @@ const ODD_CHUNKS: &[usize] = &[65_536 + 17, 1, 0, 300_001, 4_096 * 3 + 5, 1_048_
 pub async fn run_all(store: &dyn BlobStore, prefix: &str) {
     check_ok(store).await;
     small_roundtrip(store, prefix).await;
-    batch_roundtrip(store, prefix).await;
     empty_object(store, prefix).await;
     large_multipart_roundtrip(store, prefix).await;
     range_reads(store, prefix).await;
@@ -68,47 +67,6 @@ pub async fn small_roundtrip(store: &dyn BlobStore, prefix: &str) {
         !exists(store, &key).await,
         "{key} should be gone after delete"
     );
-}
-
-/// Objects of a batch (`put_unsynced`, then one `sync`) read back like any other; a too-large
-/// one leaves nothing, and a sync of nothing is fine.
-pub async fn batch_roundtrip(store: &dyn BlobStore, prefix: &str) {
-    let keys: Vec<BlobKey> = (0..3)
-        .map(|i| key(prefix, &format!("batch/{i}.bin")))
-        .collect();
-    let data: Vec<Bytes> = (0..3u8)
-        .map(|i| Bytes::from(vec![i; 1000 + usize::from(i)]))
-        .collect();
-    for (key, data) in keys.iter().zip(&data) {
-        let outcome = store
-            .put_unsynced(key, chunked(data, &[300, 1, 0]), 4096)
-            .await
-            .unwrap_or_else(|e| panic!("put_unsynced {key}: {e}"));
-        assert_eq!(outcome.size, data.len() as u64);
-    }
-    let big = key(prefix, "batch/too-large.bin");
-    let refused = store
-        .put_unsynced(&big, chunked(&Bytes::from(vec![7; 5000]), &[4096]), 4096)
-        .await;
-    assert!(
-        matches!(refused, Err(BlobError::TooLarge { .. })),
-        "{refused:?}"
-    );
-    assert_nothing_at(store, &big).await;
-    store
-        .sync(&keys)
-        .await
-        .unwrap_or_else(|e| panic!("sync: {e}"));
-    store
-        .sync(&[])
-        .await
-        .unwrap_or_else(|e| panic!("sync of nothing: {e}"));
-    for (key, data) in keys.iter().zip(&data) {
-        let (size, body) = read(store, key, None).await;
-        assert_eq!(size, data.len() as u64);
-        assert_same_bytes(&body, data, "batch object");
-        delete(store, key).await;
-    }
 }
 
 /// Zero bytes are a valid object, whether the body yields nothing or only empty chunks.

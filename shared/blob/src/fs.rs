@@ -52,9 +52,8 @@ impl FsStore {
         self.root.join(TMP_DIR)
     }
 
-    /// Moves the finished temp file to `dest`, creating parent directories as needed; with
-    /// `durable`, the rename is on disk when this returns.
-    async fn publish(&self, tmp: &Path, dest: &Path, durable: bool) -> io::Result<()> {
+    /// Moves the finished temp file to `dest`, creating parent directories as needed.
+    async fn publish(&self, tmp: &Path, dest: &Path) -> io::Result<()> {
         let parent = dest.parent().unwrap_or(&self.root);
         let mut attempt = 1;
         loop {
@@ -70,9 +69,6 @@ impl FsStore {
                 }
                 Err(e) => return Err(e),
             }
-        }
-        if !durable {
-            return Ok(());
         }
         // The rename is only durable once the directory entry is on disk.
         if let Err(e) = sync_dir(parent).await {
@@ -131,15 +127,13 @@ impl Drop for TempFile {
     }
 }
 
-impl FsStore {
-    /// Writes the object through a temp file; with `durable`, file and rename are on disk
-    /// when this returns (two fsyncs, each a journal commit on ext4).
-    async fn write(
+#[async_trait::async_trait]
+impl BlobStore for FsStore {
+    async fn put(
         &self,
         key: &BlobKey,
         mut body: crate::ByteStream,
         max_size: u64,
-        durable: bool,
     ) -> Result<PutOutcome, BlobError> {
         let tmp_dir = self.tmp_dir();
         tokio::fs::create_dir_all(&tmp_dir)
@@ -166,65 +160,17 @@ impl FsStore {
         file.flush()
             .await
             .map_err(io_err("cannot write", &tmp.path))?;
-        if durable {
-            file.sync_all()
-                .await
-                .map_err(io_err("cannot fsync", &tmp.path))?;
-        }
+        file.sync_all()
+            .await
+            .map_err(io_err("cannot fsync", &tmp.path))?;
         drop(file);
 
         let dest = self.path_of(key);
-        self.publish(&tmp.path, &dest, durable)
+        self.publish(&tmp.path, &dest)
             .await
             .map_err(io_err("cannot move object into place at", &dest))?;
         tmp.armed = false;
         Ok(meter.finish())
-    }
-}
-
-#[async_trait::async_trait]
-impl BlobStore for FsStore {
-    async fn put(
-        &self,
-        key: &BlobKey,
-        body: crate::ByteStream,
-        max_size: u64,
-    ) -> Result<PutOutcome, BlobError> {
-        self.write(key, body, max_size, true).await
-    }
-
-    async fn put_unsynced(
-        &self,
-        key: &BlobKey,
-        body: crate::ByteStream,
-        max_size: u64,
-    ) -> Result<PutOutcome, BlobError> {
-        self.write(key, body, max_size, false).await
-    }
-
-    /// Each file, then each directory holding one. On ext4 the first fsync commits the journal
-    /// with all of them, so the rest find little left to do.
-    async fn sync(&self, keys: &[BlobKey]) -> Result<(), BlobError> {
-        let files: Vec<PathBuf> = keys.iter().map(|k| self.path_of(k)).collect();
-        tokio::task::spawn_blocking(move || {
-            let mut dirs = std::collections::BTreeSet::new();
-            for path in &files {
-                std::fs::File::open(path)
-                    .and_then(|f| f.sync_all())
-                    .map_err(io_err("cannot fsync", path))?;
-                if let Some(dir) = path.parent() {
-                    dirs.insert(dir.to_owned());
-                }
-            }
-            for dir in &dirs {
-                std::fs::File::open(dir)
-                    .and_then(|f| f.sync_all())
-                    .map_err(io_err("cannot fsync", dir))?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| BlobError::backend("fsync task".to_owned(), io::Error::other(e)))?
     }
 
     async fn get(&self, key: &BlobKey, range: Option<ByteRange>) -> Result<BlobObject, BlobError> {

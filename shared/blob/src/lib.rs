@@ -85,24 +85,6 @@ pub trait BlobStore: Send + Sync + 'static {
         max_size: u64,
     ) -> Result<PutOutcome, BlobError>;
 
-    /// [`BlobStore::put`] for one object of a batch (imports): it may not be durable until
-    /// [`BlobStore::sync`] has returned for it, so a batch pays for durability once, not per
-    /// object. By default a `put`, durable at once.
-    async fn put_unsynced(
-        &self,
-        key: &BlobKey,
-        body: ByteStream,
-        max_size: u64,
-    ) -> Result<PutOutcome, BlobError> {
-        self.put(key, body, max_size).await
-    }
-
-    /// Makes objects written with [`BlobStore::put_unsynced`] durable; call it before anything
-    /// refers to them. By default there is nothing to do.
-    async fn sync(&self, _keys: &[BlobKey]) -> Result<(), BlobError> {
-        Ok(())
-    }
-
     /// Streams the object (or the inclusive range). NotFound if missing.
     async fn get(&self, key: &BlobKey, range: Option<ByteRange>) -> Result<BlobObject, BlobError>;
 

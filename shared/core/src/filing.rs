@@ -247,7 +247,7 @@ impl Upload {
         let mut tx = self.tx().await?;
         tx.record_upload_intent(key.as_str()).await?;
         tx.commit().await?;
-        self.write(key, file_name, media_type, body, true).await
+        self.write(key, file_name, media_type, body).await
     }
 
     fn new_key(&self) -> Result<BlobKey, CoreError> {
@@ -259,10 +259,8 @@ impl Upload {
     }
 
     /// Stores several bodies (imports): their upload intents in one transaction, then up to
-    /// `parallel` of them streaming into the blob store at once, made durable together at the
-    /// end (one round of fsyncs for the batch on a filesystem). Each answers for itself: a
-    /// body that fails leaves no blob and does not stop the others; should the batch not
-    /// become durable, none of its blobs is kept and the call fails.
+    /// `parallel` of them streaming into the blob store at once. Each answers for itself: a
+    /// body that fails leaves no blob and does not stop the others.
     pub async fn store_many<S, E>(
         &self,
         items: Vec<(String, Option<String>, S)>,
@@ -284,7 +282,7 @@ impl Upload {
             |(key, name, media_type, body)| async move {
                 match FileName::parse(&name) {
                     Ok(file_name) => {
-                        self.write(key, file_name, media_type.as_deref(), body, false)
+                        self.write(key, file_name, media_type.as_deref(), body)
                             .await
                     }
                     Err(e) => {
@@ -295,31 +293,18 @@ impl Upload {
             },
         ))
         .buffered(parallel.max(1))
-        .collect::<Vec<_>>()
+        .collect()
         .await;
-        // Durable once for the batch, before any version refers to its blobs.
-        let keys: Vec<BlobKey> = written
-            .iter()
-            .filter_map(|w| w.as_ref().ok().map(|b| b.key.clone()))
-            .collect();
-        if let Err(e) = self.core.blobs()?.sync(&keys).await {
-            for key in &keys {
-                self.discard(key).await;
-            }
-            return Err(e.into());
-        }
         Ok(written)
     }
 
-    /// Seals `body` into the blob store under `key`, whose upload intent is committed; not
-    /// `durable` until [`BlobStore::sync`] (batches).
+    /// Seals `body` into the blob store under `key`, whose upload intent is committed.
     async fn write<S, E>(
         &self,
         key: BlobKey,
         file_name: FileName,
         media_type: Option<&str>,
         mut body: S,
-        durable: bool,
     ) -> Result<StoredBlob, CoreError>
     where
         S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
@@ -338,15 +323,7 @@ impl Upload {
         let (sealed_body, sealing) =
             content::seal(stream, settings.max_upload_bytes, settings.encrypt_uploads)?;
         let blobs: &Arc<dyn BlobStore> = self.core.blobs()?;
-        let put = async {
-            if durable {
-                blobs.put(&key, sealed_body, sealing.stored_limit).await
-            } else {
-                blobs
-                    .put_unsynced(&key, sealed_body, sealing.stored_limit)
-                    .await
-            }
-        };
+        let put = blobs.put(&key, sealed_body, sealing.stored_limit);
         let pump = async move {
             // A small body is kept for extraction while filing (chunks are shared, not copied).
             let mut small = Some(Vec::new());
