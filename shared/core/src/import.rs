@@ -520,6 +520,11 @@ struct Run<'a> {
     who: &'a Principal,
     input: &'a ImportInput,
     queue: Vec<Pending>,
+    /// A batch whose blobs are stored and whose transaction has not run yet: it commits while
+    /// the next batch streams into the blob store, also across calls of [`Run::flush`] (the
+    /// Akten and Vorgänge of the next batch are created in between). Should the run fail
+    /// before it commits, its blobs are removed by the sweeper (their upload intents).
+    in_flight: Option<(Vec<Pending>, Stored)>,
     /// Akten to close once everything queued before them is filed.
     closes: Vec<(Uuid, time::Date)>,
     report: ImportReport,
@@ -537,12 +542,12 @@ impl Run<'_> {
 
     /// Files what is queued in full batches, or with `all` everything (follow-up versions
     /// of new Dokumente in a later batch) and then closes the Akten waiting for it. The next
-    /// batch streams into the blob store while the current one commits. A rest smaller than
-    /// a batch waits for more (each batch is a transaction of its own).
+    /// batch streams into the blob store while the one before it commits; without `all` the
+    /// last stored batch stays in flight until the next call. A rest smaller than a batch
+    /// waits for more (each batch is a transaction of its own).
     async fn flush(&mut self, all: bool) -> Result<(), CoreError> {
         let upload = self.core.upload(self.who)?;
         let input = self.input;
-        let mut pending: Option<(Vec<Pending>, Stored)> = None;
         loop {
             let take = if all || self.queue.len() >= BATCH {
                 self.queue.len().min(BATCH)
@@ -550,12 +555,15 @@ impl Run<'_> {
                 0
             };
             let next: Vec<Pending> = self.queue.drain(..take).collect();
-            let Some((batch, stored)) = pending.take() else {
+            let Some((batch, stored)) = self.in_flight.take() else {
                 if next.is_empty() {
                     break;
                 }
                 let stored = store(&upload, &input.entries, &next).await?;
-                pending = Some((next, stored));
+                self.in_flight = Some((next, stored));
+                if !all && self.queue.len() < BATCH {
+                    break;
+                }
                 continue;
             };
             let (filings, kept) = self.sort_out(batch, stored);
@@ -582,7 +590,10 @@ impl Run<'_> {
             self.account(kept, filed);
             self.tell();
             if !next.is_empty() {
-                pending = Some((next, next_stored?));
+                self.in_flight = Some((next, next_stored?));
+            }
+            if !all && self.queue.len() < BATCH {
+                break;
             }
         }
         if all {
@@ -990,6 +1001,7 @@ impl Core {
             who,
             input,
             queue: Vec::new(),
+            in_flight: None,
             closes: Vec::new(),
             report: ImportReport {
                 dry_run: plan.dry_run,
