@@ -52,31 +52,6 @@ impl FsStore {
         self.root.join(TMP_DIR)
     }
 
-    /// Moves the finished temp file to `dest`, creating parent directories as needed.
-    async fn publish(&self, tmp: &Path, dest: &Path) -> io::Result<()> {
-        let parent = dest.parent().unwrap_or(&self.root);
-        let mut attempt = 1;
-        loop {
-            let result = match tokio::fs::create_dir_all(parent).await {
-                Ok(()) => tokio::fs::rename(tmp, dest).await,
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(()) => break,
-                // A concurrent delete removed an (empty) parent directory in between; redo it.
-                Err(e) if e.kind() == ErrorKind::NotFound && attempt < PUBLISH_ATTEMPTS => {
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        // The rename is only durable once the directory entry is on disk.
-        if let Err(e) = sync_dir(parent).await {
-            tracing::warn!(dir = %parent.display(), error = %e, "fsync of blob directory failed");
-        }
-        Ok(())
-    }
-
     /// Removes now-empty directories from `dir` upwards, stopping at the first non-empty one and
     /// never touching the root, so deleted objects don't leave a growing tree of empty dirs.
     async fn prune_empty_dirs(&self, mut dir: &Path) {
@@ -90,10 +65,6 @@ impl FsStore {
             }
         }
     }
-}
-
-async fn sync_dir(dir: &Path) -> io::Result<()> {
-    tokio::fs::File::open(dir).await?.sync_all().await
 }
 
 /// True for errors that mean "there is no object at this path".
@@ -130,60 +101,52 @@ impl Drop for TempFile {
 /// Objects up to this size are gathered in memory and written in one blocking call.
 const SMALL_OBJECT: usize = 1024 * 1024;
 
-impl FsStore {
-    /// Writes a gathered object on one blocking thread: temp file, fsync, rename, fsync of
-    /// the directory. Through `tokio::fs` each of these steps (and each chunk) is a hop to a
-    /// blocking thread and back: for an import of small documents that switching cost more
-    /// CPU than the writing.
-    async fn put_small(
-        &self,
-        key: &BlobKey,
-        chunks: Vec<bytes::Bytes>,
-        meter: Meter,
-    ) -> Result<PutOutcome, BlobError> {
-        let tmp_dir = self.tmp_dir();
-        let dest = self.path_of(key);
-        let root = self.root.clone();
-        tokio::task::spawn_blocking(move || {
-            use std::io::Write;
-            std::fs::create_dir_all(&tmp_dir).map_err(io_err("cannot create", &tmp_dir))?;
-            let mut tmp = TempFile {
-                path: tmp_dir.join(Uuid::new_v4().to_string()),
-                armed: true,
-            };
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp.path)
-                .map_err(io_err("cannot create", &tmp.path))?;
-            for chunk in &chunks {
-                file.write_all(chunk)
-                    .map_err(io_err("cannot write", &tmp.path))?;
-            }
-            file.sync_all().map_err(io_err("cannot fsync", &tmp.path))?;
-            drop(file);
-            let parent = dest.parent().unwrap_or(&root);
-            let mut attempt = 1;
-            loop {
-                match std::fs::create_dir_all(parent).and_then(|()| std::fs::rename(&tmp.path, &dest)) {
-                    Ok(()) => break,
-                    // A concurrent delete removed an (empty) parent directory in between.
-                    Err(e) if e.kind() == ErrorKind::NotFound && attempt < PUBLISH_ATTEMPTS => {
-                        attempt += 1;
-                    }
-                    Err(e) => return Err(io_err("cannot move object into place at", &dest)(e)),
-                }
-            }
-            tmp.armed = false;
-            // The rename is only durable once the directory entry is on disk.
-            if let Err(e) = std::fs::File::open(parent).and_then(|d| d.sync_all()) {
-                tracing::warn!(dir = %parent.display(), error = %e, "fsync of blob directory failed");
-            }
-            Ok(meter.finish())
-        })
+/// Runs filesystem work on a blocking thread. Each `tokio::fs` call is such a hop of its own:
+/// for an import of small documents, about ten per object cost more CPU in thread switches
+/// than the writing, so a step does all it can in one.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, BlobError> + Send + 'static,
+) -> Result<T, BlobError> {
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| BlobError::backend("blob write task", e))?
+}
+
+/// A new temp file in `tmp_dir` (created if missing), removed again unless disarmed.
+fn new_temp(tmp_dir: &Path) -> Result<(TempFile, std::fs::File), BlobError> {
+    std::fs::create_dir_all(tmp_dir).map_err(io_err("cannot create", tmp_dir))?;
+    let tmp = TempFile {
+        path: tmp_dir.join(Uuid::new_v4().to_string()),
+        armed: true,
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp.path)
+        .map_err(io_err("cannot create", &tmp.path))?;
+    Ok((tmp, file))
+}
+
+/// Moves the finished (fsynced) temp file to `dest`, creating parent directories as needed,
+/// and puts the rename on disk.
+fn publish(root: &Path, tmp: &Path, dest: &Path) -> Result<(), BlobError> {
+    let parent = dest.parent().unwrap_or(root);
+    let mut attempt = 1;
+    loop {
+        match std::fs::create_dir_all(parent).and_then(|()| std::fs::rename(tmp, dest)) {
+            Ok(()) => break,
+            // A concurrent delete removed an (empty) parent directory in between; redo it.
+            Err(e) if e.kind() == ErrorKind::NotFound && attempt < PUBLISH_ATTEMPTS => {
+                attempt += 1;
+            }
+            Err(e) => return Err(io_err("cannot move object into place at", dest)(e)),
+        }
     }
+    // The rename is only durable once the directory entry is on disk.
+    if let Err(e) = std::fs::File::open(parent).and_then(|d| d.sync_all()) {
+        tracing::warn!(dir = %parent.display(), error = %e, "fsync of blob directory failed");
+    }
+    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -194,38 +157,43 @@ impl BlobStore for FsStore {
         mut body: crate::ByteStream,
         max_size: u64,
     ) -> Result<PutOutcome, BlobError> {
-        // Gathered first: most documents are small.
+        // Gathered first: most documents are small and then take one blocking call.
         let mut meter = Meter::new(max_size);
         let mut head = Vec::new();
         let mut gathered = 0usize;
-        loop {
+        let small = loop {
             match next_chunk(&mut body).await? {
-                None => return self.put_small(key, head, meter).await,
+                None => break true,
                 Some(chunk) => {
                     meter.update(&chunk)?;
                     gathered += chunk.len();
                     head.push(chunk);
                     if gathered > SMALL_OBJECT {
-                        break;
+                        break false;
                     }
                 }
             }
-        }
-        let tmp_dir = self.tmp_dir();
-        tokio::fs::create_dir_all(&tmp_dir)
-            .await
-            .map_err(io_err("cannot create", &tmp_dir))?;
-        let mut tmp = TempFile {
-            path: tmp_dir.join(Uuid::new_v4().to_string()),
-            armed: true,
         };
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp.path)
-            .await
-            .map_err(io_err("cannot create", &tmp.path))?;
+        let (tmp_dir, root, dest) = (self.tmp_dir(), self.root.clone(), self.path_of(key));
+        if small {
+            return blocking(move || {
+                use std::io::Write;
+                let (mut tmp, mut file) = new_temp(&tmp_dir)?;
+                for chunk in &head {
+                    file.write_all(chunk)
+                        .map_err(io_err("cannot write", &tmp.path))?;
+                }
+                file.sync_all().map_err(io_err("cannot fsync", &tmp.path))?;
+                drop(file);
+                publish(&root, &tmp.path, &dest)?;
+                tmp.armed = false;
+                Ok(meter.finish())
+            })
+            .await;
+        }
 
+        let (mut tmp, file) = blocking(move || new_temp(&tmp_dir)).await?;
+        let mut file = tokio::fs::File::from_std(file);
         for chunk in &head {
             file.write_all(chunk)
                 .await
@@ -244,11 +212,8 @@ impl BlobStore for FsStore {
             .await
             .map_err(io_err("cannot fsync", &tmp.path))?;
         drop(file);
-
-        let dest = self.path_of(key);
-        self.publish(&tmp.path, &dest)
-            .await
-            .map_err(io_err("cannot move object into place at", &dest))?;
+        let path = tmp.path.clone();
+        blocking(move || publish(&root, &path, &dest)).await?;
         tmp.armed = false;
         Ok(meter.finish())
     }
