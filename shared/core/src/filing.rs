@@ -86,10 +86,7 @@ impl StoredBlob {
         ) else {
             return Ok(None);
         };
-        let method = serde_json::to_value(extracted.method)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "plain".into());
+        let method = extracted.method.name();
         // PostgreSQL text cannot hold NUL characters.
         let text = extracted.text.replace('\0', "");
         let sealed = Keyring::seal_text_under(self.content.dek.as_ref(), &self.key, &text)?;

@@ -80,6 +80,17 @@ pub enum Method {
     Email,
 }
 
+impl Method {
+    /// The name stored with the text and shown by the API (`plain`, `text_layer`, …): its
+    /// serde name, so there is one spelling.
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
 /// The result of a successful extraction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extracted {

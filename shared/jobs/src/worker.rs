@@ -341,10 +341,7 @@ async fn store_outcome(
                 .map(|(n, t)| (clean(n), clean(t)))
                 .collect();
             let notes: Vec<String> = extracted.notes.iter().map(|n| clean(n)).collect();
-            let method = serde_json::to_value(extracted.method)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "unknown".into());
+            let method = extracted.method.name();
             let text = clean(&extracted.text);
             let parts = serde_json::json!(parts);
             // The text is content: sealed with a key under the version's DEK.

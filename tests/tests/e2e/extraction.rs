@@ -309,24 +309,16 @@ async fn small_plain_text_is_extracted_while_it_is_filed() {
         "Gebührenbescheid für Familie Müller"
     );
     // Sealed like a worker's text: nothing of it in the clear in the database.
-    let owner = sqlx::PgPool::connect(&app.owner_url).await.expect("owner");
-    let mut tx = owner.begin().await.expect("begin");
-    // Row-level security applies to the owner too: act inside the tenant.
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind(tenant.0.to_string())
-        .execute(&mut *tx)
-        .await
-        .expect("tenant");
+    let mut owner = crate::common::owner(&app, tenant.0).await;
     let clear: Vec<(String, bool)> = sqlx::query_as(
         "SELECT t.text, t.sealed IS NOT NULL FROM extracted_texts t
            JOIN document_versions v ON v.id = t.version_id
           WHERE v.document_id = $1",
     )
     .bind(Uuid::parse_str(&doc).expect("uuid"))
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut owner)
     .await
     .expect("texts");
-    tx.commit().await.expect("commit");
     assert_eq!(clear, vec![(String::new(), true); 2]);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
