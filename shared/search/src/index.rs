@@ -29,6 +29,7 @@ use uuid::Uuid;
 use crate::analysis::{self, GERMAN, GERMAN_PLAIN};
 use crate::doc::{DocKind, DocStatus, Facets, SearchDoc, SearchHit, SearchResults};
 use crate::facets::{self, FacetCounter};
+use crate::merge::{BoundedMergePolicy, MAX_MERGED_DOCS};
 use crate::query::{looks_like_reference, Clause, Query, QueryField};
 use crate::SearchError;
 
@@ -339,7 +340,11 @@ impl IndexManager {
             let writer = match guard.as_mut() {
                 Some(w) => w,
                 // One indexing thread per tenant: many tenants share a small machine.
-                None => guard.insert(t.index.writer_with_num_threads(1, self.writer_memory)?),
+                None => {
+                    let w = t.index.writer_with_num_threads(1, self.writer_memory)?;
+                    w.set_merge_policy(Box::new(BoundedMergePolicy::new(MAX_MERGED_DOCS)));
+                    guard.insert(w)
+                }
             };
             f(writer)?
         };

@@ -13,6 +13,7 @@ pub mod analysis;
 mod doc;
 mod facets;
 mod index;
+mod merge;
 mod node;
 mod query;
 
