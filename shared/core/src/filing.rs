@@ -456,30 +456,34 @@ impl Upload {
                 Err(_) => None,
             };
             let mut filed = Vec::with_capacity(items.len());
+            // New Dokumente go in together (one statement per table); a new version of a
+            // Dokument waits for those before it, which may include its first version.
+            let mut documents = Vec::new();
             for (blob, filing) in &items {
                 let new_version = match &tenant_key {
                     Some(key) => blob.new_version_under(&self.core, key)?,
                     None => blob.new_version(&self.core, &mut tx).await?,
                 };
-                filed.push(match filing {
+                match filing {
                     Filing::Document { target, metadata } => {
-                        let doc = tx
-                            .create_document(*target, metadata.clone(), new_version)
-                            .await?;
-                        Filed {
-                            document_id: doc.id,
-                            size: blob.content.size,
-                        }
+                        documents.push((*target, metadata.clone(), new_version));
                     }
                     Filing::Version { document_id } => {
+                        create_documents(&mut tx, &mut documents, &mut filed).await?;
                         tx.add_version(*document_id, new_version).await?;
-                        Filed {
-                            document_id: *document_id,
-                            size: blob.content.size,
-                        }
+                        filed.push(*document_id);
                     }
-                });
+                }
             }
+            create_documents(&mut tx, &mut documents, &mut filed).await?;
+            let filed: Vec<Filed> = filed
+                .into_iter()
+                .zip(&items)
+                .map(|(document_id, (blob, _))| Filed {
+                    document_id,
+                    size: blob.content.size,
+                })
+                .collect();
             tx.commit().await?;
             Ok::<_, CoreError>(filed)
         }
@@ -516,6 +520,20 @@ impl Upload {
             tracing::warn!(%key, error = %e, "could not clear upload intent");
         }
     }
+}
+
+/// Files the gathered new Dokumente of [`Upload::commit_many`], noting their ids in order.
+async fn create_documents(
+    tx: &mut TenantTx,
+    documents: &mut Vec<(DocumentTarget, NewDocument, NewVersion)>,
+    filed: &mut Vec<Uuid>,
+) -> Result<(), CoreError> {
+    if documents.is_empty() {
+        return Ok(());
+    }
+    let created = tx.create_documents(std::mem::take(documents)).await?;
+    filed.extend(created.iter().map(|d| d.id));
+    Ok(())
 }
 
 #[cfg(test)]

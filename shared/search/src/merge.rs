@@ -34,10 +34,8 @@ impl BoundedMergePolicy {
 
 impl MergePolicy for BoundedMergePolicy {
     fn compute_merge_candidates(&self, segments: &[SegmentMeta]) -> Vec<MergeCandidate> {
-        let docs: HashMap<SegmentId, u32> = segments
-            .iter()
-            .map(|s| (s.id(), s.num_docs()))
-            .collect();
+        let docs: HashMap<SegmentId, u32> =
+            segments.iter().map(|s| (s.id(), s.num_docs())).collect();
         self.log
             .compute_merge_candidates(segments)
             .into_iter()
@@ -87,13 +85,26 @@ mod tests {
 
     #[test]
     fn runs_stay_under_the_bound_and_single_items_are_left_alone() {
-        let items = [("a", 10), ("b", 40), ("c", 30), ("d", 25), ("e", 90), ("f", 5)];
+        let items = [
+            ("a", 10),
+            ("b", 40),
+            ("c", 30),
+            ("d", 25),
+            ("e", 90),
+            ("f", 5),
+        ];
         let runs = split_by_docs(items, 60);
         // Smallest first: f 5 + a 10 + d 25 = 40, + c 30 would be 70; c 30 + b 40 = 70 > 60,
         // so c and b stand alone; e is alone too.
         assert_eq!(runs, vec![vec!["f", "a", "d"]]);
-        assert_eq!(split_by_docs([("x", 100), ("y", 100)], 60), Vec::<Vec<&str>>::new());
-        assert_eq!(split_by_docs([("x", 30), ("y", 30)], 60), vec![vec!["x", "y"]]);
+        assert_eq!(
+            split_by_docs([("x", 100), ("y", 100)], 60),
+            Vec::<Vec<&str>>::new()
+        );
+        assert_eq!(
+            split_by_docs([("x", 30), ("y", 30)], 60),
+            vec![vec!["x", "y"]]
+        );
     }
 
     #[test]

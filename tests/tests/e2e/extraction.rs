@@ -330,18 +330,17 @@ async fn small_plain_text_is_extracted_while_it_is_filed() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // Batch mode: the version's job is only written at commit, then as done.
-    let key = format!("t/{tenant}/{}", Uuid::now_v7());
+    // Batch mode (imports file many Dokumente in one statement per table): a version's job
+    // is only written at commit, as done where its text came with it.
+    let keys = [0, 1].map(|_| format!("t/{tenant}/{}", Uuid::now_v7()));
     let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
-    tx.record_upload_intent(&key).await.expect("intent");
+    tx.record_upload_intents(&keys).await.expect("intents");
     tx.commit().await.expect("commit");
-    let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
-    tx.batch_writes();
-    let imported = tx
-        .create_document(
+    let item = |title: &str, key: &str, name: &str, media: &str, text: Option<&str>| {
+        (
             akta_db::DocumentTarget::File(seeded.file.parse().expect("uuid")),
             akta_db::NewDocument {
-                title: "Importiert".into(),
+                title: title.into(),
                 kind: akta_domain::DocumentKind::parse("Eingang").expect("kind"),
                 sender: None,
                 recipient: None,
@@ -349,25 +348,63 @@ async fn small_plain_text_is_extracted_while_it_is_filed() {
                 metadata: Default::default(),
             },
             akta_db::NewVersion {
-                blob_key: key,
-                sha256_hex: crate::common::sha256_hex(b"Importierter Text"),
+                blob_key: key.into(),
+                sha256_hex: crate::common::sha256_hex(title.as_bytes()),
                 size: 17,
-                media_type: "text/plain".into(),
-                file_name: "import.txt".into(),
+                media_type: media.into(),
+                file_name: name.into(),
                 dek: None,
-                text: Some(akta_db::FiledText {
+                text: text.map(|t| akta_db::FiledText {
                     method: "plain".into(),
-                    text: "Importierter Text".into(),
+                    text: t.into(),
                     sealed: None,
                 }),
             },
         )
+    };
+    let mut tx = app.db.system_tx(tenant, "test").await.expect("tx");
+    tx.batch_writes();
+    let imported = tx
+        .create_documents(vec![
+            item(
+                "Importiert",
+                &keys[0],
+                "import.txt",
+                "text/plain",
+                Some("Importierter Text"),
+            ),
+            item(
+                "Importierte Seite",
+                &keys[1],
+                "import.html",
+                "text/html",
+                None,
+            ),
+        ])
         .await
         .expect("create");
     tx.commit().await.expect("commit");
-    assert_eq!(due_of(&app, tenant).await.len(), waiting + 1);
+    let titles: Vec<&str> = imported.iter().map(|d| d.title.as_str()).collect();
+    assert_eq!(titles, ["Importiert", "Importierte Seite"]);
+    assert_eq!(
+        due_of(&app, tenant).await.len(),
+        waiting + 2,
+        "the HTML waits"
+    );
     let got = admin
-        .get(&format!("/api/v1/documents/{}", imported.id))
+        .get(&format!("/api/v1/documents/{}", imported[1].id))
+        .await;
+    assert_eq!(got.body["versions"][0]["number"], 1, "{}", got.body);
+    assert_eq!(got.body["versions"][0]["extraction"]["state"], "pending");
+    let text = admin
+        .get(&format!(
+            "/api/v1/documents/{}/versions/1/text",
+            imported[0].id
+        ))
+        .await;
+    assert_eq!(String::from_utf8_lossy(&text.bytes), "Importierter Text");
+    let got = admin
+        .get(&format!("/api/v1/documents/{}", imported[0].id))
         .await;
     assert_eq!(
         got.body["versions"][0]["extraction"],

@@ -3,6 +3,7 @@
 use akta_domain::DocumentKind;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use crate::repo::quotas::Charge;
@@ -305,6 +306,170 @@ impl TenantTx {
         Ok(doc)
     }
 
+    /// Files many new Dokumente at once: in batch mode (see [`TenantTx::batch_writes`])
+    /// each table gets one statement for all of them, instead of one per Dokument; the
+    /// rules, events and charges are those of [`TenantTx::create_document`], in the same
+    /// order. Outside batch mode it is that call, one by one.
+    pub async fn create_documents(
+        &mut self,
+        items: Vec<(DocumentTarget, NewDocument, NewVersion)>,
+    ) -> Result<Vec<Document>, DbError> {
+        if self.batch.is_none() {
+            let mut docs = Vec::with_capacity(items.len());
+            for (target, new, content) in items {
+                docs.push(self.create_document(target, new, content).await?);
+            }
+            return Ok(docs);
+        }
+        let mut places = Vec::with_capacity(items.len());
+        for (target, _, _) in &items {
+            places.push(self.resolve_target(*target).await?);
+        }
+        let mut docs = self.insert_documents(&items, &places).await?;
+        let versions = self.insert_first_versions(&docs, &items).await?;
+        let texts: Vec<(Uuid, &crate::FiledText)> = versions
+            .iter()
+            .zip(&items)
+            .filter_map(|((_, id), (_, _, content))| content.text.as_ref().map(|t| (*id, t)))
+            .collect();
+        self.insert_filed_texts(&texts).await?;
+        for ((doc, (version, version_id)), (_, _, content)) in
+            docs.iter_mut().zip(versions).zip(&items)
+        {
+            if let Some(batch) = self.batch.as_mut() {
+                batch.intents.push(content.blob_key.clone());
+            }
+            self.charge_usage(Charge::version(
+                version.size_bytes,
+                content.dek.is_some(),
+                true,
+            ))
+            .await?;
+            doc.versions.push(version);
+            let event = DomainEvent::new("document.created", "document", doc.id)
+                .in_file(doc.file_id)
+                .with_version(version_id)
+                .after(&*doc)?;
+            self.record(event).await?;
+            if content.text.is_some() {
+                if let Some(batch) = self.batch.as_mut() {
+                    batch.texts_filed.insert(version_id);
+                }
+                self.record_filed_text(doc.id).await?;
+            }
+        }
+        Ok(docs)
+    }
+
+    /// The rows of [`TenantTx::create_documents`], in the order of `items`.
+    async fn insert_documents(
+        &mut self,
+        items: &[(DocumentTarget, NewDocument, NewVersion)],
+        places: &[(Uuid, Option<Uuid>)],
+    ) -> Result<Vec<Document>, DbError> {
+        let ids: Vec<Uuid> = items.iter().map(|_| Uuid::now_v7()).collect();
+        let files: Vec<Uuid> = places.iter().map(|p| p.0).collect();
+        let cases: Vec<Option<Uuid>> = places.iter().map(|p| p.1).collect();
+        let mut titles = Vec::with_capacity(items.len());
+        let mut kinds = Vec::with_capacity(items.len());
+        let mut senders = Vec::with_capacity(items.len());
+        let mut recipients = Vec::with_capacity(items.len());
+        let mut dates = Vec::with_capacity(items.len());
+        let mut metadata = Vec::with_capacity(items.len());
+        for (_, new, _) in items {
+            titles.push(new.title.as_str());
+            kinds.push(new.kind.as_str());
+            senders.push(new.sender.as_deref());
+            recipients.push(new.recipient.as_deref());
+            dates.push(new.document_date);
+            metadata.push(Value::Object(new.metadata.clone()).to_string());
+        }
+        let sql = format!(
+            "INSERT INTO documents (id, tenant_id, file_id, case_id, title, kind, sender, recipient,
+                                    document_date, metadata)
+             SELECT d.id, $1, d.file_id, d.case_id, d.title, d.kind, d.sender, d.recipient,
+                    d.document_date, d.metadata::jsonb
+               FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
+                           $7::text[], $8::text[], $9::date[], $10::text[])
+                    AS d(id, file_id, case_id, title, kind, sender, recipient, document_date, metadata)
+             RETURNING {DOC_COLUMNS}"
+        );
+        let rows = sqlx::query_as::<_, Document>(&sql)
+            .bind(self.tenant.0)
+            .bind(&ids)
+            .bind(&files)
+            .bind(&cases)
+            .bind(&titles)
+            .bind(&kinds)
+            .bind(&senders)
+            .bind(&recipients)
+            .bind(&dates)
+            .bind(&metadata)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        in_order(rows, &ids, |d| d.id)
+    }
+
+    /// The first versions of [`TenantTx::create_documents`], each with its id.
+    async fn insert_first_versions(
+        &mut self,
+        docs: &[Document],
+        items: &[(DocumentTarget, NewDocument, NewVersion)],
+    ) -> Result<Vec<(Version, Uuid)>, DbError> {
+        let ids: Vec<Uuid> = items.iter().map(|_| Uuid::now_v7()).collect();
+        let doc_ids: Vec<Uuid> = docs.iter().map(|d| d.id).collect();
+        let mut keys = Vec::with_capacity(items.len());
+        let mut shas = Vec::with_capacity(items.len());
+        let mut sizes = Vec::with_capacity(items.len());
+        let mut media = Vec::with_capacity(items.len());
+        let mut names = Vec::with_capacity(items.len());
+        let mut deks = Vec::with_capacity(items.len());
+        let mut key_versions = Vec::with_capacity(items.len());
+        for (_, _, v) in items {
+            keys.push(v.blob_key.as_str());
+            shas.push(v.sha256_hex.as_str());
+            sizes.push(
+                i64::try_from(v.size).map_err(|_| DbError::Conflict("size out of range".into()))?,
+            );
+            media.push(v.media_type.as_str());
+            names.push(v.file_name.as_str());
+            deks.push(v.dek.as_ref().map(|d| d.wrapped.as_slice()));
+            key_versions.push(v.dek.as_ref().map(|d| d.key_version));
+        }
+        let sql = format!(
+            "INSERT INTO document_versions (id, tenant_id, document_id, nr, blob_key, sha256, size_bytes,
+                                            media_type, file_name, author, wrapped_dek,
+                                            tenant_key_version)
+             SELECT v.id, $1, v.document_id, 1, v.blob_key, v.sha256, v.size_bytes, v.media_type,
+                    v.file_name, $2, v.wrapped_dek, v.key_version
+               FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int8[], $8::text[],
+                           $9::text[], $10::bytea[], $11::int4[])
+                    AS v(id, document_id, blob_key, sha256, size_bytes, media_type, file_name,
+                         wrapped_dek, key_version)
+             RETURNING id, {VERSION_COLUMNS}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(self.tenant.0)
+            .bind(&self.actor)
+            .bind(&ids)
+            .bind(&doc_ids)
+            .bind(&keys)
+            .bind(&shas)
+            .bind(&sizes)
+            .bind(&media)
+            .bind(&names)
+            .bind(&deks)
+            .bind(&key_versions)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let mut versions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: Uuid = row.try_get("id")?;
+            versions.push((Version::from_row(row)?, id));
+        }
+        in_order(versions, &ids, |(_, id)| *id)
+    }
+
     pub async fn add_version(
         &mut self,
         document_id: Uuid,
@@ -459,4 +624,17 @@ impl TenantTx {
         .fetch_all(&mut *self.tx)
         .await?)
     }
+}
+
+/// `rows` (returned by one multi-row statement, in no promised order) in the order of `ids`.
+fn in_order<T>(rows: Vec<T>, ids: &[Uuid], id: impl Fn(&T) -> Uuid) -> Result<Vec<T>, DbError> {
+    let mut by_id: std::collections::HashMap<Uuid, T> =
+        rows.into_iter().map(|r| (id(&r), r)).collect();
+    ids.iter()
+        .map(|i| {
+            by_id
+                .remove(i)
+                .ok_or_else(|| DbError::Conflict("a filed row was not returned".into()))
+        })
+        .collect()
 }

@@ -309,6 +309,50 @@ impl TenantTx {
         self.record_filed_text(document_id).await
     }
 
+    /// Stores the texts extracted while filing many new versions (see
+    /// [`TenantTx::create_documents`]), in one statement.
+    pub(crate) async fn insert_filed_texts(
+        &mut self,
+        texts: &[(Uuid, &FiledText)],
+    ) -> Result<(), DbError> {
+        if texts.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::with_capacity(texts.len());
+        let mut methods = Vec::with_capacity(texts.len());
+        let mut clear = Vec::with_capacity(texts.len());
+        let mut sealed = Vec::with_capacity(texts.len());
+        let mut lens = Vec::with_capacity(texts.len());
+        let mut keys = Vec::with_capacity(texts.len());
+        for (id, t) in texts {
+            ids.push(*id);
+            methods.push(t.method.as_str());
+            let s = t.sealed.as_ref();
+            clear.push(if s.is_some() { "" } else { t.text.as_str() });
+            sealed.push(s.map(|s| s.ciphertext.as_slice()));
+            lens.push(s.map(|s| s.plain_len));
+            keys.push(s.map(|s| s.wrapped_key.as_slice()));
+        }
+        sqlx::query(
+            "INSERT INTO extracted_texts (version_id, tenant_id, method, text, parts, notes,
+                                          sealed, sealed_len, sealed_key)
+             SELECT t.version_id, $1, t.method, t.text, '[]', '[]', t.sealed, t.sealed_len,
+                    t.sealed_key
+               FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::int8[],
+                           $7::bytea[]) AS t(version_id, method, text, sealed, sealed_len, sealed_key)",
+        )
+        .bind(self.tenant.0)
+        .bind(&ids)
+        .bind(&methods)
+        .bind(&clear)
+        .bind(&sealed)
+        .bind(&lens)
+        .bind(&keys)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     async fn insert_extracted_text(
         &mut self,
         version_id: Uuid,
