@@ -490,6 +490,26 @@ async fn a_manifest_under_the_towns_import_directory_is_imported_over_rest() {
     assert_eq!(job.body["progress"]["done"], 2, "{}", job.body);
     assert_eq!(job.body["report"]["files"][0]["subject"], "Kirmes 2025");
     assert_eq!(job.body["report"]["documents"], 2);
+    // Small text is extracted while the import files it, like an upload: this app runs no
+    // extraction worker, yet both texts are done.
+    let file = job.body["report"]["files"][0]["id"].as_str().expect("id");
+    let docs = a.get(&format!("/api/v1/files/{file}/documents")).await;
+    let items = docs.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{}", docs.body);
+    for item in items {
+        let doc = a
+            .get(&format!(
+                "/api/v1/documents/{}",
+                item["id"].as_str().expect("id")
+            ))
+            .await;
+        assert_eq!(
+            doc.body["versions"][0]["extraction"],
+            json!({"state": "done", "reason": null, "method": "plain"}),
+            "{}",
+            doc.body
+        );
+    }
     // Another town does not see the import or its report.
     let herdecke = seed(&app, "herdecke").await;
     for path in [

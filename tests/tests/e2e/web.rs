@@ -816,8 +816,8 @@ async fn web_files_documents_without_script_and_closes_and_reopens_the_akte() {
     let view = browser.get(&format!("/dokumente/{doc}")).await;
     assert_eq!(view.body.matches("data-testid=\"version-row\"").count(), 2);
 
-    // A Vermerk written in the browser is a text document, shown escaped in the preview
-    // once its text is extracted (here: without a worker, the preview says so).
+    // A Vermerk written in the browser is a text document: its text is extracted while it is
+    // filed (this app runs no extraction worker), so the preview shows it at once, escaped.
     let note = browser
         .post(
             &format!("/akten/{file}/vermerk"),
@@ -833,6 +833,15 @@ async fn web_files_documents_without_script_and_closes_and_reopens_the_akte() {
     let note_page = browser.get(note.location()).await;
     assert!(note_page.body.contains("Ortstermin"));
     assert!(note_page.body.contains("Vermerk"));
+    assert!(
+        note_page
+            .body
+            .contains("&#60;i&#62;keine&#60;/i&#62; Mängel")
+            || note_page.body.contains("&lt;i&gt;keine&lt;/i&gt; Mängel"),
+        "{}",
+        note_page.body
+    );
+    assert!(!note_page.body.contains("<i>keine</i>"));
 
     // zdA needs a confirmation page; reopening needs a reason, which lands in the history.
     let confirm = browser.get(&format!("/akten/{file}/zda")).await;
