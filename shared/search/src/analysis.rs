@@ -9,9 +9,9 @@
 //! (`Anträge` → `antrag`) but leaves `ae` alone (`antraeg`), so only the bare vowel lets
 //! `Anträge`, `Antraege` and `Antrag` meet.
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashSet;
 use tantivy::tokenizer::{
     Language, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
@@ -161,16 +161,24 @@ const WORD_PARTS: &str = "\
     kultur musik bibliothek museum archiv daten technik software computer
 ";
 
+/// The fixed word lists. Their sets hash with FxHash: they are only read, with keys that are
+/// words of documents and queries, and SipHash was a visible part of indexing's profile.
 struct Lexicon {
-    stop: HashSet<String>,
-    parts: HashSet<String>,
+    stop: FxHashSet<String>,
+    parts: FxHashSet<String>,
+    /// Characters of the longest part: no longer slice of a word can be one.
+    longest_part: usize,
 }
 
 fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
-    LEXICON.get_or_init(|| Lexicon {
-        stop: STOP_WORDS.split_whitespace().map(fold).collect(),
-        parts: WORD_PARTS.split_whitespace().map(fold).collect(),
+    LEXICON.get_or_init(|| {
+        let parts: FxHashSet<String> = WORD_PARTS.split_whitespace().map(fold).collect();
+        Lexicon {
+            stop: STOP_WORDS.split_whitespace().map(fold).collect(),
+            longest_part: parts.iter().map(|p| p.chars().count()).max().unwrap_or(0),
+            parts,
+        }
     })
 }
 
@@ -183,45 +191,54 @@ const ENDINGS: &[&str] = &["", "e", "en", "n", "s", "es", "er", "ern"];
 /// Returns the parts without linking elements; the final part keeps its ending so the
 /// stemmer treats it like the free word.
 pub fn decompound(word: &str) -> Option<Vec<String>> {
-    let chars: Vec<char> = word.chars().collect();
+    // Byte offset of every character boundary, the end included: parts are probed as
+    // slices of the word, without building a string per probe.
+    let bounds: Vec<usize> = word
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([word.len()])
+        .collect();
+    let chars = bounds.len() - 1;
     // Over-long tokens are dropped later anyway; skipping them bounds the work per token.
-    if chars.len() < 2 * MIN_PART_CHARS || word.len() > MAX_TOKEN_BYTES {
+    if chars < 2 * MIN_PART_CHARS || word.len() > MAX_TOKEN_BYTES {
         return None;
     }
-    let mut dead_ends = vec![false; chars.len() + 1];
-    let parts = split_from(&chars, 0, &lexicon().parts, &mut dead_ends)?;
+    let mut dead_ends = vec![false; chars + 1];
+    let parts = split_from(word, &bounds, 0, lexicon(), &mut dead_ends)?;
     (parts.len() >= 2).then_some(parts)
 }
 
-/// Longest-first split of `chars[start..]` into parts. `dead_ends` remembers starts that
-/// cannot be split, so backtracking stays polynomial.
+/// Longest-first split of the word from character `start` on into parts. `dead_ends`
+/// remembers starts that cannot be split, so backtracking stays polynomial.
 fn split_from(
-    chars: &[char],
+    word: &str,
+    bounds: &[usize],
     start: usize,
-    dict: &HashSet<String>,
+    lex: &Lexicon,
     dead_ends: &mut [bool],
 ) -> Option<Vec<String>> {
     if dead_ends[start] {
         return None;
     }
-    let rest = chars.len() - start;
-    for len in (MIN_PART_CHARS..=rest).rev() {
-        let part: String = chars[start..start + len].iter().collect();
-        if !dict.contains(&part) {
+    let chars = bounds.len() - 1;
+    let rest = chars - start;
+    for len in (MIN_PART_CHARS..=rest.min(lex.longest_part)).rev() {
+        let after = start + len;
+        let part = &word[bounds[start]..bounds[after]];
+        if !lex.parts.contains(part) {
             continue;
         }
-        let after = start + len;
-        let tail: String = chars[after..].iter().collect();
-        if ENDINGS.contains(&tail.as_str()) {
-            return Some(vec![chars[start..].iter().collect()]);
+        let tail = &word[bounds[after]..];
+        if ENDINGS.contains(&tail) {
+            return Some(vec![word[bounds[start]..].to_owned()]);
         }
         for link in LINKS {
             // Links are ASCII, so their byte length is their length in chars.
-            if !tail.starts_with(link) || chars.len() - after - link.len() < MIN_PART_CHARS {
+            if !tail.starts_with(link) || chars - after - link.len() < MIN_PART_CHARS {
                 continue;
             }
-            if let Some(mut more) = split_from(chars, after + link.len(), dict, dead_ends) {
-                more.insert(0, part.clone());
+            if let Some(mut more) = split_from(word, bounds, after + link.len(), lex, dead_ends) {
+                more.insert(0, part.to_owned());
                 return Some(more);
             }
         }
@@ -422,6 +439,67 @@ mod tests {
         assert!(toks.iter().all(|(t, p)| *p == 1 || t != "erteilt"));
         let plural = texts("Bauanträge");
         assert!(plural.contains(&texts("Antrag")[0]));
+    }
+
+    /// The plain statement of the split (every prefix as a new string, every length tried),
+    /// which [`decompound`] must agree with.
+    fn reference_split(chars: &[char], start: usize, dead: &mut [bool]) -> Option<Vec<String>> {
+        if dead[start] {
+            return None;
+        }
+        for len in (MIN_PART_CHARS..=chars.len() - start).rev() {
+            let part: String = chars[start..start + len].iter().collect();
+            if !lexicon().parts.contains(&part) {
+                continue;
+            }
+            let tail: String = chars[start + len..].iter().collect();
+            if ENDINGS.contains(&tail.as_str()) {
+                return Some(vec![chars[start..].iter().collect()]);
+            }
+            for link in LINKS {
+                let next = start + len + link.len();
+                if tail.starts_with(link) && chars.len() - next >= MIN_PART_CHARS {
+                    if let Some(mut more) = reference_split(chars, next, dead) {
+                        more.insert(0, part.clone());
+                        return Some(more);
+                    }
+                }
+            }
+        }
+        dead[start] = true;
+        None
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn decompound_agrees_with_the_plain_split(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(
+                        WORD_PARTS.split_whitespace().map(fold).collect::<Vec<_>>()
+                    ),
+                    proptest::sample::select(
+                        vec!["s", "es", "n", "en", "e", "er", "x", "ß", "é", "ü", "q"]
+                            .into_iter()
+                            .map(String::from)
+                            .collect::<Vec<_>>()
+                    ),
+                    "[a-zäöüß]{1,4}",
+                ],
+                1..6,
+            )
+        ) {
+            let word: String = pieces.concat();
+            let chars: Vec<char> = word.chars().collect();
+            let expected = if chars.len() < 2 * MIN_PART_CHARS || word.len() > MAX_TOKEN_BYTES {
+                None
+            } else {
+                reference_split(&chars, 0, &mut vec![false; chars.len() + 1])
+                    .filter(|p| p.len() >= 2)
+            };
+            proptest::prop_assert_eq!(decompound(&word), expected, "{}", word);
+        }
     }
 
     #[test]
