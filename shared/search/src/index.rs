@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery,
     Query as TQuery, RangeQuery, TermQuery, TermSetQuery,
@@ -339,9 +340,16 @@ impl IndexManager {
             let mut guard = lock(&t.writer)?;
             let writer = match guard.as_mut() {
                 Some(w) => w,
-                // One indexing thread per tenant: many tenants share a small machine.
                 None => {
-                    let w = t.index.writer_with_num_threads(1, self.writer_memory)?;
+                    // One indexing thread and one merge thread per tenant: many tenants share
+                    // a small machine, and merges one after another keep what they map (the
+                    // segments being merged) to one merge's worth, bounded by the policy.
+                    let options = IndexWriterOptions::builder()
+                        .memory_budget_per_thread(self.writer_memory)
+                        .num_worker_threads(1)
+                        .num_merge_threads(1)
+                        .build();
+                    let w = t.index.writer_with_options(options)?;
                     w.set_merge_policy(Box::new(BoundedMergePolicy::new(MAX_MERGED_DOCS)));
                     guard.insert(w)
                 }

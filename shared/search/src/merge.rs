@@ -4,7 +4,8 @@
 //! their size, so in a large index one merge reads the whole index through its memory
 //! mappings: at a million documents that was 2.1 GiB of mapped pages in the server's RSS.
 //! Bounding the merged size bounds what one merge maps, at the price of a few more
-//! segments per large index.
+//! segments per large index. The writer runs one merge at a time (see `index.rs`): several
+//! bounded merges at once mapped 1.8 GiB in the next 1M run.
 
 use std::collections::HashMap;
 
