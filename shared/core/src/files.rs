@@ -5,7 +5,7 @@ use akta_db::repo::workplace::{
 };
 use akta_db::Lock;
 use akta_db::{
-    AccessEntry, AuditEvent, FileChanges, FileFilter, FileRecord, Grantee, NewFile, Page,
+    AccessEntry, AuditEvent, FileChanges, FileFilter, FileRecord, Grantee, NewFile, Page, TenantTx,
 };
 use akta_domain::lifecycle::{decide, Transition};
 use akta_domain::{Confidentiality, FileStatus, Principal};
@@ -44,12 +44,8 @@ impl Core {
         who: &Principal,
         new: NewFile,
     ) -> Result<FileRecord, CoreError> {
-        self.as_caller(who, async |tx| {
-            let mut file = tx.create_file(new).await?;
-            crate::retention::fill(tx, std::slice::from_mut(&mut file)).await?;
-            Ok::<_, CoreError>(file)
-        })
-        .await
+        self.as_caller(who, async |tx| create_file_in(tx, new).await)
+            .await
     }
 
     /// The Akte; a read of a confidential one is audited.
@@ -365,6 +361,17 @@ pub(crate) async fn change_file(
         // A closed Akte comes back to no one: its Wiedervorlagen end with it.
         tx.close_resubmissions(ResubmissionTarget::File(id)).await?;
     }
+    crate::retention::fill(tx, std::slice::from_mut(&mut file)).await?;
+    Ok(file)
+}
+
+/// [`Core::create_file`] in a transaction the caller commits (an import creates the Akten of
+/// a batch in one).
+pub(crate) async fn create_file_in(
+    tx: &mut TenantTx,
+    new: NewFile,
+) -> Result<FileRecord, CoreError> {
+    let mut file = tx.create_file(new).await?;
     crate::retention::fill(tx, std::slice::from_mut(&mut file)).await?;
     Ok(file)
 }

@@ -1016,6 +1016,10 @@ impl Core {
         let known = self
             .as_caller(who, async |tx| tx.files_by_xdomea_id().await)
             .await?;
+        // The new Akten and Vorgänge of a batch are created in one transaction, committed
+        // before the batch's documents are filed into them: one commit per Akte and per
+        // Vorgang was a commit for every four documents of a file share.
+        let mut structure: Option<akta_db::TenantTx> = None;
         for akte in input.akten() {
             let akte_input = akte?;
             let f = &*akte_input.file;
@@ -1045,7 +1049,13 @@ impl Core {
             let queued = run.queue.len();
             let akte = match existing {
                 Some(id) => self.file(who, id).await?,
-                None => self.create_imported_file(who, f, unit).await?,
+                None => {
+                    let tx = match &mut structure {
+                        Some(tx) => tx,
+                        None => structure.insert(self.db.tx_for(who).await?),
+                    };
+                    create_imported_file(tx, f, unit).await?
+                }
             };
             if akte.status == FileStatus::Open.as_str() {
                 let (cases, documents) = if existing.is_some() {
@@ -1075,9 +1085,11 @@ impl Core {
                             metadata
                                 .insert("vorheriges_vorgangszeichen".into(), json!(c.reference));
                             metadata.insert("xdomea_id".into(), json!(c.id));
-                            self.create_case(who, akte.id, &c.subject, metadata)
-                                .await?
-                                .id
+                            let tx = match &mut structure {
+                                Some(tx) => tx,
+                                None => structure.insert(self.db.tx_for(who).await?),
+                            };
+                            tx.create_case(akte.id, &c.subject, metadata).await?.id
                         }
                     };
                     for d in &c.documents {
@@ -1110,6 +1122,9 @@ impl Core {
                 });
             }
             if run.queue.len() >= BATCH {
+                if let Some(tx) = structure.take() {
+                    tx.commit().await?;
+                }
                 run.flush(false).await?;
             }
         }
@@ -1117,37 +1132,14 @@ impl Core {
             run.report.planned.estimated_seconds = self.estimate(who, &run.report, input).await;
             return Ok(run.report);
         }
+        if let Some(tx) = structure.take() {
+            tx.commit().await?;
+        }
         run.flush(true).await?;
         run.progress.done = run.progress.total;
         run.progress.bytes_done = run.progress.bytes_total;
         run.tell();
         Ok(run.report)
-    }
-
-    async fn create_imported_file(
-        &self,
-        who: &Principal,
-        f: &FileObject,
-        unit: Uuid,
-    ) -> Result<akta_db::FileRecord, CoreError> {
-        let mut metadata = Map::new();
-        metadata.insert("vorheriges_aktenzeichen".into(), json!(f.reference));
-        metadata.insert("xdomea_id".into(), json!(f.id));
-        self.create_file(
-            who,
-            NewFile {
-                plan_unit_id: unit,
-                subject: f.subject.clone(),
-                lead_org_unit_id: None,
-                confidentiality: match f.confidentiality {
-                    akta_xdomea::model::Confidentiality::Open => Confidentiality::Normal,
-                    _ => Confidentiality::Confidential,
-                },
-                period_from: f.period_from,
-                metadata,
-            },
-        )
-        .await
     }
 
     /// How long writing the planned import would take: a sample of its documents is read
@@ -1333,4 +1325,26 @@ fn count_planned(report: &mut ImportReport, f: &FileObject, entries: &Entries) {
             }
         }
     }
+}
+
+async fn create_imported_file(
+    tx: &mut akta_db::TenantTx,
+    f: &FileObject,
+    unit: Uuid,
+) -> Result<akta_db::FileRecord, CoreError> {
+    let mut metadata = Map::new();
+    metadata.insert("vorheriges_aktenzeichen".into(), json!(f.reference));
+    metadata.insert("xdomea_id".into(), json!(f.id));
+    let new = NewFile {
+        plan_unit_id: unit,
+        subject: f.subject.clone(),
+        lead_org_unit_id: None,
+        confidentiality: match f.confidentiality {
+            akta_xdomea::model::Confidentiality::Open => Confidentiality::Normal,
+            _ => Confidentiality::Confidential,
+        },
+        period_from: f.period_from,
+        metadata,
+    };
+    crate::files::create_file_in(tx, new).await
 }
