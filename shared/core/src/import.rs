@@ -1050,10 +1050,7 @@ impl Core {
             let akte = match existing {
                 Some(id) => self.file(who, id).await?,
                 None => {
-                    let tx = match &mut structure {
-                        Some(tx) => tx,
-                        None => structure.insert(self.db.tx_for(who).await?),
-                    };
+                    let tx = open(&mut structure, self, who).await?;
                     create_imported_file(tx, f, unit).await?
                 }
             };
@@ -1085,10 +1082,7 @@ impl Core {
                             metadata
                                 .insert("vorheriges_vorgangszeichen".into(), json!(c.reference));
                             metadata.insert("xdomea_id".into(), json!(c.id));
-                            let tx = match &mut structure {
-                                Some(tx) => tx,
-                                None => structure.insert(self.db.tx_for(who).await?),
-                            };
+                            let tx = open(&mut structure, self, who).await?;
                             tx.create_case(akte.id, &c.subject, metadata).await?.id
                         }
                     };
@@ -1325,6 +1319,18 @@ fn count_planned(report: &mut ImportReport, f: &FileObject, entries: &Entries) {
             }
         }
     }
+}
+
+/// The transaction in `slot`, begun on first use.
+async fn open<'a>(
+    slot: &'a mut Option<akta_db::TenantTx>,
+    core: &Core,
+    who: &Principal,
+) -> Result<&'a mut akta_db::TenantTx, CoreError> {
+    Ok(match slot {
+        Some(tx) => tx,
+        None => slot.insert(core.db.tx_for(who).await?),
+    })
 }
 
 async fn create_imported_file(
