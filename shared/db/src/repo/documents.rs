@@ -295,11 +295,7 @@ impl TenantTx {
             .insert_version(doc.id, 1, &content, intent, None)
             .await?;
         doc.versions.push(version);
-        let event = DomainEvent::new("document.created", "document", doc.id)
-            .in_file(file_id)
-            .with_version(version_id)
-            .after(&doc)?;
-        self.record(event).await?;
+        self.record(created(&doc, version_id)?).await?;
         if let Some(text) = &content.text {
             self.file_text(version_id, doc.id, text).await?;
         }
@@ -346,11 +342,7 @@ impl TenantTx {
             ))
             .await?;
             doc.versions.push(version);
-            let event = DomainEvent::new("document.created", "document", doc.id)
-                .in_file(doc.file_id)
-                .with_version(version_id)
-                .after(&*doc)?;
-            self.record(event).await?;
+            self.record(created(doc, version_id)?).await?;
             if content.text.is_some() {
                 if let Some(batch) = self.batch.as_mut() {
                     batch.texts_filed.insert(version_id);
@@ -624,6 +616,15 @@ impl TenantTx {
         .fetch_all(&mut *self.tx)
         .await?)
     }
+}
+
+/// The event of a new Dokument, with its first version (one spelling for single and batched
+/// filing).
+fn created(doc: &Document, version_id: Uuid) -> Result<DomainEvent, DbError> {
+    DomainEvent::new("document.created", "document", doc.id)
+        .in_file(doc.file_id)
+        .with_version(version_id)
+        .after(doc)
 }
 
 /// `rows` (returned by one multi-row statement, in no promised order) in the order of `ids`.
